@@ -1,0 +1,506 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/robfig/cron/v3"
+)
+
+// Config is the whole of config.toml. Every key is documented in the
+// repository's config.toml.
+type Config struct {
+	Log        LogConfig        `toml:"log"`
+	Database   DatabaseConfig   `toml:"database"`
+	HTTP       HTTPConfig       `toml:"http"`
+	Security   SecurityConfig   `toml:"security"`
+	Simulator  SimulatorConfig  `toml:"simulator"`
+	Binds      []BindConfig     `toml:"bind"`
+	ShortCodes ShortCodeConfig  `toml:"shortcodes"`
+	Keywords   KeywordsConfig   `toml:"keywords"`
+	Nominal    NominalConfig    `toml:"nominal"`
+	Session    SessionConfig    `toml:"session"`
+	PIN        PINConfig        `toml:"pin"`
+	Cron       CronConfig       `toml:"cron"`
+	Outbox     OutboxConfig     `toml:"outbox"`
+	Messages   map[string]string `toml:"messages"`
+	Demo       DemoConfig       `toml:"demo"`
+
+	dir string // directory of the config file; relative paths resolve against it
+}
+
+// LogConfig selects the slog handler.
+type LogConfig struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// DatabaseConfig is the embedded SQLite store.
+type DatabaseConfig struct {
+	Path        string   `toml:"path"`
+	BusyTimeout Duration `toml:"busy_timeout"`
+}
+
+// HTTPConfig is the operator/simulator HTTP listener.
+type HTTPConfig struct {
+	Listen string `toml:"listen"`
+}
+
+// SecurityConfig says where the PIN key comes from: never the database.
+type SecurityConfig struct {
+	PINKeyEnv       string `toml:"pin_key_env"`
+	PINKeyFile      string `toml:"pin_key_file"`
+	CreatePINKey    bool   `toml:"create_pin_key"`
+}
+
+// SimulatorConfig is the in-process SMSC for running without an operator.
+type SimulatorConfig struct {
+	Enabled     bool     `toml:"enabled"`
+	Listen      string   `toml:"listen"`
+	SystemID    string   `toml:"system_id"`
+	Password    string   `toml:"password"`
+	PasswordEnv string   `toml:"password_env"`
+	DLRDelay    Duration `toml:"dlr_delay"`
+}
+
+// BindConfig is one SMPP bind to an SMSC.
+type BindConfig struct {
+	Name            string   `toml:"name"`
+	Host            string   `toml:"host"`
+	Port            int      `toml:"port"`
+	SystemID        string   `toml:"system_id"`
+	Password        string   `toml:"password"`
+	PasswordEnv     string   `toml:"password_env"`
+	SystemType      string   `toml:"system_type"`
+	Mode            string   `toml:"mode"`
+	Window          int      `toml:"window"`
+	Throughput      float64  `toml:"throughput"`
+	EnquireLink     Duration `toml:"enquire_link"`
+	ResponseTimeout Duration `toml:"response_timeout"`
+	TLS             bool     `toml:"tls"`
+	TLSSkipVerify   bool     `toml:"tls_skip_verify"`
+	Concat          string   `toml:"concat"`
+	DLRIDMode       string   `toml:"dlr_id_mode"`
+	RegisteredDelivery bool  `toml:"registered_delivery"`
+	SourceTON       int      `toml:"source_ton"`
+	SourceNPI       int      `toml:"source_npi"`
+	DestTON         int      `toml:"dest_ton"`
+	DestNPI         int      `toml:"dest_npi"`
+}
+
+// ShortCodeConfig names the two short codes of the flow.
+type ShortCodeConfig struct {
+	Request string `toml:"request"`
+	PIN     string `toml:"pin"`
+}
+
+// KeywordsConfig gives the aliases of each canonical keyword.
+type KeywordsConfig struct {
+	Aliases map[string][]string `toml:"aliases"`
+}
+
+// NominalConfig is the top-up amount policy.
+type NominalConfig struct {
+	Allowed []int64 `toml:"allowed"`
+	Min     int64   `toml:"min"`
+	Max     int64   `toml:"max"`
+}
+
+// SessionConfig is the PIN session policy.
+type SessionConfig struct {
+	TTL         Duration `toml:"ttl"`
+	DedupWindow Duration `toml:"dedup_window"`
+}
+
+// PINConfig is the PIN policy.
+type PINConfig struct {
+	MaxAttempts  int      `toml:"max_attempts"`
+	LockDuration Duration `toml:"lock_duration"`
+	MinLength    int      `toml:"min_length"`
+	MaxLength    int      `toml:"max_length"`
+}
+
+// CronConfig holds robfig/cron schedules.
+type CronConfig struct {
+	Timezone       string `toml:"timezone"`
+	ExpireSessions string `toml:"expire_sessions"`
+	UnlockPINs     string `toml:"unlock_pins"`
+	PurgeDedup     string `toml:"purge_dedup"`
+	DailySummary   string `toml:"daily_summary"`
+}
+
+// OutboxConfig bounds MT retries.
+type OutboxConfig struct {
+	MaxAttempts int      `toml:"max_attempts"`
+	RetryBase   Duration `toml:"retry_base"`
+	Poll        Duration `toml:"poll"`
+}
+
+// DemoConfig seeds customers for the simulator so the happy path works on
+// first start.
+type DemoConfig struct {
+	Customers []DemoCustomer `toml:"customers"`
+}
+
+// DemoCustomer is one seeded customer. The PIN is demo data for the
+// simulator only; Validate refuses demo customers without the simulator.
+type DemoCustomer struct {
+	MSISDN  string `toml:"msisdn"`
+	Account string `toml:"account"`
+	Name    string `toml:"name"`
+	PIN     string `toml:"pin"`
+}
+
+// Duration is a time.Duration written as a string ("30s") in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (e.g. \"30s\", \"5m\"): %q", string(b))
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText formats the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DefaultConfig is what an empty file means.
+func DefaultConfig() Config {
+	return Config{
+		Log:      LogConfig{Level: "info", Format: "text"},
+		Database: DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}},
+		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
+		Security: SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
+		Simulator: SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
+		ShortCodes: ShortCodeConfig{Request: "9779", PIN: "3355"},
+		Nominal: NominalConfig{
+			Allowed: []int64{50000, 75000, 100000, 150000, 300000, 500000},
+			Min:     50000, Max: 5000000,
+		},
+		Session: SessionConfig{TTL: Duration{5 * time.Minute}, DedupWindow: Duration{10 * time.Minute}},
+		PIN:     PINConfig{MaxAttempts: 3, LockDuration: Duration{30 * time.Minute}, MinLength: 6, MaxLength: 6},
+		Cron: CronConfig{
+			Timezone:       "Asia/Jakarta",
+			ExpireSessions: "@every 15s",
+			UnlockPINs:     "@every 1m",
+			PurgeDedup:     "@every 10m",
+			DailySummary:   "0 0 * * *",
+		},
+		Outbox: OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
+	}
+}
+
+func defaultBind(b BindConfig) BindConfig {
+	if b.Mode == "" {
+		b.Mode = "transceiver"
+	}
+	if b.Window == 0 {
+		b.Window = 10
+	}
+	if b.EnquireLink.Duration == 0 {
+		b.EnquireLink.Duration = 30 * time.Second
+	}
+	if b.ResponseTimeout.Duration == 0 {
+		b.ResponseTimeout.Duration = 10 * time.Second
+	}
+	if b.Concat == "" {
+		b.Concat = "udh8"
+	}
+	if b.DLRIDMode == "" {
+		b.DLRIDMode = "auto"
+	}
+	return b
+}
+
+// LoadConfig reads path over DefaultConfig. Unknown keys, bad values and
+// missing required values are errors naming the key.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	md, err := toml.Decode(string(b), &cfg)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return cfg, fmt.Errorf("config %s: %s", path, perr.ErrorWithPosition())
+		}
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return cfg, fmt.Errorf("config %s: unknown key %s", path, strings.Join(keys, ", "))
+	}
+	for i := range cfg.Binds {
+		cfg.Binds[i] = defaultBind(cfg.Binds[i])
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		cfg.dir = filepath.Dir(abs)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// resolve makes p absolute relative to the config file's directory.
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.dir == "" {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+func keyErr(key string, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...))
+}
+
+// Validate checks values; each error names its key.
+func (c *Config) Validate() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return keyErr("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return keyErr("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	if c.Database.Path == "" {
+		return keyErr("database.path", "required")
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			return keyErr("http.listen", "%v", err)
+		}
+	}
+	if c.Security.PINKeyEnv == "" && c.Security.PINKeyFile == "" {
+		return keyErr("security.pin_key_env", "set pin_key_env or pin_key_file: the PIN key never comes from the database")
+	}
+	if c.Simulator.Enabled {
+		if _, _, err := net.SplitHostPort(c.Simulator.Listen); err != nil {
+			return keyErr("simulator.listen", "%v", err)
+		}
+	}
+	if len(c.Binds) == 0 {
+		return keyErr("bind", "at least one [[bind]] is required")
+	}
+	names := map[string]bool{}
+	for i, b := range c.Binds {
+		k := fmt.Sprintf("bind[%d]", i)
+		if b.Name == "" {
+			return keyErr(k+".name", "required")
+		}
+		if names[b.Name] {
+			return keyErr(k+".name", "duplicate bind name %q", b.Name)
+		}
+		names[b.Name] = true
+		if b.Host == "" {
+			return keyErr(k+".host", "required")
+		}
+		if b.Port <= 0 || b.Port > 65535 {
+			return keyErr(k+".port", "must be 1..65535, got %d", b.Port)
+		}
+		if b.SystemID == "" || len(b.SystemID) > 15 {
+			return keyErr(k+".system_id", "required, at most 15 characters")
+		}
+		if len(b.Password) > 8 {
+			return keyErr(k+".password", "at most 8 characters (SMPP 3.4)")
+		}
+		if b.Password != "" && b.PasswordEnv != "" {
+			return keyErr(k+".password_env", "set password or password_env, not both")
+		}
+		if len(b.SystemType) > 12 {
+			return keyErr(k+".system_type", "at most 12 characters")
+		}
+		switch b.Mode {
+		case "transceiver", "transmitter_receiver":
+		default:
+			return keyErr(k+".mode", "must be transceiver or transmitter_receiver, got %q", b.Mode)
+		}
+		if b.Window < 1 || b.Window > 1000 {
+			return keyErr(k+".window", "must be 1..1000, got %d", b.Window)
+		}
+		if b.Throughput < 0 {
+			return keyErr(k+".throughput", "must be >= 0 (0 = unlimited)")
+		}
+		if b.EnquireLink.Duration < 100*time.Millisecond {
+			return keyErr(k+".enquire_link", "must be at least 100ms")
+		}
+		if b.ResponseTimeout.Duration < 100*time.Millisecond {
+			return keyErr(k+".response_timeout", "must be at least 100ms")
+		}
+		switch b.Concat {
+		case "udh8", "udh16", "sar", "payload":
+		default:
+			return keyErr(k+".concat", "must be udh8, udh16, sar or payload, got %q", b.Concat)
+		}
+		switch b.DLRIDMode {
+		case "exact", "auto", "hex_to_dec", "dec_to_hex":
+		default:
+			return keyErr(k+".dlr_id_mode", "must be exact, auto, hex_to_dec or dec_to_hex, got %q", b.DLRIDMode)
+		}
+		for _, f := range []struct {
+			key string
+			v   int
+		}{{"source_ton", b.SourceTON}, {"source_npi", b.SourceNPI}, {"dest_ton", b.DestTON}, {"dest_npi", b.DestNPI}} {
+			if f.v < 0 || f.v > 255 {
+				return keyErr(k+"."+f.key, "must be 0..255")
+			}
+		}
+	}
+	if !isDigits(c.ShortCodes.Request) {
+		return keyErr("shortcodes.request", "must be digits, got %q", c.ShortCodes.Request)
+	}
+	if !isDigits(c.ShortCodes.PIN) {
+		return keyErr("shortcodes.pin", "must be digits, got %q", c.ShortCodes.PIN)
+	}
+	if c.ShortCodes.Request == c.ShortCodes.PIN {
+		return keyErr("shortcodes.pin", "must differ from shortcodes.request")
+	}
+	if c.Nominal.Min <= 0 {
+		return keyErr("nominal.min", "must be > 0")
+	}
+	if c.Nominal.Max < c.Nominal.Min {
+		return keyErr("nominal.max", "must be >= nominal.min")
+	}
+	for i, a := range c.Nominal.Allowed {
+		if a < c.Nominal.Min || a > c.Nominal.Max {
+			return keyErr(fmt.Sprintf("nominal.allowed[%d]", i), "%d is outside min..max (%d..%d)", a, c.Nominal.Min, c.Nominal.Max)
+		}
+	}
+	if c.Session.TTL.Duration < time.Second {
+		return keyErr("session.ttl", "must be at least 1s")
+	}
+	if c.Session.DedupWindow.Duration < time.Second {
+		return keyErr("session.dedup_window", "must be at least 1s")
+	}
+	if c.PIN.MaxAttempts < 1 || c.PIN.MaxAttempts > 10 {
+		return keyErr("pin.max_attempts", "must be 1..10")
+	}
+	if c.PIN.LockDuration.Duration < time.Second {
+		return keyErr("pin.lock_duration", "must be at least 1s")
+	}
+	if c.PIN.MinLength < 4 || c.PIN.MaxLength > 12 || c.PIN.MaxLength < c.PIN.MinLength {
+		return keyErr("pin.min_length", "need 4 <= min_length <= max_length <= 12")
+	}
+	if _, err := time.LoadLocation(c.Cron.Timezone); err != nil {
+		return keyErr("cron.timezone", "%v", err)
+	}
+	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	for _, s := range []struct{ key, spec string }{
+		{"cron.expire_sessions", c.Cron.ExpireSessions},
+		{"cron.unlock_pins", c.Cron.UnlockPINs},
+		{"cron.purge_dedup", c.Cron.PurgeDedup},
+		{"cron.daily_summary", c.Cron.DailySummary},
+	} {
+		if _, err := parser.Parse(s.spec); err != nil {
+			return keyErr(s.key, "bad schedule %q: %v", s.spec, err)
+		}
+	}
+	if c.Outbox.MaxAttempts < 1 {
+		return keyErr("outbox.max_attempts", "must be >= 1")
+	}
+	if c.Outbox.RetryBase.Duration <= 0 {
+		return keyErr("outbox.retry_base", "must be > 0")
+	}
+	if c.Outbox.Poll.Duration <= 0 {
+		return keyErr("outbox.poll", "must be > 0")
+	}
+	if len(c.Demo.Customers) > 0 && !c.Simulator.Enabled {
+		return keyErr("demo.customers", "demo customers are only allowed with simulator.enabled = true")
+	}
+	for i, d := range c.Demo.Customers {
+		if d.MSISDN == "" || d.Account == "" || d.PIN == "" {
+			return keyErr(fmt.Sprintf("demo.customers[%d]", i), "msisdn, account and pin are required")
+		}
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && !strings.HasPrefix(s, "+")
+}
+
+// pinKey loads the PIN key: from the environment variable if set, else
+// from the key file (hex), creating the file with a random key when
+// create_pin_key is true.
+func (c *Config) pinKey(randKey func() ([]byte, error)) ([]byte, error) {
+	if c.Security.PINKeyEnv != "" {
+		if v := os.Getenv(c.Security.PINKeyEnv); v != "" {
+			k, err := hex.DecodeString(strings.TrimSpace(v))
+			if err != nil {
+				return nil, keyErr("security.pin_key_env", "$%s must be hex", c.Security.PINKeyEnv)
+			}
+			return k, nil
+		}
+	}
+	if c.Security.PINKeyFile == "" {
+		return nil, keyErr("security.pin_key_env", "$%s is not set and no pin_key_file is configured", c.Security.PINKeyEnv)
+	}
+	path := c.resolve(c.Security.PINKeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && c.Security.CreatePINKey {
+		k, err := randKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, keyErr("security.pin_key_file", "%v", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, keyErr("security.pin_key_file", "%v", err)
+		}
+		if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+			f.Close()
+			return nil, keyErr("security.pin_key_file", "%v", err)
+		}
+		if err := f.Close(); err != nil {
+			return nil, keyErr("security.pin_key_file", "%v", err)
+		}
+		return k, nil
+	}
+	if err != nil {
+		return nil, keyErr("security.pin_key_file", "%v", err)
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, keyErr("security.pin_key_file", "%s must hold a hex key", path)
+	}
+	return k, nil
+}
+
+// bindPassword returns the bind's password from config or environment.
+func (b *BindConfig) bindPassword() (string, error) {
+	if b.PasswordEnv == "" {
+		return b.Password, nil
+	}
+	v, ok := os.LookupEnv(b.PasswordEnv)
+	if !ok {
+		return "", fmt.Errorf("bind %q: password_env: $%s is not set", b.Name, b.PasswordEnv)
+	}
+	return v, nil
+}
