@@ -2,22 +2,23 @@ package pdu
 
 // Body encoders and decoders, one pair per PDU type, in §4 field order.
 
-func (p *GenericNack) appendBody(*encoder)     {}
-func (p *GenericNack) decodeBody(d *decoder)   { d.end() }
-func (p *Unbind) appendBody(*encoder)          {}
-func (p *Unbind) decodeBody(d *decoder)        { d.end() }
-func (p *UnbindResp) appendBody(*encoder)      {}
-func (p *UnbindResp) decodeBody(d *decoder)    { d.end() }
-func (p *EnquireLink) appendBody(*encoder)     {}
-func (p *EnquireLink) decodeBody(d *decoder)   { d.end() }
-func (p *EnquireLinkResp) appendBody(*encoder) {}
-func (p *EnquireLinkResp) decodeBody(d *decoder) {
-	d.end()
-}
-func (p *CancelSMResp) appendBody(*encoder)    {}
-func (p *CancelSMResp) decodeBody(d *decoder)  { d.end() }
-func (p *ReplaceSMResp) appendBody(*encoder)   {}
-func (p *ReplaceSMResp) decodeBody(d *decoder) { d.end() }
+// Header-only PDUs: nothing to write, and any octet after the header is an
+// error.
+
+func (*GenericNack) appendBody(*encoder)       {}
+func (*GenericNack) decodeBody(d *decoder)     { d.end() }
+func (*Unbind) appendBody(*encoder)            {}
+func (*Unbind) decodeBody(d *decoder)          { d.end() }
+func (*UnbindResp) appendBody(*encoder)        {}
+func (*UnbindResp) decodeBody(d *decoder)      { d.end() }
+func (*EnquireLink) appendBody(*encoder)       {}
+func (*EnquireLink) decodeBody(d *decoder)     { d.end() }
+func (*EnquireLinkResp) appendBody(*encoder)   {}
+func (*EnquireLinkResp) decodeBody(d *decoder) { d.end() }
+func (*CancelSMResp) appendBody(*encoder)      {}
+func (*CancelSMResp) decodeBody(d *decoder)    { d.end() }
+func (*ReplaceSMResp) appendBody(*encoder)     {}
+func (*ReplaceSMResp) decodeBody(d *decoder)   { d.end() }
 
 func (p *Bind) appendBody(e *encoder) {
 	e.cstr("system_id", p.SystemID, maxSystemID)

@@ -11,6 +11,10 @@ import (
 // limit; 64 KiB holds any PDU with a full message_payload.
 const DefaultMaxLength = 65536
 
+// smallFrame is the buffer ReadFrame starts with; longer frames get their
+// own.
+const smallFrame = 256
+
 // inlineTLVs is the number of TLVs decoded without a separate allocation.
 const inlineTLVs = 4
 
@@ -33,7 +37,8 @@ const (
 
 // ReadFrame reads one whole PDU from r and returns it in a fresh buffer the
 // caller owns. maxLength caps command_length; 0 or less means
-// DefaultMaxLength.
+// DefaultMaxLength. It is also the memory bound per frame: the buffer is
+// allocated from command_length before the body arrives.
 //
 // It returns io.EOF only when r ends cleanly before the first octet of a
 // PDU and io.ErrUnexpectedEOF when it ends inside one. A command_length
@@ -45,24 +50,29 @@ func ReadFrame(r io.Reader, maxLength int) ([]byte, error) {
 	if maxLength <= 0 {
 		maxLength = DefaultMaxLength
 	}
-	var lb [4]byte
-	if _, err := io.ReadFull(r, lb[:]); err != nil {
+	// The length octets are read straight into the buffer most frames
+	// will use, so a typical PDU costs one allocation.
+	buf := make([]byte, 4, smallFrame)
+	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, err
 	}
-	n := binary.BigEndian.Uint32(lb[:])
+	n := binary.BigEndian.Uint32(buf)
 	if n < HeaderLen || uint64(n) > uint64(maxLength) {
 		de := &DecodeError{Status: StatusInvCmdLen, Err: ErrBadLength}
 		if n >= HeaderLen {
-			var rest [HeaderLen - 4]byte
-			if _, err := io.ReadFull(r, rest[:]); err == nil {
+			rest := buf[4:HeaderLen]
+			if _, err := io.ReadFull(r, rest); err == nil {
 				de.ID = CommandID(binary.BigEndian.Uint32(rest[0:]))
 				de.Seq = binary.BigEndian.Uint32(rest[8:])
 			}
 		}
 		return nil, de
 	}
-	buf := make([]byte, n)
-	copy(buf, lb[:])
+	if n <= smallFrame {
+		buf = buf[:n]
+	} else {
+		buf = append(make([]byte, 0, n), buf...)[:n]
+	}
 	if _, err := io.ReadFull(r, buf[4:]); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -82,11 +92,12 @@ func ReadFrame(r io.Reader, maxLength int) ([]byte, error) {
 // another. Writing into those slices in place is allowed and affects only
 // that field.
 //
-// On failure the error is a *DecodeError and the PDU is nil, with one
-// exception: when only the TLV part is broken (ErrTLVStream) the PDU is
-// returned too, holding the mandatory fields and the TLVs before the broken
-// one, so that a client can still use a receipt or a response (§3.3
-// asks to keep what decoded); a server answers a request with
+// On failure the error is a *DecodeError carrying the header's command_id
+// and sequence number whenever 16 octets were present (unknown command ids
+// included), and the PDU is nil, with one exception: when only the TLV part
+// is broken (ErrTLVStream) the PDU is returned too, holding the mandatory
+// fields and the TLVs before the broken one, so that a client can still use
+// a receipt or a response; a server answers a request with
 // ESME_RINVOPTPARSTREAM instead.
 //
 // A known TLV with a length §5.3.2 does not allow fails a request with
@@ -114,62 +125,56 @@ func Decode(frame []byte) (PDU, error) {
 	if len(frame) > HeaderLen {
 		d.buf = bytes.Clone(frame[HeaderLen:])
 	}
+	// Each case calls decodeBody statically so that d stays on the stack:
+	// the allocations are the body copy and the PDU (with its inline TLVs).
 	var p PDU
 	switch h.ID {
 	case GenericNackID:
 		x := &GenericNack{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case BindReceiverID, BindTransmitterID, BindTransceiverID:
 		x := &Bind{Header: h}
 		x.decodeBody(&d)
 		p = x
 	case BindReceiverRespID, BindTransmitterRespID, BindTransceiverRespID:
-		b := &struct {
-			p   BindResp
-			tlv [1]TLV
-		}{p: BindResp{Header: h}}
-		d.space = b.tlv[:0]
-		b.p.decodeBody(&d)
-		p = &b.p
+		x := withTLVSpace[BindResp](&d)
+		x.Header = h
+		x.decodeBody(&d)
+		p = x
 	case OutbindID:
 		x := &Outbind{Header: h}
 		x.decodeBody(&d)
 		p = x
 	case UnbindID:
 		x := &Unbind{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case UnbindRespID:
 		x := &UnbindResp{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case EnquireLinkID:
 		x := &EnquireLink{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case EnquireLinkRespID:
 		x := &EnquireLinkResp{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case SubmitSMID:
-		b := &struct {
-			p   SubmitSM
-			tlv [inlineTLVs]TLV
-		}{p: SubmitSM{Header: h}}
-		d.space = b.tlv[:0]
-		b.p.decodeBody(&d)
-		p = &b.p
+		x := withTLVSpace[SubmitSM](&d)
+		x.Header = h
+		x.decodeBody(&d)
+		p = x
 	case DeliverSMID:
-		b := &struct {
-			p   DeliverSM
-			tlv [inlineTLVs]TLV
-		}{p: DeliverSM{Header: h}}
-		d.space = b.tlv[:0]
-		b.p.decodeBody(&d)
-		p = &b.p
+		x := withTLVSpace[DeliverSM](&d)
+		x.Header = h
+		x.decodeBody(&d)
+		p = x
 	case SubmitSMRespID:
-		x := &SubmitSMResp{Header: h}
+		x := withTLVSpace[SubmitSMResp](&d)
+		x.Header = h
 		x.decodeBody(&d)
 		p = x
 	case DeliverSMRespID:
@@ -177,21 +182,15 @@ func Decode(frame []byte) (PDU, error) {
 		x.decodeBody(&d)
 		p = x
 	case DataSMID:
-		b := &struct {
-			p   DataSM
-			tlv [inlineTLVs]TLV
-		}{p: DataSM{Header: h}}
-		d.space = b.tlv[:0]
-		b.p.decodeBody(&d)
-		p = &b.p
+		x := withTLVSpace[DataSM](&d)
+		x.Header = h
+		x.decodeBody(&d)
+		p = x
 	case DataSMRespID:
-		b := &struct {
-			p   DataSMResp
-			tlv [2]TLV
-		}{p: DataSMResp{Header: h}}
-		d.space = b.tlv[:0]
-		b.p.decodeBody(&d)
-		p = &b.p
+		x := withTLVSpace[DataSMResp](&d)
+		x.Header = h
+		x.decodeBody(&d)
+		p = x
 	case QuerySMID:
 		x := &QuerySM{Header: h}
 		x.decodeBody(&d)
@@ -206,7 +205,7 @@ func Decode(frame []byte) (PDU, error) {
 		p = x
 	case CancelSMRespID:
 		x := &CancelSMResp{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case ReplaceSMID:
 		x := &ReplaceSM{Header: h}
@@ -214,10 +213,11 @@ func Decode(frame []byte) (PDU, error) {
 		p = x
 	case ReplaceSMRespID:
 		x := &ReplaceSMResp{h}
-		d.end()
+		x.decodeBody(&d)
 		p = x
 	case SubmitMultiID:
-		x := &SubmitMulti{Header: h}
+		x := withTLVSpace[SubmitMulti](&d)
+		x.Header = h
 		x.decodeBody(&d)
 		p = x
 	case SubmitMultiRespID:
@@ -225,7 +225,8 @@ func Decode(frame []byte) (PDU, error) {
 		x.decodeBody(&d)
 		p = x
 	case AlertNotificationID:
-		x := &AlertNotification{Header: h}
+		x := withTLVSpace[AlertNotification](&d)
+		x.Header = h
 		x.decodeBody(&d)
 		p = x
 	default:
@@ -391,22 +392,34 @@ func checkID(p PDU, h *Header) error {
 	return nil
 }
 
-// sizeHint estimates the encoded size of p so Marshal allocates once.
+// sizeHint estimates the encoded size of p so Marshal allocates once: the
+// largest mandatory part (data_sm, 175 octets with the header) plus the
+// variable parts.
 func sizeHint(p PDU) int {
-	n := 256
+	n := 192
 	var ts TLVs
 	switch x := p.(type) {
 	case *SubmitSM:
+		n += len(x.ShortMessage)
 		ts = x.TLVs
 	case *DeliverSM:
+		n += len(x.ShortMessage)
 		ts = x.TLVs
+	case *ReplaceSM:
+		n += len(x.ShortMessage)
 	case *DataSM:
 		ts = x.TLVs
 	case *DataSMResp:
 		ts = x.TLVs
-	case *SubmitMulti:
+	case *SubmitSMResp:
 		ts = x.TLVs
-		n += len(x.Dests) * 25
+	case *DeliverSMResp:
+		ts = x.TLVs
+	case *BindResp:
+		ts = x.TLVs
+	case *SubmitMulti:
+		n += len(x.ShortMessage) + len(x.Dests)*25
+		ts = x.TLVs
 	case *SubmitMultiResp:
 		n += len(x.Unsuccess) * 28
 	case *AlertNotification:
@@ -416,6 +429,20 @@ func sizeHint(p PDU) int {
 		n += 4 + len(t.Value)
 	}
 	return n
+}
+
+// tlvBox is a PDU allocated together with room for its first TLVs.
+type tlvBox[T any] struct {
+	p   T
+	tlv [inlineTLVs]TLV
+}
+
+// withTLVSpace allocates a zero T with inline TLV storage and points
+// d.space at it, so decoding up to inlineTLVs TLVs costs no extra allocation.
+func withTLVSpace[T any](d *decoder) *T {
+	b := new(tlvBox[T])
+	d.space = b.tlv[:0]
+	return &b.p
 }
 
 // decoder reads fields from a private copy of a PDU body. The first error
