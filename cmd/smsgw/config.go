@@ -19,21 +19,21 @@ import (
 // Config is the whole of config.toml. Every key is documented in the
 // repository's config.toml.
 type Config struct {
-	Log        LogConfig        `toml:"log"`
-	Database   DatabaseConfig   `toml:"database"`
-	HTTP       HTTPConfig       `toml:"http"`
-	Security   SecurityConfig   `toml:"security"`
-	Simulator  SimulatorConfig  `toml:"simulator"`
-	Binds      []BindConfig     `toml:"bind"`
-	ShortCodes ShortCodeConfig  `toml:"shortcodes"`
-	Keywords   KeywordsConfig   `toml:"keywords"`
-	Nominal    NominalConfig    `toml:"nominal"`
-	Session    SessionConfig    `toml:"session"`
-	PIN        PINConfig        `toml:"pin"`
-	Cron       CronConfig       `toml:"cron"`
-	Outbox     OutboxConfig     `toml:"outbox"`
+	Log        LogConfig         `toml:"log"`
+	Database   DatabaseConfig    `toml:"database"`
+	HTTP       HTTPConfig        `toml:"http"`
+	Security   SecurityConfig    `toml:"security"`
+	Simulator  SimulatorConfig   `toml:"simulator"`
+	Binds      []BindConfig      `toml:"bind"`
+	ShortCodes ShortCodeConfig   `toml:"shortcodes"`
+	Keywords   KeywordsConfig    `toml:"keywords"`
+	Nominal    NominalConfig     `toml:"nominal"`
+	Session    SessionConfig     `toml:"session"`
+	PIN        PINConfig         `toml:"pin"`
+	Cron       CronConfig        `toml:"cron"`
+	Outbox     OutboxConfig      `toml:"outbox"`
 	Messages   map[string]string `toml:"messages"`
-	Demo       DemoConfig       `toml:"demo"`
+	Demo       DemoConfig        `toml:"demo"`
 
 	dir string // directory of the config file; relative paths resolve against it
 }
@@ -57,9 +57,9 @@ type HTTPConfig struct {
 
 // SecurityConfig says where the PIN key comes from: never the database.
 type SecurityConfig struct {
-	PINKeyEnv       string `toml:"pin_key_env"`
-	PINKeyFile      string `toml:"pin_key_file"`
-	CreatePINKey    bool   `toml:"create_pin_key"`
+	PINKeyEnv    string `toml:"pin_key_env"`
+	PINKeyFile   string `toml:"pin_key_file"`
+	CreatePINKey bool   `toml:"create_pin_key"`
 }
 
 // SimulatorConfig is the in-process SMSC for running without an operator.
@@ -74,27 +74,27 @@ type SimulatorConfig struct {
 
 // BindConfig is one SMPP bind to an SMSC.
 type BindConfig struct {
-	Name            string   `toml:"name"`
-	Host            string   `toml:"host"`
-	Port            int      `toml:"port"`
-	SystemID        string   `toml:"system_id"`
-	Password        string   `toml:"password"`
-	PasswordEnv     string   `toml:"password_env"`
-	SystemType      string   `toml:"system_type"`
-	Mode            string   `toml:"mode"`
-	Window          int      `toml:"window"`
-	Throughput      float64  `toml:"throughput"`
-	EnquireLink     Duration `toml:"enquire_link"`
-	ResponseTimeout Duration `toml:"response_timeout"`
-	TLS             bool     `toml:"tls"`
-	TLSSkipVerify   bool     `toml:"tls_skip_verify"`
-	Concat          string   `toml:"concat"`
-	DLRIDMode       string   `toml:"dlr_id_mode"`
-	RegisteredDelivery bool  `toml:"registered_delivery"`
-	SourceTON       int      `toml:"source_ton"`
-	SourceNPI       int      `toml:"source_npi"`
-	DestTON         int      `toml:"dest_ton"`
-	DestNPI         int      `toml:"dest_npi"`
+	Name               string   `toml:"name"`
+	Host               string   `toml:"host"`
+	Port               int      `toml:"port"`
+	SystemID           string   `toml:"system_id"`
+	Password           string   `toml:"password"`
+	PasswordEnv        string   `toml:"password_env"`
+	SystemType         string   `toml:"system_type"`
+	Mode               string   `toml:"mode"`
+	Window             int      `toml:"window"`
+	Throughput         float64  `toml:"throughput"`
+	EnquireLink        Duration `toml:"enquire_link"`
+	ResponseTimeout    Duration `toml:"response_timeout"`
+	TLS                bool     `toml:"tls"`
+	TLSSkipVerify      bool     `toml:"tls_skip_verify"`
+	Concat             string   `toml:"concat"`
+	DLRIDMode          string   `toml:"dlr_id_mode"`
+	RegisteredDelivery bool     `toml:"registered_delivery"`
+	SourceTON          int      `toml:"source_ton"`
+	SourceNPI          int      `toml:"source_npi"`
+	DestTON            int      `toml:"dest_ton"`
+	DestNPI            int      `toml:"dest_npi"`
 }
 
 // ShortCodeConfig names the two short codes of the flow.
@@ -179,17 +179,17 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // DefaultConfig is what an empty file means.
 func DefaultConfig() Config {
 	return Config{
-		Log:      LogConfig{Level: "info", Format: "text"},
-		Database: DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}},
-		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
-		Security: SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
-		Simulator: SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
+		Log:        LogConfig{Level: "info", Format: "text"},
+		Database:   DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}},
+		HTTP:       HTTPConfig{Listen: "127.0.0.1:8080"},
+		Security:   SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
+		Simulator:  SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
 		ShortCodes: ShortCodeConfig{Request: "9779", PIN: "3355"},
 		Nominal: NominalConfig{
 			Allowed: []int64{50000, 75000, 100000, 150000, 300000, 500000},
 			Min:     50000, Max: 5000000,
 		},
-		Session: SessionConfig{TTL: Duration{5 * time.Minute}, DedupWindow: Duration{10 * time.Minute}},
+		Session: SessionConfig{TTL: Duration{5 * time.Minute}, DedupWindow: Duration{2 * time.Minute}},
 		PIN:     PINConfig{MaxAttempts: 3, LockDuration: Duration{30 * time.Minute}, MinLength: 6, MaxLength: 6},
 		Cron: CronConfig{
 			Timezone:       "Asia/Jakarta",

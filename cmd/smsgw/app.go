@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"smsgw/esme"
+	"smsgw/keywords"
+	"smsgw/smpp"
+	"smsgw/smpp/dlr"
+	"smsgw/smpp/smpptest"
+	"smsgw/smpp/text"
+	"smsgw/smsgw"
+	"smsgw/store/sqlite"
+)
+
+// App is the running daemon: store, gateway, SMPP binds, optional
+// simulator, HTTP and cron, started and stopped in order.
+type App struct {
+	Config Config
+	Logger *slog.Logger
+	// Now is the clock of the gateway and the cron jobs (tests replace it).
+	Now func() time.Time
+
+	store *sqlite.Store
+	gw    *smsgw.Gateway
+	esme  *esme.ESME
+	sim   *smpptest.Server
+	simUI *simulator
+	http  *http.Server
+	httpL net.Listener
+	cron  *cron.Cron
+}
+
+// buildRules turns the reloadable parts of the config into smsgw.Rules.
+func buildRules(cfg *Config) (smsgw.Rules, error) {
+	allowed := make([]keywords.Amount, len(cfg.Nominal.Allowed))
+	for i, a := range cfg.Nominal.Allowed {
+		allowed[i] = keywords.Amount(a)
+	}
+	table, err := keywords.NewTable(keywords.TableConfig{
+		Aliases: cfg.Keywords.Aliases,
+		Rules: keywords.Rules{
+			Allowed: allowed,
+			Min:     keywords.Amount(cfg.Nominal.Min),
+			Max:     keywords.Amount(cfg.Nominal.Max),
+		},
+		PINMinLen: cfg.PIN.MinLength,
+		PINMaxLen: cfg.PIN.MaxLength,
+	})
+	if err != nil {
+		return smsgw.Rules{}, fmt.Errorf("keywords: %w", err)
+	}
+	replies, err := smsgw.NewReplies(cfg.Messages)
+	if err != nil {
+		return smsgw.Rules{}, fmt.Errorf("messages: %w", err)
+	}
+	return smsgw.Rules{
+		RequestCode:  cfg.ShortCodes.Request,
+		PINCode:      cfg.ShortCodes.PIN,
+		Keywords:     table,
+		Replies:      replies,
+		SessionTTL:   cfg.Session.TTL.Duration,
+		MaxAttempts:  cfg.PIN.MaxAttempts,
+		LockDuration: cfg.PIN.LockDuration.Duration,
+		PINMinLen:    cfg.PIN.MinLength,
+		PINMaxLen:    cfg.PIN.MaxLength,
+	}, nil
+}
+
+func randomKey() ([]byte, error) {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// openStore opens (and migrates) the configured database.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() time.Time) (*sqlite.Store, error) {
+	path := cfg.resolve(cfg.Database.Path)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("database.path: %w", err)
+	}
+	return sqlite.Open(ctx, path, sqlite.Options{Now: now, BusyTimeout: cfg.Database.BusyTimeout.Duration, Logger: log})
+}
+
+// newGateway builds the gateway over st with sender.
+func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logger, now func() time.Time) (*smsgw.Gateway, error) {
+	rules, err := buildRules(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key, err := cfg.pinKey(randomKey)
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := smsgw.NewPINHasher(key)
+	if err != nil {
+		return nil, fmt.Errorf("security: %w", err)
+	}
+	return smsgw.New(smsgw.Options{
+		Store: st, Sender: sender, Hasher: hasher, Rules: rules,
+		DedupWindow:   cfg.Session.DedupWindow.Duration,
+		MTMaxAttempts: cfg.Outbox.MaxAttempts,
+		MTRetryBase:   cfg.Outbox.RetryBase.Duration,
+		Now:           now,
+		Logger:        log,
+	})
+}
+
+func concatOf(s string) text.Concat {
+	switch s {
+	case "udh16":
+		return text.ConcatUDH16
+	case "sar":
+		return text.ConcatSAR
+	case "payload":
+		return text.ConcatPayload
+	default:
+		return text.ConcatUDH8
+	}
+}
+
+func idModeOf(s string) dlr.IDMode {
+	switch s {
+	case "exact":
+		return dlr.IDExact
+	case "hex_to_dec":
+		return dlr.IDHexToDec
+	case "dec_to_hex":
+		return dlr.IDDecToHex
+	default:
+		return dlr.IDAuto
+	}
+}
+
+// bindOptions maps [[bind]] to esme.BindOptions.
+func bindOptions(cfg *Config) ([]esme.BindOptions, error) {
+	var out []esme.BindOptions
+	for _, b := range cfg.Binds {
+		pw, err := b.bindPassword()
+		if err != nil {
+			return nil, err
+		}
+		mode := smpp.Transceiver
+		if b.Mode == "transmitter_receiver" {
+			mode = smpp.TransmitterReceiver
+		}
+		co := smpp.ClientOptions{
+			Addr:                net.JoinHostPort(b.Host, strconv.Itoa(b.Port)),
+			SystemID:            b.SystemID,
+			Password:            pw,
+			SystemType:          b.SystemType,
+			Mode:                mode,
+			Window:              b.Window,
+			Rate:                b.Throughput,
+			EnquireLinkInterval: b.EnquireLink.Duration,
+			ResponseTimeout:     b.ResponseTimeout.Duration,
+		}
+		if b.TLS {
+			co.TLS = &tls.Config{ServerName: b.Host, InsecureSkipVerify: b.TLSSkipVerify, MinVersion: tls.VersionTLS12}
+		}
+		out = append(out, esme.BindOptions{
+			Name: b.Name, Client: co, Concat: concatOf(b.Concat), IDMode: idModeOf(b.DLRIDMode),
+			RegisteredDelivery: b.RegisteredDelivery,
+			SourceTON:          uint8(b.SourceTON), SourceNPI: uint8(b.SourceNPI),
+			DestTON: uint8(b.DestTON), DestNPI: uint8(b.DestNPI),
+		})
+	}
+	return out, nil
+}
+
+// Run starts everything, blocks until ctx is done, then stops in reverse
+// order: HTTP intake, cron, SMPP binds (in-flight deliver_sm finish, then
+// unbind), the gateway loops (best-effort outbox flush), the store.
+func (a *App) Run(ctx context.Context) (err error) {
+	cfg := &a.Config
+	log := a.Logger
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	a.store, err = openStore(ctx, cfg, log, a.Now)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := a.store.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+
+	var sender lateSender
+	a.gw, err = newGateway(cfg, a.store, &sender, log, a.Now)
+	if err != nil {
+		return err
+	}
+	if err := a.gw.Init(ctx); err != nil {
+		return fmt.Errorf("init gateway: %w", err)
+	}
+	if err := a.seedDemo(ctx); err != nil {
+		return err
+	}
+
+	if cfg.Simulator.Enabled {
+		if err := a.startSimulator(); err != nil {
+			return err
+		}
+		defer a.sim.Close()
+	}
+
+	binds, err := bindOptions(cfg)
+	if err != nil {
+		return err
+	}
+	a.esme, err = esme.New(a.gw, esme.Options{Binds: binds, Logger: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	defer a.esme.Close()
+	sender.set(a.esme)
+
+	if cfg.HTTP.Listen != "" {
+		if err := a.startHTTP(); err != nil {
+			return err
+		}
+	}
+
+	// Run the binds and the gateway loops under their own contexts so they
+	// stop in order.
+	smppCtx, stopSMPP := context.WithCancel(context.WithoutCancel(ctx))
+	gwCtx, stopGW := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if err := a.esme.Run(smppCtx); err != nil {
+			log.Error("SMPP stopped", "err", err)
+		}
+	}()
+	gwDone := make(chan struct{})
+	go func() {
+		defer wg.Done()
+		defer close(gwDone)
+		_ = a.gw.Run(gwCtx, cfg.Outbox.Poll.Duration)
+	}()
+
+	if err := a.startCron(); err != nil {
+		stopSMPP()
+		stopGW()
+		wg.Wait()
+		return err
+	}
+	log.Info("smsgw running", "version", Version, "request_code", cfg.ShortCodes.Request, "pin_code", cfg.ShortCodes.PIN,
+		"http", a.httpAddr(), "simulator", cfg.Simulator.Enabled)
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if a.http != nil {
+		_ = a.http.Shutdown(shutdownCtx)
+	}
+	cronCtx := a.cron.Stop()
+	select {
+	case <-cronCtx.Done():
+	case <-shutdownCtx.Done():
+	}
+	stopSMPP() // graceful unbind after in-flight deliver_sm
+	// Give the outbox a moment to drain replies of MOs stored last.
+	flushCtx, flushCancel := context.WithTimeout(shutdownCtx, 2*time.Second)
+	_, _ = a.gw.ProcessInbox(flushCtx)
+	flushCancel()
+	stopGW()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+func (a *App) httpAddr() string {
+	if a.httpL == nil {
+		return ""
+	}
+	return a.httpL.Addr().String()
+}
+
+// seedDemo registers the demo customers of the simulator (idempotent).
+func (a *App) seedDemo(ctx context.Context) error {
+	for i, d := range a.Config.Demo.Customers {
+		err := a.gw.AddCustomer(ctx, d.MSISDN, d.Account, d.Name, keywords.PIN(d.PIN))
+		if err != nil && smsgw.ErrorCode(err) != smsgw.EConflict {
+			return fmt.Errorf("demo.customers[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// startCron schedules the periodic jobs; each only calls a Gateway method.
+func (a *App) startCron() error {
+	cfg := &a.Config
+	loc, err := time.LoadLocation(cfg.Cron.Timezone)
+	if err != nil {
+		return fmt.Errorf("cron.timezone: %w", err)
+	}
+	logger := cron.PrintfLogger(slogPrintf{a.Logger.With("component", "cron")})
+	a.cron = cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	jobs := []struct {
+		key, spec string
+		run       func(context.Context) error
+	}{
+		{"cron.expire_sessions", cfg.Cron.ExpireSessions, func(ctx context.Context) error {
+			_, err := a.gw.ExpirePending(ctx, a.Now())
+			return err
+		}},
+		{"cron.unlock_pins", cfg.Cron.UnlockPINs, func(ctx context.Context) error {
+			_, err := a.gw.UnlockDue(ctx, a.Now())
+			return err
+		}},
+		{"cron.purge_dedup", cfg.Cron.PurgeDedup, func(ctx context.Context) error {
+			_, err := a.gw.PurgeDedup(ctx, a.Now())
+			return err
+		}},
+		{"cron.daily_summary", cfg.Cron.DailySummary, func(ctx context.Context) error {
+			_, err := a.gw.DailySummary(ctx, a.Now())
+			return err
+		}},
+	}
+	for _, j := range jobs {
+		_, err := a.cron.AddFunc(j.spec, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := j.run(ctx); err != nil {
+				a.Logger.Error("cron job failed", "job", j.key, "err", err)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", j.key, err)
+		}
+	}
+	a.cron.Start()
+	return nil
+}
+
+type slogPrintf struct{ l *slog.Logger }
+
+func (s slogPrintf) Printf(format string, args ...any) { s.l.Info(fmt.Sprintf(format, args...)) }
+
+// lateSender forwards to the ESME once it exists (the gateway is built
+// first so the ESME can hand it MOs).
+type lateSender struct {
+	mu sync.RWMutex
+	s  smsgw.Sender
+}
+
+func (l *lateSender) set(s smsgw.Sender) { l.mu.Lock(); l.s = s; l.mu.Unlock() }
+
+func (l *lateSender) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
+	l.mu.RLock()
+	s := l.s
+	l.mu.RUnlock()
+	if s == nil {
+		return nil, errors.New("transport not ready")
+	}
+	return s.Send(ctx, m)
+}

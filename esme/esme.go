@@ -1,0 +1,462 @@
+// Package esme is the gateway's SMPP identity: it turns deliver_sm and
+// data_sm into smsgw.MO (reassembling concatenated texts) or delivery
+// receipts, decides when an MO is acknowledged (only after the gateway has
+// stored it durably), and implements smsgw.Sender with submit_sm over one or
+// more binds.
+//
+// It imports smsgw and the SMPP stack, never the store or HTTP. ESME is safe
+// for concurrent use.
+package esme
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"smsgw/smpp"
+	"smsgw/smpp/dlr"
+	"smsgw/smpp/pdu"
+	"smsgw/smpp/text"
+	"smsgw/smsgw"
+)
+
+// Gateway is what the ESME needs of the domain.
+type Gateway interface {
+	HandleMO(ctx context.Context, mo smsgw.MO) error
+	HandleReceipt(ctx context.Context, r smsgw.Receipt) error
+}
+
+// BindOptions configure one bind.
+type BindOptions struct {
+	Name   string
+	Client smpp.ClientOptions // Handler is set by the ESME
+	// Text settings of this SMSC (what data_coding 0 means, packing).
+	Text text.Options
+	// Concat is how long MTs are split: UDH 8/16-bit reference, sar_* TLVs
+	// or one message_payload.
+	Concat text.Concat
+	// IDMode says how receipt ids relate to submit_sm_resp ids.
+	IDMode             dlr.IDMode
+	RegisteredDelivery bool
+	SourceTON          uint8
+	SourceNPI          uint8
+	DestTON            uint8
+	DestNPI            uint8
+}
+
+// Options configure the ESME.
+type Options struct {
+	Binds  []BindOptions
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Reassembly bounds concatenated MOs held in memory.
+	Reassembly text.ReassemblerOptions
+	// ReceiptRetry is how long an unmatched receipt is retried (a receipt
+	// may overtake the submit response being recorded); default 30s.
+	ReceiptRetry time.Duration
+}
+
+// ESME runs the binds.
+type ESME struct {
+	gw     Gateway
+	binds  []*bind
+	log    *slog.Logger
+	now    func() time.Time
+	reasm  *text.Reassembler
+	retry  time.Duration
+	ref    atomic.Uint32
+	locks  keyedMutex
+	wg     sync.WaitGroup
+	closed chan struct{}
+}
+
+type bind struct {
+	BindOptions
+	client *smpp.Client
+}
+
+// New builds the ESME and its SMPP clients. It does no I/O.
+func New(gw Gateway, o Options) (*ESME, error) {
+	if len(o.Binds) == 0 {
+		return nil, errors.New("esme: no binds")
+	}
+	e := &ESME{gw: gw, log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{})}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	e.log = e.log.With("component", "esme")
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.retry <= 0 {
+		e.retry = 30 * time.Second
+	}
+	e.reasm = text.NewReassembler(o.Reassembly)
+	for _, bo := range o.Binds {
+		b := &bind{BindOptions: bo}
+		co := bo.Client
+		co.Handler = smpp.HandlerFunc(func(ctx context.Context, p pdu.PDU) error { return e.handle(ctx, b, p) })
+		if co.Logger == nil {
+			co.Logger = e.log.With("bind", bo.Name)
+		}
+		c, err := smpp.NewClient(co)
+		if err != nil {
+			return nil, fmt.Errorf("esme: bind %q: %w", bo.Name, err)
+		}
+		b.client = c
+		e.binds = append(e.binds, b)
+	}
+	return e, nil
+}
+
+// Run keeps every bind up until ctx is done, then unbinds gracefully.
+func (e *ESME) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(e.binds))
+	for i, b := range e.binds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = b.client.Run(ctx)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				for _, x := range e.reasm.Expire(e.now()) {
+					e.log.Warn("incomplete concatenated MO dropped", "msisdn", maskAddr(x.Key.Source), "parts", x.Received)
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// BindStatus is the state of one bind for health checks and the console.
+type BindStatus struct {
+	Name  string
+	Bound bool
+}
+
+// Status lists the binds and whether each is bound.
+func (e *ESME) Status() []BindStatus {
+	out := make([]BindStatus, len(e.binds))
+	for i, b := range e.binds {
+		out[i] = BindStatus{Name: b.Name, Bound: b.client.Bound()}
+	}
+	return out
+}
+
+// Clients returns the SMPP clients, for metrics.
+func (e *ESME) Clients() map[string]*smpp.Client {
+	m := make(map[string]*smpp.Client, len(e.binds))
+	for _, b := range e.binds {
+		m[b.Name] = b.client
+	}
+	return m
+}
+
+// handle is the smpp.Handler of bind b: its error becomes the resp status.
+func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("panic handling PDU", "bind", b.Name, "panic", r)
+			err = pdu.StatusXTAppn
+		}
+	}()
+	switch m := p.(type) {
+	case *pdu.DeliverSM:
+		if m.ESMClass.IsReceipt() {
+			r, ok := dlr.FromDeliverSM(m)
+			if ok {
+				e.receipt(ctx, b, r)
+			}
+			return nil
+		}
+		return e.mo(ctx, b, moFields{
+			source: m.SourceAddr, dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
+			sm: m.ShortMessage, tlvs: m.TLVs, serviceType: m.ServiceType,
+		})
+	case *pdu.DataSM:
+		if m.ESMClass.IsReceipt() {
+			r, ok := dlr.FromDataSM(m)
+			if ok {
+				e.receipt(ctx, b, r)
+			}
+			return nil
+		}
+		return e.mo(ctx, b, moFields{
+			source: m.SourceAddr, dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
+			tlvs: m.TLVs, serviceType: m.ServiceType,
+		})
+	default:
+		return pdu.StatusInvCmdID
+	}
+}
+
+type moFields struct {
+	source, dest, serviceType string
+	esm                       pdu.ESMClass
+	dcs                       uint8
+	sm                        []byte
+	tlvs                      pdu.TLVs
+}
+
+// mo decodes, reassembles and hands an MO to the gateway. A nil return
+// acknowledges it: only after HandleMO has stored it (or the part is held
+// for reassembly). A storage failure returns ESME_RX_T_APPN so the SMSC
+// redelivers; de-duplication makes that safe.
+func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
+	ud := f.sm
+	if payload, ok := f.tlvs.Get(pdu.TagMessagePayload); ok && (len(ud) == 0 || len(payload) > 0) {
+		if len(ud) > 0 {
+			e.log.Warn("MO carries both short_message and message_payload; using message_payload", "bind", b.Name)
+		}
+		ud = payload
+	}
+	var (
+		ref        uint16
+		total, seq uint8
+		concat     bool
+		alphabet   = b.Text.AlphabetOf(f.dcs)
+		packedGSM7 = b.Text.Packed && alphabet == text.GSM7
+		udhLen     int
+	)
+	whole := ud
+	if f.esm.UDHI() {
+		h, rest, err := text.ParseUDH(ud)
+		if err != nil {
+			e.log.Warn("MO with malformed UDH rejected", "bind", b.Name, "msisdn", maskAddr(f.source))
+			return pdu.StatusXRAppn
+		}
+		udhLen = len(ud) - len(rest)
+		ref, total, seq, concat = h.Concat()
+		ud = rest
+	} else if r, ok := f.tlvs.Uint16(pdu.TagSarMsgRefNum); ok {
+		t, ok1 := f.tlvs.Uint8(pdu.TagSarTotalSegments)
+		s, ok2 := f.tlvs.Uint8(pdu.TagSarSegmentSeqnum)
+		if ok1 && ok2 {
+			ref, total, seq, concat = r, t, s, true
+		}
+	}
+	if packedGSM7 {
+		// Packed septets after a UDH start at the next septet boundary.
+		ud = text.UnpackUserData(whole, udhLen)
+	}
+	dcs := f.dcs
+	decodeOpts := b.Text
+	decodeOpts.Packed = false // already unpacked
+	if concat && total > 1 {
+		full, done, err := e.reasm.Add(e.now(), text.Key{Source: f.source, Dest: f.dest}, ref, total, seq, dcs, ud)
+		if err != nil {
+			e.log.Warn("concatenated MO part rejected", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
+			return pdu.StatusXRAppn
+		}
+		if !done {
+			return nil
+		}
+		ud = full
+	}
+	msg, err := text.Decode(dcs, ud, decodeOpts)
+	if err != nil {
+		e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source), "data_coding", dcs, "err", err)
+	}
+	mo := smsgw.MO{From: f.source, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now()}
+	if op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp); ok || f.serviceType == "USSD" {
+		mo.Channel = smsgw.ChannelUSSD
+		_ = op
+		if v, ok := f.tlvs.Get(pdu.TagITSSessionInfo); ok && len(v) >= 1 {
+			mo.USSDSession = strconv.Itoa(int(v[0]))
+		}
+	}
+	unlock := e.locks.lock(f.source)
+	defer unlock()
+	if err := e.gw.HandleMO(ctx, mo); err != nil {
+		e.log.Error("MO not stored; asking the SMSC to redeliver", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
+		return pdu.StatusXTAppn
+	}
+	return nil
+}
+
+// receipt applies a delivery receipt; unmatched receipts are retried in the
+// background for a while (the submit response may not be recorded yet) and
+// always acknowledged, or the SMSC would redeliver them forever.
+func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
+	state := smsgw.MsgUndeliv
+	switch r.State.Outcome() {
+	case dlr.OutcomeDelivered:
+		state = smsgw.MsgDelivered
+	case dlr.OutcomePending:
+		state = r.State.String()
+	}
+	rec := smsgw.Receipt{SMSCID: dlr.NormalizeID(r.ID, b.IDMode), State: state, Error: r.Err, At: e.now()}
+	err := e.gw.HandleReceipt(ctx, rec)
+	if err == nil {
+		return
+	}
+	if smsgw.ErrorCode(err) != smsgw.ENotFound {
+		e.log.Error("receipt not recorded", "bind", b.Name, "err", err)
+		return
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		deadline := time.Now().Add(e.retry)
+		for delay := 200 * time.Millisecond; time.Now().Before(deadline); delay *= 2 {
+			select {
+			case <-time.After(delay):
+			case <-e.closed:
+				return
+			}
+			if err := e.gw.HandleReceipt(context.WithoutCancel(ctx), rec); smsgw.ErrorCode(err) != smsgw.ENotFound {
+				return
+			}
+		}
+		e.log.Warn("receipt matches no MT", "bind", b.Name, "smsc_id", rec.SMSCID)
+	}()
+}
+
+// Close stops background receipt retries.
+func (e *ESME) Close() {
+	select {
+	case <-e.closed:
+	default:
+		close(e.closed)
+	}
+	e.wg.Wait()
+}
+
+// errNoBind is returned by Send when no bind can transmit; it is temporary.
+var errNoBind = temporaryError("no SMPP bind is up")
+
+type temporaryError string
+
+func (e temporaryError) Error() string   { return string(e) }
+func (e temporaryError) Temporary() bool { return true }
+
+// Send implements smsgw.Sender: it splits the text per the bind's settings
+// and submits every part, returning the normalised SMSC message ids.
+func (e *ESME) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
+	b := e.pick()
+	if b == nil {
+		return nil, errNoBind
+	}
+	msg, err := text.Split(m.Text, text.SplitOptions{Options: b.Text, Concat: b.Concat, Ref: uint16(e.ref.Add(1))})
+	if err != nil {
+		return nil, permanentError{fmt.Errorf("split MT %d: %w", m.ID, err)}
+	}
+	ids := make([]string, 0, len(msg.Parts))
+	for _, part := range msg.Parts {
+		sm := &pdu.SubmitSM{}
+		sm.SourceAddrTON, sm.SourceAddrNPI, sm.SourceAddr = b.SourceTON, b.SourceNPI, m.From
+		sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = b.DestTON, b.DestNPI, string(m.To)
+		sm.DataCoding = msg.DataCoding
+		if b.RegisteredDelivery {
+			sm.RegisteredDelivery = 1
+		}
+		switch {
+		case b.Concat == text.ConcatPayload:
+			sm.TLVs.Set(pdu.TagMessagePayload, part.ShortMessage())
+		case part.UDHI():
+			sm.ESMClass |= pdu.ESMUDHI
+			sm.ShortMessage = part.ShortMessage()
+		default:
+			sm.ShortMessage = part.Data
+			if part.Total > 1 {
+				sm.TLVs.SetUint16(pdu.TagSarMsgRefNum, part.Ref)
+				sm.TLVs.SetUint8(pdu.TagSarTotalSegments, part.Total)
+				sm.TLVs.SetUint8(pdu.TagSarSegmentSeqnum, part.Seq)
+			}
+		}
+		if m.Channel == smsgw.ChannelUSSD {
+			sm.ServiceType = "USSD"
+			sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, 17) // PSSR response: final answer
+			if n, err := strconv.Atoi(m.USSDSession); err == nil {
+				sm.TLVs.Set(pdu.TagITSSessionInfo, []byte{byte(n), 1})
+			}
+		}
+		resp, err := b.client.Submit(ctx, sm)
+		if err != nil {
+			var st pdu.Status
+			if errors.As(err, &st) && !st.Temporary() {
+				return ids, permanentError{fmt.Errorf("submit MT %d part %d/%d: %w", m.ID, part.Seq, len(msg.Parts), err)}
+			}
+			return ids, fmt.Errorf("submit MT %d part %d/%d: %w", m.ID, part.Seq, len(msg.Parts), err)
+		}
+		ids = append(ids, dlr.NormalizeID(resp.MessageID, b.IDMode))
+	}
+	return ids, nil
+}
+
+// pick returns the first bound bind, or nil.
+func (e *ESME) pick() *bind {
+	for _, b := range e.binds {
+		if b.client.Bound() {
+			return b
+		}
+	}
+	return nil
+}
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() error   { return e.err }
+func (e permanentError) Temporary() bool { return false }
+
+// maskAddr hides the middle of an address for logs.
+func maskAddr(s string) string { return smsgw.MSISDN(s).LogValue().String() }
+
+// keyedMutex serialises work per key (MSISDN) so MOs of one sender are
+// stored in the order they were received.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyedEntry)
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		e.refs--
+		if e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

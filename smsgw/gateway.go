@@ -1,0 +1,788 @@
+package smsgw
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"smsgw/keywords"
+)
+
+// MO is one inbound message as the transport hands it over (after
+// reassembly of concatenated parts).
+type MO struct {
+	From        string // source address as received
+	To          string // short code
+	Text        string
+	SMSCID      string // message id given by the SMSC, if any
+	Channel     string // ChannelSMS or ChannelUSSD
+	USSDSession string
+	ReceivedAt  time.Time
+}
+
+// MT is one outbound message for the Sender.
+type MT struct {
+	ID          int64 // SMS log id
+	From        string
+	To          MSISDN
+	Text        string
+	Channel     string
+	USSDSession string
+}
+
+// Sender delivers one MT from a short code and returns the SMSC message id
+// of each part. An error whose Temporary method reports false is permanent:
+// the message is not retried.
+type Sender interface {
+	Send(ctx context.Context, m MT) ([]string, error)
+}
+
+// SenderFunc adapts a function to Sender.
+type SenderFunc func(ctx context.Context, m MT) ([]string, error)
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, m MT) ([]string, error) { return f(ctx, m) }
+
+var _ Sender = SenderFunc(nil)
+
+// Rules are the reloadable parts of the configuration: keywords, nominal
+// rules, reply templates and the flow policy.
+type Rules struct {
+	RequestCode  string // short code for requests, e.g. "9779"
+	PINCode      string // short code for PIN replies, e.g. "3355"
+	Keywords     *keywords.Table
+	Replies      *Replies
+	SessionTTL   time.Duration // default 5m
+	MaxAttempts  int           // wrong PINs before lock, default 3
+	LockDuration time.Duration // default 30m
+	PINMinLen    int           // default 6
+	PINMaxLen    int           // default 6
+}
+
+// Options configure a Gateway.
+type Options struct {
+	Store      Store
+	Sender     Sender
+	Hasher     *PINHasher
+	Rules      Rules
+	Settlement AccountID // funding account of SMS top-ups, default "settlement:bank"
+	// DedupWindow is how long a redelivered MO without an SMSC id is
+	// recognised by its content (default 2m).
+	DedupWindow time.Duration
+	// MTMaxAttempts bounds sending retries of one MT (default 10); retries
+	// back off exponentially from MTRetryBase (default 2s) to 5m.
+	MTMaxAttempts int
+	MTRetryBase   time.Duration
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Gateway runs the top-up flows. It is safe for concurrent use; inbox
+// processing is sequential, so MOs of one MSISDN are handled in order.
+type Gateway struct {
+	store       Store
+	sender      Sender
+	hasher      *PINHasher
+	settlement  AccountID
+	dedupWindow time.Duration
+	mtMax       int
+	mtBase      time.Duration
+	now         func() time.Time
+	log         *slog.Logger
+
+	rules atomic.Pointer[Rules]
+
+	procMu sync.Mutex // serialises inbox processing
+	sendMu sync.Mutex // serialises outbox sending
+	wakeIn chan struct{}
+	wakeMT chan struct{}
+
+	stats Stats
+}
+
+// Stats are counters a metrics exporter can read.
+type Stats struct {
+	MOStored, MODuplicate, MOProcessed, MOFailed atomic.Int64
+	MTSent, MTRetried, MTFailed                  atomic.Int64
+	Credited, CreditedAmount                     atomic.Int64
+	WrongPIN, Locked, Expired, Cancelled         atomic.Int64
+}
+
+// New returns a Gateway. It does no I/O.
+func New(o Options) (*Gateway, error) {
+	if o.Store == nil || o.Sender == nil || o.Hasher == nil {
+		return nil, errors.New("smsgw: Store, Sender and Hasher are required")
+	}
+	g := &Gateway{
+		store: o.Store, sender: o.Sender, hasher: o.Hasher,
+		settlement:  o.Settlement,
+		dedupWindow: o.DedupWindow,
+		mtMax:       o.MTMaxAttempts,
+		mtBase:      o.MTRetryBase,
+		now:         o.Now,
+		log:         o.Logger,
+		wakeIn:      make(chan struct{}, 1),
+		wakeMT:      make(chan struct{}, 1),
+	}
+	if g.settlement == "" {
+		g.settlement = "settlement:bank"
+	}
+	if g.dedupWindow <= 0 {
+		g.dedupWindow = 2 * time.Minute
+	}
+	if g.mtMax <= 0 {
+		g.mtMax = 10
+	}
+	if g.mtBase <= 0 {
+		g.mtBase = 2 * time.Second
+	}
+	if g.now == nil {
+		g.now = time.Now
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	g.log = g.log.With("component", "gateway")
+	if err := g.SetRules(o.Rules); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// SetRules replaces keywords, nominal rules, replies and policy; used on
+// SIGHUP. In-flight work finishes with the rules it started with.
+func (g *Gateway) SetRules(r Rules) error {
+	if r.RequestCode == "" || r.PINCode == "" || r.RequestCode == r.PINCode {
+		return errors.New("smsgw: request and PIN short codes must be set and differ")
+	}
+	if r.Keywords == nil || r.Replies == nil {
+		return errors.New("smsgw: Keywords and Replies are required")
+	}
+	if r.SessionTTL <= 0 {
+		r.SessionTTL = 5 * time.Minute
+	}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = 3
+	}
+	if r.LockDuration <= 0 {
+		r.LockDuration = 30 * time.Minute
+	}
+	if r.PINMinLen <= 0 {
+		r.PINMinLen = 6
+	}
+	if r.PINMaxLen < r.PINMinLen {
+		r.PINMaxLen = r.PINMinLen
+	}
+	g.rules.Store(&r)
+	return nil
+}
+
+// Rules returns the rules in force.
+func (g *Gateway) Rules() Rules { return *g.rules.Load() }
+
+// Stats returns the live counters.
+func (g *Gateway) Stats() *Stats { return &g.stats }
+
+// Settlement returns the funding account of SMS top-ups.
+func (g *Gateway) Settlement() AccountID { return g.settlement }
+
+// Init creates the settlement account if it does not exist.
+func (g *Gateway) Init(ctx context.Context) error {
+	return g.store.Update(ctx, func(tx Tx) error {
+		err := tx.CreateAccount(&Account{ID: g.settlement, Kind: KindSettlement})
+		if ErrorCode(err) == EConflict {
+			return nil
+		}
+		return err
+	})
+}
+
+// redactedPIN replaces PIN digits in stored texts.
+const redactedPIN = "****"
+
+// Keywords recorded for messages that are not keyword commands.
+const (
+	keywordPINReply       = "PIN_REPLY"      // PIN sent to the PIN short code
+	keywordPINMisdirected = "PIN_WRONG_CODE" // PIN sent to the request short code
+)
+
+// HandleMO stores mo durably (de-duplicated) and returns nil once it is
+// committed: only then may the transport acknowledge it to the SMSC. A
+// redelivered MO returns nil too and is not processed again. Processing
+// happens afterwards, from the inbox (Run or ProcessInbox).
+func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
+	r := g.rules.Load()
+	if mo.ReceivedAt.IsZero() {
+		mo.ReceivedAt = g.now()
+	}
+	if mo.Channel == "" {
+		mo.Channel = ChannelSMS
+	}
+	from := MSISDN(mo.From)
+	if n, err := keywords.NormalizeMSISDN(mo.From); err == nil {
+		from = MSISDN(n)
+	}
+	m := &Message{
+		Direction:   DirIn,
+		Channel:     mo.Channel,
+		ShortCode:   mo.To,
+		MSISDN:      from,
+		Text:        mo.Text,
+		Status:      MsgReceived,
+		USSDSession: mo.USSDSession,
+		CreatedAt:   mo.ReceivedAt,
+		DedupKey:    g.dedupKey(mo, from),
+	}
+	if mo.SMSCID != "" {
+		m.SMSCIDs = []string{mo.SMSCID}
+	}
+	err := g.store.Update(ctx, func(tx Tx) error {
+		sec, err := g.classify(tx, r, m)
+		if err != nil {
+			return err
+		}
+		return tx.InsertMO(m, sec)
+	})
+	switch ErrorCode(err) {
+	case "":
+		g.stats.MOStored.Add(1)
+		g.wake(g.wakeIn)
+		return nil
+	case EDuplicate:
+		g.stats.MODuplicate.Add(1)
+		g.log.Info("duplicate MO ignored", "msisdn", from, "sms_id", m.ID)
+		return nil
+	default:
+		return fmt.Errorf("store MO: %w", err)
+	}
+}
+
+// dedupKey identifies a redelivery: the SMSC id where given, else a hash of
+// sender, short code, channel and text; the store treats a key older than
+// the de-duplication window as unseen.
+func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
+	if mo.SMSCID != "" {
+		return "smsc:" + string(from) + ":" + mo.SMSCID
+	}
+	h := sha256.New()
+	for _, s := range []string{string(from), mo.To, mo.Channel, mo.USSDSession, mo.Text} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "text:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// classify redacts PIN material from m.Text, sets m.Keyword and returns the
+// secret to store with the MO: PIN verifiers computed with the sender's
+// current salt, never the digits.
+func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
+	if m.ShortCode == r.PINCode {
+		if cmd, err := r.Keywords.Parse(m.Text); err == nil {
+			if _, ok := cmd.(keywords.Cancel); ok {
+				m.Keyword = cmd.Keyword()
+				return nil, nil
+			}
+		}
+		m.Keyword = keywordPINReply
+		text := m.Text
+		m.Text = redactedPIN
+		pin, err := keywords.ParsePIN(text, r.PINMinLen, r.PINMaxLen)
+		if err != nil {
+			return nil, nil
+		}
+		c, err := tx.Customer(m.MSISDN)
+		if ErrorCode(err) == ENotFound {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return secret{kind: secretPIN, check: g.hasher.Hash(c.PINSalt, pin)}.marshal(), nil
+	}
+	cmd, err := r.Keywords.Parse(m.Text)
+	if err != nil {
+		var ke *keywords.Error
+		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, "PIN") {
+			m.Keyword = "PIN"
+			m.Text = "PIN " + redactedPIN
+		} else if errors.As(err, &ke) {
+			m.Keyword = strings.ToUpper(ke.Keyword)
+		}
+		return nil, nil
+	}
+	m.Keyword = cmd.Keyword()
+	if _, ok := cmd.(keywords.PINReply); ok {
+		// A PIN sent to the request short code: never kept, never used.
+		m.Keyword, m.Text = keywordPINMisdirected, redactedPIN
+		return nil, nil
+	}
+	cp, ok := cmd.(keywords.ChangePIN)
+	if !ok {
+		return nil, nil
+	}
+	m.Text = cp.Keyword() + " " + redactedPIN + " " + redactedPIN
+	c, err := tx.Customer(m.MSISDN)
+	if ErrorCode(err) == ENotFound {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	s := secret{kind: secretChangePIN, check: g.hasher.Hash(c.PINSalt, cp.Old)}
+	if s.newSalt, err = NewSalt(); err != nil {
+		return nil, err
+	}
+	s.newHash = g.hasher.Hash(s.newSalt, cp.New)
+	return s.marshal(), nil
+}
+
+func (g *Gateway) wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes the inbox and sends the outbox until ctx is done. It picks
+// up work left by a previous run (a crash between storing and processing).
+func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeIn, g.ProcessInbox) }()
+	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeMT, g.SendDue) }()
+	wg.Wait()
+	return ctx.Err()
+}
+
+func (g *Gateway) loop(ctx context.Context, poll time.Duration, wake chan struct{}, work func(context.Context) (int, error)) {
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := work(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("background work failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// ProcessInbox processes stored MOs in arrival order and returns how many
+// were processed. Each MO is processed in one transaction together with the
+// session change, ledger transfer and reply messages it causes.
+func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
+	g.procMu.Lock()
+	defer g.procMu.Unlock()
+	done := 0
+	for {
+		var batch []InboundMO
+		err := g.store.View(ctx, func(tx Tx) error {
+			var err error
+			batch, err = tx.PendingMOs(100)
+			return err
+		})
+		if err != nil {
+			return done, fmt.Errorf("list inbox: %w", err)
+		}
+		if len(batch) == 0 {
+			return done, nil
+		}
+		progress := false
+		for _, in := range batch {
+			if err := ctx.Err(); err != nil {
+				return done, err
+			}
+			if err := g.processOne(ctx, in); err != nil {
+				g.stats.MOFailed.Add(1)
+				g.log.Error("process MO failed; will retry", "sms_id", in.ID, "msisdn", in.MSISDN, "err", err)
+				continue
+			}
+			g.stats.MOProcessed.Add(1)
+			progress = true
+			done++
+		}
+		if !progress {
+			return done, errors.New("no inbox row could be processed")
+		}
+		g.wake(g.wakeMT)
+	}
+}
+
+// flow carries the transaction-scoped state of processing one MO.
+type flow struct {
+	g       *Gateway
+	r       *Rules
+	tx      Tx
+	in      InboundMO
+	now     time.Time
+	keyword string
+	session int64
+	xfer    int64
+}
+
+func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
+	r := g.rules.Load()
+	return g.store.Update(ctx, func(tx Tx) error {
+		f := &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword}
+		if err := f.process(); err != nil {
+			return err
+		}
+		return tx.FinishMO(in.ID, f.keyword, f.session, f.xfer)
+	})
+}
+
+// reply enqueues a reply to the sender of the MO being processed.
+func (f *flow) reply(from, name string, d ReplyData) error {
+	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
+}
+
+func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to MSISDN, channel, ussd, name string, d ReplyData, session, xfer int64) error {
+	d.RequestCode, d.PINCode = r.RequestCode, r.PINCode
+	text, err := r.Replies.Render(name, d)
+	if err != nil {
+		return err
+	}
+	if channel == "" {
+		channel = ChannelSMS
+	}
+	m := &Message{
+		Direction: DirOut, Channel: channel, ShortCode: from, MSISDN: to, Text: text,
+		Keyword: name, Status: MsgQueued, SessionID: session, TransferID: xfer,
+		USSDSession: ussd, NextAttempt: g.now(), CreatedAt: g.now(),
+	}
+	return tx.EnqueueMT(m)
+}
+
+func (f *flow) process() error {
+	in := f.in
+	if _, err := keywords.NormalizeMSISDN(string(in.MSISDN)); err != nil {
+		// Alphanumeric or malformed sender: nobody to answer.
+		f.keyword = "INVALID_SENDER"
+		return nil
+	}
+	switch in.ShortCode {
+	case f.r.PINCode:
+		if in.Keyword == keywordPINReply {
+			return f.pinReply()
+		}
+	case f.r.RequestCode:
+	default:
+		f.keyword = "WRONG_SHORT_CODE"
+		return nil
+	}
+	switch in.Keyword {
+	case keywords.KeywordPIN:
+		return f.changePIN()
+	case keywordPINMisdirected:
+		return f.reply(f.r.RequestCode, ReplyPINWrongCode, ReplyData{})
+	}
+	cmd, err := f.r.Keywords.Parse(in.Text)
+	if err != nil {
+		return f.parseError(err)
+	}
+	f.keyword = cmd.Keyword()
+	switch c := cmd.(type) {
+	case keywords.Pay:
+		return f.pay(c)
+	case keywords.Balance:
+		return f.balance()
+	case keywords.History:
+		return f.history()
+	case keywords.Cancel:
+		return f.cancel()
+	case keywords.Help:
+		return f.reply(f.r.RequestCode, ReplyHelp, ReplyData{})
+	case keywords.ChangePIN:
+		return f.changePIN()
+	default:
+		return f.reply(f.r.RequestCode, ReplyHelp, ReplyData{})
+	}
+}
+
+func (f *flow) parseError(err error) error {
+	var ke *keywords.Error
+	if !errors.As(err, &ke) {
+		return err
+	}
+	d := ReplyData{Allowed: f.allowed()}
+	switch ke.Kind {
+	case keywords.UnknownKeyword, keywords.Empty:
+		f.keyword = "UNKNOWN"
+		return f.reply(f.r.RequestCode, ReplyUnknownKeyword, d)
+	case keywords.BadAmount:
+		return f.reply(f.r.RequestCode, ReplyBadAmount, d)
+	case keywords.AmountNotAllowed:
+		d.Amount = ke.Amount.Grouped()
+		return f.reply(f.r.RequestCode, ReplyAmountNotAllow, d)
+	default:
+		return f.reply(f.r.RequestCode, ReplyBadFormat, d)
+	}
+}
+
+func (f *flow) allowed() string {
+	rules := f.r.Keywords.Rules()
+	if len(rules.Allowed) > 0 {
+		return keywords.FormatAmounts(rules.Allowed)
+	}
+	return fmt.Sprintf("Rp%s s/d Rp%s", rules.Min.Grouped(), rules.Max.Grouped())
+}
+
+// customer loads the sender; ok is false (and a reply enqueued) when the
+// sender is not registered or is locked.
+func (f *flow) customer() (*Customer, bool, error) {
+	c, err := f.tx.Customer(f.in.MSISDN)
+	if ErrorCode(err) == ENotFound {
+		return nil, false, f.reply(f.r.RequestCode, ReplyNotRegistered, ReplyData{})
+	} else if err != nil {
+		return nil, false, err
+	}
+	if c.Locked(f.now) {
+		return nil, false, f.reply(f.r.RequestCode, ReplyStillLocked, ReplyData{Until: customerTime(*c.LockedUntil)})
+	}
+	return c, true, nil
+}
+
+func (f *flow) pay(p keywords.Pay) error {
+	c, ok, err := f.customer()
+	if !ok || err != nil {
+		return err
+	}
+	account := MSISDN(p.Account)
+	d := ReplyData{Account: account.Local(), Amount: p.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
+	if _, err := f.tx.Account(WalletID(account)); ErrorCode(err) == ENotFound {
+		return f.reply(f.r.RequestCode, ReplyUnknownAccount, d)
+	} else if err != nil {
+		return err
+	}
+	if open, err := f.tx.OpenSession(c.MSISDN); err == nil {
+		f.session = open.ID
+		d.Account, d.Amount = open.Account.Local(), open.Amount.Grouped()
+		return f.reply(f.r.RequestCode, ReplyBusy, d)
+	} else if ErrorCode(err) != ENotFound {
+		return err
+	}
+	s := &Session{
+		MSISDN: c.MSISDN, Account: account, Amount: p.Amount, State: StateAwaitingPIN,
+		Channel: f.in.Channel, RequestMessage: f.in.ID, CreatedAt: f.now, ExpiresAt: f.now.Add(f.r.SessionTTL),
+	}
+	if err := f.tx.CreateSession(s); err != nil {
+		return err
+	}
+	f.session = s.ID
+	return f.reply(f.r.PINCode, ReplyPINPrompt, d)
+}
+
+func (f *flow) pinReply() error {
+	f.keyword = keywordPINReply
+	s, err := f.tx.OpenSession(f.in.MSISDN)
+	if ErrorCode(err) == ENotFound {
+		return f.reply(f.r.PINCode, ReplyNoSession, ReplyData{})
+	} else if err != nil {
+		return err
+	}
+	f.session = s.ID
+	d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
+	if !f.now.Before(s.ExpiresAt) {
+		// The expiry job has not run yet; the answer is the same.
+		return f.expire(s)
+	}
+	if f.in.Secret == nil {
+		return f.reply(f.r.PINCode, ReplyNotAPIN, d)
+	}
+	sec, err := parseSecret(f.in.Secret)
+	if err != nil || sec.kind != secretPIN {
+		return f.reply(f.r.PINCode, ReplyNotAPIN, d)
+	}
+	c, err := f.tx.Customer(f.in.MSISDN)
+	if err != nil {
+		return err
+	}
+	if c.Locked(f.now) {
+		return f.reply(f.r.PINCode, ReplyStillLocked, ReplyData{Until: customerTime(*c.LockedUntil)})
+	}
+	if !Equal(sec.check, c.PINHash) {
+		return f.wrongPIN(c, s, d)
+	}
+	t := &Transfer{
+		IdempotencyKey: "session:" + strconv.FormatInt(s.ID, 10),
+		RequestHash:    requestHash("sms_topup", string(s.Account), strconv.FormatInt(int64(s.Amount), 10)),
+		Kind:           TransferSMSTopUp,
+		From:           f.g.settlement,
+		To:             WalletID(s.Account),
+		Amount:         s.Amount,
+		SessionID:      s.ID,
+		MessageID:      s.RequestMessage,
+		Reference:      "SMS" + strconv.FormatInt(s.ID, 10),
+	}
+	if err := f.tx.Transfer(t); err != nil {
+		if ErrorCode(err) == EFunds {
+			return f.resolve(s, StateFailed, ReplyFailed, d)
+		}
+		return err
+	}
+	f.xfer = t.ID
+	s.TransferID = t.ID
+	c.PINFailures = 0
+	c.UpdatedAt = f.now
+	if err := f.tx.UpdateCustomer(c); err != nil {
+		return err
+	}
+	d.Ref = t.Reference
+	f.g.stats.Credited.Add(1)
+	f.g.stats.CreditedAmount.Add(int64(s.Amount))
+	return f.resolve(s, StateConfirmed, ReplySuccess, d)
+}
+
+func (f *flow) wrongPIN(c *Customer, s *Session, d ReplyData) error {
+	f.g.stats.WrongPIN.Add(1)
+	c.PINFailures++
+	c.UpdatedAt = f.now
+	s.Attempts++
+	if c.PINFailures >= f.r.MaxAttempts || s.Attempts >= f.r.MaxAttempts {
+		until := f.now.Add(f.r.LockDuration)
+		c.LockedUntil = &until
+		if err := f.tx.UpdateCustomer(c); err != nil {
+			return err
+		}
+		f.g.stats.Locked.Add(1)
+		d.Until, d.Attempts = customerTime(until), c.PINFailures
+		return f.resolve(s, StateLocked, ReplyLocked, d)
+	}
+	if err := f.tx.UpdateCustomer(c); err != nil {
+		return err
+	}
+	if err := f.tx.SetSessionAttempts(s.ID, s.Attempts); err != nil {
+		return err
+	}
+	d.Left = f.r.MaxAttempts - c.PINFailures
+	return f.reply(f.r.PINCode, ReplyWrongPIN, d)
+}
+
+// resolve moves s to a final state and replies from the PIN short code.
+func (f *flow) resolve(s *Session, state SessionState, reply string, d ReplyData) error {
+	now := f.now
+	s.State, s.ResolvedAt = state, &now
+	if f.in.ShortCode == f.r.PINCode {
+		s.PINMessage = f.in.ID
+	}
+	if err := f.tx.ResolveSession(s); err != nil {
+		return err
+	}
+	from := f.r.PINCode
+	if state == StateCancelled {
+		from = f.r.RequestCode
+	}
+	return f.reply(from, reply, d)
+}
+
+func (f *flow) expire(s *Session) error {
+	f.g.stats.Expired.Add(1)
+	d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
+	return f.resolve(s, StateExpired, ReplyExpired, d)
+}
+
+func (f *flow) cancel() error {
+	s, err := f.tx.OpenSession(f.in.MSISDN)
+	if ErrorCode(err) == ENotFound {
+		return f.reply(f.r.RequestCode, ReplyNothingToCancel, ReplyData{})
+	} else if err != nil {
+		return err
+	}
+	f.session = s.ID
+	f.g.stats.Cancelled.Add(1)
+	d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped()}
+	return f.resolve(s, StateCancelled, ReplyCancelled, d)
+}
+
+func (f *flow) balance() error {
+	c, ok, err := f.customer()
+	if !ok || err != nil {
+		return err
+	}
+	a, err := f.tx.Account(WalletID(c.Account))
+	if ErrorCode(err) == ENotFound {
+		return f.reply(f.r.RequestCode, ReplyUnknownAccount, ReplyData{Account: c.Account.Local()})
+	} else if err != nil {
+		return err
+	}
+	return f.reply(f.r.RequestCode, ReplyBalance, ReplyData{Account: c.Account.Local(), Balance: a.Balance.Grouped()})
+}
+
+func (f *flow) history() error {
+	c, ok, err := f.customer()
+	if !ok || err != nil {
+		return err
+	}
+	ts, err := f.tx.Transfers(WalletID(c.Account), 5)
+	if err != nil {
+		return err
+	}
+	d := ReplyData{Account: c.Account.Local()}
+	if len(ts) == 0 {
+		return f.reply(f.r.RequestCode, ReplyHistoryEmpty, d)
+	}
+	for _, t := range ts {
+		amt := t.Amount.Grouped()
+		if t.From == WalletID(c.Account) {
+			amt = "-" + amt
+		}
+		d.History = append(d.History, HistoryLine{Time: t.CreatedAt.In(wib).Format("02/01 15:04"), Amount: amt, Ref: t.Reference})
+	}
+	return f.reply(f.r.RequestCode, ReplyHistory, d)
+}
+
+func (f *flow) changePIN() error {
+	f.keyword = "PIN"
+	c, ok, err := f.customer()
+	if !ok || err != nil {
+		return err
+	}
+	sec, err := parseSecret(f.in.Secret)
+	if err != nil || sec.kind != secretChangePIN {
+		return f.reply(f.r.RequestCode, ReplyPINChangeFailed, ReplyData{})
+	}
+	c.UpdatedAt = f.now
+	if !Equal(sec.check, c.PINHash) {
+		c.PINFailures++
+		f.g.stats.WrongPIN.Add(1)
+		if c.PINFailures >= f.r.MaxAttempts {
+			until := f.now.Add(f.r.LockDuration)
+			c.LockedUntil = &until
+			f.g.stats.Locked.Add(1)
+			if err := f.tx.UpdateCustomer(c); err != nil {
+				return err
+			}
+			return f.reply(f.r.RequestCode, ReplyLocked, ReplyData{Attempts: c.PINFailures, Until: customerTime(until)})
+		}
+		if err := f.tx.UpdateCustomer(c); err != nil {
+			return err
+		}
+		return f.reply(f.r.RequestCode, ReplyPINChangeFailed, ReplyData{})
+	}
+	c.PINSalt, c.PINHash, c.PINFailures = sec.newSalt, sec.newHash, 0
+	if err := f.tx.UpdateCustomer(c); err != nil {
+		return err
+	}
+	return f.reply(f.r.RequestCode, ReplyPINChanged, ReplyData{})
+}
+
+func requestHash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,393 @@
+package smsgw_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"smsgw/keywords"
+	"smsgw/smsgw"
+	"smsgw/store/sqlite"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// sender records MTs.
+type sender struct {
+	mu   sync.Mutex
+	sent []smsgw.MT
+	n    int
+	fail error
+}
+
+func (s *sender) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return nil, s.fail
+	}
+	s.n++
+	s.sent = append(s.sent, m)
+	return []string{"id" + string(rune('A'+s.n%26))}, nil
+}
+
+// take returns and clears the recorded MTs.
+func (s *sender) take() []smsgw.MT {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.sent
+	s.sent = nil
+	return out
+}
+
+type harness struct {
+	t     *testing.T
+	gw    *smsgw.Gateway
+	store smsgw.Store
+	clk   *clock
+	out   *sender
+	logs  *bytes.Buffer
+}
+
+const (
+	payer   = "08110000002"
+	payerN  = smsgw.MSISDN("628110000002")
+	other   = "08110000003"
+	pin     = "246810"
+	wrong   = "111111"
+	request = "9779"
+	pinCode = "3355"
+)
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := t.Context()
+	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gw.db"), sqlite.Options{Now: clk.Now})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	table, err := keywords.NewTable(keywords.TableConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replies, err := smsgw.NewReplies(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := new(bytes.Buffer)
+	out := &sender{}
+	gw, err := smsgw.New(smsgw.Options{
+		Store: st, Sender: out, Hasher: hasher, Now: clk.Now,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Rules:  smsgw.Rules{RequestCode: request, PINCode: pinCode, Keywords: table, Replies: replies},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.AddWallet(ctx, "08110000009"); err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, gw: gw, store: st, clk: clk, out: out, logs: logs}
+}
+
+// send delivers one MO, processes it and returns the replies sent.
+func (h *harness) send(from, to, text string) []smsgw.MT {
+	h.t.Helper()
+	ctx := h.t.Context()
+	if err := h.gw.HandleMO(ctx, smsgw.MO{From: from, To: to, Text: text}); err != nil {
+		h.t.Fatalf("HandleMO(%q): %v", text, err)
+	}
+	h.flush()
+	return h.out.take()
+}
+
+func (h *harness) flush() {
+	h.t.Helper()
+	ctx := h.t.Context()
+	if _, err := h.gw.ProcessInbox(ctx); err != nil {
+		h.t.Fatalf("ProcessInbox: %v", err)
+	}
+	if _, err := h.gw.SendDue(ctx); err != nil {
+		h.t.Fatalf("SendDue: %v", err)
+	}
+}
+
+func (h *harness) balance(account string) smsgw.Amount {
+	h.t.Helper()
+	a, _, err := h.gw.Wallet(h.t.Context(), account, 10)
+	if err != nil {
+		h.t.Fatalf("Wallet(%s): %v", account, err)
+	}
+	return a.Balance
+}
+
+func (h *harness) checkLedger() {
+	h.t.Helper()
+	err := h.store.View(h.t.Context(), func(tx smsgw.Tx) error {
+		sum, err := tx.LedgerSum()
+		if err != nil {
+			return err
+		}
+		if sum != 0 {
+			h.t.Errorf("ledger sum = %d, want 0", sum)
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// one asserts exactly one reply from code containing want.
+func one(t *testing.T, mts []smsgw.MT, code, want string) smsgw.MT {
+	t.Helper()
+	if len(mts) != 1 {
+		t.Fatalf("got %d replies %+v, want 1 containing %q", len(mts), mts, want)
+	}
+	if mts[0].From != code || !strings.Contains(mts[0].Text, want) {
+		t.Fatalf("reply = %s %q, want from %s containing %q", mts[0].From, mts[0].Text, code, want)
+	}
+	return mts[0]
+}
+
+func TestHappyPath(t *testing.T) {
+	h := newHarness(t)
+	r := one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), pinCode, "Balas SMS ini dengan PIN")
+	if r.To != payerN {
+		t.Errorf("prompt to %s, want %s", r.To, payerN)
+	}
+	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
+	if got, want := h.balance("08110000009"), smsgw.Amount(50000); got != want {
+		t.Errorf("balance = %v, want %v", got, want)
+	}
+	h.checkLedger()
+	// The PIN never appears in the SMS log, nor in logs.
+	err := h.store.View(t.Context(), func(tx smsgw.Tx) error {
+		ms, err := tx.Messages(smsgw.MessageFilter{Limit: 100})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if strings.Contains(m.Text, pin) {
+				t.Errorf("SMS log row %d holds the PIN: %q", m.ID, m.Text)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(h.logs.String(), pin) {
+		t.Errorf("log output holds the PIN")
+	}
+	// A second PIN (after the de-duplication window) finds no session and
+	// credits nothing.
+	h.clk.Add(3 * time.Minute)
+	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
+	if got, want := h.balance("08110000009"), smsgw.Amount(50000); got != want {
+		t.Errorf("balance after second PIN = %v, want %v", got, want)
+	}
+}
+
+func TestRejections(t *testing.T) {
+	h := newHarness(t)
+	one(t, h.send(other, request, "IM2PAY 08110000009 50000"), request, "belum terdaftar")
+	one(t, h.send(payer, request, "IM2PAY 08119999999 50000"), request, "tidak terdaftar")
+	one(t, h.send(payer, request, "IM2PAY 08110000009 60000"), request, "50.000, 75.000")
+	one(t, h.send(payer, request, "IM2PAY 08110000009 abc"), request, "GAGAL")
+	one(t, h.send(payer, request, "IM2PAY"), request, "format salah")
+	one(t, h.send(payer, request, "HALO"), request, "tidak dikenal")
+	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
+}
+
+func TestWrongPINLocks(t *testing.T) {
+	h := newHarness(t)
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	one(t, h.send(payer, pinCode, "111111"), pinCode, "Sisa kesempatan 2")
+	one(t, h.send(payer, pinCode, "222222"), pinCode, "Sisa kesempatan 1")
+	one(t, h.send(payer, pinCode, "333333"), pinCode, "diblokir")
+	one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), request, "diblokir")
+	if got := h.balance("08110000009"); got != 0 {
+		t.Errorf("balance = %v, want 0", got)
+	}
+	// The lock lifts after its time.
+	h.clk.Add(31 * time.Minute)
+	if n, err := h.gw.UnlockDue(t.Context(), h.clk.Now()); err != nil || n != 1 {
+		t.Fatalf("UnlockDue = %d, %v; want 1, nil", n, err)
+	}
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
+}
+
+func TestExpiry(t *testing.T) {
+	h := newHarness(t)
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	h.clk.Add(4 * time.Minute)
+	if n, _ := h.gw.ExpirePending(t.Context(), h.clk.Now()); n != 0 {
+		t.Fatalf("expired %d sessions before the TTL", n)
+	}
+	h.clk.Add(2 * time.Minute)
+	n, err := h.gw.ExpirePending(t.Context(), h.clk.Now())
+	if err != nil || n != 1 {
+		t.Fatalf("ExpirePending = %d, %v; want 1, nil", n, err)
+	}
+	h.flush()
+	one(t, h.out.take(), pinCode, "dibatalkan karena PIN tidak diterima")
+	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
+	if got := h.balance("08110000009"); got != 0 {
+		t.Errorf("balance = %v, want 0", got)
+	}
+	// A repeated run finds nothing.
+	if n, _ := h.gw.ExpirePending(t.Context(), h.clk.Now()); n != 0 {
+		t.Errorf("second ExpirePending = %d, want 0", n)
+	}
+}
+
+func TestCancelAndBusy(t *testing.T) {
+	h := newHarness(t)
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	one(t, h.send(payer, request, "IM2PAY 08110000009 75000"), request, "masih memiliki permintaan")
+	// Other keywords do not swallow the pending PIN session.
+	one(t, h.send(payer, request, "SALDO"), request, "Saldo i-Pay")
+	one(t, h.send(payer, request, "BATAL"), request, "dibatalkan")
+	h.clk.Add(3 * time.Minute) // past the de-duplication window
+	one(t, h.send(payer, request, "BATAL"), request, "Tidak ada permintaan")
+	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
+}
+
+func TestPINOnlyFromOpener(t *testing.T) {
+	h := newHarness(t)
+	if err := h.gw.AddCustomer(t.Context(), other, other, "Other", keywords.PIN(pin)); err != nil {
+		t.Fatal(err)
+	}
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	one(t, h.send(other, pinCode, pin), pinCode, "Tidak ada transaksi")
+	// A PIN sent to the request short code is not taken as a PIN reply.
+	one(t, h.send(payer, request, pin), request, "kirim PIN hanya")
+	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
+}
+
+func TestBalanceHistory(t *testing.T) {
+	h := newHarness(t)
+	one(t, h.send(payer, request, "RIWAYAT"), request, "Belum ada transaksi")
+	for _, amt := range []string{"50000", "75.000"} {
+		h.send(payer, request, "IM2PAY "+payer+" "+amt)
+		one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
+		h.clk.Add(3 * time.Minute) // the same PIN text again is not a redelivery
+	}
+	one(t, h.send(payer, request, "saldo"), request, "Rp125.000")
+	r := one(t, h.send(payer, request, "RIWAYAT"), request, "+Rp75.000")
+	if !strings.Contains(r.Text, "+Rp50.000") {
+		t.Errorf("history %q lacks the first top-up", r.Text)
+	}
+}
+
+func TestRedeliveredMOOnce(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	mo := smsgw.MO{From: payer, To: pinCode, Text: pin}
+	for i := 0; i < 3; i++ {
+		if err := h.gw.HandleMO(ctx, mo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.flush()
+	one(t, h.out.take(), pinCode, "BERHASIL")
+	if got := h.balance("08110000009"); got != 50000 {
+		t.Errorf("balance = %v, want 50000", got)
+	}
+	if got := h.gw.Stats().MODuplicate.Load(); got != 2 {
+		t.Errorf("duplicates = %d, want 2", got)
+	}
+}
+
+func TestChangePIN(t *testing.T) {
+	h := newHarness(t)
+	one(t, h.send(payer, request, "PIN "+wrong+" 135790"), request, "Ganti PIN GAGAL")
+	one(t, h.send(payer, request, "PIN "+pin+" 135790"), request, "berhasil diubah")
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	one(t, h.send(payer, pinCode, pin), pinCode, "PIN salah")
+	one(t, h.send(payer, pinCode, "135790"), pinCode, "BERHASIL")
+	err := h.store.View(t.Context(), func(tx smsgw.Tx) error {
+		ms, err := tx.Messages(smsgw.MessageFilter{Keyword: "PIN", Limit: 10})
+		if err != nil {
+			return err
+		}
+		if len(ms) == 0 {
+			t.Error("no PIN messages logged")
+		}
+		for _, m := range ms {
+			if strings.ContainsAny(m.Text, "0123456789") {
+				t.Errorf("PIN change logged as %q", m.Text)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type permanent struct{}
+
+func (permanent) Error() string   { return "rejected" }
+func (permanent) Temporary() bool { return false }
+
+func TestOutboxRetry(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	h.out.fail = errors.New("link down")
+	if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO"}); err != nil {
+		t.Fatal(err)
+	}
+	h.flush()
+	if len(h.out.take()) != 0 {
+		t.Fatal("sent while failing")
+	}
+	h.out.fail = nil
+	h.flush() // not due yet
+	if got := len(h.out.take()); got != 0 {
+		t.Fatalf("sent %d before the retry time", got)
+	}
+	h.clk.Add(3 * time.Second)
+	h.flush()
+	one(t, h.out.take(), request, "Saldo")
+	h.out.fail = permanent{}
+	h.send(payer, request, "SALDO")
+	h.out.fail = nil
+	h.clk.Add(time.Hour)
+	h.flush()
+	if got := len(h.out.take()); got != 0 {
+		t.Fatalf("permanently failed MT was resent %d times", got)
+	}
+}

@@ -1,0 +1,297 @@
+package smsgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"smsgw/keywords"
+)
+
+// temporary is implemented by transport errors that may succeed on retry.
+type temporary interface{ Temporary() bool }
+
+// SendDue sends queued MTs whose next attempt is due and returns how many
+// were accepted by the SMSC. A failed send is retried with exponential
+// backoff up to MTMaxAttempts; a permanent error fails the message at once.
+// A crash between the SMSC's acceptance and MarkMTSent resends the message
+// after restart (at-least-once for replies; credits are never repeated).
+func (g *Gateway) SendDue(ctx context.Context) (int, error) {
+	g.sendMu.Lock()
+	defer g.sendMu.Unlock()
+	sent := 0
+	for {
+		var due []Message
+		err := g.store.View(ctx, func(tx Tx) error {
+			var err error
+			due, err = tx.DueMTs(g.now(), 50)
+			return err
+		})
+		if err != nil {
+			return sent, fmt.Errorf("list outbox: %w", err)
+		}
+		if len(due) == 0 {
+			return sent, nil
+		}
+		for _, m := range due {
+			if err := ctx.Err(); err != nil {
+				return sent, err
+			}
+			if g.sendOne(ctx, m) {
+				sent++
+			}
+		}
+		if len(due) < 50 {
+			return sent, nil
+		}
+	}
+}
+
+func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
+	ids, err := g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
+	now := g.now()
+	if err == nil {
+		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTSent(m.ID, ids, now) }); uerr != nil {
+			g.log.Error("record sent MT failed", "sms_id", m.ID, "err", uerr)
+			return false
+		}
+		g.stats.MTSent.Add(1)
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	var t temporary
+	permanent := errors.As(err, &t) && !t.Temporary()
+	attempts := m.Attempts + 1
+	if permanent || attempts >= g.mtMax {
+		g.stats.MTFailed.Add(1)
+		g.log.Error("MT failed", "sms_id", m.ID, "msisdn", m.MSISDN, "attempts", attempts, "err", err)
+		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTFailed(m.ID, err.Error(), now) }); uerr != nil {
+			g.log.Error("record failed MT failed", "sms_id", m.ID, "err", uerr)
+		}
+		return false
+	}
+	delay := g.mtBase << min(attempts-1, 20)
+	if delay > 5*time.Minute || delay <= 0 {
+		delay = 5 * time.Minute
+	}
+	g.stats.MTRetried.Add(1)
+	g.log.Warn("MT send failed; will retry", "sms_id", m.ID, "attempt", attempts, "retry_in", delay, "err", err)
+	if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTRetry(m.ID, err.Error(), now.Add(delay)) }); uerr != nil {
+		g.log.Error("record MT retry failed", "sms_id", m.ID, "err", uerr)
+	}
+	return false
+}
+
+// Receipt is a delivery receipt as the transport decoded it.
+type Receipt struct {
+	SMSCID string // message id as normalised by the transport
+	State  string // MsgDelivered, MsgUndeliv, or a non-final state name
+	Error  string
+	At     time.Time
+}
+
+// HandleReceipt applies a delivery receipt to the SMS log. ENotFound means
+// no MT carries that id (yet: a receipt may overtake the submit response).
+func (g *Gateway) HandleReceipt(ctx context.Context, r Receipt) error {
+	if r.At.IsZero() {
+		r.At = g.now()
+	}
+	return g.store.Update(ctx, func(tx Tx) error { return tx.UpdateDLR(r.SMSCID, r.State, r.Error, r.At) })
+}
+
+// ExpirePending expires awaiting_pin sessions past their TTL at now and
+// sends each payer an expiry SMS. The update is conditional, so a late or
+// repeated run is harmless. It returns the number expired.
+func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error) {
+	r := g.rules.Load()
+	n := 0
+	for {
+		var batch []Session
+		if err := g.store.View(ctx, func(tx Tx) error {
+			var err error
+			batch, err = tx.ExpiredSessions(now, 100)
+			return err
+		}); err != nil {
+			return n, fmt.Errorf("list expired sessions: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, s := range batch {
+			err := g.store.Update(ctx, func(tx Tx) error {
+				s := s
+				resolved := now
+				s.State, s.ResolvedAt = StateExpired, &resolved
+				if err := tx.ResolveSession(&s); err != nil {
+					return err
+				}
+				d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
+				return g.enqueue(tx, r, r.PINCode, s.MSISDN, s.Channel, "", ReplyExpired, d, s.ID, 0)
+			})
+			switch ErrorCode(err) {
+			case "":
+				n++
+				g.stats.Expired.Add(1)
+			case EConflict: // resolved meanwhile by a PIN or BATAL
+			default:
+				return n, fmt.Errorf("expire session %d: %w", s.ID, err)
+			}
+		}
+		if len(batch) < 100 {
+			break
+		}
+	}
+	if n > 0 {
+		g.log.Info("sessions expired", "count", n)
+		g.wake(g.wakeMT)
+	}
+	return n, nil
+}
+
+// UnlockDue lifts PIN locks whose time has passed.
+func (g *Gateway) UnlockDue(ctx context.Context, now time.Time) (int, error) {
+	var ms []MSISDN
+	err := g.store.Update(ctx, func(tx Tx) error {
+		var err error
+		ms, err = tx.UnlockDue(now)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("unlock due: %w", err)
+	}
+	for _, m := range ms {
+		g.log.Info("PIN lock lifted", "msisdn", m)
+	}
+	return len(ms), nil
+}
+
+// PurgeDedup forgets de-duplication keys older than the window.
+func (g *Gateway) PurgeDedup(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := g.store.Update(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.PurgeDedup(now.Add(-g.dedupWindow))
+		return err
+	})
+	return n, err
+}
+
+// DailySummary returns counts and sums of the 24 hours before now and
+// logs them.
+func (g *Gateway) DailySummary(ctx context.Context, now time.Time) (Summary, error) {
+	var s Summary
+	err := g.store.View(ctx, func(tx Tx) error {
+		var err error
+		s, err = tx.Summary(now.Add(-24*time.Hour), now)
+		return err
+	})
+	if err != nil {
+		return s, fmt.Errorf("daily summary: %w", err)
+	}
+	attrs := []any{"from", s.From, "to", s.To, "mo", s.MOs, "mt", s.MTs,
+		"credited_count", s.CreditedCount, "credited_rupiah", int64(s.Credited)}
+	for st, c := range s.ByState {
+		attrs = append(attrs, string(st), c)
+	}
+	g.log.Info("daily summary", attrs...)
+	return s, nil
+}
+
+// AddCustomer registers msisdn for SMS top-up with its own i-pay account
+// and PIN, creating the wallet if needed.
+func (g *Gateway) AddCustomer(ctx context.Context, msisdn, account, name string, pin PIN) error {
+	m, err := keywords.NormalizeMSISDN(msisdn)
+	if err != nil {
+		return Errorf(EInvalid, "msisdn %q: %v", msisdn, err)
+	}
+	a, err := keywords.NormalizeMSISDN(account)
+	if err != nil {
+		return Errorf(EInvalid, "account %q: %v", account, err)
+	}
+	r := g.rules.Load()
+	if _, err := keywords.ParsePIN(pin.Reveal(), r.PINMinLen, r.PINMaxLen); err != nil {
+		return Errorf(EInvalid, "PIN must be %d to %d digits", r.PINMinLen, r.PINMaxLen)
+	}
+	now := g.now()
+	c := &Customer{MSISDN: MSISDN(m), Account: MSISDN(a), Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := g.hasher.Set(c, pin); err != nil {
+		return err
+	}
+	return g.store.Update(ctx, func(tx Tx) error {
+		if err := tx.CreateAccount(&Account{ID: WalletID(c.Account), Kind: KindWallet, Owner: c.MSISDN, CreatedAt: now}); err != nil && ErrorCode(err) != EConflict {
+			return err
+		}
+		return tx.CreateCustomer(c)
+	})
+}
+
+// AddWallet creates an i-pay wallet that is not tied to a registered payer.
+func (g *Gateway) AddWallet(ctx context.Context, account string) error {
+	a, err := keywords.NormalizeMSISDN(account)
+	if err != nil {
+		return Errorf(EInvalid, "account %q: %v", account, err)
+	}
+	return g.store.Update(ctx, func(tx Tx) error {
+		return tx.CreateAccount(&Account{ID: WalletID(MSISDN(a)), Kind: KindWallet, Owner: MSISDN(a), CreatedAt: g.now()})
+	})
+}
+
+// ResetPIN sets a new PIN and clears failures and lock.
+func (g *Gateway) ResetPIN(ctx context.Context, msisdn string, pin PIN) error {
+	r := g.rules.Load()
+	if _, err := keywords.ParsePIN(pin.Reveal(), r.PINMinLen, r.PINMaxLen); err != nil {
+		return Errorf(EInvalid, "PIN must be %d to %d digits", r.PINMinLen, r.PINMaxLen)
+	}
+	return g.updateCustomer(ctx, msisdn, func(c *Customer) error {
+		c.PINFailures, c.LockedUntil = 0, nil
+		return g.hasher.Set(c, pin)
+	})
+}
+
+// Unlock clears a customer's lock and failure counter.
+func (g *Gateway) Unlock(ctx context.Context, msisdn string) error {
+	return g.updateCustomer(ctx, msisdn, func(c *Customer) error {
+		c.PINFailures, c.LockedUntil = 0, nil
+		return nil
+	})
+}
+
+func (g *Gateway) updateCustomer(ctx context.Context, msisdn string, fn func(*Customer) error) error {
+	m, err := keywords.NormalizeMSISDN(msisdn)
+	if err != nil {
+		return Errorf(EInvalid, "msisdn %q: %v", msisdn, err)
+	}
+	return g.store.Update(ctx, func(tx Tx) error {
+		c, err := tx.Customer(MSISDN(m))
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		c.UpdatedAt = g.now()
+		return tx.UpdateCustomer(c)
+	})
+}
+
+// Wallet returns an i-pay wallet and its most recent ledger entries.
+func (g *Gateway) Wallet(ctx context.Context, account string, limit int) (*Account, []Entry, error) {
+	a, err := keywords.NormalizeMSISDN(account)
+	if err != nil {
+		return nil, nil, Errorf(EInvalid, "account %q: %v", account, err)
+	}
+	var acct *Account
+	var entries []Entry
+	err = g.store.View(ctx, func(tx Tx) error {
+		var err error
+		if acct, err = tx.Account(WalletID(MSISDN(a))); err != nil {
+			return err
+		}
+		entries, err = tx.Entries(acct.ID, 0, limit)
+		return err
+	})
+	return acct, entries, err
+}

@@ -1,0 +1,163 @@
+package smsgw
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Reply names: one template per customer-visible outcome. Texts are
+// Indonesian; the customers are Indonesian.
+const (
+	ReplyHelp            = "help"
+	ReplyUnknownKeyword  = "unknown_keyword"
+	ReplyBadFormat       = "bad_format"
+	ReplyNotRegistered   = "not_registered"
+	ReplyUnknownAccount  = "unknown_account"
+	ReplyBadAmount       = "bad_amount"
+	ReplyAmountNotAllow  = "amount_not_allowed"
+	ReplyPINPrompt       = "pin_prompt"
+	ReplyBusy            = "busy"
+	ReplySuccess         = "success"
+	ReplyWrongPIN        = "wrong_pin"
+	ReplyLocked          = "locked"
+	ReplyStillLocked     = "still_locked"
+	ReplyExpired         = "expired"
+	ReplyCancelled       = "cancelled"
+	ReplyNothingToCancel = "nothing_to_cancel"
+	ReplyNoSession       = "no_session"
+	ReplyNotAPIN         = "not_a_pin"
+	ReplyBalance         = "balance"
+	ReplyHistory         = "history"
+	ReplyHistoryEmpty    = "history_empty"
+	ReplyPINChanged      = "pin_changed"
+	ReplyPINChangeFailed = "pin_change_failed"
+	ReplyFailed          = "failed"
+	ReplyPINWrongCode    = "pin_wrong_code"
+)
+
+// DefaultReplies are the built-in reply templates (text/template syntax).
+// Fields available: .Account .Amount .Balance .Allowed .Min .Max .TTL
+// .Left .Until .Ref .RequestCode .PINCode .Keyword .History (list of
+// HistoryLine) .Time.
+var DefaultReplies = map[string]string{
+	ReplyHelp:            "Layanan i-Pay: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}, contoh IM2PAY 08110000002 50000. SALDO: cek saldo. RIWAYAT: 5 transaksi terakhir. PIN <lama> <baru>: ganti PIN. BATAL: batalkan permintaan.",
+	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Format: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}. Ketik BANTUAN untuk daftar perintah.",
+	ReplyBadFormat:       "Maaf, format salah. Contoh: IM2PAY 08110000002 50000 kirim ke {{.RequestCode}}.",
+	ReplyNotRegistered:   "IM2PAY GAGAL: nomor Anda belum terdaftar pada layanan SMS Banking. Silakan daftar terlebih dahulu.",
+	ReplyUnknownAccount:  "IM2PAY GAGAL: Account-ID {{.Account}} tidak terdaftar di i-Pay. Periksa kembali Account-ID Anda.",
+	ReplyBadAmount:       "IM2PAY GAGAL: nominal tidak valid. Nominal yang tersedia: {{.Allowed}}.",
+	ReplyAmountNotAllow:  "IM2PAY GAGAL: nominal Rp{{.Amount}} tidak tersedia. Nominal yang tersedia: {{.Allowed}}.",
+	ReplyPINPrompt:       "Isi ulang i-Pay {{.Account}} sebesar Rp{{.Amount}}. Balas SMS ini dengan PIN SMS Banking Anda dalam {{.TTL}} menit. Ketik BATAL ke {{.RequestCode}} untuk membatalkan.",
+	ReplyBusy:            "Anda masih memiliki permintaan isi ulang i-Pay {{.Account}} Rp{{.Amount}} yang menunggu PIN. Balas PIN ke {{.PINCode}} atau ketik BATAL ke {{.RequestCode}}.",
+	ReplySuccess:         "Isi ulang i-Pay {{.Account}} sebesar Rp{{.Amount}} BERHASIL. Ref: {{.Ref}}. Terima kasih.",
+	ReplyWrongPIN:        "PIN salah. Sisa kesempatan {{.Left}} kali. Balas dengan PIN yang benar ke {{.PINCode}}.",
+	ReplyLocked:          "PIN salah {{.Attempts}} kali. Transaksi dibatalkan dan layanan Anda diblokir sampai {{.Until}}.",
+	ReplyStillLocked:     "Maaf, layanan Anda diblokir sampai {{.Until}} karena PIN salah berulang kali.",
+	ReplyExpired:         "Permintaan isi ulang i-Pay {{.Account}} Rp{{.Amount}} dibatalkan karena PIN tidak diterima dalam {{.TTL}} menit.",
+	ReplyCancelled:       "Permintaan isi ulang i-Pay {{.Account}} Rp{{.Amount}} telah dibatalkan.",
+	ReplyNothingToCancel: "Tidak ada permintaan yang dapat dibatalkan.",
+	ReplyNoSession:       "Tidak ada transaksi yang menunggu PIN. Kirim IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}.",
+	ReplyNotAPIN:         "Balas dengan PIN SMS Banking Anda (angka saja) ke {{.PINCode}}, atau ketik BATAL ke {{.RequestCode}}.",
+	ReplyBalance:         "Saldo i-Pay {{.Account}}: Rp{{.Balance}}.",
+	ReplyHistory:         "Transaksi terakhir i-Pay {{.Account}}:{{range .History}} {{.Time}} +Rp{{.Amount}} Ref {{.Ref}};{{end}}",
+	ReplyHistoryEmpty:    "Belum ada transaksi pada i-Pay {{.Account}}.",
+	ReplyPINChanged:      "PIN SMS Banking Anda berhasil diubah.",
+	ReplyPINChangeFailed: "Ganti PIN GAGAL: PIN lama salah atau PIN baru tidak valid. Format: PIN <PIN lama> <PIN baru>.",
+	ReplyPINWrongCode:    "Demi keamanan, kirim PIN hanya sebagai balasan SMS konfirmasi ke {{.PINCode}}. Jangan kirim PIN ke {{.RequestCode}}.",
+	ReplyFailed:          "Maaf, transaksi i-Pay {{.Account}} Rp{{.Amount}} GAGAL diproses. Silakan coba lagi.",
+}
+
+// HistoryLine is one transfer in the RIWAYAT reply.
+type HistoryLine struct {
+	Time   string
+	Amount string
+	Ref    string
+}
+
+// ReplyData is what reply templates see.
+type ReplyData struct {
+	Account     string
+	Amount      string
+	Balance     string
+	Allowed     string
+	Min, Max    string
+	TTL         int
+	Left        int
+	Attempts    int
+	Until       string
+	Ref         string
+	RequestCode string
+	PINCode     string
+	Keyword     string
+	History     []HistoryLine
+}
+
+// Replies renders reply texts. It is immutable and safe for concurrent use.
+type Replies struct {
+	t map[string]*template.Template
+}
+
+// NewReplies parses the DefaultReplies overridden by overrides. Unknown
+// names and templates that fail to parse or execute are errors naming the
+// reply.
+func NewReplies(overrides map[string]string) (*Replies, error) {
+	src := make(map[string]string, len(DefaultReplies))
+	for k, v := range DefaultReplies {
+		src[k] = v
+	}
+	for k, v := range overrides {
+		if _, ok := DefaultReplies[k]; !ok {
+			return nil, fmt.Errorf("reply %q: unknown reply name (known: %s)", k, strings.Join(ReplyNames(), ", "))
+		}
+		src[k] = v
+	}
+	r := &Replies{t: make(map[string]*template.Template, len(src))}
+	sample := ReplyData{Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
+		Attempts: 3, Until: "01/01 00:00", Ref: "1", RequestCode: "9779", PINCode: "3355",
+		History: []HistoryLine{{Time: "01/01 00:00", Amount: "50.000", Ref: "1"}}}
+	for name, text := range src {
+		if strings.TrimSpace(text) == "" {
+			return nil, fmt.Errorf("reply %q: empty text", name)
+		}
+		t, err := template.New(name).Option("missingkey=error").Parse(text)
+		if err != nil {
+			return nil, fmt.Errorf("reply %q: %w", name, err)
+		}
+		if err := t.Execute(new(strings.Builder), sample); err != nil {
+			return nil, fmt.Errorf("reply %q: %w", name, err)
+		}
+		r.t[name] = t
+	}
+	return r, nil
+}
+
+// ReplyNames lists the reply names in order.
+func ReplyNames() []string {
+	names := make([]string, 0, len(DefaultReplies))
+	for k := range DefaultReplies {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Render executes reply name with d.
+func (r *Replies) Render(name string, d ReplyData) (string, error) {
+	t, ok := r.t[name]
+	if !ok {
+		return "", fmt.Errorf("reply %q: not defined", name)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("reply %q: %w", name, err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// wib is Western Indonesia Time, used for times shown to customers.
+var wib = time.FixedZone("WIB", 7*3600)
+
+func customerTime(t time.Time) string { return t.In(wib).Format("02/01 15:04") + " WIB" }

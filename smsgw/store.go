@@ -1,0 +1,132 @@
+package smsgw
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the only way the domain persists. Implementations live in
+// store/... and must pass store/storetest.
+//
+// Update runs fn in one read-write transaction (SQLite: BEGIN IMMEDIATE) and
+// commits when fn returns nil; View runs fn in a read-only transaction. A Tx
+// must not be used after fn returns. Implementations retry nothing: a busy or
+// failed commit is returned as an internal error.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Every method returns an *Error with code ENotFound
+// when the row it reads or updates is missing, EConflict on a unique
+// constraint named in its comment, and internal errors otherwise. A method
+// that fails writes nothing, so fn may handle a domain error and still
+// commit. Zero CreatedAt/UpdatedAt fields mean the store's clock; a limit
+// <= 0 means the implementation's default page size.
+type Tx interface {
+	// Customers.
+
+	// CreateCustomer inserts a customer (EConflict if the MSISDN exists).
+	CreateCustomer(c *Customer) error
+	// Customer returns the customer registered with msisdn (ENotFound).
+	Customer(msisdn MSISDN) (*Customer, error)
+	// UpdateCustomer writes PIN hash/salt, failure counter and lock fields of c.
+	UpdateCustomer(c *Customer) error
+	// Customers lists customers ordered by MSISDN, at most limit after the given MSISDN.
+	Customers(after MSISDN, limit int) ([]Customer, error)
+	// UnlockDue clears locks whose LockedUntil <= now, resets their
+	// PINFailures, and returns their MSISDNs in order.
+	UnlockDue(now time.Time) ([]MSISDN, error)
+
+	// Accounts and ledger.
+
+	// CreateAccount inserts an account with balance 0 (EConflict if it
+	// exists, EInvalid if Kind is not a Kind* constant).
+	CreateAccount(a *Account) error
+	// Account returns an account by ID (ENotFound).
+	Account(id AccountID) (*Account, error)
+	// Transfer records t with its two ledger entries (debit t.From, credit
+	// t.To) and updates both balances, all in this transaction. t.ID and
+	// t.CreatedAt are set. EConflict if t.IdempotencyKey exists; EFunds if a
+	// wallet or deposit balance would go negative; EInvalid if Amount <= 0,
+	// the key is empty or From == To; ENotFound if an account is missing.
+	Transfer(t *Transfer) error
+	// TransferByKey returns the transfer with this idempotency key (ENotFound).
+	TransferByKey(key string) (*Transfer, error)
+	// TransferByID returns a transfer (ENotFound).
+	TransferByID(id int64) (*Transfer, error)
+	// Transfers lists the most recent transfers touching account, newest first.
+	Transfers(account AccountID, limit int) ([]Transfer, error)
+	// Entries lists ledger entries of account, oldest first, after entry id.
+	Entries(account AccountID, afterID int64, limit int) ([]Entry, error)
+	// LedgerSum returns the sum of all ledger entries (always 0 when sound).
+	LedgerSum() (int64, error)
+
+	// Sessions (the PIN flow).
+
+	// CreateSession inserts s in state awaiting_pin and sets s.ID. EBusy if
+	// an awaiting_pin session exists for s.MSISDN (enforced by a unique index).
+	CreateSession(s *Session) error
+	// Session returns a session by ID (ENotFound).
+	Session(id int64) (*Session, error)
+	// OpenSession returns the awaiting_pin session of msisdn (ENotFound).
+	OpenSession(msisdn MSISDN) (*Session, error)
+	// ResolveSession moves session id from awaiting_pin to s.State, writing
+	// Attempts, ResolvedAt, PINMessageID and TransferID. It is a conditional
+	// update: EConflict if the session is no longer awaiting_pin.
+	ResolveSession(s *Session) error
+	// SetSessionAttempts stores the wrong-PIN counter of an open session
+	// (EConflict if it is no longer awaiting_pin).
+	SetSessionAttempts(id int64, attempts int) error
+	// ExpiredSessions lists awaiting_pin sessions with ExpiresAt <= now.
+	ExpiredSessions(now time.Time, limit int) ([]Session, error)
+	// Sessions lists sessions by filter, newest first.
+	Sessions(f SessionFilter) ([]Session, error)
+
+	// SMS log, inbox and outbox.
+
+	// InsertMO stores an inbound message in the SMS log and the inbox unless
+	// its DedupKey was seen (then it returns EDuplicate and the existing
+	// message's ID in m.ID). m.ID is set.
+	InsertMO(m *Message, secret []byte) error
+	// PendingMOs lists inbox rows not yet processed, oldest first.
+	PendingMOs(limit int) ([]InboundMO, error)
+	// FinishMO marks an inbox row processed, clears its secret, and stores
+	// keyword, session and transfer links on its log row. ENotFound if id has
+	// no inbox row; EConflict if it was already processed (so a second
+	// processor's whole transaction rolls back).
+	FinishMO(id int64, keyword string, sessionID, transferID int64) error
+	// EnqueueMT stores an outbound message in the SMS log (status queued) and
+	// the outbox; m.ID is set.
+	EnqueueMT(m *Message) error
+	// DueMTs lists queued outbox messages with NextAttempt <= now, oldest first.
+	DueMTs(now time.Time, limit int) ([]Message, error)
+	// MarkMTSent records the SMSC message ids of a sent MT (one per part, in
+	// order), counts the attempt and removes it from the outbox. This and the
+	// two below return ENotFound unless id is queued in the outbox.
+	MarkMTSent(id int64, smscIDs []string, now time.Time) error
+	// MarkMTRetry records a failed attempt and the next attempt time.
+	MarkMTRetry(id int64, errText string, next time.Time) error
+	// MarkMTFailed counts the attempt, gives up on an MT and removes it from
+	// the outbox.
+	MarkMTFailed(id int64, errText string, now time.Time) error
+	// UpdateDLR applies a delivery receipt to the MT whose SMSC message id
+	// equals smscID (exact match, any part); ENotFound if none. DLRState and
+	// DLRError take the receipt's values; Status becomes undelivered when any
+	// part is undelivered and delivered when every part is delivered.
+	UpdateDLR(smscID string, state string, errCode string, at time.Time) error
+	// Message returns one SMS log row (ENotFound).
+	Message(id int64) (*Message, error)
+	// Messages lists SMS log rows by filter, newest first.
+	Messages(f MessageFilter) ([]Message, error)
+	// PurgeDedup removes de-duplication keys created before t; returns count.
+	PurgeDedup(before time.Time) (int64, error)
+
+	// Reports.
+
+	// Summary counts sessions created in [from, to) by state (still open
+	// ones under awaiting_pin), sums the transfers of the confirmed ones, and
+	// counts MOs and MTs logged in [from, to).
+	Summary(from, to time.Time) (Summary, error)
+}

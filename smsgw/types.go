@@ -1,0 +1,222 @@
+package smsgw
+
+import (
+	"log/slog"
+	"time"
+
+	"smsgw/keywords"
+)
+
+// Amount is money in whole rupiah.
+type Amount = keywords.Amount
+
+// PIN is a customer PIN; it redacts itself in every format and log.
+type PIN = keywords.PIN
+
+// MSISDN is a subscriber number in canonical international form without
+// plus, e.g. "628110000002" (see keywords.NormalizeMSISDN).
+type MSISDN string
+
+// LogValue masks the middle digits so logs can correlate without exposing
+// the full number.
+func (m MSISDN) LogValue() slog.Value {
+	s := string(m)
+	if len(s) <= 6 {
+		return slog.StringValue("***")
+	}
+	return slog.StringValue(s[:5] + "****" + s[len(s)-3:])
+}
+
+// Local returns the number in national form ("0811...") for customer texts.
+func (m MSISDN) Local() string { return keywords.LocalMSISDN(string(m)) }
+
+// AccountID names a ledger account: "wallet:<msisdn>" for a customer wallet,
+// "settlement:<name>" for a funding account, "deposit:<partner>" for a
+// partner deposit.
+type AccountID string
+
+// Account kinds.
+const (
+	KindWallet     = "wallet"     // customer wallet, never negative
+	KindSettlement = "settlement" // funding account, may go negative (it is the bank's side)
+	KindDeposit    = "deposit"    // partner deposit, never negative
+)
+
+// WalletID returns the wallet account id of an i-pay account number.
+func WalletID(account MSISDN) AccountID { return AccountID(KindWallet + ":" + string(account)) }
+
+// Customer is a payer registered for SMS top-up: the MSISDN that sends
+// IM2PAY and answers the PIN prompt.
+type Customer struct {
+	MSISDN      MSISDN
+	Name        string
+	Account     MSISDN // the customer's own i-pay account (wallet)
+	PINHash     []byte // HMAC-SHA256(key, salt || PIN); never the PIN
+	PINSalt     []byte
+	PINFailures int        // consecutive wrong PINs
+	LockedUntil *time.Time // nil when not locked
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Locked reports whether the customer is locked at now.
+func (c *Customer) Locked(now time.Time) bool {
+	return c.LockedUntil != nil && now.Before(*c.LockedUntil)
+}
+
+// Account is a ledger account with its running balance.
+type Account struct {
+	ID        AccountID
+	Kind      string
+	Owner     MSISDN // empty for settlement/deposit accounts
+	Balance   Amount
+	CreatedAt time.Time
+}
+
+// Transfer kinds.
+const (
+	TransferSMSTopUp = "sms_topup" // IM2PAY confirmed by PIN
+	TransferBankVA   = "bank_va"   // bank payment confirmation to a virtual account
+	TransferH2H      = "h2h"       // partner host-to-host top-up
+)
+
+// Transfer moves Amount from one account to another; it is immutable and is
+// written with exactly two ledger entries.
+type Transfer struct {
+	ID             int64
+	IdempotencyKey string // unique; e.g. "session:<id>", "bank:<ref>"
+	RequestHash    string // hash of the request that made it, to detect key reuse
+	Kind           string
+	From           AccountID
+	To             AccountID
+	Amount         Amount
+	SessionID      int64  // 0 if none
+	MessageID      int64  // SMS log id of the MO that caused it, 0 if none
+	Reference      string // partner or bank reference, if any
+	CreatedAt      time.Time
+}
+
+// Entry is one append-only ledger entry.
+type Entry struct {
+	ID           int64
+	TransferID   int64
+	Account      AccountID
+	Amount       Amount // signed: negative debit, positive credit
+	BalanceAfter Amount
+	CreatedAt    time.Time
+}
+
+// SessionState is the state of a PIN session.
+type SessionState string
+
+// Session states. Only awaiting_pin is open; the others are final.
+const (
+	StateAwaitingPIN SessionState = "awaiting_pin"
+	StateConfirmed   SessionState = "confirmed"
+	StateLocked      SessionState = "wrong_pin_locked"
+	StateExpired     SessionState = "expired"
+	StateCancelled   SessionState = "cancelled"
+	StateFailed      SessionState = "failed"
+)
+
+// Session is one IM2PAY request waiting for, or resolved by, the payer's PIN.
+type Session struct {
+	ID             int64
+	MSISDN         MSISDN // the payer
+	Account        MSISDN // the i-pay account to credit
+	Amount         Amount
+	State          SessionState
+	Attempts       int // wrong PINs in this session
+	Channel        string
+	RequestMessage int64 // SMS log id of the IM2PAY MO
+	PINMessage     int64 // SMS log id of the PIN MO that resolved it, 0 if none
+	TransferID     int64 // 0 unless confirmed
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	ResolvedAt     *time.Time
+}
+
+// SessionFilter selects sessions; zero fields match anything.
+type SessionFilter struct {
+	MSISDN MSISDN
+	State  SessionState
+	Since  time.Time
+	Until  time.Time
+	Limit  int
+	Offset int
+}
+
+// Directions and channels of messages.
+const (
+	DirIn       = "in"
+	DirOut      = "out"
+	ChannelSMS  = "sms"
+	ChannelUSSD = "ussd"
+)
+
+// Message statuses.
+const (
+	MsgReceived  = "received"  // inbound, stored, not processed
+	MsgProcessed = "processed" // inbound, processed
+	MsgQueued    = "queued"    // outbound, in the outbox
+	MsgSent      = "sent"      // outbound, accepted by the SMSC
+	MsgFailed    = "failed"    // outbound, given up
+	MsgDelivered = "delivered" // outbound, delivery receipt says delivered
+	MsgUndeliv   = "undelivered"
+)
+
+// Message is one row of the SMS log, inbound (MO) or outbound (MT). Text is
+// what operators may see: PIN-bearing texts are stored redacted.
+type Message struct {
+	ID          int64
+	Direction   string
+	Channel     string
+	ShortCode   string
+	MSISDN      MSISDN
+	Text        string
+	Keyword     string
+	DedupKey    string   // inbound only
+	SMSCIDs     []string // outbound: message ids from submit_sm_resp, one per part; inbound: id given by the SMSC, if any
+	Status      string
+	DLRState    string
+	DLRError    string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	SessionID   int64
+	TransferID  int64
+	USSDSession string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// InboundMO is an inbox row: a stored MO not yet processed, with its secret
+// (PIN verifiers, never a PIN) if it carried one.
+type InboundMO struct {
+	Message
+	Secret []byte
+}
+
+// MessageFilter selects SMS log rows; zero fields match anything.
+type MessageFilter struct {
+	MSISDN     MSISDN
+	ShortCode  string
+	Keyword    string
+	Direction  string
+	Status     string
+	Since      time.Time
+	Until      time.Time
+	SessionID  int64
+	TransferID int64
+	Limit      int
+	Offset     int
+}
+
+// Summary is the daily report.
+type Summary struct {
+	From, To      time.Time
+	ByState       map[SessionState]int
+	Credited      Amount
+	CreditedCount int
+	MOs, MTs      int
+}
