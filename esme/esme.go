@@ -89,7 +89,8 @@ func New(gw Gateway, o Options) (*ESME, error) {
 	if e.log == nil {
 		e.log = slog.Default()
 	}
-	e.log = e.log.With("component", "esme")
+	base := e.log
+	e.log = base.With("component", "esme")
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -102,7 +103,7 @@ func New(gw Gateway, o Options) (*ESME, error) {
 		co := bo.Client
 		co.Handler = smpp.HandlerFunc(func(ctx context.Context, p pdu.PDU) error { return e.handle(ctx, b, p) })
 		if co.Logger == nil {
-			co.Logger = e.log.With("bind", bo.Name)
+			co.Logger = base.With("bind", bo.Name)
 		}
 		c, err := smpp.NewClient(co)
 		if err != nil {
