@@ -260,7 +260,7 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	}
 	if packedGSM7 {
 		// Packed septets after a UDH start at the next septet boundary.
-		ud = text.UnpackUserData(whole, udhLen)
+		ud = b.Text.UnpackUserData(whole, udhLen)
 	}
 	dcs := f.dcs
 	decodeOpts := b.Text
@@ -308,7 +308,7 @@ func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
 	case dlr.OutcomePending:
 		state = r.State.String()
 	}
-	rec := smsgw.Receipt{SMSCID: dlr.NormalizeID(r.ID, b.IDMode), State: state, Error: r.Err, At: e.now()}
+	rec := smsgw.Receipt{SMSCID: dlr.NormalizeReceiptID(r.ID, b.IDMode), State: state, Error: r.Err, At: e.now()}
 	err := e.gw.HandleReceipt(ctx, rec)
 	if err == nil {
 		return

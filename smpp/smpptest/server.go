@@ -111,8 +111,9 @@ type Server struct {
 	ReceiptID func(messageID string) string
 
 	// ReceiptDelay is the time between accepting a message and its final
-	// state, when the automatic receipt is sent. Zero sends the receipt
-	// right after the submit response, on the same write path.
+	// state, when the automatic receipt is sent; query_sm reports ENROUTE
+	// until then. Zero sends the receipt right after the submit response,
+	// on the same write path, when the connection can receive it.
 	ReceiptDelay time.Duration
 
 	// ReceiptState is the final state of accepted messages and of their
@@ -174,7 +175,8 @@ type Server struct {
 	rr        uint64
 	changed   chan struct{} // closed and replaced on every bind state change
 
-	idSeq  atomic.Uint64
+	idSeq  atomic.Uint64 // message ids handed out
+	refSeq atomic.Uint32 // concatenation references for DeliverText
 	rec    recorder
 	faults faultState
 }
@@ -337,7 +339,8 @@ func (s *Server) Addr() string {
 // delayed responses, Handler and OnSubmit calls) to return. If that takes
 // longer than 5 seconds it logs the connections still busy, then keeps
 // waiting. Injection calls in progress fail with ErrConnClosed. Close is
-// idempotent; concurrent calls all wait.
+// idempotent; concurrent calls all wait. It must not be called from a
+// Handler or OnSubmit, which Close waits for.
 func (s *Server) Close() {
 	s.closeOnce.Do(s.doClose)
 	s.mu.Lock()
@@ -394,11 +397,11 @@ func (s *Server) doClose() {
 }
 
 // spawn runs f in a goroutine Close waits for; it reports false (and does
-// not run f) once Close has begun.
+// not run f) before Start and once Close has begun.
 func (s *Server) spawn(f func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
+	if !s.started || s.closing {
 		return false
 	}
 	s.wg.Go(f)

@@ -109,10 +109,23 @@ func PackUserData(udh, septets []byte) []byte {
 }
 
 // UnpackUserData returns the septets of packed user data that starts with a
-// UDH of udhLen octets (UDHL octet included). It panics if udhLen is negative
-// or beyond len(ud); use the length ParseUDH consumed.
+// UDH of udhLen octets (UDHL octet included), as ParseUDH consumed it. A
+// udhLen outside 0..len(ud) gives no septets.
 func UnpackUserData(ud []byte, udhLen int) []byte {
-	return Unpack7(ud[udhLen:], FillBits(udhLen))
+	return unpackUserData(ud, udhLen, false)
+}
+
+// UnpackUserData is the package function UnpackUserData honouring
+// o.DropZeroPad.
+func (o Options) UnpackUserData(ud []byte, udhLen int) []byte {
+	return unpackUserData(ud, udhLen, o.DropZeroPad)
+}
+
+func unpackUserData(ud []byte, udhLen int, dropZero bool) []byte {
+	if udhLen < 0 || udhLen > len(ud) {
+		return []byte{}
+	}
+	return unpack7(ud[udhLen:], FillBits(udhLen), dropZero)
 }
 
 // normFill maps fillBits into 0..6.

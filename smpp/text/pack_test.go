@@ -111,3 +111,34 @@ func TestUnpack7Short(t *testing.T) {
 		})
 	}
 }
+
+func TestUnpackUserData(t *testing.T) {
+	// After a 6-octet UDH and 1 fill bit, one octet holds exactly one
+	// septet: here 0x00, a real '@' or zero padding.
+	ud := []byte{0x05, 0x00, 0x03, 0x01, 0x02, 0x01, 0x00}
+	tests := []struct {
+		name   string
+		o      text.Options
+		udhLen int
+		want   []byte
+	}{
+		{"zero kept", text.Options{}, 6, []byte{0x00}},
+		{"zero dropped", text.Options{DropZeroPad: true}, 6, []byte{}},
+		{"udhLen beyond data", text.Options{}, 9, []byte{}},
+		{"negative udhLen", text.Options{}, -1, []byte{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.o.UnpackUserData(ud, tt.udhLen); !bytes.Equal(got, tt.want) {
+				t.Errorf("%+v.UnpackUserData(%X, %d) = %X, want %X", tt.o, ud, tt.udhLen, got, tt.want)
+			}
+		})
+	}
+	if got := text.UnpackUserData(ud, 6); !bytes.Equal(got, []byte{0x00}) {
+		t.Errorf("UnpackUserData(%X, 6) = %X, want 00", ud, got)
+	}
+	cr := []byte{0x05, 0x00, 0x03, 0x01, 0x02, 0x01, 0x1A}
+	if got := text.UnpackUserData(cr, 6); len(got) != 0 {
+		t.Errorf("UnpackUserData(%X, 6) = %X, want no septets (CR pad)", cr, got)
+	}
+}

@@ -3,6 +3,7 @@ package text
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -168,7 +169,7 @@ func (r *Reassembler) Add(now time.Time, key Key, ref uint16, total, seq uint8, 
 }
 
 // Expire drops the messages whose first part arrived more than the timeout
-// before now, and describes them in no particular order.
+// before now, and describes them, oldest first.
 func (r *Reassembler) Expire(now time.Time) []Expired {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -187,6 +188,7 @@ func (r *Reassembler) Expire(now time.Time) []Expired {
 			First:      m.first,
 		})
 	}
+	slices.SortFunc(out, func(a, b Expired) int { return a.First.Compare(b.First) })
 	return out
 }
 

@@ -193,6 +193,10 @@ func Split(s string, o SplitOptions) (Message, error) {
 
 // segment cuts s into pieces of at most per units each, on character
 // boundaries. It returns nil if s fits single units, and the total units.
+//
+// Packed GSM 7-bit pieces other than the last never end with a CR that
+// fills their last octet exactly: the receiver would take it for padding
+// (Unpack7), so such a CR moves to the next piece.
 func (o SplitOptions) segment(s string, a Alphabet, single, per int) ([]string, int) {
 	total := 0
 	for _, r := range s {
@@ -202,15 +206,29 @@ func (o SplitOptions) segment(s string, a Alphabet, single, per int) ([]string, 
 	if total <= single {
 		return nil, total
 	}
+	fill := -1 // no CR check
+	if a == GSM7 && o.Packed {
+		fill = 0
+		if o.Concat == ConcatUDH8 {
+			fill = FillBits(6)
+		}
+	}
 	var segs []string
 	start, used := 0, 0
+	last, lastRune := 0, rune(0) // byte offset and value of the piece's last rune
 	for i, r := range s {
 		u, _ := o.units(r, a)
 		if used+u > per {
-			segs = append(segs, s[start:i])
-			start, used = i, 0
+			if fill >= 0 && lastRune == '\r' && (fill+7*used)%8 == 0 {
+				segs = append(segs, s[start:last])
+				start, used = last, 1
+			} else {
+				segs = append(segs, s[start:i])
+				start, used = i, 0
+			}
 		}
 		used += u
+		last, lastRune = i, r
 	}
 	return append(segs, s[start:]), total
 }

@@ -1,0 +1,495 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"smsgw/smpp/pdu"
+	"smsgw/smpp/smpptest"
+	"smsgw/smsgw"
+	"smsgw/store/sqlite"
+)
+
+// The end-to-end tests start the real daemon (a separately built binary,
+// so it can be killed) against an smpptest SMSC in the test process.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func daemonBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "smsgw-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "smsgw")
+		args := []string{"build", "-o", binPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+const (
+	e2ePayer   = "08110000002"
+	e2ePIN     = "246810"
+	e2eAccount = "08110000009"
+	e2eKey     = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+)
+
+type e2e struct {
+	t      *testing.T
+	bin    string
+	dir    string
+	config string
+	smsc   *smpptest.Server
+	seen   int // submissions consumed
+	proc   *exec.Cmd
+	stderr *syncBuffer
+	exited chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func newE2E(t *testing.T, extra string) *e2e {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	e := &e2e{t: t, bin: daemonBinary(t), dir: t.TempDir()}
+	e.smsc = smpptest.NewUnstartedServer()
+	e.smsc.Credentials = map[string]string{"smsgw": "e2epw"}
+	e.smsc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	e.smsc.Start()
+	t.Cleanup(e.smsc.Close)
+	host, port, _ := net.SplitHostPort(e.smsc.Addr())
+	cfg := fmt.Sprintf(`
+[log]
+level = "debug"
+[database]
+path = "gw.db"
+[http]
+listen = ""
+[simulator]
+enabled = false
+[[bind]]
+name = "smsc"
+host = %q
+port = %s
+system_id = "smsgw"
+password_env = "E2E_BIND_PASSWORD"
+enquire_link = "1s"
+response_timeout = "2s"
+[cron]
+expire_sessions = "@every 1s"
+[outbox]
+poll = "200ms"
+retry_base = "200ms"
+%s
+`, host, port, extra)
+	e.config = filepath.Join(e.dir, "config.toml")
+	if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.cli("", "customer", "add", e2ePayer, e2ePayer, "-name", "Payer")
+	e.cli("", "customer", "add", "08110000001", e2eAccount, "-name", "Other")
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *e2e) env() []string {
+	return append(os.Environ(), "SMSGW_PIN_KEY="+e2eKey, "E2E_BIND_PASSWORD=e2epw")
+}
+
+// cli runs an admin command and returns its stdout; stdin gets the PIN.
+func (e *e2e) cli(want string, args ...string) string {
+	e.t.Helper()
+	cmd := exec.Command(e.bin, append(args, "-config", e.config)...)
+	cmd.Env = e.env()
+	cmd.Stdin = strings.NewReader(e2ePIN + "\n")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		e.t.Fatalf("smsgw %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	if want != "" && !strings.Contains(out.String(), want) {
+		e.t.Fatalf("smsgw %s = %q, want it to contain %q", strings.Join(args, " "), out.String(), want)
+	}
+	return out.String()
+}
+
+// start runs the daemon and waits until it is bound.
+func (e *e2e) start() {
+	e.t.Helper()
+	e.proc = exec.Command(e.bin, "run", "-config", e.config)
+	e.proc.Env = e.env()
+	e.stderr = &syncBuffer{}
+	e.proc.Stderr = e.stderr
+	if err := e.proc.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.exited = make(chan struct{})
+	go func(p *exec.Cmd, done chan struct{}) { _ = p.Wait(); close(done) }(e.proc, e.exited)
+	ctx, cancel := context.WithTimeout(e.t.Context(), 20*time.Second)
+	defer cancel()
+	if _, err := e.smsc.WaitBound(ctx, "smsgw"); err != nil {
+		e.t.Fatalf("daemon did not bind: %v\n%s", err, e.stderr.String())
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (e *e2e) stop() {
+	if e.proc == nil {
+		return
+	}
+	_ = e.proc.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.exited:
+	case <-time.After(20 * time.Second):
+		_ = e.proc.Process.Kill()
+		<-e.exited
+		e.t.Errorf("daemon did not stop on SIGTERM\n%s", e.stderr.String())
+	}
+	if e.proc.ProcessState != nil && !e.proc.ProcessState.Success() && !e.t.Failed() {
+		e.t.Errorf("daemon exit: %v\n%s", e.proc.ProcessState, e.stderr.String())
+	}
+	e.checkLogs()
+	e.proc = nil
+}
+
+// kill ends the daemon with SIGKILL: no unbind, no cleanup.
+func (e *e2e) kill() {
+	e.t.Helper()
+	_ = e.proc.Process.Kill()
+	<-e.exited
+	e.checkLogs()
+	e.proc = nil
+}
+
+// checkLogs asserts the PIN never reached the daemon's log output.
+func (e *e2e) checkLogs() {
+	if strings.Contains(e.stderr.String(), e2ePIN) {
+		e.t.Errorf("daemon log contains the PIN")
+	}
+}
+
+// mo delivers an MO and requires the gateway to acknowledge it.
+func (e *e2e) mo(from, to, text string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), 10*time.Second)
+	defer cancel()
+	sts, err := e.smsc.DeliverText(ctx, from, to, text, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+	if err != nil {
+		e.t.Fatalf("deliver %q: %v\n%s", text, err, e.stderr.String())
+	}
+	for _, st := range sts {
+		if st != pdu.StatusOK {
+			e.t.Fatalf("deliver %q: gateway answered %v", text, st)
+		}
+	}
+}
+
+// reply waits for the next MT and checks its short code and text.
+func (e *e2e) reply(code, want string) string {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.t.Context(), 15*time.Second)
+	defer cancel()
+	subs, err := e.smsc.WaitSubmitted(ctx, e.seen+1)
+	if err != nil {
+		e.t.Fatalf("waiting for reply containing %q: %v\n%s", want, err, e.stderr.String())
+	}
+	s := subs[e.seen]
+	e.seen++
+	txt, err := s.Text()
+	if err != nil {
+		e.t.Fatalf("reply text: %v", err)
+	}
+	if s.Source() != code || !strings.Contains(txt, want) {
+		e.t.Fatalf("reply = %s %q, want from %s containing %q", s.Source(), txt, code, want)
+	}
+	return txt
+}
+
+// quiet asserts no further MT arrives for a while.
+func (e *e2e) quiet(d time.Duration) {
+	e.t.Helper()
+	time.Sleep(d) // a bounded observation window: nothing may arrive in it
+	if n := len(e.smsc.Submitted()); n != e.seen {
+		txt, _ := e.smsc.Submitted()[e.seen].Text()
+		e.t.Fatalf("unexpected extra MT (%d, want %d): %q", n, e.seen, txt)
+	}
+}
+
+var balanceRE = regexp.MustCompile(`balance\s+Rp([0-9.]+)`)
+
+func (e *e2e) balance(account string) string {
+	e.t.Helper()
+	m := balanceRE.FindStringSubmatch(e.cli("", "wallet", "show", account))
+	if m == nil {
+		e.t.Fatal("wallet show printed no balance")
+	}
+	return m[1]
+}
+
+func TestE2EHappyPath(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("3355", "Balas SMS ini dengan PIN")
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.reply("3355", "BERHASIL")
+	if got := e.balance(e2eAccount); got != "50.000" {
+		t.Errorf("balance = %s, want 50.000", got)
+	}
+	e.stop()
+	// The SMS log holds every message, PIN redacted, with receipts applied.
+	st, err := sqlite.Open(t.Context(), filepath.Join(e.dir, "gw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.View(t.Context(), func(tx smsgw.Tx) error {
+		ms, err := tx.Messages(smsgw.MessageFilter{Limit: 50})
+		if err != nil {
+			return err
+		}
+		if len(ms) != 4 {
+			t.Errorf("SMS log has %d rows, want 4", len(ms))
+		}
+		for _, m := range ms {
+			if strings.Contains(m.Text, e2ePIN) {
+				t.Errorf("SMS log row %d holds the PIN", m.ID)
+			}
+			if m.Direction == smsgw.DirOut && m.Status != smsgw.MsgDelivered {
+				t.Errorf("MT %d status %q, want delivered (receipt applied)", m.ID, m.Status)
+			}
+		}
+		sum, err := tx.LedgerSum()
+		if err == nil && sum != 0 {
+			t.Errorf("ledger sum = %d", sum)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestE2ERejections(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	e.mo("08129999999", "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("9779", "belum terdaftar")
+	e.mo(e2ePayer, "9779", "IM2PAY 08127777777 50000")
+	e.reply("9779", "tidak terdaftar di i-Pay")
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50rbx")
+	e.reply("9779", "GAGAL")
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 60000")
+	e.reply("9779", "50.000, 75.000, 100.000, 150.000, 300.000 dan 500.000")
+	e.mo(e2ePayer, "9779", "BELI PULSA")
+	e.reply("9779", "tidak dikenal")
+	if got := e.balance(e2eAccount); got != "0" {
+		t.Errorf("balance = %s, want 0", got)
+	}
+}
+
+func TestE2EWrongPINLock(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 100.000")
+	e.reply("3355", "PIN")
+	e.mo(e2ePayer, "3355", "111111")
+	e.reply("3355", "Sisa kesempatan 2")
+	e.mo(e2ePayer, "3355", "222222")
+	e.reply("3355", "Sisa kesempatan 1")
+	e.mo(e2ePayer, "3355", "333333")
+	e.reply("3355", "diblokir")
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.reply("3355", "Tidak ada transaksi")
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("9779", "diblokir")
+	e.cli("unlocked", "customer", "unlock", e2ePayer)
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("3355", "PIN")
+	e.mo(e2ePayer, "3355", " "+e2ePIN+" ")
+	e.reply("3355", "BERHASIL")
+}
+
+func TestE2ECancelBalanceHistory(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	e.mo(e2ePayer, "9779", "RIWAYAT")
+	e.reply("9779", "Belum ada transaksi")
+	e.mo(e2ePayer, "9779", "IM2PAY#"+e2ePayer+"#75rb")
+	e.reply("3355", "Rp75.000")
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2ePayer+" 50000")
+	e.reply("9779", "masih memiliki permintaan")
+	e.mo(e2ePayer, "9779", "BATAL")
+	e.reply("9779", "dibatalkan")
+	e.mo(e2ePayer, "9779", "im2pay 0811-0000-002 50.000")
+	e.reply("3355", "Rp50.000")
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.reply("3355", "BERHASIL")
+	e.mo(e2ePayer, "9779", "saldo")
+	e.reply("9779", "Rp50.000")
+	e.mo(e2ePayer, "9779", "RIWAYAT")
+	e.reply("9779", "+Rp50.000")
+}
+
+func TestE2ERedeliveredMOCreditsOnce(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("3355", "PIN")
+	// The SMSC sends the same deliver_sm three times (its acks were lost).
+	ctx := t.Context()
+	pdus, err := e.smsc.TextPDUs(e2ePayer, "3355", e2ePIN, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		st, err := e.smsc.Deliver(ctx, pdus[0])
+		if err != nil || st != pdu.StatusOK {
+			t.Fatalf("deliver #%d = %v, %v", i, st, err)
+		}
+	}
+	e.reply("3355", "BERHASIL")
+	e.quiet(1500 * time.Millisecond)
+	if got := e.balance(e2eAccount); got != "50.000" {
+		t.Errorf("balance = %s, want 50.000", got)
+	}
+}
+
+func TestE2EKillMidSession(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 150000")
+	e.reply("3355", "PIN")
+	e.kill()
+	e.start()
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.reply("3355", "BERHASIL")
+	// Kill right after the PIN of a second session is acknowledged: the
+	// stored MO is processed after restart, or was already; either way it
+	// credits exactly once and the customer hears back.
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("3355", "PIN")
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.kill()
+	e.start()
+	e.reply("3355", "BERHASIL")
+	e.quiet(1500 * time.Millisecond)
+	if got := e.balance(e2eAccount); got != "200.000" {
+		t.Errorf("balance = %s, want 200.000", got)
+	}
+}
+
+func TestE2EBadConfig(t *testing.T) {
+	bin := daemonBinary(t)
+	dir := t.TempDir()
+	for _, c := range []struct{ body, want string }{
+		{"[bind]\nname = 1\n", "bind"},
+		{"[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\nwindow = 0\n", "bind[0].window"},
+		{"[session]\nttl = \"soon\"\n", "ttl"},
+		{"[nominal]\nmin = 50000\nmax = 5000000\nallowed = [10]\n", "nominal.allowed[0]"},
+		{"colour = \"blue\"\n", "unknown key colour"},
+	} {
+		p := filepath.Join(dir, "c.toml")
+		if err := os.WriteFile(p, []byte(c.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "check-config", "-config", p).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("check-config(%q) = %v %q, want an error naming %q", c.body, err, out, c.want)
+		}
+	}
+	out, err := exec.Command(bin, "check-config", "-config", "../../config.toml").CombinedOutput()
+	if err != nil {
+		t.Errorf("repo config.toml does not validate: %v %s", err, out)
+	}
+}
+
+// fakeClock is the in-process daemon's clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// TestE2EExpiryByCron runs the daemon in-process with a fake clock: the
+// expiry job (every second of real time) sees the session past its TTL only
+// once the fake clock moves.
+func TestE2EExpiryByCron(t *testing.T) {
+	e := newE2E(t, "")
+	cfg, err := LoadConfig(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SMSGW_PIN_KEY", e2eKey)
+	t.Setenv("E2E_BIND_PASSWORD", "e2epw")
+	clk := &fakeClock{t: time.Now()}
+	logs := &syncBuffer{}
+	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	wctx, wcancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer wcancel()
+	if _, err := e.smsc.WaitBound(wctx, "smsgw"); err != nil {
+		t.Fatal(err)
+	}
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
+	e.reply("3355", "5 menit")
+	e.quiet(1500 * time.Millisecond) // cron ran at least once: nothing expired yet
+	clk.Add(5*time.Minute + time.Second)
+	e.reply("3355", "dibatalkan karena PIN tidak diterima")
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.reply("3355", "Tidak ada transaksi")
+	if strings.Contains(logs.String(), e2ePIN) {
+		t.Error("log contains the PIN")
+	}
+}
