@@ -16,6 +16,14 @@ const (
 	logKeySystemID  = "system_id"
 	logKeyDelay     = "delay"
 	logKeyAttempt   = "attempt"
+	logKeyRequest   = "request"
+	logKeySMSC      = "smsc"
+	logKeyTimeouts  = "timeouts"
+	logKeyTimeout   = "timeout"
+	logKeyCause     = "cause"
+	logKeyPanic     = "panic"
+	logKeyStack     = "stack"
+	logKeyAnswer    = "answer"
 )
 
 // componentName is the value of the component attribute.

@@ -159,7 +159,7 @@ type BindParams struct {
 // LogValue hides the password when BindParams is logged.
 func (p BindParams) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("system_id", p.SystemID),
+		slog.String(logKeySystemID, p.SystemID),
 		slog.String("system_type", p.SystemType),
 		slog.String("password", "REDACTED"),
 	)

@@ -1,0 +1,700 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"smsgw/smpp"
+	"smsgw/smpp/pdu"
+	"smsgw/smpp/smpptest"
+	"smsgw/smpp/text"
+)
+
+// Test data. The expected octets are written out here, not computed with
+// smpp/text, so that the peers and these constants are the only references.
+const (
+	systemID = "smsgw"
+	password = "s3cret"
+
+	// gsmText has extension characters (each 1B xx) and '@' (0x00).
+	gsmText = "Price: €5 {promo} @shop"
+	// gsmHex is gsmText in GSM 03.38, unpacked (the submit_sm_gsm7 vector
+	// of shared/testdata/smpp-vectors.json).
+	gsmHex = "50726963653a201b6535201b2870726f6d6f1b29200073686f70"
+
+	moGSMText = "BAL €5 {x} @home"
+	moGSMHex  = "42414c201b6535201b28781b292000686f6d65"
+
+	msisdn    = "447700900123"
+	shortCode = "1234"
+	sender    = "INFO"
+)
+
+// longUCS2 needs UCS-2 (Cyrillic, €, an emoji) and three concatenated parts.
+// Its first 66 UTF-16 units are BMP characters and the emoji's surrogate pair
+// takes units 66 and 67, so a splitter that cuts at 67 units without looking
+// at surrogates breaks the pair.
+var longUCS2 = longPrefix + "😀 Номер операции 4711, остаток на счёте 1 234,50 €. Хорошего дня и до встречи — ваш банк"
+
+const longPrefix = "Платёж на 1 500 € принят. Спасибо, что выбрали наш сервис, друзья "
+
+// utf16be encodes s as UTF-16BE with the standard library only.
+func utf16be(s string) []byte {
+	units := utf16.Encode([]rune(s))
+	b := make([]byte, 2*len(units))
+	for i, u := range units {
+		binary.BigEndian.PutUint16(b[2*i:], u)
+	}
+	return b
+}
+
+func TestLongTextLayout(t *testing.T) {
+	if n := len(utf16.Encode([]rune(longPrefix))); n != 66 {
+		t.Fatalf("len(utf16(longPrefix)) = %d, want 66", n)
+	}
+	if n := len(utf16be(longUCS2)) / 2; n <= 2*67 || n > 3*67-1 {
+		t.Fatalf("len(utf16(longUCS2)) = %d units, want 135..200 (three parts)", n)
+	}
+}
+
+// checkUCS2Parts checks parts of longUCS2 as they went over the wire, in
+// order: UCS-2, UDHI, an 8-bit reference concatenation UDH with the same
+// reference, total and 1-based sequence, at most 140 octets, no TLVs, no
+// surrogate pair split, and user data that joins up to the exact UTF-16BE
+// octets of longUCS2.
+func checkUCS2Parts(t *testing.T, parts []event, wantRef int) {
+	t.Helper()
+	want := utf16be(longUCS2)
+	if len(parts) != 3 {
+		t.Fatalf("%d parts, want 3 (%d UTF-16 units, 67 per part)", len(parts), len(want)/2)
+	}
+	var joined []byte
+	var texts strings.Builder
+	var ref string
+	for i, e := range parts {
+		if e.DataCoding != 0x08 {
+			t.Errorf("part %d: data_coding = %#x, want 0x08", i+1, e.DataCoding)
+		}
+		if e.ESMClass&0x40 == 0 {
+			t.Errorf("part %d: esm_class = %#x, want UDHI (0x40) set", i+1, e.ESMClass)
+		}
+		if len(e.TLVs) != 0 {
+			t.Errorf("part %d: TLVs %v, want none with a UDH", i+1, e.TLVs)
+		}
+		if e.SMLength > 140 {
+			t.Errorf("part %d: sm_length = %d, want <= 140", i+1, e.SMLength)
+		}
+		udh, err := hex.DecodeString(e.UDH)
+		if err != nil || len(udh) != 6 || !bytes.Equal(udh[:3], []byte{5, 0, 3}) {
+			t.Fatalf("part %d: UDH %s, want 05 00 03 ref total seq", i+1, e.UDH)
+		}
+		if udh[4] != byte(len(parts)) || udh[5] != byte(i+1) {
+			t.Errorf("part %d: UDH %s, want total %d seq %d", i+1, e.UDH, len(parts), i+1)
+		}
+		if i == 0 {
+			ref = e.UDH[6:8]
+		} else if e.UDH[6:8] != ref {
+			t.Errorf("part %d: UDH %s, want reference %s as in part 1", i+1, e.UDH, ref)
+		}
+		if wantRef >= 0 && int(udh[3]) != wantRef {
+			t.Errorf("part %d: UDH %s, want reference %#02x", i+1, e.UDH, wantRef)
+		}
+		ud, err := e.userData()
+		if err != nil {
+			t.Fatalf("part %d: %v", i+1, err)
+		}
+		if len(ud)%2 != 0 || len(ud) > 134 {
+			t.Errorf("part %d: %d octets of UCS-2 after the UDH, want even and <= 134", i+1, len(ud))
+		}
+		if len(ud) >= 2 {
+			if last := binary.BigEndian.Uint16(ud[len(ud)-2:]); last >= 0xD800 && last < 0xDC00 {
+				t.Errorf("part %d ends with high surrogate %04X: surrogate pair split across parts", i+1, last)
+			}
+		}
+		if strings.ContainsRune(e.text(), '\uFFFD') {
+			t.Errorf("part %d: peer decoded %q with U+FFFD", i+1, e.text())
+		}
+		joined = append(joined, ud...)
+		texts.WriteString(e.text())
+	}
+	if !bytes.Equal(joined, want) {
+		t.Errorf("joined user data =\n%x, want\n%x", joined, want)
+	}
+	if texts.String() != longUCS2 {
+		t.Errorf("peer's decoded parts joined = %q, want %q", texts.String(), longUCS2)
+	}
+}
+
+// clientHarness runs an smpp.Client and records what it reports.
+type clientHarness struct {
+	client    *smpp.Client
+	cancel    context.CancelFunc
+	runErr    chan error
+	states    *feed[smpp.Event]
+	delivered *feed[*pdu.DeliverSM]
+	logs      lockedBuffer
+}
+
+// startClient starts a Client that binds to addr, with a Handler that
+// records every deliver_sm and answers ESME_ROK.
+func startClient(t *testing.T, addr, pass string) *clientHarness {
+	t.Helper()
+	h := &clientHarness{
+		runErr:    make(chan error, 1),
+		states:    newFeed[smpp.Event](nil, nil),
+		delivered: newFeed[*pdu.DeliverSM](nil, nil),
+	}
+	c, err := smpp.NewClient(smpp.ClientOptions{
+		Addr:                addr,
+		SystemID:            systemID,
+		Password:            pass,
+		EnquireLinkInterval: 300 * time.Millisecond,
+		EnquireLinkTimeout:  5 * time.Second,
+		ResponseTimeout:     5 * time.Second,
+		UnbindTimeout:       2 * time.Second,
+		BindTimeout:         5 * time.Second,
+		BackoffBase:         20 * time.Millisecond,
+		BackoffCap:          200 * time.Millisecond,
+		Handler: smpp.HandlerFunc(func(ctx context.Context, p pdu.PDU) error {
+			d, ok := p.(*pdu.DeliverSM)
+			if !ok {
+				return fmt.Errorf("unexpected %T", p)
+			}
+			h.delivered.add(d)
+			return nil
+		}),
+		OnEvent: func(e smpp.Event) { h.states.add(e) },
+		Logger:  slog.New(slog.NewTextHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	h.client = c
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.runErr <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		h.stop(t)
+		if t.Failed() {
+			t.Logf("client log:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+// stop cancels Run and checks that it returns nil.
+func (h *clientHarness) stop(t *testing.T) {
+	t.Helper()
+	h.cancel()
+	select {
+	case err, ok := <-h.runErr:
+		if ok && err != nil {
+			t.Errorf("Client.Run() = %v, want nil", err)
+		}
+		if ok {
+			close(h.runErr)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("Client.Run did not return within %v of cancel", waitTimeout)
+	}
+}
+
+func stateIs(st smpp.ClientState) func(smpp.Event) bool {
+	return func(e smpp.Event) bool { return e.State == st }
+}
+
+func tlvCString(d *pdu.DeliverSM, tag pdu.Tag) string {
+	s, _ := d.TLVs.CString(tag)
+	return s
+}
+
+// step is one stage of a scenario; later stages build on earlier ones.
+type step struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// runSteps runs the steps as subtests in order and stops at the first that
+// fails.
+func runSteps(t *testing.T, steps []step) {
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			return
+		}
+	}
+}
+
+// TestPeerSMSC runs smpp.Client against each peer acting as SMSC.
+func TestPeerSMSC(t *testing.T) {
+	for _, p := range peers {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			requirePeer(t, p)
+			testPeerSMSC(t, p)
+		})
+	}
+}
+
+func testPeerSMSC(t *testing.T, p peer) {
+	smsc := startPeer(t, p, "smsc", map[string]any{
+		"port": 0, "system_id": systemID, "password": password, "timeout": int(peerTimeout / time.Second),
+	})
+	port := smsc.wait(t, "listening", named("listening", "")).Port
+	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*waitTimeout)
+	defer cancel()
+
+	if !t.Run("bind_wrong_password", func(t *testing.T) { testBindWrongPassword(t, smsc, addr) }) {
+		return
+	}
+
+	// The client lives as long as the test; the steps below share it.
+	h := startClient(t, addr, password)
+	var gsmID string
+	var steps []step
+
+	steps = append(steps, step{"bind", func(t *testing.T) {
+		h.states.wait(t, "bound", stateIs(smpp.ClientBound))
+		b := smsc.wait(t, "accepted bind", func(e event) bool { return e.Event == "bind" && e.Status == 0 })
+		if b.Command != "bind_transceiver" || !b.PasswordOK || b.InterfaceVersion != 0x34 ||
+			b.SystemType != "" || b.AddressRange != "" {
+			t.Errorf("peer saw bind %s, want bind_transceiver, the password, interface_version 0x34, empty system_type and address_range", b.line)
+		}
+	}})
+
+	steps = append(steps, step{"submit_gsm7_with_receipt", func(t *testing.T) {
+		tmpl := &pdu.SubmitSM{}
+		tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = sender, 5, 0
+		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = msisdn, 1, 1
+		tmpl.RegisteredDelivery = 1
+		ids, err := h.client.SubmitText(ctx, tmpl, gsmText)
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("SubmitText(%q) = %v, %v, want one id", gsmText, ids, err)
+		}
+		e := smsc.wait(t, "submit_sm GSM", func(e event) bool { return e.Event == "submit_sm" && e.DataCoding == 0 })
+		if e.MessageID == nil || *e.MessageID != ids[0] {
+			t.Errorf("SubmitText(%q) id = %q, peer answered %s", gsmText, ids[0], e.line)
+		}
+		if e.ShortMessage != gsmHex || e.SMLength != 26 || e.UDH != "" || e.text() != gsmText {
+			t.Errorf("peer got short_message %s (%d octets, peer text %q), want %s (%q)", e.ShortMessage, e.SMLength, e.text(), gsmHex, gsmText)
+		}
+		if e.ESMClass != 0 || e.RegisteredDelivery != 1 || len(e.TLVs) != 0 || e.ServiceType != "" ||
+			e.SourceAddr != sender || e.SourceAddrTON != 5 || e.SourceAddrNPI != 0 ||
+			e.DestinationAddr != msisdn || e.DestAddrTON != 1 || e.DestAddrNPI != 1 ||
+			e.ScheduleDeliveryTime != "" || e.ValidityPeriod != "" || e.ProtocolID != 0 || e.PriorityFlag != 0 {
+			t.Errorf("peer got submit_sm %s, want the template's fields and nothing else", e.line)
+		}
+		gsmID = ids[0]
+
+		// The peer's delivery receipt reaches the Handler.
+		d := h.delivered.wait(t, "delivery receipt", func(d *pdu.DeliverSM) bool { return d.ESMClass.IsReceipt() })
+		if got := tlvCString(d, pdu.TagReceiptedMessageID); got != gsmID {
+			t.Errorf("receipt receipted_message_id = %q, want %q", got, gsmID)
+		}
+		if st, ok := d.TLVs.Uint8(pdu.TagMessageState); !ok || st != 2 {
+			t.Errorf("receipt message_state = %d, %v, want 2 (DELIVERED)", st, ok)
+		}
+		body, err := text.Decode(d.DataCoding, d.ShortMessage, text.Options{})
+		if err != nil || !strings.Contains(body, "id:"+gsmID+" ") || !strings.Contains(body, "stat:DELIVRD") {
+			t.Errorf("receipt text = %q, %v, want id:%s and stat:DELIVRD", body, err, gsmID)
+		}
+		if d.SourceAddr != msisdn || d.DestinationAddr != sender {
+			t.Errorf("receipt from %q to %q, want from %q to %q", d.SourceAddr, d.DestinationAddr, msisdn, sender)
+		}
+		r := smsc.wait(t, "receipt deliver_sm_resp", named("deliver_sm_resp", "dlr:"+gsmID))
+		if r.Status != 0 || r.CommandLength != 17 || r.MessageID == nil || *r.MessageID != "" {
+			t.Errorf("peer got receipt response %s, want ESME_ROK with an empty message_id (17 octets)", r.line)
+		}
+	}})
+
+	steps = append(steps, step{"submit_long_ucs2", func(t *testing.T) {
+		tmpl := &pdu.SubmitSM{}
+		tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = msisdn, 1, 1
+		tmpl.SourceAddr = shortCode
+		ids, err := h.client.SubmitText(ctx, tmpl, longUCS2)
+		if err != nil {
+			t.Fatalf("SubmitText(longUCS2) = %v, %v", ids, err)
+		}
+		parts := smsc.waitN(t, "UCS-2 parts", len(ids), func(e event) bool { return e.Event == "submit_sm" && e.DataCoding == 8 })
+		for i, e := range parts {
+			if e.MessageID == nil || *e.MessageID != ids[i] {
+				t.Errorf("part %d: id %q, peer answered %s", i+1, ids[i], e.line)
+			}
+		}
+		checkUCS2Parts(t, parts, -1)
+	}})
+
+	steps = append(steps, step{"mo_gsm7", func(t *testing.T) {
+		smsc.send(t, map[string]any{"cmd": "mo", "ref": "mo-gsm", "coding": "gsm7", "text": moGSMText,
+			"source_addr": msisdn, "source_addr_ton": 1, "source_addr_npi": 1, "destination_addr": shortCode})
+		done := smsc.wait(t, "MO acknowledged", named("mo_done", "mo-gsm"))
+		if !slices.Equal(done.Statuses, []num{0}) {
+			t.Errorf("peer got deliver_sm_resp statuses %v, want [0]", done.Statuses)
+		}
+		d := h.delivered.wait(t, "MO GSM", func(d *pdu.DeliverSM) bool { return !d.ESMClass.IsReceipt() && d.DataCoding == 0 })
+		if got := hex.EncodeToString(d.ShortMessage); got != moGSMHex {
+			t.Errorf("Handler got short_message %s, want %s", got, moGSMHex)
+		}
+		if got, err := text.Decode(d.DataCoding, d.ShortMessage, text.Options{}); err != nil || got != moGSMText {
+			t.Errorf("text.Decode(MO) = %q, %v, want %q", got, err, moGSMText)
+		}
+		if d.SourceAddr != msisdn || d.SourceAddrTON != 1 || d.SourceAddrNPI != 1 || d.DestinationAddr != shortCode || d.ESMClass != 0 {
+			t.Errorf("Handler got MO %+v, want from %s (1/1) to %s, esm_class 0", d.MessageFields, msisdn, shortCode)
+		}
+	}})
+
+	steps = append(steps, step{"mo_long_ucs2_reversed", func(t *testing.T) {
+		smsc.send(t, map[string]any{"cmd": "mo", "ref": "mo-ucs2", "coding": "ucs2", "text": longUCS2, "udh_ref": 77,
+			"reverse": true, "source_addr": msisdn, "source_addr_ton": 1, "source_addr_npi": 1, "destination_addr": shortCode})
+		done := smsc.wait(t, "long MO acknowledged", named("mo_done", "mo-ucs2"))
+		if !slices.Equal(done.Statuses, []num{0, 0, 0}) {
+			t.Errorf("peer got deliver_sm_resp statuses %v, want [0 0 0]", done.Statuses)
+		}
+		parts := h.delivered.waitN(t, "MO UCS-2 parts", 3, func(d *pdu.DeliverSM) bool { return d.DataCoding == 8 })
+		r := text.NewReassembler(text.ReassemblerOptions{})
+		now := time.Now()
+		var msg []byte
+		for i, d := range parts {
+			if !d.ESMClass.UDHI() {
+				t.Fatalf("part %d: esm_class %#x without UDHI", i+1, d.ESMClass)
+			}
+			udh, ud, err := text.ParseUDH(d.ShortMessage)
+			if err != nil {
+				t.Fatalf("part %d: ParseUDH(%x) = %v", i+1, d.ShortMessage, err)
+			}
+			ref, total, seq, ok := udh.Concat()
+			if !ok || ref != 77 || total != 3 {
+				t.Fatalf("part %d: UDH concat = %d %d %d %v, want ref 77 total 3", i+1, ref, total, seq, ok)
+			}
+			complete, done, err := r.Add(now, text.Key{Source: d.SourceAddr, Dest: d.DestinationAddr}, ref, total, seq, d.DataCoding, ud)
+			if err != nil {
+				t.Fatalf("part %d: Reassembler.Add = %v", i+1, err)
+			}
+			if done {
+				msg = complete
+			}
+		}
+		got, err := text.Decode(8, msg, text.Options{})
+		if err != nil || got != longUCS2 {
+			t.Errorf("reassembled MO = %q, %v, want %q", got, err, longUCS2)
+		}
+	}})
+
+	steps = append(steps, step{"enquire_link", func(t *testing.T) {
+		// The client's keepalive (300 ms of silence) reaches the peer.
+		smsc.wait(t, "enquire_link from the client", named("enquire_link", ""))
+		// The peer's enquire_link is answered with its sequence number.
+		smsc.send(t, map[string]any{"cmd": "enquire_link"})
+		sent := smsc.wait(t, "enquire_link sent", named("enquire_link_sent", ""))
+		resp := smsc.wait(t, "enquire_link_resp", named("enquire_link_resp", ""))
+		if resp.Status != 0 || resp.Seq != sent.Seq {
+			t.Errorf("enquire_link_resp %s to enquire_link seq %d, want ESME_ROK with the same seq", resp.line, sent.Seq)
+		}
+	}})
+
+	steps = append(steps, step{"unbind_by_smsc_then_rebind", func(t *testing.T) {
+		smsc.send(t, map[string]any{"cmd": "unbind"})
+		sent := smsc.wait(t, "unbind sent", named("unbind_sent", ""))
+		resp := smsc.wait(t, "unbind_resp", named("unbind_resp", ""))
+		if resp.Status != 0 || resp.Seq != sent.Seq {
+			t.Errorf("unbind_resp %s to unbind seq %d, want ESME_ROK with the same seq", resp.line, sent.Seq)
+		}
+		ev := h.states.wait(t, "bind lost", stateIs(smpp.ClientWaiting))
+		if !errors.Is(ev.Err, smpp.ErrPeerUnbind) {
+			t.Errorf("client reported %v after the SMSC's unbind, want ErrPeerUnbind", ev.Err)
+		}
+		h.states.waitN(t, "bound again", 2, stateIs(smpp.ClientBound))
+		smsc.waitN(t, "second accepted bind", 2, func(e event) bool { return e.Event == "bind" && e.Status == 0 })
+	}})
+
+	steps = append(steps, step{"unbind_by_client", func(t *testing.T) {
+		h.stop(t)
+		smsc.waitN(t, "unbind from the client", 1, named("unbind", ""))
+		smsc.waitN(t, "connections closed", 2, named("closed", ""))
+		if n := len(smsc.all(named("pdu", ""))); n != 0 {
+			t.Errorf("peer got %d PDUs it does not handle: %v", n, smsc.all(named("pdu", "")))
+		}
+		smsc.exit(t)
+	}})
+
+	runSteps(t, steps)
+}
+
+// testBindWrongPassword checks that a refused bind reaches the client as
+// ESME_RINVPASWD and that the client never reports itself bound.
+func testBindWrongPassword(t *testing.T, smsc *proc, addr string) {
+	bad := startClient(t, addr, "wrong")
+	ev := bad.states.wait(t, "a failed bind", stateIs(smpp.ClientWaiting))
+	var st pdu.Status
+	if !errors.As(ev.Err, &st) || st != pdu.StatusInvPassword {
+		t.Errorf("bind with a wrong password: client reported %v, want %v", ev.Err, pdu.StatusInvPassword)
+	}
+	bad.stop(t)
+	if bad.states.all(stateIs(smpp.ClientBound)) != nil {
+		t.Errorf("client reported bound with a wrong password")
+	}
+	b := smsc.wait(t, "refused bind", func(e event) bool { return e.Event == "bind" && !e.PasswordOK })
+	if b.Status != num(pdu.StatusInvPassword) || b.SystemID == nil || *b.SystemID != systemID {
+		t.Errorf("peer saw bind %s, want system_id %q answered ESME_RINVPASWD", b.line, systemID)
+	}
+}
+
+// TestPeerESME runs each peer acting as ESME against smpptest.Server.
+func TestPeerESME(t *testing.T) {
+	for _, p := range peers {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			requirePeer(t, p)
+			testPeerESME(t, p)
+		})
+	}
+}
+
+// startServer starts an smpptest.Server that accepts systemID/password.
+func startServer(t *testing.T) (*smpptest.Server, int) {
+	t.Helper()
+	srv := smpptest.NewUnstartedServer()
+	srv.Credentials = map[string]string{systemID: password}
+	var logs lockedBuffer
+	srv.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	_, port, err := net.SplitHostPort(srv.Addr())
+	if err != nil {
+		t.Fatalf("server address %q: %v", srv.Addr(), err)
+	}
+	var n int
+	fmt.Sscan(port, &n)
+	return srv, n
+}
+
+func esmeConfig(port int, pass string, submits []map[string]any) map[string]any {
+	return map[string]any{"host": "127.0.0.1", "port": port, "system_id": systemID, "password": pass,
+		"timeout": int(peerTimeout / time.Second), "submits": submits}
+}
+
+func testPeerESME(t *testing.T, p peer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*waitTimeout)
+	defer cancel()
+
+	t.Run("bind_wrong_password", func(t *testing.T) {
+		_, port := startServer(t)
+		esme := startPeer(t, p, "esme", esmeConfig(port, "wrong", nil))
+		b := esme.wait(t, "bind_resp", named("bind_resp", ""))
+		if b.Status != num(pdu.StatusInvPassword) || b.CommandLength != 16 || b.SystemID != nil {
+			t.Errorf("peer got bind_resp %s, want ESME_RINVPASWD without a body", b.line)
+		}
+		esme.waitExit(t)
+	})
+
+	t.Run("unbind_by_server", func(t *testing.T) {
+		srv, port := startServer(t)
+		esme := startPeer(t, p, "esme", esmeConfig(port, password, nil))
+		esme.wait(t, "submits_done", named("submits_done", ""))
+		if err := srv.Unbind(ctx); err != nil {
+			t.Errorf("Server.Unbind() = %v, want nil", err)
+		}
+		esme.wait(t, "unbind", named("unbind", ""))
+		esme.waitExit(t)
+	})
+
+	t.Run("session", func(t *testing.T) {
+		srv, port := startServer(t)
+		esme := startPeer(t, p, "esme", esmeConfig(port, password, []map[string]any{
+			{"ref": "gsm", "coding": "gsm7", "text": gsmText, "registered_delivery": 1,
+				"source_addr": sender, "source_addr_ton": 5, "source_addr_npi": 0,
+				"destination_addr": msisdn, "dest_addr_ton": 1, "dest_addr_npi": 1},
+			{"ref": "ucs2", "coding": "ucs2", "text": longUCS2, "udh_ref": 9,
+				"source_addr": shortCode, "destination_addr": msisdn, "dest_addr_ton": 1, "dest_addr_npi": 1},
+		}))
+		runSteps(t, []step{
+			{"bind", func(t *testing.T) {
+				b := esme.wait(t, "bind_resp", named("bind_resp", ""))
+				if b.Status != 0 || b.SystemID == nil || *b.SystemID != smpptest.DefaultSystemID {
+					t.Errorf("peer got bind_resp %s, want ESME_ROK from %q", b.line, smpptest.DefaultSystemID)
+				}
+				if v, ok := b.tlv(uint16(pdu.TagSCInterfaceVersion)); !ok || v != "34" {
+					t.Errorf("peer got bind_resp TLVs %v, want sc_interface_version 0x34", b.TLVs)
+				}
+			}},
+			{"submit", func(t *testing.T) { testESMESubmits(t, ctx, srv, esme) }},
+			{"mo", func(t *testing.T) { testESMEMO(t, ctx, srv, esme) }},
+			{"enquire_link", func(t *testing.T) {
+				esme.send(t, map[string]any{"cmd": "enquire_link"})
+				if r := esme.wait(t, "enquire_link_resp", named("enquire_link_resp", "")); r.Status != 0 {
+					t.Errorf("peer got enquire_link_resp %s, want ESME_ROK", r.line)
+				}
+				conn, err := srv.WaitBound(ctx, systemID)
+				if err != nil {
+					t.Fatalf("WaitBound(%q) = %v", systemID, err)
+				}
+				resp, err := conn.Send(ctx, &pdu.EnquireLink{Header: pdu.Header{ID: pdu.EnquireLinkID}})
+				if err != nil {
+					t.Fatalf("Conn.Send(enquire_link) = %v", err)
+				}
+				got := esme.wait(t, "enquire_link", named("enquire_link", ""))
+				if _, ok := resp.(*pdu.EnquireLinkResp); !ok || resp.Hdr().Status != 0 || resp.Hdr().Seq != uint32(got.Seq) {
+					t.Errorf("Conn.Send(enquire_link) = %T %+v, peer saw seq %d; want enquire_link_resp ESME_ROK echoing it", resp, resp.Hdr(), got.Seq)
+				}
+			}},
+			{"unbind_by_esme", func(t *testing.T) {
+				conn, err := srv.WaitBound(ctx, systemID)
+				if err != nil {
+					t.Fatalf("WaitBound(%q) = %v", systemID, err)
+				}
+				esme.send(t, map[string]any{"cmd": "unbind"})
+				if r := esme.wait(t, "unbind_resp", named("unbind_resp", "")); r.Status != 0 {
+					t.Errorf("peer got unbind_resp %s, want ESME_ROK", r.line)
+				}
+				esme.waitExit(t)
+				select {
+				case <-conn.Done():
+				case <-time.After(waitTimeout):
+					t.Errorf("server connection still open %v after unbind", waitTimeout)
+				}
+				if n := srv.Nacks(); len(n) != 0 {
+					t.Errorf("peer sent generic_nack %+v", n)
+				}
+				if n := esme.all(named("pdu", "")); len(n) != 0 {
+					t.Errorf("peer got PDUs it does not handle: %v", n)
+				}
+			}},
+		})
+	})
+}
+
+// testESMESubmits checks what smpptest recorded from the peer's submits and
+// the receipt the peer got back.
+func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, esme *proc) {
+	esme.wait(t, "submits_done", named("submits_done", ""))
+	resps := esme.all(named("submit_sm_resp", ""))
+	for _, r := range resps {
+		if r.Status != 0 || r.MessageID == nil || *r.MessageID == "" {
+			t.Errorf("peer got submit_sm_resp %s, want ESME_ROK with a message_id", r.line)
+		}
+	}
+	subs, err := srv.WaitSubmitted(ctx, len(resps))
+	if err != nil {
+		t.Fatalf("WaitSubmitted(%d) = %v", len(resps), err)
+	}
+	if len(subs) != 4 || len(resps) != 4 {
+		t.Fatalf("server recorded %d submissions, peer got %d responses; want 4 (1 GSM + 3 UCS-2 parts)", len(subs), len(resps))
+	}
+	for i, s := range subs {
+		if r := resps[i]; *r.MessageID != s.MessageID {
+			t.Errorf("submission %d: id %q, peer got %q", i+1, s.MessageID, *r.MessageID)
+		}
+		if s.SystemID != systemID || s.SubmitSM == nil || len(s.TLVs()) != 0 {
+			t.Errorf("submission %d: system_id %q, submit_sm %v, TLVs %v; want a submit_sm from %q without TLVs", i+1, s.SystemID, s.SubmitSM != nil, s.TLVs(), systemID)
+		}
+	}
+
+	gsm := subs[0]
+	if got := hex.EncodeToString(gsm.UserData()); got != gsmHex {
+		t.Errorf("GSM submission user data = %s, want %s", got, gsmHex)
+	}
+	if got, err := gsm.Text(); err != nil || got != gsmText {
+		t.Errorf("GSM submission Text() = %q, %v, want %q", got, err, gsmText)
+	}
+	sm := gsm.SubmitSM
+	if sm.DataCoding != 0 || sm.ESMClass != 0 || sm.RegisteredDelivery != 1 ||
+		sm.SourceAddr != sender || sm.SourceAddrTON != 5 || sm.SourceAddrNPI != 0 ||
+		sm.DestinationAddr != msisdn || sm.DestAddrTON != 1 || sm.DestAddrNPI != 1 {
+		t.Errorf("GSM submission = %+v, want the peer's fields", sm.MessageFields)
+	}
+
+	r := text.NewReassembler(text.ReassemblerOptions{})
+	now := time.Now()
+	var joined, msg []byte
+	for i, s := range subs[1:] {
+		sm := s.SubmitSM
+		if sm.DataCoding != 8 || !sm.ESMClass.UDHI() || len(sm.ShortMessage) > 140 {
+			t.Errorf("UCS-2 part %d: data_coding %#x, esm_class %#x, %d octets; want 0x08, UDHI, <= 140", i+1, sm.DataCoding, sm.ESMClass, len(sm.ShortMessage))
+		}
+		udh, ud, err := text.ParseUDH(sm.ShortMessage)
+		if err != nil {
+			t.Fatalf("UCS-2 part %d: ParseUDH(%x) = %v", i+1, sm.ShortMessage, err)
+		}
+		ref, total, seq, ok := udh.Concat()
+		if !ok || ref != 9 || total != 3 || seq != uint8(i+1) {
+			t.Errorf("UCS-2 part %d: UDH concat = %d %d %d %v, want ref 9 total 3 seq %d", i+1, ref, total, seq, ok, i+1)
+		}
+		if part, err := s.Text(); err != nil || strings.ContainsRune(part, '\uFFFD') {
+			t.Errorf("UCS-2 part %d: Text() = %q, %v, want text without U+FFFD", i+1, part, err)
+		}
+		joined = append(joined, ud...)
+		complete, done, err := r.Add(now, text.Key{Source: sm.SourceAddr, Dest: sm.DestinationAddr}, ref, total, seq, sm.DataCoding, ud)
+		if err != nil {
+			t.Fatalf("UCS-2 part %d: Reassembler.Add = %v", i+1, err)
+		}
+		if done {
+			msg = complete
+		}
+	}
+	if !bytes.Equal(joined, utf16be(longUCS2)) {
+		t.Errorf("UCS-2 user data joined =\n%x, want\n%x", joined, utf16be(longUCS2))
+	}
+	if got, err := text.Decode(8, msg, text.Options{}); err != nil || got != longUCS2 {
+		t.Errorf("reassembled UCS-2 submission = %q, %v, want %q", got, err, longUCS2)
+	}
+
+	// The automatic receipt for the GSM submit (registered_delivery 1).
+	d := esme.wait(t, "receipt", func(e event) bool { return e.Event == "deliver_sm" && e.ESMClass&0x3C == 0x04 })
+	if v, _ := d.tlv(uint16(pdu.TagReceiptedMessageID)); v != hex.EncodeToString([]byte(gsm.MessageID+"\x00")) {
+		t.Errorf("receipt receipted_message_id = %s, want %q with its NUL", v, gsm.MessageID)
+	}
+	if v, _ := d.tlv(uint16(pdu.TagMessageState)); v != "02" {
+		t.Errorf("receipt message_state = %q, want 02", v)
+	}
+	if !strings.Contains(d.text(), "id:"+gsm.MessageID+" ") || !strings.Contains(d.text(), "stat:DELIVRD") {
+		t.Errorf("peer decoded receipt text %q, want id:%s and stat:DELIVRD", d.text(), gsm.MessageID)
+	}
+	if d.SourceAddr != msisdn || d.DestinationAddr != sender {
+		t.Errorf("receipt from %q to %q, want from %q to %q", d.SourceAddr, d.DestinationAddr, msisdn, sender)
+	}
+}
+
+// testESMEMO injects MO texts with smpptest and checks what the peer got.
+func testESMEMO(t *testing.T, ctx context.Context, srv *smpptest.Server, esme *proc) {
+	statuses, err := srv.DeliverText(ctx, msisdn, shortCode, moGSMText, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+	if err != nil || !slices.Equal(statuses, []pdu.Status{pdu.StatusOK}) {
+		t.Fatalf("DeliverText(%q) = %v, %v, want [ESME_ROK]", moGSMText, statuses, err)
+	}
+	isMO := func(dcs num) func(event) bool {
+		return func(e event) bool {
+			return e.Event == "deliver_sm" && e.ESMClass&0x3C == 0 && e.DataCoding == dcs
+		}
+	}
+	e := esme.wait(t, "MO GSM", isMO(0))
+	if e.ShortMessage != moGSMHex || e.text() != moGSMText {
+		t.Errorf("peer got short_message %s (text %q), want %s (%q)", e.ShortMessage, e.text(), moGSMHex, moGSMText)
+	}
+	if e.SourceAddr != msisdn || e.SourceAddrTON != 1 || e.SourceAddrNPI != 1 || e.DestinationAddr != shortCode ||
+		e.ESMClass != 0 || len(e.TLVs) != 0 || e.ScheduleDeliveryTime != "" || e.ValidityPeriod != "" {
+		t.Errorf("peer got MO %s, want from %s (1/1) to %s, esm_class 0, no TLVs", e.line, msisdn, shortCode)
+	}
+
+	statuses, err = srv.DeliverText(ctx, msisdn, shortCode, longUCS2, &smpptest.TextOptions{Ref: 66, SourceTON: 1, SourceNPI: 1})
+	if err != nil || !slices.Equal(statuses, []pdu.Status{0, 0, 0}) {
+		t.Fatalf("DeliverText(longUCS2) = %v, %v, want three ESME_ROK", statuses, err)
+	}
+	parts := esme.waitN(t, "MO UCS-2 parts", 3, isMO(8))
+	slices.SortFunc(parts, func(a, b event) int { return strings.Compare(a.UDH, b.UDH) })
+	checkUCS2Parts(t, parts, 66)
+}
