@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+const customerCols = `msisdn, name, account, pin_hash, pin_salt, pin_failures, locked_until, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCustomer(row scanner) (*smsgw.Customer, error) {
+	var (
+		c                smsgw.Customer
+		locked           sql.NullInt64
+		created, updated int64
+		msisdn, account  string
+	)
+	if err := row.Scan(&msisdn, &c.Name, &account, &c.PINHash, &c.PINSalt, &c.PINFailures, &locked, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.MSISDN, c.Account = smsgw.MSISDN(msisdn), smsgw.MSISDN(account)
+	c.LockedUntil = decTimePtr(locked)
+	c.CreatedAt, c.UpdatedAt = decTime(created), decTime(updated)
+	return &c, nil
+}
+
+// CreateCustomer inserts c; CreatedAt and UpdatedAt default to now.
+func (t *tx) CreateCustomer(c *smsgw.Customer) error {
+	c.CreatedAt = t.orNow(c.CreatedAt)
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	_, err := t.exec(`INSERT INTO customers (`+customerCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(c.MSISDN), c.Name, string(c.Account), c.PINHash, c.PINSalt, c.PINFailures,
+		encTimePtr(c.LockedUntil), encTime(c.CreatedAt), encTime(c.UpdatedAt))
+	if err != nil {
+		return mapErr("create customer", err)
+	}
+	return nil
+}
+
+// Customer returns the customer registered with msisdn.
+func (t *tx) Customer(msisdn smsgw.MSISDN) (*smsgw.Customer, error) {
+	c, err := scanCustomer(t.queryRow(`SELECT `+customerCols+` FROM customers WHERE msisdn = ?`, string(msisdn)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("customer not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: customer: %w", err)
+	}
+	return c, nil
+}
+
+// UpdateCustomer writes the PIN hash and salt, failure counter, lock and
+// UpdatedAt (default now) of c.
+func (t *tx) UpdateCustomer(c *smsgw.Customer) error {
+	c.UpdatedAt = t.orNow(c.UpdatedAt)
+	res, err := t.exec(`UPDATE customers SET pin_hash = ?, pin_salt = ?, pin_failures = ?, locked_until = ?, updated_at = ?
+		WHERE msisdn = ?`,
+		c.PINHash, c.PINSalt, c.PINFailures, encTimePtr(c.LockedUntil), encTime(c.UpdatedAt), string(c.MSISDN))
+	if err != nil {
+		return mapErr("update customer", err)
+	}
+	return expectOne(res, "update customer", func() error { return notFound("customer not found") })
+}
+
+// Customers lists customers by MSISDN after the given one.
+func (t *tx) Customers(after smsgw.MSISDN, limit int) ([]smsgw.Customer, error) {
+	rows, err := t.query(`SELECT `+customerCols+` FROM customers WHERE msisdn > ? ORDER BY msisdn LIMIT ?`,
+		string(after), limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: customers: %w", err)
+	}
+	return collect(rows, "customers", scanCustomer)
+}
+
+// UnlockDue clears the lock and the failure counter of customers whose lock
+// ended at or before now, and returns their MSISDNs in order.
+func (t *tx) UnlockDue(now time.Time) ([]smsgw.MSISDN, error) {
+	rows, err := t.query(`UPDATE customers SET locked_until = NULL, pin_failures = 0, updated_at = ?
+		WHERE locked_until <= ? RETURNING msisdn`, encTime(now), encTime(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unlock due: %w", err)
+	}
+	ms, err := collect(rows, "unlock due", func(row scanner) (*smsgw.MSISDN, error) {
+		var m smsgw.MSISDN
+		return &m, row.Scan(&m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ms)
+	return ms, nil
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, op string, scan func(scanner) (*T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		}
+		out = append(out, *v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return out, nil
+}
+
+// expectOne returns missing() when res affected no row.
+func expectOne(res sql.Result, op string, missing func() error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if n == 0 {
+		return missing()
+	}
+	return nil
+}

@@ -1,0 +1,394 @@
+package sqlite
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// messageCols selects an SMS log row aliased l, with its SMSC ids as a JSON
+// array in part order.
+const messageCols = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.dedup_key,
+	l.status, l.dlr_state, l.dlr_error, l.attempts, l.next_attempt, l.last_error, l.session_id, l.transfer_id,
+	l.ussd_session, l.created_at, l.updated_at,
+	(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`
+
+func scanMessage(row scanner) (*smsgw.Message, error) {
+	m, _, err := scanMessageWith(row)
+	return m, err
+}
+
+// scanMessageWith scans messageCols followed by extra destinations.
+func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
+	var (
+		m                 smsgw.Message
+		next              sql.NullInt64
+		session, transfer sql.NullInt64
+		created, updated  int64
+		ids               string
+	)
+	dest := append([]any{&m.ID, &m.Direction, &m.Channel, &m.ShortCode, &m.MSISDN, &m.Text, &m.Keyword, &m.DedupKey,
+		&m.Status, &m.DLRState, &m.DLRError, &m.Attempts, &next, &m.LastError, &session, &transfer,
+		&m.USSDSession, &created, &updated, &ids}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal([]byte(ids), &m.SMSCIDs); err != nil {
+		return nil, nil, fmt.Errorf("decode SMSC ids of message %d: %w", m.ID, err)
+	}
+	if len(m.SMSCIDs) == 0 {
+		m.SMSCIDs = nil
+	}
+	m.NextAttempt = decTimeZero(next)
+	m.SessionID, m.TransferID = session.Int64, transfer.Int64
+	m.CreatedAt, m.UpdatedAt = decTime(created), decTime(updated)
+	return &m, extra, nil
+}
+
+// insertMessage writes m to the SMS log with its SMSC ids and sets m.ID.
+func (t *tx) insertMessage(m *smsgw.Message) error {
+	err := t.queryRow(`INSERT INTO sms_log
+		(direction, channel, short_code, msisdn, text, keyword, dedup_key, status, dlr_state, dlr_error,
+		 session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.Direction, m.Channel, m.ShortCode, string(m.MSISDN), m.Text, m.Keyword, m.DedupKey, m.Status,
+		m.DLRState, m.DLRError, nullID(m.SessionID), nullID(m.TransferID), m.Attempts, encTimeZero(m.NextAttempt),
+		m.LastError, m.USSDSession, encTime(m.CreatedAt), encTime(m.UpdatedAt)).Scan(&m.ID)
+	if err != nil {
+		return mapErr("insert message", err)
+	}
+	return t.insertSMSCIDs(m.ID, m.SMSCIDs)
+}
+
+// insertSMSCIDs stores one row per part; empty ids match no receipt and are
+// skipped, keeping the part numbers of the others.
+func (t *tx) insertSMSCIDs(smsID int64, ids []string) error {
+	for part, id := range ids {
+		if id == "" {
+			continue
+		}
+		if _, err := t.exec(`INSERT INTO sms_smsc_ids (sms_id, part, smsc_id) VALUES (?, ?, ?)`, smsID, part, id); err != nil {
+			return mapErr("insert SMSC id", err)
+		}
+	}
+	return nil
+}
+
+// InsertMO stores an inbound message in the SMS log and the inbox, unless
+// its DedupKey is known: then it returns EDuplicate with the first message's
+// ID in m.ID and writes nothing. An empty DedupKey is never a duplicate.
+// Direction defaults to "in", Status to "received", CreatedAt (which also
+// dates the de-duplication key) to now.
+func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
+	if m.Direction == "" {
+		m.Direction = smsgw.DirIn
+	}
+	if m.Direction != smsgw.DirIn {
+		return smsgw.Errorf(smsgw.EInvalid, "InsertMO needs an inbound message")
+	}
+	if m.Channel == "" {
+		m.Channel = smsgw.ChannelSMS
+	}
+	if m.Status == "" {
+		m.Status = smsgw.MsgReceived
+	}
+	m.CreatedAt = t.orNow(m.CreatedAt)
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	if m.DedupKey != "" {
+		var first int64
+		err := t.queryRow(`SELECT sms_id FROM mo_dedup WHERE key = ?`, m.DedupKey).Scan(&first)
+		if err == nil {
+			m.ID = first
+			return smsgw.Errorf(smsgw.EDuplicate, "message already stored as %d", first)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlite: look up dedup key: %w", err)
+		}
+	}
+	var id int64
+	err := t.atomic("insert_mo", func() error {
+		if err := t.insertMessage(m); err != nil {
+			return err
+		}
+		id = m.ID
+		if m.DedupKey != "" {
+			if _, err := t.exec(`INSERT INTO mo_dedup (key, sms_id, created_at) VALUES (?, ?, ?)`,
+				m.DedupKey, m.ID, encTime(m.CreatedAt)); err != nil {
+				return mapErr("insert dedup key", err)
+			}
+		}
+		if _, err := t.exec(`INSERT INTO inbox (sms_id, secret) VALUES (?, ?)`, m.ID, nullBlob(secret)); err != nil {
+			return mapErr("insert inbox row", err)
+		}
+		return nil
+	})
+	if err != nil {
+		m.ID = 0
+		return err
+	}
+	m.ID = id
+	return nil
+}
+
+// PendingMOs lists unprocessed inbox rows in arrival order.
+func (t *tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
+	rows, err := t.query(`SELECT `+messageCols+`, i.secret FROM inbox i JOIN sms_log l ON l.id = i.sms_id
+		WHERE i.processed_at IS NULL ORDER BY i.sms_id LIMIT ?`, limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending MOs: %w", err)
+	}
+	return collect(rows, "pending MOs", func(row scanner) (*smsgw.InboundMO, error) {
+		var secret []byte
+		m, _, err := scanMessageWith(row, &secret)
+		if err != nil {
+			return nil, err
+		}
+		if len(secret) == 0 {
+			secret = nil
+		}
+		return &smsgw.InboundMO{Message: *m, Secret: secret}, nil
+	})
+}
+
+// FinishMO marks inbox row id processed, erases its secret and links its
+// log row. ENotFound if there is no such inbox row, EConflict if it was
+// already processed.
+func (t *tx) FinishMO(id int64, keyword string, sessionID, transferID int64) error {
+	now := encTime(t.now())
+	return t.atomic("finish_mo", func() error {
+		res, err := t.exec(`UPDATE inbox SET processed_at = ?, secret = NULL WHERE sms_id = ? AND processed_at IS NULL`, now, id)
+		if err != nil {
+			return mapErr("finish MO", err)
+		}
+		if err := expectOne(res, "finish MO", func() error {
+			var n int
+			if err := t.queryRow(`SELECT count(*) FROM inbox WHERE sms_id = ?`, id).Scan(&n); err != nil {
+				return fmt.Errorf("sqlite: finish MO: %w", err)
+			}
+			if n == 0 {
+				return notFound("inbox message not found")
+			}
+			return smsgw.Errorf(smsgw.EConflict, "message already processed")
+		}); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE sms_log SET status = ?, keyword = ?, session_id = ?, transfer_id = ?, updated_at = ?
+			WHERE id = ?`, smsgw.MsgProcessed, keyword, nullID(sessionID), nullID(transferID), now, id); err != nil {
+			return mapErr("finish MO", err)
+		}
+		return nil
+	})
+}
+
+// EnqueueMT stores an outbound message (status queued) in the SMS log and
+// the outbox. Direction defaults to "out", NextAttempt and CreatedAt to now.
+func (t *tx) EnqueueMT(m *smsgw.Message) error {
+	if m.Direction == "" {
+		m.Direction = smsgw.DirOut
+	}
+	if m.Direction != smsgw.DirOut {
+		return smsgw.Errorf(smsgw.EInvalid, "EnqueueMT needs an outbound message")
+	}
+	if m.Channel == "" {
+		m.Channel = smsgw.ChannelSMS
+	}
+	m.Status, m.Attempts = smsgw.MsgQueued, 0
+	m.CreatedAt = t.orNow(m.CreatedAt)
+	if m.UpdatedAt.IsZero() {
+		m.UpdatedAt = m.CreatedAt
+	}
+	if m.NextAttempt.IsZero() {
+		m.NextAttempt = m.CreatedAt
+	}
+	var id int64
+	err := t.atomic("enqueue_mt", func() error {
+		if err := t.insertMessage(m); err != nil {
+			return err
+		}
+		id = m.ID
+		if _, err := t.exec(`INSERT INTO outbox (sms_id, next_attempt) VALUES (?, ?)`, m.ID, encTime(m.NextAttempt)); err != nil {
+			return mapErr("insert outbox row", err)
+		}
+		return nil
+	})
+	if err != nil {
+		m.ID = 0
+		return err
+	}
+	m.ID = id
+	return nil
+}
+
+// DueMTs lists queued messages whose next attempt is due, in queue order.
+func (t *tx) DueMTs(now time.Time, limit int) ([]smsgw.Message, error) {
+	rows, err := t.query(`SELECT `+messageCols+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
+		WHERE o.next_attempt <= ? ORDER BY o.sms_id LIMIT ?`, encTime(now), limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due MTs: %w", err)
+	}
+	return collect(rows, "due MTs", scanMessage)
+}
+
+// dequeue removes id from the outbox; ENotFound if it is not queued.
+func (t *tx) dequeue(id int64, op string) error {
+	res, err := t.exec(`DELETE FROM outbox WHERE sms_id = ?`, id)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	return expectOne(res, op, func() error { return notFound("message %d is not queued", id) })
+}
+
+// MarkMTSent records the SMSC ids of a sent MT, one row per part, counts
+// the attempt and removes it from the outbox. ENotFound unless queued.
+func (t *tx) MarkMTSent(id int64, smscIDs []string, now time.Time) error {
+	return t.atomic("mark_sent", func() error {
+		if err := t.dequeue(id, "mark MT sent"); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE sms_log SET status = ?, attempts = attempts + 1, next_attempt = NULL, updated_at = ?
+			WHERE id = ?`, smsgw.MsgSent, encTime(now), id); err != nil {
+			return mapErr("mark MT sent", err)
+		}
+		return t.insertSMSCIDs(id, smscIDs)
+	})
+}
+
+// MarkMTRetry counts a failed attempt and schedules the next one. ENotFound
+// unless queued.
+func (t *tx) MarkMTRetry(id int64, errText string, next time.Time) error {
+	return t.atomic("mark_retry", func() error {
+		res, err := t.exec(`UPDATE outbox SET next_attempt = ? WHERE sms_id = ?`, encTime(next), id)
+		if err != nil {
+			return mapErr("mark MT retry", err)
+		}
+		if err := expectOne(res, "mark MT retry", func() error { return notFound("message %d is not queued", id) }); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE sms_log SET attempts = attempts + 1, last_error = ?, next_attempt = ?, updated_at = ?
+			WHERE id = ?`, errText, encTime(next), encTime(t.now()), id); err != nil {
+			return mapErr("mark MT retry", err)
+		}
+		return nil
+	})
+}
+
+// MarkMTFailed counts the last attempt, gives the MT up and removes it from
+// the outbox. ENotFound unless queued.
+func (t *tx) MarkMTFailed(id int64, errText string, now time.Time) error {
+	return t.atomic("mark_failed", func() error {
+		if err := t.dequeue(id, "mark MT failed"); err != nil {
+			return err
+		}
+		if _, err := t.exec(`UPDATE sms_log SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt = NULL,
+			updated_at = ? WHERE id = ?`, smsgw.MsgFailed, errText, encTime(now), id); err != nil {
+			return mapErr("mark MT failed", err)
+		}
+		return nil
+	})
+}
+
+// UpdateDLR applies a receipt to the part whose SMSC id equals smscID
+// exactly (the newest MT if an id was reused) and to its message: DLRState
+// and DLRError take the receipt's values, and Status becomes undelivered as
+// soon as one part is undelivered, delivered when every part is.
+func (t *tx) UpdateDLR(smscID string, state string, errCode string, at time.Time) error {
+	var smsID int64
+	err := t.queryRow(`SELECT p.sms_id FROM sms_smsc_ids p JOIN sms_log l ON l.id = p.sms_id
+		WHERE p.smsc_id = ? AND l.direction = 'out' ORDER BY p.sms_id DESC LIMIT 1`, smscID).Scan(&smsID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("no MT with this SMSC message id")
+	} else if err != nil {
+		return fmt.Errorf("sqlite: update DLR: %w", err)
+	}
+	ts := encTime(at)
+	return t.atomic("update_dlr", func() error {
+		if _, err := t.exec(`UPDATE sms_smsc_ids SET dlr_state = ?, dlr_error = ?, dlr_at = ? WHERE sms_id = ? AND smsc_id = ?`,
+			state, errCode, ts, smsID, smscID); err != nil {
+			return mapErr("update DLR", err)
+		}
+		// The literals are smsgw.MsgSent, MsgDelivered and MsgUndeliv
+		// (a test keeps them in step).
+		if _, err := t.exec(`UPDATE sms_log SET dlr_state = ?1, dlr_error = ?2, updated_at = ?3,
+			status = CASE
+				WHEN status NOT IN ('sent', 'delivered', 'undelivered') THEN status
+				WHEN EXISTS (SELECT 1 FROM sms_smsc_ids WHERE sms_id = ?4 AND dlr_state = 'undelivered') THEN 'undelivered'
+				WHEN NOT EXISTS (SELECT 1 FROM sms_smsc_ids WHERE sms_id = ?4 AND dlr_state <> 'delivered') THEN 'delivered'
+				ELSE status END
+			WHERE id = ?4`, state, errCode, ts, smsID); err != nil {
+			return mapErr("update DLR", err)
+		}
+		return nil
+	})
+}
+
+// Message returns one SMS log row.
+func (t *tx) Message(id int64) (*smsgw.Message, error) {
+	m, err := scanMessage(t.queryRow(`SELECT `+messageCols+` FROM sms_log l WHERE l.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("message not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+	return m, nil
+}
+
+// Messages lists SMS log rows matching f, newest first. Since is inclusive
+// and Until exclusive, both on CreatedAt.
+func (t *tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.MSISDN != "" {
+		add("l.msisdn = ?", string(f.MSISDN))
+	}
+	if f.ShortCode != "" {
+		add("l.short_code = ?", f.ShortCode)
+	}
+	if f.Keyword != "" {
+		add("l.keyword = ?", f.Keyword)
+	}
+	if f.Direction != "" {
+		add("l.direction = ?", f.Direction)
+	}
+	if f.Status != "" {
+		add("l.status = ?", f.Status)
+	}
+	if !f.Since.IsZero() {
+		add("l.created_at >= ?", encTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("l.created_at < ?", encTime(f.Until))
+	}
+	if f.SessionID != 0 {
+		add("l.session_id = ?", f.SessionID)
+	}
+	if f.TransferID != 0 {
+		add("l.transfer_id = ?", f.TransferID)
+	}
+	q := `SELECT ` + messageCols + ` FROM sms_log l` + whereClause(where) + ` ORDER BY l.id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	return collect(rows, "messages", scanMessage)
+}
+
+// PurgeDedup deletes de-duplication keys created before before.
+func (t *tx) PurgeDedup(before time.Time) (int64, error) {
+	res, err := t.exec(`DELETE FROM mo_dedup WHERE created_at < ?`, encTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge dedup: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge dedup: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,288 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"smsgw/smsgw"
+)
+
+// DefaultBusyTimeout is how long a connection waits for a lock held by
+// another connection or process before failing with SQLITE_BUSY.
+const DefaultBusyTimeout = 5 * time.Second
+
+// DefaultLimit is the number of rows a list method returns when it is given
+// a limit <= 0.
+const DefaultLimit = 100
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// Now is the clock for timestamps the caller leaves zero (created_at,
+	// updated_at, default next attempt). Default time.Now.
+	Now func() time.Time
+	// BusyTimeout bounds the wait for a lock held by another process.
+	// Default DefaultBusyTimeout.
+	BusyTimeout time.Duration
+	// Logger receives lifecycle and migration messages. Default slog.Default().
+	Logger *slog.Logger
+
+	// synchronous overrides PRAGMA synchronous; only tests and benchmarks
+	// set it, to measure what FULL costs.
+	synchronous string
+}
+
+// Store is a smsgw.Store on one SQLite database file. It is safe for
+// concurrent use.
+//
+// A Store holds two connection pools on the same file: a writer with a single
+// connection whose transactions start with BEGIN IMMEDIATE, so write
+// transactions of this process queue in Go (honouring their context) instead
+// of failing with SQLITE_BUSY, and a pool of read-only connections (PRAGMA
+// query_only) for View, which in WAL mode read a consistent snapshot while a
+// write is in progress.
+type Store struct {
+	path string
+	busy time.Duration
+	sync string  // PRAGMA synchronous
+	w    *sql.DB // one connection, BEGIN IMMEDIATE
+	r    *sql.DB // readers, query_only
+	now  func() time.Time
+	log  *slog.Logger
+}
+
+var _ smsgw.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path, applies pending
+// migrations and returns the Store. path must name a file: an in-memory
+// database cannot be shared by the two pools.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: a plain file path is required", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	s := &Store{path: abs, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("component", "store")
+	s.busy = opts.BusyTimeout
+	if s.busy <= 0 {
+		s.busy = DefaultBusyTimeout
+	}
+	s.sync = opts.synchronous
+	if s.sync == "" {
+		s.sync = "FULL"
+	}
+
+	s.w, err = sql.Open("sqlite3", s.dsn(roleWriter))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.checkWAL(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+
+	s.r, err = sql.Open("sqlite3", s.dsn(roleReader))
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.r.Close()
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s readers: %w", abs, err)
+	}
+	s.log.Info("database opened", "path", abs)
+	return s, nil
+}
+
+// Connection roles.
+const (
+	roleWriter = iota // the single writer: WAL, BEGIN IMMEDIATE
+	roleReader        // View: query_only
+	roleBackup        // a private connection for VACUUM INTO
+)
+
+// dsn builds the driver data source name of a connection role.
+func (s *Store) dsn(role int) string { return dsn(s.path, s.busy, s.sync, role) }
+
+// dsn builds a data source name. The path travels as a file: URI so that
+// any character in it is escaped.
+func dsn(path string, busy time.Duration, synchronous string, role int) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(busy.Milliseconds(), 10))
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", synchronous)
+	q.Set("_secure_delete", "on")
+	q.Set("_stmt_cache_size", "64")
+	switch role {
+	case roleWriter:
+		q.Set("_journal_mode", "WAL")
+		q.Set("_txlock", "immediate")
+	case roleReader:
+		q.Set("_query_only", "on")
+		q.Set("_txlock", "deferred")
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// checkWAL connects the writer and verifies that the journal is in WAL mode,
+// which concurrent readers rely on.
+func (s *Store) checkWAL(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("sqlite: open %s: journal mode is %q, want wal", s.path, mode)
+	}
+	return nil
+}
+
+// Close closes both pools. Transactions in progress must have finished.
+func (s *Store) Close() error {
+	err := s.r.Close()
+	// Let SQLite refresh planner statistics it found useful; failure is
+	// harmless.
+	if _, oerr := s.w.Exec("PRAGMA optimize"); oerr != nil {
+		s.log.Warn("optimize on close failed", "err", oerr)
+	}
+	err = errors.Join(err, s.w.Close())
+	if err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
+	}
+	s.log.Info("database closed", "path", s.path)
+	return nil
+}
+
+// Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
+// when fn returns nil. It rolls back when fn returns an error, which it
+// returns unchanged, and when fn panics, after which the panic continues.
+// Update calls from several goroutines are serialised; fn must not call
+// Update or View on the same Store (that would wait for itself).
+func (s *Store) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
+	return s.run(ctx, s.w, fn, "update")
+}
+
+// View runs fn in a read-only transaction that sees one consistent snapshot.
+// Writes inside fn fail.
+func (s *Store) View(ctx context.Context, fn func(smsgw.Tx) error) error {
+	return s.run(ctx, s.r, fn, "view")
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, fn func(smsgw.Tx) error, op string) (err error) {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin %s: %w", op, err)
+	}
+	committed := false
+	defer func() {
+		if committed {
+			return
+		}
+		// Runs on error and on panic; a panic keeps unwinding after it.
+		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			s.log.Error("rollback failed", "op", op, "err", rerr)
+		}
+	}()
+	t := &tx{ctx: ctx, tx: sqlTx, now: s.now}
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit %s: %w", op, err)
+	}
+	committed = true
+	return nil
+}
+
+// Backup writes a consistent, compacted copy of the database to path, which
+// must not exist. It runs VACUUM INTO on a private connection: it reads one
+// WAL snapshot and does not block Update.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup to %q: %w", path, err)
+	}
+	db, err := sql.Open("sqlite3", s.dsn(roleBackup))
+	if err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
+	}
+	// VACUUM INTO does not sync its output.
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: sync: %w", abs, err)
+	}
+	return nil
+}
+
+// constraint returns the extended code of a constraint violation, or 0 when
+// err is not one.
+func constraint(err error) sqlite3.ErrNoExtended {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
+		return se.ExtendedCode
+	}
+	return 0
+}
+
+// isUnique reports whether err violates a UNIQUE or PRIMARY KEY constraint.
+func isUnique(err error) bool {
+	c := constraint(err)
+	return c == sqlite3.ErrConstraintUnique || c == sqlite3.ErrConstraintPrimaryKey
+}
+
+// mapErr turns a driver error of operation op into a domain error by its
+// constraint code: unique → EConflict, CHECK and NOT NULL → EInvalid,
+// foreign key → ENotFound. Anything else, including a trigger's RAISE, is
+// internal and wrapped.
+func mapErr(op string, err error) error {
+	switch constraint(err) {
+	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
+		return smsgw.Errorf(smsgw.EConflict, "%s: already exists", op)
+	case sqlite3.ErrConstraintCheck, sqlite3.ErrConstraintNotNull:
+		return smsgw.Errorf(smsgw.EInvalid, "%s: value out of range", op)
+	case sqlite3.ErrConstraintForeignKey:
+		return smsgw.Errorf(smsgw.ENotFound, "%s: referenced row does not exist", op)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}

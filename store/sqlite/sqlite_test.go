@@ -1,0 +1,435 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"smsgw/smsgw"
+	"smsgw/store/storetest"
+)
+
+var discard = slog.New(slog.DiscardHandler)
+
+// MustOpen opens a store on path and closes it when the test ends.
+func MustOpen(tb testing.TB, path string, opts Options) *Store {
+	tb.Helper()
+	if opts.Logger == nil {
+		opts.Logger = discard
+	}
+	s, err := Open(tb.Context(), path, opts)
+	if err != nil {
+		tb.Fatalf("Open(%q) = %v", path, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close() = %v", err)
+		}
+	})
+	return s
+}
+
+func tempDB(tb testing.TB) string { return filepath.Join(tb.TempDir(), "smsgw.db") }
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) smsgw.Store { return MustOpen(t, tempDB(t), Options{}) })
+}
+
+func TestOpenRejectsNonFile(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db?mode=memory"} {
+		if s, err := Open(t.Context(), path, Options{Logger: discard}); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) = nil error, want an error", path)
+		}
+	}
+}
+
+func TestOpenPragmas(t *testing.T) {
+	s := MustOpen(t, filepath.Join(t.TempDir(), "odd ?#% name.db"), Options{})
+	tests := []struct {
+		db     *sql.DB
+		pragma string
+		want   string
+	}{
+		{s.w, "journal_mode", "wal"},
+		{s.w, "foreign_keys", "1"},
+		{s.w, "synchronous", "2"}, // FULL
+		{s.w, "secure_delete", "1"},
+		{s.w, "query_only", "0"},
+		{s.w, "busy_timeout", "5000"},
+		{s.r, "journal_mode", "wal"},
+		{s.r, "foreign_keys", "1"},
+		{s.r, "synchronous", "2"},
+		{s.r, "query_only", "1"},
+	}
+	for _, tc := range tests {
+		var got string
+		if err := tc.db.QueryRowContext(t.Context(), "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", tc.pragma, err)
+		}
+		if got != tc.want {
+			pool := "writer"
+			if tc.db == s.r {
+				pool = "reader"
+			}
+			t.Errorf("%s PRAGMA %s = %q, want %q", pool, tc.pragma, got, tc.want)
+		}
+	}
+}
+
+func latestVersion(t *testing.T) int {
+	t.Helper()
+	sub := must(embeddedMigrations())
+	ms, err := loadMigrations(sub)
+	if err != nil {
+		t.Fatalf("loadMigrations(embedded) = %v", err)
+	}
+	return len(ms)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestMigrateFreshAndIdempotent(t *testing.T) {
+	path := tempDB(t)
+	latest := latestVersion(t)
+	s, err := Open(t.Context(), path, Options{Logger: discard})
+	if err != nil {
+		t.Fatalf("Open(fresh) = %v", err)
+	}
+	if v, err := s.SchemaVersion(t.Context()); err != nil || v != latest {
+		t.Errorf("SchemaVersion() = %d, %v; want %d", v, err, latest)
+	}
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
+		return tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: smsgw.KindSettlement})
+	})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Errorf("second Migrate() = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = MustOpen(t, path, Options{})
+	var rows int
+	if err := s.r.QueryRowContext(t.Context(), "SELECT count(*) FROM schema_version").Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != latest {
+		t.Errorf("schema_version has %d rows after reopening, want %d", rows, latest)
+	}
+	storetest.MustView(t, s, func(tx smsgw.Tx) error {
+		_, err := tx.Account("settlement:bank")
+		return err
+	})
+}
+
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	path := tempDB(t)
+	s := MustOpen(t, path, Options{})
+	if _, err := s.w.ExecContext(t.Context(), "INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", latestVersion(t)+1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(t.Context()); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("Migrate() on a newer schema = %v, want ErrNewerSchema", err)
+	}
+	s2, err := Open(t.Context(), path, Options{Logger: discard})
+	if !errors.Is(err, ErrNewerSchema) {
+		if err == nil {
+			s2.Close()
+		}
+		t.Errorf("Open() on a newer schema = %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestMigrateFailureRollsBack(t *testing.T) {
+	db, err := sql.Open("sqlite3", dsn(tempDB(t), time.Second, "FULL", roleWriter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	fsys := fstest.MapFS{
+		"0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+		"0002_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER); INSERT INTO a VALUES (1); THIS IS NOT SQL;")},
+	}
+	now := func() time.Time { return time.Unix(1, 0) }
+	if err := migrate(t.Context(), db, fsys, discard, now); err == nil {
+		t.Fatal("migrate(bad 0002) = nil, want an error")
+	}
+	var version, tablesB, rowsA int
+	if err := db.QueryRow("SELECT max(version) FROM schema_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'b'").Scan(&tablesB); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT count(*) FROM a").Scan(&rowsA); err != nil {
+		t.Fatal(err)
+	}
+	if version != 1 || tablesB != 0 || rowsA != 0 {
+		t.Errorf("after failed 0002: version %d, table b %d, rows in a %d; want 1, 0, 0", version, tablesB, rowsA)
+	}
+	// Fixed, it applies.
+	fsys["0002_b.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE b (x INTEGER);")}
+	if err := migrate(t.Context(), db, fsys, discard, now); err != nil {
+		t.Fatalf("migrate(fixed 0002) = %v", err)
+	}
+}
+
+func TestLoadMigrationsNames(t *testing.T) {
+	sql := &fstest.MapFile{Data: []byte("SELECT 1;")}
+	tests := []struct {
+		name string
+		fsys fstest.MapFS
+		ok   bool
+	}{
+		{"ordered", fstest.MapFS{"0002_b.sql": sql, "0001_a.sql": sql}, true},
+		{"gap", fstest.MapFS{"0001_a.sql": sql, "0003_c.sql": sql}, false},
+		{"repeat", fstest.MapFS{"0001_a.sql": sql, "001_b.sql": sql}, false},
+		{"no number", fstest.MapFS{"init.sql": sql}, false},
+		{"zero", fstest.MapFS{"0000_a.sql": sql}, false},
+	}
+	for _, tc := range tests {
+		_, err := loadMigrations(tc.fsys)
+		if (err == nil) != tc.ok {
+			t.Errorf("loadMigrations(%s) = %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// TestAppendOnly writes to the ledger with plain SQL, bypassing the store:
+// the triggers refuse updates and deletes of entries and transfers.
+func TestAppendOnly(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	seed(t, s)
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
+		return tx.Transfer(&smsgw.Transfer{IdempotencyKey: "k", Kind: smsgw.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5})
+	})
+	stmts := []string{
+		"UPDATE ledger_entries SET amount = amount * 2",
+		"UPDATE ledger_entries SET balance_after = 0",
+		"DELETE FROM ledger_entries",
+		"UPDATE transfers SET amount = 1",
+		"DELETE FROM transfers",
+	}
+	for _, q := range stmts {
+		_, err := s.w.ExecContext(t.Context(), q)
+		var se sqlite3.Error
+		if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintTrigger {
+			t.Errorf("Exec(%q) = %v, want a trigger constraint error", q, err)
+		}
+	}
+	var sum, n int64
+	if err := s.r.QueryRowContext(t.Context(), "SELECT sum(amount), count(*) FROM ledger_entries").Scan(&sum, &n); err != nil {
+		t.Fatal(err)
+	}
+	if sum != 0 || n != 2 {
+		t.Errorf("ledger after refused writes: sum %d, %d entries; want 0, 2", sum, n)
+	}
+}
+
+// TestBalanceOverflow checks that a balance past int64 is refused (SQLite
+// would otherwise turn it into a REAL).
+func TestBalanceOverflow(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	seed(t, s)
+	for i, amt := range []smsgw.Amount{math.MaxInt64, math.MaxInt64} {
+		err := s.Update(t.Context(), func(tx smsgw.Tx) error {
+			return tx.Transfer(&smsgw.Transfer{IdempotencyKey: fmt.Sprint(i), Kind: smsgw.TransferBankVA,
+				From: "settlement:bank", To: "wallet:1", Amount: amt})
+		})
+		want := ""
+		if i == 1 {
+			want = smsgw.EFunds
+		}
+		if got := smsgw.ErrorCode(err); got != want {
+			t.Errorf("Transfer #%d of MaxInt64 = %v, want code %q", i, err, want)
+		}
+	}
+	var typ string
+	if err := s.r.QueryRowContext(t.Context(), "SELECT typeof(balance) FROM accounts WHERE id = 'wallet:1'").Scan(&typ); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "integer" {
+		t.Errorf("typeof(balance) = %q, want integer", typ)
+	}
+}
+
+func TestFinishMOErasesSecret(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	m := &smsgw.Message{MSISDN: "628110000001", ShortCode: "3355", Text: "****", DedupKey: "k"}
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(m, []byte("verifier")) })
+	secret := func() []byte {
+		var b []byte
+		if err := s.r.QueryRowContext(t.Context(), "SELECT secret FROM inbox WHERE sms_id = ?", m.ID).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if got := secret(); string(got) != "verifier" {
+		t.Fatalf("inbox secret before FinishMO = %q, want verifier", got)
+	}
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.FinishMO(m.ID, "PIN_REPLY", 0, 0) })
+	if got := secret(); got != nil {
+		t.Errorf("inbox secret after FinishMO = %q, want NULL", got)
+	}
+}
+
+// TestStatusLiterals keeps the literals in UpdateDLR's SQL in step with the
+// domain constants.
+func TestStatusLiterals(t *testing.T) {
+	for got, want := range map[string]string{smsgw.MsgSent: "sent", smsgw.MsgDelivered: "delivered", smsgw.MsgUndeliv: "undelivered"} {
+		if got != want {
+			t.Errorf("status constant = %q, want %q as in the SQL of UpdateDLR", got, want)
+		}
+	}
+}
+
+func TestMapErr(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}, smsgw.EConflict},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintPrimaryKey}, smsgw.EConflict},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintCheck}, smsgw.EInvalid},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintNotNull}, smsgw.EInvalid},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintForeignKey}, smsgw.ENotFound},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintTrigger}, smsgw.EInternal},
+		{sqlite3.Error{Code: sqlite3.ErrBusy, ExtendedCode: sqlite3.ErrBusySnapshot}, smsgw.EInternal},
+		{fmt.Errorf("wrapped: %w", sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}), smsgw.EConflict},
+		{context.Canceled, smsgw.EInternal},
+	}
+	for _, tc := range tests {
+		got := mapErr("op", tc.err)
+		if code := smsgw.ErrorCode(got); code != tc.want {
+			t.Errorf("mapErr(%v) = %v (code %q), want code %q", tc.err, got, code, tc.want)
+		}
+		if tc.want == smsgw.EInternal && !errors.Is(got, tc.err) {
+			t.Errorf("mapErr(%v) = %v, want it wrapped", tc.err, got)
+		}
+	}
+}
+
+func TestTimeEncoding(t *testing.T) {
+	tests := []struct {
+		in   time.Time
+		want time.Time
+	}{
+		{time.Date(2025, 3, 1, 10, 0, 0, 123456789, time.FixedZone("WIB", 7*3600)), time.Date(2025, 3, 1, 3, 0, 0, 123456789, time.UTC)},
+		{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), maxTime.UTC()},
+		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), minTime.UTC()},
+	}
+	for _, tc := range tests {
+		if got := decTime(encTime(tc.in)); !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("decTime(encTime(%v)) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+	a, b := time.Date(2025, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 2, time.UTC)
+	if encTime(a) >= encTime(b) {
+		t.Errorf("encTime(%v) = %d >= encTime(%v) = %d, want order kept", a, encTime(a), b, encTime(b))
+	}
+}
+
+func TestClock(t *testing.T) {
+	fixed := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s := MustOpen(t, tempDB(t), Options{Now: func() time.Time { return fixed }})
+	seed(t, s)
+	tr := &smsgw.Transfer{IdempotencyKey: "k", Kind: smsgw.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5}
+	m := &smsgw.Message{MSISDN: "628110000001", Text: "hi"}
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
+		if err := tx.Transfer(tr); err != nil {
+			return err
+		}
+		return tx.EnqueueMT(m)
+	})
+	if !tr.CreatedAt.Equal(fixed) || !m.CreatedAt.Equal(fixed) || !m.NextAttempt.Equal(fixed) {
+		t.Errorf("zero times defaulted to transfer %v, message %v next %v; want %v", tr.CreatedAt, m.CreatedAt, m.NextAttempt, fixed)
+	}
+}
+
+func TestBackup(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	seed(t, s)
+	path := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(t.Context(), path); err != nil {
+		t.Fatalf("Backup() = %v", err)
+	}
+	b := MustOpen(t, path, Options{})
+	storetest.MustView(t, b, func(tx smsgw.Tx) error {
+		_, err := tx.Account("wallet:1")
+		return err
+	})
+	if err := s.Backup(t.Context(), path); err == nil {
+		t.Errorf("Backup(existing file) = nil, want an error")
+	}
+}
+
+// seed creates a settlement account and wallet:1.
+func seed(tb testing.TB, s *Store) {
+	tb.Helper()
+	err := s.Update(tb.Context(), func(tx smsgw.Tx) error {
+		if err := tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: smsgw.KindSettlement}); err != nil {
+			return err
+		}
+		for _, id := range []smsgw.AccountID{"wallet:1", "wallet:2", "wallet:3"} {
+			if err := tx.CreateAccount(&smsgw.Account{ID: id, Kind: smsgw.KindWallet}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("seed: %v", err)
+	}
+}
+
+func BenchmarkTransfer(b *testing.B) {
+	for _, mode := range []string{"FULL", "NORMAL"} {
+		b.Run("synchronous="+mode, func(b *testing.B) {
+			s := MustOpen(b, tempDB(b), Options{synchronous: mode})
+			seed(b, s)
+			i := 0
+			for b.Loop() {
+				tr := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("bench:", i), Kind: smsgw.TransferBankVA,
+					From: "settlement:bank", To: "wallet:1", Amount: 1000}
+				if err := s.Update(b.Context(), func(tx smsgw.Tx) error { return tx.Transfer(tr) }); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkInsertMO(b *testing.B) {
+	for _, mode := range []string{"FULL", "NORMAL"} {
+		b.Run("synchronous="+mode, func(b *testing.B) {
+			s := MustOpen(b, tempDB(b), Options{synchronous: mode})
+			secret := make([]byte, 33)
+			i := 0
+			for b.Loop() {
+				m := &smsgw.Message{MSISDN: "628110000001", ShortCode: "3355", Text: "****", Keyword: "PIN_REPLY",
+					DedupKey: fmt.Sprint("smsc:628110000001:", i), SMSCIDs: []string{fmt.Sprint(i)}}
+				if err := s.Update(b.Context(), func(tx smsgw.Tx) error { return tx.InsertMO(m, secret) }); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

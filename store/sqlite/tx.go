@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// tx implements smsgw.Tx on one database/sql transaction. It is not safe for
+// concurrent use, like the transaction it wraps.
+type tx struct {
+	ctx context.Context // the Update or View call's context
+	tx  *sql.Tx
+	now func() time.Time
+}
+
+var _ smsgw.Tx = (*tx)(nil)
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// atomic runs fn inside a savepoint: when fn fails, everything fn wrote is
+// undone and the enclosing transaction stays usable. Methods that write more
+// than one row use it, so a domain error (EFunds, EDuplicate...) leaves
+// nothing behind even when the caller goes on and commits.
+func (t *tx) atomic(name string, fn func() error) error {
+	if _, err := t.exec("SAVEPOINT " + name); err != nil {
+		return fmt.Errorf("sqlite: savepoint %s: %w", name, err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := t.exec("ROLLBACK TO " + name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("sqlite: rollback to %s: %w", name, rerr))
+		}
+		if _, rerr := t.exec("RELEASE " + name); rerr != nil {
+			return errors.Join(err, fmt.Errorf("sqlite: release %s: %w", name, rerr))
+		}
+		return err
+	}
+	if _, err := t.exec("RELEASE " + name); err != nil {
+		return fmt.Errorf("sqlite: release %s: %w", name, err)
+	}
+	return nil
+}
+
+// orNow returns tm, or the store's clock when tm is zero.
+func (t *tx) orNow(tm time.Time) time.Time {
+	if tm.IsZero() {
+		return t.now()
+	}
+	return tm
+}
+
+// Timestamps are stored as INTEGER Unix nanoseconds, which sort and compare
+// as numbers and keep full precision. Times outside the representable range
+// (years 1678 to 2262) are clamped to it, which keeps comparisons with
+// realistic times correct (a lock "until 9999" is still in the future).
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func encTime(tm time.Time) int64 {
+	switch {
+	case tm.Before(minTime):
+		return math.MinInt64
+	case tm.After(maxTime):
+		return math.MaxInt64
+	}
+	return tm.UnixNano()
+}
+
+func decTime(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+// encTimePtr maps nil to NULL.
+func encTimePtr(tm *time.Time) any {
+	if tm == nil {
+		return nil
+	}
+	return encTime(*tm)
+}
+
+// encTimeZero maps the zero time to NULL.
+func encTimeZero(tm time.Time) any {
+	if tm.IsZero() {
+		return nil
+	}
+	return encTime(tm)
+}
+
+func decTimePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	tm := decTime(n.Int64)
+	return &tm
+}
+
+func decTimeZero(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return decTime(n.Int64)
+}
+
+// nullID maps the domain's "0 means none" ids to NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// nullBlob maps an empty blob to NULL.
+func nullBlob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func limitOf(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return n
+}
+
+func notFound(format string, args ...any) error {
+	return smsgw.Errorf(smsgw.ENotFound, format, args...)
+}

@@ -1,0 +1,26 @@
+// Package storetest is the contract of smsgw.Store and smsgw.Tx written as
+// tests that every store implementation runs:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) smsgw.Store {
+//			s := open a new, empty store
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// Run covers each Tx method's documented behaviour and error codes
+// (customers, unlocks, accounts, transfers with their ledger entries,
+// idempotency and funds checks, PIN sessions, MO de-duplication, the inbox
+// and outbox, delivery receipts, filters, summaries), the transaction
+// semantics of Update and View (rollback on error and panic, no writes in
+// View, cancelled contexts), a whole PIN top-up in one transaction, and
+// concurrent Update calls (no lost update, every snapshot balanced).
+//
+// It uses only the smsgw API, so it cannot check storage details such as
+// the append-only triggers or that FinishMO erases the secret on disk: each
+// implementation tests those itself. Times in the tests are whole seconds,
+// so stores with microsecond precision pass. The package imports only
+// smsgw and the standard library; it has no state and starts no goroutine
+// that outlives a test.
+package storetest
