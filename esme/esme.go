@@ -10,6 +10,8 @@ package esme
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +75,13 @@ type ESME struct {
 	locks  keyedMutex
 	wg     sync.WaitGroup
 	closed chan struct{}
+	nonce  string // distinguishes this process's SMPP sessions from a previous run's
+}
+
+func newNonce() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 type bind struct {
@@ -85,7 +94,7 @@ func New(gw Gateway, o Options) (*ESME, error) {
 	if len(o.Binds) == 0 {
 		return nil, errors.New("esme: no binds")
 	}
-	e := &ESME{gw: gw, log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{})}
+	e := &ESME{gw: gw, log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce()}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -281,6 +290,9 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 		e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source), "data_coding", dcs, "err", err)
 	}
 	mo := smsgw.MO{From: f.source, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now()}
+	if s, ok := smpp.SessionFromContext(ctx); ok {
+		mo.Link = fmt.Sprintf("%s/%s/%d", b.Name, e.nonce, s.ID())
+	}
 	if op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp); ok || f.serviceType == "USSD" {
 		mo.Channel = smsgw.ChannelUSSD
 		_ = op
@@ -321,13 +333,16 @@ func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
 	go func() {
 		defer e.wg.Done()
 		deadline := time.Now().Add(e.retry)
-		for delay := 200 * time.Millisecond; time.Now().Before(deadline); delay *= 2 {
+		for delay := 100 * time.Millisecond; time.Now().Before(deadline); delay *= 2 {
+			closing := false
 			select {
 			case <-time.After(delay):
 			case <-e.closed:
-				return
+				// Shutting down: the sender has recorded its last ids by
+				// now, so one final attempt settles most receipts.
+				closing = true
 			}
-			if err := e.gw.HandleReceipt(context.WithoutCancel(ctx), rec); smsgw.ErrorCode(err) != smsgw.ENotFound {
+			if err := e.gw.HandleReceipt(context.WithoutCancel(ctx), rec); smsgw.ErrorCode(err) != smsgw.ENotFound || closing {
 				return
 			}
 		}
@@ -335,7 +350,8 @@ func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
 	}()
 }
 
-// Close stops background receipt retries.
+// Close makes a last attempt at unmatched receipts and stops their retries.
+// Call it after the gateway's sender has stopped.
 func (e *ESME) Close() {
 	select {
 	case <-e.closed:

@@ -104,6 +104,7 @@ type result struct {
 // called, also after Unbind or after the peer closed the connection (it
 // is idempotent and cheap then).
 type Session struct {
+	id   uint64
 	conn net.Conn
 	opts SessionOptions
 	log  *slog.Logger
@@ -158,8 +159,25 @@ func NewSession(conn net.Conn, opts SessionOptions) *Session {
 		moq:     make(chan pdu.PDU, opts.QueueSize),
 		epoch:   time.Now(),
 	}
-	s.hctx, s.hcancel = context.WithCancel(context.Background())
+	s.id = nextSessionID.Add(1)
+	s.hctx, s.hcancel = context.WithCancel(context.WithValue(context.Background(), sessionKey{}, s))
 	return s
+}
+
+// nextSessionID numbers sessions within the process.
+var nextSessionID atomic.Uint64
+
+type sessionKey struct{}
+
+// ID returns the session's number, unique within the process.
+func (s *Session) ID() uint64 { return s.id }
+
+// SessionFromContext returns the session whose Handler call ctx belongs to,
+// so a handler can tell which connection delivered a message (a
+// redelivery after a lost response comes over a new one).
+func SessionFromContext(ctx context.Context) (*Session, bool) {
+	s, ok := ctx.Value(sessionKey{}).(*Session)
+	return s, ok
 }
 
 // State returns the current state.

@@ -26,6 +26,10 @@ type MO struct {
 	Channel     string // ChannelSMS or ChannelUSSD
 	USSDSession string
 	ReceivedAt  time.Time
+	// Link identifies the transport connection that delivered the MO (for
+	// SMPP, the bound session). De-duplication by content only treats a
+	// repeat as a redelivery when it arrives over another link.
+	Link string
 }
 
 // MT is one outbound message for the Sender.
@@ -240,28 +244,36 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		USSDSession: mo.USSDSession,
 		CreatedAt:   mo.ReceivedAt,
 		DedupKey:    g.dedupKey(mo, from),
+		Link:        mo.Link,
 	}
 	if mo.SMSCID != "" {
 		m.SMSCIDs = []string{mo.SMSCID}
+		m.Link = "" // an SMSC id identifies the message whatever the link
 	}
+	dup := false
 	err := g.store.Update(ctx, func(tx Tx) error {
 		sec, err := g.classify(tx, r, m)
 		if err != nil {
 			return err
 		}
-		return tx.InsertMO(m, sec)
+		err = tx.InsertMO(m, sec, mo.ReceivedAt.Add(-g.dedupWindow))
+		if ErrorCode(err) == EDuplicate {
+			dup = true // commit the key's new link
+			return nil
+		}
+		return err
 	})
-	switch ErrorCode(err) {
-	case "":
+	switch {
+	case err != nil:
+		return fmt.Errorf("store MO: %w", err)
+	case dup:
+		g.stats.MODuplicate.Add(1)
+		g.log.Info("redelivered MO ignored", "msisdn", from, "sms_id", m.ID)
+		return nil
+	default:
 		g.stats.MOStored.Add(1)
 		g.wake(g.wakeIn)
 		return nil
-	case EDuplicate:
-		g.stats.MODuplicate.Add(1)
-		g.log.Info("duplicate MO ignored", "msisdn", from, "sms_id", m.ID)
-		return nil
-	default:
-		return fmt.Errorf("store MO: %w", err)
 	}
 }
 

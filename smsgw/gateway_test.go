@@ -235,6 +235,7 @@ func TestWrongPINLocks(t *testing.T) {
 	one(t, h.send(payer, pinCode, "111111"), pinCode, "Sisa kesempatan 2")
 	one(t, h.send(payer, pinCode, "222222"), pinCode, "Sisa kesempatan 1")
 	one(t, h.send(payer, pinCode, "333333"), pinCode, "diblokir")
+	h.clk.Add(3 * time.Minute) // the same request text again is not a redelivery
 	one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), request, "diblokir")
 	if got := h.balance("08110000009"); got != 0 {
 		t.Errorf("balance = %v, want 0", got)

@@ -86,10 +86,17 @@ type Tx interface {
 
 	// SMS log, inbox and outbox.
 
-	// InsertMO stores an inbound message in the SMS log and the inbox unless
-	// its DedupKey was seen (then it returns EDuplicate and the existing
-	// message's ID in m.ID). m.ID is set.
-	InsertMO(m *Message, secret []byte) error
+	// InsertMO stores an inbound message in the SMS log and the inbox,
+	// unless it is a redelivery: its DedupKey was recorded at or after since,
+	// and m.Link is empty or the earlier copy came over another link. (An
+	// SMSC redelivers after a lost acknowledgement, that is over a new
+	// connection; the same text again over the same live connection is the
+	// customer sending it again.) A redelivery returns EDuplicate with the
+	// first message's ID in m.ID, stores no message, and records m.Link as
+	// the key's latest link (so a repeat over that link, once it is the live
+	// one, counts as new). Otherwise the key is recorded for m, replacing an
+	// older record. m.ID is set.
+	InsertMO(m *Message, secret []byte, since time.Time) error
 	// PendingMOs lists inbox rows not yet processed, oldest first.
 	PendingMOs(limit int) ([]InboundMO, error)
 	// FinishMO marks an inbox row processed, clears its secret, and stores

@@ -176,6 +176,7 @@ type Message struct {
 	Text        string
 	Keyword     string
 	DedupKey    string   // inbound only
+	Link        string   // inbound only: the transport connection that delivered it ("" unknown); not logged
 	SMSCIDs     []string // outbound: message ids from submit_sm_resp, one per part; inbound: id given by the SMSC, if any
 	Status      string
 	DLRState    string

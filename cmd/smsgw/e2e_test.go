@@ -70,6 +70,11 @@ type e2e struct {
 	config string
 	smsc   *smpptest.Server
 	seen   int // submissions consumed
+	// resendOK accepts a repeat of an earlier reply: after a kill, an MT
+	// the SMSC accepted just before the process died is sent again
+	// (replies are at-least-once; credits are exactly-once).
+	resendOK bool
+	texts    map[string]bool
 	proc   *exec.Cmd
 	stderr *syncBuffer
 	exited chan struct{}
@@ -80,8 +85,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func newE2E(t *testing.T, extra string) *e2e {
 	t.Helper()
@@ -111,6 +120,7 @@ port = %s
 system_id = "smsgw"
 password_env = "E2E_BIND_PASSWORD"
 enquire_link = "1s"
+registered_delivery = true
 response_timeout = "2s"
 [cron]
 expire_sessions = "@every 1s"
@@ -196,6 +206,15 @@ func (e *e2e) kill() {
 	<-e.exited
 	e.checkLogs()
 	e.proc = nil
+	// Wait until the SMSC has noticed the dead connection, as a real one
+	// does before it delivers to the next bind.
+	for _, c := range e.smsc.Conns() {
+		select {
+		case <-c.Done():
+		case <-time.After(10 * time.Second):
+			e.t.Fatal("SMSC still holds the killed daemon's connection")
+		}
+	}
 }
 
 // checkLogs asserts the PIN never reached the daemon's log output.
@@ -236,6 +255,14 @@ func (e *e2e) reply(code, want string) string {
 	if err != nil {
 		e.t.Fatalf("reply text: %v", err)
 	}
+	if e.texts == nil {
+		e.texts = map[string]bool{}
+	}
+	if e.resendOK && e.texts[txt] && !strings.Contains(txt, want) {
+		e.t.Logf("reply sent again after the kill: %q", txt)
+		return e.reply(code, want)
+	}
+	e.texts[txt] = true
 	if s.Source() != code || !strings.Contains(txt, want) {
 		e.t.Fatalf("reply = %s %q, want from %s containing %q", s.Source(), txt, code, want)
 	}
@@ -305,6 +332,9 @@ func TestE2EHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if t.Failed() {
+		t.Log(e.stderr.String())
+	}
 }
 
 func TestE2ERejections(t *testing.T) {
@@ -371,22 +401,51 @@ func TestE2ECancelBalanceHistory(t *testing.T) {
 func TestE2ERedeliveredMOCreditsOnce(t *testing.T) {
 	e := newE2E(t, "")
 	e.start()
-	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
-	e.reply("3355", "PIN")
-	// The SMSC sends the same deliver_sm three times (its acks were lost).
 	ctx := t.Context()
-	pdus, err := e.smsc.TextPDUs(e2ePayer, "3355", e2ePIN, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+	opts := &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1}
+	request, err := e.smsc.TextPDUs(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 3; i++ {
-		st, err := e.smsc.Deliver(ctx, pdus[0])
+	pin, err := e.smsc.TextPDUs(e2ePayer, "3355", e2ePIN, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver := func(p *pdu.DeliverSM) {
+		t.Helper()
+		st, err := e.smsc.Deliver(ctx, p)
 		if err != nil || st != pdu.StatusOK {
-			t.Fatalf("deliver #%d = %v, %v", i, st, err)
+			t.Fatalf("deliver = %v, %v; want ESME_ROK", st, err)
 		}
 	}
+	// redeliver plays an SMSC whose acknowledgement was lost with the
+	// connection: it binds again and sends the same deliver_sm.
+	redeliver := func(p *pdu.DeliverSM) {
+		t.Helper()
+		e.smsc.DropConnections()
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if _, err := e.smsc.WaitBound(wctx, "smsgw"); err != nil {
+			t.Fatal(err)
+		}
+		deliver(p)
+	}
+	deliver(request[0])
+	e.reply("3355", "PIN")
+	redeliver(request[0])
+	e.quiet(1500 * time.Millisecond) // no second session, no "busy" reply
+	deliver(pin[0])
 	e.reply("3355", "BERHASIL")
+	redeliver(pin[0])
+	redeliver(pin[0])
 	e.quiet(1500 * time.Millisecond)
+	if got := e.balance(e2eAccount); got != "50.000" {
+		t.Errorf("balance = %s, want 50.000", got)
+	}
+	// The customer sending the same PIN again over the live connection is
+	// not a redelivery: it is answered (and credits nothing).
+	deliver(pin[0])
+	e.reply("3355", "Tidak ada transaksi")
 	if got := e.balance(e2eAccount); got != "50.000" {
 		t.Errorf("balance = %s, want 50.000", got)
 	}
@@ -394,6 +453,7 @@ func TestE2ERedeliveredMOCreditsOnce(t *testing.T) {
 
 func TestE2EKillMidSession(t *testing.T) {
 	e := newE2E(t, "")
+	e.resendOK = true
 	e.start()
 	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 150000")
 	e.reply("3355", "PIN")
@@ -410,7 +470,12 @@ func TestE2EKillMidSession(t *testing.T) {
 	e.kill()
 	e.start()
 	e.reply("3355", "BERHASIL")
-	e.quiet(1500 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // a bounded window for stray MTs
+	for _, s := range e.smsc.Submitted()[e.seen:] {
+		if txt, _ := s.Text(); !e.texts[txt] {
+			t.Errorf("unexpected MT after the flow: %q", txt)
+		}
+	}
 	if got := e.balance(e2eAccount); got != "200.000" {
 		t.Errorf("balance = %s, want 200.000", got)
 	}
@@ -419,12 +484,20 @@ func TestE2EKillMidSession(t *testing.T) {
 func TestE2EBadConfig(t *testing.T) {
 	bin := daemonBinary(t)
 	dir := t.TempDir()
+	const bind = "[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\n"
 	for _, c := range []struct{ body, want string }{
 		{"[bind]\nname = 1\n", "bind"},
-		{"[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\nwindow = 0\n", "bind[0].window"},
-		{"[session]\nttl = \"soon\"\n", "ttl"},
-		{"[nominal]\nmin = 50000\nmax = 5000000\nallowed = [10]\n", "nominal.allowed[0]"},
-		{"colour = \"blue\"\n", "unknown key colour"},
+		{bind + "window = 5000\n", "bind[0].window"},
+		{bind + "mode = \"receiver\"\n", "bind[0].mode"},
+		{bind + "[session]\nttl = \"soon\"\n", "ttl"},
+		{bind + "[nominal]\nmin = 50000\nmax = 5000000\nallowed = [10]\n", "nominal.allowed[0]"},
+		{bind + "[shortcodes]\nrequest = \"3355\"\n", "shortcodes.pin"},
+		{bind + "[cron]\nexpire_sessions = \"every so often\"\n", "cron.expire_sessions"},
+		{bind + "[messages]\nsucess = \"typo\"\n", "sucess"},
+		{bind + "[messages]\nsuccess = \"{{.Nope}}\"\n", "success"},
+		{bind + "[keywords.aliases]\nSALDO = [\"IM2PAY\"]\n", "keywords"},
+		{"colour = \"blue\"\n" + bind, "unknown key colour"},
+		{"[log\nlevel = 1", "line"},
 	} {
 		p := filepath.Join(dir, "c.toml")
 		if err := os.WriteFile(p, []byte(c.body), 0o600); err != nil {

@@ -83,7 +83,7 @@ func (t *tx) insertSMSCIDs(smsID int64, ids []string) error {
 // ID in m.ID and writes nothing. An empty DedupKey is never a duplicate.
 // Direction defaults to "in", Status to "received", CreatedAt (which also
 // dates the de-duplication key) to now.
-func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
+func (t *tx) InsertMO(m *smsgw.Message, secret []byte, since time.Time) error {
 	if m.Direction == "" {
 		m.Direction = smsgw.DirIn
 	}
@@ -101,11 +101,22 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 		m.UpdatedAt = m.CreatedAt
 	}
 	if m.DedupKey != "" {
-		var first int64
-		err := t.queryRow(`SELECT sms_id FROM mo_dedup WHERE key = ?`, m.DedupKey).Scan(&first)
+		var (
+			first   int64
+			created int64
+			link    string
+		)
+		err := t.queryRow(`SELECT sms_id, created_at, link FROM mo_dedup WHERE key = ?`, m.DedupKey).Scan(&first, &created, &link)
 		if err == nil {
-			m.ID = first
-			return smsgw.Errorf(smsgw.EDuplicate, "message already stored as %d", first)
+			if created >= encTime(since) && (m.Link == "" || link != m.Link) {
+				if m.Link != "" {
+					if _, err := t.exec(`UPDATE mo_dedup SET link = ? WHERE key = ?`, m.Link, m.DedupKey); err != nil {
+						return mapErr("update dedup link", err)
+					}
+				}
+				m.ID = first
+				return smsgw.Errorf(smsgw.EDuplicate, "message already stored as %d", first)
+			}
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlite: look up dedup key: %w", err)
 		}
@@ -117,8 +128,9 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 		}
 		id = m.ID
 		if m.DedupKey != "" {
-			if _, err := t.exec(`INSERT INTO mo_dedup (key, sms_id, created_at) VALUES (?, ?, ?)`,
-				m.DedupKey, m.ID, encTime(m.CreatedAt)); err != nil {
+			if _, err := t.exec(`INSERT INTO mo_dedup (key, sms_id, created_at, link) VALUES (?, ?, ?, ?)
+				ON CONFLICT (key) DO UPDATE SET sms_id = excluded.sms_id, created_at = excluded.created_at, link = excluded.link`,
+				m.DedupKey, m.ID, encTime(m.CreatedAt), m.Link); err != nil {
 				return mapErr("insert dedup key", err)
 			}
 		}

@@ -779,7 +779,7 @@ func testSessionResolve(t *testing.T, s smsgw.Store) {
 		if err := tx.CreateSession(sess); err != nil {
 			return err
 		}
-		return tx.InsertMO(pinMO, nil)
+		return tx.InsertMO(pinMO, nil, time.Time{})
 	})
 	tr := newTransfer("session:x", settlement, walletA, 50_000)
 	tr.SessionID = sess.ID
@@ -996,10 +996,10 @@ func testMOInsertPending(t *testing.T, s smsgw.Store) {
 	ussd := newMO(msisdnB, "text:ussd", "IM2PAY 0811 50000", at(time.Second))
 	ussd.Channel, ussd.USSDSession = smsgw.ChannelUSSD, "ussd-42"
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		if err := tx.InsertMO(pin, secret); err != nil {
+		if err := tx.InsertMO(pin, secret, time.Time{}); err != nil {
 			return err
 		}
-		return tx.InsertMO(ussd, nil)
+		return tx.InsertMO(ussd, nil, time.Time{})
 	})
 	if pin.ID == 0 || ussd.ID == 0 || pin.ID == ussd.ID {
 		t.Fatalf("InsertMO set IDs %d and %d, want two distinct IDs", pin.ID, ussd.ID)
@@ -1034,7 +1034,7 @@ func testMOInsertPending(t *testing.T, s smsgw.Store) {
 
 func testMODuplicate(t *testing.T, s smsgw.Store) {
 	first := newMO(msisdnA, "smsc:628110000001:m1", "IM2PAY 0811 50000", t0)
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(first, []byte("s1")) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(first, []byte("s1"), time.Time{}) })
 	count := func() (msgs, pending int) {
 		MustView(t, s, func(tx smsgw.Tx) error {
 			ms, err := tx.Messages(smsgw.MessageFilter{Limit: 100})
@@ -1055,7 +1055,7 @@ func testMODuplicate(t *testing.T, s smsgw.Store) {
 		t.Run(tc.name, func(t *testing.T) {
 			dup := newMO(msisdnA, first.DedupKey, "IM2PAY 0811 99999", at(time.Minute))
 			err := s.Update(t.Context(), func(tx smsgw.Tx) error {
-				err := tx.InsertMO(dup, []byte("s2"))
+				err := tx.InsertMO(dup, []byte("s2"), time.Time{})
 				if tc.commit {
 					wantCode(t, "InsertMO(duplicate)", err, smsgw.EDuplicate)
 					return nil
@@ -1084,7 +1084,7 @@ func testMODuplicate(t *testing.T, s smsgw.Store) {
 	// Without a key nothing is a duplicate.
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for range 2 {
-			if err := tx.InsertMO(newMO(msisdnB, "", "HELP", t0), nil); err != nil {
+			if err := tx.InsertMO(newMO(msisdnB, "", "HELP", t0), nil, time.Time{}); err != nil {
 				return err
 			}
 		}
@@ -1093,6 +1093,43 @@ func testMODuplicate(t *testing.T, s smsgw.Store) {
 	if m, p := count(); m != 3 || p != 3 {
 		t.Errorf("after two MOs without key: %d messages, %d pending; want 3, 3", m, p)
 	}
+
+	// The window and the link: a repeat over the same link is the customer
+	// sending again; over another link (or an unknown one) within the
+	// window it is a redelivery; a record older than the window is ignored.
+	window := 2 * time.Minute
+	insert := func(name, link string, when time.Time, wantCode string) *smsgw.Message {
+		t.Helper()
+		m := newMO(msisdnB, "text:window", "SALDO", when)
+		m.Link = link
+		var err error
+		MustUpdate(t, s, func(tx smsgw.Tx) error {
+			// Commit also after EDuplicate, as the gateway does: it records
+			// the redelivery's link.
+			err = tx.InsertMO(m, nil, when.Add(-window))
+			if smsgw.ErrorCode(err) == smsgw.EDuplicate {
+				return nil
+			}
+			return err
+		})
+		if got := smsgw.ErrorCode(err); got != wantCode {
+			t.Errorf("%s: InsertMO code = %q (%v), want %q", name, got, err, wantCode)
+		}
+		return m
+	}
+	first2 := insert("first", "L1", at(time.Second), "")
+	again := insert("same link", "L1", at(2*time.Second), "")
+	if again.ID == first2.ID {
+		t.Errorf("same link: got the first message's ID %d, want a new message", again.ID)
+	}
+	redelivered := insert("other link", "L2", at(3*time.Second), smsgw.EDuplicate)
+	if redelivered.ID != again.ID {
+		t.Errorf("other link: ID %d, want the latest copy's %d", redelivered.ID, again.ID)
+	}
+	insert("unknown link", "", at(4*time.Second), smsgw.EDuplicate)
+	// The redelivery made L2 the key's latest link: a repeat over it is new.
+	insert("repeat over the redelivery's link", "L2", at(5*time.Second), "")
+	insert("after the window", "L3", at(5*time.Second+window+time.Second), "")
 }
 
 func testMOFinish(t *testing.T, s smsgw.Store) {
@@ -1102,10 +1139,10 @@ func testMOFinish(t *testing.T, s smsgw.Store) {
 	sess := newSession(msisdnA, 50_000, t0)
 	tr := newTransfer("session:f", settlement, walletA, 50_000)
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		if err := tx.InsertMO(mo, []byte("verifier")); err != nil {
+		if err := tx.InsertMO(mo, []byte("verifier"), time.Time{}); err != nil {
 			return err
 		}
-		if err := tx.InsertMO(other, nil); err != nil {
+		if err := tx.InsertMO(other, nil, time.Time{}); err != nil {
 			return err
 		}
 		if err := tx.CreateSession(sess); err != nil {
@@ -1185,10 +1222,10 @@ func testPurgeDedup(t *testing.T, s smsgw.Store) {
 	old := newMO(msisdnA, "k:old", "HELP", t0)
 	recent := newMO(msisdnA, "k:recent", "HELP", at(10*time.Minute))
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		if err := tx.InsertMO(old, nil); err != nil {
+		if err := tx.InsertMO(old, nil, time.Time{}); err != nil {
 			return err
 		}
-		return tx.InsertMO(recent, nil)
+		return tx.InsertMO(recent, nil, time.Time{})
 	})
 	var n int64
 	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
@@ -1199,13 +1236,13 @@ func testPurgeDedup(t *testing.T, s smsgw.Store) {
 		t.Errorf("PurgeDedup(t0+10m) = %d, want 1 (created before is exclusive)", n)
 	}
 	again := newMO(msisdnA, "k:old", "HELP", at(20*time.Minute))
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(again, nil) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(again, nil, time.Time{}) })
 	if again.ID == old.ID {
 		t.Errorf("InsertMO(purged key) reused ID %d, want a new message", again.ID)
 	}
 	dup := newMO(msisdnA, "k:recent", "HELP", at(20*time.Minute))
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		wantCode(t, "InsertMO(unpurged key)", tx.InsertMO(dup, nil), smsgw.EDuplicate)
+		wantCode(t, "InsertMO(unpurged key)", tx.InsertMO(dup, nil, time.Time{}), smsgw.EDuplicate)
 		return nil
 	})
 	MustView(t, s, func(tx smsgw.Tx) error {
@@ -1324,7 +1361,7 @@ func testDLR(t *testing.T, s smsgw.Store) {
 		if err := tx.EnqueueMT(short); err != nil {
 			return err
 		}
-		if err := tx.InsertMO(in, nil); err != nil {
+		if err := tx.InsertMO(in, nil, time.Time{}); err != nil {
 			return err
 		}
 		if err := tx.MarkMTSent(long.ID, []string{"Part-1", "Part-2"}, t0); err != nil {
@@ -1386,7 +1423,7 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 	var tr *smsgw.Transfer
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		m[0] = newMO(msisdnA, "k:0", "IM2PAY 0811 50000", t0)
-		if err := tx.InsertMO(m[0], nil); err != nil {
+		if err := tx.InsertMO(m[0], nil, time.Time{}); err != nil {
 			return err
 		}
 		sess = newSession(msisdnA, 50_000, t0)
@@ -1401,7 +1438,7 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 		}
 		m[2] = newMO(msisdnB, "k:2", "****", at(2*time.Minute))
 		m[2].ShortCode, m[2].Keyword = "3355", "PIN_REPLY"
-		if err := tx.InsertMO(m[2], nil); err != nil {
+		if err := tx.InsertMO(m[2], nil, time.Time{}); err != nil {
 			return err
 		}
 		tr = newTransfer("k:t", settlement, walletB, 10_000)
@@ -1505,7 +1542,7 @@ func testSummary(t *testing.T, s smsgw.Store) {
 		for _, m := range msgs {
 			var err error
 			if m.Direction == smsgw.DirIn {
-				err = tx.InsertMO(m, nil)
+				err = tx.InsertMO(m, nil, time.Time{})
 			} else {
 				err = tx.EnqueueMT(m)
 			}
@@ -1542,7 +1579,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateCustomer(newCustomer(msisdnA)) })
 	request := newMO(msisdnA, "smsc:1", "IM2PAY 08110000002 50000", t0)
 	var sess *smsgw.Session
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(request, nil) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(request, nil, time.Time{}) })
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		sess = newSession(msisdnA, 50_000, at(time.Second))
 		sess.Account, sess.RequestMessage = msisdnB, request.ID
@@ -1558,7 +1595,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 	})
 	pin := newMO(msisdnA, "smsc:2", "****", at(time.Minute))
 	pin.ShortCode, pin.Keyword = "3355", "PIN_REPLY"
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(pin, []byte("verifier")) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(pin, []byte("verifier"), time.Time{}) })
 	var tr *smsgw.Transfer
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		ps, err := tx.PendingMOs(10)
@@ -1647,7 +1684,7 @@ func testRollbackOnError(t *testing.T, s smsgw.Store) {
 		if err := tx.Transfer(newTransfer("rb:1", settlement, walletA, 100)); err != nil {
 			return err
 		}
-		if err := tx.InsertMO(mo, nil); err != nil {
+		if err := tx.InsertMO(mo, nil, time.Time{}); err != nil {
 			return err
 		}
 		return fmt.Errorf("wrapped: %w", errAbort)
@@ -1674,7 +1711,7 @@ func testRollbackOnPanic(t *testing.T, s smsgw.Store) {
 			if err := tx.Transfer(newTransfer("rb:1", settlement, walletA, 100)); err != nil {
 				return err
 			}
-			if err := tx.InsertMO(mo, nil); err != nil {
+			if err := tx.InsertMO(mo, nil, time.Time{}); err != nil {
 				return err
 			}
 			panic(errAbort)
@@ -1705,7 +1742,7 @@ func assertEmpty(t *testing.T, s smsgw.Store, mo *smsgw.Message) {
 	})
 	same(t, "balances after rollback", balances(t, s, settlement, walletA), []smsgw.Amount{0, 0})
 	// The rolled back key is free.
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, mo.DedupKey, "HELP", t0), nil) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, mo.DedupKey, "HELP", t0), nil, time.Time{}) })
 }
 
 func testViewCannotWrite(t *testing.T, s smsgw.Store) {
@@ -1716,7 +1753,7 @@ func testViewCannotWrite(t *testing.T, s smsgw.Store) {
 	}{
 		{"CreateCustomer", func(tx smsgw.Tx) error { return tx.CreateCustomer(newCustomer(msisdnA)) }},
 		{"Transfer", func(tx smsgw.Tx) error { return tx.Transfer(newTransfer("v:1", settlement, walletA, 100)) }},
-		{"InsertMO", func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, "k:v", "HELP", t0), nil) }},
+		{"InsertMO", func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, "k:v", "HELP", t0), nil, time.Time{}) }},
 		{"EnqueueMT", func(tx smsgw.Tx) error { return tx.EnqueueMT(newMT(msisdnA, "x", t0)) }},
 		{"CreateSession", func(tx smsgw.Tx) error { return tx.CreateSession(newSession(msisdnA, 100, t0)) }},
 	}

@@ -91,7 +91,8 @@ CREATE INDEX outbox_due ON outbox (next_attempt);
 CREATE TABLE mo_dedup (
 	key        TEXT    NOT NULL PRIMARY KEY,
 	sms_id     INTEGER NOT NULL REFERENCES sms_log (id),
-	created_at INTEGER NOT NULL
+	created_at INTEGER NOT NULL,
+	link       TEXT    NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX mo_dedup_created ON mo_dedup (created_at);
 

@@ -6,27 +6,27 @@
 //   {"host": "127.0.0.1", "port": 2775, "system_id": "esme", "password": "secret",
 //    "timeout": 30, "interface_version": 52,
 //    "submits": [{"ref": "r", "text": "..", "coding": "gsm7"|"ucs2", "udh_ref": 9,
-//                 "payload": false,
+//                 "payload": false, "kind": "submit_sm"|"data_sm",
 //                 "source_addr": "..", "source_addr_ton": 5, "source_addr_npi": 0,
 //                 "destination_addr": "..", "dest_addr_ton": 1, "dest_addr_npi": 1,
 //                 "registered_delivery": 0}]}
 //
 // Flow: connect, bind_transceiver (interface_version 0x34 unless configured;
-// npm smpp's own default would be 0x50); if the bind fails
-// print bind_resp and exit 0. Otherwise send every submit in order (a text
+// npm smpp's own default would be 0x50); if the bind fails print bind_resp and
+// exit 0. Otherwise send the submits in order, one request at a time: a text
 // that does not fit one SMS goes as concatenated parts with an 8-bit reference
-// UDH, or whole in message_payload if payload; encoded by npm smpp: GSM 03.38
-// for gsm7, UTF-16BE for ucs2), one
-// submit_sm at a time, then print submits_done. From then on every deliver_sm
-// is printed and answered with ESME_ROK, enquire_link and unbind from the
+// UDH, or whole in message_payload if payload; kind data_sm sends one data_sm
+// with message_payload. npm smpp encodes the text: GSM 03.38 for gsm7,
+// UTF-16BE for ucs2. Then print submits_done. From then on every deliver_sm
+// is printed and answered with ESME_ROK; enquire_link and unbind from the
 // SMSC are answered. Commands, one JSON object per line on stdin:
 //   {"cmd":"enquire_link"}   send enquire_link, print enquire_link_resp
 //   {"cmd":"unbind"}         send unbind, print unbind_resp, close, exit 0
 // EOF on stdin acts as unbind. After timeout seconds: exit 2.
 //
-// Events: ready, connected, bind_resp, submit_sm_resp, submits_done,
-// deliver_sm, enquire_link, enquire_link_resp, unbind, unbind_resp, pdu,
-// closed, error, timeout, exit.
+// Events: ready, connected, bind_resp, submit_sm_sent, submit_sm_resp,
+// data_sm_resp, submits_done, deliver_sm, enquire_link, enquire_link_resp,
+// unbind, unbind_resp, pdu, closed, error, timeout, exit.
 
 const c = require('./common');
 
@@ -83,6 +83,26 @@ function submitAll(submits, index) {
 	}
 	const s = submits[index];
 	const coding = s.coding || 'gsm7';
+	if (s.kind === 'data_sm') {
+		session.data_sm({
+			service_type: s.service_type || '',
+			source_addr_ton: s.source_addr_ton || 0,
+			source_addr_npi: s.source_addr_npi || 0,
+			source_addr: s.source_addr || '',
+			dest_addr_ton: s.dest_addr_ton || 0,
+			dest_addr_npi: s.dest_addr_npi || 0,
+			destination_addr: s.destination_addr,
+			esm_class: 0x00,
+			registered_delivery: s.registered_delivery || 0,
+			data_coding: c.codingByte(coding),
+			message_payload: c.encode(smpp, s.text, coding),
+		}, (resp) => {
+			c.emit({event: 'data_sm_resp', ref: s.ref, seq: resp.sequence_number, status: resp.command_status,
+				message_id: resp.message_id === undefined ? null : resp.message_id});
+			submitAll(submits, index + 1);
+		});
+		return;
+	}
 	const parts = s.payload ? [{udh: null, message: s.text}] : c.split(smpp, s.text, coding, s.udh_ref || 1);
 	const sendPart = (i) => {
 		if (i >= parts.length) {

@@ -26,13 +26,18 @@
 //       when it does not fit one SMS (parts sent in reverse order if asked),
 //       or whole in message_payload with an empty short_message if payload;
 //       ussd_service_op and its_session_info are added as TLVs when given;
+//   {"cmd":"data_sm","ref":"r", addresses as above, "text":"..","coding":".."}
+//       sends the text as data_sm in message_payload;
+//   {"cmd":"fail_next","status":88,"count":1}
+//       answers the next count submit_sm with that command_status (header
+//       only, as npm smpp writes error responses);
 //   {"cmd":"enquire_link"}   {"cmd":"unbind"}   {"cmd":"exit"}
 // The process exits on "exit", at EOF on stdin, or with status 2 after timeout
 // seconds.
 //
 // Events (stdout, one JSON object per line): ready, listening, connect, bind,
-// submit_sm (with message_id), dlr_sent, deliver_sm_sent, deliver_sm_resp,
-// mo_done, enquire_link, enquire_link_sent, enquire_link_resp, unbind,
+// submit_sm (with status and message_id), dlr_sent, deliver_sm_sent,
+// deliver_sm_resp, mo_done, data_sm_resp, enquire_link, enquire_link_sent, enquire_link_resp, unbind,
 // unbind_sent, unbind_resp, pdu (anything else received), closed, error,
 // timeout, exit.
 
@@ -46,6 +51,7 @@ c.emit({event: 'ready', peer: 'npm smpp', version});
 
 let nextConn = 0;
 let nextMsg = 0;
+let failNext = {status: 0, count: 0}; // answer the next submits with an error
 const bound = []; // bound sessions, oldest first; commands use the last
 
 function current() {
@@ -139,6 +145,13 @@ const server = smpp.createServer((session) => {
 				session.send(pdu.response({command_status: smpp.ESME_RINVBNDSTS}));
 				return;
 			}
+			if (failNext.count > 0) {
+				failNext.count--;
+				rec.status = failNext.status;
+				c.emit(rec);
+				session.send(pdu.response({command_status: failNext.status}));
+				return;
+			}
 			rec.status = smpp.ESME_ROK;
 			rec.message_id = 'node-' + (++nextMsg);
 			c.emit(rec);
@@ -223,6 +236,34 @@ function sendMO(cmd) {
 	}
 }
 
+// sendDataSM sends the text as data_sm with message_payload (SMPP 3.4 §4.7).
+function sendDataSM(cmd) {
+	const session = current();
+	if (!session) {
+		c.emit({event: 'error', ref: cmd.ref, message: 'data_sm: no bound session'});
+		return;
+	}
+	const coding = cmd.coding || 'gsm7';
+	session.data_sm({
+		service_type: cmd.service_type || '',
+		source_addr_ton: cmd.source_addr_ton || 0,
+		source_addr_npi: cmd.source_addr_npi || 0,
+		source_addr: cmd.source_addr || '',
+		dest_addr_ton: cmd.dest_addr_ton || 0,
+		dest_addr_npi: cmd.dest_addr_npi || 0,
+		destination_addr: cmd.destination_addr || '',
+		esm_class: 0x00,
+		registered_delivery: 0,
+		data_coding: c.codingByte(coding),
+		message_payload: c.encode(smpp, cmd.text, coding),
+	}, (resp) => {
+		const {fields, tlvs} = c.rawFields(smpp, resp._raw);
+		c.emit({event: 'data_sm_resp', ref: cmd.ref, seq: resp.sequence_number, status: resp.command_status,
+			message_id: fields.message_id === undefined ? null : fields.message_id, tlvs,
+			command_length: resp.command_length});
+	});
+}
+
 function finish(code) {
 	c.emit({event: 'exit'});
 	process.exit(code);
@@ -239,6 +280,12 @@ c.lines((line) => {
 	switch (cmd.cmd) {
 	case 'mo':
 		sendMO(cmd);
+		break;
+	case 'data_sm':
+		sendDataSM(cmd);
+		break;
+	case 'fail_next':
+		failNext = {status: cmd.status, count: cmd.count || 1};
 		break;
 	case 'enquire_link': {
 		const session = current();

@@ -12,8 +12,9 @@
 # Flow: bind_transceiver (interface_version 0x34 unless configured); if the
 # bind fails print bind_resp and exit 0. Otherwise send every submit, one
 # submit_sm at a time (long texts as concatenated parts with an 8-bit reference
-# UDH, or whole in message_payload if payload; GSM 03.38 and UTF-16BE encoded
-# by Peer.pm), then print submits_done. Every deliver_sm is
+# UDH, or whole in message_payload if payload; kind data_sm sends one data_sm
+# with message_payload; GSM 03.38 and UTF-16BE encoded by Peer.pm), then print
+# submits_done. Every deliver_sm is
 # printed and answered with ESME_ROK; enquire_link and unbind from the SMSC are
 # answered. Commands on stdin: {"cmd":"enquire_link"}, {"cmd":"unbind"}; EOF
 # acts as unbind. After timeout seconds: exit 2.
@@ -100,6 +101,25 @@ $bound = 1;
 
 for my $s (@{ $cfg->{submits} || [] }) {
     my $coding = $s->{coding} || 'gsm7';
+    if (($s->{kind} // '') eq 'data_sm') {
+        my $seq = $smpp->data_sm(
+            service_type        => $s->{service_type} // '',
+            source_addr_ton     => $s->{source_addr_ton} // 0,
+            source_addr_npi     => $s->{source_addr_npi} // 0,
+            source_addr         => $s->{source_addr} // '',
+            dest_addr_ton       => $s->{dest_addr_ton} // 0,
+            dest_addr_npi       => $s->{dest_addr_npi} // 0,
+            destination_addr    => $s->{destination_addr},
+            esm_class           => 0x00,
+            registered_delivery => $s->{registered_delivery} // 0,
+            data_coding         => coding_byte($coding),
+            message_payload     => text_encode($s->{text}, $coding),
+        );
+        my $r = wait_resp(0x80000103, $seq);
+        emit(event => 'data_sm_resp', ref => $s->{ref}, seq => $r->{seq}, status => $r->{status},
+            message_id => (length $r->{data} ? $r->{message_id} : undef));
+        next;
+    }
     my @parts = $s->{payload} ? ([undef, text_encode($s->{text}, $coding)])
       : split_text($s->{text}, $coding, $s->{udh_ref} || 1);
     for my $i (0 .. $#parts) {

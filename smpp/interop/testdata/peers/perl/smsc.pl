@@ -19,8 +19,10 @@
 #     is closed. Other requests get generic_nack ESME_RINVCMDID.
 # Commands on stdin (one JSON object per line) act on the most recently bound
 # session that is still bound:
-#   {"cmd":"mo", ...}  (fields as in ../node/smsc.js)   {"cmd":"enquire_link"}
-#   {"cmd":"unbind"}   {"cmd":"exit"}
+#   {"cmd":"mo", ...}  {"cmd":"data_sm", ...}  {"cmd":"fail_next", ...}
+#   (fields as in ../node/smsc.js; fail_next error responses carry a body, an
+#   empty message_id, as Net::SMPP always writes one)
+#   {"cmd":"enquire_link"}   {"cmd":"unbind"}   {"cmd":"exit"}
 # The process exits on "exit", at EOF on stdin, or with status 2 after timeout
 # seconds.
 
@@ -31,7 +33,7 @@ use lib dirname(__FILE__);
 use IO::Select;
 use Net::SMPP;
 use POSIX ();
-use Peer qw(emit config watchdog split_text coding_byte record hexstr gsm_encode text_encode);
+use Peer qw(emit config watchdog split_text coding_byte record hexstr gsm_encode text_encode tlv_list);
 
 use constant {
     ESME_ROK        => 0x00,
@@ -55,6 +57,7 @@ my $sel = IO::Select->new($listen, \*STDIN);
 my %conns;        # fileno => {smpp, id, bound, pending => {seq => {ref, part}}}
 my @bound;        # bound connections, oldest first; commands use the last
 my ($next_conn, $next_msg) = (0, 0);
+my %fail_next = (status => 0, count => 0);    # answer the next submits with an error
 my %mo;           # ref => {parts, left, statuses}
 my $stdin_buf = '';
 
@@ -146,6 +149,13 @@ sub handle_pdu {
             $s->submit_sm_resp(seq => $pdu->{seq}, status => ESME_RINVBNDSTS, message_id => '');
             return;
         }
+        if ($fail_next{count} > 0) {
+            $fail_next{count}--;
+            $rec{status} = $fail_next{status};
+            emit(%rec);
+            $s->submit_sm_resp(seq => $pdu->{seq}, status => $fail_next{status}, message_id => '');
+            return;
+        }
         $rec{status}     = ESME_ROK;
         $rec{message_id} = 'perl-' . ++$next_msg;
         emit(%rec);
@@ -162,6 +172,11 @@ sub handle_pdu {
                 emit(event => 'mo_done', ref => $p->{ref}, parts => $m->{parts}, statuses => $m->{statuses});
             }
         }
+    } elsif ($cmd == 0x80000103) {
+        my $p = delete $c->{pending}{ $pdu->{seq} } // {ref => undef};
+        emit(event => 'data_sm_resp', conn => $c->{id}, ref => $p->{ref}, seq => $pdu->{seq},
+            status => $pdu->{status}, message_id => (length $pdu->{data} ? $pdu->{message_id} : undef),
+            tlvs => tlv_list($pdu), command_length => 16 + length $pdu->{data});
     } elsif ($cmd == 0x15) {
         emit(event => 'enquire_link', conn => $c->{id}, seq => $pdu->{seq});
         $s->enquire_link_resp(seq => $pdu->{seq});
@@ -214,6 +229,26 @@ sub send_mo {
     }
 }
 
+sub send_data_sm {
+    my ($cmd) = @_;
+    my $c = current() or return emit(event => 'error', ref => $cmd->{ref}, message => 'data_sm: no bound session');
+    my $coding = $cmd->{coding} || 'gsm7';
+    my $seq = $c->{smpp}->data_sm(
+        service_type     => $cmd->{service_type} // '',
+        source_addr_ton  => $cmd->{source_addr_ton} // 0,
+        source_addr_npi  => $cmd->{source_addr_npi} // 0,
+        source_addr      => $cmd->{source_addr} // '',
+        dest_addr_ton    => $cmd->{dest_addr_ton} // 0,
+        dest_addr_npi    => $cmd->{dest_addr_npi} // 0,
+        destination_addr => $cmd->{destination_addr} // '',
+        esm_class        => 0x00,
+        registered_delivery => 0,
+        data_coding      => coding_byte($coding),
+        message_payload  => text_encode($cmd->{text}, $coding),
+    );
+    $c->{pending}{$seq} = {ref => $cmd->{ref}};
+}
+
 sub handle_command {
     my ($line) = @_;
     my $cmd = eval { JSON::PP->new->utf8->decode($line) };
@@ -221,6 +256,10 @@ sub handle_command {
     my $op = $cmd->{cmd} // '';
     if ($op eq 'mo') {
         send_mo($cmd);
+    } elsif ($op eq 'data_sm') {
+        send_data_sm($cmd);
+    } elsif ($op eq 'fail_next') {
+        %fail_next = (status => $cmd->{status}, count => $cmd->{count} || 1);
     } elsif ($op eq 'enquire_link') {
         my $c = current() or return emit(event => 'error', message => 'enquire_link: no bound session');
         my $seq = $c->{smpp}->enquire_link();
