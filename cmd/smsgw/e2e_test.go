@@ -75,9 +75,9 @@ type e2e struct {
 	// (replies are at-least-once; credits are exactly-once).
 	resendOK bool
 	texts    map[string]bool
-	proc   *exec.Cmd
-	stderr *syncBuffer
-	exited chan struct{}
+	proc     *exec.Cmd
+	stderr   *syncBuffer
+	exited   chan struct{}
 }
 
 type syncBuffer struct {

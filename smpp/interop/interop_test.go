@@ -47,6 +47,17 @@ const (
 	sender    = "INFO"
 )
 
+// vendorTLVs are TLVs SMPP 3.4 does not define (a vendor tag, and
+// congestion_state from SMPP 5.0): they must pass through as raw octets.
+var vendorTLVs = []map[string]any{{"tag": 0x1400, "hex": "07"}, {"tag": 0x0428, "hex": "32"}}
+
+// wantVendorTLVs is vendorTLVs as the codec keeps them.
+var wantVendorTLVs = pdu.TLVs{{Tag: 0x1400, Value: []byte{0x07}}, {Tag: 0x0428, Value: []byte{0x32}}}
+
+func equalTLVs(a, b pdu.TLVs) bool {
+	return slices.EqualFunc(a, b, func(x, y pdu.TLV) bool { return x.Tag == y.Tag && bytes.Equal(x.Value, y.Value) })
+}
+
 // longUCS2 needs UCS-2 (Cyrillic, €, an emoji) and three concatenated parts.
 // Its first 66 UTF-16 units are BMP characters and the emoji's surrogate pair
 // takes units 66 and 67, so a splitter that cuts at 67 units without looking
@@ -257,11 +268,13 @@ type clientHarness struct {
 	stopped   bool
 	states    *feed[smpp.Event]
 	delivered *feed[*pdu.DeliverSM]
+	dataSM    *feed[*pdu.DataSM]
 	logs      lockedBuffer
 }
 
 // startClient starts a Client that binds to addr, with a Handler that
-// records every deliver_sm and answers ESME_ROK. opts may adjust the options.
+// records every deliver_sm and data_sm and answers ESME_ROK. opts may adjust
+// the options.
 // The client is stopped when the test ends.
 func startClient(t *testing.T, addr, pass string, opts ...func(*smpp.ClientOptions)) *clientHarness {
 	t.Helper()
@@ -269,6 +282,7 @@ func startClient(t *testing.T, addr, pass string, opts ...func(*smpp.ClientOptio
 		runErr:    make(chan error, 1),
 		states:    newFeed[smpp.Event](nil, nil),
 		delivered: newFeed[*pdu.DeliverSM](nil, nil),
+		dataSM:    newFeed[*pdu.DataSM](nil, nil),
 	}
 	o := smpp.ClientOptions{
 		Addr:                addr,
@@ -281,12 +295,17 @@ func startClient(t *testing.T, addr, pass string, opts ...func(*smpp.ClientOptio
 		BindTimeout:         5 * time.Second,
 		BackoffBase:         20 * time.Millisecond,
 		BackoffCap:          200 * time.Millisecond,
+		ThrottleBase:        50 * time.Millisecond,
+		ThrottleCap:         200 * time.Millisecond,
 		Handler: smpp.HandlerFunc(func(ctx context.Context, p pdu.PDU) error {
-			d, ok := p.(*pdu.DeliverSM)
-			if !ok {
+			switch p := p.(type) {
+			case *pdu.DeliverSM:
+				h.delivered.add(p)
+			case *pdu.DataSM:
+				h.dataSM.add(p)
+			default:
 				return fmt.Errorf("unexpected %T", p)
 			}
-			h.delivered.add(d)
 			return nil
 		}),
 		OnEvent: func(e smpp.Event) { h.states.add(e) },
@@ -399,6 +418,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 	h := startClient(t, addr, password)
 	var mainConn num // the peer's connection number of h's current bind
 	var gsmID string
+	toRefused := func(e event) bool { return e.Event == "submit_sm" && e.DestinationAddr == "447700900401" }
 	mo := func(t *testing.T, cmd map[string]any) {
 		t.Helper()
 		cmd["cmd"] = "mo"
@@ -428,6 +448,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 			tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = sender, 5, 0
 			tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = msisdn, 1, 1
 			tmpl.RegisteredDelivery = 1
+			tmpl.TLVs.SetUint16(pdu.TagUserMessageReference, 0x1234)
 			ids, err := h.client.SubmitText(ctx, tmpl, gsmText)
 			if err != nil || len(ids) != 1 {
 				t.Fatalf("SubmitText(%q) = %v, %v, want one id", gsmText, ids, err)
@@ -439,7 +460,10 @@ func testPeerSMSC(t *testing.T, p peer) {
 			if e.ShortMessage != gsmHex || e.SMLength != 26 || e.UDH != "" || e.text() != gsmText {
 				t.Errorf("peer got short_message %s (%d octets, peer text %q), want %s (%q)", e.ShortMessage, e.SMLength, e.text(), gsmHex, gsmText)
 			}
-			if e.ESMClass != 0 || e.RegisteredDelivery != 1 || len(e.TLVs) != 0 || e.ServiceType != "" ||
+			if len(e.TLVs) != 1 || e.TLVs[0].Tag != num(pdu.TagUserMessageReference) || e.TLVs[0].Hex != "1234" {
+				t.Errorf("peer got TLVs %v, want only user_message_reference 0x1234", e.TLVs)
+			}
+			if e.ESMClass != 0 || e.RegisteredDelivery != 1 || e.ServiceType != "" ||
 				e.SourceAddr != sender || e.SourceAddrTON != 5 || e.SourceAddrNPI != 0 ||
 				e.DestinationAddr != msisdn || e.DestAddrTON != 1 || e.DestAddrNPI != 1 ||
 				e.ScheduleDeliveryTime != "" || e.ValidityPeriod != "" || e.ProtocolID != 0 || e.PriorityFlag != 0 {
@@ -503,8 +527,82 @@ func testPeerSMSC(t *testing.T, p peer) {
 				})
 			}
 		}},
+		{"submit_pipelined", func(t *testing.T) {
+			// Concurrent submits share the window: every response must be
+			// matched to its own request.
+			const n = 20
+			dest := "447700900500"
+			type result struct {
+				text, id string
+				err      error
+			}
+			results := make(chan result, n)
+			for i := range n {
+				go func() {
+					sm := &pdu.SubmitSM{}
+					sm.DestinationAddr = dest
+					sm.ShortMessage = []byte(fmt.Sprintf("pipelined %02d", i))
+					resp, err := h.client.Submit(ctx, sm)
+					r := result{text: string(sm.ShortMessage), err: err}
+					if resp != nil {
+						r.id = resp.MessageID
+					}
+					results <- r
+				}()
+			}
+			got := smsc.waitN(t, "pipelined submits", n, func(e event) bool { return e.Event == "submit_sm" && e.DestinationAddr == dest })
+			idOf := make(map[string]string)
+			seqs := make(map[num]bool)
+			for _, e := range got {
+				if e.MessageID != nil {
+					idOf[e.text()] = *e.MessageID
+				}
+				seqs[e.Seq] = true
+			}
+			if len(seqs) != n {
+				t.Errorf("%d submits used %d distinct sequence numbers", n, len(seqs))
+			}
+			for range n {
+				r := <-results
+				if r.err != nil || r.id == "" || r.id != idOf[r.text] {
+					t.Errorf("Submit(%q) = %q, %v; peer gave it %q", r.text, r.id, r.err, idOf[r.text])
+				}
+			}
+		}},
+		{"submit_error_responses", func(t *testing.T) {
+			// npm smpp writes error responses header only, Net::SMPP with a
+			// message_id body; both must be understood. ESME_RTHROTTLED is
+			// retried after a pause, ESME_RSUBMITFAIL is returned.
+			tmpl := &pdu.SubmitSM{}
+			tmpl.DestinationAddr = "447700900400"
+			smsc.send(t, map[string]any{"cmd": "fail_next", "status": int(pdu.StatusThrottled), "count": 1})
+			smsc.wait(t, "fail_next set", named("ok", ""))
+			ids, err := h.client.SubmitText(ctx, tmpl, "retry me")
+			if err != nil || len(ids) != 1 {
+				t.Fatalf("SubmitText after ESME_RTHROTTLED = %v, %v, want one id", ids, err)
+			}
+			got := smsc.waitN(t, "throttled submit and its retry", 2, func(e event) bool {
+				return e.Event == "submit_sm" && e.DestinationAddr == tmpl.DestinationAddr
+			})
+			if got[0].Status != num(pdu.StatusThrottled) || got[1].Status != 0 || got[1].MessageID == nil ||
+				*got[1].MessageID != ids[0] || got[0].ShortMessage != got[1].ShortMessage {
+				t.Errorf("peer got %s then %s, want the same submit_sm throttled, then accepted as %q", got[0].line, got[1].line, ids[0])
+			}
+
+			tmpl.DestinationAddr = "447700900401"
+			smsc.send(t, map[string]any{"cmd": "fail_next", "status": int(pdu.StatusSubmitFail), "count": 1})
+			smsc.waitN(t, "fail_next set", 2, named("ok", ""))
+			ids, err = h.client.SubmitText(ctx, tmpl, "fail me")
+			var st pdu.Status
+			if len(ids) != 0 || !errors.As(err, &st) || st != pdu.StatusSubmitFail {
+				t.Errorf("SubmitText answered ESME_RSUBMITFAIL = %v, %v, want no id and %v", ids, err, pdu.StatusSubmitFail)
+			}
+			if e := smsc.wait(t, "refused submit", toRefused); e.Status != num(pdu.StatusSubmitFail) {
+				t.Errorf("peer got %s, want it answered ESME_RSUBMITFAIL", e.line)
+			}
+		}},
 		{"mo_gsm7_trailing_at", func(t *testing.T) {
-			mo(t, map[string]any{"ref": "mo-gsm", "coding": "gsm7", "text": moGSMText})
+			mo(t, map[string]any{"ref": "mo-gsm", "coding": "gsm7", "text": moGSMText, "raw_tlvs": vendorTLVs})
 			d := h.delivered.wait(t, "MO GSM", func(d *pdu.DeliverSM) bool { return !d.ESMClass.IsReceipt() && d.DataCoding == 0 })
 			if got := hex.EncodeToString(d.ShortMessage); got != moGSMHex {
 				t.Errorf("Handler got short_message %s, want %s", got, moGSMHex)
@@ -512,9 +610,11 @@ func testPeerSMSC(t *testing.T, p peer) {
 			if got, err := text.Decode(d.DataCoding, d.ShortMessage, text.Options{}); err != nil || got != moGSMText {
 				t.Errorf("text.Decode(MO) = %q, %v, want %q", got, err, moGSMText)
 			}
-			if d.SourceAddr != msisdn || d.SourceAddrTON != 1 || d.SourceAddrNPI != 1 || d.DestinationAddr != shortCode ||
-				d.ESMClass != 0 || len(d.TLVs) != 0 {
-				t.Errorf("Handler got MO %+v, want from %s (1/1) to %s, esm_class 0, no TLVs", d.MessageFields, msisdn, shortCode)
+			if d.SourceAddr != msisdn || d.SourceAddrTON != 1 || d.SourceAddrNPI != 1 || d.DestinationAddr != shortCode || d.ESMClass != 0 {
+				t.Errorf("Handler got MO %+v, want from %s (1/1) to %s, esm_class 0", d.MessageFields, msisdn, shortCode)
+			}
+			if !equalTLVs(d.TLVs, wantVendorTLVs) {
+				t.Errorf("Handler got TLVs %v, want the unknown ones kept raw: %v", d.TLVs, wantVendorTLVs)
 			}
 		}},
 		{"mo_long_ucs2_reversed", func(t *testing.T) {
@@ -538,6 +638,20 @@ func testPeerSMSC(t *testing.T, p peer) {
 			if len(d.ShortMessage) != 0 || d.DataCoding != 8 || !bytes.Equal(payload, utf16be(longUCS2)) {
 				t.Errorf("Handler got short_message %x, data_coding %#x, message_payload %x; want none, 0x08, %x",
 					d.ShortMessage, d.DataCoding, payload, utf16be(longUCS2))
+			}
+		}},
+		{"mo_data_sm", func(t *testing.T) {
+			smsc.send(t, map[string]any{"cmd": "data_sm", "ref": "ds", "coding": "ucs2", "text": longUCS2,
+				"source_addr": msisdn, "source_addr_ton": 1, "source_addr_npi": 1, "destination_addr": shortCode})
+			r := smsc.wait(t, "data_sm_resp", named("data_sm_resp", "ds"))
+			if r.Status != 0 {
+				t.Errorf("peer got data_sm_resp %s, want ESME_ROK", r.line)
+			}
+			d := h.dataSM.wait(t, "data_sm", func(*pdu.DataSM) bool { return true })
+			payload, _ := d.TLVs.Get(pdu.TagMessagePayload)
+			if d.SourceAddr != msisdn || d.SourceAddrTON != 1 || d.SourceAddrNPI != 1 || d.DestinationAddr != shortCode ||
+				d.DataCoding != 8 || d.ESMClass != 0 || !bytes.Equal(payload, utf16be(longUCS2)) {
+				t.Errorf("Handler got data_sm %+v, want from %s (1/1) to %s, data_coding 8, message_payload %x", d, msisdn, shortCode, utf16be(longUCS2))
 			}
 		}},
 		{"mo_ussd_tlvs", func(t *testing.T) {
@@ -567,7 +681,6 @@ func testPeerSMSC(t *testing.T, p peer) {
 			}
 		}},
 		{"unbind_by_smsc_then_rebind", func(t *testing.T) {
-			binds := len(smsc.all(acceptedBind))
 			smsc.send(t, map[string]any{"cmd": "unbind"})
 			sent := smsc.wait(t, "unbind sent", named("unbind_sent", ""))
 			resp := smsc.wait(t, "unbind_resp", named("unbind_resp", ""))
@@ -579,16 +692,23 @@ func testPeerSMSC(t *testing.T, p peer) {
 				t.Errorf("client reported %v after the SMSC's unbind, want ErrPeerUnbind", ev.Err)
 			}
 			h.states.waitN(t, "bound again", 2, stateIs(smpp.ClientBound))
-			mainConn = smsc.waitN(t, "new bind", binds+1, acceptedBind)[binds].Conn
+			b := smsc.wait(t, "new bind", func(e event) bool { return acceptedBind(e) && e.n > resp.n })
+			if b.Conn == mainConn {
+				t.Errorf("client bound again on connection %d, want a new connection", b.Conn)
+			}
+			mainConn = b.Conn
 		}},
 		{"unbind_by_client", func(t *testing.T) {
 			h.stop(t)
 			smsc.wait(t, "unbind from the client", func(e event) bool { return e.Event == "unbind" && e.Conn == mainConn })
 			smsc.wait(t, "connection closed", func(e event) bool { return e.Event == "closed" && e.Conn == mainConn })
+			smsc.exit(t)
 			if n := smsc.all(named("pdu", "")); len(n) != 0 {
 				t.Errorf("peer got PDUs it does not handle: %v", n)
 			}
-			smsc.exit(t)
+			if n := len(smsc.all(toRefused)); n != 1 {
+				t.Errorf("peer got %d submit_sm for the message refused with ESME_RSUBMITFAIL, want 1 (no retry)", n)
+			}
 		}},
 	})
 }
@@ -670,13 +790,15 @@ func testPeerESME(t *testing.T, p peer) {
 	t.Run("session", func(t *testing.T) {
 		srv, port := startServer(t)
 		esme := startPeer(t, p, "esme", esmeConfig(port, password, []map[string]any{
-			{"ref": "gsm", "coding": "gsm7", "text": gsmText, "registered_delivery": 1,
+			{"ref": "gsm", "coding": "gsm7", "text": gsmText, "registered_delivery": 1, "raw_tlvs": vendorTLVs,
 				"source_addr": sender, "source_addr_ton": 5, "source_addr_npi": 0,
 				"destination_addr": msisdn, "dest_addr_ton": 1, "dest_addr_npi": 1},
 			{"ref": "ucs2", "coding": "ucs2", "text": longUCS2, "udh_ref": 9,
 				"source_addr": shortCode, "destination_addr": msisdn, "dest_addr_ton": 1, "dest_addr_npi": 1},
 			{"ref": "payload", "coding": "ucs2", "text": longUCS2, "payload": true,
 				"source_addr": shortCode, "destination_addr": msisdn},
+			{"ref": "data", "kind": "data_sm", "coding": "gsm7", "text": gsmText,
+				"source_addr": sender, "source_addr_ton": 5, "destination_addr": msisdn, "dest_addr_ton": 1, "dest_addr_npi": 1},
 		}))
 		runSteps(t, []step{
 			{"bind", func(t *testing.T) {
@@ -738,7 +860,7 @@ func testPeerESME(t *testing.T, p peer) {
 // the receipt the peer got back.
 func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, esme *proc) {
 	esme.wait(t, "submits_done", named("submits_done", ""))
-	resps := esme.all(named("submit_sm_resp", ""))
+	resps := esme.all(func(e event) bool { return e.Event == "submit_sm_resp" || e.Event == "data_sm_resp" })
 	for _, r := range resps {
 		if r.Status != 0 || r.MessageID == nil || *r.MessageID == "" {
 			t.Errorf("peer got submit_sm_resp %s, want ESME_ROK with a message_id", r.line)
@@ -748,15 +870,16 @@ func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, es
 	if err != nil {
 		t.Fatalf("WaitSubmitted(%d) = %v", len(resps), err)
 	}
-	if len(subs) != 5 || len(resps) != 5 {
-		t.Fatalf("server recorded %d submissions, peer got %d responses; want 5 (GSM, 3 UCS-2 parts, message_payload)", len(subs), len(resps))
+	if len(subs) != 6 || len(resps) != 6 {
+		t.Fatalf("server recorded %d submissions, peer got %d responses; want 6 (GSM, 3 UCS-2 parts, message_payload, data_sm)", len(subs), len(resps))
 	}
 	for i, s := range subs {
 		if r := resps[i]; *r.MessageID != s.MessageID {
 			t.Errorf("submission %d: id %q, peer got %q", i+1, s.MessageID, *r.MessageID)
 		}
-		if s.SystemID != systemID || s.SubmitSM == nil {
-			t.Fatalf("submission %d: system_id %q, submit_sm %v; want a submit_sm from %q", i+1, s.SystemID, s.SubmitSM != nil, systemID)
+		if isData := i == 5; s.SystemID != systemID || (s.SubmitSM == nil) != isData || (s.DataSM == nil) == isData {
+			t.Fatalf("submission %d: system_id %q, submit_sm %v, data_sm %v; want from %q, data_sm only for the last",
+				i+1, s.SystemID, s.SubmitSM != nil, s.DataSM != nil, systemID)
 		}
 	}
 
@@ -767,7 +890,10 @@ func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, es
 	if got, err := gsm.Text(); err != nil || got != gsmText {
 		t.Errorf("GSM submission Text() = %q, %v, want %q", got, err, gsmText)
 	}
-	if sm := gsm.SubmitSM; sm.DataCoding != 0 || sm.ESMClass != 0 || sm.RegisteredDelivery != 1 || len(sm.TLVs) != 0 ||
+	if !equalTLVs(gsm.TLVs(), wantVendorTLVs) {
+		t.Errorf("GSM submission TLVs %v, want the unknown ones kept raw: %v", gsm.TLVs(), wantVendorTLVs)
+	}
+	if sm := gsm.SubmitSM; sm.DataCoding != 0 || sm.ESMClass != 0 || sm.RegisteredDelivery != 1 ||
 		sm.SourceAddr != sender || sm.SourceAddrTON != 5 || sm.SourceAddrNPI != 0 ||
 		sm.DestinationAddr != msisdn || sm.DestAddrTON != 1 || sm.DestAddrNPI != 1 {
 		t.Errorf("GSM submission = %+v, want the peer's fields", sm.MessageFields)
@@ -809,6 +935,15 @@ func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, es
 	}
 	if got, err := pl.Text(); err != nil || got != longUCS2 {
 		t.Errorf("message_payload submission Text() = %q, %v, want %q", got, err, longUCS2)
+	}
+
+	ds := subs[5]
+	if got, err := ds.Text(); err != nil || got != gsmText || hex.EncodeToString(ds.UserData()) != gsmHex {
+		t.Errorf("data_sm submission Text() = %q, %v, user data %x; want %q, %s", got, err, ds.UserData(), gsmText, gsmHex)
+	}
+	if d := ds.DataSM; d.SourceAddr != sender || d.SourceAddrTON != 5 || d.DestinationAddr != msisdn ||
+		d.DestAddrTON != 1 || d.DestAddrNPI != 1 || d.DataCoding != 0 || d.ESMClass != 0 {
+		t.Errorf("data_sm submission = %+v, want the peer's fields", d)
 	}
 
 	// The automatic receipt for the GSM submit (registered_delivery 1).

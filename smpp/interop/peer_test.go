@@ -198,6 +198,7 @@ type event struct {
 	TLVs                 []tlvRecord `json:"tlvs"`
 
 	line string // the line as printed
+	n    int    // the line's number on stdout, from 1
 }
 
 // userData returns short_message after the UDH.
@@ -397,13 +398,13 @@ func startPeer(t *testing.T, p peer, script string, config any) *proc {
 func (p *proc) read(stdout io.Reader) {
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		var e event
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			e = event{Event: "unparsable", Message: err.Error()}
 		}
-		e.line = line
+		e.line, e.n = line, n
 		p.add(e)
 	}
 	p.close()

@@ -204,6 +204,18 @@ function encode(smpp, text, coding) {
 	return coding === 'ucs2' ? smpp.encodings.UCS2.encode(text) : smpp.encodings.ASCII.encode(text);
 }
 
+// rawTLVs turns [{tag, hex}] into PDU options npm smpp encodes as raw TLVs,
+// registering a name for each tag (npm smpp only encodes TLVs by name).
+function rawTLVs(smpp, list) {
+	const opts = {};
+	for (const t of list || []) {
+		const name = 'raw_tlv_' + t.tag;
+		smpp.addTLV(name, {id: t.tag, type: smpp.types.tlv.buffer});
+		opts[name] = Buffer.from(t.hex, 'hex');
+	}
+	return opts;
+}
+
 // lines calls onLine for each line read from stdin and onEnd at EOF.
 function lines(onLine, onEnd) {
 	let buf = '';
@@ -222,4 +234,4 @@ function lines(onLine, onEnd) {
 	process.stdin.on('end', onEnd);
 }
 
-module.exports = {loadSMPP, emit, hex, parseConfig, watchdog, captureRaw, rawFields, messageRecord, split, codingByte, encode, lines};
+module.exports = {loadSMPP, emit, hex, parseConfig, watchdog, captureRaw, rawFields, messageRecord, split, codingByte, encode, rawTLVs, lines};

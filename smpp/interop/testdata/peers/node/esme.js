@@ -7,6 +7,7 @@
 //    "timeout": 30, "interface_version": 52,
 //    "submits": [{"ref": "r", "text": "..", "coding": "gsm7"|"ucs2", "udh_ref": 9,
 //                 "payload": false, "kind": "submit_sm"|"data_sm",
+//                 "raw_tlvs": [{"tag": 5120, "hex": "07"}],
 //                 "source_addr": "..", "source_addr_ton": 5, "source_addr_npi": 0,
 //                 "destination_addr": "..", "dest_addr_ton": 1, "dest_addr_npi": 1,
 //                 "registered_delivery": 0}]}
@@ -128,6 +129,7 @@ function submitAll(submits, index) {
 		} else {
 			opts.short_message = part.udh ? {udh: part.udh, message: part.message} : {message: part.message};
 		}
+		Object.assign(opts, c.rawTLVs(smpp, s.raw_tlvs));
 		session.submit_sm(opts, (resp) => {
 			c.emit({event: 'submit_sm_resp', ref: s.ref, part: i + 1, parts: parts.length, seq: resp.sequence_number,
 				status: resp.command_status, message_id: resp.message_id === undefined ? null : resp.message_id});

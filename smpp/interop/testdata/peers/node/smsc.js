@@ -25,12 +25,13 @@
 //       sends the text as deliver_sm, split into concatenated parts with a UDH
 //       when it does not fit one SMS (parts sent in reverse order if asked),
 //       or whole in message_payload with an empty short_message if payload;
-//       ussd_service_op and its_session_info are added as TLVs when given;
+//       ussd_service_op and its_session_info are added as TLVs when given,
+//       and "raw_tlvs":[{"tag":5120,"hex":"07"}] as they are;
 //   {"cmd":"data_sm","ref":"r", addresses as above, "text":"..","coding":".."}
 //       sends the text as data_sm in message_payload;
 //   {"cmd":"fail_next","status":88,"count":1}
 //       answers the next count submit_sm with that command_status (header
-//       only, as npm smpp writes error responses);
+//       only, as npm smpp writes error responses); prints {"event":"ok"};
 //   {"cmd":"enquire_link"}   {"cmd":"unbind"}   {"cmd":"exit"}
 // The process exits on "exit", at EOF on stdin, or with status 2 after timeout
 // seconds.
@@ -223,6 +224,7 @@ function sendMO(cmd) {
 		if (cmd.its_session_info !== undefined) {
 			opts.its_session_info = Buffer.from(cmd.its_session_info, 'hex');
 		}
+		Object.assign(opts, c.rawTLVs(smpp, cmd.raw_tlvs));
 		session.deliver_sm(opts, (resp) => {
 			statuses[i] = resp.command_status;
 			c.emit({event: 'deliver_sm_resp', ref: cmd.ref, part: i + 1, seq: resp.sequence_number,
@@ -286,6 +288,7 @@ c.lines((line) => {
 		break;
 	case 'fail_next':
 		failNext = {status: cmd.status, count: cmd.count || 1};
+		c.emit({event: 'ok', cmd: cmd.cmd});
 		break;
 	case 'enquire_link': {
 		const session = current();

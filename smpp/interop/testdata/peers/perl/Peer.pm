@@ -17,7 +17,7 @@ use POSIX ();
 
 use Exporter 'import';
 our @EXPORT_OK = qw(emit config watchdog gsm_encode gsm_decode text_encode text_decode
-  split_text coding_byte record tlv_list hexstr);
+  split_text coding_byte record tlv_list hexstr raw_tlvs);
 
 my $json = JSON::PP->new->utf8->canonical;
 $| = 1;
@@ -153,6 +153,20 @@ sub split_text {
     push @parts, $cur if length $cur;
     my $n = @parts;
     return map { [pack('C6', 5, 0, 3, $ref & 0xFF, $n, $_ + 1), text_encode($parts[$_], $coding)] } 0 .. $#parts;
+}
+
+# raw_tlvs turns [{tag, hex}] into Net::SMPP optional parameters sent as they
+# are, registering a name for each tag (Net::SMPP packs numeric tags as
+# integers, named ones as raw octets).
+sub raw_tlvs {
+    my ($list) = @_;
+    my @out;
+    for my $t (@{ $list || [] }) {
+        my $name = "raw_tlv_$t->{tag}";
+        $Net::SMPP::param_by_name{$name} = $t->{tag};
+        push @out, $name => pack('H*', $t->{hex});
+    }
+    return @out;
 }
 
 # tlv_list lists the TLVs Net::SMPP decoded (it stores each under its numeric

@@ -26,7 +26,7 @@ use lib dirname(__FILE__);
 use IO::Select;
 use Net::SMPP;
 use POSIX ();
-use Peer qw(emit config watchdog split_text coding_byte record hexstr tlv_list text_encode);
+use Peer qw(emit config watchdog split_text coding_byte record hexstr tlv_list text_encode raw_tlvs);
 
 my $cfg = config();
 my $dog = watchdog($cfg->{timeout} || 30);
@@ -137,6 +137,7 @@ for my $s (@{ $cfg->{submits} || [] }) {
             data_coding         => coding_byte($coding),
             ($s->{payload} ? (short_message => '', message_payload => $ud)
                 : (short_message => (defined $udh ? $udh : '') . $ud)),
+            raw_tlvs($s->{raw_tlvs}),
         );
         emit(event => 'submit_sm_sent', ref => $s->{ref}, part => $i + 1, parts => scalar @parts, seq => $seq);
         my $r = wait_resp(0x80000004, $seq);

@@ -33,7 +33,7 @@ use lib dirname(__FILE__);
 use IO::Select;
 use Net::SMPP;
 use POSIX ();
-use Peer qw(emit config watchdog split_text coding_byte record hexstr gsm_encode text_encode tlv_list);
+use Peer qw(emit config watchdog split_text coding_byte record hexstr gsm_encode text_encode tlv_list raw_tlvs);
 
 use constant {
     ESME_ROK        => 0x00,
@@ -205,6 +205,7 @@ sub send_mo {
     my @tlvs;
     push @tlvs, ussd_service_op => pack('C', $cmd->{ussd_service_op}) if defined $cmd->{ussd_service_op};
     push @tlvs, its_session_info => pack('H*', $cmd->{its_session_info}) if defined $cmd->{its_session_info};
+    push @tlvs, raw_tlvs($cmd->{raw_tlvs});
     my @order = 0 .. $#parts;
     @order = reverse @order if $cmd->{reverse};
     $mo{ $cmd->{ref} } = {parts => scalar @parts, left => scalar @parts, statuses => []};
@@ -260,6 +261,7 @@ sub handle_command {
         send_data_sm($cmd);
     } elsif ($op eq 'fail_next') {
         %fail_next = (status => $cmd->{status}, count => $cmd->{count} || 1);
+        emit(event => 'ok', cmd => $op);
     } elsif ($op eq 'enquire_link') {
         my $c = current() or return emit(event => 'error', message => 'enquire_link: no bound session');
         my $seq = $c->{smpp}->enquire_link();
