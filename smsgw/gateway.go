@@ -57,6 +57,30 @@ func (f SenderFunc) Send(ctx context.Context, m MT) ([]string, error) { return f
 
 var _ Sender = SenderFunc(nil)
 
+// Observer is told about outcomes after they are committed, for metrics.
+// Its methods must be fast and safe for concurrent use.
+type Observer interface {
+	// MO is called once per processed MO with its short code and keyword
+	// (canonical keyword, or a marker such as UNKNOWN or PIN_REPLY).
+	MO(shortCode, keyword string)
+	// MT is called per send attempt with result "sent", "retry" or "failed".
+	MT(shortCode, result string)
+	// Session is called when a session reaches a final state.
+	Session(state SessionState)
+	// PINFailure is called for every wrong PIN.
+	PINFailure()
+	// Credit is called for every committed credit.
+	Credit(kind string, amount Amount)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) MO(string, string)     {}
+func (nopObserver) MT(string, string)     {}
+func (nopObserver) Session(SessionState)  {}
+func (nopObserver) PINFailure()           {}
+func (nopObserver) Credit(string, Amount) {}
+
 // Rules are the reloadable parts of the configuration: keywords, nominal
 // rules, reply templates and the flow policy.
 type Rules struct {
@@ -87,6 +111,7 @@ type Options struct {
 	MTRetryBase   time.Duration
 	Now           func() time.Time
 	Logger        *slog.Logger
+	Observer      Observer // optional
 }
 
 // Gateway runs the top-up flows. It is safe for concurrent use; inbox
@@ -101,6 +126,7 @@ type Gateway struct {
 	mtBase      time.Duration
 	now         func() time.Time
 	log         *slog.Logger
+	obs         Observer
 
 	rules atomic.Pointer[Rules]
 
@@ -133,6 +159,7 @@ func New(o Options) (*Gateway, error) {
 		mtBase:      o.MTRetryBase,
 		now:         o.Now,
 		log:         o.Logger,
+		obs:         o.Observer,
 		wakeIn:      make(chan struct{}, 1),
 		wakeMT:      make(chan struct{}, 1),
 	}
@@ -150,6 +177,9 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.now == nil {
 		g.now = time.Now
+	}
+	if g.obs == nil {
+		g.obs = nopObserver{}
 	}
 	if g.log == nil {
 		g.log = slog.Default()
@@ -442,17 +472,53 @@ type flow struct {
 	keyword string
 	session int64
 	xfer    int64
+
+	// Committed outcomes, reported to the Observer after commit.
+	outcome    SessionState
+	pinFailure bool
+	credited   Amount
 }
 
 func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 	r := g.rules.Load()
-	return g.store.Update(ctx, func(tx Tx) error {
-		f := &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword}
+	var f *flow
+	err := g.store.Update(ctx, func(tx Tx) error {
+		f = &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword}
 		if err := f.process(); err != nil {
 			return err
 		}
 		return tx.FinishMO(in.ID, f.keyword, f.session, f.xfer)
 	})
+	if err != nil {
+		return err
+	}
+	g.report(f)
+	return nil
+}
+
+// report updates counters and the Observer once a flow has committed.
+func (g *Gateway) report(f *flow) {
+	g.obs.MO(f.in.ShortCode, f.keyword)
+	if f.pinFailure {
+		g.stats.WrongPIN.Add(1)
+		g.obs.PINFailure()
+	}
+	switch f.outcome {
+	case "":
+	case StateConfirmed:
+		g.stats.Credited.Add(1)
+		g.stats.CreditedAmount.Add(int64(f.credited))
+		g.obs.Credit(TransferSMSTopUp, f.credited)
+	case StateLocked:
+		g.stats.Locked.Add(1)
+	case StateExpired:
+		g.stats.Expired.Add(1)
+	case StateCancelled:
+		g.stats.Cancelled.Add(1)
+	}
+	if f.outcome != "" {
+		g.obs.Session(f.outcome)
+	}
 }
 
 // reply enqueues a reply to the sender of the MO being processed.
@@ -652,13 +718,12 @@ func (f *flow) pinReply() error {
 		return err
 	}
 	d.Ref = t.Reference
-	f.g.stats.Credited.Add(1)
-	f.g.stats.CreditedAmount.Add(int64(s.Amount))
+	f.credited = s.Amount
 	return f.resolve(s, StateConfirmed, ReplySuccess, d)
 }
 
 func (f *flow) wrongPIN(c *Customer, s *Session, d ReplyData) error {
-	f.g.stats.WrongPIN.Add(1)
+	f.pinFailure = true
 	c.PINFailures++
 	c.UpdatedAt = f.now
 	s.Attempts++
@@ -668,7 +733,6 @@ func (f *flow) wrongPIN(c *Customer, s *Session, d ReplyData) error {
 		if err := f.tx.UpdateCustomer(c); err != nil {
 			return err
 		}
-		f.g.stats.Locked.Add(1)
 		d.Until, d.Attempts = customerTime(until), c.PINFailures
 		return f.resolve(s, StateLocked, ReplyLocked, d)
 	}
@@ -692,6 +756,7 @@ func (f *flow) resolve(s *Session, state SessionState, reply string, d ReplyData
 	if err := f.tx.ResolveSession(s); err != nil {
 		return err
 	}
+	f.outcome = state
 	from := f.r.PINCode
 	if state == StateCancelled {
 		from = f.r.RequestCode
@@ -700,7 +765,6 @@ func (f *flow) resolve(s *Session, state SessionState, reply string, d ReplyData
 }
 
 func (f *flow) expire(s *Session) error {
-	f.g.stats.Expired.Add(1)
 	d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
 	return f.resolve(s, StateExpired, ReplyExpired, d)
 }
@@ -713,7 +777,6 @@ func (f *flow) cancel() error {
 		return err
 	}
 	f.session = s.ID
-	f.g.stats.Cancelled.Add(1)
 	d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped()}
 	return f.resolve(s, StateCancelled, ReplyCancelled, d)
 }
@@ -768,11 +831,10 @@ func (f *flow) changePIN() error {
 	c.UpdatedAt = f.now
 	if !Equal(sec.check, c.PINHash) {
 		c.PINFailures++
-		f.g.stats.WrongPIN.Add(1)
+		f.pinFailure = true
 		if c.PINFailures >= f.r.MaxAttempts {
 			until := f.now.Add(f.r.LockDuration)
 			c.LockedUntil = &until
-			f.g.stats.Locked.Add(1)
 			if err := f.tx.UpdateCustomer(c); err != nil {
 				return err
 			}

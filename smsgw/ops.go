@@ -57,6 +57,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 			return false
 		}
 		g.stats.MTSent.Add(1)
+		g.obs.MT(m.ShortCode, "sent")
 		return true
 	}
 	if ctx.Err() != nil {
@@ -67,6 +68,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 	attempts := m.Attempts + 1
 	if permanent || attempts >= g.mtMax {
 		g.stats.MTFailed.Add(1)
+		g.obs.MT(m.ShortCode, "failed")
 		g.log.Error("MT failed", "sms_id", m.ID, "msisdn", m.MSISDN, "attempts", attempts, "err", err)
 		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTFailed(m.ID, err.Error(), now) }); uerr != nil {
 			g.log.Error("record failed MT failed", "sms_id", m.ID, "err", uerr)
@@ -78,6 +80,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 		delay = 5 * time.Minute
 	}
 	g.stats.MTRetried.Add(1)
+	g.obs.MT(m.ShortCode, "retry")
 	g.log.Warn("MT send failed; will retry", "sms_id", m.ID, "attempt", attempts, "retry_in", delay, "err", err)
 	if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTRetry(m.ID, err.Error(), now.Add(delay)) }); uerr != nil {
 		g.log.Error("record MT retry failed", "sms_id", m.ID, "err", uerr)
@@ -135,6 +138,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 			case "":
 				n++
 				g.stats.Expired.Add(1)
+				g.obs.Session(StateExpired)
 			case EConflict: // resolved meanwhile by a PIN or BATAL
 			default:
 				return n, fmt.Errorf("expire session %d: %w", s.ID, err)

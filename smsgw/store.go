@@ -127,6 +127,8 @@ type Tx interface {
 	Message(id int64) (*Message, error)
 	// Messages lists SMS log rows by filter, newest first.
 	Messages(f MessageFilter) ([]Message, error)
+	// OutboxDepth counts messages queued in the outbox.
+	OutboxDepth() (int, error)
 	// PurgeDedup removes de-duplication keys created before t; returns count.
 	PurgeDedup(before time.Time) (int64, error)
 

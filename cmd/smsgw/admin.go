@@ -50,7 +50,7 @@ func adminGateway(ctx context.Context, path string) (*smsgw.Gateway, func(), err
 	noSend := smsgw.SenderFunc(func(context.Context, smsgw.MT) ([]string, error) {
 		return nil, errors.New("admin commands do not send SMS")
 	})
-	gw, err := newGateway(&cfg, st, noSend, log, time.Now)
+	gw, err := newGateway(&cfg, st, noSend, log, time.Now, nil)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

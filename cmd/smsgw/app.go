@@ -15,10 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 
 	"smsgw/esme"
 	"smsgw/keywords"
+	"smsgw/metrics"
 	"smsgw/smpp"
 	"smsgw/smpp/dlr"
 	"smsgw/smpp/smpptest"
@@ -36,6 +39,8 @@ type App struct {
 	Now func() time.Time
 
 	store *sqlite.Store
+	reg   *prometheus.Registry
+	mets  *metrics.Metrics
 	gw    *smsgw.Gateway
 	esme  *esme.ESME
 	sim   *smpptest.Server
@@ -98,8 +103,8 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() ti
 	return sqlite.Open(ctx, path, sqlite.Options{Now: now, BusyTimeout: cfg.Database.BusyTimeout.Duration, Logger: log})
 }
 
-// newGateway builds the gateway over st with sender.
-func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logger, now func() time.Time) (*smsgw.Gateway, error) {
+// newGateway builds the gateway over st with sender; obs may be nil.
+func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logger, now func() time.Time, obs smsgw.Observer) (*smsgw.Gateway, error) {
 	rules, err := buildRules(cfg)
 	if err != nil {
 		return nil, err
@@ -119,6 +124,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		MTRetryBase:   cfg.Outbox.RetryBase.Duration,
 		Now:           now,
 		Logger:        log,
+		Observer:      obs,
 	})
 }
 
@@ -203,8 +209,24 @@ func (a *App) Run(ctx context.Context) (err error) {
 		}
 	}()
 
+	a.reg = prometheus.NewRegistry()
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.mets = metrics.New(a.reg)
+	store := a.mets.Store(a.store)
+	a.mets.OutboxDepth(a.reg, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var n int
+		_ = a.store.View(ctx, func(tx smsgw.Tx) error {
+			var err error
+			n, err = tx.OutboxDepth()
+			return err
+		})
+		return float64(n)
+	})
+
 	var sender lateSender
-	a.gw, err = newGateway(cfg, a.store, &sender, log, a.Now)
+	a.gw, err = newGateway(cfg, store, &sender, log, a.Now, a.mets)
 	if err != nil {
 		return err
 	}
@@ -225,6 +247,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 	binds, err := bindOptions(cfg)
 	if err != nil {
 		return err
+	}
+	for i := range binds {
+		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
 	}
 	a.esme, err = esme.New(a.gw, esme.Options{Binds: binds, Logger: log, Now: time.Now})
 	if err != nil {

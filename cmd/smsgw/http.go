@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 func getenv(k string) string { return os.Getenv(k) }
@@ -29,6 +31,7 @@ func (a *App) startHTTP() error {
 		}
 		writeJSON(w, status, map[string]any{"ready": up, "binds": binds})
 	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	if a.simUI != nil {
 		mux.HandleFunc("/sim/send", a.simUI.handleSend)
 		mux.HandleFunc("GET /sim/messages", a.simUI.handleMessages)

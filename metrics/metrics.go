@@ -1,0 +1,167 @@
+// Package metrics exports the gateway's Prometheus metrics: MO/MT counters
+// by short code and keyword, session outcomes, PIN failures, credits, SMPP
+// PDUs, window in use, round-trip latency, reconnects and bind state, outbox
+// depth and database latency.
+//
+// It implements smsgw.Observer and smpp.Metrics and wraps a smsgw.Store to
+// time its transactions. Labels are bounded: keywords come from the
+// configured table (anything else is counted as UNKNOWN by the gateway),
+// short codes and binds from configuration. Everything is safe for
+// concurrent use.
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"smsgw/smpp"
+	"smsgw/smpp/pdu"
+	"smsgw/smsgw"
+)
+
+// Metrics holds the collectors, registered on one registry.
+type Metrics struct {
+	mo         *prometheus.CounterVec
+	mt         *prometheus.CounterVec
+	sessions   *prometheus.CounterVec
+	pinFail    prometheus.Counter
+	credits    *prometheus.CounterVec
+	creditsRp  *prometheus.CounterVec
+	pdus       *prometheus.CounterVec
+	window     *prometheus.GaugeVec
+	rtt        *prometheus.HistogramVec
+	reconnects *prometheus.CounterVec
+	bound      *prometheus.GaugeVec
+	db         *prometheus.HistogramVec
+}
+
+// New creates the collectors and registers them on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		mo: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_mo_total", Help: "Processed mobile-originated messages by short code and keyword.",
+		}, []string{"short_code", "keyword"}),
+		mt: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_mt_total", Help: "Mobile-terminated send attempts by short code and result (sent, retry, failed).",
+		}, []string{"short_code", "result"}),
+		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_session_outcomes_total", Help: "PIN sessions that reached a final state, by state.",
+		}, []string{"state"}),
+		pinFail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "smsgw_pin_failures_total", Help: "Wrong PINs received.",
+		}),
+		credits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_credits_total", Help: "Committed wallet credits by kind.",
+		}, []string{"kind"}),
+		creditsRp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_credited_rupiah_total", Help: "Rupiah credited to wallets, by kind.",
+		}, []string{"kind"}),
+		pdus: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_smpp_pdus_total", Help: "SMPP PDUs by bind, direction (in, out) and command.",
+		}, []string{"bind", "direction", "command"}),
+		window: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "smsgw_smpp_window_in_use", Help: "Outstanding SMPP requests awaiting a response, by bind.",
+		}, []string{"bind"}),
+		rtt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "smsgw_smpp_roundtrip_seconds", Help: "SMPP request to response latency by bind and command.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"bind", "command"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_smpp_reconnects_total", Help: "SMPP reconnect attempts by bind.",
+		}, []string{"bind"}),
+		bound: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "smsgw_smpp_bound", Help: "1 when the bind is bound, else 0.",
+		}, []string{"bind"}),
+		db: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "smsgw_db_seconds", Help: "Database transaction latency by kind (update, view) and result.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"kind", "result"}),
+	}
+	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db)
+	return m
+}
+
+var _ smsgw.Observer = (*Metrics)(nil)
+
+// MO counts a processed MO.
+func (m *Metrics) MO(shortCode, keyword string) { m.mo.WithLabelValues(shortCode, keyword).Inc() }
+
+// MT counts a send attempt.
+func (m *Metrics) MT(shortCode, result string) { m.mt.WithLabelValues(shortCode, result).Inc() }
+
+// Session counts a final session state.
+func (m *Metrics) Session(state smsgw.SessionState) { m.sessions.WithLabelValues(string(state)).Inc() }
+
+// PINFailure counts a wrong PIN.
+func (m *Metrics) PINFailure() { m.pinFail.Inc() }
+
+// Credit counts a committed credit.
+func (m *Metrics) Credit(kind string, amount smsgw.Amount) {
+	m.credits.WithLabelValues(kind).Inc()
+	m.creditsRp.WithLabelValues(kind).Add(float64(amount))
+}
+
+// Bind returns the smpp.Metrics of one bind.
+func (m *Metrics) Bind(name string) smpp.Metrics { return bindMetrics{m: m, name: name} }
+
+type bindMetrics struct {
+	m    *Metrics
+	name string
+}
+
+var _ smpp.Metrics = bindMetrics{}
+
+func (b bindMetrics) PDUIn(id pdu.CommandID) { b.m.pdus.WithLabelValues(b.name, "in", id.String()).Inc() }
+func (b bindMetrics) PDUOut(id pdu.CommandID) {
+	b.m.pdus.WithLabelValues(b.name, "out", id.String()).Inc()
+}
+func (b bindMetrics) Window(inUse int) { b.m.window.WithLabelValues(b.name).Set(float64(inUse)) }
+func (b bindMetrics) RoundTrip(id pdu.CommandID, d time.Duration) {
+	b.m.rtt.WithLabelValues(b.name, id.String()).Observe(d.Seconds())
+}
+func (b bindMetrics) Reconnect() { b.m.reconnects.WithLabelValues(b.name).Inc() }
+func (b bindMetrics) Bound(up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	b.m.bound.WithLabelValues(b.name).Set(v)
+}
+
+// Store wraps s so that every transaction's latency is observed.
+func (m *Metrics) Store(s smsgw.Store) smsgw.Store { return timedStore{Store: s, m: m} }
+
+type timedStore struct {
+	smsgw.Store
+	m *Metrics
+}
+
+func (t timedStore) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
+	start := time.Now()
+	err := t.Store.Update(ctx, fn)
+	t.m.db.WithLabelValues("update", result(err)).Observe(time.Since(start).Seconds())
+	return err
+}
+
+func (t timedStore) View(ctx context.Context, fn func(smsgw.Tx) error) error {
+	start := time.Now()
+	err := t.Store.View(ctx, fn)
+	t.m.db.WithLabelValues("view", result(err)).Observe(time.Since(start).Seconds())
+	return err
+}
+
+func result(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return "error"
+}
+
+// OutboxDepth registers a gauge that calls depth at scrape time.
+func (m *Metrics) OutboxDepth(reg prometheus.Registerer, depth func() float64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "smsgw_outbox_depth", Help: "Outbound messages queued and not yet accepted by the SMSC.",
+	}, depth))
+}
