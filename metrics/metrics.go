@@ -113,7 +113,9 @@ type bindMetrics struct {
 
 var _ smpp.Metrics = bindMetrics{}
 
-func (b bindMetrics) PDUIn(id pdu.CommandID) { b.m.pdus.WithLabelValues(b.name, "in", id.String()).Inc() }
+func (b bindMetrics) PDUIn(id pdu.CommandID) {
+	b.m.pdus.WithLabelValues(b.name, "in", id.String()).Inc()
+}
 func (b bindMetrics) PDUOut(id pdu.CommandID) {
 	b.m.pdus.WithLabelValues(b.name, "out", id.String()).Inc()
 }
