@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -32,6 +34,23 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	app := &App{Config: cfg, Logger: newLogger(cfg.Log, stderr)}
+	// SIGHUP reloads reply templates, keywords, nominal rules and the flow
+	// policy from the same file; binds, store and listeners stay as they are.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := app.Reload(*path); err != nil {
+					app.Logger.Error("reload failed; keeping the rules in force", "err", err)
+				}
+			}
+		}
+	}()
 	return app.Run(ctx)
 }
 

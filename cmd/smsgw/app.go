@@ -333,6 +333,30 @@ func (a *App) seedDemo(ctx context.Context) error {
 	return nil
 }
 
+// Reload re-reads the config file and applies its reloadable parts: reply
+// templates, keywords and aliases, nominal rules, session TTL and PIN
+// policy. Other changes (binds, database, listeners, cron) need a restart
+// and are reported.
+func (a *App) Reload(path string) error {
+	if a.gw == nil {
+		return errors.New("not running")
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	rules, err := buildRules(&cfg)
+	if err != nil {
+		return err
+	}
+	if err := a.gw.SetRules(rules); err != nil {
+		return err
+	}
+	a.Logger.Info("rules reloaded", "path", path, "keywords", len(cfg.Keywords.Aliases),
+		"nominal_allowed", len(cfg.Nominal.Allowed), "session_ttl", cfg.Session.TTL.Duration)
+	return nil
+}
+
 // startCron schedules the periodic jobs; each only calls a Gateway method.
 func (a *App) startCron() error {
 	cfg := &a.Config

@@ -566,3 +566,54 @@ func TestE2EExpiryByCron(t *testing.T) {
 		t.Error("log contains the PIN")
 	}
 }
+
+// TestE2EReloadOnSIGHUP: nominal rules and reply templates change on SIGHUP
+// while the bind stays up.
+func TestE2EReloadOnSIGHUP(t *testing.T) {
+	e := newE2E(t, "")
+	e.start()
+	conn := e.smsc.Conns()[0]
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 60000")
+	e.reply("9779", "tidak tersedia")
+	body, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = append(body, []byte("\n[nominal]\nallowed = [50000, 60000]\nmin = 50000\nmax = 5000000\n"+
+		"[messages]\npin_prompt = \"Konfirmasi Rp{{.Amount}} ke {{.Account}}: balas PIN ke {{.PINCode}}.\"\n")...)
+	if err := os.WriteFile(e.config, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.proc.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.stderr.String(), "rules reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload logged:\n%s", e.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 60.000")
+	e.reply("3355", "Konfirmasi Rp60.000")
+	select {
+	case <-conn.Done():
+		t.Error("the bind was dropped by the reload")
+	default:
+	}
+	// A broken config is refused and the rules in force stay.
+	if err := os.WriteFile(e.config, append(body, []byte("\n[pin]\nmax_attempts = 0\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.proc.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(e.stderr.String(), "reload failed") {
+		if time.Now().After(deadline.Add(10 * time.Second)) {
+			t.Fatalf("no reload failure logged:\n%s", e.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.mo(e2ePayer, "3355", e2ePIN)
+	e.reply("3355", "BERHASIL")
+}
