@@ -376,7 +376,11 @@ func (e *ESME) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
 	if b == nil {
 		return nil, errNoBind
 	}
-	msg, err := text.Split(m.Text, text.SplitOptions{Options: b.Text, Concat: b.Concat, Ref: uint16(e.ref.Add(1))})
+	ref := uint16(e.ref.Add(1))
+	if b.Concat == text.ConcatUDH8 {
+		ref &= 0xFF // the 8-bit reference wraps after 255
+	}
+	msg, err := text.Split(m.Text, text.SplitOptions{Options: b.Text, Concat: b.Concat, Ref: ref})
 	if err != nil {
 		return nil, permanentError{fmt.Errorf("split MT %d: %w", m.ID, err)}
 	}

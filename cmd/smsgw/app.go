@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,9 @@ type App struct {
 	reg   *prometheus.Registry
 	mets  *metrics.Metrics
 	gw    *smsgw.Gateway
+	// live publishes gw once it is initialised, for Reload from the
+	// signal goroutine.
+	live  atomic.Pointer[smsgw.Gateway]
 	esme  *esme.ESME
 	sim   *smpptest.Server
 	simUI *simulator
@@ -233,6 +237,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err := a.gw.Init(ctx); err != nil {
 		return fmt.Errorf("init gateway: %w", err)
 	}
+	a.live.Store(a.gw)
 	if err := a.seedDemo(ctx); err != nil {
 		return err
 	}
@@ -338,7 +343,8 @@ func (a *App) seedDemo(ctx context.Context) error {
 // policy. Other changes (binds, database, listeners, cron) need a restart
 // and are reported.
 func (a *App) Reload(path string) error {
-	if a.gw == nil {
+	gw := a.live.Load()
+	if gw == nil {
 		return errors.New("not running")
 	}
 	cfg, err := LoadConfig(path)
@@ -349,7 +355,7 @@ func (a *App) Reload(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.gw.SetRules(rules); err != nil {
+	if err := gw.SetRules(rules); err != nil {
 		return err
 	}
 	a.Logger.Info("rules reloaded", "path", path, "keywords", len(cfg.Keywords.Aliases),

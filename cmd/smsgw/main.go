@@ -55,6 +55,7 @@ commands:
   customer unlock <msisdn>                  lift a PIN lock
   wallet show <account> [-n 20]             show an i-pay wallet and its latest ledger entries
   sim send --from <msisdn> --to <code> <text>   send an SMS through the running simulator and print the replies
+  load [-n 1000] [-c 20] [-window 10]       measure complete top-ups against an in-process SMSC
   version                                   print the version
 
 Every command takes -config (default config.toml).`
@@ -77,6 +78,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdWallet(ctx, rest, stdout)
 	case "sim":
 		return cmdSim(ctx, rest, stdout)
+	case "load":
+		return cmdLoad(ctx, rest, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "smsgw", Version)
 		return nil

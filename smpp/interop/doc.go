@@ -4,32 +4,50 @@
 //
 //   - npm smpp 0.5.1 (node), with its own PDU tables, GSM 03.38 table and
 //     UTF-16BE codec (iconv-lite);
-//   - Net::SMPP 1.19 (Perl, Debian libnet-smpp-perl), whose text handling is
-//     left to the application: the peer scripts carry a separate GSM 03.38
-//     table and use Encode for UTF-16BE.
+//   - Net::SMPP 1.19 (Perl, Debian libnet-smpp-perl), which leaves text to the
+//     application: the Perl peers carry their own GSM 03.38 table and use
+//     Encode for UTF-16BE.
 //
 // The package has no non-test code. The peers are small scripts under
-// testdata/peers that take one JSON argument, print one JSON object per line
-// on stdout describing every PDU they received (fields, short_message and UDH
-// as hex, decoded text, TLVs), accept commands as JSON lines on stdin, and
-// exit on their own after a hard timeout, so a test can never hang.
+// testdata/peers (an SMSC and an ESME per implementation) that take one JSON
+// argument, print one JSON object per line on stdout for every PDU they
+// receive (mandatory fields, short_message and UDH as hex, the text as the
+// peer decodes it, TLVs as hex), take commands as JSON lines on stdin, and
+// exit on their own after a hard timeout, so a test can never hang. Expected
+// octets are written out in the tests or computed with the standard library,
+// never with smpp/text.
 //
-// For each peer the tests cover, in both directions:
+// TestPeerSMSC runs smpp.Client against each peer's SMSC:
 //
-//   - the peer as SMSC and smpp.Client as ESME: bind_transceiver (and a refused
-//     bind with a wrong password), submit_sm of a GSM 03.38 text with
-//     extension characters and '@' (exact octets checked), a long UCS-2 text
-//     with € and an emoji split by smpp/text into concatenated parts with an
-//     8-bit reference UDH (octets, UDH, part sizes and the peer's decoding
-//     checked), the peer's delivery receipt and MO deliver_sm (GSM 03.38, and
-//     a long UCS-2 text sent in reverse part order) through smpp.Handler,
-//     enquire_link both ways, unbind from the SMSC followed by a reconnect, and
-//     a graceful unbind from the client;
-//   - the peer as ESME and smpptest.Server as SMSC: bind_transceiver (and a
-//     refused bind), submit_sm of the same texts composed and split by the
-//     peer (decoded and reassembled by the server), the server's delivery
-//     receipt and MO texts received and decoded by the peer, enquire_link both
-//     ways, unbind from the ESME and from the server.
+//   - bind_transceiver (system_id, password, interface_version 0x34), and a
+//     bind refused with ESME_RINVPASWD (header-only from npm smpp, with a
+//     body from Net::SMPP);
+//   - submit_sm of a GSM 03.38 text with extension characters and '@' (exact
+//     octets) plus a TLV, and the peer's delivery receipt through the Handler;
+//   - SubmitText of a long UCS-2 text with € and an emoji whose surrogate pair
+//     straddles the 67-unit boundary, in every concatenation mode (8- and
+//     16-bit reference UDH, sar_* TLVs, message_payload): UDH or TLVs, part
+//     sizes, octets, no split surrogate pair, and the peer's own decoding;
+//   - 20 concurrent submits (each response matched to its request),
+//     ESME_RTHROTTLED retried after a pause, ESME_RSUBMITFAIL returned;
+//   - MO deliver_sm through the Handler: GSM 03.38 ending in '@' with unknown
+//     TLVs kept raw, a long UCS-2 text in reverse part order reassembled with
+//     smpp/text, message_payload, USSD TLVs (ussd_service_op,
+//     its_session_info), and data_sm;
+//   - enquire_link both ways, unbind from the SMSC followed by a reconnect,
+//     and a graceful unbind when Run's context ends.
+//
+// TestPeerESME runs each peer's ESME against smpptest.Server:
+//
+//   - bind_transceiver, a refused bind, and a bind with interface_version 0x50
+//     (npm smpp's default) followed by an unbind from the server;
+//   - submit_sm composed and split by the peer (GSM 03.38 with unknown TLVs, a
+//     long UCS-2 text with an 8-bit reference UDH, message_payload) and
+//     data_sm, as the server records, decodes and reassembles them, and the
+//     server's automatic delivery receipt as the peer decodes it;
+//   - MO texts from DeliverText in every concatenation mode and DeliverUSSD,
+//     as the peer decodes them;
+//   - enquire_link both ways and unbind from the ESME.
 //
 // How to run:
 //
@@ -38,10 +56,12 @@
 // scripts/install-peers installs Net::SMPP with apt and npm smpp 0.5.1 into
 // .cache/peers/node_modules. The tests find npm smpp through SMSGW_NODE_PATH
 // (default: <repo root>/.cache/peers/node_modules). Without SMSGW_INTEROP=1 a
-// missing peer skips its tests; with it (as scripts/test sets) a missing peer
-// fails them, so CI cannot pass without running the interop suite.
+// missing peer skips its tests; with it (scripts/test sets it) a missing peer
+// fails them, so CI cannot pass without running the interop suite. The
+// package takes a few seconds.
 //
-// The tests only start processes, listen on and dial 127.0.0.1 with ports
-// chosen by the kernel; each peer runs with a hard timeout and every wait in
-// the tests is bounded.
+// The tests start processes and use only 127.0.0.1 with ports chosen by the
+// kernel; every wait is bounded (10 s) and every peer exits after 40 s at the
+// latest. Peer tests run in parallel with each other; a failing test logs the
+// peer's stdout and stderr and the client's or server's log.
 package interop

@@ -349,6 +349,14 @@ func (h *clientHarness) stop(t *testing.T) {
 	}
 }
 
+// ctxFor returns a context for one step: cancelled when t ends or after
+// waitTimeout.
+func ctxFor(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 func stateIs(st smpp.ClientState) func(smpp.Event) bool {
 	return func(e smpp.Event) bool { return e.State == st }
 }
@@ -407,8 +415,6 @@ func testPeerSMSC(t *testing.T, p peer) {
 	})
 	port := smsc.wait(t, "listening", named("listening", "")).Port
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port)))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*waitTimeout)
-	defer cancel()
 
 	if !t.Run("bind_wrong_password", func(t *testing.T) { testBindWrongPassword(t, smsc, addr) }) {
 		return
@@ -444,6 +450,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 			mainConn = b.Conn
 		}},
 		{"submit_gsm7_with_receipt", func(t *testing.T) {
+			ctx := ctxFor(t)
 			tmpl := &pdu.SubmitSM{}
 			tmpl.SourceAddr, tmpl.SourceAddrTON, tmpl.SourceAddrNPI = sender, 5, 0
 			tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = msisdn, 1, 1
@@ -492,6 +499,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 			}
 		}},
 		{"submit_long_ucs2", func(t *testing.T) {
+			ctx := ctxFor(t)
 			tmpl := &pdu.SubmitSM{}
 			tmpl.DestinationAddr, tmpl.DestAddrTON, tmpl.DestAddrNPI = msisdn, 1, 1
 			tmpl.SourceAddr = shortCode
@@ -512,6 +520,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 		{"submit_concat_modes", func(t *testing.T) {
 			for i, mode := range []text.Concat{text.ConcatUDH16, text.ConcatSAR, text.ConcatPayload} {
 				t.Run(mode.String(), func(t *testing.T) {
+					ctx := ctxFor(t)
 					c := startClient(t, addr, password, func(o *smpp.ClientOptions) { o.Concat = mode })
 					defer c.stop(t)
 					tmpl := &pdu.SubmitSM{}
@@ -528,6 +537,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 			}
 		}},
 		{"submit_pipelined", func(t *testing.T) {
+			ctx := ctxFor(t)
 			// Concurrent submits share the window: every response must be
 			// matched to its own request.
 			const n = 20
@@ -570,6 +580,7 @@ func testPeerSMSC(t *testing.T, p peer) {
 			}
 		}},
 		{"submit_error_responses", func(t *testing.T) {
+			ctx := ctxFor(t)
 			// npm smpp writes error responses header only, Net::SMPP with a
 			// message_id body; both must be understood. ESME_RTHROTTLED is
 			// retried after a pause, ESME_RSUBMITFAIL is returned.
@@ -755,9 +766,6 @@ func esmeConfig(port int, pass string, submits []map[string]any) map[string]any 
 }
 
 func testPeerESME(t *testing.T, p peer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*waitTimeout)
-	defer cancel()
-
 	t.Run("bind_wrong_password", func(t *testing.T) {
 		_, port := startServer(t)
 		esme := startPeer(t, p, "esme", esmeConfig(port, "wrong", nil))
@@ -780,7 +788,7 @@ func testPeerESME(t *testing.T, p peer) {
 			t.Errorf("peer (interface_version 0x50) got bind_resp %s, want ESME_ROK with sc_interface_version 0x34", b.line)
 		}
 		esme.wait(t, "submits_done", named("submits_done", ""))
-		if err := srv.Unbind(ctx); err != nil {
+		if err := srv.Unbind(ctxFor(t)); err != nil {
 			t.Errorf("Server.Unbind() = %v, want nil", err)
 		}
 		esme.wait(t, "unbind", named("unbind", ""))
@@ -810,9 +818,10 @@ func testPeerESME(t *testing.T, p peer) {
 					t.Errorf("peer got bind_resp TLVs %v, want sc_interface_version 0x34", b.TLVs)
 				}
 			}},
-			{"submit", func(t *testing.T) { testESMESubmits(t, ctx, srv, esme) }},
-			{"mo", func(t *testing.T) { testESMEMO(t, ctx, srv, esme) }},
+			{"submit", func(t *testing.T) { testESMESubmits(t, srv, esme) }},
+			{"mo", func(t *testing.T) { testESMEMO(t, srv, esme) }},
 			{"enquire_link", func(t *testing.T) {
+				ctx := ctxFor(t)
 				esme.send(t, map[string]any{"cmd": "enquire_link"})
 				if r := esme.wait(t, "enquire_link_resp", named("enquire_link_resp", "")); r.Status != 0 {
 					t.Errorf("peer got enquire_link_resp %s, want ESME_ROK", r.line)
@@ -831,6 +840,7 @@ func testPeerESME(t *testing.T, p peer) {
 				}
 			}},
 			{"unbind_by_esme", func(t *testing.T) {
+				ctx := ctxFor(t)
 				conn, err := srv.WaitBound(ctx, systemID)
 				if err != nil {
 					t.Fatalf("WaitBound(%q) = %v", systemID, err)
@@ -858,7 +868,8 @@ func testPeerESME(t *testing.T, p peer) {
 
 // testESMESubmits checks what smpptest recorded from the peer's submits and
 // the receipt the peer got back.
-func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, esme *proc) {
+func testESMESubmits(t *testing.T, srv *smpptest.Server, esme *proc) {
+	ctx := ctxFor(t)
 	esme.wait(t, "submits_done", named("submits_done", ""))
 	resps := esme.all(func(e event) bool { return e.Event == "submit_sm_resp" || e.Event == "data_sm_resp" })
 	for _, r := range resps {
@@ -966,14 +977,14 @@ func testESMESubmits(t *testing.T, ctx context.Context, srv *smpptest.Server, es
 }
 
 // testESMEMO injects MO texts with smpptest and checks what the peer got.
-func testESMEMO(t *testing.T, ctx context.Context, srv *smpptest.Server, esme *proc) {
+func testESMEMO(t *testing.T, srv *smpptest.Server, esme *proc) {
 	from := func(addr string) func(event) bool {
 		return func(e event) bool { return e.Event == "deliver_sm" && e.SourceAddr == addr && e.ESMClass&0x3C == 0 }
 	}
 	deliver := func(t *testing.T, addr, msg string, opts *smpptest.TextOptions, parts int) {
 		t.Helper()
 		opts.SourceTON, opts.SourceNPI = 1, 1
-		statuses, err := srv.DeliverText(ctx, addr, shortCode, msg, opts)
+		statuses, err := srv.DeliverText(ctxFor(t), addr, shortCode, msg, opts)
 		if err != nil || len(statuses) != parts || slices.ContainsFunc(statuses, func(s pdu.Status) bool { return s != pdu.StatusOK }) {
 			t.Fatalf("DeliverText(%q) = %v, %v, want %d × ESME_ROK", msg, statuses, err, parts)
 		}
@@ -1013,7 +1024,7 @@ func testESMEMO(t *testing.T, ctx context.Context, srv *smpptest.Server, esme *p
 	}
 	t.Run("ussd", func(t *testing.T) {
 		addr := "447700900399"
-		st, err := srv.DeliverUSSD(ctx, smpptest.USSD{From: addr, To: "123", Text: ussdText,
+		st, err := srv.DeliverUSSD(ctxFor(t), smpptest.USSD{From: addr, To: "123", Text: ussdText,
 			Op: smpptest.USSDOpPSSRIndication, Session: &pdu.ITSSessionInfo{Session: 0x2a, Sequence: 1}})
 		if err != nil || st != pdu.StatusOK {
 			t.Fatalf("DeliverUSSD() = %v, %v, want ESME_ROK", st, err)
