@@ -25,6 +25,9 @@ type Store interface {
 // commit. Zero CreatedAt/UpdatedAt fields mean the store's clock; a limit
 // <= 0 means the implementation's default page size.
 type Tx interface {
+	AuditTx
+	PartnerTx
+
 	// Customers.
 
 	// CreateCustomer inserts a customer (EConflict if the MSISDN exists).

