@@ -77,6 +77,38 @@ func NormalizeReceiptID(id string, mode IDMode) string {
 	return key(id, mode)
 }
 
+// ReceiptKeys returns the lookup keys under which a receipt's message id
+// may have been stored with NormalizeID, most likely first. In every mode
+// but IDAuto that is the single NormalizeReceiptID key. In IDAuto a submit
+// id was stored under its IDAuto key while the receipt may give the same
+// value in the other base, so a receipt id that reads as a number also
+// yields the IDAuto key of that value written in the other base: the
+// decimal "1597676545" gives "1597676545" and "5f3a9c01". Like Match,
+// numeric candidates can pair ids that merely look alike; a store lookup
+// of the keys in order takes the first that exists.
+func ReceiptKeys(id string, mode IDMode) []string {
+	if mode != IDAuto {
+		return []string{NormalizeReceiptID(id, mode)}
+	}
+	id = strings.TrimSpace(id)
+	keys := []string{key(id, IDAuto)}
+	add := func(k string) {
+		for _, have := range keys {
+			if have == k {
+				return
+			}
+		}
+		keys = append(keys, k)
+	}
+	if v, ok := parseBig(id, 10); ok {
+		add(v.Text(16))
+	}
+	if v, ok := parseBig(id, 16); ok {
+		add(v.Text(10))
+	}
+	return keys
+}
+
 // Match reports whether a receipt's id refers to the message submit_sm_resp
 // identified as submitID. In every mode but IDAuto this is equality of
 // NormalizeID(submitID) and NormalizeReceiptID(receiptID). IDAuto tries, in

@@ -108,3 +108,25 @@ func TestIDModeString(t *testing.T) {
 		}
 	}
 }
+
+func TestReceiptKeysAgreeWithMatch(t *testing.T) {
+	ids := []string{"5F3A9C01", "5f3a9c01", "005F3A9C01", "1597676545", "01597676545", "42", "042", "2A", "66", "uuid-AB", "UUID-ab", "0", "00"}
+	for _, mode := range []dlr.IDMode{dlr.IDAuto, dlr.IDExact, dlr.IDHexToDec, dlr.IDDecToHex} {
+		for _, s := range ids {
+			for _, r := range ids {
+				stored := dlr.NormalizeID(s, mode)
+				found := false
+				for _, k := range dlr.ReceiptKeys(r, mode) {
+					found = found || k == stored
+				}
+				if m := dlr.Match(s, r, mode); m != found {
+					t.Errorf("%v: Match(%q, %q) = %v but lookup by ReceiptKeys(%q) = %q finds %q: %v",
+						mode, s, r, m, r, dlr.ReceiptKeys(r, mode), stored, found)
+				}
+			}
+		}
+	}
+	if got := dlr.ReceiptKeys("1597676545", dlr.IDAuto); len(got) != 3 || got[0] != "1597676545" || got[1] != "5f3a9c01" {
+		t.Errorf("ReceiptKeys(decimal) = %q", got)
+	}
+}
