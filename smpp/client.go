@@ -122,6 +122,7 @@ const (
 	ClientBound                         // bound; submits flow
 	ClientWaiting                       // disconnected, waiting to reconnect
 	ClientStopped                       // Run returned
+	ClientSuspended                     // unbound on request; no reconnection until Resume
 )
 
 // String returns the state's name.
@@ -137,6 +138,8 @@ func (st ClientState) String() string {
 		return "waiting"
 	case ClientStopped:
 		return "stopped"
+	case ClientSuspended:
+		return "suspended"
 	}
 	return fmt.Sprintf("ClientState(%d)", int32(st))
 }
@@ -155,7 +158,8 @@ type Event struct {
 // the connection is lost, and unbinds when its ctx ends. Submit and
 // SubmitText send through the current transmitter (or transceiver)
 // session, waiting for one when there is none. Deliveries go to the
-// Handler. Methods are safe for concurrent use.
+// Handler. Suspend takes the bind down on request until Resume. Methods are
+// safe for concurrent use.
 type Client struct {
 	opts    ClientOptions
 	log     *slog.Logger
@@ -170,6 +174,12 @@ type Client struct {
 	tx      *txBind       // current transmitter, nil when none
 	ready   chan struct{} // closed when tx is set; replaced when it is cleared
 	stopped chan struct{} // closed when Run returns
+	// suspended is set by Suspend and cleared by Resume. suspendCh is
+	// closed by Suspend (and replaced by Resume); resumeCh is closed by
+	// Resume (and replaced by Suspend).
+	suspended bool
+	suspendCh chan struct{}
+	resumeCh  chan struct{}
 
 	stats clientCounters
 }
@@ -241,6 +251,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		ready:   make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	c.suspendCh, c.resumeCh = make(chan struct{}), make(chan struct{})
 	if opts.Rate > 0 {
 		burst := max(opts.Burst, 1)
 		c.limiter = rate.NewLimiter(rate.Limit(opts.Rate), burst)
@@ -257,6 +268,71 @@ func (c *Client) State() ClientState {
 
 // Bound reports whether the client is bound.
 func (c *Client) Bound() bool { return c.State() == ClientBound }
+
+// Suspend takes the bind down on request and keeps it down: Run unbinds
+// gracefully (outstanding responses are awaited, bounded by
+// UnbindTimeout), then makes no connection attempt until Resume. From the
+// moment Suspend returns, Submit, SubmitText and Send fail at once with an
+// error matching ErrSuspended instead of waiting for a bind; submits
+// already written still get their responses. Suspend does not wait for the
+// unbind to finish: State reports ClientSuspended once it has. Suspending
+// a suspended client does nothing; after Run has returned Suspend fails
+// with ErrClosed. Suspend may be called before Run, which then starts
+// suspended.
+func (c *Client) Suspend() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.stopped:
+		return fmt.Errorf("smpp: suspend: client stopped: %w", ErrClosed)
+	default:
+	}
+	if c.suspended {
+		return nil
+	}
+	c.suspended = true
+	close(c.suspendCh)
+	c.resumeCh = make(chan struct{})
+	c.log.Info("smpp: bind suspended on request", logKeySystemID, c.opts.SystemID)
+	return nil
+}
+
+// Resume ends a suspension: Run dials and binds again at once, with a
+// fresh backoff. Resuming a client that is not suspended does nothing;
+// after Run has returned Resume fails with ErrClosed.
+func (c *Client) Resume() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.stopped:
+		return fmt.Errorf("smpp: resume: client stopped: %w", ErrClosed)
+	default:
+	}
+	if !c.suspended {
+		return nil
+	}
+	c.suspended = false
+	close(c.resumeCh)
+	c.suspendCh = make(chan struct{})
+	c.log.Info("smpp: bind resumed on request", logKeySystemID, c.opts.SystemID)
+	return nil
+}
+
+// Suspended reports whether the client is suspended (Suspend was called
+// and Resume not since), including while the unbind is still under way.
+func (c *Client) Suspended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.suspended
+}
+
+// suspension returns the suspension channels: suspend is closed when the
+// client is (or becomes) suspended, resume when it is (or becomes) not.
+func (c *Client) suspension() (suspended bool, suspend, resume <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.suspended, c.suspendCh, c.resumeCh
+}
 
 // Run keeps the bind up until ctx ends, then unbinds gracefully (waiting
 // for outstanding responses, bounded by UnbindTimeout) and returns nil.
@@ -280,11 +356,26 @@ func (c *Client) Run(ctx context.Context) error {
 
 	attempt := 0
 	for {
+		suspended, suspendCh, resumeCh := c.suspension()
+		if suspended {
+			c.setState(ClientSuspended)
+			c.event(Event{State: ClientSuspended})
+			select {
+			case <-resumeCh:
+				attempt = 0
+				continue
+			case <-ctx.Done():
+				return nil
+			}
+		}
 		c.setState(ClientConnecting)
 		c.event(Event{State: ClientConnecting})
-		up, err := c.connect(ctx)
+		up, err := c.connectUnlessSuspended(ctx, suspendCh)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if isClosed(suspendCh) {
+			continue // suspended: no backoff, no reconnection
 		}
 		if up >= c.opts.StableAfter {
 			attempt = 0
@@ -304,10 +395,36 @@ func (c *Client) Run(ctx context.Context) error {
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
+		case <-suspendCh:
+			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
 			return nil
 		}
+	}
+}
+
+// connectUnlessSuspended runs connect under a context that also ends when
+// suspend is closed, so a suspension unbinds gracefully like a shutdown.
+func (c *Client) connectUnlessSuspended(ctx context.Context, suspend <-chan struct{}) (time.Duration, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-suspend:
+			cancel()
+		case <-cctx.Done():
+		}
+	}()
+	return c.connect(cctx)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -528,6 +645,10 @@ func (c *Client) transmitter(ctx context.Context) (*txBind, error) {
 			return nil, fmt.Errorf("smpp: client stopped: %w", ErrClosed)
 		default:
 		}
+		if c.suspended {
+			c.mu.Unlock()
+			return nil, fmt.Errorf("smpp: %s: %w", c.opts.SystemID, ErrSuspended)
+		}
 		if b := c.tx; b != nil {
 			select {
 			case <-b.sess.Done():
@@ -537,10 +658,11 @@ func (c *Client) transmitter(ctx context.Context) (*txBind, error) {
 				return b, nil
 			}
 		}
-		ready := c.ready
+		ready, suspend := c.ready, c.suspendCh
 		c.mu.Unlock()
 		select {
 		case <-ready:
+		case <-suspend:
 		case <-c.stopped:
 		case <-ctx.Done():
 			return nil, fmt.Errorf("smpp: waiting for a bind: %w", ctx.Err())

@@ -97,6 +97,8 @@
 // answered (connection lost, [ErrTimeout], or the caller's ctx ended): the
 // SMSC may have accepted it, so a submit_sm must not be resent blindly. An
 // error response returns the response with its pdu.Status as the error.
+// [ErrSuspended] means the client was suspended on request
+// ([Client.Suspend]); the request was not sent.
 // [Session.Err] gives why a session closed: [ErrClosed], [ErrPeerUnbind],
 // [ErrLinkDead], [ErrProtocol] or a wrapped read or write error.
 //

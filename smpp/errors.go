@@ -43,6 +43,11 @@ var (
 	// session answered generic_nack and closed. It is the cause reported
 	// by Session.Err.
 	ErrProtocol = errors.New("smpp: protocol error")
+
+	// ErrSuspended: the client is suspended (Client.Suspend) and sends
+	// nothing until Client.Resume. The request was not sent; sending it on
+	// another bind is safe.
+	ErrSuspended = errors.New("smpp: bind suspended")
 )
 
 // timeoutError is the type of ErrTimeout.

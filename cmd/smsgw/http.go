@@ -35,6 +35,9 @@ func (a *App) startHTTP() error {
 	if a.simUI != nil {
 		mux.HandleFunc("/sim/send", a.simUI.handleSend)
 		mux.HandleFunc("GET /sim/messages", a.simUI.handleMessages)
+		if err := a.mountPhone(mux); err != nil {
+			return err
+		}
 	}
 	if err := a.mountConsole(mux); err != nil {
 		return err
@@ -55,6 +58,7 @@ func (a *App) startHTTP() error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
+	a.http.RegisterOnShutdown(a.closePhone)
 	go func() {
 		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Logger.Error("HTTP server stopped", "err", err)

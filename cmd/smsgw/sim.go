@@ -7,34 +7,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"smsgw/keywords"
 	"smsgw/smpp/pdu"
 	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
+	"smsgw/webphone"
 )
 
-// simulator is the embedded SMSC as a person sees it: MOs go in through
-// HTTP, MTs the gateway submits are kept (whole, reassembled) for the phone.
+// simulator is the embedded SMSC as a person sees it (webphone.Simulator),
+// with the JSON endpoints `smsgw sim send` talks to and the web phone.
 type simulator struct {
-	srv   *smpptest.Server
-	reasm *text.Reassembler
-	opts  text.Options
-
-	mu   sync.Mutex
-	cond chan struct{} // closed and replaced on every new MT
-	seq  int64
-	mts  []SimMessage // ring of the most recent MTs
+	*webphone.Simulator
+	phone *webphone.Handler // set by mountPhone
 }
 
-// SimMessage is one MT as the simulated phone shows it.
+// SimMessage is one MT as `smsgw sim send` prints it. Seq is the cursor of
+// GET /sim/messages.
 type SimMessage struct {
 	Seq       int64     `json:"seq"`
 	From      string    `json:"from"`
@@ -43,8 +38,6 @@ type SimMessage struct {
 	MessageID string    `json:"message_id"`
 	Time      time.Time `json:"time"`
 }
-
-const simKeep = 1000
 
 func (a *App) startSimulator() error {
 	cfg := &a.Config
@@ -56,7 +49,6 @@ func (a *App) startSimulator() error {
 	if err != nil {
 		return fmt.Errorf("simulator.listen: %w", err)
 	}
-	sim := &simulator{reasm: text.NewReassembler(text.ReassemblerOptions{}), cond: make(chan struct{})}
 	srv := smpptest.NewUnstartedServer()
 	srv.Listener = l
 	srv.SystemID = "SMSCSIM"
@@ -65,76 +57,11 @@ func (a *App) startSimulator() error {
 	}
 	srv.Logger = a.Logger
 	srv.ReceiptDelay = cfg.Simulator.DLRDelay.Duration
-	srv.OnSubmit = sim.record
+	sim := webphone.NewSimulator(srv, webphone.SimulatorOptions{Redact: a.redactMO})
 	srv.Start()
-	sim.srv, sim.opts = srv, srv.Text
-	a.sim, a.simUI = srv, sim
+	a.sim, a.simUI = srv, &simulator{Simulator: sim}
 	a.Logger.Info("SMSC simulator listening", "addr", srv.Addr())
 	return nil
-}
-
-// record keeps a submitted MT, joining concatenated parts.
-func (s *simulator) record(sub smpptest.Submission) {
-	ud := sub.UserData()
-	dcs := sub.DataCoding()
-	var ref uint16
-	var total, seqNo uint8
-	concat := false
-	if sub.ESMClass().UDHI() {
-		h, rest, err := text.ParseUDH(ud)
-		if err != nil {
-			return
-		}
-		ref, total, seqNo, concat = h.Concat()
-		ud = rest
-	} else if r, ok := sub.TLVs().Uint16(pdu.TagSarMsgRefNum); ok {
-		t, _ := sub.TLVs().Uint8(pdu.TagSarTotalSegments)
-		n, _ := sub.TLVs().Uint8(pdu.TagSarSegmentSeqnum)
-		ref, total, seqNo, concat = r, t, n, true
-	}
-	if concat && total > 1 {
-		full, done, err := s.reasm.Add(sub.Time, text.Key{Source: sub.Source(), Dest: sub.Destination()}, ref, total, seqNo, dcs, ud)
-		if err != nil || !done {
-			return
-		}
-		ud = full
-	}
-	msg, err := text.Decode(dcs, ud, s.opts)
-	if err != nil {
-		msg = "[" + err.Error() + "]"
-	}
-	s.mu.Lock()
-	s.seq++
-	s.mts = append(s.mts, SimMessage{Seq: s.seq, From: sub.Source(), To: sub.Destination(), Text: msg, MessageID: sub.MessageID, Time: sub.Time})
-	if len(s.mts) > simKeep {
-		s.mts = append(s.mts[:0:0], s.mts[len(s.mts)-simKeep:]...)
-	}
-	close(s.cond)
-	s.cond = make(chan struct{})
-	s.mu.Unlock()
-}
-
-// since returns MTs after seq addressed to msisdn ("" = all) and a channel
-// closed on the next MT.
-func (s *simulator) since(after int64, msisdn string) ([]SimMessage, int64, <-chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []SimMessage
-	for _, m := range s.mts {
-		if m.Seq > after && (msisdn == "" || sameMSISDN(m.To, msisdn)) {
-			out = append(out, m)
-		}
-	}
-	return out, s.seq, s.cond
-}
-
-func sameMSISDN(a, b string) bool {
-	na, err1 := keywords.NormalizeMSISDN(a)
-	nb, err2 := keywords.NormalizeMSISDN(b)
-	if err1 != nil || err2 != nil {
-		return a == b
-	}
-	return na == nb
 }
 
 // SimSendRequest is the body of POST /sim/send.
@@ -175,17 +102,18 @@ func (s *simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "from and to are required")
 		return
 	}
-	_, cursor, _ := s.since(1<<62, "")
+	_, cursor, _ := s.Thread(math.MaxInt64, "")
 	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
 	defer cancel()
-	sts, err := s.srv.DeliverText(ctx, req.From, req.To, req.Text, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
-	if err != nil {
+	_, err := s.Send(ctx, req.From, req.To, req.Text)
+	resp := SimSendResponse{Cursor: cursor, Statuses: []string{pdu.StatusOK.Name()}}
+	var refused *webphone.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		resp.Statuses = []string{refused.Status.Name()}
+	case err != nil:
 		httpError(w, http.StatusServiceUnavailable, "deliver: "+err.Error())
 		return
-	}
-	resp := SimSendResponse{Cursor: cursor}
-	for _, st := range sts {
-		resp.Statuses = append(resp.Statuses, st.Name())
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -200,11 +128,18 @@ func (s *simulator) handleMessages(w http.ResponseWriter, r *http.Request) {
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		msgs, cursor, changed := s.since(after, q.Get("msisdn"))
-		if len(msgs) > 0 || wait == 0 {
-			writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "cursor": cursor})
+		msgs, cursor, changed := s.Thread(after, q.Get("msisdn"))
+		var out []SimMessage
+		for _, m := range msgs {
+			if m.Dir == webphone.DirMT {
+				out = append(out, SimMessage{Seq: m.Rev, From: m.Code, To: m.MSISDN, Text: m.Text, MessageID: m.MessageID, Time: m.Time})
+			}
+		}
+		if len(out) > 0 || wait == 0 {
+			writeJSON(w, http.StatusOK, map[string]any{"messages": out, "cursor": cursor})
 			return
 		}
+		after = cursor
 		select {
 		case <-changed:
 		case <-deadline.C:

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"smsgw/keywords"
+	"smsgw/webphone"
+)
+
+// mountPhone adds the web phone of the simulator at /phone.
+func (a *App) mountPhone(mux *http.ServeMux) error {
+	cfg := &a.Config
+	req, pin := cfg.ShortCodes.Request, cfg.ShortCodes.PIN
+	o := webphone.Options{
+		Prefix: "/phone",
+		ShortCodes: []webphone.ShortCode{
+			{Code: req, Label: "requests: IM2PAY, SALDO, RIWAYAT, PIN, BATAL, BANTUAN"},
+			{Code: pin, Label: "PIN replies"},
+		},
+		Logger: a.Logger,
+	}
+	for _, d := range cfg.Demo.Customers {
+		o.Demo = append(o.Demo, webphone.DemoCustomer{MSISDN: d.MSISDN, Name: d.Name, Account: d.Account, PIN: d.PIN})
+	}
+	account := "08110000002"
+	if len(cfg.Demo.Customers) > 0 {
+		account = cfg.Demo.Customers[len(cfg.Demo.Customers)-1].Account
+	}
+	amount := cfg.Nominal.Min
+	if len(cfg.Nominal.Allowed) > 0 {
+		amount = cfg.Nominal.Allowed[0]
+	}
+	o.Examples = []webphone.Example{
+		{Code: req, Text: "IM2PAY " + account + " " + strconv.FormatInt(amount, 10), Note: "top up an i-Pay wallet; the PIN prompt comes from " + pin},
+		{Code: pin, Note: "answer the PIN prompt with the PIN of your number"},
+		{Code: req, Text: "SALDO", Note: "wallet balance"},
+		{Code: req, Text: "RIWAYAT", Note: "last transactions"},
+		{Code: req, Text: "BATAL", Note: "cancel the open top-up"},
+		{Code: req, Text: "BANTUAN", Note: "help"},
+	}
+	h, err := webphone.New(a.simUI, o)
+	if err != nil {
+		return err
+	}
+	a.simUI.phone = h
+	mux.Handle("/phone", h)
+	mux.Handle("/phone/", h)
+	return nil
+}
+
+// closePhone ends the web phone's live streams so HTTP can shut down.
+func (a *App) closePhone() {
+	if a.simUI != nil && a.simUI.phone != nil {
+		a.simUI.phone.Close()
+	}
+}
+
+// redactMO masks the PIN material of an MO text before the simulator keeps
+// or shows it, as the gateway does for its SMS log: a reply to the PIN
+// short code (other than a cancel), a PIN change, and a PIN sent to the
+// request code.
+func (a *App) redactMO(code, text string) string {
+	gw := a.live.Load()
+	if gw == nil {
+		return webphone.MaskDigits(text)
+	}
+	r := gw.Rules()
+	cmd, err := r.Keywords.Parse(text)
+	if code == r.PINCode {
+		if _, ok := cmd.(keywords.Cancel); ok && err == nil {
+			return text
+		}
+		return webphone.MaskDigits(text)
+	}
+	if err != nil {
+		var ke *keywords.Error
+		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, keywords.KeywordPIN) {
+			return webphone.MaskDigits(text)
+		}
+		return text
+	}
+	switch cmd.(type) {
+	case keywords.PINReply, keywords.ChangePIN:
+		return webphone.MaskDigits(text)
+	}
+	return text
+}
