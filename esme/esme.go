@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -56,7 +57,9 @@ type Options struct {
 	Binds  []BindOptions
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Reassembly bounds concatenated MOs held in memory.
+	// Reassembly bounds concatenated MOs held in memory, for a Gateway
+	// that is no PartGateway; its MaxParts applies to every concatenated
+	// MO (a PartGateway has its own timeout and pending limit).
 	Reassembly text.ReassemblerOptions
 	// ReceiptRetry is how long an unmatched receipt is retried (a receipt
 	// may overtake the submit response being recorded); default 30s.
@@ -70,6 +73,7 @@ type ESME struct {
 	log    *slog.Logger
 	now    func() time.Time
 	reasm  *text.Reassembler
+	maxPts int // largest total of a concatenated MO accepted
 	retry  time.Duration
 	ref    atomic.Uint32
 	locks  keyedMutex
@@ -107,6 +111,10 @@ func New(gw Gateway, o Options) (*ESME, error) {
 		e.retry = 30 * time.Second
 	}
 	e.reasm = text.NewReassembler(o.Reassembly)
+	e.maxPts = o.Reassembly.MaxParts
+	if e.maxPts <= 0 || e.maxPts > text.MaxParts {
+		e.maxPts = text.MaxParts
+	}
 	for _, bo := range o.Binds {
 		b := &bind{BindOptions: bo}
 		co := bo.Client
@@ -162,17 +170,67 @@ func (e *ESME) Run(ctx context.Context) error {
 
 // BindStatus is the state of one bind for health checks and the console.
 type BindStatus struct {
-	Name  string
+	Name string
+	// Bound is true when the bind can carry traffic: bound and not
+	// suspended.
 	Bound bool
+	// Suspended is true while the bind is suspended by an operator
+	// (Suspend), including while its unbind is under way.
+	Suspended bool
 }
 
-// Status lists the binds and whether each is bound.
+// Status lists the binds and whether each is bound or suspended.
 func (e *ESME) Status() []BindStatus {
 	out := make([]BindStatus, len(e.binds))
 	for i, b := range e.binds {
-		out[i] = BindStatus{Name: b.Name, Bound: b.client.Bound()}
+		susp := b.client.Suspended()
+		out[i] = BindStatus{Name: b.Name, Bound: b.client.Bound() && !susp, Suspended: susp}
 	}
 	return out
+}
+
+// ErrUnknownBind is returned by Suspend and Resume for a name that is not
+// a configured bind.
+var ErrUnknownBind = errors.New("esme: unknown bind")
+
+// Suspend takes the named bind down gracefully and keeps it down until
+// Resume: no reconnection attempts, and MTs go out through another bound
+// bind or wait in the outbox. It returns before the unbind has finished;
+// Status reports the bind as suspended (and not bound) at once. Suspending
+// a suspended bind does nothing.
+func (e *ESME) Suspend(name string) error {
+	b, err := e.bindNamed(name)
+	if err != nil {
+		return err
+	}
+	if err := b.client.Suspend(); err != nil {
+		return fmt.Errorf("esme: suspend bind %q: %w", name, err)
+	}
+	e.log.Info("bind suspended", "bind", name)
+	return nil
+}
+
+// Resume brings a suspended bind back: it dials and binds again at once.
+// Resuming a bind that is not suspended does nothing.
+func (e *ESME) Resume(name string) error {
+	b, err := e.bindNamed(name)
+	if err != nil {
+		return err
+	}
+	if err := b.client.Resume(); err != nil {
+		return fmt.Errorf("esme: resume bind %q: %w", name, err)
+	}
+	e.log.Info("bind resumed", "bind", name)
+	return nil
+}
+
+func (e *ESME) bindNamed(name string) (*bind, error) {
+	for _, b := range e.binds {
+		if b.Name == name {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q", ErrUnknownBind, name)
 }
 
 // Clients returns the SMPP clients, for metrics.
@@ -195,9 +253,8 @@ func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
 	switch m := p.(type) {
 	case *pdu.DeliverSM:
 		if m.ESMClass.IsReceipt() {
-			r, ok := dlr.FromDeliverSM(m)
-			if ok {
-				e.receipt(ctx, b, r)
+			if r, ok := dlr.FromDeliverSM(m); ok {
+				return e.receipt(ctx, b, r)
 			}
 			return nil
 		}
@@ -207,9 +264,8 @@ func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
 		})
 	case *pdu.DataSM:
 		if m.ESMClass.IsReceipt() {
-			r, ok := dlr.FromDataSM(m)
-			if ok {
-				e.receipt(ctx, b, r)
+			if r, ok := dlr.FromDataSM(m); ok {
+				return e.receipt(ctx, b, r)
 			}
 			return nil
 		}
@@ -231,9 +287,10 @@ type moFields struct {
 }
 
 // mo decodes, reassembles and hands an MO to the gateway. A nil return
-// acknowledges it: only after HandleMO has stored it (or the part is held
-// for reassembly). A storage failure returns ESME_RX_T_APPN so the SMSC
-// redelivers; de-duplication makes that safe.
+// acknowledges it: only after HandleMO has stored it, or HandleMOPart its
+// part (in memory only when the gateway is no PartGateway). A storage
+// failure returns ESME_RX_T_APPN so the SMSC redelivers; de-duplication
+// makes that safe.
 func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	ud := f.sm
 	if payload, ok := f.tlvs.Get(pdu.TagMessagePayload); ok && (len(ud) == 0 || len(payload) > 0) {
@@ -275,6 +332,9 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	decodeOpts := b.Text
 	decodeOpts.Packed = false // already unpacked
 	if concat && total > 1 {
+		if pg, ok := e.gw.(PartGateway); ok {
+			return e.part(ctx, pg, b, f, ref, total, seq, ud)
+		}
 		full, done, err := e.reasm.Add(e.now(), text.Key{Source: f.source, Dest: f.dest}, ref, total, seq, dcs, ud)
 		if err != nil {
 			e.log.Warn("concatenated MO part rejected", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
@@ -289,10 +349,7 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	if err != nil {
 		e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source), "data_coding", dcs, "err", err)
 	}
-	mo := smsgw.MO{From: f.source, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now()}
-	if s, ok := smpp.SessionFromContext(ctx); ok {
-		mo.Link = fmt.Sprintf("%s/%s/%d", b.Name, e.nonce, s.ID())
-	}
+	mo := smsgw.MO{From: f.source, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
 	if op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp); ok || f.serviceType == "USSD" {
 		mo.Channel = smsgw.ChannelUSSD
 		_ = op
@@ -309,10 +366,12 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	return nil
 }
 
-// receipt applies a delivery receipt; unmatched receipts are retried in the
+// receipt applies a delivery receipt. Unmatched receipts are retried in the
 // background for a while (the submit response may not be recorded yet) and
-// always acknowledged, or the SMSC would redeliver them forever.
-func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
+// acknowledged, or the SMSC would redeliver them forever; a receipt the
+// store failed to record is refused with ESME_RX_T_APPN so that the SMSC
+// delivers it again.
+func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) error {
 	state := smsgw.MsgUndeliv
 	switch r.State.Outcome() {
 	case dlr.OutcomeDelivered:
@@ -320,14 +379,25 @@ func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
 	case dlr.OutcomePending:
 		state = r.State.String()
 	}
-	rec := smsgw.Receipt{SMSCID: dlr.NormalizeReceiptID(r.ID, b.IDMode), State: state, Error: r.Err, At: e.now()}
-	err := e.gw.HandleReceipt(ctx, rec)
+	rec := smsgw.Receipt{State: state, Error: r.Err, At: e.now()}
+	keys := dlr.ReceiptKeys(r.ID, b.IDMode)
+	// record tries each key the MT's id may be stored under.
+	record := func(ctx context.Context) (err error) {
+		for _, k := range keys {
+			rec.SMSCID = k
+			if err = e.gw.HandleReceipt(ctx, rec); smsgw.ErrorCode(err) != smsgw.ENotFound {
+				return err
+			}
+		}
+		return err
+	}
+	err := record(ctx)
 	if err == nil {
-		return
+		return nil
 	}
 	if smsgw.ErrorCode(err) != smsgw.ENotFound {
-		e.log.Error("receipt not recorded", "bind", b.Name, "err", err)
-		return
+		e.log.Error("receipt not recorded; asking the SMSC to redeliver", "bind", b.Name, "err", err)
+		return pdu.StatusXTAppn
 	}
 	e.wg.Add(1)
 	go func() {
@@ -342,12 +412,13 @@ func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) {
 				// now, so one final attempt settles most receipts.
 				closing = true
 			}
-			if err := e.gw.HandleReceipt(context.WithoutCancel(ctx), rec); smsgw.ErrorCode(err) != smsgw.ENotFound || closing {
+			if err := record(context.WithoutCancel(ctx)); smsgw.ErrorCode(err) != smsgw.ENotFound || closing {
 				return
 			}
 		}
-		e.log.Warn("receipt matches no MT", "bind", b.Name, "smsc_id", rec.SMSCID)
+		e.log.Warn("receipt matches no MT", "bind", b.Name, "smsc_id", r.ID)
 	}()
+	return nil
 }
 
 // Close makes a last attempt at unmatched receipts and stops their retries.
@@ -372,10 +443,25 @@ func (e temporaryError) Temporary() bool { return true }
 // Send implements smsgw.Sender: it splits the text per the bind's settings
 // and submits every part, returning the normalised SMSC message ids.
 func (e *ESME) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
-	b := e.pick()
-	if b == nil {
-		return nil, errNoBind
+	var skip []*bind
+	for {
+		b := e.pick(skip...)
+		if b == nil {
+			return nil, errNoBind
+		}
+		ids, err := e.sendOn(ctx, b, m)
+		if len(ids) == 0 && errors.Is(err, smpp.ErrSuspended) {
+			// Suspended between pick and submit: nothing was sent, so
+			// another bind may carry it.
+			skip = append(skip, b)
+			continue
+		}
+		return ids, err
 	}
+}
+
+// sendOn sends m through bind b.
+func (e *ESME) sendOn(ctx context.Context, b *bind, m smsgw.MT) ([]string, error) {
 	ref := uint16(e.ref.Add(1))
 	if b.Concat == text.ConcatUDH8 {
 		ref &= 0xFF // the 8-bit reference wraps after 255
@@ -427,10 +513,11 @@ func (e *ESME) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
 	return ids, nil
 }
 
-// pick returns the first bound bind, or nil.
-func (e *ESME) pick() *bind {
+// pick returns the first bound bind that is not suspended nor in skip, or
+// nil.
+func (e *ESME) pick(skip ...*bind) *bind {
 	for _, b := range e.binds {
-		if b.client.Bound() {
+		if b.client.Bound() && !b.client.Suspended() && !slices.Contains(skip, b) {
 			return b
 		}
 	}

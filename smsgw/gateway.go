@@ -109,9 +109,14 @@ type Options struct {
 	// back off exponentially from MTRetryBase (default 2s) to 5m.
 	MTMaxAttempts int
 	MTRetryBase   time.Duration
-	Now           func() time.Time
-	Logger        *slog.Logger
-	Observer      Observer // optional
+	// PartTimeout is how long the stored parts of a concatenated MO wait
+	// for the rest after the first part (default 10m); MaxPartMessages
+	// bounds the messages waiting for parts (default 1000).
+	PartTimeout     time.Duration
+	MaxPartMessages int
+	Now             func() time.Time
+	Logger          *slog.Logger
+	Observer        Observer // optional
 }
 
 // Gateway runs the top-up flows. It is safe for concurrent use; inbox
@@ -124,6 +129,8 @@ type Gateway struct {
 	dedupWindow time.Duration
 	mtMax       int
 	mtBase      time.Duration
+	partTimeout time.Duration
+	maxPartMsgs int
 	now         func() time.Time
 	log         *slog.Logger
 	obs         Observer
@@ -157,6 +164,8 @@ func New(o Options) (*Gateway, error) {
 		dedupWindow: o.DedupWindow,
 		mtMax:       o.MTMaxAttempts,
 		mtBase:      o.MTRetryBase,
+		partTimeout: o.PartTimeout,
+		maxPartMsgs: o.MaxPartMessages,
 		now:         o.Now,
 		log:         o.Logger,
 		obs:         o.Observer,
@@ -174,6 +183,12 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.mtBase <= 0 {
 		g.mtBase = 2 * time.Second
+	}
+	if g.partTimeout <= 0 {
+		g.partTimeout = DefaultPartTimeout
+	}
+	if g.maxPartMsgs <= 0 {
+		g.maxPartMsgs = DefaultMaxPartMessages
 	}
 	if g.now == nil {
 		g.now = time.Now
@@ -254,6 +269,29 @@ const (
 // happens afterwards, from the inbox (Run or ProcessInbox).
 func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 	r := g.rules.Load()
+	m := g.inbound(&mo)
+	dup := false
+	err := g.store.Update(ctx, func(tx Tx) error {
+		var err error
+		dup, err = g.storeMO(tx, r, m, mo.ReceivedAt)
+		return err
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("store MO: %w", err)
+	case dup:
+		g.stats.MODuplicate.Add(1)
+		g.log.Info("redelivered MO ignored", "msisdn", m.MSISDN, "sms_id", m.ID)
+		return nil
+	default:
+		g.stats.MOStored.Add(1)
+		g.wake(g.wakeIn)
+		return nil
+	}
+}
+
+// inbound fills the defaults of mo and returns its SMS log row.
+func (g *Gateway) inbound(mo *MO) *Message {
 	if mo.ReceivedAt.IsZero() {
 		mo.ReceivedAt = g.now()
 	}
@@ -273,38 +311,29 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		Status:      MsgReceived,
 		USSDSession: mo.USSDSession,
 		CreatedAt:   mo.ReceivedAt,
-		DedupKey:    g.dedupKey(mo, from),
+		DedupKey:    g.dedupKey(*mo, from),
 		Link:        mo.Link,
 	}
 	if mo.SMSCID != "" {
 		m.SMSCIDs = []string{mo.SMSCID}
 		m.Link = "" // an SMSC id identifies the message whatever the link
 	}
-	dup := false
-	err := g.store.Update(ctx, func(tx Tx) error {
-		sec, err := g.classify(tx, r, m)
-		if err != nil {
-			return err
-		}
-		err = tx.InsertMO(m, sec, mo.ReceivedAt.Add(-g.dedupWindow))
-		if ErrorCode(err) == EDuplicate {
-			dup = true // commit the key's new link
-			return nil
-		}
-		return err
-	})
-	switch {
-	case err != nil:
-		return fmt.Errorf("store MO: %w", err)
-	case dup:
-		g.stats.MODuplicate.Add(1)
-		g.log.Info("redelivered MO ignored", "msisdn", from, "sms_id", m.ID)
-		return nil
-	default:
-		g.stats.MOStored.Add(1)
-		g.wake(g.wakeIn)
-		return nil
+	return m
+}
+
+// storeMO redacts m and stores it in tx unless it is a redelivery of an MO
+// received within the de-duplication window before receivedAt (dup true;
+// the caller commits, recording the key's new link).
+func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message, receivedAt time.Time) (dup bool, err error) {
+	sec, err := g.classify(tx, r, m)
+	if err != nil {
+		return false, err
 	}
+	err = tx.InsertMO(m, sec, receivedAt.Add(-g.dedupWindow))
+	if ErrorCode(err) == EDuplicate {
+		return true, nil
+	}
+	return false, err
 }
 
 // dedupKey identifies a redelivery: the SMSC id where given, else a hash of
@@ -754,6 +783,9 @@ func (f *flow) resolve(s *Session, state SessionState, reply string, d ReplyData
 		s.PINMessage = f.in.ID
 	}
 	if err := f.tx.ResolveSession(s); err != nil {
+		return err
+	}
+	if err := f.g.settlePartnerSession(f.tx, s, now); err != nil {
 		return err
 	}
 	f.outcome = state

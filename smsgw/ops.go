@@ -131,6 +131,9 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 				if err := tx.ResolveSession(&s); err != nil {
 					return err
 				}
+				if err := g.settlePartnerSession(tx, &s, resolved); err != nil {
+					return err
+				}
 				d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
 				return g.enqueue(tx, r, r.PINCode, s.MSISDN, s.Channel, "", ReplyExpired, d, s.ID, 0)
 			})

@@ -135,6 +135,26 @@ type Tx interface {
 	// PurgeDedup removes de-duplication keys created before t; returns count.
 	PurgeDedup(before time.Time) (int64, error)
 
+	// Concatenated MO parts. Each part of a long MO is stored before it is
+	// acknowledged and deleted when its message is complete or expired.
+
+	// InsertMOPart stores one part of a concatenated MO and sets p.ID.
+	// EDuplicate if a part with the same Key and Seq is stored (the first
+	// copy is kept and nothing is written); EInvalid if Key is empty or
+	// Seq, Total or DataCoding is outside 1 <= Seq <= Total <= 255,
+	// 0..255.
+	InsertMOPart(p *MOPart) error
+	// MOParts lists the stored parts of the message key in Seq order.
+	MOParts(key string) ([]MOPart, error)
+	// DeleteMOParts removes every stored part of key and returns how many.
+	DeleteMOParts(key string) (int64, error)
+	// MOPartMessages counts the messages (distinct keys) with stored parts.
+	MOPartMessages() (int, error)
+	// ExpireMOParts deletes the parts of every message whose earliest part
+	// was created before before, and describes those messages, oldest
+	// first.
+	ExpireMOParts(before time.Time) ([]MOPartGroup, error)
+
 	// Reports.
 
 	// Summary counts sessions created in [from, to) by state (still open

@@ -52,6 +52,7 @@ type App struct {
 	http  *http.Server
 	httpL net.Listener
 	cron  *cron.Cron
+	h2h   *h2hRuntime // the partner API, built by mountH2H or h2hJobs
 }
 
 // buildRules turns the reloadable parts of the config into smsgw.Rules.
@@ -126,6 +127,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		DedupWindow:   cfg.Session.DedupWindow.Duration,
 		MTMaxAttempts: cfg.Outbox.MaxAttempts,
 		MTRetryBase:   cfg.Outbox.RetryBase.Duration,
+		PartTimeout:   cfg.Session.ConcatTimeout.Duration,
 		Now:           now,
 		Logger:        log,
 		Observer:      obs,
@@ -304,6 +306,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if a.http != nil {
 		_ = a.http.Shutdown(shutdownCtx)
 	}
+	a.stopH2H(shutdownCtx)
 	cronCtx := a.cron.Stop()
 	select {
 	case <-cronCtx.Done():
@@ -383,7 +386,8 @@ func (a *App) startCron() error {
 		}},
 		{"cron.purge_dedup", cfg.Cron.PurgeDedup, func(ctx context.Context) error {
 			_, err := a.gw.PurgeDedup(ctx, a.Now())
-			return err
+			_, perr := a.gw.ExpireMOParts(ctx, a.Now())
+			return errors.Join(err, perr)
 		}},
 		{"cron.daily_summary", cfg.Cron.DailySummary, func(ctx context.Context) error {
 			_, err := a.gw.DailySummary(ctx, a.Now())

@@ -121,6 +121,9 @@ type NominalConfig struct {
 type SessionConfig struct {
 	TTL         Duration `toml:"ttl"`
 	DedupWindow Duration `toml:"dedup_window"`
+	// ConcatTimeout is how long the stored parts of a concatenated MO
+	// wait for the rest.
+	ConcatTimeout Duration `toml:"concat_timeout"`
 }
 
 // PINConfig is the PIN policy.
@@ -191,7 +194,7 @@ func DefaultConfig() Config {
 			Allowed: []int64{50000, 75000, 100000, 150000, 300000, 500000},
 			Min:     50000, Max: 5000000,
 		},
-		Session: SessionConfig{TTL: Duration{5 * time.Minute}, DedupWindow: Duration{2 * time.Minute}},
+		Session: SessionConfig{TTL: Duration{5 * time.Minute}, DedupWindow: Duration{2 * time.Minute}, ConcatTimeout: Duration{10 * time.Minute}},
 		PIN:     PINConfig{MaxAttempts: 3, LockDuration: Duration{30 * time.Minute}, MinLength: 6, MaxLength: 6},
 		Cron: CronConfig{
 			Timezone:       "Asia/Jakarta",
@@ -276,7 +279,7 @@ func keyErr(key string, format string, args ...any) error {
 
 // Validate checks values; each error names its key.
 func (c *Config) Validate() error {
-	if err := c.Console.validate(); err != nil {
+	if err := c.Console.validate(c); err != nil {
 		return err
 	}
 	if err := c.H2H.validate(); err != nil {
@@ -401,6 +404,9 @@ func (c *Config) Validate() error {
 	if c.Session.DedupWindow.Duration < time.Second {
 		return keyErr("session.dedup_window", "must be at least 1s")
 	}
+	if c.Session.ConcatTimeout.Duration < time.Second {
+		return keyErr("session.concat_timeout", "must be at least 1s")
+	}
 	if c.PIN.MaxAttempts < 1 || c.PIN.MaxAttempts > 10 {
 		return keyErr("pin.max_attempts", "must be 1..10")
 	}
@@ -509,6 +515,9 @@ func (b *BindConfig) bindPassword() (string, error) {
 	v, ok := os.LookupEnv(b.PasswordEnv)
 	if !ok {
 		return "", fmt.Errorf("bind %q: password_env: $%s is not set", b.Name, b.PasswordEnv)
+	}
+	if len(v) > 8 {
+		return "", fmt.Errorf("bind %q: password_env: $%s holds more than 8 characters (SMPP 3.4 limit)", b.Name, b.PasswordEnv)
 	}
 	return v, nil
 }

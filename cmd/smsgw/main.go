@@ -56,6 +56,8 @@ commands:
   wallet show <account> [-n 20]             show an i-pay wallet and its latest ledger entries
   sim send --from <msisdn> --to <code> <text>   send an SMS through the running simulator and print the replies
   load [-n 1000] [-c 20] [-window 10]       measure complete top-ups against an in-process SMSC
+  audit sms|sessions|customers|ledger|trail|tx|transfer [filters] [-format table|csv|json]   audit the store
+  console hash-password                     hash a console password (read from the terminal or stdin)
   version                                   print the version
 
 Every command takes -config (default config.toml).`
@@ -82,6 +84,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return cmdLoad(ctx, rest, stdout)
 	case "audit":
 		return cmdAudit(ctx, rest, stdout)
+	case "console":
+		return cmdConsole(ctx, rest, stdin, stdout)
 	case "partner":
 		return cmdPartner(ctx, rest, stdout)
 	case "version", "-version", "--version":

@@ -45,6 +45,9 @@
 // id in the domain (no session, no transfer) is NULL, so foreign keys hold.
 // Texts are stored as given: callers redact PINs before InsertMO; the PIN
 // verifiers passed as secret are kept in the inbox only until FinishMO.
+// Parts of concatenated MOs (mo_parts) hold user data the gateway sealed
+// before InsertMOPart; they are deleted when their message is stored or
+// expired.
 //
 // # Invariants enforced by SQLite
 //

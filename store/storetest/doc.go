@@ -12,7 +12,8 @@
 // Run covers each Tx method's documented behaviour and error codes
 // (customers, unlocks, accounts, transfers with their ledger entries,
 // idempotency and funds checks, PIN sessions, MO de-duplication, the inbox
-// and outbox, delivery receipts, filters, summaries), the transaction
+// and outbox and its depth, delivery receipts, filters, summaries, the
+// stored parts of concatenated MOs and their expiry), the transaction
 // semantics of Update and View (rollback on error and panic, no writes in
 // View, cancelled contexts), a whole PIN top-up in one transaction, and
 // concurrent Update calls (no lost update, every snapshot balanced).

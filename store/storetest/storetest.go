@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) smsgw.Store) {
 		{"MO/Finish", testMOFinish},
 		{"MO/PurgeDedup", testPurgeDedup},
 		{"MT/Outbox", testOutbox},
+		{"MT/OutboxDepth", testOutboxDepth},
 		{"MT/DLR", testDLR},
 		{"Message/Filter", testMessageFilter},
 		{"Summary", testSummary},
@@ -54,6 +55,9 @@ func Run(t *testing.T, open func(t *testing.T) smsgw.Store) {
 		{"Concurrent/Transfers", testConcurrentTransfers},
 		{"Concurrent/ReadModifyWrite", testConcurrentReadModifyWrite},
 	}
+	tests = append(tests, auditTests()...)
+	tests = append(tests, partTests...)
+	tests = append(tests, partnerTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -1,0 +1,81 @@
+// Package console is the operator console of the gateway: server-rendered
+// pages under /console/ for auditing SMS, PIN sessions, customers and the
+// ledger, the admin actions (lock, unlock and reset a customer's PIN,
+// suspend and resume a bind), CSV and JSON exports of every filtered view,
+// and the append-only audit trail. The `smsgw audit` command reuses its
+// filters and exports (Export, ExportTransaction).
+//
+// Templates (html/template), CSS and a small script are embedded with
+// embed.FS: no CDN, no build step. Every page works without the script,
+// which only asks for confirmation before admin actions and refreshes the
+// dashboard.
+//
+// # What it must not do
+//
+// Show or export a secret. PIN replies are stored redacted by the gateway
+// and the console redacts them again by keyword; customer records never
+// carry PIN hashes; the reset-PIN form is never filled back in. The console
+// reads through smsgw.Store and acts only through the Admin interface
+// (smsgw.Gateway), whose methods write each change and its audit entry in
+// one transaction.
+//
+// # Security
+//
+// Users and their roles come from the configuration with argon2id or bcrypt
+// password hashes (HashPassword makes one). Login creates a server-side
+// session (in memory: a restart logs everyone out) with an absolute
+// lifetime and an idle timeout; its cookie is HttpOnly, SameSite=Strict,
+// Path=/console and Secure when the request came over TLS or SecureCookies
+// is set. Every POST form carries the session's CSRF token (the login form
+// a token bound to a short-lived login cookie), and http.CrossOriginProtection
+// refuses cross-origin POSTs as well. Logins are rate limited per client
+// address and per user name. Viewers read and export; only admins may POST
+// admin actions. Pages are sent with a strict Content-Security-Policy.
+//
+// # URLs and element ids (stable, for browser tests)
+//
+//	GET  /console/login                 form#login-form: input#username[name=username],
+//	                                    input#password[name=password], button#login-submit[type=submit]
+//	POST /console/login                 fields username, password, csrf, next; 303 to next on success
+//	POST /console/logout                form#logout, button#logout-submit
+//	GET  /console/                      dashboard: #binds (tr#bind-NAME, data-bound, data-suspended,
+//	                                    buttons .suspend/.resume), svg#traffic-chart (polyline#chart-mo,
+//	                                    #chart-mt), table#outcomes (tr[data-state]), #credited-today,
+//	                                    #outbox-depth; ?minutes=60|180|720
+//	POST /console/binds/NAME/suspend    admin; POST /console/binds/NAME/resume
+//	GET  /console/sms                   SMS log: form#filter (msisdn, short_code, keyword, direction,
+//	                                    status, since, until, session, transfer), table#sms-table with
+//	                                    tr#sms-ID.sms-row, each with a.tx-link to its transaction;
+//	                                    a#prev, a#next (offset=N), a#export-csv, a#export-json
+//	GET  /console/sms/ID                one message; redirects to its transaction when it has one
+//	GET  /console/tx/SESSION            transaction: dl#session (#amount, #state), ol#timeline with
+//	                                    li.step[data-step=mo|other_mo|pin_prompt|pin|reply|transfer|
+//	                                    resolved|result|receipt], section#transfer (#transfer-amount,
+//	                                    #transfer-reference, table#entries with tr#entry-ID)
+//	GET  /console/transfers/ID          a transfer's transaction (redirects to /console/tx/SESSION
+//	                                    when the transfer has a session)
+//	GET  /console/sessions              form#filter (msisdn, state, since, until), table#sessions-table
+//	                                    with tr#session-ID[data-state]; a#open-sessions, a#expired-sessions
+//	GET  /console/customers             form#filter (msisdn prefix, locked), table#customers-table
+//	                                    with tr#customer-MSISDN[data-locked]
+//	GET  /console/customers/MSISDN      dl#customer (#lock-state, #pin-failures, #wallet-balance),
+//	                                    admin: form#lock-form (duration), form#unlock-form,
+//	                                    form#reset-pin-form (new_pin, confirm_pin)
+//	POST /console/customers/MSISDN/lock|unlock|reset-pin   admin
+//	GET  /console/ledger?account=A      A is an account id (settlement:bank, wallet:628...) or an
+//	                                    i-pay account number; dl#account (#account-id, #balance),
+//	                                    p#ledger-sound[data-sound], table#ledger-table with
+//	                                    tr#entry-ID[data-transfer], td.balance (running balance)
+//	GET  /console/audit                 form#filter (actor, action, target, since, until),
+//	                                    table#audit-table with tr#audit-ID[data-action]
+//	GET  /console/static/console.css, console.js
+//
+// Every list page also answers ?format=csv and ?format=json with all rows
+// of the filtered view (up to ExportRows), and /console/tx/SESSION and
+// /console/transfers/ID answer them with the timeline. Pages show #flash
+// after a successful action and #error when something failed. Times in
+// filters are RFC 3339, a local date and time (2025-03-01T10:00, in the
+// console's zone), a date, or a duration meaning "that long ago" (24h).
+//
+// Console is safe for concurrent use.
+package console

@@ -1,0 +1,416 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// Format is an export format.
+type Format string
+
+// Export formats. CSV has a header row; JSON is an array of objects with
+// the same field names; table is aligned text for a terminal.
+const (
+	FormatCSV   = Format("csv")
+	FormatJSON  = Format("json")
+	FormatTable = Format("table")
+)
+
+// ParseFormat checks an export format name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case FormatCSV, FormatJSON, FormatTable:
+		return f, nil
+	}
+	return "", filterErr("format", "want csv, json or table, got %q", s)
+}
+
+// DefaultExportRows bounds an export when ExportOptions.MaxRows is 0.
+const DefaultExportRows = 100_000
+
+// exportBatch is the number of rows read per query while exporting.
+const exportBatch = 500
+
+// ExportOptions configure Export.
+type ExportOptions struct {
+	// Location is the zone of the times written and of filter times
+	// without a zone (default UTC).
+	Location *time.Location
+	// Now is the time relative filters ("since=24h") count from (default
+	// time.Now()).
+	Now time.Time
+	// MaxRows bounds the rows written (default DefaultExportRows).
+	MaxRows int
+}
+
+func (o ExportOptions) env() env {
+	e := env{now: o.Now, loc: o.Location}
+	if e.now.IsZero() {
+		e.now = time.Now()
+	}
+	if e.loc == nil {
+		e.loc = time.UTC
+	}
+	return e
+}
+
+// Export writes the rows of a view (one of Views) that match the filter q
+// (the view's Filters, as in the console's query strings) to w in format f,
+// newest first (customers by number), and returns how many it wrote. Rows
+// are read in batches inside one read transaction, so the export is one
+// consistent snapshot. A *FilterError reports a bad filter value.
+func Export(ctx context.Context, st smsgw.Store, view string, q url.Values, f Format, w io.Writer, o ExportOptions) (int, error) {
+	l, err := parseListing(view, q, o.env())
+	if err != nil {
+		return 0, err
+	}
+	maxRows := o.MaxRows
+	if maxRows <= 0 {
+		maxRows = DefaultExportRows
+	}
+	return export(ctx, st, l, f, w, maxRows)
+}
+
+func export(ctx context.Context, st smsgw.Store, l listing, f Format, w io.Writer, maxRows int) (int, error) {
+	var out rowWriter
+	switch f {
+	case FormatCSV:
+		out = newCSVWriter(w, l.columns())
+	case FormatJSON:
+		out = newJSONWriter(w)
+	case FormatTable:
+		out = newTableWriter(w, l.columns())
+	default:
+		return 0, filterErr("format", "want csv, json or table, got %q", f)
+	}
+	n := 0
+	err := st.View(ctx, func(tx smsgw.Tx) error {
+		for n < maxRows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			batch, err := l.fetch(tx, min(exportBatch, maxRows-n), n)
+			if err != nil {
+				return err
+			}
+			for _, r := range batch {
+				if err := out.write(r); err != nil {
+					return err
+				}
+			}
+			n += len(batch)
+			if len(batch) < exportBatch {
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	if err := out.close(); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
+}
+
+type rowWriter interface {
+	write(r record) error
+	close() error
+}
+
+// csvWriter writes a header and one line per record. Cells that a
+// spreadsheet would run as a formula are prefixed with a quote.
+type csvWriter struct {
+	w      *csv.Writer
+	header []string
+	wrote  bool
+}
+
+func newCSVWriter(w io.Writer, header []string) *csvWriter {
+	return &csvWriter{w: csv.NewWriter(w), header: header}
+}
+
+func (c *csvWriter) start() error {
+	if c.wrote {
+		return nil
+	}
+	c.wrote = true
+	return c.w.Write(c.header)
+}
+
+func (c *csvWriter) write(r record) error {
+	if err := c.start(); err != nil {
+		return err
+	}
+	cells := r.cells()
+	for i, s := range cells {
+		cells[i] = spreadsheetSafe(s)
+	}
+	return c.w.Write(cells)
+}
+
+func (c *csvWriter) close() error {
+	if err := c.start(); err != nil {
+		return err
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// spreadsheetSafe defuses a cell a spreadsheet would evaluate (=, +, -, @
+// or a control character first) unless it is a plain number.
+func spreadsheetSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\n':
+		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return s
+		}
+		return "'" + s
+	}
+	return s
+}
+
+// jsonWriter streams a JSON array, one object per line.
+type jsonWriter struct {
+	w     *bufio.Writer
+	enc   *json.Encoder
+	count int
+}
+
+func newJSONWriter(w io.Writer) *jsonWriter {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(true)
+	return &jsonWriter{w: bw, enc: enc}
+}
+
+func (j *jsonWriter) write(r record) error {
+	sep := ",\n"
+	if j.count == 0 {
+		sep = "[\n"
+	}
+	j.count++
+	if _, err := j.w.WriteString(sep); err != nil {
+		return err
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = j.w.Write(b)
+	return err
+}
+
+func (j *jsonWriter) close() error {
+	end := "\n]\n"
+	if j.count == 0 {
+		end = "[]\n"
+	}
+	if _, err := j.w.WriteString(end); err != nil {
+		return err
+	}
+	return j.w.Flush()
+}
+
+// tableWriter aligns records in columns for a terminal.
+type tableWriter struct {
+	tw *tabwriter.Writer
+}
+
+func newTableWriter(w io.Writer, header []string) *tableWriter {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	h := make([]string, len(header))
+	for i, s := range header {
+		h[i] = strings.ToUpper(s)
+	}
+	fmt.Fprintln(tw, strings.Join(h, "\t"))
+	return &tableWriter{tw: tw}
+}
+
+var tableCell = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+
+func (t *tableWriter) write(r record) error {
+	cells := r.cells()
+	for i, s := range cells {
+		cells[i] = tableCell.Replace(s)
+		if cells[i] == "" {
+			cells[i] = "-"
+		}
+	}
+	_, err := fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+	return err
+}
+
+func (t *tableWriter) close() error { return t.tw.Flush() }
+
+// TransactionRecord is a transaction with its timeline, as exported.
+type TransactionRecord struct {
+	Session  *SessionRecord `json:"session"`
+	Transfer *TransferJSON  `json:"transfer"`
+	Entries  []EntryJSON    `json:"entries"`
+	Steps    []StepRecord   `json:"steps"`
+}
+
+// TransferJSON is a ledger transfer as exported.
+type TransferJSON struct {
+	ID        int64     `json:"id"`
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Amount    int64     `json:"amount"`
+	Reference string    `json:"reference"`
+	SessionID int64     `json:"session_id"`
+}
+
+// EntryJSON is a ledger entry as exported.
+type EntryJSON struct {
+	ID           int64  `json:"id"`
+	Account      string `json:"account"`
+	Amount       int64  `json:"amount"`
+	BalanceAfter int64  `json:"balance_after"`
+}
+
+// StepRecord is one timeline step as exported: Message for MOs, MTs and
+// receipts (with Part for a receipt), Transfer for the ledger step.
+type StepRecord struct {
+	Time       time.Time  `json:"time"`
+	Kind       string     `json:"kind"`
+	Label      string     `json:"label"`
+	Message    *SMSRecord `json:"message,omitempty"`
+	SMSCID     string     `json:"smsc_id,omitempty"`
+	DLRState   string     `json:"dlr_state,omitempty"`
+	DLRError   string     `json:"dlr_error,omitempty"`
+	TransferID int64      `json:"transfer_id,omitempty"`
+	State      string     `json:"state,omitempty"`
+}
+
+func (s *StepRecord) cells() []string {
+	var msg, text, detail string
+	if s.Message != nil {
+		msg = itoa(s.Message.ID)
+		text = s.Message.Text
+		detail = s.Message.Direction + " " + s.Message.ShortCode + " " + s.Message.Status
+	}
+	switch {
+	case s.Kind == smsgw.StepReceipt:
+		detail = s.SMSCID + " " + s.DLRState + " " + s.DLRError
+	case s.TransferID != 0:
+		detail = "transfer " + itoa(s.TransferID)
+	case s.State != "":
+		detail = s.State
+	}
+	return []string{fmtTime(s.Time), s.Kind, s.Label, msg, strings.TrimSpace(detail), text}
+}
+
+// newTransactionRecord converts a loaded transaction for display and
+// export; texts are the redacted ones.
+func newTransactionRecord(t *smsgw.Transaction, loc *time.Location) *TransactionRecord {
+	r := &TransactionRecord{Entries: []EntryJSON{}, Steps: []StepRecord{}}
+	if t.Session != nil {
+		r.Session = newSessionRecord(t.Session, loc)
+	}
+	if tr := t.Transfer; tr != nil {
+		r.Transfer = &TransferJSON{ID: tr.ID, Time: tr.CreatedAt.In(loc), Kind: tr.Kind, From: string(tr.From), To: string(tr.To),
+			Amount: int64(tr.Amount), Reference: tr.Reference, SessionID: tr.SessionID}
+	}
+	for _, e := range t.Entries {
+		r.Entries = append(r.Entries, EntryJSON{ID: e.ID, Account: string(e.Account), Amount: int64(e.Amount), BalanceAfter: int64(e.BalanceAfter)})
+	}
+	for _, s := range t.Steps {
+		sr := StepRecord{Time: s.At.In(loc), Kind: s.Kind, Label: stepLabel(s.Kind), State: string(s.State)}
+		if s.Message != nil {
+			sr.Message = newSMSRecord(s.Message, loc)
+		}
+		if s.Part != nil {
+			sr.SMSCID, sr.DLRState, sr.DLRError = s.Part.SMSCID, s.Part.DLRState, s.Part.DLRError
+		}
+		if s.Transfer != nil {
+			sr.TransferID = s.Transfer.ID
+		}
+		r.Steps = append(r.Steps, sr)
+	}
+	return r
+}
+
+// stepLabel names a timeline step for people.
+func stepLabel(kind string) string {
+	switch kind {
+	case smsgw.StepMO:
+		return "Request (MO)"
+	case smsgw.StepOtherMO:
+		return "MO"
+	case smsgw.StepPINPrompt:
+		return "PIN prompt (MT)"
+	case smsgw.StepPIN:
+		return "PIN reply (MO, redacted)"
+	case smsgw.StepReply:
+		return "Reply (MT)"
+	case smsgw.StepTransfer:
+		return "Ledger transfer"
+	case smsgw.StepResolved:
+		return "Session resolved"
+	case smsgw.StepResult:
+		return "Result (MT)"
+	case smsgw.StepReceipt:
+		return "Delivery receipt"
+	}
+	return kind
+}
+
+// ExportTransaction writes the transaction of PIN session id (or, with
+// byTransfer, of transfer id) with its timeline: JSON as one object, CSV
+// and table as one row per step. ENotFound if it does not exist.
+func ExportTransaction(ctx context.Context, st smsgw.Store, id int64, byTransfer bool, f Format, w io.Writer, loc *time.Location) error {
+	if loc == nil {
+		loc = time.UTC
+	}
+	var t *smsgw.Transaction
+	err := st.View(ctx, func(tx smsgw.Tx) (err error) {
+		if byTransfer {
+			t, err = smsgw.LoadTransferTransaction(tx, id)
+		} else {
+			t, err = smsgw.LoadTransaction(tx, id)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	r := newTransactionRecord(t, loc)
+	var out rowWriter
+	columns := []string{"time", "step", "label", "message_id", "detail", "text"}
+	switch f {
+	case FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case FormatCSV:
+		out = newCSVWriter(w, columns)
+	case FormatTable:
+		out = newTableWriter(w, columns)
+	default:
+		return filterErr("format", "want csv, json or table, got %q", f)
+	}
+	for i := range r.Steps {
+		if err := out.write(&r.Steps[i]); err != nil {
+			return err
+		}
+	}
+	return out.close()
+}

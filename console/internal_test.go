@@ -1,0 +1,230 @@
+package console
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
+
+	"smsgw/smsgw"
+)
+
+func TestHashPassword(t *testing.T) {
+	h, err := HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("HashPassword = %q, want an argon2id PHC string with the default parameters", h)
+	}
+	p, err := parseHash(h)
+	if err != nil {
+		t.Fatalf("parseHash(HashPassword()) = %v", err)
+	}
+	if !p.verify("correct horse") || p.verify("correct horsE") || p.verify("") {
+		t.Errorf("verify does not tell the password from others")
+	}
+	if h2, _ := HashPassword("correct horse"); h2 == h {
+		t.Errorf("two hashes of one password are equal: no salt")
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Errorf("HashPassword(short) = nil error")
+	}
+}
+
+func TestParseHash(t *testing.T) {
+	salt := []byte("0123456789abcdef")
+	cheap := formatArgon2id(argonParams{memory: 64, time: 1, threads: 1}, salt, argon2.IDKey([]byte("pw"), salt, 1, 64, 1, 32))
+	p, err := parseHash(cheap)
+	if err != nil || !p.verify("pw") || p.verify("px") {
+		t.Errorf("cheap argon2id hash: %v", err)
+	}
+	bcryptHash, err := bcrypt.GenerateFromPassword([]byte("password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := parseHash(string(bcryptHash)); err != nil || !p.verify("password") || p.verify("Password") {
+		t.Errorf("bcrypt hash: %v", err)
+	}
+	for _, bad := range []string{
+		"", "password", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=18$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=64,t=0,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=9999999,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=64,t=1,p=1,x=2$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=64,t=1,p=1$!!!$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$c2hvcnQ",
+		"$2a$04$short",
+	} {
+		if _, err := parseHash(bad); err == nil {
+			t.Errorf("parseHash(%q) = nil error", bad)
+		}
+	}
+	if err := CheckHash(cheap); err != nil {
+		t.Errorf("CheckHash(good) = %v", err)
+	}
+}
+
+func TestSpreadsheetSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"":             "",
+		"SALDO":        "SALDO",
+		"=1+1":         "'=1+1",
+		"+628110":      "+628110",
+		"+1+1":         "'+1+1",
+		"-150000":      "-150000",
+		"-1+2":         "'-1+2",
+		"@SUM(A1)":     "'@SUM(A1)",
+		"\tx":          "'\tx",
+		"IM2PAY =1+1":  "IM2PAY =1+1",
+		"628110000002": "628110000002",
+	} {
+		if got := spreadsheetSafe(in); got != want {
+			t.Errorf("spreadsheetSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	wib := time.FixedZone("WIB", 7*3600)
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	e := env{now: now, loc: wib}
+	for in, want := range map[string]time.Time{
+		"":                          {},
+		"24h":                       now.Add(-24 * time.Hour),
+		"90m":                       now.Add(-90 * time.Minute),
+		"2025-03-01T10:00":          time.Date(2025, 3, 1, 10, 0, 0, 0, wib),
+		"2025-03-01T10:00:30":       time.Date(2025, 3, 1, 10, 0, 30, 0, wib),
+		"2025-03-01 10:00":          time.Date(2025, 3, 1, 10, 0, 0, 0, wib),
+		"2025-03-01":                time.Date(2025, 3, 1, 0, 0, 0, 0, wib),
+		"2025-03-01T10:00:00Z":      time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC),
+		"2025-03-01T10:00:00+07:00": time.Date(2025, 3, 1, 3, 0, 0, 0, time.UTC),
+	} {
+		got, err := parseTime("since", in, e)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseTime(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"yesterday", "-5m", "2025-13-01", "10:00"} {
+		if _, err := parseTime("since", bad, e); err == nil || !strings.HasPrefix(err.Error(), "since: ") {
+			t.Errorf("parseTime(%q) = %v, want an error naming since", bad, err)
+		}
+	}
+}
+
+func TestParseAccount(t *testing.T) {
+	for in, want := range map[string]smsgw.AccountID{
+		"08110000002":         "wallet:628110000002",
+		"wallet:08110000002":  "wallet:628110000002",
+		"wallet:628110000002": "wallet:628110000002",
+		"settlement:bank":     "settlement:bank",
+		"deposit:partner-1":   "deposit:partner-1",
+		" +62 811 0000 002 ":  "wallet:628110000002",
+		"":                    "",
+	} {
+		if got, err := parseAccount("account", in); err != nil || got != want {
+			t.Errorf("parseAccount(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"settlement:", "bank", "wallet:abc", "other:x"} {
+		if _, err := parseAccount("account", bad); err == nil {
+			t.Errorf("parseAccount(%q) = nil error", bad)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                           "/console/",
+		"/console/sms?msisdn=0811":   "/console/sms?msisdn=0811",
+		"/console/tx/5":              "/console/tx/5",
+		"/console/login":             "/console/",
+		"/console/../x":              "/console/",
+		"/console/./sms":             "/console/",
+		"//evil.example/console/":    "/console/",
+		"https://evil.example/":      "/console/",
+		"/console/\\evil":            "/console/",
+		"javascript:alert(1)":        "/console/",
+		"/consolex/":                 "/console/",
+		"/console/sms?next=//evil":   "/console/sms?next=//evil",
+		"/console/sms\r\nSet-Cookie": "/console/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(3, time.Minute)
+	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if ok, _ := l.allow("k", now); !ok {
+			t.Fatalf("attempt %d refused", i+1)
+		}
+	}
+	ok, wait := l.allow("k", now)
+	if ok || wait <= 0 || wait > 20*time.Second {
+		t.Errorf("4th attempt = %v, wait %v; want refused for at most 20s", ok, wait)
+	}
+	if ok, _ := l.allow("other", now); !ok {
+		t.Errorf("another key is limited too")
+	}
+	// A refused attempt costs nothing: after 20s exactly one is back.
+	if ok, _ := l.allow("k", now.Add(20*time.Second)); !ok {
+		t.Errorf("attempt after 20s refused")
+	}
+	if ok, _ := l.allow("k", now.Add(20*time.Second)); ok {
+		t.Errorf("two attempts allowed after 20s")
+	}
+	// Full buckets are forgotten when the map is full.
+	l.maxItems = 2
+	l.allow("x", now.Add(time.Hour))
+	if _, found := l.m["other"]; found {
+		t.Errorf("refilled key kept when the map is full")
+	}
+}
+
+func TestRedactedText(t *testing.T) {
+	for _, tc := range []struct {
+		m    smsgw.Message
+		want string
+	}{
+		{smsgw.Message{Direction: smsgw.DirIn, Keyword: "PIN_REPLY", Text: "123456"}, "****"},
+		{smsgw.Message{Direction: smsgw.DirIn, Keyword: "PIN_WRONG_CODE", Text: "123456"}, "****"},
+		{smsgw.Message{Direction: smsgw.DirIn, Keyword: "PIN", Text: "PIN 123456 654321"}, "PIN ****"},
+		{smsgw.Message{Direction: smsgw.DirIn, Keyword: "PIN", Text: "PIN **** ****"}, "PIN **** ****"},
+		{smsgw.Message{Direction: smsgw.DirIn, Keyword: "SALDO", Text: "SALDO"}, "SALDO"},
+		{smsgw.Message{Direction: smsgw.DirOut, Keyword: "wrong_pin", Text: "PIN salah."}, "PIN salah."},
+	} {
+		if got := redactedText(&tc.m); got != tc.want {
+			t.Errorf("redactedText(%+v) = %q, want %q", tc.m, got, tc.want)
+		}
+	}
+}
+
+func TestChart(t *testing.T) {
+	from := time.Date(2025, 3, 1, 3, 0, 0, 0, time.UTC)
+	c := newChart([]smsgw.TrafficPoint{
+		{Minute: from.Add(-time.Minute), MO: 100}, // outside: ignored
+		{Minute: from, MO: 3, MT: 1},
+		{Minute: from.Add(59 * time.Minute), MO: 0, MT: 7},
+	}, from, 60, time.UTC)
+	if c.TotalMO != 3 || c.TotalMT != 8 || c.Max != 10 {
+		t.Errorf("chart totals %d/%d max %d, want 3/8 max 10", c.TotalMO, c.TotalMT, c.Max)
+	}
+	if n := len(strings.Fields(c.MO)); n != 60 {
+		t.Errorf("MO line has %d points, want 60", n)
+	}
+	if !strings.HasPrefix(c.MO, "40.0,108.0 ") || !strings.HasSuffix(c.MT, " 710.0,52.0") {
+		t.Errorf("chart points MO %q... MT ...%q", c.MO[:20], c.MT[len(c.MT)-20:])
+	}
+	if len(c.XLabels) != 6 || c.XLabels[0].Text != "03:00" {
+		t.Errorf("x labels = %+v", c.XLabels)
+	}
+	if empty := newChart(nil, from, 60, time.UTC); empty.Max != 1 || empty.TotalMO != 0 {
+		t.Errorf("empty chart max %d", empty.Max)
+	}
+}

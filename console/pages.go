@@ -1,0 +1,683 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"smsgw/esme"
+	"smsgw/keywords"
+	"smsgw/smsgw"
+)
+
+func (c *Console) env() env { return env{now: c.o.Now(), loc: c.o.Location} }
+
+func (c *Console) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.o.SecureCookies || r.TLS != nil,
+	}
+}
+
+// Login and logout.
+
+type loginBody struct {
+	Next  string
+	Token string
+	User  string
+}
+
+func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
+	if c.current(r) != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	c.renderLogin(w, r, http.StatusOK, "", "")
+}
+
+// renderLogin shows the login form with a fresh login CSRF token.
+func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int, name, msg string) {
+	token, err := randomToken()
+	if err != nil {
+		c.internal(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, c.cookie(r, loginCookie, token, 3600))
+	w.Header().Set("Cache-Control", "no-store")
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostForm.Get("next")
+	}
+	d := c.data(nil, "Log in", "", &loginBody{Next: safeNext(next), Token: token, User: name})
+	d.Error = msg
+	c.render(w, r, status, "login", d)
+}
+
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		c.fail(w, r, nil, http.StatusBadRequest, "Bad form.")
+		return
+	}
+	ck, err := r.Cookie(loginCookie)
+	if err != nil || !tokensEqual(ck.Value, r.PostForm.Get("csrf")) {
+		c.log.Warn("console login without a valid CSRF token", "remote", clientIP(r))
+		c.renderLogin(w, r, http.StatusForbidden, "", "The login form has expired. Try again.")
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("username"))
+	password := r.PostForm.Get("password")
+	now := c.o.Now()
+	ip := clientIP(r)
+	okIP, waitIP := c.byIP.allow(ip, now)
+	okUser, waitUser := c.byUser.allow(strings.ToLower(name), now)
+	if !okIP || !okUser {
+		wait := max(waitIP, waitUser)
+		c.log.Warn("console login rate limited", "remote", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		c.renderLogin(w, r, http.StatusTooManyRequests, name,
+			fmt.Sprintf("Too many login attempts. Try again in %d seconds.", int(wait.Seconds())+1))
+		return
+	}
+	u := c.checkPassword(name, password)
+	if u == nil {
+		c.log.Warn("console login failed", "remote", ip)
+		c.renderLogin(w, r, http.StatusUnauthorized, name, "Wrong user name or password.")
+		return
+	}
+	token, sess, err := c.sessions.create(u, now)
+	if err != nil {
+		c.internal(w, r, nil, err)
+		return
+	}
+	if err := c.o.Admin.RecordAudit(r.Context(), actor(r, sess), smsgw.ActionLogin, "", "logged in"); err != nil {
+		c.sessions.delete(token)
+		c.internal(w, r, nil, fmt.Errorf("record login: %w", err))
+		return
+	}
+	c.log.Info("console login", "user", u.name, "role", u.role, "remote", ip)
+	http.SetCookie(w, c.cookie(r, sessionCookie, token, int(c.o.SessionLifetime/time.Second)))
+	http.SetCookie(w, c.cookie(r, loginCookie, "", -1))
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+}
+
+// checkPassword returns the user whose name and password match, or nil.
+// An unknown name costs the same hashing as a known one.
+func (c *Console) checkPassword(name, password string) *user {
+	c.verify <- struct{}{}
+	defer func() { <-c.verify }()
+	u, ok := c.users[strings.ToLower(name)]
+	if !ok || password == "" {
+		c.decoy.verify(password + "\x00decoy")
+		return nil
+	}
+	if !u.hash.verify(password) {
+		return nil
+	}
+	return u
+}
+
+func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		c.sessions.delete(ck.Value)
+	}
+	if err := c.o.Admin.RecordAudit(r.Context(), actor(r, s), smsgw.ActionLogout, "", "logged out"); err != nil {
+		c.log.Error("record console logout failed", "user", s.user.name, "err", err)
+	}
+	http.SetCookie(w, c.cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+// Flash messages after a successful action (POST, redirect, GET).
+var flashes = map[string]string{
+	"locked":    "Customer locked.",
+	"unlocked":  "Customer unlocked.",
+	"pin_reset": "PIN replaced. The new PIN is neither shown nor stored in clear; the customer uses the PIN they chose.",
+	"suspended": "Bind suspended.",
+	"resumed":   "Bind resumed.",
+}
+
+// Dashboard.
+
+type dashboardBody struct {
+	Binds     []esme.BindStatus
+	Chart     *chart
+	Minutes   int
+	Ranges    []int
+	Outcomes  []outcome
+	Credited  smsgw.Amount
+	Credits   []smsgw.CreditTotal
+	Outbox    int
+	Today     string
+	UpdatedAt time.Time
+}
+
+type outcome struct {
+	State string
+	Label string
+	Count int
+}
+
+var chartRanges = []int{60, 180, 720}
+
+func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+	now := c.o.Now()
+	local := now.In(c.o.Location)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, c.o.Location)
+	minutes := 60
+	if m, err := strconv.Atoi(r.URL.Query().Get("minutes")); err == nil && slices.Contains(chartRanges, m) {
+		minutes = m
+	}
+	end := now.Truncate(time.Minute).Add(time.Minute)
+	from := end.Add(-time.Duration(minutes) * time.Minute)
+	b := &dashboardBody{Minutes: minutes, Ranges: chartRanges, Today: today.Format("2006-01-02"), UpdatedAt: local}
+	var (
+		summary smsgw.Summary
+		traffic []smsgw.TrafficPoint
+	)
+	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
+		var err error
+		if summary, err = tx.Summary(today, now.Add(time.Nanosecond)); err != nil {
+			return err
+		}
+		if b.Credits, err = tx.Credits(today, now.Add(time.Nanosecond)); err != nil {
+			return err
+		}
+		if traffic, err = tx.Traffic(from, end); err != nil {
+			return err
+		}
+		b.Outbox, err = tx.OutboxDepth()
+		return err
+	})
+	if err != nil {
+		c.internal(w, r, s, err)
+		return
+	}
+	for _, cr := range b.Credits {
+		b.Credited += cr.Amount
+	}
+	for _, st := range []smsgw.SessionState{smsgw.StateConfirmed, smsgw.StateLocked, smsgw.StateExpired,
+		smsgw.StateCancelled, smsgw.StateFailed, smsgw.StateAwaitingPIN} {
+		b.Outcomes = append(b.Outcomes, outcome{State: string(st), Label: stateLabel(string(st)), Count: summary.ByState[st]})
+	}
+	b.Chart = newChart(traffic, from, minutes, c.o.Location)
+	if c.o.Binds != nil {
+		b.Binds = c.o.Binds.Status()
+	}
+	d := c.data(s, "Dashboard", "dashboard", b)
+	d.Flash = flashes[r.URL.Query().Get("done")]
+	c.render(w, r, http.StatusOK, "dashboard", d)
+}
+
+func (c *Console) bindAction(suspend bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		name := r.PathValue("name")
+		if c.o.Binds == nil {
+			c.fail(w, r, s, http.StatusNotFound, "No binds are configured.")
+			return
+		}
+		action, done, verb := smsgw.ActionBindResume, "resumed", c.o.Binds.Resume
+		if suspend {
+			action, done, verb = smsgw.ActionBindSuspend, "suspended", c.o.Binds.Suspend
+		}
+		if err := verb(name); err != nil {
+			status := http.StatusConflict
+			if errors.Is(err, esme.ErrUnknownBind) {
+				status = http.StatusNotFound
+			}
+			c.log.Warn("console bind action failed", "action", action, "bind", name, "user", s.user.name, "err", err)
+			c.fail(w, r, s, status, "The bind could not be "+done+": "+err.Error())
+			return
+		}
+		if err := c.o.Admin.RecordAudit(r.Context(), actor(r, s), action, name, "bind "+done); err != nil {
+			c.internal(w, r, s, fmt.Errorf("record %s: %w", action, err))
+			return
+		}
+		c.log.Info("console bind action", "action", action, "bind", name, "user", s.user.name)
+		http.Redirect(w, r, "/console/?done="+done, http.StatusSeeOther)
+	}
+}
+
+// Filtered lists: SMS log, sessions, customers, ledger, audit trail.
+
+type listBody struct {
+	View    string
+	Q       url.Values
+	Rows    []record
+	Offset  int
+	Prev    string
+	Next    string
+	CSV     string
+	JSON    string
+	Account *smsgw.Account // ledger: the account shown
+	// Sound is false when a ledger line's stored balance differs from the
+	// recomputed running sum, or the newest balance from the account's.
+	Sound bool
+
+	Directions, Statuses, States, Actions, Keywords []string
+}
+
+var listTitles = map[string]string{
+	ViewSMS: "SMS log", ViewSessions: "Sessions", ViewCustomers: "Customers", ViewLedger: "Ledger", ViewAudit: "Audit trail",
+}
+
+func (c *Console) listPage(view string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		q := r.URL.Query()
+		b := &listBody{
+			View: view, Q: q, Sound: true,
+			Directions: directions, Statuses: statuses, States: states, Actions: auditActions,
+			Keywords: append(slices.Clone(moKeywords), replyNames...),
+		}
+		d := c.data(s, listTitles[view], view, b)
+		format := q.Get("format")
+		l, err := parseListing(view, q, c.env())
+		var fe *FilterError
+		switch {
+		case errors.As(err, &fe) && format != "":
+			http.Error(w, fe.Error(), http.StatusBadRequest)
+			return
+		case errors.As(err, &fe) && view == ViewLedger && q.Get("account") == "":
+			c.render(w, r, http.StatusOK, view, d) // the ledger's account form
+			return
+		case errors.As(err, &fe):
+			d.Error = fe.Error()
+			c.render(w, r, http.StatusBadRequest, view, d)
+			return
+		case err != nil:
+			c.internal(w, r, s, err)
+			return
+		}
+		if format != "" {
+			c.export(w, r, s, view, l, format)
+			return
+		}
+		b.Offset = min(max(atoiOr(q.Get("offset"), 0), 0), 1_000_000)
+		var rows []record
+		err = c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
+			var err error
+			if rows, err = l.fetch(tx, c.o.PageSize+1, b.Offset); err != nil {
+				return err
+			}
+			if ll, ok := l.(*ledgerListing); ok {
+				b.Account, err = tx.Account(ll.f.Account)
+				if smsgw.ErrorCode(err) == smsgw.ENotFound {
+					return nil
+				}
+			}
+			return err
+		})
+		if err != nil {
+			c.internal(w, r, s, err)
+			return
+		}
+		if len(rows) > c.o.PageSize {
+			rows = rows[:c.o.PageSize]
+			b.Next = pageURL(r.URL.Path, q, b.Offset+c.o.PageSize)
+		}
+		if b.Offset > 0 {
+			b.Prev = pageURL(r.URL.Path, q, max(b.Offset-c.o.PageSize, 0))
+		}
+		b.Rows = rows
+		b.CSV, b.JSON = exportURL(r.URL.Path, q, FormatCSV), exportURL(r.URL.Path, q, FormatJSON)
+		if view == ViewLedger {
+			b.Sound = ledgerSound(rows, b.Account, b.Offset == 0 && q.Get("until") == "")
+			if b.Account == nil {
+				d.Error = "No such account."
+			}
+		}
+		d.Flash = flashes[q.Get("done")]
+		c.render(w, r, http.StatusOK, view, d)
+	}
+}
+
+// ledgerSound checks the lines shown: each stored balance equals the
+// recomputed running sum, and (on the newest page) the newest balance is
+// the account's balance.
+func ledgerSound(rows []record, acct *smsgw.Account, newest bool) bool {
+	for _, r := range rows {
+		if !r.(*LedgerRecord).Consistent() {
+			return false
+		}
+	}
+	if newest && acct != nil && len(rows) > 0 && rows[0].(*LedgerRecord).BalanceAfter != int64(acct.Balance) {
+		return false
+	}
+	return true
+}
+
+func (c *Console) export(w http.ResponseWriter, r *http.Request, s *session, view string, l listing, format string) {
+	f := Format(strings.ToLower(format))
+	switch f {
+	case FormatCSV:
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	case FormatJSON:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	default:
+		http.Error(w, "format: want csv or json", http.StatusBadRequest)
+		return
+	}
+	name := fmt.Sprintf("smsgw-%s-%s.%s", view, c.o.Now().In(c.o.Location).Format("20060102-150405"), f)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	n, err := export(r.Context(), c.o.Store, l, f, w, c.o.ExportRows)
+	if err != nil {
+		// The status is sent; the truncated file is all we can do.
+		c.log.Error("console export failed", "view", view, "rows", n, "user", s.user.name, "err", err)
+		return
+	}
+	c.log.Info("console export", "view", view, "format", f, "rows", n, "user", s.user.name)
+}
+
+func pageURL(path string, q url.Values, offset int) string {
+	v := cloneValues(q)
+	v.Del("format")
+	v.Del("done")
+	if offset > 0 {
+		v.Set("offset", strconv.Itoa(offset))
+	} else {
+		v.Del("offset")
+	}
+	return path + "?" + v.Encode()
+}
+
+func exportURL(path string, q url.Values, f Format) string {
+	v := cloneValues(q)
+	v.Del("offset")
+	v.Del("done")
+	v.Set("format", string(f))
+	return path + "?" + v.Encode()
+}
+
+func cloneValues(q url.Values) url.Values {
+	v := url.Values{}
+	for k, vs := range q {
+		if len(vs) > 0 && vs[0] != "" {
+			v.Set(k, vs[0])
+		}
+	}
+	return v
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// Message, transaction and transfer pages.
+
+type messageBody struct {
+	Message *SMSRecord
+	Parts   []smsgw.MessagePart
+}
+
+func pathID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, s *session) {
+	id, ok := pathID(r)
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "No such message.")
+		return
+	}
+	var b messageBody
+	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
+		m, err := tx.Message(id)
+		if err != nil {
+			return err
+		}
+		b.Message = newSMSRecord(m, c.o.Location)
+		b.Parts, err = tx.MessageParts(id)
+		return err
+	})
+	if c.lookupFailed(w, r, s, err, "No such message.") {
+		return
+	}
+	if b.Message.SessionID != 0 || b.Message.TransferID != 0 {
+		http.Redirect(w, r, b.Message.TxURL(), http.StatusSeeOther)
+		return
+	}
+	c.render(w, r, http.StatusOK, "message", c.data(s, fmt.Sprintf("SMS %d", id), ViewSMS, &b))
+}
+
+// lookupFailed renders the page for a failed lookup and reports whether
+// there was one.
+func (c *Console) lookupFailed(w http.ResponseWriter, r *http.Request, s *session, err error, notFound string) bool {
+	switch smsgw.ErrorCode(err) {
+	case "":
+		return false
+	case smsgw.ENotFound:
+		c.fail(w, r, s, http.StatusNotFound, notFound)
+	default:
+		c.internal(w, r, s, err)
+	}
+	return true
+}
+
+type txBody struct {
+	Tx   *TransactionRecord
+	ID   int64
+	CSV  string
+	JSON string
+}
+
+func (c *Console) transactionPage(w http.ResponseWriter, r *http.Request, s *session) {
+	c.showTransaction(w, r, s, false)
+}
+
+func (c *Console) transferPage(w http.ResponseWriter, r *http.Request, s *session) {
+	c.showTransaction(w, r, s, true)
+}
+
+func (c *Console) showTransaction(w http.ResponseWriter, r *http.Request, s *session, byTransfer bool) {
+	id, ok := pathID(r)
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "No such transaction.")
+		return
+	}
+	if f := r.URL.Query().Get("format"); f != "" {
+		format := Format(strings.ToLower(f))
+		switch format {
+		case FormatCSV:
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		case FormatJSON:
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		default:
+			http.Error(w, "format: want csv or json", http.StatusBadRequest)
+			return
+		}
+		// Write to a buffer first so that a missing transaction is a 404.
+		var buf strings.Builder
+		err := ExportTransaction(r.Context(), c.o.Store, id, byTransfer, format, &buf, c.o.Location)
+		if smsgw.ErrorCode(err) == smsgw.ENotFound {
+			http.Error(w, "no such transaction", http.StatusNotFound)
+			return
+		} else if err != nil {
+			c.log.Error("console transaction export failed", "id", id, "err", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		kind := "tx"
+		if byTransfer {
+			kind = "transfer"
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="smsgw-%s-%d.%s"`, kind, id, format))
+		_, _ = w.Write([]byte(buf.String()))
+		return
+	}
+	var t *smsgw.Transaction
+	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) (err error) {
+		if byTransfer {
+			t, err = smsgw.LoadTransferTransaction(tx, id)
+		} else {
+			t, err = smsgw.LoadTransaction(tx, id)
+		}
+		return err
+	})
+	if c.lookupFailed(w, r, s, err, "No such transaction.") {
+		return
+	}
+	if byTransfer && t.Session != nil {
+		http.Redirect(w, r, "/console/tx/"+itoa(t.Session.ID), http.StatusSeeOther)
+		return
+	}
+	b := &txBody{Tx: newTransactionRecord(t, c.o.Location), ID: id}
+	base := r.URL.Path
+	b.CSV, b.JSON = base+"?format=csv", base+"?format=json"
+	title := fmt.Sprintf("Transaction %d", id)
+	if byTransfer {
+		title = fmt.Sprintf("Transfer %d", id)
+	}
+	c.render(w, r, http.StatusOK, "tx", c.data(s, title, ViewSessions, b))
+}
+
+// Customers.
+
+type customerBody struct {
+	Customer  *CustomerRecord
+	Wallet    *smsgw.Account
+	Sessions  []*SessionRecord
+	Audit     []*AuditRecord
+	Durations []lockChoice
+	PINLen    string
+}
+
+type lockChoice struct {
+	Value string
+	Label string
+}
+
+// customerBody loads the customer page of msisdn.
+func (c *Console) customerBody(r *http.Request, msisdn string) (*customerBody, error) {
+	m, err := keywords.NormalizeMSISDN(msisdn)
+	if err != nil {
+		return nil, smsgw.Errorf(smsgw.ENotFound, "no such customer")
+	}
+	b := &customerBody{}
+	for _, d := range c.o.LockDurations {
+		b.Durations = append(b.Durations, lockChoice{Value: d.String(), Label: "for " + fmtDuration(d)})
+	}
+	b.Durations = append(b.Durations, lockChoice{Value: "forever", Label: "until unlocked"})
+	now := c.o.Now()
+	err = c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
+		cu, err := tx.Customer(smsgw.MSISDN(m))
+		if err != nil {
+			return err
+		}
+		b.Customer = newCustomerRecord(cu, now, c.o.Location)
+		b.Wallet, err = tx.Account(smsgw.WalletID(cu.Account))
+		if smsgw.ErrorCode(err) == smsgw.ENotFound {
+			b.Wallet, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		ss, err := tx.Sessions(smsgw.SessionFilter{MSISDN: cu.MSISDN, Limit: 10})
+		if err != nil {
+			return err
+		}
+		for i := range ss {
+			b.Sessions = append(b.Sessions, newSessionRecord(&ss[i], c.o.Location))
+		}
+		es, err := tx.AuditTrail(smsgw.AuditFilter{Target: string(cu.MSISDN), Limit: 10})
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			b.Audit = append(b.Audit, &AuditRecord{ID: e.ID, Time: e.At.In(c.o.Location), Actor: e.Actor, Role: e.Role,
+				Action: e.Action, Target: e.Target, Detail: e.Detail, Remote: e.Remote})
+		}
+		return nil
+	})
+	return b, err
+}
+
+func (c *Console) customerPage(w http.ResponseWriter, r *http.Request, s *session) {
+	b, err := c.customerBody(r, r.PathValue("msisdn"))
+	if c.lookupFailed(w, r, s, err, "No such customer.") {
+		return
+	}
+	d := c.data(s, "Customer "+localMSISDN(b.Customer.MSISDN), ViewCustomers, b)
+	d.Flash = flashes[r.URL.Query().Get("done")]
+	c.render(w, r, http.StatusOK, "customer", d)
+}
+
+// actionDone redirects to the customer page after a successful action, or
+// shows it again with the error.
+func (c *Console) actionDone(w http.ResponseWriter, r *http.Request, s *session, err error, done string) {
+	msisdn := r.PathValue("msisdn")
+	if err == nil {
+		m, _ := keywords.NormalizeMSISDN(msisdn)
+		http.Redirect(w, r, "/console/customers/"+url.PathEscape(m)+"?done="+done, http.StatusSeeOther)
+		return
+	}
+	status, msg := http.StatusInternalServerError, ""
+	switch smsgw.ErrorCode(err) {
+	case smsgw.ENotFound:
+		c.fail(w, r, s, http.StatusNotFound, "No such customer.")
+		return
+	case smsgw.EInvalid:
+		status, msg = http.StatusBadRequest, domainMessage(err)
+	default:
+		c.internal(w, r, s, err)
+		return
+	}
+	b, lerr := c.customerBody(r, msisdn)
+	if c.lookupFailed(w, r, s, lerr, "No such customer.") {
+		return
+	}
+	d := c.data(s, "Customer "+localMSISDN(b.Customer.MSISDN), ViewCustomers, b)
+	d.Error = msg
+	c.render(w, r, status, "customer", d)
+}
+
+// domainMessage is the operator-safe message of a domain error.
+func domainMessage(err error) string {
+	var e *smsgw.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "The action failed."
+}
+
+func (c *Console) lockCustomer(w http.ResponseWriter, r *http.Request, s *session) {
+	choice := r.PostForm.Get("duration")
+	until := smsgw.LockForever
+	if choice != "forever" {
+		d, err := time.ParseDuration(choice)
+		if err != nil || !slices.Contains(c.o.LockDurations, d) {
+			c.actionDone(w, r, s, smsgw.Errorf(smsgw.EInvalid, "choose a lock duration from the list"), "")
+			return
+		}
+		until = c.o.Now().Add(d)
+	}
+	c.actionDone(w, r, s, c.o.Admin.LockCustomer(r.Context(), actor(r, s), r.PathValue("msisdn"), until), "locked")
+}
+
+func (c *Console) unlockCustomer(w http.ResponseWriter, r *http.Request, s *session) {
+	c.actionDone(w, r, s, c.o.Admin.UnlockCustomer(r.Context(), actor(r, s), r.PathValue("msisdn")), "unlocked")
+}
+
+// resetPIN sets the PIN the customer chose, typed twice by the admin. The
+// PIN travels only in this form post: it is hashed at once and never shown,
+// logged, or put back into a page.
+func (c *Console) resetPIN(w http.ResponseWriter, r *http.Request, s *session) {
+	pin, confirm := keywords.PIN(r.PostForm.Get("new_pin")), keywords.PIN(r.PostForm.Get("confirm_pin"))
+	r.PostForm.Del("new_pin")
+	r.PostForm.Del("confirm_pin")
+	if pin.Reveal() == "" || !tokensEqual(pin.Reveal(), confirm.Reveal()) {
+		c.actionDone(w, r, s, smsgw.Errorf(smsgw.EInvalid, "the two PINs differ"), "")
+		return
+	}
+	c.actionDone(w, r, s, c.o.Admin.ResetCustomerPIN(r.Context(), actor(r, s), r.PathValue("msisdn"), pin), "pin_reset")
+}

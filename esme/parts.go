@@ -1,0 +1,89 @@
+package esme
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"smsgw/smpp"
+	"smsgw/smpp/pdu"
+	"smsgw/smpp/text"
+	"smsgw/smsgw"
+)
+
+// PartGateway is implemented by a Gateway that stores the parts of
+// concatenated MOs durably, as smsgw.Gateway does. Each part is then
+// acknowledged only once it is stored, and the whole MO is stored when its
+// last part arrives, so a restart between parts loses nothing the SMSC was
+// told it may forget. With a Gateway that is no PartGateway, parts wait in
+// memory and those acknowledged before a restart are lost.
+type PartGateway interface {
+	HandleMOPart(ctx context.Context, p smsgw.MOPart, assemble smsgw.AssembleFunc) error
+}
+
+var _ PartGateway = (*smsgw.Gateway)(nil)
+
+// link names the SMPP session that delivered a PDU: bind, process and
+// session, so a redelivery after a reconnect or a restart is told apart
+// from a customer sending the same text again over the live session.
+func (e *ESME) link(ctx context.Context, b *bind) string {
+	if s, ok := smpp.SessionFromContext(ctx); ok {
+		return fmt.Sprintf("%s/%s/%d", b.Name, e.nonce, s.ID())
+	}
+	return ""
+}
+
+// partKey groups the parts of one message: sender, recipient, reference
+// and number of parts (a reused reference with another total is another
+// message).
+func partKey(source, dest string, ref uint16, total uint8) string {
+	return source + "|" + dest + "|" + strconv.Itoa(int(ref)) + "|" + strconv.Itoa(int(total))
+}
+
+// part hands one part of a concatenated MO to the gateway, which stores it
+// (or the whole MO, for the last part) before the part is acknowledged. ud
+// is the part's user data without UDH, GSM 7-bit unpacked.
+func (e *ESME) part(ctx context.Context, pg PartGateway, b *bind, f moFields, ref uint16, total, seq uint8, ud []byte) error {
+	if seq == 0 || seq > total || int(total) > e.maxPts {
+		e.log.Warn("concatenated MO part rejected", "bind", b.Name, "msisdn", maskAddr(f.source),
+			"seq", seq, "total", total, "max_parts", e.maxPts)
+		return pdu.StatusXRAppn
+	}
+	opts := b.Text
+	opts.Packed = false // parts hold unpacked septets
+	p := smsgw.MOPart{
+		Key: partKey(f.source, f.dest, ref, total), Seq: int(seq), Total: int(total),
+		DataCoding: f.dcs, Data: ud, From: f.source, To: f.dest, Link: e.link(ctx, b),
+	}
+	assemble := func(parts []smsgw.MOPart) string {
+		n := 0
+		for _, q := range parts {
+			n += len(q.Data)
+		}
+		joined := make([]byte, 0, n)
+		for _, q := range parts {
+			joined = append(joined, q.Data...)
+		}
+		msg, err := text.Decode(parts[0].DataCoding, joined, opts)
+		if err != nil {
+			e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source),
+				"data_coding", parts[0].DataCoding, "err", err)
+		}
+		return msg
+	}
+	unlock := e.locks.lock(f.source)
+	defer unlock()
+	err := pg.HandleMOPart(ctx, p, assemble)
+	switch smsgw.ErrorCode(err) {
+	case "":
+		return nil
+	case smsgw.EInvalid:
+		e.log.Warn("concatenated MO part rejected", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
+		return pdu.StatusXRAppn
+	default:
+		// EBusy (too many messages waiting for parts) and storage
+		// failures: the SMSC keeps the part and tries again later.
+		e.log.Error("MO part not stored; asking the SMSC to redeliver", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
+		return pdu.StatusXTAppn
+	}
+}

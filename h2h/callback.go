@@ -1,0 +1,187 @@
+package h2h
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// DefaultCallbackTimeout bounds one callback attempt.
+const DefaultCallbackTimeout = 10 * time.Second
+
+// NotifierOptions configure a Notifier.
+type NotifierOptions struct {
+	Partners []Partner
+	// Client sends the callbacks (default: a client with Timeout).
+	Client  *http.Client
+	Timeout time.Duration // per attempt, default DefaultCallbackTimeout
+	// Location of the times in callback messages (default WIB).
+	Location *time.Location
+	Now      func() time.Time
+	// Service, when set, supplies the partner's current deposit balance
+	// for the text message of failed requests.
+	Service *smsgw.Partners
+}
+
+// Notifier posts callbacks to partners: it implements smsgw.Notifier. A
+// callback is a POST of the request's final state to the partner's
+// callback URL, signed like a request (X-Timestamp, X-Nonce, X-Signature
+// with the partner's first key over method, request URI, timestamp, nonce
+// and body). It counts as delivered only on a 2xx answer whose body,
+// trimmed, is the agreed acknowledgement.
+type Notifier struct {
+	partners map[string]*Partner
+	client   *http.Client
+	timeout  time.Duration
+	loc      *time.Location
+	now      func() time.Time
+	svc      *smsgw.Partners
+}
+
+var _ smsgw.Notifier = (*Notifier)(nil)
+
+// NewNotifier returns a Notifier. It does no I/O.
+func NewNotifier(o NotifierOptions) (*Notifier, error) {
+	n := &Notifier{partners: map[string]*Partner{}, client: o.Client, timeout: o.Timeout, loc: o.Location, now: o.Now, svc: o.Service}
+	if n.timeout <= 0 {
+		n.timeout = DefaultCallbackTimeout
+	}
+	if n.client == nil {
+		n.client = &http.Client{Timeout: n.timeout}
+	}
+	if n.loc == nil {
+		n.loc = time.FixedZone("WIB", 7*3600)
+	}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	for i := range o.Partners {
+		p := o.Partners[i]
+		if p.CallbackAck == "" {
+			p.CallbackAck = DefaultAck
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("h2h: partner %q: %w", p.ID, err)
+		}
+		n.partners[p.ID] = &p
+	}
+	return n, nil
+}
+
+// callbackError is a failed attempt; its text is stored and logged, so it
+// never holds the URL (which may carry credentials) or a secret.
+type callbackError struct {
+	msg       string
+	permanent bool
+}
+
+func (e *callbackError) Error() string   { return e.msg }
+func (e *callbackError) Temporary() bool { return !e.permanent }
+
+// Notify posts the callback of r and waits for the acknowledgement.
+func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) error {
+	p, ok := n.partners[r.Partner]
+	if !ok {
+		return &callbackError{msg: "partner " + r.Partner + " is no longer configured", permanent: true}
+	}
+	body, ctype := n.body(ctx, p, &r)
+	u, err := url.Parse(p.CallbackURL)
+	if err != nil {
+		return &callbackError{msg: "bad callback URL", permanent: true}
+	}
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return &callbackError{msg: "bad callback URL", permanent: true}
+	}
+	ts := strconv.FormatInt(n.now().Unix(), 10)
+	nonce := newNonce()
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("User-Agent", "smsgw-h2h-callback")
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderNonce, nonce)
+	req.Header.Set(HeaderSignature, Sign(p.Keys[0], http.MethodPost, u.RequestURI(), ts, nonce, body))
+	resp, err := n.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is not repeated
+		}
+		return &callbackError{msg: "post callback: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	ack, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if err != nil {
+		return &callbackError{msg: "read callback answer: " + err.Error()}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &callbackError{msg: "callback answered HTTP " + strconv.Itoa(resp.StatusCode)}
+	}
+	if strings.TrimSpace(string(ack)) != p.CallbackAck {
+		return &callbackError{msg: fmt.Sprintf("callback answered HTTP %d without the agreed acknowledgement", resp.StatusCode)}
+	}
+	return nil
+}
+
+// newNonce returns 16 random octets in hex.
+func newNonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// CallbackStatus is the status of a final request: StatusSuccess or
+// StatusFailed.
+func CallbackStatus(r *smsgw.PartnerRequest) int {
+	if r.State == smsgw.PartnerSuccess {
+		return StatusSuccess
+	}
+	return StatusFailed
+}
+
+// body renders the callback: JSON, or for text partners a form in the
+// order of the OtomaX report (t, refid, status, price, message) followed by
+// sn and balance, with the kiosAMPM line as message.
+func (n *Notifier) body(ctx context.Context, p *Partner, r *smsgw.PartnerRequest) ([]byte, string) {
+	if p.Format == FormatText {
+		bal := r.BalanceAfter
+		if r.State != smsgw.PartnerSuccess && n.svc != nil {
+			if b, err := n.svc.Balance(ctx, r.Partner, ""); err == nil {
+				bal = b
+			}
+		}
+		var b strings.Builder
+		for i, kv := range [][2]string{
+			{"t", strconv.FormatInt(r.ID, 10)},
+			{"refid", r.RefID},
+			{"status", strconv.Itoa(CallbackStatus(r))},
+			{"price", strconv.FormatInt(int64(r.Price), 10)},
+			{"message", requestText(r, false, bal, n.loc)},
+			{"sn", r.SN},
+			{"balance", strconv.FormatInt(int64(bal), 10)},
+		} {
+			if i > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(kv[0] + "=" + url.QueryEscape(kv[1]))
+		}
+		return []byte(b.String()), formMediaType
+	}
+	resp := requestResponse(r, false, n.loc)
+	resp.Status = CallbackStatus(r)
+	body, _ := json.Marshal(resp) // a plain struct always marshals
+	return body, jsonMediaType
+}

@@ -1,0 +1,518 @@
+package h2h
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// Signature schemes.
+const (
+	SchemeHMAC   = "hmac"   // X-Timestamp, X-Nonce and X-Signature headers (HMAC-SHA256)
+	SchemeOtomaX = "otomax" // the sign parameter: base64(sha1("OtomaX|..."))
+)
+
+// Response formats.
+const (
+	FormatJSON = "json"
+	FormatText = "text" // kiosAMPM: #trxid#product#ke:dest#STATUS#SN#Saldo#Reffid
+)
+
+// Defaults of Options.
+const (
+	DefaultMaxBody = 16 << 10
+	DefaultMaxSkew = 5 * time.Minute
+	DefaultAck     = "OK"
+)
+
+// Partner is the transport configuration of one partner: who it is, how
+// it authenticates and how it wants answers and callbacks.
+type Partner struct {
+	ID     string
+	Scheme string // SchemeHMAC or SchemeOtomaX
+	// Keys are HMAC-SHA256 keys. Requests may be signed with any of them
+	// (rotation); callbacks are signed with Keys[0]. Required for every
+	// scheme, since callbacks are always signed.
+	Keys []Secret
+	// PIN and Password are the shared secrets of the OtomaX sign.
+	PIN, Password Secret
+	// BasicUser, when set, requires HTTP Basic credentials as well.
+	BasicUser     string
+	BasicPassword Secret
+	// Allow lists the address ranges requests may come from.
+	Allow []netip.Prefix
+	// Format of trx and status answers (FormatJSON or FormatText) and of
+	// callbacks (JSON, or a form like the OtomaX report).
+	Format string
+	// CallbackURL receives the final state of each request; CallbackAck
+	// is the body a partner answers to acknowledge it (default "OK").
+	CallbackURL string
+	CallbackAck string
+}
+
+// LogValue logs the partner's id only.
+func (p Partner) LogValue() slog.Value { return slog.StringValue(p.ID) }
+
+// Validate checks p; errors name the field.
+func (p *Partner) Validate() error {
+	switch {
+	case p.Scheme != SchemeHMAC && p.Scheme != SchemeOtomaX:
+		return fmt.Errorf("signature: must be %s or %s, got %q", SchemeHMAC, SchemeOtomaX, p.Scheme)
+	case len(p.Keys) == 0 || p.Keys[0] == "":
+		return errors.New("secret: required (it signs callbacks)")
+	case p.Scheme == SchemeOtomaX && (p.PIN == "" || p.Password == ""):
+		return errors.New("pin and password: required by the otomax signature")
+	case p.BasicUser != "" && p.BasicPassword == "":
+		return errors.New("basic password: required with a basic user")
+	case len(p.Allow) == 0:
+		return errors.New("allow: at least one address range is required")
+	case p.Format != FormatJSON && p.Format != FormatText:
+		return fmt.Errorf("format: must be %s or %s, got %q", FormatJSON, FormatText, p.Format)
+	}
+	for _, k := range p.Keys {
+		if len(k) < 16 {
+			return errors.New("secret: at least 16 characters")
+		}
+	}
+	u, err := url.Parse(p.CallbackURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("callback_url: an absolute http or https URL is required")
+	}
+	return nil
+}
+
+// Options configure a Server.
+type Options struct {
+	Partners []Partner
+	// Service runs the operations; each Partner must be configured there.
+	Service *smsgw.Partners
+	// MaxBody bounds request bodies (default DefaultMaxBody).
+	MaxBody int64
+	// MaxSkew is the accepted distance between X-Timestamp and the clock
+	// (default DefaultMaxSkew).
+	MaxSkew time.Duration
+	// Location of the times in text answers (default WIB, UTC+7).
+	Location *time.Location
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Server serves the partner API under /h2h/.
+type Server struct {
+	svc      *smsgw.Partners
+	partners map[string]*Partner
+	any      []netip.Prefix // every partner's ranges: a first, cheap filter
+	maxBody  int64
+	maxSkew  time.Duration
+	loc      *time.Location
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New validates o and returns a Server. It does no I/O.
+func New(o Options) (*Server, error) {
+	if o.Service == nil {
+		return nil, errors.New("h2h: Service is required")
+	}
+	s := &Server{svc: o.Service, partners: map[string]*Partner{}, maxBody: o.MaxBody, maxSkew: o.MaxSkew,
+		loc: o.Location, now: o.Now, log: o.Logger}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.maxSkew <= 0 {
+		s.maxSkew = DefaultMaxSkew
+	}
+	if s.loc == nil {
+		s.loc = time.FixedZone("WIB", 7*3600)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("component", "h2h")
+	for i := range o.Partners {
+		p := o.Partners[i]
+		if _, ok := o.Service.Partner(p.ID); !ok {
+			return nil, fmt.Errorf("h2h: partner %q is not configured in the service", p.ID)
+		}
+		if _, dup := s.partners[p.ID]; dup {
+			return nil, fmt.Errorf("h2h: partner %q configured twice", p.ID)
+		}
+		if p.CallbackAck == "" {
+			p.CallbackAck = DefaultAck
+		}
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("h2h: partner %q: %w", p.ID, err)
+		}
+		s.partners[p.ID] = &p
+		s.any = append(s.any, p.Allow...)
+	}
+	return s, nil
+}
+
+// endpoint is one operation of the API.
+type endpoint struct {
+	name    string
+	methods string // allowed methods, space separated
+	otomax  bool   // allowed with the OtomaX sign (it covers product, dest and refid only)
+	handle  func(s *Server, c *call)
+}
+
+var endpoints = map[string]endpoint{
+	"/h2h/trx":        {"trx", "GET POST", true, (*Server).trx},
+	"/h2h/status":     {"status", "GET POST", true, (*Server).status},
+	"/h2h/balance":    {"balance", "GET POST", true, (*Server).balance},
+	"/h2h/inquiry":    {"inquiry", "POST", false, (*Server).inquiry},
+	"/h2h/payment":    {"payment", "POST", false, (*Server).payment},
+	"/h2h/va/payment": {"va_payment", "POST", false, (*Server).vaPayment},
+}
+
+// call is one request being served.
+type call struct {
+	ctx     context.Context
+	w       http.ResponseWriter
+	r       *http.Request
+	ep      endpoint
+	pt      *Partner
+	params  Params
+	nonce   string
+	rc      string
+	status  int
+	started time.Time
+}
+
+// ServeHTTP authenticates the partner and runs the endpoint. A panic is
+// answered with RCInternal and logged.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{ctx: r.Context(), w: w, r: r, started: time.Now()}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic serving partner request", "path", r.URL.Path, "panic", v)
+			if c.rc == "" {
+				s.writeJSON(c, http.StatusInternalServerError, Response{RC: RCInternal, Message: "internal error"})
+			}
+		}
+	}()
+	ep, ok := endpoints[r.URL.Path]
+	if !ok {
+		s.writeJSON(c, http.StatusNotFound, Response{RC: RCBadRequest, Message: "unknown endpoint"})
+		return
+	}
+	c.ep = ep
+	if !strings.Contains(" "+ep.methods+" ", " "+r.Method+" ") {
+		w.Header().Set("Allow", strings.ReplaceAll(ep.methods, " ", ", "))
+		s.writeJSON(c, http.StatusMethodNotAllowed, Response{RC: RCMethod, Message: "method not allowed"})
+		return
+	}
+	addr, ok := remoteAddr(r)
+	if !ok || !contains(s.any, addr) {
+		s.deny(c, http.StatusForbidden, RCIP, "address not allowed", "address not in any partner range", "")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.writeJSON(c, http.StatusRequestEntityTooLarge, Response{RC: RCTooLarge, Message: fmt.Sprintf("body over %d octets", s.maxBody)})
+			return
+		}
+		s.writeJSON(c, http.StatusBadRequest, Response{RC: RCBadRequest, Message: "cannot read body"})
+		return
+	}
+	c.params, err = ParseParams(r.Header.Get("Content-Type"), r.URL.RawQuery, body)
+	if err != nil {
+		var pe *ParamError
+		status := http.StatusBadRequest
+		rc := RCBadRequest
+		if errors.As(err, &pe) && pe.Unsupported {
+			status, rc = http.StatusUnsupportedMediaType, RCMethod
+		}
+		s.writeJSON(c, status, Response{RC: rc, Message: err.Error()})
+		return
+	}
+	member := c.params.Get("memberid")
+	pt, ok := s.partners[member]
+	if !ok {
+		s.deny(c, http.StatusUnauthorized, RCUnknownPartner, "unknown partner", "unknown partner", member)
+		return
+	}
+	if !contains(pt.Allow, addr) {
+		s.deny(c, http.StatusForbidden, RCIP, "address not allowed", "address not in the partner's ranges", pt.ID)
+		return
+	}
+	if pt.BasicUser != "" {
+		user, pass, ok := r.BasicAuth()
+		userOK := subtle.ConstantTimeCompare([]byte(user), []byte(pt.BasicUser)) == 1
+		passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(pt.BasicPassword.Reveal())) == 1
+		if !ok || !userOK || !passOK {
+			w.Header().Set("WWW-Authenticate", `Basic realm="h2h"`)
+			s.deny(c, http.StatusUnauthorized, RCSignature, "bad credentials", "bad Basic credentials", pt.ID)
+			return
+		}
+	}
+	if c.params.Get("pin") != "" || c.params.Get("password") != "" {
+		s.deny(c, http.StatusBadRequest, RCBadRequest, "pin and password must never be sent: sign the request",
+			"credentials sent in the request", pt.ID)
+		return
+	}
+	switch pt.Scheme {
+	case SchemeOtomaX:
+		if !ep.otomax {
+			s.deny(c, http.StatusForbidden, RCForbidden, "this operation needs the HMAC signature", "OtomaX sign on "+ep.name, pt.ID)
+			return
+		}
+		p := c.params
+		sign := strings.ReplaceAll(p.Get("sign"), " ", "+") // an unescaped '+' arrives as a space
+		if !checkOtomaX(sign, member, p.Get("product"), p.Get("dest"), p.Get("refid"), pt.PIN, pt.Password) {
+			s.deny(c, http.StatusUnauthorized, RCSignature, "bad sign", "bad OtomaX sign", pt.ID)
+			return
+		}
+	default:
+		ts := r.Header.Get(HeaderTimestamp)
+		sec, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil || ts != strconv.FormatInt(sec, 10) {
+			s.deny(c, http.StatusUnauthorized, RCTimestamp, HeaderTimestamp+" must be Unix seconds", "missing timestamp", pt.ID)
+			return
+		}
+		c.nonce = r.Header.Get(HeaderNonce)
+		if !smsgw.ValidRefID(c.nonce) {
+			s.deny(c, http.StatusBadRequest, RCBadRequest, HeaderNonce+" must be 1-64 printable characters", "bad nonce", pt.ID)
+			return
+		}
+		if !checkSignature(pt.Keys, r.Header.Get(HeaderSignature), r.Method, r.URL.RequestURI(), ts, c.nonce, body) {
+			s.deny(c, http.StatusUnauthorized, RCSignature, "bad signature", "bad HMAC signature", pt.ID)
+			return
+		}
+		// Checked after the signature, so that a stale timestamp is
+		// only reported to the partner who made the request.
+		if skew := s.now().Sub(time.Unix(sec, 0)); skew > s.maxSkew || skew < -s.maxSkew {
+			s.deny(c, http.StatusUnauthorized, RCTimestamp, fmt.Sprintf("timestamp outside ±%s", s.maxSkew), "stale timestamp", pt.ID)
+			return
+		}
+	}
+	c.pt = pt
+	ep.handle(s, c)
+}
+
+// remoteAddr returns the client's address.
+func remoteAddr(r *http.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		a, err := netip.ParseAddr(r.RemoteAddr)
+		return a.Unmap(), err == nil
+	}
+	return ap.Addr().Unmap(), true
+}
+
+func contains(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// deny answers an authentication failure. It logs why, the endpoint, the
+// source address and the claimed partner, never a credential, signature or
+// parameter.
+func (s *Server) deny(c *call, status int, rc, msg, why, partner string) {
+	s.log.Warn("partner request refused", "endpoint", c.ep.name, "rc", rc, "reason", why,
+		"remote", c.r.RemoteAddr, "partner", clip(partner))
+	s.writeJSON(c, status, Response{RC: rc, Message: msg})
+}
+
+func (s *Server) writeJSON(c *call, status int, resp Response) {
+	c.rc, c.status = resp.RC, status
+	h := c.w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	c.w.WriteHeader(status)
+	if err := json.NewEncoder(c.w).Encode(resp); err != nil {
+		s.log.Debug("write response failed", "err", err)
+	}
+}
+
+func (s *Server) writeText(c *call, status int, rc, text string) {
+	c.rc, c.status = rc, status
+	h := c.w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	c.w.WriteHeader(status)
+	_, _ = io.WriteString(c.w, text+"\n")
+}
+
+// text reports whether c is answered in the kiosAMPM form.
+func (c *call) text() bool {
+	return c.pt.Format == FormatText && (c.ep.name == "trx" || c.ep.name == "status")
+}
+
+// done logs a served request.
+func (s *Server) done(c *call, refid string) {
+	s.log.Info("partner request served", "endpoint", c.ep.name, "partner", c.pt.ID, "refid", refid, "rc", c.rc,
+		"status", c.status, "duration", time.Since(c.started))
+}
+
+// balanceNow returns the partner's deposit balance for a text answer; on
+// failure it logs and returns 0.
+func (s *Server) balanceNow(c *call) smsgw.Amount {
+	b, err := s.svc.Balance(c.ctx, c.pt.ID, "")
+	if err != nil {
+		s.log.Error("read partner balance", "partner", c.pt.ID, "err", err)
+	}
+	return b
+}
+
+// result answers with a partner request.
+func (s *Server) result(c *call, r *smsgw.PartnerRequest, resent bool) {
+	defer s.done(c, r.RefID)
+	resp := requestResponse(r, resent, s.loc)
+	if c.text() {
+		bal := r.BalanceAfter
+		if resent || r.State != smsgw.PartnerSuccess {
+			bal = s.balanceNow(c)
+		}
+		s.writeText(c, http.StatusOK, resp.RC, requestText(r, resent, bal, s.loc))
+		return
+	}
+	s.writeJSON(c, http.StatusOK, resp)
+}
+
+// fail answers an error of the service. Internal errors are logged with
+// detail and answered without it.
+func (s *Server) fail(c *call, err error, product, dest, refid string) {
+	defer s.done(c, refid)
+	o := outcomeOf(err)
+	msg := "internal error"
+	var de *smsgw.Error
+	if o.rc == RCInternal {
+		s.log.Error("partner request failed", "endpoint", c.ep.name, "partner", c.pt.ID, "refid", refid, "err", err)
+	} else if errors.As(err, &de) {
+		msg = de.Message
+	}
+	if c.text() {
+		if o.rc == RCConflict && refid != "" {
+			if prev, perr := s.svc.Status(c.ctx, c.pt.ID, "", refid); perr == nil {
+				s.writeText(c, o.status, o.rc, requestText(prev, true, s.balanceNow(c), s.loc))
+				return
+			}
+		}
+		s.writeText(c, o.status, o.rc, rejectionText(o, product, dest, refid, s.balanceNow(c)))
+		return
+	}
+	s.writeJSON(c, o.status, Response{RC: o.rc, Message: msg, RefID: textField(refid)})
+}
+
+// badParam answers a missing or malformed endpoint parameter.
+func (s *Server) badParam(c *call, refid, format string, args ...any) {
+	s.fail(c, smsgw.Errorf(smsgw.EInvalid, format, args...), c.params.Get("product"), c.params.Get("dest"), refid)
+}
+
+func (s *Server) trx(c *call) {
+	p := c.params
+	if q := p.Get("qty"); q != "" && q != "1" {
+		s.badParam(c, p.Get("refid"), "qty must be 1")
+		return
+	}
+	res, err := s.svc.TopUp(c.ctx, smsgw.TopUpRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: p.Get("refid"),
+		Product: p.Get("product"), Dest: p.Get("dest")})
+	if err != nil {
+		s.fail(c, err, p.Get("product"), p.Get("dest"), p.Get("refid"))
+		return
+	}
+	s.result(c, &res.Request, res.Resent)
+}
+
+func (s *Server) status(c *call) {
+	refid := c.params.Get("refid")
+	r, err := s.svc.Status(c.ctx, c.pt.ID, c.nonce, refid)
+	if err != nil {
+		s.fail(c, err, c.params.Get("product"), c.params.Get("dest"), refid)
+		return
+	}
+	s.result(c, r, false)
+}
+
+func (s *Server) balance(c *call) {
+	b, err := s.svc.Balance(c.ctx, c.pt.ID, c.nonce)
+	if err != nil {
+		s.fail(c, err, "", "", "")
+		return
+	}
+	defer s.done(c, "")
+	s.writeJSON(c, http.StatusOK, Response{RC: RCSuccess, Message: "success", Balance: int64p(int64(b))})
+}
+
+func (s *Server) inquiry(c *call) {
+	p := c.params
+	q, err := s.svc.Inquire(c.ctx, smsgw.InquiryRequest{Partner: c.pt.ID, Nonce: c.nonce, Product: p.Get("product"), Dest: p.Get("dest")})
+	if err != nil {
+		s.fail(c, err, p.Get("product"), p.Get("dest"), "")
+		return
+	}
+	defer s.done(c, "")
+	s.writeJSON(c, http.StatusOK, Response{RC: RCSuccess, Message: "success", InquiryID: q.ID, Product: q.Product,
+		Dest: q.Dest.Local(), Amount: int64(q.Amount), Name: q.Name, ExpiresAt: q.ExpiresAt.In(s.loc).Format(time.RFC3339)})
+}
+
+func (s *Server) payment(c *call) {
+	p := c.params
+	refid := p.Get("refid")
+	id, err := strconv.ParseInt(p.Get("inquiry_id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.badParam(c, refid, "inquiry_id must be a positive integer")
+		return
+	}
+	var amount int64
+	if a := p.Get("amount"); a != "" {
+		if amount, err = strconv.ParseInt(a, 10, 64); err != nil || amount <= 0 {
+			s.badParam(c, refid, "amount must be a positive integer of rupiah")
+			return
+		}
+	}
+	res, err := s.svc.Pay(c.ctx, smsgw.PaymentRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: refid, InquiryID: id,
+		Amount: smsgw.Amount(amount)})
+	if err != nil {
+		s.fail(c, err, "", "", refid)
+		return
+	}
+	s.result(c, &res.Request, res.Resent)
+}
+
+func (s *Server) vaPayment(c *call) {
+	p := c.params
+	ref := p.Get("bank_ref")
+	amount, err := strconv.ParseInt(p.Get("amount"), 10, 64)
+	if err != nil || amount <= 0 {
+		s.badParam(c, ref, "amount must be a positive integer of rupiah")
+		return
+	}
+	var paid time.Time
+	if v := p.Get("paid_at"); v != "" {
+		if paid, err = time.Parse(time.RFC3339, v); err != nil {
+			s.badParam(c, ref, "paid_at must be RFC 3339, e.g. 2026-01-02T15:04:05+07:00")
+			return
+		}
+	}
+	res, err := s.svc.PayVA(c.ctx, smsgw.VAPayment{Partner: c.pt.ID, Nonce: c.nonce, VA: p.Get("va"),
+		Amount: smsgw.Amount(amount), BankRef: ref, PaidAt: paid})
+	if err != nil {
+		s.fail(c, err, "", "", ref)
+		return
+	}
+	s.result(c, &res.Request, res.Resent)
+}

@@ -1,0 +1,204 @@
+package smsgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// callbackBatch bounds the callbacks one SendCallbacks call attempts.
+const callbackBatch = 100
+
+// SendCallbacks attempts every due callback once and returns how many
+// were acknowledged. A failed attempt is retried with exponential backoff
+// (CallbackRetryBase doubling up to CallbackRetryMax) until its deadline,
+// CallbackTTL after it was queued; the last failure dead-letters it. A
+// crash between the partner's acknowledgement and the bookkeeping sends the
+// callback again: callbacks are at least once, partners de-duplicate by
+// trxid.
+func (p *Partners) SendCallbacks(ctx context.Context) (int, error) {
+	if p.o.Notifier == nil {
+		return 0, errors.New("smsgw: partners have no notifier")
+	}
+	type job struct {
+		c Callback
+		r PartnerRequest
+	}
+	var jobs []job
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		due, err := tx.DueCallbacks(p.g.now(), callbackBatch)
+		if err != nil {
+			return err
+		}
+		for _, c := range due {
+			r, err := tx.PartnerRequest(c.RequestID)
+			if err != nil {
+				return fmt.Errorf("request of callback %d: %w", c.ID, err)
+			}
+			jobs = append(jobs, job{c, *r})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("list due callbacks: %w", err)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		sent int
+		sem  = make(chan struct{}, p.o.CallbackWorkers)
+	)
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if p.sendCallback(ctx, j.c, j.r) {
+				mu.Lock()
+				sent++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return sent, ctx.Err()
+}
+
+// sendCallback makes one attempt and records its outcome.
+func (p *Partners) sendCallback(ctx context.Context, c Callback, r PartnerRequest) bool {
+	err := p.o.Notifier.Notify(ctx, r)
+	now := p.g.now()
+	log := p.log.With("callback", c.ID, "partner", c.Partner, "trxid", r.ID, "refid", r.RefID)
+	if err == nil {
+		if uerr := p.g.store.Update(ctx, func(tx Tx) error { return tx.MarkCallbackSent(c.ID, now) }); uerr != nil {
+			log.Error("record sent callback failed", "err", uerr)
+			return false
+		}
+		log.Info("callback acknowledged", "attempt", c.Attempts+1)
+		return true
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	attempts := c.Attempts + 1
+	var t temporary
+	permanent := errors.As(err, &t) && !t.Temporary()
+	msg := err.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	if permanent || !now.Before(c.Deadline) {
+		log.Error("callback dead-lettered", "attempts", attempts, "err", msg)
+		if uerr := p.g.store.Update(ctx, func(tx Tx) error { return tx.MarkCallbackDead(c.ID, msg, now) }); uerr != nil {
+			log.Error("record dead callback failed", "err", uerr)
+		}
+		return false
+	}
+	next := now.Add(p.backoff(attempts))
+	if next.After(c.Deadline) {
+		next = c.Deadline
+	}
+	log.Warn("callback failed; will retry", "attempt", attempts, "next", next, "err", msg)
+	if uerr := p.g.store.Update(ctx, func(tx Tx) error { return tx.MarkCallbackRetry(c.ID, msg, now, next) }); uerr != nil {
+		log.Error("record callback retry failed", "err", uerr)
+	}
+	return false
+}
+
+// backoff is the delay after the given number of failed attempts.
+func (p *Partners) backoff(attempts int) time.Duration {
+	d := p.o.CallbackRetryBase << min(attempts-1, 30)
+	if d <= 0 || d > p.o.CallbackRetryMax {
+		d = p.o.CallbackRetryMax
+	}
+	return d
+}
+
+// ResendCallback queues a dead-lettered (or already acknowledged)
+// callback again with a fresh retry window. EConflict if it is still
+// queued, ENotFound if it does not exist.
+func (p *Partners) ResendCallback(ctx context.Context, id int64) error {
+	now := p.g.now()
+	err := p.g.store.Update(ctx, func(tx Tx) error { return tx.RequeueCallback(id, now, now.Add(CallbackTTL)) })
+	if err == nil {
+		p.log.Info("callback requeued", "callback", id)
+	}
+	return err
+}
+
+// Callbacks lists callbacks, dead letters with Status CallbackDead.
+func (p *Partners) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error) {
+	var cs []Callback
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		var err error
+		cs, err = tx.Callbacks(f)
+		return err
+	})
+	return cs, err
+}
+
+// recheckBatch bounds the open requests one Recheck call looks at.
+const recheckBatch = 500
+
+// Recheck looks at every open partner request: one whose PIN session has
+// been resolved is finalised from it (with its callback), and one still
+// pending PendingMax after it was made is marked unknown, for
+// reconciliation; it is never reported as failed. An unknown request is
+// still finalised when its session resolves. It returns how many requests
+// changed.
+func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
+	var open []PartnerRequest
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		var err error
+		open, err = tx.PartnerRequests(PartnerRequestFilter{States: []PartnerState{PartnerPending, PartnerUnknown}, Limit: recheckBatch})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("list open partner requests: %w", err)
+	}
+	n := 0
+	for _, r := range open {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		changed := false
+		err := p.g.store.Update(ctx, func(tx Tx) error {
+			changed = false
+			cur, err := tx.PartnerRequest(r.ID)
+			if err != nil || cur.State.Final() {
+				return err
+			}
+			if cur.SessionID != 0 {
+				s, err := tx.Session(cur.SessionID)
+				if err != nil {
+					return err
+				}
+				if s.State != StateAwaitingPIN {
+					changed = true
+					return p.g.finishFromSession(tx, cur, s, now)
+				}
+			}
+			if cur.State == PartnerPending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {
+				changed = true
+				cur.State, cur.UpdatedAt = PartnerUnknown, now
+				cur.Message = fmt.Sprintf("not final after %s; kept for reconciliation", p.o.PendingMax)
+				return tx.ResolvePartnerRequest(cur)
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("recheck partner request %d: %w", r.ID, err)
+		}
+		if changed {
+			n++
+			p.log.Info("partner request rechecked", "trxid", r.ID, "partner", r.Partner, "refid", r.RefID)
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,1134 @@
+package smsgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"smsgw/keywords"
+)
+
+// CallbackTTL is how long a callback is retried before it is dead-lettered.
+const CallbackTTL = 24 * time.Hour
+
+// Defaults of PartnerOptions.
+const (
+	DefaultDuplicateWindow = 10 * time.Minute
+	DefaultBlockAfter      = 5
+	DefaultPendingMax      = 15 * time.Minute
+	DefaultInquiryTTL      = 15 * time.Minute
+	DefaultVAPrefix        = "0138877"
+	DefaultDepositFunding  = AccountID("settlement:h2h")
+	DefaultCallbackBase    = 10 * time.Second
+	DefaultCallbackMax     = time.Hour
+)
+
+// Cutoff is a daily window of local time, from Start to End (durations
+// since midnight), in which new partner requests are refused. It may wrap
+// past midnight (23:30 to 00:30). Start == End means no cutoff.
+type Cutoff struct {
+	Start, End time.Duration
+	Location   *time.Location // default WIB (UTC+7)
+}
+
+// Contains reports whether t falls inside the window.
+func (c Cutoff) Contains(t time.Time) bool {
+	if c.Start == c.End {
+		return false
+	}
+	loc := c.Location
+	if loc == nil {
+		loc = wib
+	}
+	lt := t.In(loc)
+	tod := time.Duration(lt.Hour())*time.Hour + time.Duration(lt.Minute())*time.Minute +
+		time.Duration(lt.Second())*time.Second + time.Duration(lt.Nanosecond())
+	if c.Start < c.End {
+		return tod >= c.Start && tod < c.End
+	}
+	return tod >= c.Start || tod < c.End
+}
+
+// Notifier delivers the callback of a final partner request (see
+// Partners.SendCallbacks). It returns nil only when the partner
+// acknowledged the callback. An error whose Temporary method reports false
+// is permanent: the callback is dead-lettered at once. Errors must not
+// carry secrets: they are stored and logged.
+type Notifier interface {
+	Notify(ctx context.Context, r PartnerRequest) error
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, r PartnerRequest) error
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ctx context.Context, r PartnerRequest) error { return f(ctx, r) }
+
+var _ Notifier = NotifierFunc(nil)
+
+// PartnerOptions configure Partners. Zero durations and counts take the
+// Default* values; a zero Cutoff has no window.
+type PartnerOptions struct {
+	Partners []Partner
+	Cutoff   Cutoff
+	// The same product and destination from the same partner again
+	// within DuplicateWindow is flagged as a possible duplicate, or
+	// refused with EPossibleDup when RejectDuplicates is set.
+	DuplicateWindow  time.Duration
+	RejectDuplicates bool
+	// BlockAfter consecutive failed requests block a destination until an
+	// operator unblocks it.
+	BlockAfter int
+	// PendingMax is how long a request may stay pending before Recheck
+	// marks it unknown.
+	PendingMax time.Duration
+	InquiryTTL time.Duration
+	// VAPrefix precedes the account in a virtual account number.
+	VAPrefix string
+	// DepositFunding is the settlement account that deposit top-ups debit.
+	DepositFunding AccountID
+	// Notifier sends callbacks; SendCallbacks needs it.
+	Notifier Notifier
+	// Callback retries back off exponentially from CallbackRetryBase up to
+	// CallbackRetryMax, for CallbackTTL.
+	CallbackRetryBase time.Duration
+	CallbackRetryMax  time.Duration
+	// CallbackWorkers bounds the callbacks sent at the same time
+	// (default 4).
+	CallbackWorkers int
+	Logger          *slog.Logger
+}
+
+// Partners runs the host-to-host partner API over a Gateway: top-ups,
+// inquiry and payment, bank payment confirmations, status, balances and
+// callbacks. Every operation is one store transaction; a partner's refid
+// is its idempotency key, so a re-sent request returns the first result and
+// a credit is made at most once, also under concurrent identical requests.
+// Partners is safe for concurrent use.
+type Partners struct {
+	g        *Gateway
+	partners map[string]Partner
+	order    []string
+	o        PartnerOptions
+	log      *slog.Logger
+}
+
+// NewPartners validates o and returns the partner service of g. It does
+// no I/O; call Init before serving.
+func NewPartners(g *Gateway, o PartnerOptions) (*Partners, error) {
+	if g == nil {
+		return nil, errors.New("smsgw: partners need a gateway")
+	}
+	if o.DuplicateWindow <= 0 {
+		o.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if o.BlockAfter <= 0 {
+		o.BlockAfter = DefaultBlockAfter
+	}
+	if o.PendingMax <= 0 {
+		o.PendingMax = DefaultPendingMax
+	}
+	if o.InquiryTTL <= 0 {
+		o.InquiryTTL = DefaultInquiryTTL
+	}
+	if o.VAPrefix == "" {
+		o.VAPrefix = DefaultVAPrefix
+	}
+	if o.DepositFunding == "" {
+		o.DepositFunding = DefaultDepositFunding
+	}
+	if o.CallbackRetryBase <= 0 {
+		o.CallbackRetryBase = DefaultCallbackBase
+	}
+	if o.CallbackRetryMax < o.CallbackRetryBase {
+		o.CallbackRetryMax = max(DefaultCallbackMax, o.CallbackRetryBase)
+	}
+	if o.CallbackWorkers <= 0 {
+		o.CallbackWorkers = 4
+	}
+	p := &Partners{g: g, partners: make(map[string]Partner, len(o.Partners)), o: o, log: o.Logger}
+	if p.log == nil {
+		p.log = g.log
+	}
+	p.log = p.log.With("component", "partners")
+	for i, pt := range o.Partners {
+		if !validID(pt.ID) {
+			return nil, fmt.Errorf("smsgw: partner %d: id %q must be 1-32 letters, digits, '.', '_' or '-'", i, pt.ID)
+		}
+		if _, dup := p.partners[pt.ID]; dup {
+			return nil, fmt.Errorf("smsgw: partner %q configured twice", pt.ID)
+		}
+		switch pt.Mode {
+		case "":
+			pt.Mode = ModeImmediate
+		case ModeImmediate, ModeConfirm:
+		default:
+			return nil, fmt.Errorf("smsgw: partner %q: mode must be %s or %s, got %q", pt.ID, ModeImmediate, ModeConfirm, pt.Mode)
+		}
+		if pt.Deposit == "" {
+			pt.Deposit = AccountID(KindDeposit + ":" + pt.ID)
+		}
+		if pt.Settlement == "" {
+			pt.Settlement = AccountID(KindSettlement + ":" + pt.ID)
+		}
+		p.partners[pt.ID] = pt
+		p.order = append(p.order, pt.ID)
+	}
+	return p, nil
+}
+
+// validID reports whether s is a usable partner id.
+func validID(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidRefID reports whether s can be a partner refid, bank reference or
+// nonce: 1 to 64 printable ASCII characters other than space, '#' (the
+// field separator of the text response form), '&', '=' and '%'.
+func ValidRefID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c > '~' || c == '#' || c == '&' || c == '=' || c == '%' {
+			return false
+		}
+	}
+	return true
+}
+
+// Partner returns the configuration of partner id.
+func (p *Partners) Partner(id string) (Partner, bool) {
+	pt, ok := p.partners[id]
+	return pt, ok
+}
+
+// List returns the configured partners in configuration order.
+func (p *Partners) List() []Partner {
+	out := make([]Partner, 0, len(p.order))
+	for _, id := range p.order {
+		out = append(out, p.partners[id])
+	}
+	return out
+}
+
+// Options returns the options in force, defaults applied.
+func (p *Partners) Options() PartnerOptions { return p.o }
+
+// Init creates the deposit-funding account, each partner's deposit and the
+// settlement account of each VA partner if missing, and checks that
+// existing accounts have the right kind.
+func (p *Partners) Init(ctx context.Context) error {
+	want := []Account{{ID: p.o.DepositFunding, Kind: KindSettlement}}
+	for _, id := range p.order {
+		pt := p.partners[id]
+		want = append(want, Account{ID: pt.Deposit, Kind: KindDeposit})
+		if pt.VA {
+			want = append(want, Account{ID: pt.Settlement, Kind: KindSettlement})
+		}
+	}
+	return p.g.store.Update(ctx, func(tx Tx) error {
+		for _, a := range want {
+			a.CreatedAt = p.g.now()
+			err := tx.CreateAccount(&a)
+			if ErrorCode(err) == EConflict {
+				have, err := tx.Account(a.ID)
+				if err != nil {
+					return err
+				}
+				if have.Kind != a.Kind {
+					return fmt.Errorf("partner account %s exists with kind %s, want %s", a.ID, have.Kind, a.Kind)
+				}
+			} else if err != nil {
+				return fmt.Errorf("create partner account %s: %w", a.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ParseProduct returns the canonical code and the amount of a product
+// code: "IP" followed by the nominal in thousands of rupiah (IP50 is
+// Rp50.000), or the nominal in rupiah ("50000"). Errors have code
+// EProduct. Whether the amount is on sale is checked separately.
+func ParseProduct(code string) (string, Amount, error) {
+	s := strings.ToUpper(strings.TrimSpace(code))
+	thousands := strings.HasPrefix(s, "IP")
+	digits := strings.TrimPrefix(s, "IP")
+	if digits == "" || len(digits) > 10 || digits[0] == '0' {
+		return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+		}
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+	}
+	if thousands {
+		return "IP" + digits, Amount(n * 1000), nil
+	}
+	if n%1000 != 0 {
+		return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+	}
+	return "IP" + strconv.FormatInt(n/1000, 10), Amount(n), nil
+}
+
+// clip shortens text quoted in error messages.
+func clip(s string) string {
+	if len(s) > 24 {
+		return s[:24] + "…"
+	}
+	return s
+}
+
+// ParseVA returns the i-pay account of a virtual account number: prefix
+// followed by the account (e.g. 0138877 08100000002). Spaces and dashes
+// are ignored. Errors have code EDestination.
+func ParseVA(prefix, va string) (MSISDN, error) {
+	var b strings.Builder
+	for i := 0; i < len(va); i++ {
+		switch c := va[i]; {
+		case c == ' ' || c == '-':
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		default:
+			return "", Errorf(EDestination, "virtual account must be digits")
+		}
+	}
+	digits := b.String()
+	rest, ok := strings.CutPrefix(digits, prefix)
+	if !ok || rest == "" {
+		return "", Errorf(EDestination, "virtual account must start with %s", prefix)
+	}
+	acct, err := keywords.NormalizeMSISDN(rest)
+	if err != nil {
+		return "", Errorf(EDestination, "virtual account holds no valid account")
+	}
+	return MSISDN(acct), nil
+}
+
+// parseDest normalises a destination MSISDN.
+func parseDest(dest string) (MSISDN, error) {
+	d, err := keywords.NormalizeMSISDN(dest)
+	if err != nil {
+		return "", Errorf(EDestination, "destination %q is not a valid number", clip(dest))
+	}
+	return MSISDN(d), nil
+}
+
+// PartnerResult is the outcome of a request a partner submitted.
+type PartnerResult struct {
+	Request PartnerRequest
+	// Resent is true when the refid was seen before: Request is the
+	// original, unchanged.
+	Resent bool
+}
+
+// TopUpRequest is a top-up by product code and destination.
+type TopUpRequest struct {
+	Partner string
+	Nonce   string // "" when the signature scheme has none
+	RefID   string
+	Product string
+	Dest    string
+}
+
+// InquiryRequest asks for the amount and name of a top-up.
+type InquiryRequest struct {
+	Partner string
+	Nonce   string
+	Product string
+	Dest    string
+}
+
+// PaymentRequest pays an inquiry. Amount, when not zero, must equal the
+// inquiry's.
+type PaymentRequest struct {
+	Partner   string
+	Nonce     string
+	RefID     string
+	InquiryID int64
+	Amount    Amount
+}
+
+// VAPayment is a bank's confirmation that a customer paid Amount to the
+// virtual account VA; BankRef identifies the payment at the bank.
+type VAPayment struct {
+	Partner string
+	Nonce   string
+	VA      string
+	Amount  Amount
+	BankRef string
+	PaidAt  time.Time
+}
+
+// errRaced marks a unique conflict on a request this transaction had
+// found absent: another transaction created it meanwhile.
+var errRaced = errors.New("partner request created concurrently")
+
+// rejection is the outcome of a request refused without creating a
+// partner request. It is committed (with the nonce and destination
+// counters) rather than rolled back.
+type rejection struct{ err error }
+
+// reject wraps a refusal.
+func reject(code, format string, args ...any) *rejection {
+	return &rejection{err: Errorf(code, format, args...)}
+}
+
+// exec runs fn in one write transaction after recording the nonce, if
+// any. fn returns a rejection, or an error that rolls everything back.
+func (p *Partners) exec(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
+	var rej *rejection
+	err := p.g.store.Update(ctx, func(tx Tx) error {
+		rej = nil
+		now := p.g.now()
+		if nonce != "" {
+			if err := tx.UseNonce(partner, nonce, now); ErrorCode(err) == EDuplicate {
+				return Errorf(EReplay, "nonce already used")
+			} else if err != nil {
+				return err
+			}
+		}
+		r, err := fn(tx, now)
+		rej = r
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if rej != nil {
+		return rej.err
+	}
+	return nil
+}
+
+// partner looks up a configured partner.
+func (p *Partners) partner(id string) (Partner, error) {
+	pt, ok := p.partners[id]
+	if !ok {
+		return Partner{}, Errorf(ENotFound, "unknown partner")
+	}
+	return pt, nil
+}
+
+// creditSpec describes the credit a top-up or payment asks for.
+type creditSpec struct {
+	kind      string
+	refid     string
+	product   string
+	dest      MSISDN
+	amount    Amount
+	hash      string
+	inquiryID int64
+}
+
+// TopUp credits Dest with the product's amount: at once from the
+// partner's deposit (immediate mode), or after the customer confirms with
+// the SMS banking PIN (confirm mode; the result is pending and the partner
+// learns it by callback). A re-sent refid returns the first result.
+//
+// Errors: ENotFound (unknown partner), EInvalid (bad refid), EReplay,
+// EConflict (refid used for another request), ECutoff, EProduct,
+// EDestination, EBlocked, EPossibleDup (when duplicates are refused),
+// EFunds (deposit too low), ENotCustomer, EBusy and ELocked (confirm mode:
+// the customer cannot confirm now).
+func (p *Partners) TopUp(ctx context.Context, req TopUpRequest) (*PartnerResult, error) {
+	pt, err := p.partner(req.Partner)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidRefID(req.RefID) {
+		return nil, Errorf(EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+	}
+	product, amount, err := p.product(req.Product)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := parseDest(req.Dest)
+	if err != nil {
+		return nil, err
+	}
+	spec := creditSpec{
+		kind: PartnerKindTopUp, refid: req.RefID, product: product, dest: dest, amount: amount,
+		hash: requestHash(PartnerKindTopUp, product, string(dest)),
+	}
+	return p.credit(ctx, pt, req.Nonce, spec)
+}
+
+// product parses a product code and checks that its amount is on sale.
+func (p *Partners) product(code string) (string, Amount, error) {
+	product, amount, err := ParseProduct(code)
+	if err != nil {
+		return "", 0, err
+	}
+	if err := p.g.rules.Load().Keywords.CheckAmount(amount); err != nil {
+		return "", 0, Errorf(EProduct, "product %s: amount %s is not on sale", product, amount.Grouped())
+	}
+	return product, amount, nil
+}
+
+// credit runs a top-up or payment.
+func (p *Partners) credit(ctx context.Context, pt Partner, nonce string, spec creditSpec) (*PartnerResult, error) {
+	var res *PartnerResult
+	err := p.exec(ctx, pt.ID, nonce, func(tx Tx, now time.Time) (*rejection, error) {
+		var (
+			rej *rejection
+			err error
+		)
+		res, rej, err = p.creditTx(tx, now, pt, spec)
+		return rej, err
+	})
+	if errors.Is(err, errRaced) {
+		return p.resent(ctx, pt.ID, spec.refid, spec.hash)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.committed(res)
+	return res, nil
+}
+
+// resent reads the request another transaction created with refid.
+func (p *Partners) resent(ctx context.Context, partner, refid, hash string) (*PartnerResult, error) {
+	var res *PartnerResult
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		prev, err := tx.PartnerRequestByRef(partner, refid)
+		if err != nil {
+			return err
+		}
+		if prev.RequestHash != hash {
+			return Errorf(EConflict, "refid already used for another request")
+		}
+		res = &PartnerResult{Request: *prev, Resent: true}
+		return nil
+	})
+	return res, err
+}
+
+// committed reports a new request after its transaction committed.
+func (p *Partners) committed(res *PartnerResult) {
+	if res == nil || res.Resent {
+		return
+	}
+	r := &res.Request
+	if r.State == PartnerSuccess {
+		p.g.stats.Credited.Add(1)
+		p.g.stats.CreditedAmount.Add(int64(r.Amount))
+		kind := TransferH2H
+		if r.Kind == PartnerKindVA {
+			kind = TransferBankVA
+		}
+		p.g.obs.Credit(kind, r.Amount)
+	}
+	p.g.wake(p.g.wakeMT)
+	p.log.Info("partner request", "partner", r.Partner, "trxid", r.ID, "refid", r.RefID, "kind", r.Kind,
+		"state", string(r.State), "msisdn", r.Dest, "amount", int64(r.Amount), "duplicate", r.Duplicate)
+}
+
+// previous looks up the partner's earlier request with refid: a resend of
+// the same request returns it, another request with the same refid is a
+// conflict.
+func previous(tx Tx, partner, refid, hash string) (*PartnerResult, *rejection, error) {
+	prev, err := tx.PartnerRequestByRef(partner, refid)
+	if ErrorCode(err) == ENotFound {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if prev.RequestHash != hash {
+		return nil, reject(EConflict, "refid already used for another request"), nil
+	}
+	return &PartnerResult{Request: *prev, Resent: true}, nil, nil
+}
+
+func (p *Partners) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*PartnerResult, *rejection, error) {
+	if res, rej, err := previous(tx, pt.ID, spec.refid, spec.hash); res != nil || rej != nil || err != nil {
+		return res, rej, err
+	}
+	if p.o.Cutoff.Contains(now) {
+		return nil, reject(ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
+	}
+	d, err := tx.Destination(string(spec.dest))
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.Failures >= p.o.BlockAfter {
+		return nil, reject(EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
+	}
+	account := spec.dest
+	var payer *Customer
+	if pt.Mode == ModeConfirm {
+		c, err := tx.Customer(spec.dest)
+		if ErrorCode(err) == ENotFound {
+			if err := p.g.destinationResult(tx, spec.dest, false, now); err != nil {
+				return nil, nil, err
+			}
+			return nil, reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
+		} else if err != nil {
+			return nil, nil, err
+		}
+		if c.Locked(now) {
+			return nil, reject(ELocked, "the customer is locked after wrong PINs"), nil
+		}
+		payer, account = c, c.Account
+	}
+	wallet, err := tx.Account(WalletID(account))
+	if ErrorCode(err) == ENotFound {
+		if err := p.g.destinationResult(tx, spec.dest, false, now); err != nil {
+			return nil, nil, err
+		}
+		return nil, reject(EDestination, "no i-pay account %s", account.Local()), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	dup := false
+	if _, err := tx.LastPartnerRequest(pt.ID, spec.product, string(spec.dest), now.Add(-p.o.DuplicateWindow)); err == nil {
+		if p.o.RejectDuplicates {
+			return nil, reject(EPossibleDup, "same product and destination within %s", p.o.DuplicateWindow), nil
+		}
+		dup = true
+	} else if ErrorCode(err) != ENotFound {
+		return nil, nil, err
+	}
+	dep, err := tx.Account(pt.Deposit)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deposit of partner %s: %w", pt.ID, err)
+	}
+	r := &PartnerRequest{
+		Partner: pt.ID, RefID: spec.refid, Kind: spec.kind, Mode: pt.Mode, Product: spec.product, Dest: spec.dest,
+		Amount: spec.amount, RequestHash: spec.hash, InquiryID: spec.inquiryID, Duplicate: dup,
+		BalanceBefore: dep.Balance, BalanceAfter: dep.Balance, CreatedAt: now, UpdatedAt: now,
+	}
+	if pt.Mode == ModeConfirm {
+		return p.confirmTx(tx, now, r, payer)
+	}
+	r.TransferKey = "h2h:" + pt.ID + ":" + spec.refid
+	t := &Transfer{
+		IdempotencyKey: r.TransferKey, RequestHash: spec.hash, Kind: TransferH2H,
+		From: pt.Deposit, To: wallet.ID, Amount: spec.amount, Reference: spec.refid, CreatedAt: now,
+	}
+	if err := tx.Transfer(t); ErrorCode(err) == EFunds {
+		return nil, reject(EFunds, "partner deposit too low"), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	r.TransferID, r.SN, r.Price = t.ID, "H2H"+strconv.FormatInt(t.ID, 10), spec.amount
+	r.BalanceAfter = dep.Balance - spec.amount
+	r.State, r.ResolvedAt = PartnerSuccess, &now
+	if err := p.createRequest(tx, r); err != nil {
+		return nil, nil, err
+	}
+	if err := p.g.settlePartner(tx, r, now); err != nil {
+		return nil, nil, err
+	}
+	if err := p.notifyCustomer(tx, r, wallet); err != nil {
+		return nil, nil, err
+	}
+	return &PartnerResult{Request: *r}, nil, nil
+}
+
+// createRequest inserts r; a unique conflict means a concurrent request
+// with the same refid won, and the whole transaction must roll back.
+func (p *Partners) createRequest(tx Tx, r *PartnerRequest) error {
+	err := tx.CreatePartnerRequest(r)
+	if ErrorCode(err) == EConflict {
+		return fmt.Errorf("create partner request %s/%s: %w", r.Partner, r.RefID, errRaced)
+	}
+	return err
+}
+
+// confirmTx opens a PIN session for payer and records the pending
+// request; the PIN prompt goes out from the PIN short code.
+func (p *Partners) confirmTx(tx Tx, now time.Time, r *PartnerRequest, payer *Customer) (*PartnerResult, *rejection, error) {
+	rules := p.g.rules.Load()
+	s := &Session{
+		MSISDN: payer.MSISDN, Account: payer.Account, Amount: r.Amount, State: StateAwaitingPIN,
+		Channel: ChannelSMS, CreatedAt: now, ExpiresAt: now.Add(rules.SessionTTL),
+	}
+	if err := tx.CreateSession(s); ErrorCode(err) == EBusy {
+		return nil, reject(EBusy, "the customer has a request waiting for a PIN"), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	r.SessionID, r.State = s.ID, PartnerPending
+	if err := p.createRequest(tx, r); err != nil {
+		return nil, nil, err
+	}
+	d := ReplyData{Account: payer.Account.Local(), Amount: r.Amount.Grouped(), TTL: int(rules.SessionTTL / time.Minute)}
+	if err := p.g.enqueue(tx, rules, rules.PINCode, payer.MSISDN, ChannelSMS, "", ReplyPINPrompt, d, s.ID, 0); err != nil {
+		return nil, nil, err
+	}
+	return &PartnerResult{Request: *r}, nil, nil
+}
+
+// notifyCustomer tells the wallet's owner about a credit a partner made.
+func (p *Partners) notifyCustomer(tx Tx, r *PartnerRequest, wallet *Account) error {
+	rules := p.g.rules.Load()
+	to := wallet.Owner
+	if to == "" {
+		to = r.Dest
+	}
+	d := ReplyData{Account: r.Dest.Local(), Amount: r.Amount.Grouped(), Ref: r.SN}
+	return p.g.enqueue(tx, rules, rules.RequestCode, to, ChannelSMS, "", ReplySuccess, d, 0, r.TransferID)
+}
+
+// cutoffEnd formats the end of the cutoff window.
+func (p *Partners) cutoffEnd() string {
+	e := p.o.Cutoff.End
+	return fmt.Sprintf("%02d:%02d", int(e.Hours()), int(e.Minutes())%60)
+}
+
+// Inquire returns the amount and account holder of a top-up, valid for
+// the inquiry TTL; Pay references it. Errors as TopUp, except those of
+// the refid and the deposit.
+func (p *Partners) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, error) {
+	pt, err := p.partner(req.Partner)
+	if err != nil {
+		return nil, err
+	}
+	product, amount, err := p.product(req.Product)
+	if err != nil {
+		return nil, err
+	}
+	dest, err := parseDest(req.Dest)
+	if err != nil {
+		return nil, err
+	}
+	var q *Inquiry
+	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
+		if p.o.Cutoff.Contains(now) {
+			return reject(ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
+		}
+		d, err := tx.Destination(string(dest))
+		if err != nil {
+			return nil, err
+		}
+		if d.Failures >= p.o.BlockAfter {
+			return reject(EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
+		}
+		account, name := dest, ""
+		if c, err := tx.Customer(dest); err == nil {
+			name = c.Name
+			if pt.Mode == ModeConfirm {
+				account = c.Account
+			}
+		} else if ErrorCode(err) != ENotFound {
+			return nil, err
+		} else if pt.Mode == ModeConfirm {
+			return reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
+		}
+		if _, err := tx.Account(WalletID(account)); ErrorCode(err) == ENotFound {
+			return reject(EDestination, "no i-pay account %s", account.Local()), nil
+		} else if err != nil {
+			return nil, err
+		}
+		q = &Inquiry{Partner: pt.ID, Product: product, Dest: dest, Amount: amount, Name: name,
+			CreatedAt: now, ExpiresAt: now.Add(p.o.InquiryTTL)}
+		return nil, tx.CreateInquiry(q)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// Pay pays an inquiry of the same partner: a top-up of the inquiry's
+// product and destination with RefID as idempotency key. Errors as TopUp,
+// plus ENotFound (no such inquiry), EExpired, EInvalid (amount differs)
+// and EPaid (inquiry already paid under another refid).
+func (p *Partners) Pay(ctx context.Context, req PaymentRequest) (*PartnerResult, error) {
+	pt, err := p.partner(req.Partner)
+	if err != nil {
+		return nil, err
+	}
+	if !ValidRefID(req.RefID) {
+		return nil, Errorf(EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+	}
+	if req.InquiryID <= 0 {
+		return nil, Errorf(EInvalid, "inquiry id required")
+	}
+	if req.Amount < 0 {
+		return nil, Errorf(EInvalid, "amount must be positive")
+	}
+	spec := creditSpec{
+		kind: PartnerKindPayment, refid: req.RefID, inquiryID: req.InquiryID,
+		hash: requestHash(PartnerKindPayment, strconv.FormatInt(req.InquiryID, 10), strconv.FormatInt(int64(req.Amount), 10)),
+	}
+	var res *PartnerResult
+	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
+		if r, rej, err := previous(tx, pt.ID, req.RefID, spec.hash); r != nil || rej != nil || err != nil {
+			res = r
+			return rej, err
+		}
+		q, err := tx.Inquiry(req.InquiryID)
+		if ErrorCode(err) == ENotFound || (err == nil && q.Partner != pt.ID) {
+			return reject(ENotFound, "inquiry %d not found", req.InquiryID), nil
+		} else if err != nil {
+			return nil, err
+		}
+		if !now.Before(q.ExpiresAt) {
+			return reject(EExpired, "inquiry %d expired", q.ID), nil
+		}
+		if req.Amount != 0 && req.Amount != q.Amount {
+			return reject(EInvalid, "amount %d differs from the inquiry's %d", int64(req.Amount), int64(q.Amount)), nil
+		}
+		if _, err := tx.PartnerRequestByInquiry(q.ID); err == nil {
+			return reject(EPaid, "inquiry %d already paid", q.ID), nil
+		} else if ErrorCode(err) != ENotFound {
+			return nil, err
+		}
+		spec.product, spec.dest, spec.amount = q.Product, q.Dest, q.Amount
+		var rej *rejection
+		res, rej, err = p.creditTx(tx, now, pt, spec)
+		return rej, err
+	})
+	if errors.Is(err, errRaced) {
+		return p.resent(ctx, pt.ID, req.RefID, spec.hash)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.committed(res)
+	return res, nil
+}
+
+// PayVA credits the account of a virtual account once per bank reference,
+// funded from the bank partner's settlement account, and sends the wallet
+// owner an SMS. The cutoff does not apply: the customer has already paid.
+// Errors: ENotFound (unknown partner), EForbidden (partner not enabled for
+// VA), EInvalid, EReplay, EConflict (bank reference used for another
+// payment), EDestination, EProduct (amount not allowed).
+func (p *Partners) PayVA(ctx context.Context, req VAPayment) (*PartnerResult, error) {
+	pt, err := p.partner(req.Partner)
+	if err != nil {
+		return nil, err
+	}
+	if !pt.VA {
+		return nil, Errorf(EForbidden, "partner is not enabled for virtual account payments")
+	}
+	if !ValidRefID(req.BankRef) {
+		return nil, Errorf(EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+	}
+	account, err := ParseVA(p.o.VAPrefix, req.VA)
+	if err != nil {
+		return nil, err
+	}
+	if req.Amount <= 0 {
+		return nil, Errorf(EInvalid, "amount must be positive")
+	}
+	if err := p.g.rules.Load().Keywords.CheckAmount(req.Amount); err != nil {
+		return nil, Errorf(EProduct, "amount %s is not allowed", req.Amount.Grouped())
+	}
+	hash := requestHash(PartnerKindVA, string(account), strconv.FormatInt(int64(req.Amount), 10))
+	var res *PartnerResult
+	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
+		if r, rej, err := previous(tx, pt.ID, req.BankRef, hash); r != nil || rej != nil || err != nil {
+			res = r
+			return rej, err
+		}
+		wallet, err := tx.Account(WalletID(account))
+		if ErrorCode(err) == ENotFound {
+			return reject(EDestination, "no i-pay account %s", account.Local()), nil
+		} else if err != nil {
+			return nil, err
+		}
+		paid := req.PaidAt
+		if paid.IsZero() {
+			paid = now
+		}
+		r := &PartnerRequest{
+			Partner: pt.ID, RefID: req.BankRef, Kind: PartnerKindVA, Mode: ModeImmediate, Dest: account,
+			Amount: req.Amount, RequestHash: hash, TransferKey: "va:" + pt.ID + ":" + req.BankRef,
+			PaidAt: paid, CreatedAt: now, UpdatedAt: now,
+		}
+		t := &Transfer{
+			IdempotencyKey: r.TransferKey, RequestHash: hash, Kind: TransferBankVA, From: pt.Settlement,
+			To: wallet.ID, Amount: req.Amount, Reference: req.BankRef, CreatedAt: now,
+		}
+		if err := tx.Transfer(t); err != nil {
+			return nil, err
+		}
+		r.TransferID, r.SN = t.ID, "VA"+strconv.FormatInt(t.ID, 10)
+		r.State, r.ResolvedAt = PartnerSuccess, &now
+		if err := p.createRequest(tx, r); err != nil {
+			return nil, err
+		}
+		if err := p.g.settlePartner(tx, r, now); err != nil {
+			return nil, err
+		}
+		if err := p.notifyCustomer(tx, r, wallet); err != nil {
+			return nil, err
+		}
+		res = &PartnerResult{Request: *r}
+		return nil, nil
+	})
+	if errors.Is(err, errRaced) {
+		return p.resent(ctx, pt.ID, req.BankRef, hash)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.committed(res)
+	return res, nil
+}
+
+// Status returns the partner's request with refid (ENotFound), after
+// recording nonce if given (EReplay).
+func (p *Partners) Status(ctx context.Context, partner, nonce, refid string) (*PartnerRequest, error) {
+	if _, err := p.partner(partner); err != nil {
+		return nil, err
+	}
+	if !ValidRefID(refid) {
+		return nil, Errorf(EInvalid, "refid required")
+	}
+	var r *PartnerRequest
+	fn := func(tx Tx, _ time.Time) (*rejection, error) {
+		var err error
+		r, err = tx.PartnerRequestByRef(partner, refid)
+		if ErrorCode(err) == ENotFound {
+			return &rejection{err: err}, nil
+		}
+		return nil, err
+	}
+	if err := p.read(ctx, partner, nonce, fn); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Balance returns the partner's deposit balance, after recording nonce if
+// given (EReplay).
+func (p *Partners) Balance(ctx context.Context, partner, nonce string) (Amount, error) {
+	pt, err := p.partner(partner)
+	if err != nil {
+		return 0, err
+	}
+	var bal Amount
+	err = p.read(ctx, partner, nonce, func(tx Tx, _ time.Time) (*rejection, error) {
+		a, err := tx.Account(pt.Deposit)
+		if err != nil {
+			return nil, err
+		}
+		bal = a.Balance
+		return nil, nil
+	})
+	return bal, err
+}
+
+// read runs a read-only fn: in a write transaction when a nonce must be
+// recorded, else in a read transaction.
+func (p *Partners) read(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
+	if nonce != "" {
+		return p.exec(ctx, partner, nonce, fn)
+	}
+	var rej *rejection
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		var err error
+		rej, err = fn(tx, p.g.now())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if rej != nil {
+		return rej.err
+	}
+	return nil
+}
+
+// Deposit tops up a partner's deposit from the deposit-funding account.
+// ref (the bank transfer's reference) makes it idempotent: the same ref
+// and amount return the first transfer, another amount is EConflict.
+func (p *Partners) Deposit(ctx context.Context, partner string, amount Amount, ref string) (*Transfer, error) {
+	pt, err := p.partner(partner)
+	if err != nil {
+		return nil, err
+	}
+	if amount <= 0 {
+		return nil, Errorf(EInvalid, "amount must be positive")
+	}
+	if !ValidRefID(ref) {
+		return nil, Errorf(EInvalid, "reference must be 1-64 printable characters without spaces")
+	}
+	key := "deposit:" + pt.ID + ":" + ref
+	hash := requestHash(TransferDeposit, pt.ID, strconv.FormatInt(int64(amount), 10))
+	var t *Transfer
+	err = p.g.store.Update(ctx, func(tx Tx) error {
+		prev, err := tx.TransferByKey(key)
+		if err == nil {
+			if prev.RequestHash != hash {
+				return Errorf(EConflict, "deposit reference %s already used with another amount", ref)
+			}
+			t = prev
+			return nil
+		} else if ErrorCode(err) != ENotFound {
+			return err
+		}
+		t = &Transfer{IdempotencyKey: key, RequestHash: hash, Kind: TransferDeposit, From: p.o.DepositFunding,
+			To: pt.Deposit, Amount: amount, Reference: ref, CreatedAt: p.g.now()}
+		return tx.Transfer(t)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.log.Info("partner deposit", "partner", pt.ID, "transfer", t.ID, "amount", int64(amount))
+	return t, nil
+}
+
+// DepositAccount returns a partner's deposit account.
+func (p *Partners) DepositAccount(ctx context.Context, partner string) (*Account, error) {
+	pt, err := p.partner(partner)
+	if err != nil {
+		return nil, err
+	}
+	var a *Account
+	err = p.g.store.View(ctx, func(tx Tx) error {
+		var err error
+		a, err = tx.Account(pt.Deposit)
+		return err
+	})
+	return a, err
+}
+
+// Unblock clears the failure counter of a destination.
+func (p *Partners) Unblock(ctx context.Context, dest string) error {
+	d, err := parseDest(dest)
+	if err != nil {
+		return err
+	}
+	err = p.g.store.Update(ctx, func(tx Tx) error {
+		return tx.SetDestination(&Destination{Dest: d, UpdatedAt: p.g.now()})
+	})
+	if err == nil {
+		p.log.Info("destination unblocked", "msisdn", d)
+	}
+	return err
+}
+
+// Blocked lists destinations at or over the block threshold.
+func (p *Partners) Blocked(ctx context.Context, limit int) ([]Destination, error) {
+	var ds []Destination
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		var err error
+		ds, err = tx.Destinations(p.o.BlockAfter, limit)
+		return err
+	})
+	return ds, err
+}
+
+// Requests lists partner requests.
+func (p *Partners) Requests(ctx context.Context, f PartnerRequestFilter) ([]PartnerRequest, error) {
+	var rs []PartnerRequest
+	err := p.g.store.View(ctx, func(tx Tx) error {
+		var err error
+		rs, err = tx.PartnerRequests(f)
+		return err
+	})
+	return rs, err
+}
+
+// PurgeNonces forgets nonces older than window, which must be at least
+// the signature's timestamp window (a request older than that is refused
+// for its timestamp anyway).
+func (p *Partners) PurgeNonces(ctx context.Context, now time.Time, window time.Duration) (int64, error) {
+	var n int64
+	err := p.g.store.Update(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.PurgeNonces(now.Add(-window))
+		return err
+	})
+	return n, err
+}
+
+// destinationResult counts a failure of dest, or resets its counter after
+// a success.
+func (g *Gateway) destinationResult(tx Tx, dest MSISDN, ok bool, now time.Time) error {
+	d, err := tx.Destination(string(dest))
+	if err != nil {
+		return err
+	}
+	if ok {
+		if d.Failures == 0 {
+			return nil
+		}
+		d.Failures = 0
+	} else {
+		d.Failures++
+		d.LastFailure = &now
+	}
+	d.UpdatedAt = now
+	return tx.SetDestination(d)
+}
+
+// settlePartner records the side effects of request r reaching a final
+// state, in the same transaction: the destination's failure counter and
+// the callback to the partner.
+func (g *Gateway) settlePartner(tx Tx, r *PartnerRequest, now time.Time) error {
+	if err := g.destinationResult(tx, r.Dest, r.State == PartnerSuccess, now); err != nil {
+		return err
+	}
+	return tx.EnqueueCallback(&Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
+		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
+}
+
+// settlePartnerSession finalises the partner request waiting on session
+// s, if there is one, in the transaction that resolved s: the PIN
+// confirmation, the expiry, the cancellation and the lock all end here.
+func (g *Gateway) settlePartnerSession(tx Tx, s *Session, now time.Time) error {
+	r, err := tx.PartnerRequestBySession(s.ID)
+	if ErrorCode(err) == ENotFound {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("partner request of session %d: %w", s.ID, err)
+	}
+	return g.finishFromSession(tx, r, s, now)
+}
+
+// finishFromSession moves open request r to the outcome of its resolved
+// session. It does nothing while the session is open.
+func (g *Gateway) finishFromSession(tx Tx, r *PartnerRequest, s *Session, now time.Time) error {
+	if r.State.Final() {
+		return nil
+	}
+	switch s.State {
+	case StateAwaitingPIN:
+		return nil
+	case StateConfirmed:
+		t, err := tx.TransferByID(s.TransferID)
+		if err != nil {
+			return fmt.Errorf("transfer of session %d: %w", s.ID, err)
+		}
+		r.State, r.TransferID, r.SN = PartnerSuccess, t.ID, t.Reference
+	case StateExpired:
+		r.State, r.Code = PartnerFailed, ReasonExpired
+	case StateCancelled:
+		r.State, r.Code = PartnerFailed, ReasonCancelled
+	case StateLocked:
+		r.State, r.Code = PartnerFailed, ReasonLocked
+	default:
+		r.State, r.Code = PartnerFailed, ReasonFailed
+	}
+	r.ResolvedAt, r.UpdatedAt = &now, now
+	if err := tx.ResolvePartnerRequest(r); err != nil {
+		return fmt.Errorf("resolve partner request %d: %w", r.ID, err)
+	}
+	return g.settlePartner(tx, r, now)
+}

@@ -1,0 +1,213 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// AppendAudit appends e to the audit trail (append-only: triggers refuse
+// UPDATE and DELETE) and sets e.ID; At defaults to now.
+func (t *tx) AppendAudit(e *smsgw.AuditEntry) error {
+	if e.Actor == "" || e.Action == "" {
+		return smsgw.Errorf(smsgw.EInvalid, "audit entry needs an actor and an action")
+	}
+	e.At = t.orNow(e.At)
+	err := t.queryRow(`INSERT INTO audit_log (at, actor, role, action, target, detail, remote)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		encTime(e.At), e.Actor, e.Role, e.Action, e.Target, e.Detail, e.Remote).Scan(&e.ID)
+	if err != nil {
+		return mapErr("append audit entry", err)
+	}
+	return nil
+}
+
+// AuditTrail lists audit entries matching f, newest first.
+func (t *tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
+	if f.Target != "" {
+		add("target = ?", f.Target)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", encTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", encTime(f.Until))
+	}
+	rows, err := t.query(`SELECT id, at, actor, role, action, target, detail, remote FROM audit_log`+
+		whereClause(where)+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: audit trail: %w", err)
+	}
+	return collect(rows, "audit trail", func(row scanner) (*smsgw.AuditEntry, error) {
+		var (
+			e  smsgw.AuditEntry
+			at int64
+		)
+		if err := row.Scan(&e.ID, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.Detail, &e.Remote); err != nil {
+			return nil, err
+		}
+		e.At = decTime(at)
+		return &e, nil
+	})
+}
+
+// CustomerList lists customers matching f by MSISDN.
+func (t *tx) CustomerList(f smsgw.CustomerFilter) ([]smsgw.Customer, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.MSISDNPrefix != "" {
+		// substr, not LIKE: the prefix is matched literally.
+		where = append(where, "substr(msisdn, 1, length(?)) = ?")
+		args = append(args, f.MSISDNPrefix, f.MSISDNPrefix)
+	}
+	if !f.LockedAt.IsZero() {
+		where, args = append(where, "locked_until > ?"), append(args, encTime(f.LockedAt))
+	}
+	rows, err := t.query(`SELECT `+customerCols+` FROM customers`+whereClause(where)+` ORDER BY msisdn LIMIT ? OFFSET ?`,
+		append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: customer list: %w", err)
+	}
+	return collect(rows, "customer list", scanCustomer)
+}
+
+// minuteNanos is one minute in the timestamp unit.
+const minuteNanos = int64(time.Minute)
+
+// Traffic counts MOs and MTs per minute of created_at in [from, to).
+func (t *tx) Traffic(from, to time.Time) ([]smsgw.TrafficPoint, error) {
+	rows, err := t.query(`SELECT created_at / ?1 AS minute,
+			sum(direction = 'in'), sum(direction = 'out')
+		FROM sms_log WHERE created_at >= ?2 AND created_at < ?3
+		GROUP BY minute ORDER BY minute`, minuteNanos, encTime(from), encTime(to))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: traffic: %w", err)
+	}
+	return collect(rows, "traffic", func(row scanner) (*smsgw.TrafficPoint, error) {
+		var (
+			p      smsgw.TrafficPoint
+			minute int64
+		)
+		if err := row.Scan(&minute, &p.MO, &p.MT); err != nil {
+			return nil, err
+		}
+		p.Minute = decTime(minute * minuteNanos)
+		return &p, nil
+	})
+}
+
+// Credits sums transfers into wallet accounts created in [from, to) by
+// transfer kind.
+func (t *tx) Credits(from, to time.Time) ([]smsgw.CreditTotal, error) {
+	rows, err := t.query(`SELECT tr.kind, count(*), sum(tr.amount)
+		FROM transfers tr JOIN accounts a ON a.id = tr.to_account
+		WHERE a.kind = 'wallet' AND tr.created_at >= ? AND tr.created_at < ?
+		GROUP BY tr.kind ORDER BY tr.kind`, encTime(from), encTime(to))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: credits: %w", err)
+	}
+	return collect(rows, "credits", func(row scanner) (*smsgw.CreditTotal, error) {
+		var c smsgw.CreditTotal
+		return &c, row.Scan(&c.Kind, &c.Count, &c.Amount)
+	})
+}
+
+// MessageParts lists the SMSC ids of message id with their receipts.
+func (t *tx) MessageParts(id int64) ([]smsgw.MessagePart, error) {
+	rows, err := t.query(`SELECT part, smsc_id, dlr_state, dlr_error, dlr_at FROM sms_smsc_ids
+		WHERE sms_id = ? ORDER BY part`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: message parts: %w", err)
+	}
+	return collect(rows, "message parts", func(row scanner) (*smsgw.MessagePart, error) {
+		var (
+			p  smsgw.MessagePart
+			at sql.NullInt64
+		)
+		if err := row.Scan(&p.Part, &p.SMSCID, &p.DLRState, &p.DLRError, &at); err != nil {
+			return nil, err
+		}
+		p.DLRAt = decTimePtr(at)
+		return &p, nil
+	})
+}
+
+// TransferEntries lists the entries of transfer id, debit first.
+func (t *tx) TransferEntries(id int64) ([]smsgw.Entry, error) {
+	rows, err := t.query(`SELECT id, transfer_id, account, amount, balance_after, created_at FROM ledger_entries
+		WHERE transfer_id = ? ORDER BY amount, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: transfer entries: %w", err)
+	}
+	return collect(rows, "transfer entries", func(row scanner) (*smsgw.Entry, error) {
+		var (
+			e       smsgw.Entry
+			acct    string
+			created int64
+		)
+		if err := row.Scan(&e.ID, &e.TransferID, &acct, &e.Amount, &e.BalanceAfter, &created); err != nil {
+			return nil, err
+		}
+		e.Account, e.CreatedAt = smsgw.AccountID(acct), decTime(created)
+		return &e, nil
+	})
+}
+
+// Ledger lists the entries of f.Account with their transfers, newest
+// first. The running sum is a window over all of the account's entries,
+// computed before the time filter and the page are applied.
+func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
+	if f.Account == "" {
+		return nil, smsgw.Errorf(smsgw.EInvalid, "ledger needs an account")
+	}
+	args := []any{string(f.Account)}
+	var where []string
+	if !f.Since.IsZero() {
+		where, args = append(where, "x.created_at >= ?"), append(args, encTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "x.created_at < ?"), append(args, encTime(f.Until))
+	}
+	rows, err := t.query(`SELECT x.id, x.transfer_id, x.account, x.amount, x.balance_after, x.created_at, x.running,
+			tr.kind, tr.reference,
+			CASE WHEN tr.from_account = x.account THEN tr.to_account ELSE tr.from_account END,
+			tr.session_id, tr.message_id
+		FROM (SELECT e.*, sum(e.amount) OVER (ORDER BY e.id ROWS UNBOUNDED PRECEDING) AS running
+			FROM ledger_entries e WHERE e.account = ?) x
+		JOIN transfers tr ON tr.id = x.transfer_id`+whereClause(where)+`
+		ORDER BY x.id DESC LIMIT ? OFFSET ?`, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: %w", err)
+	}
+	return collect(rows, "ledger", func(row scanner) (*smsgw.LedgerLine, error) {
+		var (
+			l                smsgw.LedgerLine
+			acct, other      string
+			created          int64
+			session, message sql.NullInt64
+		)
+		if err := row.Scan(&l.ID, &l.TransferID, &acct, &l.Amount, &l.BalanceAfter, &created, &l.RunningSum,
+			&l.Kind, &l.Reference, &other, &session, &message); err != nil {
+			return nil, err
+		}
+		l.Account, l.Counterparty = smsgw.AccountID(acct), smsgw.AccountID(other)
+		l.CreatedAt = decTime(created)
+		l.SessionID, l.MessageID = session.Int64, message.Int64
+		return &l, nil
+	})
+}

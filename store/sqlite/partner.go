@@ -1,0 +1,415 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"smsgw/smsgw"
+)
+
+// UseNonce records (partner, nonce); the primary key turns a second use
+// into EDuplicate.
+func (t *tx) UseNonce(partner, nonce string, at time.Time) error {
+	if partner == "" || nonce == "" {
+		return smsgw.Errorf(smsgw.EInvalid, "nonce needs a partner and a value")
+	}
+	_, err := t.exec(`INSERT INTO partner_nonces (partner, nonce, created_at) VALUES (?, ?, ?)`,
+		partner, nonce, encTime(t.orNow(at)))
+	if isUnique(err) {
+		return smsgw.Errorf(smsgw.EDuplicate, "nonce already used")
+	} else if err != nil {
+		return mapErr("use nonce", err)
+	}
+	return nil
+}
+
+// PurgeNonces deletes nonces recorded before t.
+func (t *tx) PurgeNonces(before time.Time) (int64, error) {
+	res, err := t.exec(`DELETE FROM partner_nonces WHERE created_at < ?`, encTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: purge nonces: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+const partnerRequestCols = `id, partner, refid, kind, mode, product, dest, amount, price, state, code, message,
+	request_hash, transfer_key, session_id, transfer_id, inquiry_id, sn, balance_before, balance_after, duplicate,
+	paid_at, created_at, updated_at, resolved_at`
+
+func scanPartnerRequest(row scanner) (*smsgw.PartnerRequest, error) {
+	var (
+		p                            smsgw.PartnerRequest
+		dest, state                  string
+		session, transfer, inquiry   sql.NullInt64
+		paid, resolved               sql.NullInt64
+		created, updated, duplicated int64
+	)
+	if err := row.Scan(&p.ID, &p.Partner, &p.RefID, &p.Kind, &p.Mode, &p.Product, &dest, &p.Amount, &p.Price,
+		&state, &p.Code, &p.Message, &p.RequestHash, &p.TransferKey, &session, &transfer, &inquiry, &p.SN,
+		&p.BalanceBefore, &p.BalanceAfter, &duplicated, &paid, &created, &updated, &resolved); err != nil {
+		return nil, err
+	}
+	p.Dest, p.State = smsgw.MSISDN(dest), smsgw.PartnerState(state)
+	p.SessionID, p.TransferID, p.InquiryID = session.Int64, transfer.Int64, inquiry.Int64
+	p.Duplicate = duplicated != 0
+	p.PaidAt = decTimeZero(paid)
+	p.CreatedAt, p.UpdatedAt, p.ResolvedAt = decTime(created), decTime(updated), decTimePtr(resolved)
+	return &p, nil
+}
+
+// CreatePartnerRequest inserts p. The unique keys (partner, refid),
+// transfer_id and inquiry_id turn a second request for the same thing into
+// EConflict.
+func (t *tx) CreatePartnerRequest(p *smsgw.PartnerRequest) error {
+	p.CreatedAt = t.orNow(p.CreatedAt)
+	if p.UpdatedAt.IsZero() {
+		p.UpdatedAt = p.CreatedAt
+	}
+	dup := 0
+	if p.Duplicate {
+		dup = 1
+	}
+	err := t.queryRow(`INSERT INTO partner_requests
+		(partner, refid, kind, mode, product, dest, amount, price, state, code, message, request_hash,
+		 transfer_key, session_id, transfer_id, inquiry_id, sn, balance_before, balance_after, duplicate,
+		 paid_at, created_at, updated_at, resolved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.Partner, p.RefID, p.Kind, p.Mode, p.Product, string(p.Dest), int64(p.Amount), int64(p.Price),
+		string(p.State), p.Code, p.Message, p.RequestHash, p.TransferKey, nullID(p.SessionID), nullID(p.TransferID),
+		nullID(p.InquiryID), p.SN, int64(p.BalanceBefore), int64(p.BalanceAfter), dup, encTimeZero(p.PaidAt),
+		encTime(p.CreatedAt), encTime(p.UpdatedAt), encTimePtr(p.ResolvedAt)).Scan(&p.ID)
+	if err != nil {
+		return mapErr("create partner request", err)
+	}
+	return nil
+}
+
+func (t *tx) partnerRequest(op, where string, args ...any) (*smsgw.PartnerRequest, error) {
+	p, err := scanPartnerRequest(t.queryRow(`SELECT `+partnerRequestCols+` FROM partner_requests WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("partner request not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return p, nil
+}
+
+// PartnerRequest returns a request by ID.
+func (t *tx) PartnerRequest(id int64) (*smsgw.PartnerRequest, error) {
+	return t.partnerRequest("partner request", `id = ?`, id)
+}
+
+// PartnerRequestByRef returns the request of partner with refid.
+func (t *tx) PartnerRequestByRef(partner, refid string) (*smsgw.PartnerRequest, error) {
+	return t.partnerRequest("partner request by ref", `partner = ? AND refid = ?`, partner, refid)
+}
+
+// PartnerRequestBySession returns the request tied to a PIN session.
+func (t *tx) PartnerRequestBySession(sessionID int64) (*smsgw.PartnerRequest, error) {
+	return t.partnerRequest("partner request by session", `session_id = ?`, sessionID)
+}
+
+// PartnerRequestByInquiry returns the request that paid an inquiry.
+func (t *tx) PartnerRequestByInquiry(inquiryID int64) (*smsgw.PartnerRequest, error) {
+	return t.partnerRequest("partner request by inquiry", `inquiry_id = ?`, inquiryID)
+}
+
+// ResolvePartnerRequest is a conditional UPDATE from pending (to any other
+// state) or from unknown (to a final state).
+func (t *tx) ResolvePartnerRequest(p *smsgw.PartnerRequest) error {
+	switch p.State {
+	case smsgw.PartnerSuccess, smsgw.PartnerFailed, smsgw.PartnerUnknown:
+	default:
+		return smsgw.Errorf(smsgw.EInvalid, "partner request cannot move to %q", p.State)
+	}
+	p.UpdatedAt = t.orNow(p.UpdatedAt)
+	var resolved any
+	if p.State.Final() {
+		at := t.orNow(derefTime(p.ResolvedAt))
+		p.ResolvedAt = &at
+		resolved = encTime(at)
+	} else {
+		p.ResolvedAt = nil
+	}
+	res, err := t.exec(`UPDATE partner_requests SET state = ?, code = ?, message = ?, transfer_id = ?, sn = ?,
+		balance_after = ?, updated_at = ?, resolved_at = ?
+		WHERE id = ? AND (state = 'pending' OR (state = 'unknown' AND ? <> 'unknown'))`,
+		string(p.State), p.Code, p.Message, nullID(p.TransferID), p.SN, int64(p.BalanceAfter), encTime(p.UpdatedAt), resolved,
+		p.ID, string(p.State))
+	if err != nil {
+		return mapErr("resolve partner request", err)
+	}
+	return expectOne(res, "resolve partner request", func() error {
+		var state string
+		err := t.queryRow(`SELECT state FROM partner_requests WHERE id = ?`, p.ID).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("partner request not found")
+		} else if err != nil {
+			return fmt.Errorf("sqlite: partner request state: %w", err)
+		}
+		return smsgw.Errorf(smsgw.EConflict, "partner request already %s", state)
+	})
+}
+
+// PartnerRequests lists requests matching f, newest first. Since is
+// inclusive and Until exclusive, both on CreatedAt.
+func (t *tx) PartnerRequests(f smsgw.PartnerRequestFilter) ([]smsgw.PartnerRequest, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Partner != "" {
+		where, args = append(where, "partner = ?"), append(args, f.Partner)
+	}
+	if f.RefID != "" {
+		where, args = append(where, "refid = ?"), append(args, f.RefID)
+	}
+	if f.Dest != "" {
+		where, args = append(where, "dest = ?"), append(args, string(f.Dest))
+	}
+	if len(f.States) > 0 {
+		marks := make([]string, len(f.States))
+		for i, s := range f.States {
+			marks[i] = "?"
+			args = append(args, string(s))
+		}
+		where = append(where, "state IN ("+strings.Join(marks, ", ")+")")
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, encTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, encTime(f.Until))
+	}
+	q := `SELECT ` + partnerRequestCols + ` FROM partner_requests` + whereClause(where) + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: partner requests: %w", err)
+	}
+	return collect(rows, "partner requests", scanPartnerRequest)
+}
+
+// LastPartnerRequest returns the newest request of partner for product and
+// dest created at or after since.
+func (t *tx) LastPartnerRequest(partner, product, dest string, since time.Time) (*smsgw.PartnerRequest, error) {
+	return t.partnerRequest("last partner request",
+		`partner = ? AND product = ? AND dest = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1`,
+		partner, product, dest, encTime(since))
+}
+
+// CreateInquiry inserts q.
+func (t *tx) CreateInquiry(q *smsgw.Inquiry) error {
+	if q.ExpiresAt.IsZero() {
+		return smsgw.Errorf(smsgw.EInvalid, "inquiry needs an expiry time")
+	}
+	q.CreatedAt = t.orNow(q.CreatedAt)
+	err := t.queryRow(`INSERT INTO partner_inquiries (partner, product, dest, amount, name, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, q.Partner, q.Product, string(q.Dest), int64(q.Amount), q.Name,
+		encTime(q.CreatedAt), encTime(q.ExpiresAt)).Scan(&q.ID)
+	if err != nil {
+		return mapErr("create inquiry", err)
+	}
+	return nil
+}
+
+// Inquiry returns an inquiry by ID.
+func (t *tx) Inquiry(id int64) (*smsgw.Inquiry, error) {
+	var (
+		q                smsgw.Inquiry
+		dest             string
+		created, expires int64
+	)
+	err := t.queryRow(`SELECT id, partner, product, dest, amount, name, created_at, expires_at
+		FROM partner_inquiries WHERE id = ?`, id).
+		Scan(&q.ID, &q.Partner, &q.Product, &dest, &q.Amount, &q.Name, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("inquiry not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: inquiry: %w", err)
+	}
+	q.Dest, q.CreatedAt, q.ExpiresAt = smsgw.MSISDN(dest), decTime(created), decTime(expires)
+	return &q, nil
+}
+
+func scanDestination(row scanner) (*smsgw.Destination, error) {
+	var (
+		d       smsgw.Destination
+		dest    string
+		last    sql.NullInt64
+		updated int64
+	)
+	if err := row.Scan(&dest, &d.Failures, &last, &updated); err != nil {
+		return nil, err
+	}
+	d.Dest, d.LastFailure, d.UpdatedAt = smsgw.MSISDN(dest), decTimePtr(last), decTime(updated)
+	return &d, nil
+}
+
+// Destination returns the counter of dest, zero when never seen.
+func (t *tx) Destination(dest string) (*smsgw.Destination, error) {
+	d, err := scanDestination(t.queryRow(`SELECT dest, failures, last_failure, updated_at
+		FROM partner_destinations WHERE dest = ?`, dest))
+	if errors.Is(err, sql.ErrNoRows) {
+		return &smsgw.Destination{Dest: smsgw.MSISDN(dest)}, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: destination: %w", err)
+	}
+	return d, nil
+}
+
+// SetDestination upserts d.
+func (t *tx) SetDestination(d *smsgw.Destination) error {
+	d.UpdatedAt = t.orNow(d.UpdatedAt)
+	_, err := t.exec(`INSERT INTO partner_destinations (dest, failures, last_failure, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (dest) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure,
+		updated_at = excluded.updated_at`,
+		string(d.Dest), d.Failures, encTimePtr(d.LastFailure), encTime(d.UpdatedAt))
+	if err != nil {
+		return mapErr("set destination", err)
+	}
+	return nil
+}
+
+// Destinations lists destinations with at least minFailures failures.
+func (t *tx) Destinations(minFailures int, limit int) ([]smsgw.Destination, error) {
+	rows, err := t.query(`SELECT dest, failures, last_failure, updated_at FROM partner_destinations
+		WHERE failures >= ? ORDER BY failures DESC, dest LIMIT ?`, max(minFailures, 1), limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: destinations: %w", err)
+	}
+	return collect(rows, "destinations", scanDestination)
+}
+
+const callbackCols = `id, request_id, partner, status, attempts, next_attempt, deadline, last_error, created_at,
+	updated_at, sent_at`
+
+func scanCallback(row scanner) (*smsgw.Callback, error) {
+	var (
+		c                                 smsgw.Callback
+		next, deadline, created, updated int64
+		sent                              sql.NullInt64
+	)
+	if err := row.Scan(&c.ID, &c.RequestID, &c.Partner, &c.Status, &c.Attempts, &next, &deadline, &c.LastError,
+		&created, &updated, &sent); err != nil {
+		return nil, err
+	}
+	c.NextAttempt, c.Deadline = decTime(next), decTime(deadline)
+	c.CreatedAt, c.UpdatedAt, c.SentAt = decTime(created), decTime(updated), decTimePtr(sent)
+	return &c, nil
+}
+
+// EnqueueCallback inserts c as queued.
+func (t *tx) EnqueueCallback(c *smsgw.Callback) error {
+	if c.Deadline.IsZero() {
+		return smsgw.Errorf(smsgw.EInvalid, "callback needs a deadline")
+	}
+	c.CreatedAt = t.orNow(c.CreatedAt)
+	if c.UpdatedAt.IsZero() {
+		c.UpdatedAt = c.CreatedAt
+	}
+	if c.NextAttempt.IsZero() {
+		c.NextAttempt = c.CreatedAt
+	}
+	c.Status, c.Attempts, c.SentAt = smsgw.CallbackQueued, 0, nil
+	err := t.queryRow(`INSERT INTO partner_callbacks
+		(request_id, partner, status, attempts, next_attempt, deadline, last_error, created_at, updated_at)
+		VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?) RETURNING id`,
+		c.RequestID, c.Partner, encTime(c.NextAttempt), encTime(c.Deadline), c.LastError,
+		encTime(c.CreatedAt), encTime(c.UpdatedAt)).Scan(&c.ID)
+	if err != nil {
+		return mapErr("enqueue callback", err)
+	}
+	return nil
+}
+
+// Callback returns a callback by ID.
+func (t *tx) Callback(id int64) (*smsgw.Callback, error) {
+	c, err := scanCallback(t.queryRow(`SELECT `+callbackCols+` FROM partner_callbacks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("callback not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: callback: %w", err)
+	}
+	return c, nil
+}
+
+// DueCallbacks lists queued callbacks due at now.
+func (t *tx) DueCallbacks(now time.Time, limit int) ([]smsgw.Callback, error) {
+	rows, err := t.query(`SELECT `+callbackCols+` FROM partner_callbacks
+		WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, encTime(now), limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: due callbacks: %w", err)
+	}
+	return collect(rows, "due callbacks", scanCallback)
+}
+
+// markCallback updates a queued callback.
+func (t *tx) markCallback(op string, id int64, set string, args ...any) error {
+	res, err := t.exec(`UPDATE partner_callbacks SET `+set+` WHERE id = ? AND status = 'queued'`, append(args, id)...)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	return expectOne(res, op, func() error { return notFound("callback %d is not queued", id) })
+}
+
+// MarkCallbackSent records the acknowledgement.
+func (t *tx) MarkCallbackSent(id int64, now time.Time) error {
+	at := encTime(t.orNow(now))
+	return t.markCallback("mark callback sent", id,
+		`status = 'sent', attempts = attempts + 1, last_error = '', sent_at = ?, updated_at = ?`, at, at)
+}
+
+// MarkCallbackRetry records a failed attempt and the next one.
+func (t *tx) MarkCallbackRetry(id int64, errText string, now, next time.Time) error {
+	return t.markCallback("mark callback retry", id,
+		`attempts = attempts + 1, last_error = ?, next_attempt = ?, updated_at = ?`,
+		errText, encTime(next), encTime(t.orNow(now)))
+}
+
+// MarkCallbackDead dead-letters the callback.
+func (t *tx) MarkCallbackDead(id int64, errText string, now time.Time) error {
+	return t.markCallback("mark callback dead", id,
+		`status = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ?`, errText, encTime(t.orNow(now)))
+}
+
+// RequeueCallback queues a dead or sent callback again.
+func (t *tx) RequeueCallback(id int64, now, deadline time.Time) error {
+	at := encTime(t.orNow(now))
+	res, err := t.exec(`UPDATE partner_callbacks SET status = 'queued', attempts = 0, next_attempt = ?, deadline = ?,
+		sent_at = NULL, updated_at = ? WHERE id = ? AND status IN ('dead', 'sent')`, at, encTime(deadline), at, id)
+	if err != nil {
+		return mapErr("requeue callback", err)
+	}
+	return expectOne(res, "requeue callback", func() error {
+		if _, err := t.Callback(id); err != nil {
+			return err
+		}
+		return smsgw.Errorf(smsgw.EConflict, "callback %d is already queued", id)
+	})
+}
+
+// Callbacks lists callbacks matching f, newest first.
+func (t *tx) Callbacks(f smsgw.CallbackFilter) ([]smsgw.Callback, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Partner != "" {
+		where, args = append(where, "partner = ?"), append(args, f.Partner)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.RequestID != 0 {
+		where, args = append(where, "request_id = ?"), append(args, f.RequestID)
+	}
+	q := `SELECT ` + callbackCols + ` FROM partner_callbacks` + whereClause(where) + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: callbacks: %w", err)
+	}
+	return collect(rows, "callbacks", scanCallback)
+}
