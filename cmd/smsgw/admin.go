@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -161,17 +162,27 @@ func cmdCustomer(ctx context.Context, args []string, stdin io.Reader, stdout io.
 		if err != nil {
 			return err
 		}
-		if err := gw.ResetPIN(ctx, pos[0], pin); err != nil {
+		if err := gw.ResetCustomerPIN(ctx, cliActor(), pos[0], pin); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "PIN of %s reset\n", pos[0])
 	case "unlock":
-		if err := gw.Unlock(ctx, pos[0]); err != nil {
+		if err := gw.UnlockCustomer(ctx, cliActor(), pos[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s unlocked\n", pos[0])
 	}
 	return nil
+}
+
+// cliActor is the operator at the command line, as the audit trail names
+// them: "cli:" and the OS user.
+func cliActor() smsgw.Actor {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	return smsgw.Actor{Name: "cli:" + name, Role: "admin", Remote: "cli"}
 }
 
 func cmdWallet(ctx context.Context, args []string, stdout io.Writer) error {

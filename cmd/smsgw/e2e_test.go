@@ -371,6 +371,7 @@ func TestE2EWrongPINLock(t *testing.T) {
 	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
 	e.reply("9779", "diblokir")
 	e.cli("unlocked", "customer", "unlock", e2ePayer)
+	e.cli("customer.unlock", "audit", "trail", "-action", "customer.unlock", "-target", e2ePayer)
 	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 50000")
 	e.reply("3355", "PIN")
 	e.mo(e2ePayer, "3355", " "+e2ePIN+" ")
