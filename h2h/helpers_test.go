@@ -110,6 +110,12 @@ var (
 // callbacks go.
 func newEnv(t testing.TB, callbackURL string) *env {
 	t.Helper()
+	return newEnvWith(t, callbackURL, nil)
+}
+
+// newEnvWith is newEnv with edit applied to the partner options.
+func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOptions)) *env {
+	t.Helper()
 	if callbackURL == "" {
 		callbackURL = "http://127.0.0.1:1/report"
 	}
@@ -166,7 +172,7 @@ func newEnv(t testing.TB, callbackURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := smsgw.NewPartners(gw, smsgw.PartnerOptions{
+	opts := smsgw.PartnerOptions{
 		Partners: []smsgw.Partner{
 			{ID: "demo", Mode: smsgw.ModeImmediate},
 			{ID: "mitra", Mode: smsgw.ModeConfirm},
@@ -177,7 +183,11 @@ func newEnv(t testing.TB, callbackURL string) *env {
 		Cutoff:   smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
 		Notifier: ntf,
 		Logger:   log,
-	})
+	}
+	if edit != nil {
+		edit(&opts)
+	}
+	svc, err := smsgw.NewPartners(gw, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
