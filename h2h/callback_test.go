@@ -179,7 +179,7 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 	if sent, _ := e.svc.SendCallbacks(ctx); sent != 0 {
 		t.Fatal("a dead letter was sent without a resend")
 	}
-	if err := e.svc.ResendCallback(ctx, cs[0].ID); err != nil {
+	if err := e.svc.ResendCallback(ctx, smsgw.Actor{Name: "test"}, cs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if sent, err := e.svc.SendCallbacks(ctx); err != nil || sent != 1 {

@@ -366,7 +366,7 @@ func TestBlockedDestinationCode(t *testing.T) {
 			http.StatusUnprocessableEntity, h2h.RCDestination)
 	}
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", "08127777777", "X9"), key: demoKey}, http.StatusUnprocessableEntity, h2h.RCBlocked)
-	if err := e.svc.Unblock(t.Context(), "08127777777"); err != nil {
+	if err := e.svc.Unblock(t.Context(), smsgw.Actor{Name: "test"}, "08127777777"); err != nil {
 		t.Fatal(err)
 	}
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", "08127777777", "X9"), key: demoKey}, http.StatusUnprocessableEntity, h2h.RCDestination)
@@ -465,5 +465,21 @@ func TestNewValidates(t *testing.T) {
 	}
 	if s := fmt.Sprintf("%v %+v %#v", base, base, base.Keys); strings.Contains(s, demoKey) {
 		t.Errorf("formatting a partner shows its key: %s", s)
+	}
+}
+
+// BenchmarkTopUp measures a signed immediate top-up through the handler:
+// parsing, authentication, one write transaction (nonce, transfer,
+// request, callback, SMS) and the answer.
+func BenchmarkTopUp(b *testing.B) {
+	e := newEnv(b, "")
+	e.deposit("demo", smsgw.Amount(int64(b.N+1)*50000))
+	b.ResetTimer()
+	for i := range b.N {
+		w := httptest.NewRecorder()
+		e.srv.ServeHTTP(w, e.build(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, fmt.Sprint("B", i)), key: demoKey}))
+		if w.Code != http.StatusOK {
+			b.Fatalf("HTTP %d %s", w.Code, w.Body.String())
+		}
 	}
 }

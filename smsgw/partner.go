@@ -127,6 +127,13 @@ const (
 	ReasonFailed    = "failed"    // the credit could not be made
 )
 
+// Audit trail actions of the partner API.
+const (
+	ActionPartnerDeposit = "partner.deposit"
+	ActionPartnerUnblock = "partner.unblock"
+	ActionCallbackResend = "partner.callback_resend"
+)
+
 // Transfer kinds of the partner API besides TransferH2H and TransferBankVA.
 const (
 	TransferDeposit = "h2h_deposit" // operator top-up of a partner deposit

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -121,11 +122,22 @@ func (p *Partners) backoff(attempts int) time.Duration {
 }
 
 // ResendCallback queues a dead-lettered (or already acknowledged)
-// callback again with a fresh retry window. EConflict if it is still
-// queued, ENotFound if it does not exist.
-func (p *Partners) ResendCallback(ctx context.Context, id int64) error {
+// callback again with a fresh retry window, with its audit entry in the
+// same transaction. EConflict if it is still queued, ENotFound if it does
+// not exist.
+func (p *Partners) ResendCallback(ctx context.Context, who Actor, id int64) error {
 	now := p.g.now()
-	err := p.g.store.Update(ctx, func(tx Tx) error { return tx.RequeueCallback(id, now, now.Add(CallbackTTL)) })
+	err := p.g.store.Update(ctx, func(tx Tx) error {
+		c, err := tx.Callback(id)
+		if err != nil {
+			return err
+		}
+		if err := tx.RequeueCallback(id, now, now.Add(CallbackTTL)); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("callback of trxid %d to %s queued again (was %s after %d attempts)", c.RequestID, c.Partner, c.Status, c.Attempts)
+		return tx.AppendAudit(auditEntry(who, ActionCallbackResend, "callback:"+strconv.FormatInt(id, 10), detail, now))
+	})
 	if err == nil {
 		p.log.Info("callback requeued", "callback", id)
 	}
@@ -153,24 +165,43 @@ const recheckBatch = 500
 // still finalised when its session resolves. It returns how many requests
 // changed.
 func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
-	var open []PartnerRequest
+	// Find the requests that need a change in a read transaction; most
+	// open requests are simply still waiting for their customer.
+	var due []int64
 	err := p.g.store.View(ctx, func(tx Tx) error {
-		var err error
-		open, err = tx.PartnerRequests(PartnerRequestFilter{States: []PartnerState{PartnerPending, PartnerUnknown}, Limit: recheckBatch})
-		return err
+		open, err := tx.PartnerRequests(PartnerRequestFilter{States: []PartnerState{PartnerPending, PartnerUnknown}, Limit: recheckBatch})
+		if err != nil {
+			return err
+		}
+		for _, r := range open {
+			if r.SessionID != 0 {
+				s, err := tx.Session(r.SessionID)
+				if err != nil {
+					return err
+				}
+				if s.State != StateAwaitingPIN {
+					due = append(due, r.ID)
+					continue
+				}
+			}
+			if r.State == PartnerPending && now.Sub(r.CreatedAt) >= p.o.PendingMax {
+				due = append(due, r.ID)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("list open partner requests: %w", err)
 	}
 	n := 0
-	for _, r := range open {
+	for _, id := range due {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		changed := false
+		var changed *PartnerRequest
 		err := p.g.store.Update(ctx, func(tx Tx) error {
-			changed = false
-			cur, err := tx.PartnerRequest(r.ID)
+			changed = nil
+			cur, err := tx.PartnerRequest(id)
 			if err != nil || cur.State.Final() {
 				return err
 			}
@@ -180,12 +211,12 @@ func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
 					return err
 				}
 				if s.State != StateAwaitingPIN {
-					changed = true
+					changed = cur
 					return p.g.finishFromSession(tx, cur, s, now)
 				}
 			}
 			if cur.State == PartnerPending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {
-				changed = true
+				changed = cur
 				cur.State, cur.UpdatedAt = PartnerUnknown, now
 				cur.Message = fmt.Sprintf("not final after %s; kept for reconciliation", p.o.PendingMax)
 				return tx.ResolvePartnerRequest(cur)
@@ -193,11 +224,12 @@ func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
 			return nil
 		})
 		if err != nil {
-			return n, fmt.Errorf("recheck partner request %d: %w", r.ID, err)
+			return n, fmt.Errorf("recheck partner request %d: %w", id, err)
 		}
-		if changed {
+		if changed != nil {
 			n++
-			p.log.Info("partner request rechecked", "trxid", r.ID, "partner", r.Partner, "refid", r.RefID)
+			p.log.Info("partner request rechecked", "trxid", changed.ID, "partner", changed.Partner, "refid", changed.RefID,
+				"state", string(changed.State))
 		}
 	}
 	return n, nil

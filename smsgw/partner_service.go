@@ -954,10 +954,11 @@ func (p *Partners) read(ctx context.Context, partner, nonce string, fn func(tx T
 	return nil
 }
 
-// Deposit tops up a partner's deposit from the deposit-funding account.
-// ref (the bank transfer's reference) makes it idempotent: the same ref
-// and amount return the first transfer, another amount is EConflict.
-func (p *Partners) Deposit(ctx context.Context, partner string, amount Amount, ref string) (*Transfer, error) {
+// Deposit tops up a partner's deposit from the deposit-funding account,
+// with its audit entry in the same transaction. ref (the bank transfer's
+// reference) makes it idempotent: the same ref and amount return the first
+// transfer (and record nothing), another amount is EConflict.
+func (p *Partners) Deposit(ctx context.Context, who Actor, partner string, amount Amount, ref string) (*Transfer, error) {
 	pt, err := p.partner(partner)
 	if err != nil {
 		return nil, err
@@ -982,9 +983,14 @@ func (p *Partners) Deposit(ctx context.Context, partner string, amount Amount, r
 		} else if ErrorCode(err) != ENotFound {
 			return err
 		}
+		now := p.g.now()
 		t = &Transfer{IdempotencyKey: key, RequestHash: hash, Kind: TransferDeposit, From: p.o.DepositFunding,
-			To: pt.Deposit, Amount: amount, Reference: ref, CreatedAt: p.g.now()}
-		return tx.Transfer(t)
+			To: pt.Deposit, Amount: amount, Reference: ref, CreatedAt: now}
+		if err := tx.Transfer(t); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("deposit +Rp%s, ref %s, transfer %d", amount.Grouped(), ref, t.ID)
+		return tx.AppendAudit(auditEntry(who, ActionPartnerDeposit, pt.ID, detail, now))
 	})
 	if err != nil {
 		return nil, err
@@ -1008,14 +1014,24 @@ func (p *Partners) DepositAccount(ctx context.Context, partner string) (*Account
 	return a, err
 }
 
-// Unblock clears the failure counter of a destination.
-func (p *Partners) Unblock(ctx context.Context, dest string) error {
+// Unblock clears the failure counter of a destination, with its audit
+// entry in the same transaction.
+func (p *Partners) Unblock(ctx context.Context, who Actor, dest string) error {
 	d, err := parseDest(dest)
 	if err != nil {
 		return err
 	}
 	err = p.g.store.Update(ctx, func(tx Tx) error {
-		return tx.SetDestination(&Destination{Dest: d, UpdatedAt: p.g.now()})
+		now := p.g.now()
+		prev, err := tx.Destination(string(d))
+		if err != nil {
+			return err
+		}
+		if err := tx.SetDestination(&Destination{Dest: d, UpdatedAt: now}); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("failure count %d cleared", prev.Failures)
+		return tx.AppendAudit(auditEntry(who, ActionPartnerUnblock, string(d), detail, now))
 	})
 	if err == nil {
 		p.log.Info("destination unblocked", "msisdn", d)

@@ -11,6 +11,9 @@ import (
 	"smsgw/smsgw"
 )
 
+// operator is the admin of the tests' audited actions.
+var operator = smsgw.Actor{Name: "ops", Role: "admin", Remote: "test"}
+
 const (
 	ipayAcct  = "08110000009" // a wallet without a payer
 	ipayAcctN = smsgw.MSISDN("628110000009")
@@ -78,7 +81,7 @@ func newPartnerHarness(t *testing.T, edit func(*smsgw.PartnerOptions)) *partnerH
 func (h *partnerHarness) deposit(partner string, amount smsgw.Amount) {
 	h.t.Helper()
 	ref := fmt.Sprintf("dep-%d", h.clk.Now().UnixNano())
-	if _, err := h.p.Deposit(h.t.Context(), partner, amount, ref); err != nil {
+	if _, err := h.p.Deposit(h.t.Context(), operator, partner, amount, ref); err != nil {
 		h.t.Fatalf("Deposit(%s, %d): %v", partner, amount, err)
 	}
 }
@@ -473,8 +476,11 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 	if err != nil || len(blocked) != 1 || blocked[0].Dest != payerN || blocked[0].Failures != 5 {
 		t.Fatalf("Blocked = %+v, %v; want %s with 5 failures", blocked, err, payerN)
 	}
-	if err := h.p.Unblock(t.Context(), payer); err != nil {
+	if err := h.p.Unblock(t.Context(), operator, payer); err != nil {
 		t.Fatal(err)
+	}
+	if got := h.audit(smsgw.ActionPartnerUnblock); len(got) != 1 || got[0].Target != string(payerN) || got[0].Detail != "failure count 5 cleared" {
+		t.Errorf("audit trail = %+v, want the unblock of %s", got, payerN)
 	}
 	if r := h.mustTopUp("pulsa", "F-other", "IP50", payer); r.State != smsgw.PartnerSuccess {
 		t.Errorf("TopUp after unblock = %s, want success", r.State)
@@ -719,10 +725,13 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 	}
 	// Resend after the partner is back.
 	h.notify.fail = nil
-	if err := h.p.ResendCallback(ctx, cs[0].ID); err != nil {
+	if err := h.p.ResendCallback(ctx, operator, cs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	wantPartnerCode(t, "ResendCallback(queued)", h.p.ResendCallback(ctx, cs[0].ID), smsgw.EConflict)
+	wantPartnerCode(t, "ResendCallback(queued)", h.p.ResendCallback(ctx, operator, cs[0].ID), smsgw.EConflict)
+	if got := h.audit(smsgw.ActionCallbackResend); len(got) != 1 || got[0].Actor != "ops" {
+		t.Errorf("audit trail = %+v, want one resend by ops", got)
+	}
 	if sent, err := h.p.SendCallbacks(ctx); err != nil || sent != 1 {
 		t.Fatalf("SendCallbacks after resend = %d, %v; want 1", sent, err)
 	}
@@ -735,7 +744,7 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 	if lastCall.ID != r.ID || lastCall.State != smsgw.PartnerSuccess || lastCall.SN != r.SN {
 		t.Errorf("callback carried %+v, want the final request %d", lastCall, r.ID)
 	}
-	wantPartnerCode(t, "ResendCallback(unknown)", h.p.ResendCallback(ctx, 999), smsgw.ENotFound)
+	wantPartnerCode(t, "ResendCallback(unknown)", h.p.ResendCallback(ctx, operator, 999), smsgw.ENotFound)
 }
 
 func TestPartnerCallbackPermanentError(t *testing.T) {
@@ -753,21 +762,39 @@ func TestPartnerCallbackPermanentError(t *testing.T) {
 
 func TestPartnerDepositIdempotent(t *testing.T) {
 	h := newPartnerHarness(t, nil)
-	t1, err := h.p.Deposit(t.Context(), "pulsa", 100000, "TRF-1")
+	t1, err := h.p.Deposit(t.Context(), operator, "pulsa", 100000, "TRF-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t2, err := h.p.Deposit(t.Context(), "pulsa", 100000, "TRF-1")
+	t2, err := h.p.Deposit(t.Context(), operator, "pulsa", 100000, "TRF-1")
 	if err != nil || t2.ID != t1.ID {
 		t.Fatalf("Deposit(same ref) = %+v, %v; want the first transfer", t2, err)
 	}
-	_, err = h.p.Deposit(t.Context(), "pulsa", 200000, "TRF-1")
+	_, err = h.p.Deposit(t.Context(), operator, "pulsa", 200000, "TRF-1")
 	wantPartnerCode(t, "Deposit(same ref, other amount)", err, smsgw.EConflict)
-	_, err = h.p.Deposit(t.Context(), "nobody", 1, "TRF-2")
+	_, err = h.p.Deposit(t.Context(), operator, "nobody", 1, "TRF-2")
 	wantPartnerCode(t, "Deposit(unknown partner)", err, smsgw.ENotFound)
 	if got := h.depositBalance("pulsa"); got != 100000 {
 		t.Errorf("deposit = %v, want 100000", got)
 	}
+	// One audit entry: the replay recorded nothing.
+	if got := h.audit(smsgw.ActionPartnerDeposit); len(got) != 1 || got[0].Actor != "ops" || got[0].Target != "pulsa" ||
+		!strings.Contains(got[0].Detail, "TRF-1") {
+		t.Errorf("audit trail = %+v, want one deposit by ops", got)
+	}
+}
+
+// audit lists the audit entries of action.
+func (h *partnerHarness) audit(action string) []smsgw.AuditEntry {
+	h.t.Helper()
+	var es []smsgw.AuditEntry
+	if err := h.store.View(h.t.Context(), func(tx smsgw.Tx) (err error) {
+		es, err = tx.AuditTrail(smsgw.AuditFilter{Action: action})
+		return err
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return es
 }
 
 func TestNewPartnersValidates(t *testing.T) {
@@ -868,3 +895,33 @@ func TestCutoffContains(t *testing.T) {
 	}
 }
 
+// TestPartnerRecheckCatchesUp: a session resolved without its partner
+// request (as by an older program version) is reconciled by Recheck.
+func TestPartnerRecheckCatchesUp(t *testing.T) {
+	h := newPartnerHarness(t, nil)
+	r := h.mustTopUp("mitra", "U1", "IP50", payer)
+	err := h.store.Update(t.Context(), func(tx smsgw.Tx) error {
+		s, err := tx.Session(r.SessionID)
+		if err != nil {
+			return err
+		}
+		now := h.clk.Now()
+		s.State, s.ResolvedAt = smsgw.StateCancelled, &now
+		return tx.ResolveSession(s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.request("mitra", "U1"); got.State != smsgw.PartnerPending {
+		t.Fatalf("request = %s, want still pending before the recheck", got.State)
+	}
+	if n, err := h.p.Recheck(t.Context(), h.clk.Now()); err != nil || n != 1 {
+		t.Fatalf("Recheck = %d, %v; want 1", n, err)
+	}
+	if got := h.request("mitra", "U1"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonCancelled {
+		t.Errorf("request after recheck = %s %s, want failed cancelled", got.State, got.Code)
+	}
+	if got := len(h.callbacks()); got != 1 {
+		t.Errorf("callbacks = %d, want 1", got)
+	}
+}

@@ -624,7 +624,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%w: callback id must be a number", errUsage)
 		}
-		if err := svc.ResendCallback(ctx, id); err != nil {
+		if err := svc.ResendCallback(ctx, cliActor(), id); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "callback %d queued; the running daemon sends it\n", id)
@@ -644,7 +644,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return tw.Flush()
 	case "unblock":
-		if err := svc.Unblock(ctx, pos[0]); err != nil {
+		if err := svc.Unblock(ctx, cliActor(), pos[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s unblocked\n", pos[0])
@@ -656,7 +656,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		if *ref == "" {
 			return fmt.Errorf("%w: partner deposit needs -ref (the bank transfer's reference), which makes it idempotent", errUsage)
 		}
-		t, err := svc.Deposit(ctx, pos[0], amount, *ref)
+		t, err := svc.Deposit(ctx, cliActor(), pos[0], amount, *ref)
 		if err != nil {
 			return err
 		}

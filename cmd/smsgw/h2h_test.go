@@ -2,21 +2,34 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"smsgw/smsgw"
 )
 
 const (
@@ -82,7 +95,7 @@ func (s *h2hSite) wait(t *testing.T, n int) map[string]any {
 }
 
 // h2hPost sends a signed request to the daemon.
-func h2hPost(t *testing.T, base, path, key, body, nonce string) (int, map[string]any) {
+func h2hPost(t *testing.T, client *http.Client, base, path, key, body, nonce string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+path, strings.NewReader(body))
 	if err != nil {
@@ -95,7 +108,7 @@ func h2hPost(t *testing.T, base, path, key, body, nonce string) (int, map[string
 	req.Header.Set("X-Timestamp", ts)
 	req.Header.Set("X-Nonce", nonce)
 	req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +167,7 @@ callback_url = %q
 	base := "http://" + addr
 
 	// Immediate top-up: credited, the customer told, the partner called back.
-	status, resp := h2hPost(t, base, "/h2h/trx", h2hSecret,
+	status, resp := h2hPost(t, http.DefaultClient, base, "/h2h/trx", h2hSecret,
 		`{"memberid":"reseller","product":"IP50","dest":"`+e2eAccount+`","refid":"INV-1"}`, "nonce-1")
 	if status != http.StatusOK || resp["rc"] != "00" || resp["sn"] == "" {
 		t.Fatalf("top-up = %d %v", status, resp)
@@ -169,22 +182,22 @@ callback_url = %q
 		t.Errorf("balance = %s, want 50.000", got)
 	}
 	// Resent: the original answer; replayed nonce: refused.
-	_, again := h2hPost(t, base, "/h2h/trx", h2hSecret,
+	_, again := h2hPost(t, http.DefaultClient, base, "/h2h/trx", h2hSecret,
 		`{"memberid":"reseller","product":"IP50","dest":"`+e2eAccount+`","refid":"INV-1"}`, "nonce-2")
 	if again["trxid"] != resp["trxid"] || again["resent"] != true {
 		t.Errorf("resend = %v, want the original", again)
 	}
-	if status, r := h2hPost(t, base, "/h2h/balance", h2hSecret, `{"memberid":"reseller"}`, "nonce-2"); status != http.StatusConflict || r["rc"] != "23" {
+	if status, r := h2hPost(t, http.DefaultClient, base, "/h2h/balance", h2hSecret, `{"memberid":"reseller"}`, "nonce-2"); status != http.StatusConflict || r["rc"] != "23" {
 		t.Errorf("replayed nonce = %d %v, want 409 rc 23", status, r)
 	}
 	// A bad signature creates nothing.
-	if status, r := h2hPost(t, base, "/h2h/trx", "not-the-secret-000000",
+	if status, r := h2hPost(t, http.DefaultClient, base, "/h2h/trx", "not-the-secret-000000",
 		`{"memberid":"reseller","product":"IP50","dest":"`+e2eAccount+`","refid":"INV-2"}`, "nonce-3"); status != http.StatusUnauthorized || r["rc"] != "21" {
 		t.Errorf("bad signature = %d %v, want 401 rc 21", status, r)
 	}
 
 	// Customer confirmation: PIN prompt from 3355, PIN by SMS, callback.
-	status, resp = h2hPost(t, base, "/h2h/trx", h2hConfSecret,
+	status, resp = h2hPost(t, http.DefaultClient, base, "/h2h/trx", h2hConfSecret,
 		`{"memberid":"mitra","product":"IP75","dest":"`+e2ePayer+`","refid":"CONF-1"}`, "nonce-4")
 	if status != http.StatusOK || resp["rc"] != "01" {
 		t.Fatalf("confirm-mode top-up = %d %v, want pending", status, resp)
@@ -263,5 +276,119 @@ func TestH2HConfigErrors(t *testing.T) {
 	if h.MaxSkew.Duration != 5*time.Minute || h.BlockAfter != 5 || h.Cutoff != "23:30-00:30" || h.Recheck != "@every 30s" ||
 		h.PendingMax.Duration != 15*time.Minute || h.Partners[0].Mode != "immediate" || h.Partners[0].Signature != "hmac" {
 		t.Errorf("defaults = %+v", h)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key as PEM files.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "h2h test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestH2HOwnTLSListener: with h2h.listen and a certificate, the API is
+// served over TLS on its own listener and not on the [http] mux.
+func TestH2HOwnTLSListener(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	const secret = "tls-test-secret-0123456789"
+	t.Setenv("H2H_TLS_TEST_SECRET", secret)
+	t.Setenv("SMSGW_PIN_KEY", e2eKey)
+	body := fmt.Sprintf(`[database]
+path = "gw.db"
+[[bind]]
+name = "a"
+host = "127.0.0.1"
+port = 1
+system_id = "x"
+[h2h]
+enabled = true
+listen = "127.0.0.1:0"
+tls_cert_file = %q
+tls_key_file = %q
+[[h2h.partner]]
+id = "p"
+secret_env = "H2H_TLS_TEST_SECRET"
+allow = ["127.0.0.1/32"]
+callback_url = "https://partner.example/cb"
+`, certFile, keyFile)
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStore(t.Context(), &cfg, log, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	noSend := smsgw.SenderFunc(func(context.Context, smsgw.MT) ([]string, error) { return nil, fmt.Errorf("no SMSC") })
+	gw, err := newGateway(&cfg, st, noSend, log, time.Now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Init(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Config: cfg, Logger: log, Now: time.Now, gw: gw}
+	mux := http.NewServeMux()
+	if err := a.mountH2H(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer a.stopH2H(t.Context())
+	if jobs := a.h2hJobs(); len(jobs) != 3 {
+		t.Errorf("h2hJobs = %d jobs, want 3", len(jobs))
+	}
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/h2h/balance", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("[http] mux serves /h2h/ (%d) although the API has its own listener", w.Code)
+	}
+	base := "https://" + a.h2h.ownL.Addr().String()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	status, resp := h2hPost(t, client, base, "/h2h/balance", secret, `{"memberid":"p"}`, "tls-1")
+	if status != http.StatusOK || resp["rc"] != "00" || resp["balance"] != float64(0) {
+		t.Errorf("balance over TLS = %d %v", status, resp)
+	}
+	plain, err := http.Post("http://"+a.h2h.ownL.Addr().String()+"/h2h/balance", "application/json", strings.NewReader("{}"))
+	if err == nil {
+		plain.Body.Close()
+		if plain.StatusCode != http.StatusBadRequest {
+			t.Errorf("plain HTTP to the TLS listener = %d, want refused", plain.StatusCode)
+		}
 	}
 }

@@ -288,9 +288,9 @@ const callbackCols = `id, request_id, partner, status, attempts, next_attempt, d
 
 func scanCallback(row scanner) (*smsgw.Callback, error) {
 	var (
-		c                                 smsgw.Callback
+		c                                smsgw.Callback
 		next, deadline, created, updated int64
-		sent                              sql.NullInt64
+		sent                             sql.NullInt64
 	)
 	if err := row.Scan(&c.ID, &c.RequestID, &c.Partner, &c.Status, &c.Attempts, &next, &deadline, &c.LastError,
 		&created, &updated, &sent); err != nil {
