@@ -37,6 +37,11 @@ func (h *harness) pagePaths() []string {
 		"/console/ledger?account=settlement:bank&format=csv",
 		"/console/audit",
 		"/console/audit?format=json",
+		"/console/partners",
+		"/console/partners?format=csv",
+		"/console/callbacks?status=dead",
+		"/console/callbacks?format=json",
+		"/console/blocked",
 	}
 }
 
@@ -48,6 +53,8 @@ func adminActions() map[string]url.Values {
 		"/console/customers/" + payerBN + "/reset-pin": {"new_pin": {"135790"}, "confirm_pin": {"135790"}},
 		"/console/binds/smsc1/suspend":                 {},
 		"/console/binds/smsc1/resume":                  {},
+		"/console/callbacks/1/resend":                  {},
+		"/console/blocked/" + payerBN + "/unblock":     {},
 	}
 }
 

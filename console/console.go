@@ -33,6 +33,16 @@ type Admin interface {
 	RecordAudit(ctx context.Context, who smsgw.Actor, action, target, detail string) error
 }
 
+// PartnerAdmin performs the audited actions on the host-to-host partner
+// API and lists its blocked destinations; *smsgw.Partners implements it.
+// Each action writes its audit entry in the transaction of its change.
+type PartnerAdmin interface {
+	ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error
+	Unblock(ctx context.Context, who smsgw.Actor, dest string) error
+	Blocked(ctx context.Context, limit int) ([]smsgw.Destination, error)
+	List() []smsgw.Partner
+}
+
 // Binds reports and controls the SMPP binds; *esme.ESME implements it.
 type Binds interface {
 	Status() []esme.BindStatus
@@ -45,7 +55,11 @@ type Options struct {
 	Store smsgw.Store // read by every page and export
 	Admin Admin       // admin actions and the audit trail
 	Binds Binds       // bind status and suspend/resume; nil shows no binds
-	Users []User
+	// Partners resends callbacks and unblocks destinations of the partner
+	// API; nil when the API is off: its requests and callbacks are still
+	// shown, without actions and without the blocked destinations.
+	Partners PartnerAdmin
+	Users    []User
 
 	// Location is the zone of the times shown, of filter times and of
 	// "today" on the dashboard (default UTC).
@@ -195,12 +209,18 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("GET /console/customers/{msisdn}", c.page(c.customerPage))
 	mux.Handle("GET /console/ledger", c.page(c.listPage(ViewLedger)))
 	mux.Handle("GET /console/audit", c.page(c.listPage(ViewAudit)))
+	mux.Handle("GET /console/partners", c.page(c.listPage(ViewPartners)))
+	mux.Handle("GET /console/partners/{id}", c.page(c.partnerPage))
+	mux.Handle("GET /console/callbacks", c.page(c.listPage(ViewCallbacks)))
+	mux.Handle("GET /console/blocked", c.page(c.blockedPage))
 
 	mux.Handle("POST /console/customers/{msisdn}/lock", c.post(RoleAdmin, c.lockCustomer))
 	mux.Handle("POST /console/customers/{msisdn}/unlock", c.post(RoleAdmin, c.unlockCustomer))
 	mux.Handle("POST /console/customers/{msisdn}/reset-pin", c.post(RoleAdmin, c.resetPIN))
 	mux.Handle("POST /console/binds/{name}/suspend", c.post(RoleAdmin, c.bindAction(true)))
 	mux.Handle("POST /console/binds/{name}/resume", c.post(RoleAdmin, c.bindAction(false)))
+	mux.Handle("POST /console/callbacks/{id}/resend", c.post(RoleAdmin, c.resendCallback))
+	mux.Handle("POST /console/blocked/{msisdn}/unblock", c.post(RoleAdmin, c.unblockDestination))
 
 	mux.Handle("/console/", c.page(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "No such page.")
@@ -337,7 +357,8 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, s *session, e
 }
 
 // pageNames are the templates that are pages (each with the layout).
-var pageNames = []string{"login", "error", "dashboard", "sms", "message", "tx", "sessions", "customers", "customer", "ledger", "audit"}
+var pageNames = []string{"login", "error", "dashboard", "sms", "message", "tx", "sessions", "customers", "customer", "ledger", "audit",
+	"partners", "partner", "callbacks", "blocked"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -349,6 +370,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"dur":      fmtDuration,
 		"state":    stateLabel,
 		"negative": func(n int64) bool { return n < 0 },
+		"pstate":   partnerStateLabel,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {

@@ -259,11 +259,16 @@ func (t *tableWriter) write(r record) error {
 func (t *tableWriter) close() error { return t.tw.Flush() }
 
 // TransactionRecord is a transaction with its timeline, as exported.
+// Partner and Callbacks are set for a transaction a host-to-host partner
+// request opened or paid.
 type TransactionRecord struct {
 	Session  *SessionRecord `json:"session"`
 	Transfer *TransferJSON  `json:"transfer"`
 	Entries  []EntryJSON    `json:"entries"`
 	Steps    []StepRecord   `json:"steps"`
+
+	Partner   *PartnerRecord    `json:"partner,omitempty"`
+	Callbacks []*CallbackRecord `json:"callbacks,omitempty"`
 }
 
 // TransferJSON is a ledger transfer as exported.
@@ -287,7 +292,9 @@ type EntryJSON struct {
 }
 
 // StepRecord is one timeline step as exported: Message for MOs, MTs and
-// receipts (with Part for a receipt), Transfer for the ledger step.
+// receipts (with Part for a receipt), Transfer for the ledger step,
+// Partner for the steps of a partner request and Callback for those of
+// its callback.
 type StepRecord struct {
 	Time       time.Time  `json:"time"`
 	Kind       string     `json:"kind"`
@@ -298,6 +305,9 @@ type StepRecord struct {
 	DLRError   string     `json:"dlr_error,omitempty"`
 	TransferID int64      `json:"transfer_id,omitempty"`
 	State      string     `json:"state,omitempty"`
+
+	Partner  *PartnerRecord  `json:"partner,omitempty"`
+	Callback *CallbackRecord `json:"callback,omitempty"`
 }
 
 func (s *StepRecord) cells() []string {
@@ -312,6 +322,19 @@ func (s *StepRecord) cells() []string {
 		detail = s.SMSCID + " " + s.DLRState + " " + s.DLRError
 	case s.TransferID != 0:
 		detail = "transfer " + itoa(s.TransferID)
+	case s.Kind == smsgw.StepPartnerRequest && s.Partner != nil:
+		p := s.Partner
+		detail = fmt.Sprintf("trxid %d %s/%s %s %d", p.TrxID, p.Partner, p.RefID, p.Kind, p.Amount)
+	case s.Partner != nil:
+		p := s.Partner
+		detail = fmt.Sprintf("trxid %d %s", p.TrxID, p.State)
+		if p.Reason != "" {
+			detail += " (" + p.Reason + ")"
+		}
+	case s.Callback != nil:
+		cb := s.Callback
+		detail = fmt.Sprintf("callback %d %s after %d attempt(s)", cb.ID, cb.Status, cb.Attempts)
+		text = cb.LastError
 	case s.State != "":
 		detail = s.State
 	}
@@ -332,6 +355,15 @@ func newTransactionRecord(t *smsgw.Transaction, loc *time.Location) *Transaction
 	for _, e := range t.Entries {
 		r.Entries = append(r.Entries, EntryJSON{ID: e.ID, Account: string(e.Account), Amount: int64(e.Amount), BalanceAfter: int64(e.BalanceAfter)})
 	}
+	callbacks := map[int64]*CallbackRecord{}
+	if t.Partner != nil {
+		r.Partner = newPartnerRecord(t.Partner, loc)
+		for i := range t.Callbacks {
+			cr := newCallbackRecord(&t.Callbacks[i], t.Partner, loc)
+			r.Callbacks = append(r.Callbacks, cr)
+			callbacks[cr.ID] = cr
+		}
+	}
 	for _, s := range t.Steps {
 		sr := StepRecord{Time: s.At.In(loc), Kind: s.Kind, Label: stepLabel(s.Kind), State: string(s.State)}
 		if s.Message != nil {
@@ -342,6 +374,12 @@ func newTransactionRecord(t *smsgw.Transaction, loc *time.Location) *Transaction
 		}
 		if s.Transfer != nil {
 			sr.TransferID = s.Transfer.ID
+		}
+		if s.Partner != nil {
+			sr.Partner = r.Partner
+		}
+		if s.Callback != nil {
+			sr.Callback = callbacks[s.Callback.ID]
 		}
 		r.Steps = append(r.Steps, sr)
 	}
@@ -369,6 +407,14 @@ func stepLabel(kind string) string {
 		return "Result (MT)"
 	case smsgw.StepReceipt:
 		return "Delivery receipt"
+	case smsgw.StepPartnerRequest:
+		return "Partner request (H2H)"
+	case smsgw.StepPartnerResult:
+		return "Partner request result"
+	case smsgw.StepCallback:
+		return "Callback to partner"
+	case smsgw.StepCallbackSent:
+		return "Callback acknowledged"
 	}
 	return kind
 }

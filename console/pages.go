@@ -141,6 +141,9 @@ var flashes = map[string]string{
 	"pin_reset": "PIN replaced. The new PIN is neither shown nor stored in clear; the customer uses the PIN they chose.",
 	"suspended": "Bind suspended.",
 	"resumed":   "Bind resumed.",
+
+	"resent":         "Callback queued again with a fresh 24-hour retry window; the gateway sends it within seconds.",
+	"dest_unblocked": "Destination unblocked: partner requests to it are accepted again.",
 }
 
 // Dashboard.
@@ -156,6 +159,7 @@ type dashboardBody struct {
 	Outbox    int
 	Today     string
 	UpdatedAt time.Time
+	Partner   *partnerPanel // nil when the partner API is off and has no data
 }
 
 type outcome struct {
@@ -192,7 +196,10 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 		if traffic, err = tx.Traffic(from, end); err != nil {
 			return err
 		}
-		b.Outbox, err = tx.OutboxDepth()
+		if b.Outbox, err = tx.OutboxDepth(); err != nil {
+			return err
+		}
+		b.Partner, err = c.partnerPanel(tx, today, now)
 		return err
 	})
 	if err != nil {
@@ -261,10 +268,15 @@ type listBody struct {
 	Sound bool
 
 	Directions, Statuses, States, Actions, Keywords []string
+	// Partner views: request states, callback statuses, configured
+	// partners; CanAct is true when partner actions are available.
+	PartnerStates, CallbackStatuses, Partners []string
+	CanAct                                    bool
 }
 
 var listTitles = map[string]string{
 	ViewSMS: "SMS log", ViewSessions: "Sessions", ViewCustomers: "Customers", ViewLedger: "Ledger", ViewAudit: "Audit trail",
+	ViewPartners: "Partner requests", ViewCallbacks: "Partner callbacks",
 }
 
 func (c *Console) listPage(view string) handlerFunc {
@@ -273,7 +285,9 @@ func (c *Console) listPage(view string) handlerFunc {
 		b := &listBody{
 			View: view, Q: q, Sound: true,
 			Directions: directions, Statuses: statuses, States: states, Actions: auditActions,
-			Keywords: append(slices.Clone(moKeywords), replyNames...),
+			Keywords:      append(slices.Clone(moKeywords), replyNames...),
+			PartnerStates: partnerStates, CallbackStatuses: callbackStatuses,
+			Partners: c.partnerIDs(), CanAct: c.o.Partners != nil,
 		}
 		d := c.data(s, listTitles[view], view, b)
 		format := q.Get("format")

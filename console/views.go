@@ -53,6 +53,8 @@ var parsers = map[string]func(q url.Values, e env) (listing, error){
 	ViewCustomers: parseCustomers,
 	ViewLedger:    parseLedger,
 	ViewAudit:     parseAudit,
+	ViewPartners:  parsePartners,
+	ViewCallbacks: parseCallbacks,
 }
 
 // View names accepted by Export.
@@ -65,7 +67,9 @@ const (
 )
 
 // Views lists the names of the exportable views.
-func Views() []string { return []string{ViewSMS, ViewSessions, ViewCustomers, ViewLedger, ViewAudit} }
+func Views() []string {
+	return []string{ViewSMS, ViewSessions, ViewCustomers, ViewLedger, ViewAudit, ViewPartners, ViewCallbacks}
+}
 
 // Filters lists the filter parameters of a view, in form order; nil for
 // an unknown view.
@@ -81,6 +85,10 @@ func Filters(view string) []string {
 		return []string{"account", "since", "until"}
 	case ViewAudit:
 		return []string{"actor", "action", "target", "since", "until"}
+	case ViewPartners:
+		return []string{"partner", "refid", "trxid", "msisdn", "status", "since", "until"}
+	case ViewCallbacks:
+		return []string{"partner", "status", "trxid"}
 	}
 	return nil
 }
@@ -216,7 +224,8 @@ var (
 	states = []string{string(smsgw.StateAwaitingPIN), string(smsgw.StateConfirmed), string(smsgw.StateLocked),
 		string(smsgw.StateExpired), string(smsgw.StateCancelled), string(smsgw.StateFailed)}
 	auditActions = []string{smsgw.ActionCustomerLock, smsgw.ActionCustomerUnlock, smsgw.ActionCustomerResetPIN,
-		smsgw.ActionBindSuspend, smsgw.ActionBindResume, smsgw.ActionLogin, smsgw.ActionLogout}
+		smsgw.ActionBindSuspend, smsgw.ActionBindResume, smsgw.ActionLogin, smsgw.ActionLogout,
+		smsgw.ActionPartnerDeposit, smsgw.ActionPartnerUnblock, smsgw.ActionCallbackResend}
 )
 
 // SMS log.

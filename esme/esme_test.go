@@ -1,7 +1,6 @@
 package esme_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,12 +13,12 @@ import (
 	"time"
 
 	"smsgw/esme"
-	"smsgw/keywords"
 	"smsgw/smpp"
 	"smsgw/smpp/pdu"
 	"smsgw/smpp/smpptest"
 	"smsgw/smpp/text"
 	"smsgw/smsgw"
+	"smsgw/smsgw/smsgwtest"
 	"smsgw/store/sqlite"
 )
 
@@ -214,34 +213,12 @@ type realGateway struct {
 
 func openGateway(t *testing.T, path string, sender smsgw.Sender) *realGateway {
 	t.Helper()
-	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	table, err := keywords.NewTable(keywords.TableConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replies, err := smsgw.NewReplies(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{3}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := &flakyStore{Store: db}
-	gw, err := smsgw.New(smsgw.Options{
-		Store: fs, Sender: sender, Hasher: hasher, Logger: slog.New(slog.DiscardHandler),
-		Rules: smsgw.Rules{RequestCode: request, PINCode: pinCode, Keywords: table, Replies: replies},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Init(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	var fs *flakyStore
+	db, gw := smsgwtest.Open(t, smsgwtest.WithPath(path), smsgwtest.WithSender(sender),
+		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithOptions(func(o *smsgw.Options) {
+			fs = &flakyStore{Store: o.Store}
+			o.Store = fs
+		}))
 	return &realGateway{gw: gw, db: db, store: fs}
 }
 

@@ -33,6 +33,9 @@ type NotifierOptions struct {
 	// Service, when set, supplies the partner's current deposit balance
 	// for the text message of failed requests.
 	Service *smsgw.Partners
+	// Observe, when set, is called after every attempt with the partner,
+	// whether the callback was delivered, and the time taken.
+	Observe func(partner string, delivered bool, d time.Duration)
 }
 
 // Notifier posts callbacks to partners: it implements smsgw.Notifier. A
@@ -48,13 +51,15 @@ type Notifier struct {
 	loc      *time.Location
 	now      func() time.Time
 	svc      *smsgw.Partners
+	observe  func(partner string, delivered bool, d time.Duration)
 }
 
 var _ smsgw.Notifier = (*Notifier)(nil)
 
 // NewNotifier returns a Notifier. It does no I/O.
 func NewNotifier(o NotifierOptions) (*Notifier, error) {
-	n := &Notifier{partners: map[string]*Partner{}, client: o.Client, timeout: o.Timeout, loc: o.Location, now: o.Now, svc: o.Service}
+	n := &Notifier{partners: map[string]*Partner{}, client: o.Client, timeout: o.Timeout, loc: o.Location, now: o.Now,
+		svc: o.Service, observe: o.Observe}
 	if n.timeout <= 0 {
 		n.timeout = DefaultCallbackTimeout
 	}
@@ -91,7 +96,14 @@ func (e *callbackError) Error() string   { return e.msg }
 func (e *callbackError) Temporary() bool { return !e.permanent }
 
 // Notify posts the callback of r and waits for the acknowledgement.
-func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) error {
+func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) (err error) {
+	if n.observe != nil {
+		defer func(start time.Time) {
+			if _, known := n.partners[r.Partner]; known {
+				n.observe(r.Partner, err == nil, time.Since(start))
+			}
+		}(time.Now())
+	}
 	p, ok := n.partners[r.Partner]
 	if !ok {
 		return &callbackError{msg: "partner " + r.Partner + " is no longer configured", permanent: true}

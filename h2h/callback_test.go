@@ -111,7 +111,7 @@ func TestCallbackRetriesAgainstFlakyPartner(t *testing.T) {
 			if cs[0].Status != smsgw.CallbackQueued || cs[0].Attempts != i+1 {
 				t.Fatalf("callback after attempt %d = %+v", i+1, cs[0])
 			}
-			e.clk.set(cs[0].NextAttempt)
+			e.clk.Set(cs[0].NextAttempt)
 		} else if cs[0].Status != smsgw.CallbackSent {
 			t.Fatalf("callback after the ack = %+v", cs[0])
 		}
@@ -158,7 +158,7 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 		if cs[0].Status != smsgw.CallbackQueued {
 			break
 		}
-		e.clk.set(cs[0].NextAttempt)
+		e.clk.Set(cs[0].NextAttempt)
 		if _, err := e.svc.SendCallbacks(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 		t.Errorf("%d attempts in 24h, want exponential backoff capped at 1h", n)
 	}
 	site.setAnswer(func(int) (int, string) { return http.StatusOK, "OK" })
-	e.clk.add(48 * time.Hour)
+	e.clk.Add(48 * time.Hour)
 	if sent, _ := e.svc.SendCallbacks(ctx); sent != 0 {
 		t.Fatal("a dead letter was sent without a resend")
 	}
@@ -219,7 +219,7 @@ func TestCallbackFailedConfirmation(t *testing.T) {
 	if sent, _ := e.svc.SendCallbacks(t.Context()); sent != 0 {
 		t.Fatal("callback for a pending request")
 	}
-	e.clk.add(6 * time.Minute)
+	e.clk.Add(6 * time.Minute)
 	if _, err := e.gw.ExpirePending(t.Context(), e.clk.Now()); err != nil {
 		t.Fatal(err)
 	}

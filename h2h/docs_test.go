@@ -103,7 +103,7 @@ func TestDocsGoClient(t *testing.T) {
 	// The client uses the real clock; the cutoff is off so the test does
 	// not depend on the hour.
 	e := newEnvWith(t, "", func(o *smsgw.PartnerOptions) { o.Cutoff = smsgw.Cutoff{} })
-	e.clk.set(time.Now())
+	e.clk.Set(time.Now())
 	e.deposit("demo", 100000)
 	srv := httptest.NewServer(e.srv)
 	defer srv.Close()

@@ -1,20 +1,15 @@
 package h2h_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +17,7 @@ import (
 	"smsgw/h2h"
 	"smsgw/keywords"
 	"smsgw/smsgw"
+	"smsgw/smsgw/smsgwtest"
 	"smsgw/store/sqlite"
 )
 
@@ -44,50 +40,6 @@ const (
 
 var secrets = []string{demoKey, mitraKey, bankKey, bankBasic, kiosKey, kiosPIN, kiosPass, textKey, payerPIN}
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// sender records MTs.
-type sender struct {
-	mu   sync.Mutex
-	sent []smsgw.MT
-	n    atomic.Int64
-}
-
-func (s *sender) Send(_ context.Context, m smsgw.MT) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sent = append(s.sent, m)
-	return []string{fmt.Sprint("mt", s.n.Add(1))}, nil
-}
-
-func (s *sender) take() []smsgw.MT {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.sent
-	s.sent = nil
-	return out
-}
-
 // env is a gateway with the partner API over a temporary SQLite store.
 type env struct {
 	t     testing.TB
@@ -96,9 +48,9 @@ type env struct {
 	svc   *smsgw.Partners
 	srv   *h2h.Server
 	ntf   *h2h.Notifier
-	clk   *clock
-	logs  *syncBuffer
-	out   *sender
+	clk   *smsgwtest.Clock
+	logs  *smsgwtest.LogBuffer
+	out   *smsgwtest.Sender
 	auth  []h2h.Partner
 }
 
@@ -120,36 +72,13 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOption
 	if callbackURL == "" {
 		callbackURL = "http://127.0.0.1:1/report"
 	}
-	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	logs := &syncBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gw.db"), sqlite.Options{Now: clk.Now, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	table, err := keywords.NewTable(keywords.TableConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replies, err := smsgw.NewReplies(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &sender{}
-	gw, err := smsgw.New(smsgw.Options{Store: st, Sender: out, Hasher: hasher, Now: clk.Now, Logger: log,
-		Rules: smsgw.Rules{RequestCode: "9779", PINCode: "3355", Keywords: table, Replies: replies}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	logs := &smsgwtest.LogBuffer{}
+	log := smsgwtest.NewLogger(logs)
+	out := &smsgwtest.Sender{}
+	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
+		smsgwtest.WithStoreLogger(log), smsgwtest.WithCodes("9779", "3355"))
 	ctx := t.Context()
-	if err := gw.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if err := gw.AddCustomer(ctx, payer, payer, "Budi Santoso", keywords.PIN(payerPIN)); err != nil {
 		t.Fatal(err)
 	}

@@ -208,16 +208,16 @@ func TestCutoffWithFakeClock(t *testing.T) {
 	e.deposit("demo", 500000)
 	e.deposit("text", 500000)
 	day := time.Date(2026, 11, 23, 0, 0, 0, 0, wibZone)
-	e.clk.set(day.Add(23*time.Hour + 29*time.Minute))
+	e.clk.Set(day.Add(23*time.Hour + 29*time.Minute))
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO1"), key: demoKey}, http.StatusOK, h2h.RCSuccess)
-	e.clk.set(day.Add(23*time.Hour + 31*time.Minute))
+	e.clk.Set(day.Add(23*time.Hour + 31*time.Minute))
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO2"), key: demoKey}, http.StatusServiceUnavailable, h2h.RCCutoff)
 	w := e.do(req{uri: "/h2h/trx", body: trxBody("text", "IP50", wallet, "CO3"), key: textKey})
 	want := "##IP50#ke:" + wallet + "#GAGAL; CutOff/ Timeout, silahkan ulangi beberapa saat kemudian.#Saldo Rp.500,000#Reffid:CO3 #\n"
 	if w.Code != http.StatusServiceUnavailable || w.Body.String() != want {
 		t.Errorf("text answer in cutoff = %d %q, want %q", w.Code, w.Body.String(), want)
 	}
-	e.clk.set(day.Add(24*time.Hour + 30*time.Minute))
+	e.clk.Set(day.Add(24*time.Hour + 30*time.Minute))
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO2"), key: demoKey}, http.StatusOK, h2h.RCSuccess)
 }
 
@@ -307,7 +307,7 @@ func TestConfirmModeOverHTTP(t *testing.T) {
 	if _, err := e.gw.SendDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mts := e.out.take()
+	mts := e.out.Take()
 	if len(mts) != 1 || mts[0].From != "3355" || !strings.Contains(mts[0].Text, "PIN") {
 		t.Fatalf("MTs = %+v, want the PIN prompt from 3355", mts)
 	}

@@ -35,6 +35,9 @@ type Metrics struct {
 	reconnects *prometheus.CounterVec
 	bound      *prometheus.GaugeVec
 	db         *prometheus.HistogramVec
+	h2hReqs    *prometheus.CounterVec
+	h2hLatency *prometheus.HistogramVec
+	callbacks  *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them on reg.
@@ -79,11 +82,37 @@ func New(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}, []string{"kind", "result"}),
 	}
-	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db)
+	m.h2hReqs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "smsgw_h2h_requests_total", Help: "Partner API answers by endpoint, partner and response code.",
+	}, []string{"endpoint", "partner", "rc"})
+	m.h2hLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "smsgw_h2h_request_seconds", Help: "Partner API request latency by endpoint.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	}, []string{"endpoint"})
+	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "smsgw_h2h_callbacks_total", Help: "Partner callback attempts by partner and result (delivered, failed).",
+	}, []string{"partner", "result"})
+	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db,
+		m.h2hReqs, m.h2hLatency, m.callbacks)
 	return m
 }
 
 var _ smsgw.Observer = (*Metrics)(nil)
+
+// H2HRequest counts a partner API answer; it fits h2h.Options.Observe.
+func (m *Metrics) H2HRequest(endpoint, partner, rc string, _ int, d time.Duration) {
+	m.h2hReqs.WithLabelValues(endpoint, partner, rc).Inc()
+	m.h2hLatency.WithLabelValues(endpoint).Observe(d.Seconds())
+}
+
+// H2HCallback counts a callback attempt; it fits h2h.NotifierOptions.Observe.
+func (m *Metrics) H2HCallback(partner string, delivered bool, _ time.Duration) {
+	result := "failed"
+	if delivered {
+		result = "delivered"
+	}
+	m.callbacks.WithLabelValues(partner, result).Inc()
+}
 
 // MO counts a processed MO.
 func (m *Metrics) MO(shortCode, keyword string) { m.mo.WithLabelValues(shortCode, keyword).Inc() }

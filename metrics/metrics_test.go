@@ -1,7 +1,6 @@
 package metrics_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"smsgw/smpp/pdu"
 	"smsgw/smpp/smpptest"
 	"smsgw/smsgw"
+	"smsgw/smsgw/smsgwtest"
 	"smsgw/store/sqlite"
 )
 
@@ -72,11 +72,13 @@ func TestNewRegistersEveryCollector(t *testing.T) {
 	b.Bound(true)
 	_ = m.Store(nopStore{}).View(t.Context(), func(smsgw.Tx) error { return nil })
 	m.OutboxDepth(reg, func() float64 { return 0 })
+	m.H2HRequest("trx", "bank", "00", 200, time.Millisecond)
+	m.H2HCallback("bank", true, time.Millisecond)
 	for _, name := range []string{
 		"smsgw_mo_total", "smsgw_mt_total", "smsgw_session_outcomes_total", "smsgw_pin_failures_total",
 		"smsgw_credits_total", "smsgw_credited_rupiah_total", "smsgw_smpp_pdus_total", "smsgw_smpp_window_in_use",
 		"smsgw_smpp_roundtrip_seconds", "smsgw_smpp_reconnects_total", "smsgw_smpp_bound", "smsgw_db_seconds",
-		"smsgw_outbox_depth",
+		"smsgw_outbox_depth", "smsgw_h2h_requests_total", "smsgw_h2h_request_seconds", "smsgw_h2h_callbacks_total",
 	} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != 1 {
 			t.Errorf("GatherAndCount(%s) = %d, %v; want 1 series", name, n, err)
@@ -139,12 +141,28 @@ smsgw_credited_rupiah_total{kind="sms_topup"} 125000
 		"smsgw_credits_total", "smsgw_credited_rupiah_total")
 }
 
-// recordingSender accepts every MT.
-type recordingSender struct{ n int }
-
-func (s *recordingSender) Send(context.Context, smsgw.MT) ([]string, error) {
-	s.n++
-	return []string{"id" + strings.Repeat("x", s.n)}, nil
+func TestH2HCounts(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.H2HRequest("trx", "bank", "00", 200, 2*time.Millisecond)
+	m.H2HRequest("trx", "bank", "00", 200, 3*time.Millisecond)
+	m.H2HRequest("trx", "", "41", 403, time.Millisecond)
+	m.H2HCallback("bank", false, time.Second)
+	m.H2HCallback("bank", true, time.Second)
+	m.H2HCallback("bank", true, time.Second)
+	compare(t, reg, `
+# HELP smsgw_h2h_requests_total Partner API answers by endpoint, partner and response code.
+# TYPE smsgw_h2h_requests_total counter
+smsgw_h2h_requests_total{endpoint="trx",partner="",rc="41"} 1
+smsgw_h2h_requests_total{endpoint="trx",partner="bank",rc="00"} 2
+# HELP smsgw_h2h_callbacks_total Partner callback attempts by partner and result (delivered, failed).
+# TYPE smsgw_h2h_callbacks_total counter
+smsgw_h2h_callbacks_total{partner="bank",result="delivered"} 2
+smsgw_h2h_callbacks_total{partner="bank",result="failed"} 1
+`, "smsgw_h2h_requests_total", "smsgw_h2h_callbacks_total")
+	if n, err := testutil.GatherAndCount(reg, "smsgw_h2h_request_seconds"); err != nil || n != 1 {
+		t.Errorf("latency series = %d, %v; want 1 (endpoint trx)", n, err)
+	}
 }
 
 // The gateway reports a whole top-up to its Observer, after commit.
@@ -152,33 +170,10 @@ func TestGatewayObserver(t *testing.T) {
 	ctx := t.Context()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gw.db"), sqlite.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	table, err := keywords.NewTable(keywords.TableConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replies, err := smsgw.NewReplies(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{1}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := smsgw.New(smsgw.Options{
-		Store: m.Store(db), Sender: &recordingSender{}, Hasher: hasher, Observer: m, Logger: slog.New(slog.DiscardHandler),
-		Rules: smsgw.Rules{RequestCode: "9779", PINCode: "3355", Keywords: table, Replies: replies},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, gw := smsgwtest.Open(t, smsgwtest.WithCodes("9779", "3355"), smsgwtest.WithOptions(func(o *smsgw.Options) {
+		o.Store = m.Store(o.Store)
+		o.Observer = m
+	}))
 	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Payer", keywords.PIN("246810")); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,19 @@ type AuditTx interface {
 	// entries up to and including it (which equals BalanceAfter when the
 	// ledger is sound).
 	Ledger(f LedgerFilter) ([]LedgerLine, error)
+
+	// PartnerRequestByTransfer returns the partner request whose credit is
+	// transfer id (ENotFound).
+	PartnerRequestByTransfer(transferID int64) (*PartnerRequest, error)
+	// PartnerSummary counts the partner requests created in [from, to) by
+	// state, and every callback by its current status.
+	PartnerSummary(from, to time.Time) (PartnerSummary, error)
+}
+
+// PartnerSummary is what the dashboard shows of the partner API.
+type PartnerSummary struct {
+	Requests  map[PartnerState]int // requests created in the period, by state
+	Callbacks map[string]int       // callbacks by status (Callback*), whenever queued
 }
 
 // Audit trail actions.
@@ -144,6 +157,12 @@ const (
 	StepResolved  = "resolved"   // the session reached its final state
 	StepResult    = "result"     // the MT telling the outcome
 	StepReceipt   = "receipt"    // a delivery receipt of an MT part
+
+	// Steps of a host-to-host partner request.
+	StepPartnerRequest = "partner_request" // the partner's request was recorded
+	StepPartnerResult  = "partner_result"  // the request reached a final state, or was marked unknown
+	StepCallback       = "callback"        // the callback to the partner was queued (Callback has its status now)
+	StepCallbackSent   = "callback_sent"   // the partner acknowledged the callback
 )
 
 // Step is one event of a transaction's timeline.
@@ -154,19 +173,26 @@ type Step struct {
 	Part     *MessagePart // for StepReceipt
 	Transfer *Transfer    // for StepTransfer
 	State    SessionState // for StepResolved
+	// Partner is the request of StepPartnerRequest and StepPartnerResult;
+	// Callback the callback of StepCallback and StepCallbackSent.
+	Partner  *PartnerRequest
+	Callback *Callback
 }
 
 // Transaction is everything recorded about one top-up: the PIN session,
 // its messages, the ledger transfer and entries, and the timeline built
 // from them. For a transfer without a session (host-to-host, bank) Session
-// is nil.
+// is nil. Partner is the host-to-host request that opened the session or
+// made the transfer, if any, with its Callbacks.
 type Transaction struct {
-	Session  *Session
-	Messages []Message // oldest first
-	Parts    map[int64][]MessagePart
-	Transfer *Transfer
-	Entries  []Entry
-	Steps    []Step
+	Session   *Session
+	Messages  []Message // oldest first
+	Parts     map[int64][]MessagePart
+	Transfer  *Transfer
+	Entries   []Entry
+	Partner   *PartnerRequest
+	Callbacks []Callback // oldest first
+	Steps     []Step
 }
 
 // outcomeReplies are the reply names that tell a session's final outcome.
@@ -204,6 +230,11 @@ func LoadTransaction(tx Tx, sessionID int64) (*Transaction, error) {
 			return nil, fmt.Errorf("transfer of session %d: %w", s.ID, err)
 		}
 	}
+	r, err := tx.PartnerRequestBySession(s.ID)
+	if err != nil && ErrorCode(err) != ENotFound {
+		return nil, fmt.Errorf("partner request of session %d: %w", s.ID, err)
+	}
+	t.Partner = r
 	return t, t.load(tx, msgs)
 }
 
@@ -232,8 +263,17 @@ func LoadTransferTransaction(tx Tx, transferID int64) (*Transaction, error) {
 			msgs = append(msgs, *m)
 		}
 	}
+	r, err := tx.PartnerRequestByTransfer(tr.ID)
+	if err != nil && ErrorCode(err) != ENotFound {
+		return nil, fmt.Errorf("partner request of transfer %d: %w", tr.ID, err)
+	}
+	t.Partner = r
 	return t, t.load(tx, msgs)
 }
+
+// maxTransactionCallbacks bounds the callbacks loaded for one transaction
+// (a request has one; the bound only guards the query).
+const maxTransactionCallbacks = 10
 
 // load completes t with msgs, their parts, the transfer's entries and the
 // timeline.
@@ -258,16 +298,24 @@ func (t *Transaction) load(tx Tx, msgs []Message) error {
 		}
 		t.Entries = entries
 	}
+	if t.Partner != nil {
+		cs, err := tx.Callbacks(CallbackFilter{RequestID: t.Partner.ID, Limit: maxTransactionCallbacks})
+		if err != nil {
+			return fmt.Errorf("callbacks of partner request %d: %w", t.Partner.ID, err)
+		}
+		slices.SortFunc(cs, func(a, b Callback) int { return cmp.Compare(a.ID, b.ID) })
+		t.Callbacks = cs
+	}
 	t.Steps = t.timeline()
 	return nil
 }
 
 // Step ranks order events that share a timestamp by cause and effect.
 var stepRank = map[string]int{
-	StepMO: 0, StepOtherMO: 0, StepPIN: 0,
-	StepTransfer: 1, StepResolved: 2,
-	StepPINPrompt: 3, StepReply: 3, StepResult: 3,
-	StepReceipt: 4,
+	StepPartnerRequest: 0, StepMO: 0, StepOtherMO: 0, StepPIN: 0,
+	StepTransfer: 1, StepResolved: 2, StepPartnerResult: 2,
+	StepPINPrompt: 3, StepReply: 3, StepResult: 3, StepCallback: 3,
+	StepReceipt: 4, StepCallbackSent: 4,
 }
 
 // timeline orders the transaction's events by time, then by cause.
@@ -305,6 +353,22 @@ func (t *Transaction) timeline() []Step {
 	}
 	if s := t.Session; s != nil && s.ResolvedAt != nil {
 		steps = append(steps, Step{At: *s.ResolvedAt, Kind: StepResolved, State: s.State})
+	}
+	if r := t.Partner; r != nil {
+		steps = append(steps, Step{At: r.CreatedAt, Kind: StepPartnerRequest, Partner: r})
+		switch {
+		case r.ResolvedAt != nil:
+			steps = append(steps, Step{At: *r.ResolvedAt, Kind: StepPartnerResult, Partner: r})
+		case r.State == PartnerUnknown:
+			steps = append(steps, Step{At: r.UpdatedAt, Kind: StepPartnerResult, Partner: r})
+		}
+		for i := range t.Callbacks {
+			c := &t.Callbacks[i]
+			steps = append(steps, Step{At: c.CreatedAt, Kind: StepCallback, Callback: c})
+			if c.SentAt != nil {
+				steps = append(steps, Step{At: *c.SentAt, Kind: StepCallbackSent, Callback: c})
+			}
+		}
 	}
 	slices.SortStableFunc(steps, func(a, b Step) int {
 		if c := a.At.Compare(b.At); c != 0 {

@@ -2,68 +2,23 @@ package smsgw_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"smsgw/keywords"
 	"smsgw/smsgw"
-	"smsgw/store/sqlite"
+	"smsgw/smsgw/smsgwtest"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// sender records MTs.
-type sender struct {
-	mu   sync.Mutex
-	sent []smsgw.MT
-	n    int
-	fail error
-}
-
-func (s *sender) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return nil, s.fail
-	}
-	s.n++
-	s.sent = append(s.sent, m)
-	return []string{"id" + string(rune('A'+s.n%26))}, nil
-}
-
-// take returns and clears the recorded MTs.
-func (s *sender) take() []smsgw.MT {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.sent
-	s.sent = nil
-	return out
-}
 
 type harness struct {
 	t     *testing.T
 	gw    *smsgw.Gateway
 	store smsgw.Store
-	clk   *clock
-	out   *sender
-	logs  *bytes.Buffer
+	clk   *smsgwtest.Clock
+	out   *smsgwtest.Sender
+	logs  *smsgwtest.LogBuffer
 }
 
 const (
@@ -79,37 +34,12 @@ const (
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	ctx := t.Context()
-	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "gw.db"), sqlite.Options{Now: clk.Now})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	table, err := keywords.NewTable(keywords.TableConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replies, err := smsgw.NewReplies(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := new(bytes.Buffer)
-	out := &sender{}
-	gw, err := smsgw.New(smsgw.Options{
-		Store: st, Sender: out, Hasher: hasher, Now: clk.Now,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Rules:  smsgw.Rules{RequestCode: request, PINCode: pinCode, Keywords: table, Replies: replies},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := gw.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	logs := new(smsgwtest.LogBuffer)
+	out := &smsgwtest.Sender{}
+	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
+		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
+		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
 	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +57,7 @@ func (h *harness) send(from, to, text string) []smsgw.MT {
 		h.t.Fatalf("HandleMO(%q): %v", text, err)
 	}
 	h.flush()
-	return h.out.take()
+	return h.out.Take()
 }
 
 func (h *harness) flush() {
@@ -262,7 +192,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("ExpirePending = %d, %v; want 1, nil", n, err)
 	}
 	h.flush()
-	one(t, h.out.take(), pinCode, "dibatalkan karena PIN tidak diterima")
+	one(t, h.out.Take(), pinCode, "dibatalkan karena PIN tidak diterima")
 	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
 	if got := h.balance("08110000009"); got != 0 {
 		t.Errorf("balance = %v, want 0", got)
@@ -323,7 +253,7 @@ func TestRedeliveredMOOnce(t *testing.T) {
 		}
 	}
 	h.flush()
-	one(t, h.out.take(), pinCode, "BERHASIL")
+	one(t, h.out.Take(), pinCode, "BERHASIL")
 	if got := h.balance("08110000009"); got != 50000 {
 		t.Errorf("balance = %v, want 50000", got)
 	}
@@ -367,28 +297,28 @@ func (permanent) Temporary() bool { return false }
 func TestOutboxRetry(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
-	h.out.fail = errors.New("link down")
+	h.out.SetError(errors.New("link down"))
 	if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO"}); err != nil {
 		t.Fatal(err)
 	}
 	h.flush()
-	if len(h.out.take()) != 0 {
+	if len(h.out.Take()) != 0 {
 		t.Fatal("sent while failing")
 	}
-	h.out.fail = nil
+	h.out.SetError(nil)
 	h.flush() // not due yet
-	if got := len(h.out.take()); got != 0 {
+	if got := len(h.out.Take()); got != 0 {
 		t.Fatalf("sent %d before the retry time", got)
 	}
 	h.clk.Add(3 * time.Second)
 	h.flush()
-	one(t, h.out.take(), request, "Saldo")
-	h.out.fail = permanent{}
+	one(t, h.out.Take(), request, "Saldo")
+	h.out.SetError(permanent{})
 	h.send(payer, request, "SALDO")
-	h.out.fail = nil
+	h.out.SetError(nil)
 	h.clk.Add(time.Hour)
 	h.flush()
-	if got := len(h.out.take()); got != 0 {
+	if got := len(h.out.Take()); got != 0 {
 		t.Fatalf("permanently failed MT was resent %d times", got)
 	}
 }

@@ -45,9 +45,6 @@ func (f *fakeNotifier) Notify(_ context.Context, r smsgw.PartnerRequest) error {
 
 func (f *fakeNotifier) count() int { f.mu.Lock(); defer f.mu.Unlock(); return len(f.calls) }
 
-// set moves the clock to t.
-func (c *clock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
 // wibZone is the partners' local time.
 var wibZone = time.FixedZone("WIB", 7*3600)
 
@@ -162,7 +159,7 @@ func TestPartnerImmediateTopUp(t *testing.T) {
 		t.Errorf("deposit = %v, want 150000", got)
 	}
 	h.flush()
-	sms := one(t, h.out.take(), request, "BERHASIL")
+	sms := one(t, h.out.Take(), request, "BERHASIL")
 	if sms.To != ipayAcctN || !strings.Contains(sms.Text, r.SN) {
 		t.Errorf("customer SMS = %+v, want to %s quoting %s", sms, ipayAcctN, r.SN)
 	}
@@ -315,7 +312,7 @@ func TestPartnerCutoff(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	h.deposit("pulsa", 1000000)
 	day := time.Date(2026, 11, 23, 0, 0, 0, 0, wibZone)
-	h.clk.set(day.Add(22 * time.Hour))
+	h.clk.Set(day.Add(22 * time.Hour))
 	first := h.mustTopUp("pulsa", "before", "IP50", ipayAcct)
 	tests := []struct {
 		at   time.Duration
@@ -328,7 +325,7 @@ func TestPartnerCutoff(t *testing.T) {
 		{24*time.Hour + 30*time.Minute, true},
 	}
 	for i, tc := range tests {
-		h.clk.set(day.Add(tc.at))
+		h.clk.Set(day.Add(tc.at))
 		_, err := h.topUp("pulsa", fmt.Sprint("c", i), "IP50", ipayAcct)
 		if tc.open && err != nil {
 			t.Errorf("TopUp at %s = %v, want accepted", h.clk.Now().In(wibZone).Format("15:04:05"), err)
@@ -343,7 +340,7 @@ func TestPartnerCutoff(t *testing.T) {
 	}
 	// Inside the window, a resend still returns its result, status and
 	// balance answer, and a bank's payment confirmation is credited.
-	h.clk.set(day.Add(23*time.Hour + 45*time.Minute))
+	h.clk.Set(day.Add(23*time.Hour + 45*time.Minute))
 	res, err := h.topUp("pulsa", "before", "IP50", ipayAcct)
 	if err != nil || !res.Resent || res.Request.ID != first.ID {
 		t.Errorf("resend in cutoff = %+v, %v; want the original", res, err)
@@ -387,7 +384,7 @@ func TestPartnerConfirmMode(t *testing.T) {
 		t.Fatalf("TopUp(confirm) = %+v, want pending with a session and no price", r)
 	}
 	h.flush()
-	prompt := one(t, h.out.take(), pinCode, "Balas SMS ini dengan PIN")
+	prompt := one(t, h.out.Take(), pinCode, "Balas SMS ini dengan PIN")
 	if prompt.To != payerN || !strings.Contains(prompt.Text, "Rp75.000") {
 		t.Errorf("PIN prompt = %+v, want to %s for Rp75.000", prompt, payerN)
 	}
@@ -410,7 +407,7 @@ func TestPartnerConfirmMode(t *testing.T) {
 	// with its reason, and queue its callback in the same transaction.
 	h.mustTopUp("mitra", "C2", "IP50", payer)
 	h.flush()
-	h.out.take()
+	h.out.Take()
 	h.clk.Add(6 * time.Minute)
 	if _, err := h.gw.ExpirePending(t.Context(), h.clk.Now()); err != nil {
 		t.Fatal(err)
@@ -420,7 +417,7 @@ func TestPartnerConfirmMode(t *testing.T) {
 	}
 	h.mustTopUp("mitra", "C3", "IP100", payer)
 	h.flush()
-	h.out.take()
+	h.out.Take()
 	h.send(payer, request, "BATAL")
 	if got := h.request("mitra", "C3"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonCancelled {
 		t.Errorf("cancelled request = %s %s, want failed cancelled", got.State, got.Code)
@@ -428,7 +425,7 @@ func TestPartnerConfirmMode(t *testing.T) {
 	h.clk.Add(smsgw.DefaultDuplicateWindow)
 	h.mustTopUp("mitra", "C4", "IP50", payer)
 	h.flush()
-	h.out.take()
+	h.out.Take()
 	for _, w := range []string{"111111", "222222", "333333"} {
 		h.send(payer, pinCode, w)
 	}
@@ -532,7 +529,7 @@ func TestPartnerRecheckMarksUnknown(t *testing.T) {
 	}
 	// The customer answers late: the unknown request is finalised.
 	h.flush()
-	h.out.take()
+	h.out.Take()
 	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
 	if got := h.request("mitra", "P1"); got.State != smsgw.PartnerSuccess || got.ID != r.ID {
 		t.Errorf("request after late PIN = %s, want success", got.State)
@@ -555,7 +552,7 @@ func TestPartnerVA(t *testing.T) {
 		t.Fatalf("PayVA = %+v, want success for %s", r, ipayAcctN)
 	}
 	h.flush()
-	one(t, h.out.take(), request, "Rp100.000 BERHASIL")
+	one(t, h.out.Take(), request, "Rp100.000 BERHASIL")
 	// Once per bank reference, also spaced out.
 	va.VA = "013 8877 " + ipayAcct
 	res, err = h.p.PayVA(t.Context(), va)
@@ -686,7 +683,7 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 			break
 		}
 		if c.NextAttempt.After(h.clk.Now()) {
-			h.clk.set(c.NextAttempt.Add(-time.Second))
+			h.clk.Set(c.NextAttempt.Add(-time.Second))
 			before := h.notify.count()
 			if _, err := h.p.SendCallbacks(ctx); err != nil {
 				t.Fatal(err)
@@ -694,7 +691,7 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 			if h.notify.count() != before {
 				t.Fatalf("callback attempted before it was due")
 			}
-			h.clk.set(c.NextAttempt)
+			h.clk.Set(c.NextAttempt)
 		}
 		if _, err := h.p.SendCallbacks(ctx); err != nil {
 			t.Fatal(err)

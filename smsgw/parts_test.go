@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
 	"smsgw/smsgw"
+	"smsgw/smsgw/smsgwtest"
 )
 
 // joinText is an AssembleFunc for parts whose data is plain text.
@@ -97,7 +97,7 @@ func TestMOPartsAssembleInOneTransaction(t *testing.T) {
 		t.Fatalf("inbound = %+v, want one SALDO MO from %s to %s", ms, payerN, request)
 	}
 	h.flush()
-	one(t, h.out.take(), request, "Saldo i-Pay")
+	one(t, h.out.Take(), request, "Saldo i-Pay")
 }
 
 func TestMOPartsRepeatedPartIgnored(t *testing.T) {
@@ -134,7 +134,7 @@ func TestMOPartsPINSealedAtRest(t *testing.T) {
 	}
 	h.part(part("pin", 2, 2, payer, pinCode, pin[4:]))
 	h.flush()
-	one(t, h.out.take(), pinCode, "BERHASIL")
+	one(t, h.out.Take(), pinCode, "BERHASIL")
 	if got := h.balance("08110000009"); got != 50000 {
 		t.Errorf("balance = %v, want 50000", got)
 	}
@@ -174,34 +174,19 @@ func TestMOPartsRejected(t *testing.T) {
 	}
 }
 
-// newPartGateway builds a second gateway over h's store with other options.
-func newPartGateway(t *testing.T, h *harness, key byte, o smsgw.Options) *smsgw.Gateway {
+// newPartGateway builds a second gateway over h's store with h's clock,
+// sender and log, a PIN key of 32 bytes of value key, and opts.
+func newPartGateway(t *testing.T, h *harness, key byte, opts ...smsgwtest.Option) *smsgw.Gateway {
 	t.Helper()
-	table, err := keywords.NewTable(keywords.TableConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replies, err := smsgw.NewReplies(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{key}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Store, o.Sender, o.Hasher, o.Now = h.store, h.out, hasher, h.clk.Now
-	o.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
-	o.Rules = smsgw.Rules{RequestCode: request, PINCode: pinCode, Keywords: table, Replies: replies}
-	gw, err := smsgw.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return gw
+	return smsgwtest.New(t, h.store, append([]smsgwtest.Option{
+		smsgwtest.WithPINKey(bytes.Repeat([]byte{key}, 32)), smsgwtest.WithClock(h.clk), smsgwtest.WithSender(h.out),
+		smsgwtest.WithLogger(slog.New(slog.NewTextHandler(h.logs, nil))), smsgwtest.WithCodes(request, pinCode),
+	}, opts...)...)
 }
 
 func TestMOPartsPendingLimit(t *testing.T) {
 	h := newHarness(t)
-	gw := newPartGateway(t, h, 7, smsgw.Options{MaxPartMessages: 2})
+	gw := newPartGateway(t, h, 7, smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxPartMessages = 2 }))
 	ctx := t.Context()
 	for _, k := range []string{"a", "b"} {
 		if err := gw.HandleMOPart(ctx, part(k, 1, 2, payer, request, "x"), joinText); err != nil {
@@ -287,7 +272,7 @@ func TestMOPartsRedeliveredMessage(t *testing.T) {
 func TestMOPartsUnreadableAfterKeyChange(t *testing.T) {
 	h := newHarness(t)
 	h.part(part("k", 1, 2, payer, request, "SAL"))
-	gw := newPartGateway(t, h, 9, smsgw.Options{})
+	gw := newPartGateway(t, h, 9)
 	if err := gw.HandleMOPart(t.Context(), part("k", 2, 2, payer, request, "DO"), joinText); err != nil {
 		t.Fatalf("HandleMOPart = %v, want nil (message dropped)", err)
 	}
@@ -318,8 +303,8 @@ func (s *failingStore) Update(ctx context.Context, fn func(smsgw.Tx) error) erro
 func TestMOPartsStoreFailure(t *testing.T) {
 	h := newHarness(t)
 	fs := &failingStore{Store: h.store, fail: true}
-	gw := newPartGateway(t, h, 7, smsgw.Options{})
-	gwFail := newPartGateway(t, &harness{t: t, store: fs, clk: h.clk, out: h.out, logs: h.logs}, 7, smsgw.Options{})
+	gw := newPartGateway(t, h, 7)
+	gwFail := newPartGateway(t, &harness{t: t, store: fs, clk: h.clk, out: h.out, logs: h.logs}, 7)
 	err := gwFail.HandleMOPart(t.Context(), part("k", 1, 2, payer, request, "SAL"), joinText)
 	if err == nil || smsgw.ErrorCode(err) != smsgw.EInternal {
 		t.Fatalf("HandleMOPart(failing store) = %v, want an internal error", err)

@@ -173,10 +173,20 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 	for _, d := range cfg.LockDurations {
 		locks = append(locks, d.Duration)
 	}
+	// The partner pages act through the partner service when [h2h] is on.
+	var partners console.PartnerAdmin
+	rt, err := a.partners()
+	if err != nil {
+		return err
+	}
+	if rt != nil {
+		partners = rt.svc
+	}
 	c, err := console.New(console.Options{
 		Store:           a.store,
 		Admin:           a.gw,
 		Binds:           a.esme,
+		Partners:        partners,
 		Users:           users,
 		Location:        loc,
 		SessionLifetime: cfg.SessionLifetime.Duration,
@@ -206,9 +216,11 @@ var auditViews = map[string]string{
 	"customers": console.ViewCustomers,
 	"ledger":    console.ViewLedger,
 	"trail":     console.ViewAudit,
+	"partners":  console.ViewPartners,
+	"callbacks": console.ViewCallbacks,
 }
 
-const auditUsage = `audit sms|sessions|customers|ledger|trail [filters] [-format table|csv|json] [-limit N]
+const auditUsage = `audit sms|sessions|customers|ledger|trail|partners|callbacks [filters] [-format table|csv|json] [-limit N]
        audit tx <session-id> | audit transfer <transfer-id> [-format table|csv|json]
 filters (as in the console):
   sms        -msisdn -short_code -keyword -direction in|out -status -since -until -session -transfer
@@ -216,6 +228,9 @@ filters (as in the console):
   customers  -msisdn (prefix) -locked
   ledger     -account (required: an account number or id such as settlement:bank) -since -until
   trail      -actor -action -target -since -until
+  partners   -partner -refid -trxid -msisdn (destination) -status pending|success|failed|unknown|20|40|10|open
+             -since -until
+  callbacks  -partner -status queued|sent|dead -trxid
 times: 2025-03-01T10:00 (in cron.timezone), 2025-03-01, RFC 3339, or a duration such as 24h (that long ago)`
 
 // cmdAudit is `smsgw audit`: the console's filtered views and transaction

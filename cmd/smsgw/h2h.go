@@ -417,7 +417,8 @@ func (a *App) partners() (*h2hRuntime, error) {
 			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
 	}
 	loc := cfg.cutoff.Location
-	ntf, err := h2h.NewNotifier(h2h.NotifierOptions{Partners: auths, Timeout: cfg.CallbackTimeout.Duration, Location: loc, Now: a.Now})
+	ntf, err := h2h.NewNotifier(h2h.NotifierOptions{Partners: auths, Timeout: cfg.CallbackTimeout.Duration, Location: loc, Now: a.Now,
+		Observe: a.mets.H2HCallback})
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +433,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 		return nil, fmt.Errorf("h2h: %w", err)
 	}
 	srv, err := h2h.New(h2h.Options{Partners: auths, Service: svc, MaxBody: cfg.MaxBody, MaxSkew: cfg.MaxSkew.Duration,
-		Location: loc, Now: a.Now, Logger: a.Logger})
+		Location: loc, Now: a.Now, Logger: a.Logger, Observe: a.mets.H2HRequest})
 	if err != nil {
 		return nil, err
 	}

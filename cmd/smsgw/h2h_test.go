@@ -221,6 +221,18 @@ callback_url = %q
 	e.cli("queued", "partner", "resend", id)
 	site.wait(t, 3)
 	e.cli("balance  Rp450.000", "partner", "balance", "reseller")
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mbody, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`smsgw_h2h_requests_total{endpoint="trx",partner="reseller",rc="00"}`,
+		`smsgw_h2h_callbacks_total{partner="reseller",result="delivered"}`} {
+		if !bytes.Contains(mbody, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	e.stop()
 	for _, s := range []string{h2hSecret, h2hConfSecret} {
 		if bytes.Contains([]byte(e.stderr.String()), []byte(s)) {

@@ -211,3 +211,47 @@ func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 		return &l, nil
 	})
 }
+
+// PartnerRequestByTransfer returns the request whose credit is transfer
+// id (transfer_id is unique).
+func (t *tx) PartnerRequestByTransfer(transferID int64) (*smsgw.PartnerRequest, error) {
+	return t.partnerRequest("partner request by transfer", `transfer_id = ?`, transferID)
+}
+
+// PartnerSummary counts the requests created in [from, to) by state and
+// all callbacks by status.
+func (t *tx) PartnerSummary(from, to time.Time) (smsgw.PartnerSummary, error) {
+	s := smsgw.PartnerSummary{Requests: map[smsgw.PartnerState]int{}, Callbacks: map[string]int{}}
+	rows, err := t.query(`SELECT state, count(*) FROM partner_requests
+		WHERE created_at >= ? AND created_at < ? GROUP BY state`, encTime(from), encTime(to))
+	if err != nil {
+		return s, fmt.Errorf("sqlite: partner summary: %w", err)
+	}
+	type count struct {
+		key string
+		n   int
+	}
+	scan := func(row scanner) (*count, error) {
+		var c count
+		return &c, row.Scan(&c.key, &c.n)
+	}
+	states, err := collect(rows, "partner summary", scan)
+	if err != nil {
+		return s, err
+	}
+	for _, c := range states {
+		s.Requests[smsgw.PartnerState(c.key)] = c.n
+	}
+	rows, err = t.query(`SELECT status, count(*) FROM partner_callbacks GROUP BY status`)
+	if err != nil {
+		return s, fmt.Errorf("sqlite: callback summary: %w", err)
+	}
+	statuses, err := collect(rows, "callback summary", scan)
+	if err != nil {
+		return s, err
+	}
+	for _, c := range statuses {
+		s.Callbacks[c.key] = c.n
+	}
+	return s, nil
+}

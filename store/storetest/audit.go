@@ -27,6 +27,9 @@ func auditTests() []struct {
 		{"Audit/TransferEntries", testTransferEntries},
 		{"Audit/Ledger", testLedger},
 		{"Audit/Transaction", testTransaction},
+		{"Audit/PartnerByTransfer", testPartnerRequestByTransfer},
+		{"Audit/PartnerSummary", testPartnerSummary},
+		{"Audit/PartnerTransaction", testPartnerTransaction},
 	}
 }
 
