@@ -20,6 +20,7 @@ import (
 	"smsgw/smpp/pdu"
 	"smsgw/smpp/smpptest"
 	"smsgw/smsgw"
+	"smsgw/smsgw/smsgwtest"
 	"smsgw/store/sqlite"
 )
 
@@ -80,17 +81,8 @@ type e2e struct {
 	exited   chan struct{}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer collects a daemon's output.
+type syncBuffer = smsgwtest.LogBuffer
 
 func newE2E(t *testing.T, extra string) *e2e {
 	t.Helper()
@@ -515,19 +507,6 @@ func TestE2EBadConfig(t *testing.T) {
 	}
 }
 
-// fakeClock is the in-process daemon's clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // TestE2EExpiryByCron runs the daemon in-process with a fake clock: the
 // expiry job (every second of real time) sees the session past its TTL only
 // once the fake clock moves.
@@ -539,7 +518,7 @@ func TestE2EExpiryByCron(t *testing.T) {
 	}
 	t.Setenv("SMSGW_PIN_KEY", e2eKey)
 	t.Setenv("E2E_BIND_PASSWORD", "e2epw")
-	clk := &fakeClock{t: time.Now()}
+	clk := smsgwtest.NewClock(time.Now())
 	logs := &syncBuffer{}
 	app := &App{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now}
 	ctx, cancel := context.WithCancel(t.Context())
