@@ -1,8 +1,9 @@
 // Package console is the operator console of the gateway: server-rendered
-// pages under /console/ for auditing SMS, PIN sessions, customers and the
-// ledger, the admin actions (lock, unlock and reset a customer's PIN,
-// suspend and resume a bind), CSV and JSON exports of every filtered view,
-// and the append-only audit trail. The `smsgw audit` command reuses its
+// pages under /console/ for auditing SMS, PIN sessions, customers, the
+// ledger and the host-to-host partner requests with their callbacks, the
+// admin actions (lock, unlock and reset a customer's PIN, suspend and
+// resume a bind, resend a partner callback, unblock a destination), CSV
+// and JSON exports of every filtered view, and the append-only audit trail. The `smsgw audit` command reuses its
 // filters and exports (Export, ExportTransaction).
 //
 // Templates (html/template), CSS and a small script are embedded with
@@ -16,8 +17,9 @@
 // and the console redacts them again by keyword; customer records never
 // carry PIN hashes; the reset-PIN form is never filled back in. The console
 // reads through smsgw.Store and acts only through the Admin interface
-// (smsgw.Gateway), whose methods write each change and its audit entry in
-// one transaction.
+// (smsgw.Gateway) and the PartnerAdmin interface (smsgw.Partners), whose
+// methods write each change and its audit entry in one transaction.
+// Partner pages never show a signature, key or request hash.
 //
 // # Security
 //
@@ -41,7 +43,10 @@
 //	GET  /console/                      dashboard: #binds (tr#bind-NAME, data-bound, data-suspended,
 //	                                    buttons .suspend/.resume), svg#traffic-chart (polyline#chart-mo,
 //	                                    #chart-mt), table#outcomes (tr[data-state]), #credited-today,
-//	                                    #outbox-depth; ?minutes=60|180|720
+//	                                    #outbox-depth; ?minutes=60|180|720; with the partner API or
+//	                                    partner data: section#partners-today (#partner-requests-today,
+//	                                    table#partner-states tr[data-state], a#dead-letters,
+//	                                    #callbacks-queued)
 //	POST /console/binds/NAME/suspend    admin; POST /console/binds/NAME/resume
 //	GET  /console/sms                   SMS log: form#filter (msisdn, short_code, keyword, direction,
 //	                                    status, since, until, session, transfer), table#sms-table with
@@ -50,15 +55,20 @@
 //	GET  /console/sms/ID                one message; redirects to its transaction when it has one
 //	GET  /console/tx/SESSION            transaction: dl#session (#amount, #state), ol#timeline with
 //	                                    li.step[data-step=mo|other_mo|pin_prompt|pin|reply|transfer|
-//	                                    resolved|result|receipt], section#transfer (#transfer-amount,
-//	                                    #transfer-reference, table#entries with tr#entry-ID)
+//	                                    resolved|result|receipt|partner_request|partner_result|callback|
+//	                                    callback_sent], section#transfer (#transfer-amount,
+//	                                    #transfer-reference, table#entries with tr#entry-ID); for a
+//	                                    partner request's transaction section#partner[data-state,
+//	                                    data-status] (a#partner-link, #partner-refid, #partner-status,
+//	                                    #partner-callbacks span[data-callback])
 //	GET  /console/transfers/ID          a transfer's transaction (redirects to /console/tx/SESSION
 //	                                    when the transfer has a session)
 //	GET  /console/sessions              form#filter (msisdn, state, since, until), table#sessions-table
 //	                                    with tr#session-ID[data-state]; a#open-sessions, a#expired-sessions
 //	GET  /console/customers             form#filter (msisdn prefix, locked), table#customers-table
 //	                                    with tr#customer-MSISDN[data-locked]
-//	GET  /console/customers/MSISDN      dl#customer (#lock-state, #pin-failures, #wallet-balance),
+//	GET  /console/customers/MSISDN      dl#customer (#lock-state, #pin-failures, #wallet-balance,
+//	                                    a#customer-partners),
 //	                                    admin: form#lock-form (duration), form#unlock-form,
 //	                                    form#reset-pin-form (new_pin, confirm_pin)
 //	POST /console/customers/MSISDN/lock|unlock|reset-pin   admin
@@ -68,11 +78,36 @@
 //	                                    tr#entry-ID[data-transfer], td.balance (running balance)
 //	GET  /console/audit                 form#filter (actor, action, target, since, until),
 //	                                    table#audit-table with tr#audit-ID[data-action]
+//	GET  /console/partners              partner requests: form#filter (partner, refid, trxid, msisdn
+//	                                    (the destination), status: pending|success|failed|unknown, or
+//	                                    20|40|10|open, since, until), table#partners-table with
+//	                                    tr#partner-TRXID.partner-row[data-state, data-status=20|40|10]
+//	                                    holding a.partner-link, a.transfer-link, a.tx-link (session);
+//	                                    a#open-requests, a#callbacks-link, a#dead-letters-link,
+//	                                    a#blocked-link
+//	GET  /console/partners/TRXID        one request: dl#partner-request[data-state, data-status]
+//	                                    (#trxid, #refid, #amount, #status, #reason, #sn, a#transfer-link,
+//	                                    a#session-link, a#sms-link), section#transfer (#transfer-amount,
+//	                                    table#entries), table#callbacks-table with
+//	                                    tr#callback-ID.callback-row[data-status=queued|sent|dead],
+//	                                    admin: form.resend-form button.resend; table#callback-audit;
+//	                                    a#export-callbacks-csv, a#export-callbacks-json
+//	GET  /console/callbacks             callback outbox: form#filter (partner, status:
+//	                                    queued|sent|dead, trxid), a#dead-letters, a#queued-callbacks,
+//	                                    table#callbacks-table as above with a.partner-link
+//	POST /console/callbacks/ID/resend   admin; queues a dead (or sent) callback again; field next
+//	                                    (a console page to return to, default the outbox)
+//	GET  /console/blocked               blocked destinations: table#blocked-table with
+//	                                    tr#blocked-MSISDN[data-failures], admin: form.unblock-form;
+//	                                    p#partners-off when the partner API is not enabled
+//	POST /console/blocked/MSISDN/unblock admin
 //	GET  /console/static/console.css, console.js
 //
-// Every list page also answers ?format=csv and ?format=json with all rows
-// of the filtered view (up to ExportRows), and /console/tx/SESSION and
-// /console/transfers/ID answer them with the timeline. Pages show #flash
+// Every list page (also /console/blocked) answers ?format=csv and
+// ?format=json with all rows of the filtered view (up to ExportRows), and
+// /console/tx/SESSION and /console/transfers/ID answer them with the
+// timeline (and, for a partner request's transaction, the request and its
+// callbacks). Pages show #flash
 // after a successful action and #error when something failed. Times in
 // filters are RFC 3339, a local date and time (2025-03-01T10:00, in the
 // console's zone), a date, or a duration meaning "that long ago" (24h).

@@ -2,16 +2,13 @@ package console_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,6 +21,7 @@ import (
 	"smsgw/esme"
 	"smsgw/keywords"
 	"smsgw/smsgw"
+	"smsgw/smsgw/smsgwtest"
 	"smsgw/store/sqlite"
 )
 
@@ -60,32 +58,6 @@ var (
 	wib = time.FixedZone("WIB", 7*3600)
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-// sender accepts every MT and numbers it mt-1, mt-2, ...
-type sender struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (s *sender) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return []string{fmt.Sprintf("mt-%d", s.n)}, nil
-}
-
 // binds is a fake set of SMPP binds.
 type binds struct {
 	mu        sync.Mutex
@@ -120,13 +92,13 @@ func (b *binds) Resume(name string) error  { return b.set(name, false) }
 // and open top-ups.
 type harness struct {
 	t     *testing.T
-	clk   *clock
+	clk   *smsgwtest.Clock
 	store *sqlite.Store
 	gw    *smsgw.Gateway
 	binds *binds
 	con   *console.Console
 	srv   *httptest.Server
-	logs  *bytes.Buffer
+	logs  *smsgwtest.LogBuffer
 
 	// Ids of the test data.
 	sessA, sessB, sessC int64
@@ -138,37 +110,11 @@ type harnessOption func(*console.Options)
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
-	ctx := t.Context()
-	h := &harness{t: t, clk: &clock{t: t0}, binds: &binds{suspended: map[string]bool{}}, logs: new(bytes.Buffer)}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "console.db"), sqlite.Options{Now: h.clk.Now, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	h.store = st
-	table, err := keywords.NewTable(keywords.TableConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replies, err := smsgw.NewReplies(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := smsgw.NewPINHasher(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.gw, err = smsgw.New(smsgw.Options{
-		Store: st, Sender: &sender{}, Hasher: hasher, Now: h.clk.Now, Logger: logger,
-		Rules: smsgw.Rules{RequestCode: request, PINCode: pinCode, Keywords: table, Replies: replies},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.gw.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h := &harness{t: t, clk: smsgwtest.NewClock(t0), binds: &binds{suspended: map[string]bool{}}, logs: new(smsgwtest.LogBuffer)}
+	logger := smsgwtest.NewLogger(h.logs)
+	h.store, h.gw = smsgwtest.Open(t, smsgwtest.WithClock(h.clk), smsgwtest.WithLogger(logger),
+		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPINKey(bytes.Repeat([]byte{9}, 32)))
+	st := h.store
 	h.seed()
 
 	o := console.Options{
@@ -182,10 +128,11 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	h.con, err = console.New(o)
+	con, err := console.New(o)
 	if err != nil {
 		t.Fatalf("console.New: %v", err)
 	}
+	h.con = con
 	h.srv = httptest.NewServer(h.con)
 	t.Cleanup(h.srv.Close)
 	return h

@@ -48,14 +48,14 @@ func partnerStateLabel(state string) string {
 type partnerPanel struct {
 	States    []outcome // requests created today, by state
 	Total     int
-	Dead      int // dead letters, whenever queued
-	Queued    int // callbacks waiting for their next attempt
-	Retrying  bool
+	Dead      int  // dead letters, whenever created
+	Queued    int  // callbacks waiting for their next attempt
 	Available bool // the partner API is on (actions possible)
 }
 
-// partnerPanel counts today's partner requests and the callbacks. It
-// returns nil when the API is off and nothing was ever recorded.
+// partnerPanel counts today's partner requests and the queued and dead
+// callbacks. It returns nil when the API is off and there is nothing to
+// show.
 func (c *Console) partnerPanel(tx smsgw.Tx, today, now time.Time) (*partnerPanel, error) {
 	sum, err := tx.PartnerSummary(today, now.Add(time.Nanosecond))
 	if err != nil {

@@ -89,8 +89,8 @@ func (n *notifier) Notify(_ context.Context, r smsgw.PartnerRequest) error {
 // and the unregistered stranger blocked after two refused requests.
 type partnerHarness struct {
 	*harness
-	svc    *smsgw.Partners
-	notify *notifier
+	svc                      *smsgw.Partners
+	notify                   *notifier
 	inv, va, conf, open, bat *smsgw.PartnerRequest
 }
 
@@ -224,6 +224,9 @@ func TestPartnerRequestsPage(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("row of C-1 lacks %s", want)
 		}
+	}
+	if cu := c.get("/console/customers/" + payerBN).body; !strings.Contains(cu, `id="customer-partners" href="/console/partners?msisdn=`+payerBN+`"`) {
+		t.Errorf("customer page does not link to the customer's partner requests")
 	}
 	at := func(d time.Duration) string { return t0.Add(d).In(wib).Format("2006-01-02T15:04") }
 	tests := []struct {
@@ -450,13 +453,13 @@ func TestCallbacksPage(t *testing.T) {
 		return out
 	}
 	for q, want := range map[string][]int64{
-		"":                                  cbIDs(cbBat, cbConf, cbVA, cbInv),
-		"status=dead":                       cbIDs(cbVA),
-		"status=dead_letter":                cbIDs(cbVA),
-		"status=queued":                     cbIDs(cbBat, cbConf),
-		"status=sent":                       cbIDs(cbInv),
-		"partner=conf":                      cbIDs(cbBat, cbConf),
-		"partner=conf&status=dead":          nil,
+		"":                                 cbIDs(cbBat, cbConf, cbVA, cbInv),
+		"status=dead":                      cbIDs(cbVA),
+		"status=dead_letter":               cbIDs(cbVA),
+		"status=queued":                    cbIDs(cbBat, cbConf),
+		"status=sent":                      cbIDs(cbInv),
+		"partner=conf":                     cbIDs(cbBat, cbConf),
+		"partner=conf&status=dead":         nil,
 		fmt.Sprintf("trxid=%d", h.inv.ID):  cbIDs(cbInv),
 		fmt.Sprintf("trxid=%d", h.open.ID): nil,
 	} {

@@ -64,7 +64,11 @@ func NewNotifier(o NotifierOptions) (*Notifier, error) {
 		n.timeout = DefaultCallbackTimeout
 	}
 	if n.client == nil {
-		n.client = &http.Client{Timeout: n.timeout}
+		// A redirect is not followed: the signed POST goes to the
+		// configured URL only, and a 3xx is not an acknowledgement.
+		n.client = &http.Client{Timeout: n.timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}}
 	}
 	if n.loc == nil {
 		n.loc = time.FixedZone("WIB", 7*3600)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,5 +233,33 @@ func TestCallbackFailedConfirmation(t *testing.T) {
 	}
 	if cb.Status != 40 || cb.RefID != "EXP-1" || cb.Reason != smsgw.ReasonExpired {
 		t.Errorf("callback = %+v, want status 40 expired", cb)
+	}
+}
+
+// A callback answered with a redirect is not delivered, and the signed POST
+// is not re-sent to the address the redirect names.
+func TestCallbackRedirectNotFollowed(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		fmt.Fprint(w, "OK")
+	}))
+	defer other.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/report", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	e := newEnv(t, redirect.URL+"/report")
+	e.deposit("kios", 100000)
+	sign := h2h.OtomaXSign("kios", "IP50", wallet, "64525224", kiosPIN, kiosPass)
+	w := e.do(req{method: http.MethodGet, uri: "/h2h/trx?memberid=kios&product=IP50&dest=" + wallet + "&refid=64525224&sign=" + url.QueryEscape(sign)})
+	if w.Code != http.StatusOK {
+		t.Fatalf("trx = %d %s", w.Code, w.Body.String())
+	}
+	if sent, err := e.svc.SendCallbacks(t.Context()); err != nil || sent != 0 {
+		t.Errorf("SendCallbacks = %d, %v; want 0 delivered", sent, err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the redirect target got %d callbacks", n)
 	}
 }

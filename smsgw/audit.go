@@ -44,14 +44,15 @@ type AuditTx interface {
 	// transfer id (ENotFound).
 	PartnerRequestByTransfer(transferID int64) (*PartnerRequest, error)
 	// PartnerSummary counts the partner requests created in [from, to) by
-	// state, and every callback by its current status.
+	// state, and the callbacks queued and dead now (whenever they were
+	// created; acknowledged callbacks are not counted).
 	PartnerSummary(from, to time.Time) (PartnerSummary, error)
 }
 
 // PartnerSummary is what the dashboard shows of the partner API.
 type PartnerSummary struct {
 	Requests  map[PartnerState]int // requests created in the period, by state
-	Callbacks map[string]int       // callbacks by status (Callback*), whenever queued
+	Callbacks map[string]int       // CallbackQueued and CallbackDead: callbacks in that status now
 }
 
 // Audit trail actions.

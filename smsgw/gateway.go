@@ -2,6 +2,7 @@ package smsgw
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -125,6 +126,7 @@ type Gateway struct {
 	store       Store
 	sender      Sender
 	hasher      *PINHasher
+	dedupMACKey []byte // keys the content de-duplication MAC
 	settlement  AccountID
 	dedupWindow time.Duration
 	mtMax       int
@@ -160,6 +162,7 @@ func New(o Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		store: o.Store, sender: o.Sender, hasher: o.Hasher,
+		dedupMACKey: o.Hasher.subkey("smsgw: MO de-duplication v1"),
 		settlement:  o.Settlement,
 		dedupWindow: o.DedupWindow,
 		mtMax:       o.MTMaxAttempts,
@@ -329,6 +332,7 @@ func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message, receivedAt time.Time) (du
 	if err != nil {
 		return false, err
 	}
+	m.Text = r.Redact(m.ShortCode, m.Text)
 	err = tx.InsertMO(m, sec, receivedAt.Add(-g.dedupWindow))
 	if ErrorCode(err) == EDuplicate {
 		return true, nil
@@ -336,14 +340,78 @@ func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message, receivedAt time.Time) (du
 	return false, err
 }
 
-// dedupKey identifies a redelivery: the SMSC id where given, else a hash of
+// Redact returns an MO text as the SMS log keeps it and every view shows
+// it, with no PIN left in it: a reply to the PIN short code becomes "****"
+// (a cancel keeps its words); a PIN change "PIN **** ****"; a PIN sent to
+// the request code "****"; a well-formed top-up request stays as it is; in
+// any other text (an unknown keyword, a request with a stray PIN appended,
+// "SALDO 123456") every run of digits as long as a PIN is starred out.
+func (r *Rules) Redact(code, text string) string {
+	minLen, maxLen := r.PINMinLen, r.PINMaxLen
+	if minLen <= 0 {
+		minLen = 6
+	}
+	if maxLen < minLen {
+		maxLen = minLen
+	}
+	cmd, err := r.Keywords.Parse(text)
+	if code == r.PINCode {
+		if _, ok := cmd.(keywords.Cancel); ok && err == nil {
+			return maskDigitRuns(text, minLen, maxLen)
+		}
+		return redactedPIN
+	}
+	if err != nil {
+		var ke *keywords.Error
+		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, keywords.KeywordPIN) {
+			return keywords.KeywordPIN + " " + redactedPIN
+		}
+		return maskDigitRuns(text, minLen, maxLen)
+	}
+	switch c := cmd.(type) {
+	case keywords.PINReply:
+		return redactedPIN
+	case keywords.ChangePIN:
+		return c.Keyword() + " " + redactedPIN + " " + redactedPIN
+	case keywords.Pay:
+		return text
+	}
+	return maskDigitRuns(text, minLen, maxLen)
+}
+
+// maskDigitRuns stars out every maximal run of ASCII digits whose length
+// is within [minLen, maxLen].
+func maskDigitRuns(s string, minLen, maxLen int) string {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		if b[i] < '0' || b[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if n := j - i; n >= minLen && n <= maxLen {
+			for k := i; k < j; k++ {
+				b[k] = '*'
+			}
+		}
+		i = j
+	}
+	return string(b)
+}
+
+// dedupKey identifies a redelivery: the SMSC id where given, else a MAC of
 // sender, short code, channel and text; the store treats a key older than
-// the de-duplication window as unseen.
+// the de-duplication window as unseen. The MAC is keyed (a key derived from
+// the PIN key): a plain hash of a PIN reply would give its PIN away to
+// anyone holding the database, after at most 10^6 guesses.
 func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
 	if mo.SMSCID != "" {
 		return "smsc:" + string(from) + ":" + mo.SMSCID
 	}
-	h := sha256.New()
+	h := hmac.New(sha256.New, g.dedupMACKey)
 	for _, s := range []string{string(from), mo.To, mo.Channel, mo.USSDSession, mo.Text} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
@@ -351,9 +419,9 @@ func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
 	return "text:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// classify redacts PIN material from m.Text, sets m.Keyword and returns the
-// secret to store with the MO: PIN verifiers computed with the sender's
-// current salt, never the digits.
+// classify sets m.Keyword and returns the secret to store with the MO: PIN
+// verifiers computed with the sender's current salt, never the digits. The
+// caller redacts m.Text with Rules.Redact.
 func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 	if m.ShortCode == r.PINCode {
 		if cmd, err := r.Keywords.Parse(m.Text); err == nil {
@@ -363,9 +431,7 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 			}
 		}
 		m.Keyword = keywordPINReply
-		text := m.Text
-		m.Text = redactedPIN
-		pin, err := keywords.ParsePIN(text, r.PINMinLen, r.PINMaxLen)
+		pin, err := keywords.ParsePIN(m.Text, r.PINMinLen, r.PINMaxLen)
 		if err != nil {
 			return nil, nil
 		}
@@ -382,7 +448,6 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 		var ke *keywords.Error
 		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, "PIN") {
 			m.Keyword = "PIN"
-			m.Text = "PIN " + redactedPIN
 		} else if errors.As(err, &ke) {
 			m.Keyword = strings.ToUpper(ke.Keyword)
 		}
@@ -391,14 +456,13 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 	m.Keyword = cmd.Keyword()
 	if _, ok := cmd.(keywords.PINReply); ok {
 		// A PIN sent to the request short code: never kept, never used.
-		m.Keyword, m.Text = keywordPINMisdirected, redactedPIN
+		m.Keyword = keywordPINMisdirected
 		return nil, nil
 	}
 	cp, ok := cmd.(keywords.ChangePIN)
 	if !ok {
 		return nil, nil
 	}
-	m.Text = cp.Keyword() + " " + redactedPIN + " " + redactedPIN
 	c, err := tx.Customer(m.MSISDN)
 	if ErrorCode(err) == ENotFound {
 		return nil, nil

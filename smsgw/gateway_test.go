@@ -322,3 +322,48 @@ func TestOutboxRetry(t *testing.T) {
 		t.Fatalf("permanently failed MT was resent %d times", got)
 	}
 }
+
+// A PIN typed where it does not belong (appended to a request, after
+// SALDO, glued to the PIN keyword, after BATAL on the PIN short code) is
+// starred out in the SMS log like a PIN reply, and never in the logs.
+func TestStrayPINsRedacted(t *testing.T) {
+	h := newHarness(t)
+	texts := []struct{ to, text, stored string }{
+		{request, "IM2PAY 08110000009 50000 " + pin, "IM2PAY 08110000009 50000 ******"},
+		{request, "SALDO " + pin, "SALDO ******"},
+		{request, "PIN" + pin, "PIN******"},
+		{request, "TOPUP " + pin, "TOPUP ******"},
+		{request, pin, "****"},
+		{request, "PIN " + pin + " 135790", "PIN **** ****"},
+		{pinCode, "BATAL " + pin, "BATAL ******"},
+		{pinCode, "PIN " + pin, "****"},
+		{request, "IM2PAY 08110000009 150000", "IM2PAY 08110000009 150000"},
+		{request, "IM2PAY 0811-0000-009 50.000", "IM2PAY 0811-0000-009 50.000"},
+	}
+	for _, c := range texts {
+		h.send(payer, c.to, c.text)
+		h.clk.Add(3 * time.Minute) // past the de-duplication window
+	}
+	err := h.store.View(t.Context(), func(tx smsgw.Tx) error {
+		ms, err := tx.Messages(smsgw.MessageFilter{Direction: smsgw.DirIn, Limit: 100})
+		if err != nil {
+			return err
+		}
+		if len(ms) != len(texts) {
+			t.Fatalf("%d MOs logged, want %d", len(ms), len(texts))
+		}
+		for i, m := range ms { // newest first
+			want := texts[len(texts)-1-i].stored
+			if m.Text != want {
+				t.Errorf("SMS log row %d = %q, want %q", m.ID, m.Text, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(h.logs.String(), pin) {
+		t.Error("log output holds the PIN")
+	}
+}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -247,9 +245,7 @@ func earliest(parts []MOPart) time.Time {
 // partCipher returns the AEAD that seals stored part data: AES-256-GCM
 // under a key derived from the PIN key, which never lives in the database.
 func (g *Gateway) partCipher() (cipher.AEAD, error) {
-	mac := hmac.New(sha256.New, g.hasher.key)
-	mac.Write([]byte("smsgw: concatenated MO parts v1"))
-	block, err := aes.NewCipher(mac.Sum(nil))
+	block, err := aes.NewCipher(g.hasher.subkey("smsgw: concatenated MO parts v1"))
 	if err != nil {
 		return nil, fmt.Errorf("part cipher: %w", err)
 	}

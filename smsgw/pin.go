@@ -45,6 +45,15 @@ func (h *PINHasher) Hash(salt []byte, pin PIN) []byte {
 	return m.Sum(nil)
 }
 
+// subkey derives an independent key for another use of the PIN key
+// (label names the use), so that nothing keyed by it can be recomputed from
+// the database alone.
+func (h *PINHasher) subkey(label string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
 // Set gives c a new salt and the hash of pin.
 func (h *PINHasher) Set(c *Customer, pin PIN) error {
 	salt, err := NewSalt()

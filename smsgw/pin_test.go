@@ -2,7 +2,11 @@ package smsgw
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
+
+	"smsgw/keywords"
 )
 
 func TestSecretRoundTrip(t *testing.T) {
@@ -53,4 +57,54 @@ func FuzzParseSecret(f *testing.F) {
 			t.Fatalf("marshal(parseSecret(%x)) = %x", b, got)
 		}
 	})
+}
+
+// The content de-duplication key of an MO is keyed with the PIN key: for a
+// PIN reply, a plain hash over known sender and short code would give the
+// PIN away to anyone holding the database.
+func TestDedupKeyIsKeyed(t *testing.T) {
+	type noStore struct{ Store }
+	type noSender struct{ Sender }
+	gateway := func(key byte) *Gateway {
+		h, err := NewPINHasher(bytes.Repeat([]byte{key}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		table, err := keywords.NewTable(keywords.TableConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies, err := NewReplies(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := New(Options{Store: noStore{}, Sender: noSender{}, Hasher: h,
+			Rules: Rules{RequestCode: "9779", PINCode: "3355", Keywords: table, Replies: replies}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	mo := MO{From: "08110000002", To: "3355", Channel: "sms", Text: "654321"}
+	from := MSISDN("628110000002")
+	g1, g2 := gateway(1), gateway(2)
+	k1 := g1.dedupKey(mo, from)
+	if k1 != g1.dedupKey(mo, from) {
+		t.Fatal("dedupKey is not deterministic")
+	}
+	if k1 == g2.dedupKey(mo, from) {
+		t.Error("two PIN keys give the same de-duplication key")
+	}
+	plain := sha256.New()
+	for _, s := range []string{string(from), mo.To, mo.Channel, mo.USSDSession, mo.Text} {
+		plain.Write([]byte(s))
+		plain.Write([]byte{0})
+	}
+	if k1 == "text:"+hex.EncodeToString(plain.Sum(nil)[:16]) {
+		t.Error("the de-duplication key is an unkeyed hash of the text")
+	}
+	mo.Text = "654322"
+	if g1.dedupKey(mo, from) == k1 {
+		t.Error("different texts share a key")
+	}
 }

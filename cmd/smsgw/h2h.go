@@ -417,8 +417,13 @@ func (a *App) partners() (*h2hRuntime, error) {
 			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
 	}
 	loc := cfg.cutoff.Location
+	var observeRequest func(endpoint, partner, rc string, status int, d time.Duration)
+	var observeCallback func(partner string, delivered bool, d time.Duration)
+	if a.mets != nil {
+		observeRequest, observeCallback = a.mets.H2HRequest, a.mets.H2HCallback
+	}
 	ntf, err := h2h.NewNotifier(h2h.NotifierOptions{Partners: auths, Timeout: cfg.CallbackTimeout.Duration, Location: loc, Now: a.Now,
-		Observe: a.mets.H2HCallback})
+		Observe: observeCallback})
 	if err != nil {
 		return nil, err
 	}
@@ -433,7 +438,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 		return nil, fmt.Errorf("h2h: %w", err)
 	}
 	srv, err := h2h.New(h2h.Options{Partners: auths, Service: svc, MaxBody: cfg.MaxBody, MaxSkew: cfg.MaxSkew.Duration,
-		Location: loc, Now: a.Now, Logger: a.Logger, Observe: a.mets.H2HRequest})
+		Location: loc, Now: a.Now, Logger: a.Logger, Observe: observeRequest})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
-	"smsgw/keywords"
 	"smsgw/webphone"
 )
 
@@ -59,32 +56,12 @@ func (a *App) closePhone() {
 }
 
 // redactMO masks the PIN material of an MO text before the simulator keeps
-// or shows it, as the gateway does for its SMS log: a reply to the PIN
-// short code (other than a cancel), a PIN change, and a PIN sent to the
-// request code.
+// or shows it, exactly as the gateway does for its SMS log.
 func (a *App) redactMO(code, text string) string {
 	gw := a.live.Load()
 	if gw == nil {
 		return webphone.MaskDigits(text)
 	}
 	r := gw.Rules()
-	cmd, err := r.Keywords.Parse(text)
-	if code == r.PINCode {
-		if _, ok := cmd.(keywords.Cancel); ok && err == nil {
-			return text
-		}
-		return webphone.MaskDigits(text)
-	}
-	if err != nil {
-		var ke *keywords.Error
-		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, keywords.KeywordPIN) {
-			return webphone.MaskDigits(text)
-		}
-		return text
-	}
-	switch cmd.(type) {
-	case keywords.PINReply, keywords.ChangePIN:
-		return webphone.MaskDigits(text)
-	}
-	return text
+	return r.Redact(code, text)
 }

@@ -211,7 +211,7 @@ func TestE2EWebPhone(t *testing.T) {
 	phoneSend(t, base, payer, "9779", "IM2PAY 08110000002 50000")
 	waitReply(t, events, "3355", "Balas SMS ini dengan PIN")
 	sent := phoneSend(t, base, payer, "3355", pin)
-	if sent.Message.Text != "••••••" || sent.Message.Status != webphone.StatusDelivered {
+	if sent.Message.Text != "****" || sent.Message.Status != webphone.StatusDelivered {
 		t.Errorf("PIN MO = %+v, want it delivered and masked", sent.Message)
 	}
 	waitReply(t, events, "3355", "BERHASIL")
@@ -226,7 +226,7 @@ func TestE2EWebPhone(t *testing.T) {
 	page = getBody(t, base+"/phone?msisdn="+payer)
 	thread := page[strings.Index(page, `id="thread"`):]
 	thread = thread[:strings.Index(thread, "</ol>")]
-	for _, want := range []string{`class="msg mo" data-id="1"`, `data-code="9779"`, "BERHASIL", "••••••"} {
+	for _, want := range []string{`class="msg mo" data-id="1"`, `data-code="9779"`, "BERHASIL", `<p class="text">****</p>`} {
 		if !strings.Contains(thread, want) {
 			t.Errorf("rendered thread lacks %q:\n%s", want, thread)
 		}
