@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"smsgw/smsgw"
 )
@@ -242,12 +243,24 @@ func newTableWriter(w io.Writer, header []string) *tableWriter {
 	return &tableWriter{tw: tw}
 }
 
-var tableCell = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+// tableCell makes s safe for one terminal cell: control characters (tabs,
+// line breaks, ESC sequences an SMS could carry) become spaces or U+FFFD.
+func tableCell(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case unicode.IsControl(r):
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
 
 func (t *tableWriter) write(r record) error {
 	cells := r.cells()
 	for i, s := range cells {
-		cells[i] = tableCell.Replace(s)
+		cells[i] = tableCell(s)
 		if cells[i] == "" {
 			cells[i] = "-"
 		}

@@ -228,3 +228,18 @@ func TestChart(t *testing.T) {
 		t.Errorf("empty chart max %d", empty.Max)
 	}
 }
+
+func TestTableCellDefusesTerminalControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"IM2PAY 0811 50000":   "IM2PAY 0811 50000",
+		"a\tb\nc\rd":          "a b c d",
+		"x\x1b[2Jy":           "x\uFFFD[2Jy",
+		"bell\x07 del\x7f":    "bell\uFFFD del\uFFFD",
+		"c1 \u009b31m csi":    "c1 \uFFFD31m csi",
+		"Rp50.000 BERHASIL ✓": "Rp50.000 BERHASIL ✓",
+	} {
+		if got := tableCell(in); got != want {
+			t.Errorf("tableCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

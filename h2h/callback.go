@@ -99,6 +99,11 @@ type callbackError struct {
 func (e *callbackError) Error() string   { return e.msg }
 func (e *callbackError) Temporary() bool { return !e.permanent }
 
+// UseService gives n the service that supplies a partner's current deposit
+// balance, for when the service is built after n (it takes n as its
+// notifier). Call it before the first Notify.
+func (n *Notifier) UseService(s *smsgw.Partners) { n.svc = s }
+
 // Notify posts the callback of r and waits for the acknowledgement.
 func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) (err error) {
 	if n.observe != nil {

@@ -905,11 +905,11 @@ func (f *flow) history() error {
 		return f.reply(f.r.RequestCode, ReplyHistoryEmpty, d)
 	}
 	for _, t := range ts {
-		amt := t.Amount.Grouped()
+		sign := "+"
 		if t.From == WalletID(c.Account) {
-			amt = "-" + amt
+			sign = "-"
 		}
-		d.History = append(d.History, HistoryLine{Time: t.CreatedAt.In(wib).Format("02/01 15:04"), Amount: amt, Ref: t.Reference})
+		d.History = append(d.History, HistoryLine{Time: t.CreatedAt.In(wib).Format("02/01 15:04"), Sign: sign, Amount: t.Amount.Grouped(), Ref: t.Reference})
 	}
 	return f.reply(f.r.RequestCode, ReplyHistory, d)
 }

@@ -299,8 +299,10 @@ func clip(s string) string {
 }
 
 // ParseVA returns the i-pay account of a virtual account number: prefix
-// followed by the account (e.g. 0138877 08100000002). Spaces and dashes
-// are ignored. Errors have code EDestination.
+// followed by the account (e.g. 0138877 08100000002), or the prefix without
+// its 3-digit bank code (8877 08100000002), as an ATM that takes the bank
+// code separately relays it. Spaces and dashes are ignored. Errors have
+// code EDestination.
 func ParseVA(prefix, va string) (MSISDN, error) {
 	var b strings.Builder
 	for i := 0; i < len(va); i++ {
@@ -314,6 +316,11 @@ func ParseVA(prefix, va string) (MSISDN, error) {
 	}
 	digits := b.String()
 	rest, ok := strings.CutPrefix(digits, prefix)
+	if !ok && len(prefix) > 3 {
+		// Some ATMs take the 3-digit bank code separately (013, then
+		// 8877...), and the bank relays the account without it.
+		rest, ok = strings.CutPrefix(digits, prefix[3:])
+	}
 	if !ok || rest == "" {
 		return "", Errorf(EDestination, "virtual account must start with %s", prefix)
 	}

@@ -62,7 +62,7 @@ var DefaultReplies = map[string]string{
 	ReplyNoSession:       "Tidak ada transaksi yang menunggu PIN. Kirim IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}.",
 	ReplyNotAPIN:         "Balas dengan PIN SMS Banking Anda (angka saja) ke {{.PINCode}}, atau ketik BATAL ke {{.RequestCode}}.",
 	ReplyBalance:         "Saldo i-Pay {{.Account}}: Rp{{.Balance}}.",
-	ReplyHistory:         "Transaksi terakhir i-Pay {{.Account}}:{{range .History}} {{.Time}} +Rp{{.Amount}} Ref {{.Ref}};{{end}}",
+	ReplyHistory:         "Transaksi terakhir i-Pay {{.Account}}:{{range .History}} {{.Time}} {{.Sign}}Rp{{.Amount}} Ref {{.Ref}};{{end}}",
 	ReplyHistoryEmpty:    "Belum ada transaksi pada i-Pay {{.Account}}.",
 	ReplyPINChanged:      "PIN SMS Banking Anda berhasil diubah.",
 	ReplyPINChangeFailed: "Ganti PIN GAGAL: PIN lama salah atau PIN baru tidak valid. Format: PIN <PIN lama> <PIN baru>.",
@@ -73,7 +73,8 @@ var DefaultReplies = map[string]string{
 // HistoryLine is one transfer in the RIWAYAT reply.
 type HistoryLine struct {
 	Time   string
-	Amount string
+	Sign   string // "+" for a credit to the wallet, "-" for a debit
+	Amount string // grouped, without sign
 	Ref    string
 }
 
@@ -117,7 +118,7 @@ func NewReplies(overrides map[string]string) (*Replies, error) {
 	r := &Replies{t: make(map[string]*template.Template, len(src))}
 	sample := ReplyData{Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
 		Attempts: 3, Until: "01/01 00:00", Ref: "1", RequestCode: "9779", PINCode: "3355",
-		History: []HistoryLine{{Time: "01/01 00:00", Amount: "50.000", Ref: "1"}}}
+		History: []HistoryLine{{Time: "01/01 00:00", Sign: "+", Amount: "50.000", Ref: "1"}}}
 	for name, text := range src {
 		if strings.TrimSpace(text) == "" {
 			return nil, fmt.Errorf("reply %q: empty text", name)

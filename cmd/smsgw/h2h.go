@@ -432,6 +432,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("h2h: %w", err)
 	}
+	ntf.UseService(svc)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := svc.Init(ctx); err != nil {

@@ -33,7 +33,9 @@ func (a *App) startHTTP() error {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	if a.simUI != nil {
-		mux.HandleFunc("/sim/send", a.simUI.handleSend)
+		// A web page on another origin must not inject MOs through a
+		// browser on the operator's machine.
+		mux.Handle("/sim/send", http.NewCrossOriginProtection().Handler(http.HandlerFunc(a.simUI.handleSend)))
 		mux.HandleFunc("GET /sim/messages", a.simUI.handleMessages)
 		if err := a.mountPhone(mux); err != nil {
 			return err

@@ -199,6 +199,19 @@ func TestE2EWebPhone(t *testing.T) {
 	base, proc, stderr, exited := phoneDaemon(t)
 	const payer, pin = "08110000002", "654321"
 
+	// A page on another origin cannot inject MOs through the browser.
+	req, err := http.NewRequest(http.MethodPost, base+"/sim/send", strings.NewReader(`{"from":"`+payer+`","to":"9779","text":"SALDO"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST /sim/send = %d, want 403", resp.StatusCode)
+	}
+
 	page := getBody(t, base+"/phone")
 	for _, want := range []string{`id="msisdn"`, `id="to"`, `id="text"`, `id="send"`, `id="thread"`,
 		"08110000001", "123456", payer, pin, `value="9779"`, `value="3355"`} {
