@@ -155,7 +155,7 @@ func (p *Partners) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback,
 	return cs, err
 }
 
-// recheckBatch bounds the open requests one Recheck call looks at.
+// recheckBatch is the page size in which Recheck reads the open requests.
 const recheckBatch = 500
 
 // Recheck looks at every open partner request: one whose PIN session has
@@ -169,9 +169,19 @@ func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
 	// open requests are simply still waiting for their customer.
 	var due []int64
 	err := p.g.store.View(ctx, func(tx Tx) error {
-		open, err := tx.PartnerRequests(PartnerRequestFilter{States: []PartnerState{PartnerPending, PartnerUnknown}, Limit: recheckBatch})
-		if err != nil {
-			return err
+		// Every open request, page by page (one read transaction, so the
+		// pages are consistent).
+		var open []PartnerRequest
+		for off := 0; ; off += recheckBatch {
+			page, err := tx.PartnerRequests(PartnerRequestFilter{States: []PartnerState{PartnerPending, PartnerUnknown},
+				Limit: recheckBatch, Offset: off})
+			if err != nil {
+				return err
+			}
+			open = append(open, page...)
+			if len(page) < recheckBatch {
+				break
+			}
 		}
 		for _, r := range open {
 			if r.SessionID != 0 {
