@@ -139,10 +139,11 @@ type Gateway struct {
 
 	rules atomic.Pointer[Rules]
 
-	procMu sync.Mutex // serialises inbox processing
-	sendMu sync.Mutex // serialises outbox sending
-	wakeIn chan struct{}
-	wakeMT chan struct{}
+	procMu  sync.Mutex          // serialises inbox processing
+	moFails map[int64]moFailure // inbox rows that failed, under procMu
+	sendMu  sync.Mutex          // serialises outbox sending
+	wakeIn  chan struct{}
+	wakeMT  chan struct{}
 
 	stats Stats
 }
@@ -172,6 +173,7 @@ func New(o Options) (*Gateway, error) {
 		now:         o.Now,
 		log:         o.Logger,
 		obs:         o.Observer,
+		moFails:     map[int64]moFailure{},
 		wakeIn:      make(chan struct{}, 1),
 		wakeMT:      make(chan struct{}, 1),
 	}
@@ -516,11 +518,14 @@ func (g *Gateway) loop(ctx context.Context, poll time.Duration, wake chan struct
 
 // ProcessInbox processes stored MOs in arrival order and returns how many
 // were processed. Each MO is processed in one transaction together with the
-// session change, ledger transfer and reply messages it causes.
+// session change, ledger transfer and reply messages it causes. An MO that
+// fails is tried again on the next call, and its sender's later MOs wait
+// behind it until it succeeds or is given up (MaxMOAttempts).
 func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 	g.procMu.Lock()
 	defer g.procMu.Unlock()
 	done := 0
+	tried := map[int64]bool{} // each row at most once per call
 	for {
 		var batch []InboundMO
 		err := g.store.View(ctx, func(tx Tx) error {
@@ -535,24 +540,96 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 			return done, nil
 		}
 		progress := false
+		// A sender whose earlier MO failed waits behind it: a customer's
+		// messages are handled in the order they arrived.
+		waiting := map[MSISDN]bool{}
 		for _, in := range batch {
 			if err := ctx.Err(); err != nil {
 				return done, err
 			}
-			if err := g.processOne(ctx, in); err != nil {
-				g.stats.MOFailed.Add(1)
-				g.log.Error("process MO failed; will retry", "sms_id", in.ID, "msisdn", in.MSISDN, "err", err)
+			if waiting[in.MSISDN] || tried[in.ID] {
+				waiting[in.MSISDN] = true
 				continue
 			}
-			g.stats.MOProcessed.Add(1)
+			tried[in.ID] = true
+			err := g.processOne(ctx, in)
+			if err == nil {
+				delete(g.moFails, in.ID)
+				g.stats.MOProcessed.Add(1)
+				progress = true
+				done++
+				continue
+			}
+			if ctx.Err() != nil {
+				return done, ctx.Err()
+			}
+			g.stats.MOFailed.Add(1)
+			if !g.giveUp(ctx, in, err) {
+				waiting[in.MSISDN] = true
+				continue
+			}
 			progress = true
 			done++
 		}
 		if !progress {
-			return done, errors.New("no inbox row could be processed")
+			return done, fmt.Errorf("%d inbox messages wait for a failed one to succeed or be given up", len(batch))
 		}
 		g.wake(g.wakeMT)
 	}
+}
+
+// An MO whose processing keeps failing (a store fault, a reply template
+// that cannot be rendered) is given up after MaxMOAttempts attempts over
+// at least MOGiveUpAfter: it is marked processed and its sender gets the
+// "unavailable" reply, so neither the customer nor the messages queued
+// behind it wait forever. A restart gives it a fresh count.
+const (
+	MaxMOAttempts = 5
+	MOGiveUpAfter = time.Minute
+)
+
+// moFailure counts the failed attempts at one inbox row.
+type moFailure struct {
+	attempts int
+	first    time.Time
+}
+
+// giveUp records a failed attempt at in and, once it is due, finishes in
+// with an apology. It reports whether in left the inbox.
+func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
+	now := g.now()
+	f, ok := g.moFails[in.ID]
+	if !ok {
+		f.first = now
+	}
+	f.attempts++
+	g.moFails[in.ID] = f
+	if f.attempts < MaxMOAttempts || now.Sub(f.first) < MOGiveUpAfter {
+		g.log.Error("process MO failed; will retry", "sms_id", in.ID, "msisdn", in.MSISDN,
+			"attempt", f.attempts, "err", cause)
+		return false
+	}
+	r := g.rules.Load()
+	err := g.store.Update(ctx, func(tx Tx) error {
+		if err := tx.FinishMO(in.ID, in.Keyword, 0, 0); err != nil {
+			return err
+		}
+		if _, err := keywords.NormalizeMSISDN(string(in.MSISDN)); err != nil {
+			return nil // nobody to answer
+		}
+		if err := g.enqueue(tx, r, in.ShortCode, in.MSISDN, in.Channel, in.USSDSession, ReplyUnavailable, ReplyData{}, 0, 0); err != nil {
+			g.log.Error("apology for a given-up MO cannot be queued", "sms_id", in.ID, "err", err)
+		}
+		return nil
+	})
+	if err != nil {
+		g.log.Error("give up MO failed; will retry", "sms_id", in.ID, "msisdn", in.MSISDN, "err", err)
+		return false
+	}
+	delete(g.moFails, in.ID)
+	g.log.Error("MO given up after repeated failures; the sender was told", "sms_id", in.ID,
+		"msisdn", in.MSISDN, "attempts", f.attempts, "err", cause)
+	return true
 }
 
 // flow carries the transaction-scoped state of processing one MO.

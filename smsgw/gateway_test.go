@@ -2,6 +2,7 @@ package smsgw_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -365,5 +366,64 @@ func TestStrayPINsRedacted(t *testing.T) {
 	}
 	if strings.Contains(h.logs.String(), pin) {
 		t.Error("log output holds the PIN")
+	}
+}
+
+// failingSessions is a store whose transactions cannot create sessions.
+type failingSessions struct{ smsgw.Store }
+
+func (s failingSessions) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
+	return s.Store.Update(ctx, func(tx smsgw.Tx) error { return fn(noSessionTx{tx}) })
+}
+
+type noSessionTx struct{ smsgw.Tx }
+
+func (noSessionTx) CreateSession(*smsgw.Session) error { return errors.New("disk I/O error") }
+
+// An MO that keeps failing is given up with an apology after
+// MaxMOAttempts attempts over MOGiveUpAfter, and the sender's later MOs,
+// which waited behind it, are then answered in order.
+func TestFailingMOGivenUp(t *testing.T) {
+	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	out := &smsgwtest.Sender{}
+	_, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
+		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Store = failingSessions{o.Store} }))
+	ctx := t.Context()
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"IM2PAY " + payer + " 50000", "SALDO"} {
+		if err := gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := gw.HandleMO(ctx, smsgw.MO{From: other, To: request, Text: "BANTUAN"}); err != nil {
+		t.Fatal(err)
+	}
+	run := func() []smsgw.MT {
+		t.Helper()
+		_, _ = gw.ProcessInbox(ctx) // errors are expected while the MO fails
+		if _, err := gw.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return out.Take()
+	}
+	// The other sender is answered; SALDO waits behind the failing IM2PAY.
+	if got := run(); len(got) != 1 || got[0].To != smsgw.MSISDN("628110000003") {
+		t.Fatalf("first run sent %+v, want only the other sender's help", got)
+	}
+	for i := 2; i < smsgw.MaxMOAttempts; i++ {
+		clk.Add(smsgw.MOGiveUpAfter)
+		if got := run(); len(got) != 0 {
+			t.Fatalf("attempt %d sent %+v before the MO was given up", i, got)
+		}
+	}
+	clk.Add(smsgw.MOGiveUpAfter)
+	got := run()
+	if len(got) != 2 || !strings.Contains(got[0].Text, "tidak dapat diproses") || !strings.Contains(got[1].Text, "Saldo") {
+		t.Fatalf("after giving up sent %+v, want the apology then the balance", got)
+	}
+	if got := run(); len(got) != 0 {
+		t.Errorf("a given-up MO was tried again: %+v", got)
 	}
 }

@@ -36,6 +36,7 @@ const (
 	ReplyPINChangeFailed = "pin_change_failed"
 	ReplyFailed          = "failed"
 	ReplyPINWrongCode    = "pin_wrong_code"
+	ReplyUnavailable     = "unavailable"
 )
 
 // DefaultReplies are the built-in reply templates (text/template syntax).
@@ -68,6 +69,7 @@ var DefaultReplies = map[string]string{
 	ReplyPINChangeFailed: "Ganti PIN GAGAL: PIN lama salah atau PIN baru tidak valid. Format: PIN <PIN lama> <PIN baru>.",
 	ReplyPINWrongCode:    "Demi keamanan, kirim PIN hanya sebagai balasan SMS konfirmasi ke {{.PINCode}}. Jangan kirim PIN ke {{.RequestCode}}.",
 	ReplyFailed:          "Maaf, transaksi i-Pay {{.Account}} Rp{{.Amount}} GAGAL diproses. Silakan coba lagi.",
+	ReplyUnavailable:     "Maaf, pesan Anda tidak dapat diproses saat ini. Silakan coba lagi beberapa saat lagi.",
 }
 
 // HistoryLine is one transfer in the RIWAYAT reply.

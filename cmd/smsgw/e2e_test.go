@@ -423,12 +423,29 @@ func TestE2ERedeliveredMOCreditsOnce(t *testing.T) {
 		}
 		deliver(p)
 	}
+	// sent waits until the daemon has recorded every reply as accepted by
+	// the SMSC: dropping the connection while a submit_sm_resp is on its
+	// way leaves that reply's outcome unknown, and it is sent again (at
+	// least once), which is not what this test is about.
+	sent := func() {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if out := e.cli("", "audit", "sms", "-direction", "out", "-status", "queued", "-format", "csv"); strings.Count(out, "\n") <= 1 {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("replies still queued after 10s")
+	}
 	deliver(request[0])
 	e.reply("3355", "PIN")
+	sent()
 	redeliver(request[0])
 	e.quiet(1500 * time.Millisecond) // no second session, no "busy" reply
 	deliver(pin[0])
 	e.reply("3355", "BERHASIL")
+	sent()
 	redeliver(pin[0])
 	redeliver(pin[0])
 	e.quiet(1500 * time.Millisecond)
