@@ -246,11 +246,32 @@ func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
 		t.Errorf("ledger of %s does not show the 50.000 credit:\n%s", browserPayer, ledger)
 	}
 
-	// The PIN appears nowhere in what the console rendered.
+	// The other views of the same customer, and the exports, as the
+	// browser receives them.
+	for _, path := range []string{"/console/sessions?msisdn=" + browserPayer, "/console/customers/" + browserPayer,
+		"/console/audit", "/console/partners"} {
+		do("console "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(css("main")), keepPage)
+	}
+	client := newConsoleClient(t, base) // the exports are downloads, which the browser would not show
+	client.login(consoleDemoUser, consoleDemoPassword)
+	for _, path := range []string{"/console/sms?format=json", "/console/sms?format=csv", "/console/sessions?format=csv",
+		"/console/ledger?account=" + browserPayer + "&format=json"} {
+		body := client.body(path)
+		if !strings.Contains(body, "IM2PAY") && !strings.Contains(body, "50000") {
+			t.Errorf("export %s lacks the top-up:\n%.300s", path, body)
+		}
+		pages = append(pages, body)
+	}
+
+	// The PIN appears nowhere in what the console rendered or exported, nor
+	// in the daemon's log.
 	for i, html := range pages {
 		if strings.Contains(html, browserPIN) {
-			t.Errorf("console page %d shows the PIN %s", i, browserPIN)
+			t.Errorf("console page or export %d shows the PIN %s", i, browserPIN)
 		}
+	}
+	if strings.Contains(logs.String(), browserPIN) {
+		t.Error("the daemon log holds the PIN")
 	}
 	t.Logf("screenshots in %s", shots)
 }
