@@ -241,7 +241,16 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return cfg, fmt.Errorf("config %s: %s", path, perr.ErrorWithPosition())
+			// Not perr.ErrorWithPosition: it panics on some inputs (an
+			// unterminated string ending in a backslash on the last line).
+			where := fmt.Sprintf("line %d", max(perr.Position.Line, 1))
+			if perr.Position.Col > 0 {
+				where += fmt.Sprintf(", column %d", perr.Position.Col)
+			}
+			if perr.LastKey != "" {
+				where += fmt.Sprintf(" (after key %s)", perr.LastKey)
+			}
+			return cfg, fmt.Errorf("config %s: %s: %s", path, where, perr.Message)
 		}
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
