@@ -82,7 +82,7 @@ func TestConsoleConfig(t *testing.T) {
 		{false, "[console]\npage_size = 5000\n", "console.page_size"},
 		{false, "[console]\nexport_rows = -5\n", "console.export_rows"},
 		{false, "[console]\nlock_durations = [\"10s\"]\n", "console.lock_durations[0]: must be at least 1m"},
-		{false, "[console]\nlogin_window = \"x\"\n", "login_window = \"x\""},
+		{false, "[console]\nlogin_window = \"x\"\n", "console.login_window): not a duration"},
 		{false, "[http]\nlisten = \"\"\n[console]\nenabled = true\n" + user(`password_hash_env = "X"`), "console.enabled: the console needs http.listen"},
 		{false, "[console]\ncolour = \"blue\"\n", "unknown key console.colour"},
 	} {
