@@ -47,8 +47,8 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "smsgw_mo_total", Help: "Processed mobile-originated messages by short code and keyword.",
 		}, []string{"short_code", "keyword"}),
 		mt: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "smsgw_mt_total", Help: "Mobile-terminated send attempts by short code and result (sent, retry, failed).",
-		}, []string{"short_code", "result"}),
+			Name: "smsgw_mt_total", Help: "Mobile-terminated send attempts by short code, reply kind and result (sent, retry, failed).",
+		}, []string{"short_code", "keyword", "result"}),
 		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "smsgw_session_outcomes_total", Help: "PIN sessions that reached a final state, by state.",
 		}, []string{"state"}),
@@ -118,7 +118,9 @@ func (m *Metrics) H2HCallback(partner string, delivered bool, _ time.Duration) {
 func (m *Metrics) MO(shortCode, keyword string) { m.mo.WithLabelValues(shortCode, keyword).Inc() }
 
 // MT counts a send attempt.
-func (m *Metrics) MT(shortCode, result string) { m.mt.WithLabelValues(shortCode, result).Inc() }
+func (m *Metrics) MT(shortCode, keyword, result string) {
+	m.mt.WithLabelValues(shortCode, keyword, result).Inc()
+}
 
 // Session counts a final session state.
 func (m *Metrics) Session(state smsgw.SessionState) { m.sessions.WithLabelValues(string(state)).Inc() }

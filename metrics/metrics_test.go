@@ -60,7 +60,7 @@ func TestNewRegistersEveryCollector(t *testing.T) {
 	m := metrics.New(reg)
 	// Touch one series of each vector so that every family is exported.
 	m.MO("9779", "IM2PAY")
-	m.MT("3355", "sent")
+	m.MT("3355", "pin_prompt", "sent")
 	m.Session(smsgw.StateConfirmed)
 	m.PINFailure()
 	m.Credit(smsgw.TransferSMSTopUp, 1)
@@ -103,9 +103,9 @@ func TestObserverCounts(t *testing.T) {
 	obs.MO("9779", "IM2PAY")
 	obs.MO("9779", "IM2PAY")
 	obs.MO("3355", "PIN_REPLY")
-	obs.MT("3355", "sent")
-	obs.MT("3355", "retry")
-	obs.MT("3355", "sent")
+	obs.MT("3355", "success", "sent")
+	obs.MT("3355", "success", "retry")
+	obs.MT("3355", "success", "sent")
 	obs.Session(smsgw.StateConfirmed)
 	obs.Session(smsgw.StateLocked)
 	obs.PINFailure()
@@ -118,10 +118,10 @@ func TestObserverCounts(t *testing.T) {
 # TYPE smsgw_mo_total counter
 smsgw_mo_total{keyword="IM2PAY",short_code="9779"} 2
 smsgw_mo_total{keyword="PIN_REPLY",short_code="3355"} 1
-# HELP smsgw_mt_total Mobile-terminated send attempts by short code and result (sent, retry, failed).
+# HELP smsgw_mt_total Mobile-terminated send attempts by short code, reply kind and result (sent, retry, failed).
 # TYPE smsgw_mt_total counter
-smsgw_mt_total{result="retry",short_code="3355"} 1
-smsgw_mt_total{result="sent",short_code="3355"} 2
+smsgw_mt_total{keyword="success",result="retry",short_code="3355"} 1
+smsgw_mt_total{keyword="success",result="sent",short_code="3355"} 2
 # HELP smsgw_session_outcomes_total PIN sessions that reached a final state, by state.
 # TYPE smsgw_session_outcomes_total counter
 smsgw_session_outcomes_total{state="confirmed"} 1
@@ -197,9 +197,11 @@ func TestGatewayObserver(t *testing.T) {
 # TYPE smsgw_mo_total counter
 smsgw_mo_total{keyword="IM2PAY",short_code="9779"} 1
 smsgw_mo_total{keyword="PIN_REPLY",short_code="3355"} 2
-# HELP smsgw_mt_total Mobile-terminated send attempts by short code and result (sent, retry, failed).
+# HELP smsgw_mt_total Mobile-terminated send attempts by short code, reply kind and result (sent, retry, failed).
 # TYPE smsgw_mt_total counter
-smsgw_mt_total{result="sent",short_code="3355"} 3
+smsgw_mt_total{keyword="pin_prompt",result="sent",short_code="3355"} 1
+smsgw_mt_total{keyword="success",result="sent",short_code="3355"} 1
+smsgw_mt_total{keyword="wrong_pin",result="sent",short_code="3355"} 1
 # HELP smsgw_session_outcomes_total PIN sessions that reached a final state, by state.
 # TYPE smsgw_session_outcomes_total counter
 smsgw_session_outcomes_total{state="confirmed"} 1

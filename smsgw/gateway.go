@@ -64,8 +64,10 @@ type Observer interface {
 	// MO is called once per processed MO with its short code and keyword
 	// (canonical keyword, or a marker such as UNKNOWN or PIN_REPLY).
 	MO(shortCode, keyword string)
-	// MT is called per send attempt with result "sent", "retry" or "failed".
-	MT(shortCode, result string)
+	// MT is called per send attempt with the reply's kind (its template
+	// name, e.g. pin_prompt or success) and result "sent", "retry" or
+	// "failed".
+	MT(shortCode, keyword, result string)
 	// Session is called when a session reaches a final state.
 	Session(state SessionState)
 	// PINFailure is called for every wrong PIN.
@@ -76,11 +78,11 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) MO(string, string)     {}
-func (nopObserver) MT(string, string)     {}
-func (nopObserver) Session(SessionState)  {}
-func (nopObserver) PINFailure()           {}
-func (nopObserver) Credit(string, Amount) {}
+func (nopObserver) MO(string, string)         {}
+func (nopObserver) MT(string, string, string) {}
+func (nopObserver) Session(SessionState)      {}
+func (nopObserver) PINFailure()               {}
+func (nopObserver) Credit(string, Amount)     {}
 
 // Rules are the reloadable parts of the configuration: keywords, nominal
 // rules, reply templates and the flow policy.
