@@ -76,7 +76,17 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	now := c.o.Now()
 	ip := clientIP(r)
 	okIP, waitIP := c.byIP.allow(ip, now)
-	okUser, waitUser := c.byUser.allow(strings.ToLower(name), now)
+	okUser, waitUser := okIP, time.Duration(0)
+	if okIP {
+		// Only attempts the address limit let through count against a
+		// name, and a name key is at most as long as a user name can be:
+		// refused floods cannot grow the per-name table.
+		key := strings.ToLower(name)
+		if len(key) > 64 {
+			key = key[:64]
+		}
+		okUser, waitUser = c.byUser.allow(key, now)
+	}
 	if !okIP || !okUser {
 		wait := max(waitIP, waitUser)
 		c.log.Warn("console login rate limited", "remote", ip)

@@ -445,7 +445,7 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		return secret{kind: secretPIN, check: g.hasher.Hash(c.PINSalt, pin)}.marshal(), nil
+		return secret{kind: secretPIN, check: g.hasher.Hash(c.PINSalt, pin), saltFP: saltFingerprint(c.PINSalt)}.marshal(), nil
 	}
 	cmd, err := r.Keywords.Parse(m.Text)
 	if err != nil {
@@ -473,7 +473,7 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	s := secret{kind: secretChangePIN, check: g.hasher.Hash(c.PINSalt, cp.Old)}
+	s := secret{kind: secretChangePIN, check: g.hasher.Hash(c.PINSalt, cp.Old), saltFP: saltFingerprint(c.PINSalt)}
 	if s.newSalt, err = NewSalt(); err != nil {
 		return nil, err
 	}
@@ -528,17 +528,19 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 	defer g.procMu.Unlock()
 	done := 0
 	tried := map[int64]bool{} // each row at most once per call
+	limit := 100
 	for {
 		var batch []InboundMO
 		err := g.store.View(ctx, func(tx Tx) error {
 			var err error
-			batch, err = tx.PendingMOs(100)
+			batch, err = tx.PendingMOs(limit)
 			return err
 		})
 		if err != nil {
 			return done, fmt.Errorf("list inbox: %w", err)
 		}
 		if len(batch) == 0 {
+			clear(g.moFails) // rows finished elsewhere leave no entry behind
 			return done, nil
 		}
 		progress := false
@@ -574,6 +576,12 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 			done++
 		}
 		if !progress {
+			if len(batch) == limit && limit < maxInboxScan {
+				// Every row seen waits behind a failed one: look further,
+				// other senders' messages must not wait for it.
+				limit = min(4*limit, maxInboxScan)
+				continue
+			}
 			return done, fmt.Errorf("%d inbox messages wait for a failed one to succeed or be given up", len(batch))
 		}
 		g.wake(g.wakeMT)
@@ -589,6 +597,10 @@ const (
 	MaxMOAttempts = 5
 	MOGiveUpAfter = time.Minute
 )
+
+// maxInboxScan bounds how far past rows waiting behind a failed MO one
+// ProcessInbox call looks for other senders' messages.
+const maxInboxScan = 6400
 
 // moFailure counts the failed attempts at one inbox row.
 type moFailure struct {
@@ -862,6 +874,11 @@ func (f *flow) pinReply() error {
 	if c.Locked(f.now) {
 		return f.reply(f.r.PINCode, ReplyStillLocked, ReplyData{Until: customerTime(*c.LockedUntil)})
 	}
+	if sec.saltChanged(c.PINSalt) {
+		// The PIN was changed or reset after this reply was stored: it
+		// cannot be checked, and it is not counted as wrong.
+		return f.reply(f.r.PINCode, ReplyNotAPIN, d)
+	}
 	if !Equal(sec.check, c.PINHash) {
 		return f.wrongPIN(c, s, d)
 	}
@@ -1004,6 +1021,10 @@ func (f *flow) changePIN() error {
 		return f.reply(f.r.RequestCode, ReplyPINChangeFailed, ReplyData{})
 	}
 	c.UpdatedAt = f.now
+	if sec.saltChanged(c.PINSalt) {
+		// Another change or a reset came first: not counted as wrong.
+		return f.reply(f.r.RequestCode, ReplyPINChangeFailed, ReplyData{})
+	}
 	if !Equal(sec.check, c.PINHash) {
 		c.PINFailures++
 		f.pinFailure = true

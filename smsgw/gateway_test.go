@@ -427,3 +427,67 @@ func TestFailingMOGivenUp(t *testing.T) {
 		t.Errorf("a given-up MO was tried again: %+v", got)
 	}
 }
+
+// Messages of other senders are not held up when more than a batch of
+// rows waits behind one sender's failing MO.
+func TestFailingMODoesNotBlockOthers(t *testing.T) {
+	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	out := &smsgwtest.Sender{}
+	_, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
+		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Store = failingSessions{o.Store} }))
+	ctx := t.Context()
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+		t.Fatal(err)
+	}
+	mo := func(from, text string) {
+		t.Helper()
+		if err := gw.HandleMO(ctx, smsgw.MO{From: from, To: request, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Add(3 * time.Minute) // past the de-duplication window
+	}
+	mo(payer, "IM2PAY "+payer+" 50000")
+	for range 150 {
+		mo(payer, "SALDO")
+	}
+	mo(other, "BANTUAN")
+	_, _ = gw.ProcessInbox(ctx)
+	if _, err := gw.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := out.Take()
+	if len(got) != 1 || got[0].To != smsgw.MSISDN("628110000003") {
+		t.Fatalf("sent %d replies %+v; want only the other sender's help", len(got), got)
+	}
+}
+
+// A PIN reply stored before the PIN was reset is neither accepted nor
+// counted as wrong when it is processed after the reset.
+func TestPINReplyAcrossReset(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), pinCode, "Balas SMS ini dengan PIN")
+	if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: pinCode, Text: pin}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.gw.ResetPIN(ctx, payer, keywords.PIN("135790")); err != nil {
+		t.Fatal(err)
+	}
+	h.flush()
+	one(t, h.out.Take(), pinCode, "Balas dengan PIN")
+	err := h.store.View(ctx, func(tx smsgw.Tx) error {
+		c, err := tx.Customer(payerN)
+		if err != nil {
+			return err
+		}
+		if c.PINFailures != 0 {
+			t.Errorf("PINFailures = %d after a reply that predates the reset, want 0", c.PINFailures)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new PIN works.
+	one(t, h.send(payer, pinCode, "135790"), pinCode, "BERHASIL")
+}

@@ -1,6 +1,7 @@
 package smsgw
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -69,11 +70,17 @@ func (h *PINHasher) Set(c *Customer, pin PIN) error {
 func Equal(a, b []byte) bool { return len(a) > 0 && hmac.Equal(a, b) }
 
 // secret is what an inbound message carries instead of its PIN digits: PIN
-// verifiers computed with the sender's salt when the message was stored.
-// Layout: one kind octet, then 32-octet verifiers.
+// verifiers computed with the sender's salt when the message was stored,
+// and a fingerprint of that salt, so that processing can tell a wrong PIN
+// from a PIN changed (new salt) between storing and processing.
+// Layout: one kind octet, a 32-octet verifier, the 8-octet salt
+// fingerprint (kinds 3 and 4; kinds 1 and 2 are the older form without
+// it), then for a PIN change the new salt's length, the new salt and its
+// 32-octet verifier.
 type secret struct {
 	kind    byte   // secretPIN or secretChangePIN
 	check   []byte // HMAC of the (old) PIN with the customer's current salt
+	saltFP  []byte // fingerprint of that salt (nil in the older form)
 	newSalt []byte // change PIN only: the new salt
 	newHash []byte // change PIN only: HMAC of the new PIN with newSalt
 }
@@ -81,11 +88,31 @@ type secret struct {
 const (
 	secretPIN       byte = 1
 	secretChangePIN byte = 2
+	withSaltFP      byte = 2 // added to the kind octet when saltFP is present
+	saltFPLen            = 8
 )
 
+// saltFingerprint identifies a salt without revealing anything secret (a
+// salt is not secret).
+func saltFingerprint(salt []byte) []byte {
+	h := sha256.Sum256(salt)
+	return h[:saltFPLen]
+}
+
+// saltChanged reports whether the customer's salt is no longer the one s
+// was computed with (a PIN change or reset in between).
+func (s secret) saltChanged(current []byte) bool {
+	return s.saltFP != nil && !bytes.Equal(s.saltFP, saltFingerprint(current))
+}
+
 func (s secret) marshal() []byte {
-	b := []byte{s.kind}
+	kind := s.kind
+	if s.saltFP != nil {
+		kind += withSaltFP
+	}
+	b := []byte{kind}
 	b = append(b, s.check...)
+	b = append(b, s.saltFP...)
 	if s.kind == secretChangePIN {
 		b = append(b, byte(len(s.newSalt)))
 		b = append(b, s.newSalt...)
@@ -102,6 +129,13 @@ func parseSecret(b []byte) (secret, error) {
 	}
 	s := secret{kind: b[0], check: b[1 : 1+sha256.Size]}
 	rest := b[1+sha256.Size:]
+	if s.kind == secretPIN+withSaltFP || s.kind == secretChangePIN+withSaltFP {
+		if len(rest) < saltFPLen {
+			return secret{}, errBadSecret
+		}
+		s.kind -= withSaltFP
+		s.saltFP, rest = rest[:saltFPLen], rest[saltFPLen:]
+	}
 	switch s.kind {
 	case secretPIN:
 		if len(rest) != 0 {

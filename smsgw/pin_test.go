@@ -48,6 +48,8 @@ func FuzzParseSecret(f *testing.F) {
 	f.Add(secret{kind: secretChangePIN, check: make([]byte, 32), newSalt: make([]byte, 16), newHash: make([]byte, 32)}.marshal())
 	f.Add([]byte{})
 	f.Add([]byte{2, 0})
+	f.Add(secret{kind: secretPIN, check: make([]byte, 32), saltFP: make([]byte, saltFPLen)}.marshal())
+	f.Add(secret{kind: secretChangePIN, check: make([]byte, 32), saltFP: make([]byte, saltFPLen), newSalt: make([]byte, 16), newHash: make([]byte, 32)}.marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := parseSecret(b)
 		if err != nil {

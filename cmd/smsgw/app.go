@@ -312,11 +312,14 @@ func (a *App) Run(ctx context.Context) (err error) {
 	case <-cronCtx.Done():
 	case <-shutdownCtx.Done():
 	}
-	stopSMPP() // graceful unbind after in-flight deliver_sm
-	// Give the outbox a moment to drain replies of MOs stored last.
+	// While the binds are still up, answer the MOs stored last and send
+	// what is due (for at most 2 s; anything left stays in the inbox and
+	// outbox for the next start).
 	flushCtx, flushCancel := context.WithTimeout(shutdownCtx, 2*time.Second)
 	_, _ = a.gw.ProcessInbox(flushCtx)
+	_, _ = a.gw.SendDue(flushCtx)
 	flushCancel()
+	stopSMPP() // graceful unbind after in-flight deliver_sm
 	stopGW()
 	wg.Wait()
 	log.Info("stopped")
