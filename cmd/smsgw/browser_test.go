@@ -133,6 +133,7 @@ func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), // small /dev/shm in containers
 		chromedp.WindowSize(1280, 900),
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
 	)
