@@ -503,8 +503,15 @@ func (p *Partners) credit(ctx context.Context, pt Partner, nonce string, spec cr
 		res, rej, err = p.creditTx(tx, now, pt, spec)
 		return rej, err
 	})
+	return p.outcome(ctx, pt.ID, spec.refid, spec.hash, res, err)
+}
+
+// outcome finishes a request-creating operation whose transaction ended
+// with err: a refid raced by another transaction answers with that one's
+// request, a committed result is reported.
+func (p *Partners) outcome(ctx context.Context, partner, refid, hash string, res *PartnerResult, err error) (*PartnerResult, error) {
 	if errors.Is(err, errRaced) {
-		return p.resent(ctx, pt.ID, spec.refid, spec.hash)
+		return p.resent(ctx, partner, refid, hash)
 	}
 	if err != nil {
 		return nil, err
@@ -807,14 +814,7 @@ func (p *Partners) Pay(ctx context.Context, req PaymentRequest) (*PartnerResult,
 		res, rej, err = p.creditTx(tx, now, pt, spec)
 		return rej, err
 	})
-	if errors.Is(err, errRaced) {
-		return p.resent(ctx, pt.ID, req.RefID, spec.hash)
-	}
-	if err != nil {
-		return nil, err
-	}
-	p.committed(res)
-	return res, nil
+	return p.outcome(ctx, pt.ID, req.RefID, spec.hash, res, err)
 }
 
 // PayVA credits the account of a virtual account once per bank reference,
@@ -887,14 +887,7 @@ func (p *Partners) PayVA(ctx context.Context, req VAPayment) (*PartnerResult, er
 		res = &PartnerResult{Request: *r}
 		return nil, nil
 	})
-	if errors.Is(err, errRaced) {
-		return p.resent(ctx, pt.ID, req.BankRef, hash)
-	}
-	if err != nil {
-		return nil, err
-	}
-	p.committed(res)
-	return res, nil
+	return p.outcome(ctx, pt.ID, req.BankRef, hash, res, err)
 }
 
 // Status returns the partner's request with refid (ENotFound), after

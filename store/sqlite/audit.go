@@ -26,28 +26,13 @@ func (t *tx) AppendAudit(e *smsgw.AuditEntry) error {
 
 // AuditTrail lists audit entries matching f, newest first.
 func (t *tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
-	if f.Actor != "" {
-		add("actor = ?", f.Actor)
-	}
-	if f.Action != "" {
-		add("action = ?", f.Action)
-	}
-	if f.Target != "" {
-		add("target = ?", f.Target)
-	}
-	if !f.Since.IsZero() {
-		add("at >= ?", encTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("at < ?", encTime(f.Until))
-	}
+	var c conds
+	c.eq("actor", f.Actor)
+	c.eq("action", f.Action)
+	c.eq("target", f.Target)
+	c.span("at", f.Since, f.Until)
 	rows, err := t.query(`SELECT id, at, actor, role, action, target, detail, remote FROM audit_log`+
-		whereClause(where)+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+		c.clause()+` ORDER BY id DESC LIMIT ? OFFSET ?`, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: audit trail: %w", err)
 	}
@@ -66,20 +51,16 @@ func (t *tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
 
 // CustomerList lists customers matching f by MSISDN.
 func (t *tx) CustomerList(f smsgw.CustomerFilter) ([]smsgw.Customer, error) {
-	var (
-		where []string
-		args  []any
-	)
+	var c conds
 	if f.MSISDNPrefix != "" {
 		// substr, not LIKE: the prefix is matched literally.
-		where = append(where, "substr(msisdn, 1, length(?)) = ?")
-		args = append(args, f.MSISDNPrefix, f.MSISDNPrefix)
+		c.add("substr(msisdn, 1, length(?)) = ?", f.MSISDNPrefix, f.MSISDNPrefix)
 	}
 	if !f.LockedAt.IsZero() {
-		where, args = append(where, "locked_until > ?"), append(args, encTime(f.LockedAt))
+		c.add("locked_until > ?", encTime(f.LockedAt))
 	}
-	rows, err := t.query(`SELECT `+customerCols+` FROM customers`+whereClause(where)+` ORDER BY msisdn LIMIT ? OFFSET ?`,
-		append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	rows, err := t.query(`SELECT `+customerCols+` FROM customers`+c.clause()+` ORDER BY msisdn LIMIT ? OFFSET ?`,
+		c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: customer list: %w", err)
 	}
@@ -149,23 +130,12 @@ func (t *tx) MessageParts(id int64) ([]smsgw.MessagePart, error) {
 
 // TransferEntries lists the entries of transfer id, debit first.
 func (t *tx) TransferEntries(id int64) ([]smsgw.Entry, error) {
-	rows, err := t.query(`SELECT id, transfer_id, account, amount, balance_after, created_at FROM ledger_entries
+	rows, err := t.query(`SELECT `+entryCols+` FROM ledger_entries
 		WHERE transfer_id = ? ORDER BY amount, id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: transfer entries: %w", err)
 	}
-	return collect(rows, "transfer entries", func(row scanner) (*smsgw.Entry, error) {
-		var (
-			e       smsgw.Entry
-			acct    string
-			created int64
-		)
-		if err := row.Scan(&e.ID, &e.TransferID, &acct, &e.Amount, &e.BalanceAfter, &created); err != nil {
-			return nil, err
-		}
-		e.Account, e.CreatedAt = smsgw.AccountID(acct), decTime(created)
-		return &e, nil
-	})
+	return collect(rows, "transfer entries", scanEntry)
 }
 
 // Ledger lists the entries of f.Account with their transfers, newest
@@ -175,22 +145,16 @@ func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 	if f.Account == "" {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "ledger needs an account")
 	}
-	args := []any{string(f.Account)}
-	var where []string
-	if !f.Since.IsZero() {
-		where, args = append(where, "x.created_at >= ?"), append(args, encTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "x.created_at < ?"), append(args, encTime(f.Until))
-	}
+	c := conds{args: []any{string(f.Account)}} // the subquery's account comes first
+	c.span("x.created_at", f.Since, f.Until)
 	rows, err := t.query(`SELECT x.id, x.transfer_id, x.account, x.amount, x.balance_after, x.created_at, x.running,
 			tr.kind, tr.reference,
 			CASE WHEN tr.from_account = x.account THEN tr.to_account ELSE tr.from_account END,
 			tr.session_id, tr.message_id
 		FROM (SELECT e.*, sum(e.amount) OVER (ORDER BY e.id ROWS UNBOUNDED PRECEDING) AS running
 			FROM ledger_entries e WHERE e.account = ?) x
-		JOIN transfers tr ON tr.id = x.transfer_id`+whereClause(where)+`
-		ORDER BY x.id DESC LIMIT ? OFFSET ?`, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+		JOIN transfers tr ON tr.id = x.transfer_id`+c.clause()+`
+		ORDER BY x.id DESC LIMIT ? OFFSET ?`, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ledger: %w", err)
 	}

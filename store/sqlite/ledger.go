@@ -156,23 +156,28 @@ func (t *tx) Transfers(account smsgw.AccountID, limit int) ([]smsgw.Transfer, er
 // Entries lists the ledger entries of account after entry afterID, oldest
 // first.
 func (t *tx) Entries(account smsgw.AccountID, afterID int64, limit int) ([]smsgw.Entry, error) {
-	rows, err := t.query(`SELECT id, transfer_id, account, amount, balance_after, created_at FROM ledger_entries
+	rows, err := t.query(`SELECT `+entryCols+` FROM ledger_entries
 		WHERE account = ? AND id > ? ORDER BY id LIMIT ?`, string(account), afterID, limitOf(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: entries: %w", err)
 	}
-	return collect(rows, "entries", func(row scanner) (*smsgw.Entry, error) {
-		var (
-			e       smsgw.Entry
-			acct    string
-			created int64
-		)
-		if err := row.Scan(&e.ID, &e.TransferID, &acct, &e.Amount, &e.BalanceAfter, &created); err != nil {
-			return nil, err
-		}
-		e.Account, e.CreatedAt = smsgw.AccountID(acct), decTime(created)
-		return &e, nil
-	})
+	return collect(rows, "entries", scanEntry)
+}
+
+// entryCols are the ledger_entries columns scanEntry reads.
+const entryCols = `id, transfer_id, account, amount, balance_after, created_at`
+
+func scanEntry(row scanner) (*smsgw.Entry, error) {
+	var (
+		e       smsgw.Entry
+		acct    string
+		created int64
+	)
+	if err := row.Scan(&e.ID, &e.TransferID, &acct, &e.Amount, &e.BalanceAfter, &created); err != nil {
+		return nil, err
+	}
+	e.Account, e.CreatedAt = smsgw.AccountID(acct), decTime(created)
+	return &e, nil
 }
 
 // LedgerSum returns the sum of all ledger entries.

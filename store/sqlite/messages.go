@@ -352,40 +352,17 @@ func (t *tx) Message(id int64) (*smsgw.Message, error) {
 // Messages lists SMS log rows matching f, newest first. Since is inclusive
 // and Until exclusive, both on CreatedAt.
 func (t *tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
-	var (
-		where []string
-		args  []any
-	)
-	add := func(cond string, v any) { where, args = append(where, cond), append(args, v) }
-	if f.MSISDN != "" {
-		add("l.msisdn = ?", string(f.MSISDN))
-	}
-	if f.ShortCode != "" {
-		add("l.short_code = ?", f.ShortCode)
-	}
-	if f.Keyword != "" {
-		add("l.keyword = ?", f.Keyword)
-	}
-	if f.Direction != "" {
-		add("l.direction = ?", f.Direction)
-	}
-	if f.Status != "" {
-		add("l.status = ?", f.Status)
-	}
-	if !f.Since.IsZero() {
-		add("l.created_at >= ?", encTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("l.created_at < ?", encTime(f.Until))
-	}
-	if f.SessionID != 0 {
-		add("l.session_id = ?", f.SessionID)
-	}
-	if f.TransferID != 0 {
-		add("l.transfer_id = ?", f.TransferID)
-	}
-	q := `SELECT ` + messageCols + ` FROM sms_log l` + whereClause(where) + ` ORDER BY l.id DESC LIMIT ? OFFSET ?`
-	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	var c conds
+	c.eq("l.msisdn", string(f.MSISDN))
+	c.eq("l.short_code", f.ShortCode)
+	c.eq("l.keyword", f.Keyword)
+	c.eq("l.direction", f.Direction)
+	c.eq("l.status", f.Status)
+	c.span("l.created_at", f.Since, f.Until)
+	c.id("l.session_id", f.SessionID)
+	c.id("l.transfer_id", f.TransferID)
+	q := `SELECT ` + messageCols + ` FROM sms_log l` + c.clause() + ` ORDER BY l.id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}

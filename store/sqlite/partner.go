@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"smsgw/smsgw"
@@ -157,35 +156,18 @@ func (t *tx) ResolvePartnerRequest(p *smsgw.PartnerRequest) error {
 // PartnerRequests lists requests matching f, newest first. Since is
 // inclusive and Until exclusive, both on CreatedAt.
 func (t *tx) PartnerRequests(f smsgw.PartnerRequestFilter) ([]smsgw.PartnerRequest, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.Partner != "" {
-		where, args = append(where, "partner = ?"), append(args, f.Partner)
+	var c conds
+	c.eq("partner", f.Partner)
+	c.eq("refid", f.RefID)
+	c.eq("dest", string(f.Dest))
+	states := make([]string, len(f.States))
+	for i, s := range f.States {
+		states[i] = string(s)
 	}
-	if f.RefID != "" {
-		where, args = append(where, "refid = ?"), append(args, f.RefID)
-	}
-	if f.Dest != "" {
-		where, args = append(where, "dest = ?"), append(args, string(f.Dest))
-	}
-	if len(f.States) > 0 {
-		marks := make([]string, len(f.States))
-		for i, s := range f.States {
-			marks[i] = "?"
-			args = append(args, string(s))
-		}
-		where = append(where, "state IN ("+strings.Join(marks, ", ")+")")
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, encTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, encTime(f.Until))
-	}
-	q := `SELECT ` + partnerRequestCols + ` FROM partner_requests` + whereClause(where) + ` ORDER BY id DESC LIMIT ? OFFSET ?`
-	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	c.in("state", states)
+	c.span("created_at", f.Since, f.Until)
+	q := `SELECT ` + partnerRequestCols + ` FROM partner_requests` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: partner requests: %w", err)
 	}
@@ -393,21 +375,12 @@ func (t *tx) RequeueCallback(id int64, now, deadline time.Time) error {
 
 // Callbacks lists callbacks matching f, newest first.
 func (t *tx) Callbacks(f smsgw.CallbackFilter) ([]smsgw.Callback, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.Partner != "" {
-		where, args = append(where, "partner = ?"), append(args, f.Partner)
-	}
-	if f.Status != "" {
-		where, args = append(where, "status = ?"), append(args, f.Status)
-	}
-	if f.RequestID != 0 {
-		where, args = append(where, "request_id = ?"), append(args, f.RequestID)
-	}
-	q := `SELECT ` + callbackCols + ` FROM partner_callbacks` + whereClause(where) + ` ORDER BY id DESC LIMIT ? OFFSET ?`
-	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	var c conds
+	c.eq("partner", f.Partner)
+	c.eq("status", f.Status)
+	c.id("request_id", f.RequestID)
+	q := `SELECT ` + callbackCols + ` FROM partner_callbacks` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: callbacks: %w", err)
 	}

@@ -127,37 +127,80 @@ func (t *tx) ExpiredSessions(now time.Time, limit int) ([]smsgw.Session, error) 
 // Sessions lists sessions matching f, newest first. Since is inclusive and
 // Until exclusive, both on CreatedAt.
 func (t *tx) Sessions(f smsgw.SessionFilter) ([]smsgw.Session, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.MSISDN != "" {
-		where, args = append(where, "msisdn = ?"), append(args, string(f.MSISDN))
-	}
-	if f.State != "" {
-		where, args = append(where, "state = ?"), append(args, string(f.State))
-	}
-	if !f.Since.IsZero() {
-		where, args = append(where, "created_at >= ?"), append(args, encTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, "created_at < ?"), append(args, encTime(f.Until))
-	}
-	q := `SELECT ` + sessionCols + ` FROM sessions` + whereClause(where) + ` ORDER BY id DESC LIMIT ? OFFSET ?`
-	rows, err := t.query(q, append(args, limitOf(f.Limit), max(f.Offset, 0))...)
+	var c conds
+	c.eq("msisdn", string(f.MSISDN))
+	c.eq("state", string(f.State))
+	c.span("created_at", f.Since, f.Until)
+	q := `SELECT ` + sessionCols + ` FROM sessions` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: sessions: %w", err)
 	}
 	return collect(rows, "sessions", scanSession)
 }
 
-// whereClause joins fixed condition fragments; values are always bound as
-// parameters, never spliced into the text.
-func whereClause(conds []string) string {
-	if len(conds) == 0 {
+// conds builds the WHERE clause of a filtered list from fixed condition
+// fragments; values are always bound as parameters, never spliced into the
+// text. The args of conditions that come before the WHERE clause (in a
+// subquery) may be set first.
+type conds struct {
+	where []string
+	args  []any
+}
+
+func (c *conds) add(cond string, args ...any) {
+	c.where = append(c.where, cond)
+	c.args = append(c.args, args...)
+}
+
+// eq adds col = v unless v is empty.
+func (c *conds) eq(col, v string) {
+	if v != "" {
+		c.add(col+" = ?", v)
+	}
+}
+
+// id adds col = v unless v is 0.
+func (c *conds) id(col string, v int64) {
+	if v != 0 {
+		c.add(col+" = ?", v)
+	}
+}
+
+// in adds col IN (vs...) unless vs is empty.
+func (c *conds) in(col string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	marks := make([]string, len(vs))
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		marks[i], args[i] = "?", v
+	}
+	c.add(col+" IN ("+strings.Join(marks, ", ")+")", args...)
+}
+
+// span adds since <= col < until for the bounds that are set.
+func (c *conds) span(col string, since, until time.Time) {
+	if !since.IsZero() {
+		c.add(col+" >= ?", encTime(since))
+	}
+	if !until.IsZero() {
+		c.add(col+" < ?", encTime(until))
+	}
+}
+
+// clause is " WHERE ..." or "" without conditions.
+func (c *conds) clause() string {
+	if len(c.where) == 0 {
 		return ""
 	}
-	return " WHERE " + strings.Join(conds, " AND ")
+	return " WHERE " + strings.Join(c.where, " AND ")
+}
+
+// page returns the args followed by those of "LIMIT ? OFFSET ?".
+func (c *conds) page(limit, offset int) []any {
+	return append(c.args, limitOf(limit), max(offset, 0))
 }
 
 func derefTime(tm *time.Time) time.Time {
