@@ -372,7 +372,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"negative": func(n int64) bool { return n < 0 },
 		"pstate":   partnerStateLabel,
 	}
-	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/transfer.html")
 	if err != nil {
 		return nil, fmt.Errorf("console: parse layout: %w", err)
 	}

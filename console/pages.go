@@ -376,19 +376,33 @@ func ledgerSound(rows []record, acct *smsgw.Account, newest bool) bool {
 	return true
 }
 
-func (c *Console) export(w http.ResponseWriter, r *http.Request, s *session, view string, l listing, format string) {
-	f := Format(strings.ToLower(format))
-	switch f {
+// exportFormat reads an export's ?format and sets its Content-Type; an
+// unknown format is answered 400 and ok is false.
+func exportFormat(w http.ResponseWriter, format string) (f Format, ok bool) {
+	switch f = Format(strings.ToLower(format)); f {
 	case FormatCSV:
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	case FormatJSON:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	default:
 		http.Error(w, "format: want csv or json", http.StatusBadRequest)
-		return
+		return f, false
 	}
+	return f, true
+}
+
+// attachView names the download of a list view, stamped with the time.
+func (c *Console) attachView(w http.ResponseWriter, view string, f Format) {
 	name := fmt.Sprintf("smsgw-%s-%s.%s", view, c.o.Now().In(c.o.Location).Format("20060102-150405"), f)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+}
+
+func (c *Console) export(w http.ResponseWriter, r *http.Request, s *session, view string, l listing, format string) {
+	f, ok := exportFormat(w, format)
+	if !ok {
+		return
+	}
+	c.attachView(w, view, f)
 	n, err := export(r.Context(), c.o.Store, l, f, w, c.o.ExportRows)
 	if err != nil {
 		// The status is sent; the truncated file is all we can do.
@@ -510,14 +524,8 @@ func (c *Console) showTransaction(w http.ResponseWriter, r *http.Request, s *ses
 		return
 	}
 	if f := r.URL.Query().Get("format"); f != "" {
-		format := Format(strings.ToLower(f))
-		switch format {
-		case FormatCSV:
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		case FormatJSON:
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		default:
-			http.Error(w, "format: want csv or json", http.StatusBadRequest)
+		format, ok := exportFormat(w, f)
+		if !ok {
 			return
 		}
 		// Write to a buffer first so that a missing transaction is a 404.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"smsgw/smsgw"
@@ -269,20 +268,17 @@ func (c *Console) blockedPage(w http.ResponseWriter, r *http.Request, s *session
 
 // exportRecords writes rows already loaded as CSV or JSON.
 func (c *Console) exportRecords(w http.ResponseWriter, s *session, view, format string, columns []string, rows []record) {
-	var out rowWriter
-	switch f := Format(strings.ToLower(format)); f {
-	case FormatCSV:
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		out = newCSVWriter(w, columns)
-	case FormatJSON:
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		out = newJSONWriter(w)
-	default:
-		http.Error(w, "format: want csv or json", http.StatusBadRequest)
+	f, ok := exportFormat(w, format)
+	if !ok {
 		return
 	}
-	name := fmt.Sprintf("smsgw-%s-%s.%s", view, c.o.Now().In(c.o.Location).Format("20060102-150405"), strings.ToLower(format))
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	var out rowWriter
+	if f == FormatCSV {
+		out = newCSVWriter(w, columns)
+	} else {
+		out = newJSONWriter(w)
+	}
+	c.attachView(w, view, f)
 	for _, row := range rows {
 		if err := out.write(row); err != nil {
 			c.log.Error("console export failed", "view", view, "user", s.user.name, "err", err)
@@ -293,7 +289,7 @@ func (c *Console) exportRecords(w http.ResponseWriter, s *session, view, format 
 		c.log.Error("console export failed", "view", view, "user", s.user.name, "err", err)
 		return
 	}
-	c.log.Info("console export", "view", view, "format", strings.ToLower(format), "rows", len(rows), "user", s.user.name)
+	c.log.Info("console export", "view", view, "format", f, "rows", len(rows), "user", s.user.name)
 }
 
 // unblockDestination clears a destination's failure count through the
