@@ -32,7 +32,7 @@ const (
 	// gsmText has extension characters (each 1B xx) and '@' (0x00).
 	gsmText = "Price: €5 {promo} @shop"
 	// gsmHex is gsmText in GSM 03.38, unpacked (the submit_sm_gsm7 vector
-	// of shared/testdata/smpp-vectors.json).
+	// of smpp/pdu/testdata/smpp-vectors.json).
 	gsmHex = "50726963653a201b6535201b2870726f6d6f1b29200073686f70"
 
 	// moGSMText ends with '@', so short_message ends with a 0x00 octet.

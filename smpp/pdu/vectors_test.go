@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"reflect"
 	"strconv"
 	"testing"
 )
 
-// vectorsPath is the shared vector file; the repository clone and the shared
-// directory sit side by side, locally and in CI.
-const vectorsPath = "../../../shared/testdata/smpp-vectors.json"
+// vectorsPath holds the PDUs encoded by two independent implementations
+// (see testdata/README.md for where they come from).
+const vectorsPath = "testdata/smpp-vectors.json"
 
 type vectorFile struct {
 	PDUs []vector `json:"pdus"`
@@ -46,14 +44,10 @@ type vectorTLV struct {
 	Value    any    `json:"value"`
 }
 
-// loadVectors reads the shared vectors; a missing file fails the test unless
-// SMSGW_NO_SHARED=1.
+// loadVectors reads the vectors; a missing file fails the test.
 func loadVectors(tb testing.TB) []vector {
 	tb.Helper()
 	data, err := os.ReadFile(vectorsPath)
-	if errors.Is(err, fs.ErrNotExist) && os.Getenv("SMSGW_NO_SHARED") == "1" {
-		tb.Skipf("%s missing and SMSGW_NO_SHARED=1", vectorsPath)
-	}
 	if err != nil {
 		tb.Fatalf("read vectors: %v", err)
 	}
@@ -463,7 +457,7 @@ func TestVectors(t *testing.T) {
 }
 
 // TestShortVectors keeps the three short PDUs of the notes verbatim, so the
-// basics are covered even without the shared file.
+// basics are covered by literal bytes as well.
 func TestShortVectors(t *testing.T) {
 	tests := []struct {
 		hex  string
