@@ -66,6 +66,7 @@ type ClientOptions struct {
 	MaxPDULength        int
 	Workers             int
 	QueueSize           int
+	AckProbeDelay       time.Duration
 
 	// BindTimeout bounds dialling, the TLS handshake and the bind. Default
 	// 10s.
@@ -615,6 +616,7 @@ func (c *Client) sessionOptions() SessionOptions {
 		MaxPDULength:        o.MaxPDULength,
 		Workers:             o.Workers,
 		QueueSize:           o.QueueSize,
+		AckProbeDelay:       o.AckProbeDelay,
 		Handler:             o.Handler,
 		OnAlert:             o.OnAlert,
 		Logger:              o.Logger,

@@ -19,6 +19,7 @@ const (
 	DefaultUnbindTimeout       = 5 * time.Second
 	DefaultWorkers             = 4
 	DefaultQueueSize           = 64
+	DefaultAckProbeDelay       = 200 * time.Millisecond
 	DefaultInterfaceVersion    = 0x34
 )
 
@@ -59,6 +60,12 @@ type SessionOptions struct {
 	// delays responses; keep it at least as large as the SMSC's window.
 	// Default 64.
 	QueueSize int
+	// AckProbeDelay: when a deliver_sm or data_sm was acknowledged and the
+	// session writes no request within this time that the SMSC answers,
+	// it sends an enquire_link, whose answer confirms that the SMSC has
+	// read the acknowledgement (see OnAck). Default
+	// DefaultAckProbeDelay; negative disables it.
+	AckProbeDelay time.Duration
 	// Handler handles deliver_sm and data_sm. When nil they are answered
 	// with ESME_RX_T_APPN so that the SMSC keeps them.
 	Handler Handler
@@ -102,6 +109,9 @@ func (o SessionOptions) withDefaults() SessionOptions {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
+	}
+	if o.AckProbeDelay == 0 {
+		o.AckProbeDelay = DefaultAckProbeDelay
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -2,6 +2,7 @@ package smpp
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -103,6 +104,11 @@ func (s *Session) handleResponse(p pdu.PDU) {
 		return
 	}
 	s.m.RoundTrip(e.id, time.Since(e.start))
+	// Any answer, error or generic_nack included, shows that the SMSC has
+	// read everything written before the request.
+	if off, ok := s.w.offset(e); ok {
+		s.acks.confirm(off)
+	}
 	var err error
 	switch {
 	case h.ID == pdu.GenericNackID:
@@ -280,7 +286,9 @@ func (s *Session) handleInbound(p pdu.PDU) {
 		s.callAlert(a)
 		return
 	}
-	st := s.callHandler(p)
+	hc := &inboundCtx{Context: s.hctx}
+	st := s.callHandler(hc, p)
+	fns := hc.finish()
 	s.stats.handled.Add(1)
 	if st != pdu.StatusOK {
 		s.stats.handlerErrors.Add(1)
@@ -288,13 +296,15 @@ func (s *Session) handleInbound(p pdu.PDU) {
 	if s.hctx.Err() != nil {
 		// Closed meanwhile: the answer cannot be written; the SMSC will
 		// deliver the message again.
+		tell(fns, false)
 		return
 	}
-	s.reply(pdu.Response(p, st))
+	end, ok := s.reply(pdu.Response(p, st))
+	s.acked(fns, end, ok && st == pdu.StatusOK)
 }
 
 // callHandler runs the Handler, turning its error or panic into a status.
-func (s *Session) callHandler(p pdu.PDU) (st pdu.Status) {
+func (s *Session) callHandler(ctx context.Context, p pdu.PDU) (st pdu.Status) {
 	h := p.Hdr()
 	defer func() {
 		if r := recover(); r != nil {
@@ -303,7 +313,7 @@ func (s *Session) callHandler(p pdu.PDU) (st pdu.Status) {
 			st = pdu.StatusXTAppn
 		}
 	}()
-	err := s.opts.Handler.Handle(s.hctx, p)
+	err := s.opts.Handler.Handle(ctx, p)
 	st = statusOf(err)
 	if err != nil {
 		s.log.Warn("smpp: handler failed", logKeyCommand, h.ID.String(), logKeySeq, h.Seq,
@@ -321,14 +331,18 @@ func (s *Session) callAlert(a *pdu.AlertNotification) {
 	s.opts.OnAlert(a)
 }
 
-// reply queues a response (or generic_nack). Responses take no window slot.
-func (s *Session) reply(p pdu.PDU) {
-	if _, err := s.w.enqueue(p, nil); err != nil {
+// reply queues a response (or generic_nack) and returns the queue offset
+// just past it; ok is false when it could not be queued. Responses take no
+// window slot.
+func (s *Session) reply(p pdu.PDU) (end uint64, ok bool) {
+	end, err := s.w.enqueue(p, nil)
+	if err != nil {
 		s.log.Debug("smpp: response not sent", logKeyCommand, p.Hdr().ID.String(), logKeySeq, p.Hdr().Seq, logKeyErr, err.Error())
-		return
+		return 0, false
 	}
 	s.stats.pdusOut.Add(1)
 	s.m.PDUOut(p.Hdr().ID)
+	return end, true
 }
 
 // replyAndClose queues p, waits until it is written (bounded by the write

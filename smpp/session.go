@@ -128,6 +128,7 @@ type Session struct {
 	lastRecv atomic.Int64 // time.Since(epoch) of the last PDU received
 	timeouts atomic.Int32 // consecutive response timeouts
 
+	acks    ackTracker   // responses to deliveries not yet known read by the SMSC
 	moq     chan pdu.PDU // received deliver_sm / data_sm / alert_notification for the workers
 	mo      gate         // received and not yet answered
 	hctx    context.Context
@@ -682,6 +683,7 @@ func (s *Session) fail(cause error) {
 		_ = s.conn.Close()
 		s.w.close(ErrClosed)
 		s.hcancel()
+		s.acks.close()
 
 		seqs := make([]uint32, 0, len(pend))
 		es := make([]*pending, 0, len(pend))

@@ -111,6 +111,14 @@ func (w *writer) close(err error) {
 	w.mu.Unlock()
 }
 
+// offset returns the queue offset at which the PDU of e starts, once it
+// was queued.
+func (w *writer) offset(e *pending) (uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return e.off, e.queued
+}
+
 // pendingSent reports whether the PDU of e was handed to conn.Write (so the
 // peer may have received it). It must be called after close.
 func (w *writer) pendingSent(es []*pending) []bool {
