@@ -350,6 +350,7 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 		e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source), "data_coding", dcs, "err", err)
 	}
 	mo := smsgw.MO{From: f.source, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
+	mo.Track = e.tracker(ctx, mo.Link)
 	if op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp); ok || f.serviceType == "USSD" {
 		mo.Channel = smsgw.ChannelUSSD
 		_ = op

@@ -33,6 +33,16 @@ func (e *ESME) link(ctx context.Context, b *bind) string {
 	return ""
 }
 
+// tracker returns the MO's Track function: the session tells whether the
+// SMSC read our deliver_sm_resp, and only an MO whose acknowledgement it may
+// have missed can be delivered again. nil outside an SMPP session.
+func (e *ESME) tracker(ctx context.Context, link string) func(func(bool)) {
+	if link == "" {
+		return nil
+	}
+	return func(fate func(confirmed bool)) { smpp.OnAck(ctx, fate) }
+}
+
 // partKey groups the parts of one message: sender, recipient, reference
 // and number of parts (a reused reference with another total is another
 // message).
@@ -55,6 +65,7 @@ func (e *ESME) part(ctx context.Context, pg PartGateway, b *bind, f moFields, re
 		Key: partKey(f.source, f.dest, ref, total), Seq: int(seq), Total: int(total),
 		DataCoding: f.dcs, Data: ud, From: f.source, To: f.dest, Link: e.link(ctx, b),
 	}
+	p.Track = e.tracker(ctx, p.Link)
 	assemble := func(parts []smsgw.MOPart) string {
 		n := 0
 		for _, q := range parts {

@@ -28,9 +28,14 @@ type MO struct {
 	USSDSession string
 	ReceivedAt  time.Time
 	// Link identifies the transport connection that delivered the MO (for
-	// SMPP, the bound session). De-duplication by content only treats a
-	// repeat as a redelivery when it arrives over another link.
+	// SMPP, the bound session), unique across restarts.
 	Link string
+	// Track, when set, registers a function the transport calls exactly
+	// once when it knows whether the peer read the MO's acknowledgement:
+	// true when it provably did (it cannot deliver the MO again), false
+	// when the link ended first (it may). A transport that cannot tell
+	// leaves it nil: its MOs are never taken for redeliveries.
+	Track func(fate func(confirmed bool))
 }
 
 // MT is one outbound message for the Sender.
@@ -105,9 +110,12 @@ type Options struct {
 	Hasher     *PINHasher
 	Rules      Rules
 	Settlement AccountID // funding account of SMS top-ups, default "settlement:bank"
-	// DedupWindow is how long a redelivered MO without an SMSC id is
-	// recognised by its content (default 2m).
+	// DedupWindow is how long after its first arrival an MO can be matched
+	// to a redelivery (default 2m).
 	DedupWindow time.Duration
+	// AckWait bounds how long an MO waits for the fate of an earlier copy
+	// still open on another link (default DefaultAckWait).
+	AckWait time.Duration
 	// MTMaxAttempts bounds sending retries of one MT (default 10); retries
 	// back off exponentially from MTRetryBase (default 2s) to 5m.
 	MTMaxAttempts int
@@ -131,6 +139,8 @@ type Gateway struct {
 	dedupMACKey []byte // keys the content de-duplication MAC
 	settlement  AccountID
 	dedupWindow time.Duration
+	ackWait     time.Duration
+	acks        *ackBook
 	mtMax       int
 	mtBase      time.Duration
 	partTimeout time.Duration
@@ -168,6 +178,8 @@ func New(o Options) (*Gateway, error) {
 		dedupMACKey: o.Hasher.subkey("smsgw: MO de-duplication v1"),
 		settlement:  o.Settlement,
 		dedupWindow: o.DedupWindow,
+		ackWait:     o.AckWait,
+		acks:        newAckBook(),
 		mtMax:       o.MTMaxAttempts,
 		mtBase:      o.MTRetryBase,
 		partTimeout: o.PartTimeout,
@@ -184,6 +196,9 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.dedupWindow <= 0 {
 		g.dedupWindow = 2 * time.Minute
+	}
+	if g.ackWait <= 0 {
+		g.ackWait = DefaultAckWait
 	}
 	if g.mtMax <= 0 {
 		g.mtMax = 10
@@ -270,31 +285,42 @@ const (
 	keywordPINMisdirected = "PIN_WRONG_CODE" // PIN sent to the request short code
 )
 
-// HandleMO stores mo durably (de-duplicated) and returns nil once it is
-// committed: only then may the transport acknowledge it to the SMSC. A
-// redelivered MO returns nil too and is not processed again. Processing
-// happens afterwards, from the inbox (Run or ProcessInbox).
+// HandleMO stores mo durably and returns nil once it is committed: only
+// then may the transport acknowledge it to the SMSC. An SMSC redelivery of
+// an MO stored before (see redelivery.go) returns nil too and is not
+// processed again; mo.Track, when set, is how the transport reports whether
+// the SMSC read the acknowledgement. Processing happens afterwards, from the
+// inbox (Run or ProcessInbox).
 func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 	r := g.rules.Load()
 	m := g.inbound(&mo)
-	dup := false
-	err := g.store.Update(ctx, func(tx Tx) error {
-		var err error
-		dup, err = g.storeMO(tx, r, m, mo.ReceivedAt)
+	track := mo.Track != nil && !isSMSCKey(m.DedupKey)
+	if track {
+		// An earlier copy still open on another link is either confirmed
+		// (then this one is new) or lost (then this is its redelivery):
+		// wait for the answer rather than guess.
+		g.acks.wait(ctx, m.DedupKey, m.Link, g.ackWait)
+	}
+	var (
+		dup bool
+		tk  ackTicket
+	)
+	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		dup, err = g.admit(tx, r, m, mo.ReceivedAt, track, &tk)
 		return err
 	})
-	switch {
-	case err != nil:
+	g.handOver(&tk, mo.Track, err == nil)
+	if err != nil {
 		return fmt.Errorf("store MO: %w", err)
-	case dup:
+	}
+	if dup {
 		g.stats.MODuplicate.Add(1)
-		g.log.Info("redelivered MO ignored", "msisdn", m.MSISDN, "sms_id", m.ID)
-		return nil
-	default:
-		g.stats.MOStored.Add(1)
-		g.wake(g.wakeIn)
+		g.log.Info("SMSC redelivery of an MO already stored", "msisdn", m.MSISDN, "sms_id", m.ID)
 		return nil
 	}
+	g.stats.MOStored.Add(1)
+	g.wake(g.wakeIn)
+	return nil
 }
 
 // inbound fills the defaults of mo and returns its SMS log row.
@@ -328,20 +354,14 @@ func (g *Gateway) inbound(mo *MO) *Message {
 	return m
 }
 
-// storeMO redacts m and stores it in tx unless it is a redelivery of an MO
-// received within the de-duplication window before receivedAt (dup true;
-// the caller commits, recording the key's new link).
-func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message, receivedAt time.Time) (dup bool, err error) {
+// storeMO redacts m and stores it in tx.
+func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message) error {
 	sec, err := g.classify(tx, r, m)
 	if err != nil {
-		return false, err
+		return err
 	}
 	m.Text = r.Redact(m.ShortCode, m.Text)
-	err = tx.InsertMO(m, sec, receivedAt.Add(-g.dedupWindow))
-	if ErrorCode(err) == EDuplicate {
-		return true, nil
-	}
-	return false, err
+	return tx.InsertMO(m, sec)
 }
 
 // Redact returns an MO text as the SMS log keeps it and every view shows
@@ -406,14 +426,21 @@ func maskDigitRuns(s string, minLen, maxLen int) string {
 	return string(b)
 }
 
-// dedupKey identifies a redelivery: the SMSC id where given, else a MAC of
-// sender, short code, channel and text; the store treats a key older than
-// the de-duplication window as unseen. The MAC is keyed (a key derived from
-// the PIN key): a plain hash of a PIN reply would give its PIN away to
-// anyone holding the database, after at most 10^6 guesses.
+// smscKeyPrefix starts the de-duplication key of an MO with an SMSC id.
+const smscKeyPrefix = "smsc:"
+
+// dedupKey is what a redelivery of mo would share with it: the SMSC id where
+// given, else (for a transport that tracks acknowledgements) a MAC of
+// sender, short code, channel and text; "" when neither applies, for an MO
+// that cannot be redelivered. The MAC is keyed (a key derived from the PIN
+// key): a plain hash of a PIN reply would give its PIN away to anyone
+// holding the database, after at most 10^6 guesses.
 func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
 	if mo.SMSCID != "" {
-		return "smsc:" + string(from) + ":" + mo.SMSCID
+		return smscKeyPrefix + string(from) + ":" + mo.SMSCID
+	}
+	if mo.Track == nil {
+		return ""
 	}
 	h := hmac.New(sha256.New, g.dedupMACKey)
 	for _, s := range []string{string(from), mo.To, mo.Channel, mo.USSDSession, mo.Text} {
@@ -495,9 +522,10 @@ func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
 		poll = time.Second
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeIn, g.ProcessInbox) }()
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeMT, g.SendDue) }()
+	go func() { defer wg.Done(); g.loop(ctx, poll, g.acks.flush, g.ForgetConfirmed) }()
 	wg.Wait()
 	return ctx.Err()
 }

@@ -243,26 +243,6 @@ func TestBalanceHistory(t *testing.T) {
 	}
 }
 
-func TestRedeliveredMOOnce(t *testing.T) {
-	h := newHarness(t)
-	ctx := t.Context()
-	h.send(payer, request, "IM2PAY 08110000009 50000")
-	mo := smsgw.MO{From: payer, To: pinCode, Text: pin}
-	for i := 0; i < 3; i++ {
-		if err := h.gw.HandleMO(ctx, mo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h.flush()
-	one(t, h.out.Take(), pinCode, "BERHASIL")
-	if got := h.balance("08110000009"); got != 50000 {
-		t.Errorf("balance = %v, want 50000", got)
-	}
-	if got := h.gw.Stats().MODuplicate.Load(); got != 2 {
-		t.Errorf("duplicates = %d, want 2", got)
-	}
-}
-
 func TestChangePIN(t *testing.T) {
 	h := newHarness(t)
 	one(t, h.send(payer, request, "PIN "+wrong+" 135790"), request, "Ganti PIN GAGAL")

@@ -36,11 +36,14 @@ type MOPart struct {
 	// the transport needs to assemble the text. The gateway seals it
 	// before storing it (a part may carry a PIN), so a store only ever
 	// sees and returns opaque bytes.
-	Data      []byte
-	From      string // source address as received
-	To        string // short code
-	SMSCID    string // message id the SMSC gave the part, if any
-	Link      string // transport connection that delivered the part
+	Data   []byte
+	From   string // source address as received
+	To     string // short code
+	SMSCID string // message id the SMSC gave the part, if any
+	Link   string // transport connection that delivered the part
+	// Track is MO.Track for this part; the part that completes a message
+	// tracks the whole message. Never stored.
+	Track     func(fate func(confirmed bool))
 	CreatedAt time.Time
 }
 
@@ -88,9 +91,11 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 		res   partResult
 		m     *Message
 		stale int64
+		tk    ackTicket
 	)
 	err = g.store.Update(ctx, func(tx Tx) error {
 		res, m, stale = partStored, nil, 0
+		g.drop(&tk)
 		parts, err := tx.MOParts(p.Key)
 		if err != nil {
 			return err
@@ -147,7 +152,7 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 		}
 		all = append(all, p)
 		slices.SortFunc(all, func(a, b MOPart) int { return a.Seq - b.Seq })
-		mo := MO{From: p.From, To: p.To, Text: assemble(all), Channel: ChannelSMS, ReceivedAt: now, Link: p.Link}
+		mo := MO{From: p.From, To: p.To, Text: assemble(all), Channel: ChannelSMS, ReceivedAt: now, Link: p.Link, Track: p.Track}
 		m = g.inbound(&mo)
 		for _, q := range all {
 			if q.SMSCID != "" {
@@ -158,7 +163,10 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 				break
 			}
 		}
-		dup, err := g.storeMO(tx, r, m, mo.ReceivedAt)
+		// Parts are de-duplicated one by one while their message is
+		// incomplete; the whole message is matched as HandleMO does, with
+		// the fate of the part that completed it.
+		dup, err := g.admit(tx, r, m, now, p.Track != nil && !isSMSCKey(m.DedupKey), &tk)
 		if err != nil {
 			return err
 		}
@@ -171,6 +179,7 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 		}
 		return nil
 	})
+	g.handOver(&tk, p.Track, err == nil)
 	if err != nil {
 		return fmt.Errorf("store MO part: %w", err)
 	}
@@ -184,7 +193,7 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 		g.wake(g.wakeIn)
 	case partCompleteDuplicate:
 		g.stats.MODuplicate.Add(1)
-		g.log.Info("redelivered concatenated MO ignored", "msisdn", from, "sms_id", m.ID)
+		g.log.Info("SMSC redelivery of a concatenated MO already stored", "msisdn", from, "sms_id", m.ID)
 	case partUnreadable:
 		g.log.Error("concatenated MO dropped: its stored parts cannot be opened (PIN key changed?)", "msisdn", from, "total", p.Total)
 	}
@@ -198,7 +207,7 @@ const (
 	partStored            partResult = iota // stored, message incomplete
 	partDuplicate                           // already stored
 	partComplete                            // completed its message, MO stored
-	partCompleteDuplicate                   // completed a redelivered message
+	partCompleteDuplicate                   // completed the SMSC's redelivery of a stored MO
 	partUnreadable                          // stored parts unreadable, message dropped
 )
 

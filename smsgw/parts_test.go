@@ -249,21 +249,34 @@ func TestMOPartsStaleReferenceReused(t *testing.T) {
 }
 
 // The SMSC sending a whole message again over another link (its
-// acknowledgements were lost) stores it once.
+// acknowledgements were lost with the first link) stores it once; the
+// customer sending the same long message again, after the first was
+// confirmed, is answered again.
 func TestMOPartsRedeliveredMessage(t *testing.T) {
-	h := newHarness(t)
-	for _, link := range []string{"l1", "l2"} {
-		for seq, data := range []string{"SAL", "DO"} {
-			p := part("k", seq+1, 2, payer, request, data)
-			p.Link = link
-			h.part(p)
-		}
-	}
-	if ms := h.inbound(); len(ms) != 1 {
-		t.Errorf("inbound = %d MOs, want 1", len(ms))
-	}
-	if st := h.gw.Stats(); st.MOStored.Load() != 1 || st.MODuplicate.Load() != 1 {
-		t.Errorf("stats stored %d duplicate %d, want 1 and 1", st.MOStored.Load(), st.MODuplicate.Load())
+	for _, tc := range []struct {
+		name      string
+		confirmed bool
+		want      int
+	}{{"lost", false, 1}, {"confirmed", true, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			for _, l := range []*link{newLink("l1"), newLink("l2")} {
+				for seq, data := range []string{"SAL", "DO"} {
+					p := part("k", seq+1, 2, payer, request, data)
+					p.Link = l.name
+					p.Track = l.mo("", "", "").Track
+					h.part(p)
+				}
+				l.settle(tc.confirmed)
+			}
+			if ms := h.inbound(); len(ms) != tc.want {
+				t.Errorf("inbound = %d MOs, want %d", len(ms), tc.want)
+			}
+			st := h.gw.Stats()
+			if st.MOStored.Load() != int64(tc.want) || st.MODuplicate.Load() != int64(2-tc.want) {
+				t.Errorf("stats stored %d duplicate %d, want %d and %d", st.MOStored.Load(), st.MODuplicate.Load(), tc.want, 2-tc.want)
+			}
+		})
 	}
 }
 

@@ -87,7 +87,7 @@ func TestDedupKeyIsKeyed(t *testing.T) {
 		}
 		return g
 	}
-	mo := MO{From: "08110000002", To: "3355", Channel: "sms", Text: "654321"}
+	mo := MO{From: "08110000002", To: "3355", Channel: "sms", Text: "654321", Track: func(func(bool)) {}}
 	from := MSISDN("628110000002")
 	g1, g2 := gateway(1), gateway(2)
 	k1 := g1.dedupKey(mo, from)

@@ -89,17 +89,20 @@ type Tx interface {
 
 	// SMS log, inbox and outbox.
 
-	// InsertMO stores an inbound message in the SMS log and the inbox,
-	// unless it is a redelivery: its DedupKey was recorded at or after since,
-	// and m.Link is empty or the earlier copy came over another link. (An
-	// SMSC redelivers after a lost acknowledgement, that is over a new
-	// connection; the same text again over the same live connection is the
-	// customer sending it again.) A redelivery returns EDuplicate with the
-	// first message's ID in m.ID, stores no message, and records m.Link as
-	// the key's latest link (so a repeat over that link, once it is the live
-	// one, counts as new). Otherwise the key is recorded for m, replacing an
-	// older record. m.ID is set.
-	InsertMO(m *Message, secret []byte, since time.Time) error
+	// InsertMO stores an inbound message in the SMS log and the inbox and
+	// sets m.ID. When m.DedupKey is set, the message is also recorded for
+	// redelivery matching (RedeliveryCandidates) with its Link and
+	// CreatedAt, until ForgetMOs or PurgeDedup removes it.
+	InsertMO(m *Message, secret []byte) error
+	// RedeliveryCandidates lists the MOs recorded with key at or after
+	// since, oldest first.
+	RedeliveryCandidates(key string, since time.Time) ([]UnconfirmedMO, error)
+	// RelinkRedelivery records that the MO's redelivery came over link
+	// (ENotFound if it has no record).
+	RelinkRedelivery(smsID int64, link string) error
+	// ForgetMOs removes the redelivery records of the given MOs and returns
+	// how many it removed; unknown ids are ignored.
+	ForgetMOs(ids []int64) (int64, error)
 	// PendingMOs lists inbox rows not yet processed, oldest first.
 	PendingMOs(limit int) ([]InboundMO, error)
 	// FinishMO marks an inbox row processed, clears its secret, and stores
@@ -132,7 +135,7 @@ type Tx interface {
 	Messages(f MessageFilter) ([]Message, error)
 	// OutboxDepth counts messages queued in the outbox.
 	OutboxDepth() (int, error)
-	// PurgeDedup removes de-duplication keys created before t; returns count.
+	// PurgeDedup removes redelivery records created before t; returns count.
 	PurgeDedup(before time.Time) (int64, error)
 
 	// Concatenated MO parts. Each part of a long MO is stored before it is

@@ -191,6 +191,16 @@ type Message struct {
 	UpdatedAt   time.Time
 }
 
+// UnconfirmedMO is a stored MO the SMSC may deliver again: it was
+// acknowledged over a link that ended before the SMSC provably read the
+// acknowledgement, or its fate is still open (see Gateway.HandleMO).
+type UnconfirmedMO struct {
+	SMSID     int64
+	Key       string // Message.DedupKey
+	Link      string // the link it arrived over
+	CreatedAt time.Time
+}
+
 // InboundMO is an inbox row: a stored MO not yet processed, with its secret
 // (PIN verifiers, never a PIN) if it carried one.
 type InboundMO struct {

@@ -133,7 +133,7 @@ func crashChild(path string) {
 func crashStep(tx smsgw.Tx, i int) error {
 	wallet := func(n int) smsgw.AccountID { return smsgw.AccountID(fmt.Sprintf("wallet:%d", n%3+1)) }
 	mo := &smsgw.Message{MSISDN: "628110000001", ShortCode: "9779", Text: "IM2PAY", DedupKey: fmt.Sprint("crash:", i)}
-	if err := tx.InsertMO(mo, []byte("secret"), time.Time{}); err != nil {
+	if err := tx.InsertMO(mo, []byte("secret")); err != nil {
 		return err
 	}
 	tr := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("crash:", i), Kind: smsgw.TransferSMSTopUp,

@@ -78,12 +78,11 @@ func (t *tx) insertSMSCIDs(smsID int64, ids []string) error {
 	return nil
 }
 
-// InsertMO stores an inbound message in the SMS log and the inbox, unless
-// its DedupKey is known: then it returns EDuplicate with the first message's
-// ID in m.ID and writes nothing. An empty DedupKey is never a duplicate.
+// InsertMO stores an inbound message in the SMS log and the inbox and sets
+// m.ID; with a DedupKey it is also recorded for redelivery matching.
 // Direction defaults to "in", Status to "received", CreatedAt (which also
-// dates the de-duplication key) to now.
-func (t *tx) InsertMO(m *smsgw.Message, secret []byte, since time.Time) error {
+// dates the redelivery record) to now.
+func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 	if m.Direction == "" {
 		m.Direction = smsgw.DirIn
 	}
@@ -100,27 +99,6 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte, since time.Time) error {
 	if m.UpdatedAt.IsZero() {
 		m.UpdatedAt = m.CreatedAt
 	}
-	if m.DedupKey != "" {
-		var (
-			first   int64
-			created int64
-			link    string
-		)
-		err := t.queryRow(`SELECT sms_id, created_at, link FROM mo_dedup WHERE key = ?`, m.DedupKey).Scan(&first, &created, &link)
-		if err == nil {
-			if created >= encTime(since) && (m.Link == "" || link != m.Link) {
-				if m.Link != "" {
-					if _, err := t.exec(`UPDATE mo_dedup SET link = ? WHERE key = ?`, m.Link, m.DedupKey); err != nil {
-						return mapErr("update dedup link", err)
-					}
-				}
-				m.ID = first
-				return smsgw.Errorf(smsgw.EDuplicate, "message already stored as %d", first)
-			}
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("sqlite: look up dedup key: %w", err)
-		}
-	}
 	var id int64
 	err := t.atomic("insert_mo", func() error {
 		if err := t.insertMessage(m); err != nil {
@@ -128,10 +106,9 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte, since time.Time) error {
 		}
 		id = m.ID
 		if m.DedupKey != "" {
-			if _, err := t.exec(`INSERT INTO mo_dedup (key, sms_id, created_at, link) VALUES (?, ?, ?, ?)
-				ON CONFLICT (key) DO UPDATE SET sms_id = excluded.sms_id, created_at = excluded.created_at, link = excluded.link`,
-				m.DedupKey, m.ID, encTime(m.CreatedAt), m.Link); err != nil {
-				return mapErr("insert dedup key", err)
+			if _, err := t.exec(`INSERT INTO mo_redelivery (sms_id, key, created_at, link) VALUES (?, ?, ?, ?)`,
+				m.ID, m.DedupKey, encTime(m.CreatedAt), m.Link); err != nil {
+				return mapErr("insert redelivery record", err)
 			}
 		}
 		if _, err := t.exec(`INSERT INTO inbox (sms_id, secret) VALUES (?, ?)`, m.ID, nullBlob(secret)); err != nil {
@@ -145,6 +122,57 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte, since time.Time) error {
 	}
 	m.ID = id
 	return nil
+}
+
+// RedeliveryCandidates lists the recorded MOs with key, recorded at or
+// after since, oldest first.
+func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.UnconfirmedMO, error) {
+	rows, err := t.query(`SELECT sms_id, key, created_at, link FROM mo_redelivery
+		WHERE key = ? AND created_at >= ? ORDER BY sms_id`, key, encTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: redelivery candidates: %w", err)
+	}
+	return collect(rows, "redelivery candidates", func(r scanner) (*smsgw.UnconfirmedMO, error) {
+		var (
+			u       smsgw.UnconfirmedMO
+			created int64
+		)
+		err := r.Scan(&u.SMSID, &u.Key, &created, &u.Link)
+		u.CreatedAt = decTime(created)
+		return &u, err
+	})
+}
+
+// RelinkRedelivery sets the link of smsID's redelivery record.
+func (t *tx) RelinkRedelivery(smsID int64, link string) error {
+	res, err := t.exec(`UPDATE mo_redelivery SET link = ? WHERE sms_id = ?`, link, smsID)
+	if err != nil {
+		return fmt.Errorf("sqlite: relink redelivery: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("sqlite: relink redelivery: %w", err)
+	} else if n == 0 {
+		return smsgw.Errorf(smsgw.ENotFound, "no redelivery record for MO %d", smsID)
+	}
+	return nil
+}
+
+// ForgetMOs deletes the redelivery records of ids and returns how many
+// there were.
+func (t *tx) ForgetMOs(ids []int64) (int64, error) {
+	var n int64
+	for _, id := range ids {
+		res, err := t.exec(`DELETE FROM mo_redelivery WHERE sms_id = ?`, id)
+		if err != nil {
+			return n, fmt.Errorf("sqlite: forget MO: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return n, fmt.Errorf("sqlite: forget MO: %w", err)
+		}
+		n += k
+	}
+	return n, nil
 }
 
 // PendingMOs lists unprocessed inbox rows in arrival order.
@@ -369,9 +397,9 @@ func (t *tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
 	return collect(rows, "messages", scanMessage)
 }
 
-// PurgeDedup deletes de-duplication keys created before before.
+// PurgeDedup deletes redelivery records created before before.
 func (t *tx) PurgeDedup(before time.Time) (int64, error) {
-	res, err := t.exec(`DELETE FROM mo_dedup WHERE created_at < ?`, encTime(before))
+	res, err := t.exec(`DELETE FROM mo_redelivery WHERE created_at < ?`, encTime(before))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: purge dedup: %w", err)
 	}

@@ -272,7 +272,7 @@ func TestBalanceOverflow(t *testing.T) {
 func TestFinishMOErasesSecret(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
 	m := &smsgw.Message{MSISDN: "628110000001", ShortCode: "3355", Text: "****", DedupKey: "k"}
-	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(m, []byte("verifier"), time.Time{}) })
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(m, []byte("verifier")) })
 	secret := func() []byte {
 		var b []byte
 		if err := s.r.QueryRowContext(t.Context(), "SELECT secret FROM inbox WHERE sms_id = ?", m.ID).Scan(&b); err != nil {
@@ -425,7 +425,7 @@ func BenchmarkInsertMO(b *testing.B) {
 			for b.Loop() {
 				m := &smsgw.Message{MSISDN: "628110000001", ShortCode: "3355", Text: "****", Keyword: "PIN_REPLY",
 					DedupKey: fmt.Sprint("smsc:628110000001:", i), SMSCIDs: []string{fmt.Sprint(i)}}
-				if err := s.Update(b.Context(), func(tx smsgw.Tx) error { return tx.InsertMO(m, secret, time.Time{}) }); err != nil {
+				if err := s.Update(b.Context(), func(tx smsgw.Tx) error { return tx.InsertMO(m, secret) }); err != nil {
 					b.Fatal(err)
 				}
 				i++

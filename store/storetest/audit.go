@@ -179,7 +179,7 @@ func testCustomerListFilter(t *testing.T, s smsgw.Store) {
 func testTraffic(t *testing.T, s smsgw.Store) {
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for i, d := range []time.Duration{-time.Second, 0, 30 * time.Second, 59 * time.Second, 3 * time.Minute, 10 * time.Minute} {
-			if err := tx.InsertMO(newMO(msisdnA, fmt.Sprintf("t:%d", i), "SALDO", at(d)), nil, time.Time{}); err != nil {
+			if err := tx.InsertMO(newMO(msisdnA, fmt.Sprintf("t:%d", i), "SALDO", at(d)), nil); err != nil {
 				return err
 			}
 		}
@@ -370,7 +370,7 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 	var request, prompt, wrong, wrongReply, pin, result *smsgw.Message
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		request = newMO(msisdnA, "x:1", "IM2PAY 08110000001 50000", t0)
-		if err := tx.InsertMO(request, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(request, nil); err != nil {
 			return err
 		}
 		sess = newSession(msisdnA, 50_000, t0)
@@ -394,7 +394,7 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 		}
 		wrong = newMO(msisdnA, "x:2", "****", at(time.Minute))
 		wrong.ShortCode, wrong.Keyword = "3355", "PIN_REPLY"
-		if err := tx.InsertMO(wrong, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(wrong, nil); err != nil {
 			return err
 		}
 		if err := tx.FinishMO(wrong.ID, "PIN_REPLY", sess.ID, 0); err != nil {
@@ -407,7 +407,7 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 		}
 		pin = newMO(msisdnA, "x:3", "****", at(2*time.Minute))
 		pin.ShortCode, pin.Keyword = "3355", "PIN_REPLY"
-		if err := tx.InsertMO(pin, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(pin, nil); err != nil {
 			return err
 		}
 		tr = newTransfer(fmt.Sprintf("session:%d", sess.ID), settlement, walletA, 50_000)

@@ -240,7 +240,7 @@ func testOutboxDepth(t *testing.T, s smsgw.Store) {
 			}
 		}
 		// Inbound messages are not in the outbox.
-		return tx.InsertMO(newMO(msisdnA, "k", "HELP", t0), nil, time.Time{})
+		return tx.InsertMO(newMO(msisdnA, "k", "HELP", t0), nil)
 	})
 	if got := depth(); got != 3 {
 		t.Errorf("OutboxDepth() after 3 MTs = %d, want 3", got)

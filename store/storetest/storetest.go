@@ -39,7 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) smsgw.Store) {
 		{"Session/Expired", testSessionExpired},
 		{"Session/Filter", testSessionFilter},
 		{"MO/InsertPending", testMOInsertPending},
-		{"MO/Duplicate", testMODuplicate},
+		{"MO/Redelivery", testMORedelivery},
 		{"MO/Finish", testMOFinish},
 		{"MO/PurgeDedup", testPurgeDedup},
 		{"MT/Outbox", testOutbox},
@@ -783,7 +783,7 @@ func testSessionResolve(t *testing.T, s smsgw.Store) {
 		if err := tx.CreateSession(sess); err != nil {
 			return err
 		}
-		return tx.InsertMO(pinMO, nil, time.Time{})
+		return tx.InsertMO(pinMO, nil)
 	})
 	tr := newTransfer("session:x", settlement, walletA, 50_000)
 	tr.SessionID = sess.ID
@@ -1000,10 +1000,10 @@ func testMOInsertPending(t *testing.T, s smsgw.Store) {
 	ussd := newMO(msisdnB, "text:ussd", "IM2PAY 0811 50000", at(time.Second))
 	ussd.Channel, ussd.USSDSession = smsgw.ChannelUSSD, "ussd-42"
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		if err := tx.InsertMO(pin, secret, time.Time{}); err != nil {
+		if err := tx.InsertMO(pin, secret); err != nil {
 			return err
 		}
-		return tx.InsertMO(ussd, nil, time.Time{})
+		return tx.InsertMO(ussd, nil)
 	})
 	if pin.ID == 0 || ussd.ID == 0 || pin.ID == ussd.ID {
 		t.Fatalf("InsertMO set IDs %d and %d, want two distinct IDs", pin.ID, ussd.ID)
@@ -1036,104 +1036,98 @@ func testMOInsertPending(t *testing.T, s smsgw.Store) {
 	})
 }
 
-func testMODuplicate(t *testing.T, s smsgw.Store) {
-	first := newMO(msisdnA, "smsc:628110000001:m1", "IM2PAY 0811 50000", t0)
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(first, []byte("s1"), time.Time{}) })
-	count := func() (msgs, pending int) {
-		MustView(t, s, func(tx smsgw.Tx) error {
-			ms, err := tx.Messages(smsgw.MessageFilter{Limit: 100})
-			if err != nil {
-				return err
-			}
-			ps, err := tx.PendingMOs(100)
-			msgs, pending = len(ms), len(ps)
+func testMORedelivery(t *testing.T, s smsgw.Store) {
+	const key = "text:k"
+	insert := func(m smsgw.MSISDN, key, link string, when time.Time) *smsgw.Message {
+		t.Helper()
+		mo := newMO(m, key, "SALDO", when)
+		mo.Link = link
+		MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(mo, nil) })
+		return mo
+	}
+	candidates := func(key string, since time.Time) []smsgw.UnconfirmedMO {
+		t.Helper()
+		var got []smsgw.UnconfirmedMO
+		MustView(t, s, func(tx smsgw.Tx) (err error) {
+			got, err = tx.RedeliveryCandidates(key, since)
 			return err
 		})
-		return
+		return got
 	}
-	tests := []struct {
-		name   string
-		commit bool // go on and commit after EDuplicate
-	}{{"rolled back", false}, {"committed", true}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			dup := newMO(msisdnA, first.DedupKey, "IM2PAY 0811 99999", at(time.Minute))
-			err := s.Update(t.Context(), func(tx smsgw.Tx) error {
-				err := tx.InsertMO(dup, []byte("s2"), time.Time{})
-				if tc.commit {
-					wantCode(t, "InsertMO(duplicate)", err, smsgw.EDuplicate)
-					return nil
-				}
-				return err
-			})
-			if !tc.commit {
-				wantCode(t, "Update(InsertMO(duplicate))", err, smsgw.EDuplicate)
-			}
-			if dup.ID != first.ID {
-				t.Errorf("InsertMO(duplicate) set ID %d, want the first message's %d", dup.ID, first.ID)
-			}
-			if m, p := count(); m != 1 || p != 1 {
-				t.Errorf("after duplicate: %d messages, %d pending; want 1, 1", m, p)
-			}
-		})
+	// Every MO is stored, the same key or not: deciding what is a
+	// redelivery is the gateway's business.
+	a := insert(msisdnA, key, "L1", t0)
+	b := insert(msisdnA, key, "L1", at(time.Second))
+	c := insert(msisdnA, key, "L2", at(2*time.Second))
+	insert(msisdnA, "text:other", "L1", at(3*time.Second))
+	noKey := insert(msisdnB, "", "L1", at(4*time.Second))
+	if a.ID == b.ID || b.ID == c.ID {
+		t.Fatalf("IDs %d, %d, %d; want distinct", a.ID, b.ID, c.ID)
 	}
 	MustView(t, s, func(tx smsgw.Tx) error {
 		ps, err := tx.PendingMOs(10)
+		if len(ps) != 5 {
+			t.Errorf("PendingMOs() = %d rows, want 5", len(ps))
+		}
+		return err
+	})
+	want := []smsgw.UnconfirmedMO{
+		{SMSID: a.ID, Key: key, Link: "L1", CreatedAt: t0},
+		{SMSID: b.ID, Key: key, Link: "L1", CreatedAt: at(time.Second)},
+		{SMSID: c.ID, Key: key, Link: "L2", CreatedAt: at(2 * time.Second)},
+	}
+	same(t, "RedeliveryCandidates(all)", candidates(key, t0), want)
+	same(t, "RedeliveryCandidates(since t0+1s)", candidates(key, at(time.Second)), want[1:])
+	if got := candidates("", t0); len(got) != 0 {
+		t.Errorf("RedeliveryCandidates(\"\") = %+v, want none: an MO without key is not recorded", got)
+	}
+	_ = noKey
+
+	// Relink follows a redelivery to its new link.
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.RelinkRedelivery(b.ID, "L3") })
+	want[1].Link = "L3"
+	same(t, "RedeliveryCandidates(after relink)", candidates(key, t0), want)
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		wantCode(t, "RelinkRedelivery(unknown)", tx.RelinkRedelivery(noKey.ID, "L3"), smsgw.ENotFound)
+		return nil
+	})
+
+	// Forget drops records (confirmed acknowledgements), not messages.
+	var n int64
+	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+		n, err = tx.ForgetMOs([]int64{a.ID, c.ID, noKey.ID, c.ID + 1000})
+		return err
+	})
+	if n != 2 {
+		t.Errorf("ForgetMOs() = %d, want 2", n)
+	}
+	same(t, "RedeliveryCandidates(after forget)", candidates(key, t0), want[1:2])
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.Message(a.ID)
 		if err != nil {
 			return err
 		}
-		same(t, "PendingMOs", ps, []smsgw.InboundMO{{Message: *first, Secret: []byte("s1")}})
+		wantMsg := *a
+		wantMsg.Link = "" // the link is not part of the SMS log
+		same(t, "Message(forgotten)", got, &wantMsg)
 		return nil
 	})
-	// Without a key nothing is a duplicate.
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		for range 2 {
-			if err := tx.InsertMO(newMO(msisdnB, "", "HELP", t0), nil, time.Time{}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if m, p := count(); m != 3 || p != 3 {
-		t.Errorf("after two MOs without key: %d messages, %d pending; want 3, 3", m, p)
-	}
 
-	// The window and the link: a repeat over the same link is the customer
-	// sending again; over another link (or an unknown one) within the
-	// window it is a redelivery; a record older than the window is ignored.
-	window := 2 * time.Minute
-	insert := func(name, link string, when time.Time, wantCode string) *smsgw.Message {
-		t.Helper()
-		m := newMO(msisdnB, "text:window", "SALDO", when)
-		m.Link = link
-		var err error
-		MustUpdate(t, s, func(tx smsgw.Tx) error {
-			// Commit also after EDuplicate, as the gateway does: it records
-			// the redelivery's link.
-			err = tx.InsertMO(m, nil, when.Add(-window))
-			if smsgw.ErrorCode(err) == smsgw.EDuplicate {
-				return nil
-			}
+	// A rolled back insert leaves no record.
+	rb := newMO(msisdnB, "text:rolled-back", "HELP", t0)
+	rb.Link = "L1"
+	err := s.Update(t.Context(), func(tx smsgw.Tx) error {
+		if err := tx.InsertMO(rb, nil); err != nil {
 			return err
-		})
-		if got := smsgw.ErrorCode(err); got != wantCode {
-			t.Errorf("%s: InsertMO code = %q (%v), want %q", name, got, err, wantCode)
 		}
-		return m
+		return errors.New("abort")
+	})
+	if err == nil {
+		t.Fatal("Update() = nil, want the abort error")
 	}
-	first2 := insert("first", "L1", at(time.Second), "")
-	again := insert("same link", "L1", at(2*time.Second), "")
-	if again.ID == first2.ID {
-		t.Errorf("same link: got the first message's ID %d, want a new message", again.ID)
+	if got := candidates("text:rolled-back", t0); len(got) != 0 {
+		t.Errorf("RedeliveryCandidates(rolled back) = %+v, want none", got)
 	}
-	redelivered := insert("other link", "L2", at(3*time.Second), smsgw.EDuplicate)
-	if redelivered.ID != again.ID {
-		t.Errorf("other link: ID %d, want the latest copy's %d", redelivered.ID, again.ID)
-	}
-	insert("unknown link", "", at(4*time.Second), smsgw.EDuplicate)
-	// The redelivery made L2 the key's latest link: a repeat over it is new.
-	insert("repeat over the redelivery's link", "L2", at(5*time.Second), "")
-	insert("after the window", "L3", at(5*time.Second+window+time.Second), "")
 }
 
 func testMOFinish(t *testing.T, s smsgw.Store) {
@@ -1143,10 +1137,10 @@ func testMOFinish(t *testing.T, s smsgw.Store) {
 	sess := newSession(msisdnA, 50_000, t0)
 	tr := newTransfer("session:f", settlement, walletA, 50_000)
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		if err := tx.InsertMO(mo, []byte("verifier"), time.Time{}); err != nil {
+		if err := tx.InsertMO(mo, []byte("verifier")); err != nil {
 			return err
 		}
-		if err := tx.InsertMO(other, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(other, nil); err != nil {
 			return err
 		}
 		if err := tx.CreateSession(sess); err != nil {
@@ -1226,10 +1220,10 @@ func testPurgeDedup(t *testing.T, s smsgw.Store) {
 	old := newMO(msisdnA, "k:old", "HELP", t0)
 	recent := newMO(msisdnA, "k:recent", "HELP", at(10*time.Minute))
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		if err := tx.InsertMO(old, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(old, nil); err != nil {
 			return err
 		}
-		return tx.InsertMO(recent, nil, time.Time{})
+		return tx.InsertMO(recent, nil)
 	})
 	var n int64
 	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
@@ -1239,30 +1233,33 @@ func testPurgeDedup(t *testing.T, s smsgw.Store) {
 	if n != 1 {
 		t.Errorf("PurgeDedup(t0+10m) = %d, want 1 (created before is exclusive)", n)
 	}
-	again := newMO(msisdnA, "k:old", "HELP", at(20*time.Minute))
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(again, nil, time.Time{}) })
-	if again.ID == old.ID {
-		t.Errorf("InsertMO(purged key) reused ID %d, want a new message", again.ID)
-	}
-	dup := newMO(msisdnA, "k:recent", "HELP", at(20*time.Minute))
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		wantCode(t, "InsertMO(unpurged key)", tx.InsertMO(dup, nil, time.Time{}), smsgw.EDuplicate)
-		return nil
-	})
 	MustView(t, s, func(tx smsgw.Tx) error {
-		got, err := tx.Message(old.ID)
+		got, err := tx.RedeliveryCandidates("k:old", time.Time{})
+		if len(got) != 0 {
+			t.Errorf("RedeliveryCandidates(purged) = %+v, want none", got)
+		}
 		if err != nil {
 			return err
 		}
-		same(t, "Message(old) after purge", got, old)
+		if got, err = tx.RedeliveryCandidates("k:recent", time.Time{}); len(got) != 1 {
+			t.Errorf("RedeliveryCandidates(kept) = %+v, want one", got)
+		}
+		if err != nil {
+			return err
+		}
+		m, err := tx.Message(old.ID)
+		if err != nil {
+			return err
+		}
+		same(t, "Message(old) after purge", m, old)
 		return nil
 	})
 	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
 		n, err = tx.PurgeDedup(at(time.Hour))
 		return err
 	})
-	if n != 2 {
-		t.Errorf("PurgeDedup(t0+1h) = %d, want 2", n)
+	if n != 1 {
+		t.Errorf("PurgeDedup(t0+1h) = %d, want 1", n)
 	}
 }
 
@@ -1365,7 +1362,7 @@ func testDLR(t *testing.T, s smsgw.Store) {
 		if err := tx.EnqueueMT(short); err != nil {
 			return err
 		}
-		if err := tx.InsertMO(in, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(in, nil); err != nil {
 			return err
 		}
 		if err := tx.MarkMTSent(long.ID, []string{"Part-1", "Part-2"}, t0); err != nil {
@@ -1427,7 +1424,7 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 	var tr *smsgw.Transfer
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		m[0] = newMO(msisdnA, "k:0", "IM2PAY 0811 50000", t0)
-		if err := tx.InsertMO(m[0], nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(m[0], nil); err != nil {
 			return err
 		}
 		sess = newSession(msisdnA, 50_000, t0)
@@ -1442,7 +1439,7 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 		}
 		m[2] = newMO(msisdnB, "k:2", "****", at(2*time.Minute))
 		m[2].ShortCode, m[2].Keyword = "3355", "PIN_REPLY"
-		if err := tx.InsertMO(m[2], nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(m[2], nil); err != nil {
 			return err
 		}
 		tr = newTransfer("k:t", settlement, walletB, 10_000)
@@ -1546,7 +1543,7 @@ func testSummary(t *testing.T, s smsgw.Store) {
 		for _, m := range msgs {
 			var err error
 			if m.Direction == smsgw.DirIn {
-				err = tx.InsertMO(m, nil, time.Time{})
+				err = tx.InsertMO(m, nil)
 			} else {
 				err = tx.EnqueueMT(m)
 			}
@@ -1583,7 +1580,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateCustomer(newCustomer(msisdnA)) })
 	request := newMO(msisdnA, "smsc:1", "IM2PAY 08110000002 50000", t0)
 	var sess *smsgw.Session
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(request, nil, time.Time{}) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(request, nil) })
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		sess = newSession(msisdnA, 50_000, at(time.Second))
 		sess.Account, sess.RequestMessage = msisdnB, request.ID
@@ -1599,7 +1596,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 	})
 	pin := newMO(msisdnA, "smsc:2", "****", at(time.Minute))
 	pin.ShortCode, pin.Keyword = "3355", "PIN_REPLY"
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(pin, []byte("verifier"), time.Time{}) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(pin, []byte("verifier")) })
 	var tr *smsgw.Transfer
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		ps, err := tx.PendingMOs(10)
@@ -1688,7 +1685,7 @@ func testRollbackOnError(t *testing.T, s smsgw.Store) {
 		if err := tx.Transfer(newTransfer("rb:1", settlement, walletA, 100)); err != nil {
 			return err
 		}
-		if err := tx.InsertMO(mo, nil, time.Time{}); err != nil {
+		if err := tx.InsertMO(mo, nil); err != nil {
 			return err
 		}
 		return fmt.Errorf("wrapped: %w", errAbort)
@@ -1715,7 +1712,7 @@ func testRollbackOnPanic(t *testing.T, s smsgw.Store) {
 			if err := tx.Transfer(newTransfer("rb:1", settlement, walletA, 100)); err != nil {
 				return err
 			}
-			if err := tx.InsertMO(mo, nil, time.Time{}); err != nil {
+			if err := tx.InsertMO(mo, nil); err != nil {
 				return err
 			}
 			panic(errAbort)
@@ -1746,7 +1743,7 @@ func assertEmpty(t *testing.T, s smsgw.Store, mo *smsgw.Message) {
 	})
 	same(t, "balances after rollback", balances(t, s, settlement, walletA), []smsgw.Amount{0, 0})
 	// The rolled back key is free.
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, mo.DedupKey, "HELP", t0), nil, time.Time{}) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, mo.DedupKey, "HELP", t0), nil) })
 }
 
 func testViewCannotWrite(t *testing.T, s smsgw.Store) {
@@ -1757,7 +1754,7 @@ func testViewCannotWrite(t *testing.T, s smsgw.Store) {
 	}{
 		{"CreateCustomer", func(tx smsgw.Tx) error { return tx.CreateCustomer(newCustomer(msisdnA)) }},
 		{"Transfer", func(tx smsgw.Tx) error { return tx.Transfer(newTransfer("v:1", settlement, walletA, 100)) }},
-		{"InsertMO", func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, "k:v", "HELP", t0), nil, time.Time{}) }},
+		{"InsertMO", func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, "k:v", "HELP", t0), nil) }},
 		{"EnqueueMT", func(tx smsgw.Tx) error { return tx.EnqueueMT(newMT(msisdnA, "x", t0)) }},
 		{"CreateSession", func(tx smsgw.Tx) error { return tx.CreateSession(newSession(msisdnA, 100, t0)) }},
 	}
