@@ -525,7 +525,7 @@ func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
 	wg.Add(3)
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeIn, g.ProcessInbox) }()
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeMT, g.SendDue) }()
-	go func() { defer wg.Done(); g.loop(ctx, poll, g.acks.flush, g.ForgetConfirmed) }()
+	go func() { defer wg.Done(); g.loop(ctx, poll, g.acks.flush, g.RecordAckFates) }()
 	wg.Wait()
 	return ctx.Err()
 }

@@ -13,18 +13,21 @@ import (
 // acknowledgement. Over TCP it has read the acknowledgement once it has
 // answered any request we wrote after it on the same link; the transport
 // reports that through MO.Track. So only an MO acknowledged over a link that
-// ended before such a confirmation (in this run or a previous one) can come
-// back, and a repeat is matched to one of those at most once, within the
-// de-duplication window. Everything else (the same text over the same link,
-// over another link while the first copy is confirmed, after a restart once
-// the first copy was confirmed) is the customer sending again, and is
-// processed and answered.
+// ended before such a confirmation can come back, and a repeat is matched
+// to one of those at most once, within the de-duplication window.
+// Everything else (the same text over the same link, over another link
+// once the first copy is confirmed, after a restart) is the customer
+// sending again, and is processed and answered.
 //
-// The store keeps the record (sms_id, key, link) of every tracked MO until
-// its acknowledgement is confirmed; ackBook keeps, in memory, the MOs of this
-// run whose fate is still open and those confirmed but not yet forgotten by
-// the store. A record the book does not know is therefore one whose link
-// ended unconfirmed, or one of a previous run.
+// The store keeps a record (sms_id, key, link, lost) of every tracked MO
+// until its confirmation is written; ackBook holds, in memory, the fates of
+// this run: open, confirmed, or lost, the last two until the store has
+// them. A record is a candidate only when it is known lost. A process that
+// dies cannot know the fate of the acknowledgements it had just written:
+// their records stay open and are never matched, so after a crash a real
+// redelivery of such an MO is processed a second time (its reply may go out
+// twice; a credit cannot, see docs/reliability.md) rather than a customer's
+// repeat being dropped.
 
 // DefaultAckWait bounds how long an MO waits for the fate of an earlier copy
 // with the same text that is still open on another link.
@@ -35,7 +38,8 @@ type ackBook struct {
 	mu        sync.Mutex
 	open      map[int64]*ackEntry // fate unknown
 	confirmed map[int64]bool      // confirmed, record not yet forgotten
-	flush     chan struct{}       // capacity 1: confirmed has entries
+	lost      map[int64]bool      // link ended first, record not yet marked
+	flush     chan struct{}       // capacity 1: confirmed or lost has entries
 }
 
 type ackEntry struct {
@@ -44,7 +48,7 @@ type ackEntry struct {
 }
 
 func newAckBook() *ackBook {
-	return &ackBook{open: map[int64]*ackEntry{}, confirmed: map[int64]bool{}, flush: make(chan struct{}, 1)}
+	return &ackBook{open: map[int64]*ackEntry{}, confirmed: map[int64]bool{}, lost: map[int64]bool{}, flush: make(chan struct{}, 1)}
 }
 
 // track marks id open; called inside the storing transaction, before it
@@ -56,23 +60,23 @@ func (b *ackBook) track(id int64, key, link string) {
 }
 
 // settle records the fate of id: confirmed, its record is to be forgotten;
-// unconfirmed, its record stays as a redelivery candidate.
+// unconfirmed, its record is to be marked lost, a redelivery candidate.
 func (b *ackBook) settle(id int64, confirmed bool) {
 	b.mu.Lock()
 	e := b.open[id]
 	delete(b.open, id)
 	if confirmed {
 		b.confirmed[id] = true
+	} else {
+		b.lost[id] = true
 	}
 	b.mu.Unlock()
 	if e != nil {
 		close(e.done)
 	}
-	if confirmed {
-		select {
-		case b.flush <- struct{}{}:
-		default:
-		}
+	select {
+	case b.flush <- struct{}{}:
+	default:
 	}
 }
 
@@ -87,13 +91,16 @@ func (b *ackBook) untrack(id int64) {
 	}
 }
 
-// known reports whether the book knows id: open or confirmed, that is not a
-// redelivery candidate.
-func (b *ackBook) known(id int64) bool {
+// candidate reports whether the record c is a redelivery candidate: lost,
+// by the store's mark or this run's fate, and neither open again (on a new
+// link, after a redelivery) nor confirmed since.
+func (b *ackBook) candidate(c UnconfirmedMO) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	_, open := b.open[id]
-	return open || b.confirmed[id]
+	if _, open := b.open[c.SMSID]; open || b.confirmed[c.SMSID] {
+		return false
+	}
+	return c.Lost || b.lost[c.SMSID]
 }
 
 // wait blocks until no MO with key is open on a link other than link, or
@@ -130,22 +137,27 @@ func (b *ackBook) wait(ctx context.Context, key, link string, d time.Duration) {
 
 func isSMSCKey(k string) bool { return strings.HasPrefix(k, smscKeyPrefix) }
 
-// takeConfirmed returns the confirmed ids to forget in the store.
-func (b *ackBook) takeConfirmed() []int64 {
+// fates returns the fates the store does not have yet.
+func (b *ackBook) fates() (confirmed, lost []int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ids := make([]int64, 0, len(b.confirmed))
 	for id := range b.confirmed {
-		ids = append(ids, id)
+		confirmed = append(confirmed, id)
 	}
-	return ids
+	for id := range b.lost {
+		lost = append(lost, id)
+	}
+	return confirmed, lost
 }
 
-// forgotten drops ids the store has forgotten.
-func (b *ackBook) forgotten(ids []int64) {
+// recorded drops fates the store has now.
+func (b *ackBook) recorded(confirmed, lost []int64) {
 	b.mu.Lock()
-	for _, id := range ids {
+	for _, id := range confirmed {
 		delete(b.confirmed, id)
+	}
+	for _, id := range lost {
+		delete(b.lost, id)
 	}
 	b.mu.Unlock()
 }
@@ -210,9 +222,10 @@ func (g *Gateway) redelivered(tx Tx, m *Message, receivedAt time.Time) (bool, er
 			m.ID = c.SMSID
 			return true, nil
 		}
-		if c.Link == m.Link || g.acks.known(c.SMSID) {
+		if c.Link == m.Link || !g.acks.candidate(c) {
 			// Over the same live link, or while the first copy's
-			// acknowledgement is open or confirmed: the customer again.
+			// acknowledgement is open, confirmed or of unknown fate:
+			// the customer again.
 			continue
 		}
 		// The SMSC's redelivery. The record now follows the new
@@ -227,22 +240,26 @@ func (g *Gateway) redelivered(tx Tx, m *Message, receivedAt time.Time) (bool, er
 	return false, nil
 }
 
-// ForgetConfirmed removes from the store the redelivery records of MOs whose
-// acknowledgement the SMSC has confirmed, and returns how many. Run calls
-// it whenever there are some; call it once more after the transport has
+// RecordAckFates writes the acknowledgement fates learnt since the last
+// call to the store: confirmed MOs lose their redelivery record, lost ones
+// are marked as candidates. It returns how many it wrote. Run calls it
+// whenever there are some; call it once more after the transport has
 // stopped.
-func (g *Gateway) ForgetConfirmed(ctx context.Context) (int, error) {
-	ids := g.acks.takeConfirmed()
-	if len(ids) == 0 {
+func (g *Gateway) RecordAckFates(ctx context.Context) (int, error) {
+	confirmed, lost := g.acks.fates()
+	if len(confirmed)+len(lost) == 0 {
 		return 0, nil
 	}
 	err := g.store.Update(ctx, func(tx Tx) error {
-		_, err := tx.ForgetMOs(ids)
+		if _, err := tx.ForgetMOs(confirmed); err != nil {
+			return err
+		}
+		_, err := tx.MarkMOsLost(lost)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	g.acks.forgotten(ids)
-	return len(ids), nil
+	g.acks.recorded(confirmed, lost)
+	return len(confirmed) + len(lost), nil
 }

@@ -97,9 +97,12 @@ type Tx interface {
 	// RedeliveryCandidates lists the MOs recorded with key at or after
 	// since, oldest first.
 	RedeliveryCandidates(key string, since time.Time) ([]UnconfirmedMO, error)
-	// RelinkRedelivery records that the MO's redelivery came over link
-	// (ENotFound if it has no record).
+	// RelinkRedelivery records that the MO's redelivery came over link and
+	// clears its lost mark (ENotFound if it has no record).
 	RelinkRedelivery(smsID int64, link string) error
+	// MarkMOsLost marks the records of MOs whose link ended before the
+	// peer confirmed their acknowledgement; returns how many it marked.
+	MarkMOsLost(ids []int64) (int64, error)
 	// ForgetMOs removes the redelivery records of the given MOs and returns
 	// how many it removed; unknown ids are ignored.
 	ForgetMOs(ids []int64) (int64, error)

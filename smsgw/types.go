@@ -191,14 +191,15 @@ type Message struct {
 	UpdatedAt   time.Time
 }
 
-// UnconfirmedMO is a stored MO the SMSC may deliver again: it was
-// acknowledged over a link that ended before the SMSC provably read the
-// acknowledgement, or its fate is still open (see Gateway.HandleMO).
+// UnconfirmedMO is a stored MO whose acknowledgement the peer has not
+// provably read: its fate is open, or (Lost) its link ended first and the
+// SMSC may deliver it again (see Gateway.HandleMO).
 type UnconfirmedMO struct {
 	SMSID     int64
 	Key       string // Message.DedupKey
 	Link      string // the link it arrived over
 	CreatedAt time.Time
+	Lost      bool // the link ended before the acknowledgement was confirmed
 }
 
 // InboundMO is an inbox row: a stored MO not yet processed, with its secret

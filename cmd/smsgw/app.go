@@ -324,7 +324,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	wg.Wait()
 	// The unbind confirmed the last acknowledgements: record that, so the
 	// next start does not take a customer's repeat for a redelivery.
-	if _, err := a.gw.ForgetConfirmed(shutdownCtx); err != nil {
+	if _, err := a.gw.RecordAckFates(shutdownCtx); err != nil {
 		log.Warn("confirmed acknowledgements not recorded", "err", err)
 	}
 	log.Info("stopped")

@@ -98,8 +98,9 @@ type Conn struct {
 
 // pending is a request the server sent and awaits the response of.
 type pending struct {
-	id pdu.CommandID
-	ch chan pdu.PDU // buffered 1, written once
+	id   pdu.CommandID
+	ch   chan pdu.PDU // buffered 1, written once
+	lose bool         // close the connection as the response arrives
 }
 
 func newConn(s *Server, nc net.Conn, id uint64) *Conn {
@@ -222,8 +223,8 @@ func (c *Conn) handleFrame(frame []byte) bool {
 		case de.ID.IsResponse():
 			// Never answer a response (§2.8); use what decoded.
 			c.log.Warn("malformed response", logKeyCommand, de.ID, logKeySeq, de.Seq, logKeyErr, err)
-			if p != nil {
-				c.handleResponse(p)
+			if p != nil && !c.handleResponse(p) {
+				return false
 			}
 		case !de.ID.Known() || errors.Is(err, pdu.ErrUnknownCommand):
 			c.log.Info("unknown command", logKeyCommand, de.ID, logKeySeq, de.Seq)
@@ -243,8 +244,7 @@ func (c *Conn) handleFrame(frame []byte) bool {
 
 	h := p.Hdr()
 	if h.ID.IsResponse() {
-		c.handleResponse(p)
-		return true
+		return c.handleResponse(p)
 	}
 	c.log.Debug("request", logKeyCommand, h.ID, logKeySeq, h.Seq)
 	switch h.ID {
@@ -374,7 +374,9 @@ func (c *Conn) writeAfter(d time.Duration, frame []byte) {
 
 // handleResponse completes the pending request a response answers, and
 // records generic_nacks.
-func (c *Conn) handleResponse(p pdu.PDU) {
+// handleResponse completes the request p answers; it returns false when
+// the connection must close (a response to lose).
+func (c *Conn) handleResponse(p pdu.PDU) bool {
 	h := p.Hdr()
 	if h.ID == pdu.GenericNackID {
 		c.log.Warn("generic_nack from ESME", logKeySeq, h.Seq, logKeyStatus, h.Status)
@@ -390,9 +392,15 @@ func (c *Conn) handleResponse(p pdu.PDU) {
 	c.mu.Unlock()
 	if !ok {
 		c.log.Info("unexpected response dropped", logKeyCommand, h.ID, logKeySeq, h.Seq)
-		return
+		return true
 	}
 	pr.ch <- p
+	if pr.lose {
+		// Nothing the ESME wrote after this response is read.
+		c.shutdown("response lost by LoseResponse")
+		return false
+	}
+	return true
 }
 
 // Send writes p to the ESME. If p is a request that has a response (any
@@ -421,7 +429,7 @@ func (c *Conn) Send(ctx context.Context, p pdu.PDU) (pdu.PDU, error) {
 		}
 		return nil, c.write(frame)
 	}
-	seq, ch, err := c.start(id, p.Hdr().Seq, frame, false)
+	seq, ch, err := c.start(id, p.Hdr().Seq, frame, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +445,7 @@ func expectsResponse(id pdu.CommandID) bool {
 // one when zero), patches it into frame and writes it (queued behind the
 // reader's pending output when queued is set, which only the reader may
 // ask for).
-func (c *Conn) start(id pdu.CommandID, seq uint32, frame []byte, queued bool) (uint32, chan pdu.PDU, error) {
+func (c *Conn) start(id pdu.CommandID, seq uint32, frame []byte, queued, lose bool) (uint32, chan pdu.PDU, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -459,7 +467,7 @@ func (c *Conn) start(id pdu.CommandID, seq uint32, frame []byte, queued bool) (u
 		return 0, nil, fmt.Errorf("smpptest: send %v: sequence number %d already awaits a response", id, seq)
 	}
 	ch := make(chan pdu.PDU, 1)
-	c.pending[seq] = &pending{id: id, ch: ch}
+	c.pending[seq] = &pending{id: id, ch: ch, lose: lose}
 	c.mu.Unlock()
 
 	binary.BigEndian.PutUint32(frame[12:], seq)
@@ -524,6 +532,42 @@ func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error
 	cp := *d
 	cp.Header = pdu.Header{ID: pdu.DeliverSMID, Seq: d.Seq}
 	resp, err := c.Send(ctx, &cp)
+	if err != nil {
+		return 0, err
+	}
+	return resp.Hdr().Status, nil
+}
+
+// DeliverLosingAck sends d as Deliver does, and closes the connection the
+// moment the ESME's deliver_sm_resp arrives, reading nothing the ESME wrote
+// after it: a link that fails with the acknowledgement on the wire, after
+// which a real SMSC delivers the message again. It returns the status the
+// ESME answered with.
+func (c *Conn) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error) {
+	if d == nil {
+		return 0, errors.New("smpptest: deliver nil deliver_sm")
+	}
+	if !c.Mode().CanReceive() {
+		return 0, fmt.Errorf("smpptest: deliver on conn %d: %w", c.id, ErrNotBound)
+	}
+	cp := *d
+	cp.Header = pdu.Header{ID: pdu.DeliverSMID, Seq: d.Seq}
+	frame, err := pdu.Marshal(&cp)
+	if err != nil {
+		return 0, fmt.Errorf("smpptest: deliver: %w", err)
+	}
+	seq, ch, err := c.start(pdu.DeliverSMID, cp.Seq, frame, false, true)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.await(ctx, pdu.DeliverSMID, seq, ch)
+	if errors.Is(err, ErrConnClosed) {
+		select { // the response came with the close
+		case resp = <-ch:
+			err = nil
+		default:
+		}
+	}
 	if err != nil {
 		return 0, err
 	}

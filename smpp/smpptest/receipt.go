@@ -234,7 +234,7 @@ func (s *Server) scheduleReceipt(c *Conn, m *message, onReader bool) {
 		c.log.Error("cannot build receipt", logKeyMessageID, m.sub.MessageID, logKeyErr, err)
 		return
 	}
-	seq, ch, err := c.start(pdu.DeliverSMID, 0, mustMarshal(d), true)
+	seq, ch, err := c.start(pdu.DeliverSMID, 0, mustMarshal(d), true, false)
 	if err != nil {
 		c.log.Warn("receipt not sent", logKeyMessageID, m.sub.MessageID, logKeyErr, err)
 		return

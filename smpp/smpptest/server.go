@@ -567,6 +567,16 @@ func (s *Server) DeliverTo(ctx context.Context, systemID string, d *pdu.DeliverS
 	return c.Deliver(ctx, d)
 }
 
+// DeliverLosingAck is Deliver over a connection that fails as the ESME's
+// deliver_sm_resp arrives; see Conn.DeliverLosingAck.
+func (s *Server) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error) {
+	c, err := s.pick("", true)
+	if err != nil {
+		return 0, err
+	}
+	return c.DeliverLosingAck(ctx, d)
+}
+
 // Send writes p to a bound connection (round-robin, any bind mode) and,
 // when p is a request that has a response, waits for it; see Conn.Send.
 func (s *Server) Send(ctx context.Context, p pdu.PDU) (pdu.PDU, error) {

@@ -127,7 +127,7 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 // RedeliveryCandidates lists the recorded MOs with key, recorded at or
 // after since, oldest first.
 func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.UnconfirmedMO, error) {
-	rows, err := t.query(`SELECT sms_id, key, created_at, link FROM mo_redelivery
+	rows, err := t.query(`SELECT sms_id, key, created_at, link, lost FROM mo_redelivery
 		WHERE key = ? AND created_at >= ? ORDER BY sms_id`, key, encTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: redelivery candidates: %w", err)
@@ -137,15 +137,16 @@ func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.Unconfir
 			u       smsgw.UnconfirmedMO
 			created int64
 		)
-		err := r.Scan(&u.SMSID, &u.Key, &created, &u.Link)
+		err := r.Scan(&u.SMSID, &u.Key, &created, &u.Link, &u.Lost)
 		u.CreatedAt = decTime(created)
 		return &u, err
 	})
 }
 
-// RelinkRedelivery sets the link of smsID's redelivery record.
+// RelinkRedelivery sets the link of smsID's redelivery record and clears
+// its lost mark.
 func (t *tx) RelinkRedelivery(smsID int64, link string) error {
-	res, err := t.exec(`UPDATE mo_redelivery SET link = ? WHERE sms_id = ?`, link, smsID)
+	res, err := t.exec(`UPDATE mo_redelivery SET link = ?, lost = 0 WHERE sms_id = ?`, link, smsID)
 	if err != nil {
 		return fmt.Errorf("sqlite: relink redelivery: %w", err)
 	}
@@ -160,15 +161,26 @@ func (t *tx) RelinkRedelivery(smsID int64, link string) error {
 // ForgetMOs deletes the redelivery records of ids and returns how many
 // there were.
 func (t *tx) ForgetMOs(ids []int64) (int64, error) {
+	return t.eachRedelivery("forget MO", `DELETE FROM mo_redelivery WHERE sms_id = ?`, ids)
+}
+
+// MarkMOsLost marks the redelivery records of ids lost and returns how
+// many there were.
+func (t *tx) MarkMOsLost(ids []int64) (int64, error) {
+	return t.eachRedelivery("mark MO lost", `UPDATE mo_redelivery SET lost = 1 WHERE sms_id = ?`, ids)
+}
+
+// eachRedelivery runs stmt for every id and returns the rows affected.
+func (t *tx) eachRedelivery(op, stmt string, ids []int64) (int64, error) {
 	var n int64
 	for _, id := range ids {
-		res, err := t.exec(`DELETE FROM mo_redelivery WHERE sms_id = ?`, id)
+		res, err := t.exec(stmt, id)
 		if err != nil {
-			return n, fmt.Errorf("sqlite: forget MO: %w", err)
+			return n, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 		k, err := res.RowsAffected()
 		if err != nil {
-			return n, fmt.Errorf("sqlite: forget MO: %w", err)
+			return n, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 		n += k
 	}

@@ -1083,9 +1083,21 @@ func testMORedelivery(t *testing.T, s smsgw.Store) {
 	}
 	_ = noKey
 
-	// Relink follows a redelivery to its new link.
+	// Lost marks the records whose link ended unconfirmed.
+	var n int64
+	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+		n, err = tx.MarkMOsLost([]int64{b.ID, c.ID, noKey.ID})
+		return err
+	})
+	if n != 2 {
+		t.Errorf("MarkMOsLost() = %d, want 2", n)
+	}
+	want[1].Lost, want[2].Lost = true, true
+	same(t, "RedeliveryCandidates(after lost)", candidates(key, t0), want)
+
+	// Relink follows a redelivery to its new link, open again.
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.RelinkRedelivery(b.ID, "L3") })
-	want[1].Link = "L3"
+	want[1].Link, want[1].Lost = "L3", false
 	same(t, "RedeliveryCandidates(after relink)", candidates(key, t0), want)
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		wantCode(t, "RelinkRedelivery(unknown)", tx.RelinkRedelivery(noKey.ID, "L3"), smsgw.ENotFound)
@@ -1093,7 +1105,6 @@ func testMORedelivery(t *testing.T, s smsgw.Store) {
 	})
 
 	// Forget drops records (confirmed acknowledgements), not messages.
-	var n int64
 	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
 		n, err = tx.ForgetMOs([]int64{a.ID, c.ID, noKey.ID, c.ID + 1000})
 		return err
