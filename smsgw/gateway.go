@@ -144,6 +144,10 @@ type Gateway struct {
 	procMu  sync.Mutex          // serialises inbox processing
 	moFails map[int64]moFailure // inbox rows that failed, under procMu
 	sendMu  sync.Mutex          // serialises outbox sending
+	// unrecorded holds, under sendMu, the SMSC ids of MTs the SMSC
+	// accepted but the store failed to mark sent: they are recorded, not
+	// sent again.
+	unrecorded map[int64][]string
 	wakeIn  chan struct{}
 	wakeMT  chan struct{}
 
