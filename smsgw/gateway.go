@@ -144,14 +144,15 @@ type Gateway struct {
 	procMu  sync.Mutex          // serialises inbox processing
 	moFails map[int64]moFailure // inbox rows that failed, under procMu
 	sendMu  sync.Mutex          // serialises outbox sending
-	// unrecorded holds, under sendMu, the SMSC ids of MTs the SMSC
-	// accepted but the store failed to mark sent: they are recorded, not
-	// sent again.
-	unrecorded map[int64][]string
 	wakeIn  chan struct{}
 	wakeMT  chan struct{}
 
 	stats Stats
+
+	// unrecorded holds, under sendMu, the SMSC ids of MTs the SMSC
+	// accepted but the store failed to mark sent: they are recorded, not
+	// sent again.
+	unrecorded map[int64][]string
 }
 
 // Stats are counters a metrics exporter can read.
