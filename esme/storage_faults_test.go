@@ -213,17 +213,16 @@ func (r *faultRig) queueUnsent(p probe) {
 	})
 }
 
-// resumeUnrecorded resumes the bind and waits until the outbox has sent an
-// MT it could not record.
-func (r *faultRig) resumeUnrecorded() {
+// resumeUnrecorded resumes the bind and waits until the SMSC has accepted
+// the answer to p queued by queueUnsent: under the fault, the store cannot
+// record that it was sent.
+func (r *faultRig) resumeUnrecorded(p probe) {
 	r.t.Helper()
 	if err := r.e.Resume("a"); err != nil {
 		r.t.Fatal(err)
 	}
-	waitFor(r.t, "an MT sent and not recorded", 30*time.Second, func() bool { return r.logCount(msgUnrecorded) >= 1 })
+	waitFor(r.t, "the queued answer sent", 30*time.Second, func() bool { return r.mts.count(p.canon, "") >= 1 })
 }
-
-const msgUnrecorded = "record sent MT failed; will record it again, not resend it"
 
 // checkOnce asserts that probe p's answer reached the SMSC exactly once.
 func (r *faultRig) checkOnce(p probe) {
@@ -256,7 +255,7 @@ func TestStorageFaultDatabaseLocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.resumeUnrecorded()
+	r.resumeUnrecorded(queued)
 	wait2 := r.startFlows(second)
 	p := newProbe(t, 1101)
 	if st := r.deliverProbe(p); st != pdu.StatusXTAppn {
@@ -325,7 +324,7 @@ func TestStorageFaultReadOnly(t *testing.T) {
 	r.queueUnsent(queued)
 
 	r.conn.exec(t, "PRAGMA query_only = 1")
-	r.resumeUnrecorded()
+	r.resumeUnrecorded(queued)
 	wait2 := r.startFlows(second)
 	var refused []probe
 	for i := range 3 {
