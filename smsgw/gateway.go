@@ -158,6 +158,11 @@ type Gateway struct {
 	wakeMT  chan struct{}
 
 	stats Stats
+
+	// unrecorded holds, under sendMu, the SMSC ids of MTs the SMSC
+	// accepted but the store failed to mark sent: they are recorded, not
+	// sent again.
+	unrecorded map[int64][]string
 }
 
 // Stats are counters a metrics exporter can read.

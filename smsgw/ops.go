@@ -48,13 +48,31 @@ func (g *Gateway) SendDue(ctx context.Context) (int, error) {
 	}
 }
 
+// sendOne sends m, or, when the SMSC has already accepted it and only the
+// record of that failed (a store fault), records it without sending it
+// again: a storage fault must not repeat an MT to the customer on every
+// poll while it lasts. Only a restart forgets such an MT and sends it once
+// more.
 func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
-	ids, err := g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
+	ids, accepted := g.unrecorded[m.ID]
+	var err error
+	if !accepted {
+		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
+	}
 	now := g.now()
 	if err == nil {
-		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTSent(m.ID, ids, now) }); uerr != nil {
-			g.log.Error("record sent MT failed", "sms_id", m.ID, "err", uerr)
+		uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTSent(m.ID, ids, now) })
+		if uerr != nil && ErrorCode(uerr) != ENotFound {
+			if g.unrecorded == nil {
+				g.unrecorded = map[int64][]string{}
+			}
+			g.unrecorded[m.ID] = ids
+			g.log.Error("record sent MT failed; will record it again, not resend it", "sms_id", m.ID, "err", uerr)
 			return false
+		}
+		delete(g.unrecorded, m.ID)
+		if uerr != nil {
+			return false // no longer queued: recorded elsewhere
 		}
 		g.stats.MTSent.Add(1)
 		g.obs.MT(m.ShortCode, m.Keyword, "sent")

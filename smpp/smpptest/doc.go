@@ -31,8 +31,9 @@
 //     and raw Send/SendRaw of any PDU or bytes;
 //   - faults, changeable at run time: throttling (every Nth submit or the
 //     next N), error statuses with or without a body, delayed or dropped
-//     responses and enquire_link_resp, dropped connections, server unbind,
-//     and output cut bytewise or coalesced (Faults, WriteMode).
+//     responses and enquire_link_resp, refused binds, dropped connections,
+//     server unbind, and output cut bytewise or coalesced (Faults,
+//     WriteMode).
 //
 // A Handler can take over request handling for a test; HandleDefault is the
 // built-in behaviour it can fall back on.

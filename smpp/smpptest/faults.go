@@ -69,6 +69,12 @@ type Faults struct {
 	// DropEnquireLinkResp leaves enquire_link unanswered.
 	DropEnquireLinkResp bool
 
+	// BindStatus, when not ESME_ROK, refuses every bind_transmitter,
+	// bind_receiver and bind_transceiver with this status (e.g.
+	// ESME_RBINDFAIL), as an SMSC that is starting up or has blocked the
+	// account does. Connections already bound stay bound.
+	BindStatus pdu.Status
+
 	// Write chooses how output is cut into socket writes.
 	Write WriteMode
 }
@@ -122,6 +128,14 @@ func (s *Server) FailNext(n int, status pdu.Status) {
 // ThrottleNext answers the next n submit_sm or data_sm with
 // ESME_RTHROTTLED; it is FailNext(n, pdu.StatusThrottled).
 func (s *Server) ThrottleNext(n int) { s.FailNext(n, pdu.StatusThrottled) }
+
+// bindVerdict returns the status a bind gets from the faults: ESME_ROK
+// to go on with the bind.
+func (fs *faultState) bindVerdict() pdu.Status {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.f.BindStatus
+}
 
 // verdict counts one submit attempt and returns the status it gets from the
 // faults: ESME_ROK to accept it.

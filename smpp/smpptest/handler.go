@@ -115,6 +115,10 @@ func (s *Server) handleBind(c *Conn, p *pdu.Bind) pdu.PDU {
 		c.log.Info("bind refused: already bound", logKeySystemID, p.SystemID)
 		return pdu.Response(p, pdu.StatusAlreadyBound)
 	}
+	if st := s.faults.bindVerdict(); st != pdu.StatusOK {
+		c.log.Warn("bind refused by fault", logKeySystemID, p.SystemID, logKeyStatus, st)
+		return pdu.Response(p, st)
+	}
 	if creds := s.cfg.credentials; len(creds) > 0 {
 		want, ok := creds[p.SystemID]
 		if !ok {

@@ -777,6 +777,28 @@ func TestErrorResponseBody(t *testing.T) {
 	}
 }
 
+func TestBindStatusFault(t *testing.T) {
+	srv := newServer(t, nil)
+	bound := mustDial(t, srv)
+	bound.mustBind("gw")
+	srv.UpdateFaults(func(f *smpptest.Faults) { f.BindStatus = pdu.StatusBindFail })
+	c := mustDial(t, srv)
+	if st := c.bind(pdu.BindTransceiverID, "gw", "").Status; st != pdu.StatusBindFail {
+		t.Fatalf("bind while refused = %v, want ESME_RBINDFAIL", st)
+	}
+	// The refused connection is not bound; the one bound before still is.
+	if r := c.submit("x", 0); r.Status != pdu.StatusInvBindStatus {
+		t.Errorf("submit on the refused connection = %v, want ESME_RINVBNDSTS", r.Status)
+	}
+	if r := bound.submit("still bound", 0); r.Status != pdu.StatusOK {
+		t.Errorf("submit on the earlier bind = %v, want ESME_ROK", r.Status)
+	}
+	srv.UpdateFaults(func(f *smpptest.Faults) { f.BindStatus = pdu.StatusOK })
+	if st := c.bind(pdu.BindTransceiverID, "gw", "").Status; st != pdu.StatusOK {
+		t.Errorf("bind once accepted again = %v, want ESME_ROK", st)
+	}
+}
+
 func TestResponseFaults(t *testing.T) {
 	t.Run("drop submit response", func(t *testing.T) {
 		srv := newServer(t, nil)
