@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"smsgw/keywords"
 )
@@ -383,27 +385,39 @@ func (r *Rules) Redact(code, text string) string {
 	return maskDigitRuns(text, minLen, maxLen)
 }
 
-// maskDigitRuns stars out every maximal run of ASCII digits whose length
-// is within [minLen, maxLen].
+// maskDigitRuns stars out every maximal run of decimal digits whose length
+// in digits is within [minLen, maxLen]. A digit is any Unicode decimal
+// digit (category Nd: ASCII, Arabic-Indic ٠-٩, Extended Arabic-Indic,
+// full-width ０-９, Devanagari, ...), and a run may mix scripts: a PIN typed
+// on a phone with another keyboard is still a PIN. Each digit of a masked
+// run becomes one '*'.
 func maskDigitRuns(s string, minLen, maxLen int) string {
-	b := []byte(s)
-	for i := 0; i < len(b); {
-		if b[i] < '0' || b[i] > '9' {
-			i++
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c, w := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsDigit(c) {
+			b.WriteString(s[i : i+w]) // bytes as they were, even invalid UTF-8
+			i += w
 			continue
 		}
-		j := i
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		if n := j - i; n >= minLen && n <= maxLen {
-			for k := i; k < j; k++ {
-				b[k] = '*'
+		j, n := i, 0 // the run is s[i:j], n digits long
+		for j < len(s) {
+			c, w := utf8.DecodeRuneInString(s[j:])
+			if !unicode.IsDigit(c) {
+				break
 			}
+			j += w
+			n++
+		}
+		if n >= minLen && n <= maxLen {
+			b.WriteString(strings.Repeat("*", n))
+		} else {
+			b.WriteString(s[i:j])
 		}
 		i = j
 	}
-	return string(b)
+	return b.String()
 }
 
 // dedupKey identifies a redelivery: the SMSC id where given, else a MAC of
