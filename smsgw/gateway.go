@@ -816,11 +816,17 @@ func (f *flow) allowed() string {
 }
 
 // customer loads the sender; ok is false (and a reply enqueued) when the
-// sender is not registered or is locked.
+// sender is not registered or is locked. An unregistered sender of a top-up
+// gets the not_registered reply ("IM2PAY GAGAL: ..."), of any other keyword
+// not_registered_other, which names the keyword.
 func (f *flow) customer() (*Customer, bool, error) {
 	c, err := f.tx.Customer(f.in.MSISDN)
 	if ErrorCode(err) == ENotFound {
-		return nil, false, f.reply(f.r.RequestCode, ReplyNotRegistered, ReplyData{})
+		if f.keyword == keywords.KeywordPay {
+			return nil, false, f.reply(f.r.RequestCode, ReplyNotRegistered, ReplyData{})
+		}
+		// Not a failed top-up: say what the number cannot do yet.
+		return nil, false, f.reply(f.r.RequestCode, ReplyNotRegisteredKW, ReplyData{Keyword: f.keyword})
 	} else if err != nil {
 		return nil, false, err
 	}

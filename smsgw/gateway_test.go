@@ -565,3 +565,37 @@ func TestUnicodeDigitPINReply(t *testing.T) {
 		}
 	}
 }
+
+// An unregistered number is told it is not registered: a top-up with the
+// IM2PAY failure wording, any other keyword with a text that names it and
+// does not speak of a failed top-up.
+func TestNotRegisteredReplies(t *testing.T) {
+	h := newHarness(t)
+	const stranger = "08119999999"
+	tests := []struct{ text, keyword, want string }{
+		{"IM2PAY 08110000009 50000", "", "IM2PAY GAGAL"},
+		{"SALDO", "SALDO", "perintah SALDO"},
+		{"cek", "SALDO", "perintah SALDO"},
+		{"RIWAYAT", "RIWAYAT", "perintah RIWAYAT"},
+		{"PIN 123456 654321", "PIN", "perintah PIN"},
+	}
+	for _, tc := range tests {
+		replies := h.send(stranger, request, tc.text)
+		h.clk.Add(3 * time.Minute)
+		if len(replies) != 1 {
+			t.Fatalf("%q: %d replies, want 1", tc.text, len(replies))
+		}
+		got := replies[0].Text
+		if !strings.Contains(got, tc.want) || !strings.Contains(got, "belum terdaftar") {
+			t.Errorf("reply to %q = %q, want it to say %q and belum terdaftar", tc.text, got, tc.want)
+		}
+		if tc.keyword != "" && strings.Contains(got, "GAGAL") {
+			t.Errorf("reply to %q = %q, speaks of a failed top-up", tc.text, got)
+		}
+	}
+	// BATAL from a stranger has nothing to cancel, and says so.
+	replies := h.send(stranger, request, "BATAL")
+	if len(replies) != 1 || strings.Contains(replies[0].Text, "GAGAL") {
+		t.Errorf("reply to BATAL = %+v, want one reply without GAGAL", replies)
+	}
+}

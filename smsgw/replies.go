@@ -14,7 +14,8 @@ const (
 	ReplyHelp            = "help"
 	ReplyUnknownKeyword  = "unknown_keyword"
 	ReplyBadFormat       = "bad_format"
-	ReplyNotRegistered   = "not_registered"
+	ReplyNotRegistered   = "not_registered"       // top-up from an unregistered number
+	ReplyNotRegisteredKW = "not_registered_other" // any other keyword from one
 	ReplyUnknownAccount  = "unknown_account"
 	ReplyBadAmount       = "bad_amount"
 	ReplyAmountNotAllow  = "amount_not_allowed"
@@ -48,6 +49,7 @@ var DefaultReplies = map[string]string{
 	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Format: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}. Ketik BANTUAN untuk daftar perintah.",
 	ReplyBadFormat:       "Maaf, format salah. Contoh: IM2PAY 08110000002 50000 kirim ke {{.RequestCode}}.",
 	ReplyNotRegistered:   "IM2PAY GAGAL: nomor Anda belum terdaftar pada layanan SMS Banking. Silakan daftar terlebih dahulu.",
+	ReplyNotRegisteredKW: "Maaf, nomor Anda belum terdaftar sebagai pengguna layanan SMS Banking i-Pay, sehingga perintah {{.Keyword}} belum dapat digunakan. Silakan daftar terlebih dahulu.",
 	ReplyUnknownAccount:  "IM2PAY GAGAL: Account-ID {{.Account}} tidak terdaftar di i-Pay. Periksa kembali Account-ID Anda.",
 	ReplyBadAmount:       "IM2PAY GAGAL: nominal tidak valid. Nominal yang tersedia: {{.Allowed}}.",
 	ReplyAmountNotAllow:  "IM2PAY GAGAL: nominal Rp{{.Amount}} tidak tersedia. Nominal yang tersedia: {{.Allowed}}.",
@@ -118,7 +120,7 @@ func NewReplies(overrides map[string]string) (*Replies, error) {
 		src[k] = v
 	}
 	r := &Replies{t: make(map[string]*template.Template, len(src))}
-	sample := ReplyData{Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
+	sample := ReplyData{Keyword: "SALDO", Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
 		Attempts: 3, Until: "01/01 00:00", Ref: "1", RequestCode: "9779", PINCode: "3355",
 		History: []HistoryLine{{Time: "01/01 00:00", Sign: "+", Amount: "50.000", Ref: "1"}}}
 	for name, text := range src {
