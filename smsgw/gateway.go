@@ -98,6 +98,7 @@ type Rules struct {
 	LockDuration time.Duration // default 30m
 	PINMinLen    int           // default 6
 	PINMaxLen    int           // default 6
+	Abuse        AbuseRules    // per-sender limits; zero limits are off
 }
 
 // Options configure a Gateway.
@@ -145,6 +146,7 @@ type Gateway struct {
 
 	procMu  sync.Mutex          // serialises inbox processing
 	moFails map[int64]moFailure // inbox rows that failed, under procMu
+	abuse   abuseGuard          // per-sender abuse limits (AbuseRules)
 	sendMu  sync.Mutex          // serialises outbox sending
 	wakeIn  chan struct{}
 	wakeMT  chan struct{}
@@ -239,6 +241,7 @@ func (g *Gateway) SetRules(r Rules) error {
 	if r.PINMaxLen < r.PINMinLen {
 		r.PINMaxLen = r.PINMinLen
 	}
+	r.Abuse.defaults()
 	g.rules.Store(&r)
 	return nil
 }
@@ -655,6 +658,7 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 		return false
 	}
 	delete(g.moFails, in.ID)
+	g.abuse.forget(in.ID)
 	g.log.Error("MO given up after repeated failures; the sender was told", "sms_id", in.ID,
 		"msisdn", in.MSISDN, "attempts", f.attempts, "err", cause)
 	return true
@@ -675,6 +679,10 @@ type flow struct {
 	outcome    SessionState
 	pinFailure bool
 	credited   Amount
+	// status overrides the processed status of the MO (MsgRateLimited,
+	// MsgRefused) when an abuse limit refused it, for reason refused.
+	status  string
+	refused string
 }
 
 func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
@@ -685,11 +693,18 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 		if err := f.process(); err != nil {
 			return err
 		}
-		return tx.FinishMO(in.ID, f.keyword, f.session, f.xfer)
+		if err := tx.FinishMO(in.ID, f.keyword, f.session, f.xfer); err != nil {
+			return err
+		}
+		if f.status != "" {
+			return tx.SetMOStatus(in.ID, f.status)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	g.abuse.forget(in.ID)
 	g.report(f)
 	return nil
 }
@@ -716,6 +731,9 @@ func (g *Gateway) report(f *flow) {
 	}
 	if f.outcome != "" {
 		g.obs.Session(f.outcome)
+	}
+	if ao, ok := g.obs.(AbuseObserver); ok && f.refused != "" {
+		ao.Refused(f.refused)
 	}
 }
 
@@ -747,6 +765,9 @@ func (f *flow) process() error {
 		// Alphanumeric or malformed sender: nobody to answer.
 		f.keyword = "INVALID_SENDER"
 		return nil
+	}
+	if limited, err := f.rateLimited(); limited || err != nil {
+		return err
 	}
 	switch in.ShortCode {
 	case f.r.PINCode:
@@ -843,6 +864,9 @@ func (f *flow) pay(p keywords.Pay) error {
 	}
 	account := MSISDN(p.Account)
 	d := ReplyData{Account: account.Local(), Amount: p.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
+	if refused, err := f.tooManyAccounts(c, account, d); refused || err != nil {
+		return err
+	}
 	if _, err := f.tx.Account(WalletID(account)); ErrorCode(err) == ENotFound {
 		return f.reply(f.r.RequestCode, ReplyUnknownAccount, d)
 	} else if err != nil {
