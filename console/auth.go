@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"strings"
@@ -133,8 +134,9 @@ func (s *sessionStore) delete(token string) {
 	s.mu.Unlock()
 }
 
-// limiter is a login rate limit per key (client address or user name):
-// a token bucket of burst attempts refilled at one per interval.
+// limiter is a login rate limit per key (client address, or user name and
+// client address): a token bucket of burst attempts refilled at one per
+// interval.
 type limiter struct {
 	mu       sync.Mutex
 	m        map[string]*rate.Limiter
@@ -180,6 +182,25 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// addressKey is the key of a client address in the login limits: the
+// address itself for IPv4, its /64 prefix for IPv6 (one subscriber or host
+// usually holds a whole /64 and could otherwise rotate through it).
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // tokensEqual compares two tokens in constant time; empty never matches.

@@ -369,3 +369,41 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// Guessing a user's password from another address never locks the user
+// out of their own address; the guesser is throttled, per name and per
+// address.
+func TestLoginRateLimitPerAddress(t *testing.T) {
+	h := newHarness(t, func(o *console.Options) { o.LoginAttempts, o.LoginWindow = 3, time.Minute })
+	attacker := h.clientFrom("127.0.0.2")
+	for i := range 3 {
+		if res := attacker.tryLogin(adminName, "wrong"); res.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, res.status)
+		}
+	}
+	for i := range 5 {
+		if res := attacker.tryLogin(adminName, "wrong"); res.status != http.StatusTooManyRequests {
+			t.Fatalf("guess %d after the limit: %d, want 429", i+4, res.status)
+		}
+	}
+	// Even the right password is refused to the throttled address.
+	if res := attacker.tryLogin(adminName, adminPass); res.status != http.StatusTooManyRequests {
+		t.Errorf("right password from the throttled address = %d, want 429", res.status)
+	}
+	// The operator, from their own address, logs in at once.
+	h.clientFrom("127.0.0.3").login(adminName, adminPass)
+	// Other names from the attacker's address share its wider cap: 4 x 3
+	// attempts a minute, every attempt counted (9 above, refused ones too).
+	limited := 0
+	for i := range 12 {
+		if res := attacker.tryLogin(fmt.Sprintf("user%d", i), "wrong"); res.status == http.StatusTooManyRequests {
+			limited = i + 1
+			break
+		}
+	}
+	if limited != 4 {
+		t.Errorf("the address cap refused attempt %d with other names, want the 4th (12 a minute, 9 used)", limited)
+	}
+	// The operator is still not affected.
+	h.clientFrom("127.0.0.3").login(adminName, adminPass)
+}

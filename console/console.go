@@ -72,8 +72,11 @@ type Options struct {
 	// behind a TLS-terminating proxy. Requests that arrive over TLS get
 	// Secure cookies anyway.
 	SecureCookies bool
-	// LoginAttempts per LoginWindow are allowed per client address and per
-	// user name (default 5 per minute).
+	// LoginAttempts per LoginWindow are allowed for one user name from one
+	// client address, and four times as many from one address whatever the
+	// names (default 5 per minute). Attempts from other addresses never
+	// use up an operator's own allowance: an attacker cannot lock a user
+	// out. An IPv6 address counts by its /64 prefix.
 	LoginAttempts int
 	LoginWindow   time.Duration
 	// PageSize is the number of rows per page (default 50).
@@ -95,8 +98,8 @@ type Console struct {
 	users    map[string]*user
 	decoy    *passwordHash // verified for unknown users, so timing does not tell
 	sessions *sessionStore
-	byIP     *limiter
-	byUser   *limiter
+	byIP     *limiter      // per client address (IPv6: /64)
+	byUser   *limiter      // per user name and client address
 	verify   chan struct{} // bounds concurrent password hashing (argon2id memory)
 	pages    map[string]*template.Template
 	log      *slog.Logger

@@ -30,8 +30,9 @@
 // Path=/console and Secure when the request came over TLS or SecureCookies
 // is set. Every POST form carries the session's CSRF token (the login form
 // a token bound to a short-lived login cookie), and http.CrossOriginProtection
-// refuses cross-origin POSTs as well. Logins are rate limited per client
-// address and per user name. Viewers read and export; only admins may POST
+// refuses cross-origin POSTs as well. Logins are rate limited per user name
+// and client address, with a wider cap per address, so guesses from one
+// address never lock an operator out of another. Viewers read and export; only admins may POST
 // admin actions. Pages are sent with a strict Content-Security-Policy.
 //
 // # URLs and element ids (stable, for browser tests)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -287,6 +288,16 @@ func (h *harness) client() *client {
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// clientFrom is a client whose connections come from the loopback address
+// ip (any 127.0.0.0/8 address), so that tests can play several machines.
+func (h *harness) clientFrom(ip string) *client {
+	c := h.client()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.http.Transport = &http.Transport{DialContext: d.DialContext}
+	h.t.Cleanup(c.http.CloseIdleConnections)
+	return c
 }
 
 // response is a finished request.

@@ -75,17 +75,19 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	now := c.o.Now()
 	ip := clientIP(r)
-	okIP, waitIP := c.byIP.allow(ip, now)
+	addr := addressKey(ip)
+	okIP, waitIP := c.byIP.allow(addr, now)
 	okUser, waitUser := okIP, time.Duration(0)
 	if okIP {
-		// Only attempts the address limit let through count against a
-		// name, and a name key is at most as long as a user name can be:
-		// refused floods cannot grow the per-name table.
+		// A name is limited per address: guesses from elsewhere never
+		// lock its owner out of their own address. Only attempts the
+		// address limit let through count, and a name key is at most as
+		// long as a user name can be: refused floods cannot grow the table.
 		key := strings.ToLower(name)
 		if len(key) > 64 {
 			key = key[:64]
 		}
-		okUser, waitUser = c.byUser.allow(key, now)
+		okUser, waitUser = c.byUser.allow(key+" "+addr, now)
 	}
 	if !okIP || !okUser {
 		wait := max(waitIP, waitUser)

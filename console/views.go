@@ -219,7 +219,7 @@ func normalizeKeyword(s string) string {
 
 var (
 	directions = []string{smsgw.DirIn, smsgw.DirOut}
-	statuses   = []string{smsgw.MsgReceived, smsgw.MsgProcessed, smsgw.MsgQueued, smsgw.MsgSent, smsgw.MsgFailed,
+	statuses   = []string{smsgw.MsgReceived, smsgw.MsgProcessed, smsgw.MsgRateLimited, smsgw.MsgRefused, smsgw.MsgQueued, smsgw.MsgSent, smsgw.MsgFailed,
 		smsgw.MsgDelivered, smsgw.MsgUndeliv}
 	states = []string{string(smsgw.StateAwaitingPIN), string(smsgw.StateConfirmed), string(smsgw.StateLocked),
 		string(smsgw.StateExpired), string(smsgw.StateCancelled), string(smsgw.StateFailed)}

@@ -160,6 +160,12 @@ func TestParsePINErrors(t *testing.T) {
 		{"12a456", 6, 6, keywords.ErrPINSyntax},
 		{"-123456", 6, 6, keywords.ErrPINSyntax},
 		{"１２３４５６", 6, 6, keywords.ErrPINSyntax},
+		// A PIN is ASCII digits: other scripts' digits are refused, never
+		// read as a PIN (the gateway asks for the PIN again).
+		{"٢٤٦٨٠٥", 6, 6, keywords.ErrPINSyntax},
+		{"۲۴۶۸۰۵", 6, 6, keywords.ErrPINSyntax},
+		{"PIN ٢٤٦٨٠٥", 6, 6, keywords.ErrPINSyntax},
+		{"24٦٨05", 6, 6, keywords.ErrPINSyntax},
 		{"PIN 123456 654321", 6, 6, keywords.ErrPINSyntax},
 		{"PINK", 6, 6, keywords.ErrPINSyntax},
 		{"PIN123456", 6, 6, keywords.ErrPINSyntax},

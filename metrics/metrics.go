@@ -27,6 +27,7 @@ type Metrics struct {
 	mt         *prometheus.CounterVec
 	sessions   *prometheus.CounterVec
 	pinFail    prometheus.Counter
+	refused    *prometheus.CounterVec
 	credits    *prometheus.CounterVec
 	creditsRp  *prometheus.CounterVec
 	pdus       *prometheus.CounterVec
@@ -55,6 +56,9 @@ func New(reg prometheus.Registerer) *Metrics {
 		pinFail: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "smsgw_pin_failures_total", Help: "Wrong PINs received.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_mo_refused_total", Help: "MOs refused by the per-sender abuse limits, by reason (rate_limited, too_many_accounts).",
+		}, []string{"reason"}),
 		credits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "smsgw_credits_total", Help: "Committed wallet credits by kind.",
 		}, []string{"kind"}),
@@ -92,12 +96,15 @@ func New(reg prometheus.Registerer) *Metrics {
 	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "smsgw_h2h_callbacks_total", Help: "Partner callback attempts by partner and result (delivered, failed).",
 	}, []string{"partner", "result"})
-	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db,
+	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.refused, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db,
 		m.h2hReqs, m.h2hLatency, m.callbacks)
 	return m
 }
 
-var _ smsgw.Observer = (*Metrics)(nil)
+var (
+	_ smsgw.Observer      = (*Metrics)(nil)
+	_ smsgw.AbuseObserver = (*Metrics)(nil)
+)
 
 // H2HRequest counts a partner API answer; it fits h2h.Options.Observe.
 func (m *Metrics) H2HRequest(endpoint, partner, rc string, _ int, d time.Duration) {
@@ -127,6 +134,9 @@ func (m *Metrics) Session(state smsgw.SessionState) { m.sessions.WithLabelValues
 
 // PINFailure counts a wrong PIN.
 func (m *Metrics) PINFailure() { m.pinFail.Inc() }
+
+// Refused counts an MO refused by an abuse limit.
+func (m *Metrics) Refused(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
 // Credit counts a committed credit.
 func (m *Metrics) Credit(kind string, amount smsgw.Amount) {

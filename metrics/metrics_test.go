@@ -63,6 +63,7 @@ func TestNewRegistersEveryCollector(t *testing.T) {
 	m.MT("3355", "pin_prompt", "sent")
 	m.Session(smsgw.StateConfirmed)
 	m.PINFailure()
+	m.Refused(smsgw.RefusedRateLimited)
 	m.Credit(smsgw.TransferSMSTopUp, 1)
 	b := m.Bind("smsc")
 	b.PDUIn(pdu.DeliverSMID)
@@ -79,6 +80,7 @@ func TestNewRegistersEveryCollector(t *testing.T) {
 		"smsgw_credits_total", "smsgw_credited_rupiah_total", "smsgw_smpp_pdus_total", "smsgw_smpp_window_in_use",
 		"smsgw_smpp_roundtrip_seconds", "smsgw_smpp_reconnects_total", "smsgw_smpp_bound", "smsgw_db_seconds",
 		"smsgw_outbox_depth", "smsgw_h2h_requests_total", "smsgw_h2h_request_seconds", "smsgw_h2h_callbacks_total",
+		"smsgw_mo_refused_total",
 	} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != 1 {
 			t.Errorf("GatherAndCount(%s) = %d, %v; want 1 series", name, n, err)
@@ -113,6 +115,19 @@ func TestObserverCounts(t *testing.T) {
 	obs.Credit(smsgw.TransferSMSTopUp, 50000)
 	obs.Credit(smsgw.TransferSMSTopUp, 75000)
 	obs.Credit(smsgw.TransferH2H, 100000)
+	ao, ok := obs.(smsgw.AbuseObserver)
+	if !ok {
+		t.Fatal("Metrics does not implement smsgw.AbuseObserver")
+	}
+	ao.Refused(smsgw.RefusedRateLimited)
+	ao.Refused(smsgw.RefusedRateLimited)
+	ao.Refused(smsgw.RefusedTooManyAccounts)
+	compare(t, reg, `
+# HELP smsgw_mo_refused_total MOs refused by the per-sender abuse limits, by reason (rate_limited, too_many_accounts).
+# TYPE smsgw_mo_refused_total counter
+smsgw_mo_refused_total{reason="rate_limited"} 2
+smsgw_mo_refused_total{reason="too_many_accounts"} 1
+`, "smsgw_mo_refused_total")
 	compare(t, reg, `
 # HELP smsgw_mo_total Processed mobile-originated messages by short code and keyword.
 # TYPE smsgw_mo_total counter

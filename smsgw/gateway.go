@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"smsgw/keywords"
 )
@@ -101,6 +103,7 @@ type Rules struct {
 	LockDuration time.Duration // default 30m
 	PINMinLen    int           // default 6
 	PINMaxLen    int           // default 6
+	Abuse        AbuseRules    // per-sender limits; zero limits are off
 }
 
 // Options configure a Gateway.
@@ -153,6 +156,7 @@ type Gateway struct {
 
 	procMu  sync.Mutex          // serialises inbox processing
 	moFails map[int64]moFailure // inbox rows that failed, under procMu
+	abuse   abuseGuard          // per-sender abuse limits (AbuseRules)
 	sendMu  sync.Mutex          // serialises outbox sending
 	wakeIn  chan struct{}
 	wakeMT  chan struct{}
@@ -257,6 +261,7 @@ func (g *Gateway) SetRules(r Rules) error {
 	if r.PINMaxLen < r.PINMinLen {
 		r.PINMaxLen = r.PINMinLen
 	}
+	r.Abuse.defaults()
 	g.rules.Store(&r)
 	return nil
 }
@@ -408,27 +413,39 @@ func (r *Rules) Redact(code, text string) string {
 	return maskDigitRuns(text, minLen, maxLen)
 }
 
-// maskDigitRuns stars out every maximal run of ASCII digits whose length
-// is within [minLen, maxLen].
+// maskDigitRuns stars out every maximal run of decimal digits whose length
+// in digits is within [minLen, maxLen]. A digit is any Unicode decimal
+// digit (category Nd: ASCII, Arabic-Indic ٠-٩, Extended Arabic-Indic,
+// full-width ０-９, Devanagari, ...), and a run may mix scripts: a PIN typed
+// on a phone with another keyboard is still a PIN. Each digit of a masked
+// run becomes one '*'.
 func maskDigitRuns(s string, minLen, maxLen int) string {
-	b := []byte(s)
-	for i := 0; i < len(b); {
-		if b[i] < '0' || b[i] > '9' {
-			i++
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c, w := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsDigit(c) {
+			b.WriteString(s[i : i+w]) // bytes as they were, even invalid UTF-8
+			i += w
 			continue
 		}
-		j := i
-		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
-			j++
-		}
-		if n := j - i; n >= minLen && n <= maxLen {
-			for k := i; k < j; k++ {
-				b[k] = '*'
+		j, n := i, 0 // the run is s[i:j], n digits long
+		for j < len(s) {
+			c, w := utf8.DecodeRuneInString(s[j:])
+			if !unicode.IsDigit(c) {
+				break
 			}
+			j += w
+			n++
+		}
+		if n >= minLen && n <= maxLen {
+			b.WriteString(strings.Repeat("*", n))
+		} else {
+			b.WriteString(s[i:j])
 		}
 		i = j
 	}
-	return string(b)
+	return b.String()
 }
 
 // smscKeyPrefix starts the de-duplication key of an MO with an SMSC id.
@@ -674,6 +691,7 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 		return false
 	}
 	delete(g.moFails, in.ID)
+	g.abuse.forget(in.ID)
 	g.log.Error("MO given up after repeated failures; the sender was told", "sms_id", in.ID,
 		"msisdn", in.MSISDN, "attempts", f.attempts, "err", cause)
 	return true
@@ -694,6 +712,10 @@ type flow struct {
 	outcome    SessionState
 	pinFailure bool
 	credited   Amount
+	// status overrides the processed status of the MO (MsgRateLimited,
+	// MsgRefused) when an abuse limit refused it, for reason refused.
+	status  string
+	refused string
 }
 
 func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
@@ -704,11 +726,18 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 		if err := f.process(); err != nil {
 			return err
 		}
-		return tx.FinishMO(in.ID, f.keyword, f.session, f.xfer)
+		if err := tx.FinishMO(in.ID, f.keyword, f.session, f.xfer); err != nil {
+			return err
+		}
+		if f.status != "" {
+			return tx.SetMOStatus(in.ID, f.status)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	g.abuse.forget(in.ID)
 	g.report(f)
 	return nil
 }
@@ -735,6 +764,9 @@ func (g *Gateway) report(f *flow) {
 	}
 	if f.outcome != "" {
 		g.obs.Session(f.outcome)
+	}
+	if ao, ok := g.obs.(AbuseObserver); ok && f.refused != "" {
+		ao.Refused(f.refused)
 	}
 }
 
@@ -766,6 +798,9 @@ func (f *flow) process() error {
 		// Alphanumeric or malformed sender: nobody to answer.
 		f.keyword = "INVALID_SENDER"
 		return nil
+	}
+	if limited, err := f.rateLimited(); limited || err != nil {
+		return err
 	}
 	switch in.ShortCode {
 	case f.r.PINCode:
@@ -835,11 +870,17 @@ func (f *flow) allowed() string {
 }
 
 // customer loads the sender; ok is false (and a reply enqueued) when the
-// sender is not registered or is locked.
+// sender is not registered or is locked. An unregistered sender of a top-up
+// gets the not_registered reply ("IM2PAY GAGAL: ..."), of any other keyword
+// not_registered_other, which names the keyword.
 func (f *flow) customer() (*Customer, bool, error) {
 	c, err := f.tx.Customer(f.in.MSISDN)
 	if ErrorCode(err) == ENotFound {
-		return nil, false, f.reply(f.r.RequestCode, ReplyNotRegistered, ReplyData{})
+		if f.keyword == keywords.KeywordPay {
+			return nil, false, f.reply(f.r.RequestCode, ReplyNotRegistered, ReplyData{})
+		}
+		// Not a failed top-up: say what the number cannot do yet.
+		return nil, false, f.reply(f.r.RequestCode, ReplyNotRegisteredKW, ReplyData{Keyword: f.keyword})
 	} else if err != nil {
 		return nil, false, err
 	}
@@ -856,6 +897,9 @@ func (f *flow) pay(p keywords.Pay) error {
 	}
 	account := MSISDN(p.Account)
 	d := ReplyData{Account: account.Local(), Amount: p.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
+	if refused, err := f.tooManyAccounts(c, account, d); refused || err != nil {
+		return err
+	}
 	if _, err := f.tx.Account(WalletID(account)); ErrorCode(err) == ENotFound {
 		return f.reply(f.r.RequestCode, ReplyUnknownAccount, d)
 	} else if err != nil {

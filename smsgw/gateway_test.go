@@ -471,3 +471,111 @@ func TestPINReplyAcrossReset(t *testing.T) {
 	// The new PIN works.
 	one(t, h.send(payer, pinCode, "135790"), pinCode, "BERHASIL")
 }
+
+// PINs typed in other scripts' digits (Arabic-Indic, Extended
+// Arabic-Indic, full-width, mixed) are starred out like ASCII ones,
+// one star per digit, wherever they appear.
+func TestRedactUnicodeDigits(t *testing.T) {
+	_, gw := smsgwtest.Open(t, smsgwtest.WithCodes(request, pinCode))
+	r := gw.Rules()
+	tests := []struct{ code, in, want string }{
+		{request, "SALDO ٢٤٦٨٠٥", "SALDO ******"},
+		{request, "SALDO ۲۴۶۸۰۵", "SALDO ******"},
+		{request, "SALDO ２４６８０５", "SALDO ******"},
+		{request, "SALDO 24٦٨05", "SALDO ******"},
+		{request, "٢٤٦٨٠٥", "******"},
+		{request, "PIN٢٤٦٨٠٥", "PIN ****"},
+		{request, "PIN ٢٤٦٨٠٥ ١٣٥٧٩٠", "PIN ****"}, // not a valid change: old and new hidden
+		{request, "IM2PAY 08110000009 50000 ２４６８０５", "IM2PAY 08110000009 50000 ******"},
+		{request, "TOPUP ०१२३४५", "TOPUP ******"}, // Devanagari
+		{request, "kode ٢٤٦٨٠٥٧", "kode ٢٤٦٨٠٥٧"}, // 7 digits: not a PIN length
+		{request, "x\xff٢٤٦٨٠٥\xfe", "x\xff******\xfe"},
+		{pinCode, "٢٤٦٨٠٥", "****"},
+		{pinCode, "２４６８０５", "****"},
+		{pinCode, "BATAL ２４６８０５", "BATAL ******"},
+	}
+	for _, tc := range tests {
+		if got := r.Redact(tc.code, tc.in); got != tc.want {
+			t.Errorf("Redact(%q, %q) = %q, want %q", tc.code, tc.in, got, tc.want)
+		}
+	}
+}
+
+// A PIN reply in Arabic-Indic or full-width digits is not read as a PIN:
+// the customer is asked for the PIN again, no wrong PIN is counted, and
+// neither the SMS log nor the logs hold the digits.
+func TestUnicodeDigitPINReply(t *testing.T) {
+	h := newHarness(t)
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	for _, text := range []string{"٢٤٦٨١٠", "２４６８１０"} {
+		replies := h.send(payer, pinCode, text)
+		if len(replies) != 1 || !strings.Contains(replies[0].Text, "angka saja") {
+			t.Fatalf("replies to %q = %+v, want the not-a-PIN prompt", text, replies)
+		}
+		h.clk.Add(3 * time.Minute)
+	}
+	err := h.store.View(t.Context(), func(tx smsgw.Tx) error {
+		c, err := tx.Customer(payerN)
+		if err != nil {
+			return err
+		}
+		if c.PINFailures != 0 {
+			t.Errorf("PINFailures = %d, want 0", c.PINFailures)
+		}
+		ms, err := tx.Messages(smsgw.MessageFilter{Direction: smsgw.DirIn, ShortCode: pinCode})
+		if err != nil {
+			return err
+		}
+		if len(ms) != 2 {
+			t.Fatalf("%d PIN replies logged, want 2", len(ms))
+		}
+		for _, m := range ms {
+			if m.Text != "****" || m.Keyword != "PIN_REPLY" {
+				t.Errorf("PIN reply logged as %q (%s), want **** (PIN_REPLY)", m.Text, m.Keyword)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, digits := range []string{"٢٤٦٨١٠", "２４６８１０", "٢٤٦", "２４６"} {
+		if strings.Contains(h.logs.String(), digits) {
+			t.Errorf("log output holds %q", digits)
+		}
+	}
+}
+
+// An unregistered number is told it is not registered: a top-up with the
+// IM2PAY failure wording, any other keyword with a text that names it and
+// does not speak of a failed top-up.
+func TestNotRegisteredReplies(t *testing.T) {
+	h := newHarness(t)
+	const stranger = "08119999999"
+	tests := []struct{ text, keyword, want string }{
+		{"IM2PAY 08110000009 50000", "", "IM2PAY GAGAL"},
+		{"SALDO", "SALDO", "perintah SALDO"},
+		{"cek", "SALDO", "perintah SALDO"},
+		{"RIWAYAT", "RIWAYAT", "perintah RIWAYAT"},
+		{"PIN 123456 654321", "PIN", "perintah PIN"},
+	}
+	for _, tc := range tests {
+		replies := h.send(stranger, request, tc.text)
+		h.clk.Add(3 * time.Minute)
+		if len(replies) != 1 {
+			t.Fatalf("%q: %d replies, want 1", tc.text, len(replies))
+		}
+		got := replies[0].Text
+		if !strings.Contains(got, tc.want) || !strings.Contains(got, "belum terdaftar") {
+			t.Errorf("reply to %q = %q, want it to say %q and belum terdaftar", tc.text, got, tc.want)
+		}
+		if tc.keyword != "" && strings.Contains(got, "GAGAL") {
+			t.Errorf("reply to %q = %q, speaks of a failed top-up", tc.text, got)
+		}
+	}
+	// BATAL from a stranger has nothing to cancel, and says so.
+	replies := h.send(stranger, request, "BATAL")
+	if len(replies) != 1 || strings.Contains(replies[0].Text, "GAGAL") {
+		t.Errorf("reply to BATAL = %+v, want one reply without GAGAL", replies)
+	}
+}

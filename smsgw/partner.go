@@ -14,7 +14,8 @@ type PartnerTx interface {
 	PurgeNonces(before time.Time) (int64, error)
 
 	// CreatePartnerRequest inserts p in any state and sets p.ID. EConflict
-	// if the partner already used p.RefID, or if p.TransferID or
+	// if the partner already used p.RefID in any letter case (refids are
+	// ASCII; "B-1" and "b-1" are one request), or if p.TransferID or
 	// p.InquiryID already belongs to another request; EInvalid if a field
 	// is out of range (empty partner or refid, amount <= 0, unknown kind,
 	// mode or state, a final state without ResolvedAt, success without a
@@ -23,8 +24,9 @@ type PartnerTx interface {
 	CreatePartnerRequest(p *PartnerRequest) error
 	// PartnerRequest returns a request by ID (its trxid) (ENotFound).
 	PartnerRequest(id int64) (*PartnerRequest, error)
-	// PartnerRequestByRef returns the request partner made with refid
-	// (ENotFound).
+	// PartnerRequestByRef returns the request partner made with refid,
+	// compared case-insensitively; the request keeps the spelling it was
+	// created with (ENotFound).
 	PartnerRequestByRef(partner, refid string) (*PartnerRequest, error)
 	// PartnerRequestBySession returns the request waiting on, or resolved
 	// by, PIN session id (ENotFound).
@@ -173,7 +175,7 @@ type Partner struct {
 type PartnerRequest struct {
 	ID          int64
 	Partner     string
-	RefID       string // the partner's id, unique per partner (a bank reference for VA)
+	RefID       string // the partner's id, unique per partner in any letter case (a bank reference for VA)
 	Kind        string // PartnerKind*
 	Mode        string // Mode*; VA confirmations are immediate
 	Product     string // canonical product code ("" for VA)
@@ -204,7 +206,7 @@ type PartnerRequest struct {
 // anything. States, when not empty, matches any of them.
 type PartnerRequestFilter struct {
 	Partner string
-	RefID   string
+	RefID   string // compared case-insensitively
 	Dest    MSISDN
 	States  []PartnerState
 	Since   time.Time

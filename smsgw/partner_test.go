@@ -924,3 +924,40 @@ func TestPartnerRecheckCatchesUp(t *testing.T) {
 		t.Errorf("callbacks = %d, want 1", got)
 	}
 }
+
+// A refid or bank reference is one request in any letter case: "B-1" then
+// "b-1" credits once; the request keeps its first spelling.
+func TestPartnerRefIDCaseInsensitive(t *testing.T) {
+	h := newPartnerHarness(t, nil)
+	h.deposit("pulsa", 500000)
+	r := h.mustTopUp("pulsa", "Trx-B-1", "IP50", ipayAcct)
+	for _, refid := range []string{"trx-b-1", "TRX-B-1"} {
+		res, err := h.topUp("pulsa", refid, "IP50", ipayAcct)
+		if err != nil || !res.Resent || res.Request.ID != r.ID || res.Request.RefID != "Trx-B-1" {
+			t.Fatalf("TopUp(%s) = %+v, %v; want the original Trx-B-1, Resent", refid, res, err)
+		}
+	}
+	_, err := h.topUp("pulsa", "trx-b-1", "IP100", ipayAcct)
+	wantPartnerCode(t, "TopUp(refid in other case, other request)", err, smsgw.EConflict)
+	if got := h.request("pulsa", "TRX-b-1"); got.ID != r.ID || got.RefID != "Trx-B-1" {
+		t.Errorf("Status(TRX-b-1) = %+v, want request %d as Trx-B-1", got, r.ID)
+	}
+
+	va := smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "B-1"}
+	first, err := h.p.PayVA(t.Context(), va)
+	if err != nil {
+		t.Fatal(err)
+	}
+	va.BankRef = "b-1"
+	again, err := h.p.PayVA(t.Context(), va)
+	if err != nil || !again.Resent || again.Request.ID != first.Request.ID || again.Request.RefID != "B-1" {
+		t.Fatalf("PayVA(b-1 after B-1) = %+v, %v; want the original B-1, Resent", again, err)
+	}
+	if got := h.balance(ipayAcct); got != 150000 {
+		t.Errorf("wallet = %v, want 150000 (one top-up, one VA payment)", got)
+	}
+	if got := len(h.transfers(smsgw.WalletID(ipayAcctN))); got != 2 {
+		t.Errorf("wallet transfers = %d, want 2", got)
+	}
+	h.checkLedger()
+}

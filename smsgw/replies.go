@@ -14,7 +14,8 @@ const (
 	ReplyHelp            = "help"
 	ReplyUnknownKeyword  = "unknown_keyword"
 	ReplyBadFormat       = "bad_format"
-	ReplyNotRegistered   = "not_registered"
+	ReplyNotRegistered   = "not_registered"       // top-up from an unregistered number
+	ReplyNotRegisteredKW = "not_registered_other" // any other keyword from one
 	ReplyUnknownAccount  = "unknown_account"
 	ReplyBadAmount       = "bad_amount"
 	ReplyAmountNotAllow  = "amount_not_allowed"
@@ -37,17 +38,20 @@ const (
 	ReplyFailed          = "failed"
 	ReplyPINWrongCode    = "pin_wrong_code"
 	ReplyUnavailable     = "unavailable"
+	ReplyRateLimited     = "rate_limited"      // first MO over the sender's MO rate
+	ReplyTooManyAccounts = "too_many_accounts" // top-up for one account too many
 )
 
 // DefaultReplies are the built-in reply templates (text/template syntax).
 // Fields available: .Account .Amount .Balance .Allowed .Min .Max .TTL
-// .Left .Until .Ref .RequestCode .PINCode .Keyword .History (list of
-// HistoryLine) .Time.
+// .Left .Until .Ref .RequestCode .PINCode .Keyword .Minutes .History (list
+// of HistoryLine) .Time.
 var DefaultReplies = map[string]string{
 	ReplyHelp:            "Layanan i-Pay: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}, contoh IM2PAY 08110000002 50000. SALDO: cek saldo. RIWAYAT: 5 transaksi terakhir. PIN <lama> <baru>: ganti PIN. BATAL: batalkan permintaan.",
 	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Format: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}. Ketik BANTUAN untuk daftar perintah.",
 	ReplyBadFormat:       "Maaf, format salah. Contoh: IM2PAY 08110000002 50000 kirim ke {{.RequestCode}}.",
 	ReplyNotRegistered:   "IM2PAY GAGAL: nomor Anda belum terdaftar pada layanan SMS Banking. Silakan daftar terlebih dahulu.",
+	ReplyNotRegisteredKW: "Maaf, nomor Anda belum terdaftar sebagai pengguna layanan SMS Banking i-Pay, sehingga perintah {{.Keyword}} belum dapat digunakan. Silakan daftar terlebih dahulu.",
 	ReplyUnknownAccount:  "IM2PAY GAGAL: Account-ID {{.Account}} tidak terdaftar di i-Pay. Periksa kembali Account-ID Anda.",
 	ReplyBadAmount:       "IM2PAY GAGAL: nominal tidak valid. Nominal yang tersedia: {{.Allowed}}.",
 	ReplyAmountNotAllow:  "IM2PAY GAGAL: nominal Rp{{.Amount}} tidak tersedia. Nominal yang tersedia: {{.Allowed}}.",
@@ -70,6 +74,8 @@ var DefaultReplies = map[string]string{
 	ReplyPINWrongCode:    "Demi keamanan, kirim PIN hanya sebagai balasan SMS konfirmasi ke {{.PINCode}}. Jangan kirim PIN ke {{.RequestCode}}.",
 	ReplyFailed:          "Maaf, transaksi i-Pay {{.Account}} Rp{{.Amount}} GAGAL diproses. Silakan coba lagi.",
 	ReplyUnavailable:     "Maaf, pesan Anda tidak dapat diproses saat ini. Silakan coba lagi beberapa saat lagi.",
+	ReplyRateLimited:     "Terlalu banyak SMS dari nomor Anda dalam waktu singkat. Pesan berikutnya belum dapat kami proses; silakan coba lagi dalam {{.Minutes}} menit.",
+	ReplyTooManyAccounts: "IM2PAY GAGAL: demi keamanan, nomor Anda sudah meminta isi ulang untuk terlalu banyak Account-ID yang berbeda. Silakan coba lagi dalam {{.Minutes}} menit atau hubungi layanan pelanggan.",
 }
 
 // HistoryLine is one transfer in the RIWAYAT reply.
@@ -95,6 +101,7 @@ type ReplyData struct {
 	RequestCode string
 	PINCode     string
 	Keyword     string
+	Minutes     int // minutes to wait before trying again
 	History     []HistoryLine
 }
 
@@ -118,7 +125,7 @@ func NewReplies(overrides map[string]string) (*Replies, error) {
 		src[k] = v
 	}
 	r := &Replies{t: make(map[string]*template.Template, len(src))}
-	sample := ReplyData{Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
+	sample := ReplyData{Keyword: "SALDO", Minutes: 5, Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
 		Attempts: 3, Until: "01/01 00:00", Ref: "1", RequestCode: "9779", PINCode: "3355",
 		History: []HistoryLine{{Time: "01/01 00:00", Sign: "+", Amount: "50.000", Ref: "1"}}}
 	for name, text := range src {

@@ -113,6 +113,10 @@ type Tx interface {
 	// no inbox row; EConflict if it was already processed (so a second
 	// processor's whole transaction rolls back).
 	FinishMO(id int64, keyword string, sessionID, transferID int64) error
+	// SetMOStatus replaces the status FinishMO gave inbound row id with
+	// MsgRateLimited or MsgRefused (EInvalid for any other status).
+	// ENotFound unless id is an inbound row that has been processed.
+	SetMOStatus(id int64, status string) error
 	// EnqueueMT stores an outbound message in the SMS log (status queued) and
 	// the outbox; m.ID is set.
 	EnqueueMT(m *Message) error

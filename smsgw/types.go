@@ -156,13 +156,15 @@ const (
 
 // Message statuses.
 const (
-	MsgReceived  = "received"  // inbound, stored, not processed
-	MsgProcessed = "processed" // inbound, processed
-	MsgQueued    = "queued"    // outbound, in the outbox
-	MsgSent      = "sent"      // outbound, accepted by the SMSC
-	MsgFailed    = "failed"    // outbound, given up
-	MsgDelivered = "delivered" // outbound, delivery receipt says delivered
-	MsgUndeliv   = "undelivered"
+	MsgReceived    = "received"     // inbound, stored, not processed
+	MsgProcessed   = "processed"    // inbound, processed
+	MsgRateLimited = "rate_limited" // inbound, kept but not processed: the sender was over the MO rate (AbuseRules)
+	MsgRefused     = "refused"      // inbound, processed and refused by an abuse limit (too many accounts)
+	MsgQueued      = "queued"       // outbound, in the outbox
+	MsgSent        = "sent"         // outbound, accepted by the SMSC
+	MsgFailed      = "failed"       // outbound, given up
+	MsgDelivered   = "delivered"    // outbound, delivery receipt says delivered
+	MsgUndeliv     = "undelivered"
 )
 
 // Message is one row of the SMS log, inbound (MO) or outbound (MT). Text is

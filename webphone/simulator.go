@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"smsgw/keywords"
 	"smsgw/smpp/pdu"
@@ -265,11 +266,12 @@ func normalize(s string) string {
 // +628… forms are equal).
 func SameMSISDN(a, b string) bool { return normalize(a) == normalize(b) }
 
-// MaskDigits replaces every digit of s with a bullet, keeping its shape
-// ("PIN 123456" becomes "PIN ••••••").
+// MaskDigits replaces every decimal digit of s, in any script (ASCII,
+// Arabic-Indic, full-width, ...), with a bullet, keeping its shape ("PIN
+// 123456" becomes "PIN ••••••").
 func MaskDigits(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
+		if unicode.IsDigit(r) {
 			return '•'
 		}
 		return r

@@ -235,6 +235,9 @@ func TestMaskDigits(t *testing.T) {
 		"123456":            "••••••",
 		"PIN 123456 654321": "PIN •••••• ••••••",
 		"BATAL":             "BATAL",
+		"٢٤٦٨٠٥":            "••••••",
+		"PIN ２４６８０５":        "PIN ••••••",
+		"۱۲۳۴۵۶ x":          "•••••• x",
 	} {
 		if got := webphone.MaskDigits(in); got != want {
 			t.Errorf("MaskDigits(%q) = %q, want %q", in, got, want)

@@ -88,6 +88,10 @@ func buildRules(cfg *Config) (smsgw.Rules, error) {
 		LockDuration: cfg.PIN.LockDuration.Duration,
 		PINMinLen:    cfg.PIN.MinLength,
 		PINMaxLen:    cfg.PIN.MaxLength,
+		Abuse: smsgw.AbuseRules{
+			MOPerMinute: cfg.Abuse.MOPerMinute, MOBurst: cfg.Abuse.MOBurst, MOBlock: cfg.Abuse.MOBlock.Duration,
+			MaxAccounts: cfg.Abuse.MaxAccounts, AccountWindow: cfg.Abuse.AccountWindow.Duration,
+		},
 	}, nil
 }
 

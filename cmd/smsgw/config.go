@@ -30,6 +30,7 @@ type Config struct {
 	Nominal    NominalConfig     `toml:"nominal"`
 	Session    SessionConfig     `toml:"session"`
 	PIN        PINConfig         `toml:"pin"`
+	Abuse      AbuseConfig       `toml:"abuse"`
 	Cron       CronConfig        `toml:"cron"`
 	Outbox     OutboxConfig      `toml:"outbox"`
 	Messages   map[string]string `toml:"messages"`
@@ -134,6 +135,15 @@ type PINConfig struct {
 	MaxLength    int      `toml:"max_length"`
 }
 
+// AbuseConfig holds the per-sender limits (smsgw.AbuseRules).
+type AbuseConfig struct {
+	MOPerMinute   int      `toml:"mo_per_minute"`
+	MOBurst       int      `toml:"mo_burst"`
+	MOBlock       Duration `toml:"mo_block"`
+	MaxAccounts   int      `toml:"max_accounts"`
+	AccountWindow Duration `toml:"account_window"`
+}
+
 // CronConfig holds robfig/cron schedules.
 type CronConfig struct {
 	Timezone       string `toml:"timezone"`
@@ -196,6 +206,8 @@ func DefaultConfig() Config {
 		},
 		Session: SessionConfig{TTL: Duration{5 * time.Minute}, DedupWindow: Duration{2 * time.Minute}, ConcatTimeout: Duration{10 * time.Minute}},
 		PIN:     PINConfig{MaxAttempts: 3, LockDuration: Duration{30 * time.Minute}, MinLength: 6, MaxLength: 6},
+		Abuse: AbuseConfig{MOPerMinute: 6, MOBurst: 10, MOBlock: Duration{5 * time.Minute},
+			MaxAccounts: 5, AccountWindow: Duration{time.Hour}},
 		Cron: CronConfig{
 			Timezone:       "Asia/Jakarta",
 			ExpireSessions: "@every 15s",
@@ -424,6 +436,23 @@ func (c *Config) Validate() error {
 	}
 	if c.PIN.MinLength < 4 || c.PIN.MaxLength > 12 || c.PIN.MaxLength < c.PIN.MinLength {
 		return keyErr("pin.min_length", "need 4 <= min_length <= max_length <= 12")
+	}
+	if c.Abuse.MOPerMinute < 0 || c.Abuse.MOPerMinute > 6000 {
+		return keyErr("abuse.mo_per_minute", "must be 0..6000 (0 turns the MO rate limit off), got %d", c.Abuse.MOPerMinute)
+	}
+	if c.Abuse.MOPerMinute > 0 {
+		if c.Abuse.MOBurst < 1 || c.Abuse.MOBurst > 10000 {
+			return keyErr("abuse.mo_burst", "must be 1..10000, got %d", c.Abuse.MOBurst)
+		}
+		if c.Abuse.MOBlock.Duration < time.Minute || c.Abuse.MOBlock.Duration > 24*time.Hour {
+			return keyErr("abuse.mo_block", "must be 1m..24h, got %s", c.Abuse.MOBlock.Duration)
+		}
+	}
+	if c.Abuse.MaxAccounts < 0 || c.Abuse.MaxAccounts > 1000 {
+		return keyErr("abuse.max_accounts", "must be 0..1000 (0 turns the limit off), got %d", c.Abuse.MaxAccounts)
+	}
+	if c.Abuse.MaxAccounts > 0 && (c.Abuse.AccountWindow.Duration < time.Minute || c.Abuse.AccountWindow.Duration > 30*24*time.Hour) {
+		return keyErr("abuse.account_window", "must be 1m..720h, got %s", c.Abuse.AccountWindow.Duration)
 	}
 	if _, err := time.LoadLocation(c.Cron.Timezone); err != nil {
 		return keyErr("cron.timezone", "%v", err)

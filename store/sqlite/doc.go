@@ -5,8 +5,12 @@
 //
 // The SQL schema and its embedded, numbered migrations (migrations/NNNN_*.sql,
 // recorded in schema_version, each applied in its own transaction by
-// Migrate, which Open runs; a database with a newer schema is refused with
-// ErrNewerSchema), the transactions behind Store.Update and Store.View, and
+// Migrate, which Open runs; numbers may have gaps and a migration numbered
+// below one already applied still runs, so changes developed side by side
+// land in either order; a database holding a version the program does not
+// know is refused with ErrNewerSchema), the file modes of the database
+// (FileMode: owner only, which SQLite copies to -wal and -shm), the
+// transactions behind Store.Update and Store.View, and
 // the mapping of driver errors to smsgw error codes. It does not know the
 // flows: no keyword, PIN or reply logic lives here.
 //

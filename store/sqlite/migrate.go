@@ -57,7 +57,9 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 // loadMigrations reads files named NNNN_name.sql from fsys, sorted by
-// version; versions must start at 1 and have no gaps or repeats.
+// version; versions must be positive and distinct. Gaps are allowed:
+// changes developed side by side reserve their numbers and may land in
+// either order (see migrate).
 func loadMigrations(fsys fs.FS) ([]migration, error) {
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
@@ -77,9 +79,9 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 		ms = append(ms, migration{version: v, name: name, sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", m.name, m.version, i+1)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migration %s: version %d repeats %s", ms[i].name, ms[i].version, ms[i-1].name)
 		}
 	}
 	return ms, nil
@@ -90,7 +92,10 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger, now 
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	latest := len(ms)
+	known := make(map[int]bool, len(ms))
+	for _, m := range ms {
+		known[m.version] = true
+	}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -98,7 +103,7 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger, now 
 		return fmt.Errorf("sqlite: migrate: create schema_version: %w", err)
 	}
 	for _, m := range ms {
-		applied, err := apply(ctx, db, m, latest, now)
+		applied, err := apply(ctx, db, m, known, now)
 		if err != nil {
 			return err
 		}
@@ -107,13 +112,16 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger, now 
 		}
 	}
 	// Also refuses a newer schema when there was nothing to apply.
-	_, err = apply(ctx, db, migration{}, latest, now)
+	_, err = apply(ctx, db, migration{}, known, now)
 	return err
 }
 
 // apply runs m in one transaction unless the database already has it. A
-// zero m only checks the schema version.
-func apply(ctx context.Context, db *sql.DB, m migration, latest int, now func() time.Time) (applied bool, err error) {
+// zero m only checks the schema. Each migration is applied by its own
+// version, not by the highest one applied, so one that landed after a
+// higher-numbered one still runs. A database holding a version this
+// program does not know was migrated by a newer program: ErrNewerSchema.
+func apply(ctx context.Context, db *sql.DB, m migration, known map[int]bool, now func() time.Time) (applied bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: migrate: begin: %w", err)
@@ -123,14 +131,16 @@ func apply(ctx context.Context, db *sql.DB, m migration, latest int, now func() 
 			tx.Rollback()
 		}
 	}()
-	var current int
-	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
-		return false, fmt.Errorf("sqlite: migrate: read version: %w", err)
+	done, err := appliedVersions(ctx, tx)
+	if err != nil {
+		return false, err
 	}
-	if current > latest {
-		return false, fmt.Errorf("%w: database has version %d, this program knows up to %d", ErrNewerSchema, current, latest)
+	for v := range done {
+		if !known[v] {
+			return false, fmt.Errorf("%w: database has version %d, which this program does not know", ErrNewerSchema, v)
+		}
 	}
-	if m.version == 0 || m.version <= current {
+	if m.version == 0 || done[m.version] {
 		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
@@ -144,4 +154,25 @@ func apply(ctx context.Context, db *sql.DB, m migration, latest int, now func() 
 		return false, fmt.Errorf("sqlite: migrate %s: commit: %w", m.name, err)
 	}
 	return true, nil
+}
+
+// appliedVersions returns the versions recorded in schema_version.
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_version")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrate: read versions: %w", err)
+	}
+	defer rows.Close()
+	done := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("sqlite: migrate: read versions: %w", err)
+		}
+		done[v] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: migrate: read versions: %w", err)
+	}
+	return done, nil
 }

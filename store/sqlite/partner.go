@@ -59,9 +59,9 @@ func scanPartnerRequest(row scanner) (*smsgw.PartnerRequest, error) {
 	return &p, nil
 }
 
-// CreatePartnerRequest inserts p. The unique keys (partner, refid),
-// transfer_id and inquiry_id turn a second request for the same thing into
-// EConflict.
+// CreatePartnerRequest inserts p. The unique keys (partner, refid) with
+// refid compared case-insensitively, transfer_id and inquiry_id turn a
+// second request for the same thing into EConflict.
 func (t *tx) CreatePartnerRequest(p *smsgw.PartnerRequest) error {
 	p.CreatedAt = t.orNow(p.CreatedAt)
 	if p.UpdatedAt.IsZero() {
@@ -101,9 +101,11 @@ func (t *tx) PartnerRequest(id int64) (*smsgw.PartnerRequest, error) {
 	return t.partnerRequest("partner request", `id = ?`, id)
 }
 
-// PartnerRequestByRef returns the request of partner with refid.
+// PartnerRequestByRef returns the request of partner with refid, in any
+// letter case (the partial unique index partner_requests_refid_nocase).
 func (t *tx) PartnerRequestByRef(partner, refid string) (*smsgw.PartnerRequest, error) {
-	return t.partnerRequest("partner request by ref", `partner = ? AND refid = ?`, partner, refid)
+	return t.partnerRequest("partner request by ref", `partner = ? AND refid = ? COLLATE NOCASE AND refid_dup = 0`,
+		partner, refid)
 }
 
 // PartnerRequestBySession returns the request tied to a PIN session.
@@ -158,7 +160,9 @@ func (t *tx) ResolvePartnerRequest(p *smsgw.PartnerRequest) error {
 func (t *tx) PartnerRequests(f smsgw.PartnerRequestFilter) ([]smsgw.PartnerRequest, error) {
 	var c conds
 	c.eq("partner", f.Partner)
-	c.eq("refid", f.RefID)
+	if f.RefID != "" { // in any case, the marked duplicates of 0006 included
+		c.add("refid = ? COLLATE NOCASE", f.RefID)
+	}
 	c.eq("dest", string(f.Dest))
 	states := make([]string, len(f.States))
 	for i, s := range f.States {

@@ -1,7 +1,10 @@
 package sqlite
 
 import (
+	"database/sql"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"smsgw/smsgw"
@@ -49,4 +52,98 @@ func TestPartnerRequestsFinalImmutable(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Migration 0006 on a database that already holds requests differing only
+// in the case of their refid (credited twice before the rule): both are
+// kept, the later one is marked and left out of the case-insensitive
+// unique index, lookups find the first, and a new spelling is refused.
+func TestRefIDCaseMigration(t *testing.T) {
+	path := tempDB(t)
+	db, err := sql.Open("sqlite3", dsn(path, time.Second, "FULL", roleWriter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	upTo5 := fstest.MapFS{}
+	ms, err := loadMigrations(must(embeddedMigrations()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version < 6 {
+			upTo5[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		}
+	}
+	if err := migrate(t.Context(), db, upTo5, discard, time.Now); err != nil {
+		t.Fatalf("migrate(before 0006) = %v", err)
+	}
+	for _, r := range []struct{ refid, state string }{{"B-1", "failed"}, {"b-1", "failed"}, {"c-2", "pending"}} {
+		resolved := any(nil)
+		if r.state == "failed" {
+			resolved = 1
+		}
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO partner_requests
+			(partner, refid, kind, mode, dest, amount, state, created_at, updated_at, resolved_at)
+			VALUES ('p', ?, 'topup', 'confirm', '628110000009', 50000, ?, 1, 1, ?)`, r.refid, r.state, resolved); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := MustOpen(t, path, Options{})
+	storetest.MustView(t, s, func(tx smsgw.Tx) error {
+		for _, refid := range []string{"B-1", "b-1"} {
+			got, err := tx.PartnerRequestByRef("p", refid)
+			if err != nil {
+				return err
+			}
+			if got.RefID != "B-1" {
+				t.Errorf("PartnerRequestByRef(%s) = %s, want the first request B-1", refid, got.RefID)
+			}
+		}
+		got, err := tx.PartnerRequestByRef("p", "C-2")
+		if err != nil || got.RefID != "c-2" {
+			t.Errorf("PartnerRequestByRef(C-2) = %v, %v; want c-2", got, err)
+		}
+		return nil
+	})
+	var marked int
+	if err := s.r.QueryRowContext(t.Context(), `SELECT count(*) FROM partner_requests WHERE refid_dup = 1`).Scan(&marked); err != nil {
+		t.Fatal(err)
+	}
+	if marked != 1 {
+		t.Errorf("%d requests marked as case duplicates, want 1 (b-1)", marked)
+	}
+	// Final requests are immutable again.
+	if _, err := s.w.ExecContext(t.Context(), `UPDATE partner_requests SET message = 'x' WHERE refid = 'B-1'`); err == nil {
+		t.Error("update of a final request succeeded after the migration")
+	}
+	again := &smsgw.PartnerRequest{Partner: "p", RefID: "C-2", Kind: smsgw.PartnerKindTopUp, Mode: smsgw.ModeConfirm,
+		Dest: "628110000009", Amount: 50000, State: smsgw.PartnerPending}
+	err = s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(again) })
+	if smsgw.ErrorCode(err) != smsgw.EConflict {
+		t.Errorf("CreatePartnerRequest(C-2 after c-2) = %v, want EConflict", err)
+	}
+	// The lookup is an index search, not a scan of the partner's requests.
+	var plan strings.Builder
+	rows, err := s.r.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT id FROM partner_requests
+		WHERE partner = ? AND refid = ? COLLATE NOCASE AND refid_dup = 0`, "p", "b-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	if !strings.Contains(plan.String(), "partner_requests_refid_nocase") {
+		t.Errorf("query plan does not use partner_requests_refid_nocase:\n%s", plan.String())
+	}
 }

@@ -64,8 +64,8 @@ type Store struct {
 
 var _ smsgw.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database at path, applies pending
-// migrations and returns the Store. path must name a file: an in-memory
+// Open opens (creating if needed, with FileMode) the database at path,
+// applies pending migrations and returns the Store. path must name a file: an in-memory
 // database cannot be shared by the two pools.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
@@ -92,6 +92,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.sync = "FULL"
 	}
 
+	if err := s.privateFiles(); err != nil {
+		return nil, err
+	}
 	s.w, err = sql.Open("sqlite3", s.dsn(roleWriter))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -124,6 +127,53 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.log.Info("database opened", "path", abs)
 	return s, nil
+}
+
+// FileMode is the mode of the database file, and so of its -wal and -shm
+// files, which SQLite creates with the mode of the database file: they
+// hold PIN hashes, sealed MO parts and the ledger, readable by the owner
+// only (like the PIN key file).
+const FileMode os.FileMode = 0o600
+
+// privateFiles creates the database file with FileMode before SQLite does
+// (SQLite would use 0644 less the umask), and takes group and other
+// permissions away from an existing database, -wal or -shm file, with a
+// warning: those files may have been copied from a backup or created by an
+// older version.
+func (s *Store) privateFiles() error {
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+	if err == nil {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+		}
+		return nil
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	for _, p := range []string{s.path, s.path + "-wal", s.path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) && p != s.path {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("sqlite: open %s: %w", p, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("sqlite: open %s: not a regular file", p)
+		}
+		mode := fi.Mode().Perm()
+		if mode&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, mode&^0o077); err != nil {
+			s.log.Warn("database file is readable by others and its mode cannot be changed", "path", p,
+				"mode", fmt.Sprintf("%#o", mode), "err", err)
+			continue
+		}
+		s.log.Warn("database file was readable by others; its mode is now owner only", "path", p,
+			"was", fmt.Sprintf("%#o", mode), "now", fmt.Sprintf("%#o", mode&^0o077))
+	}
+	return nil
 }
 
 // Connection roles.
@@ -235,12 +285,23 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: backup to %q: %w", path, err)
 	}
+	// The copy is as secret as the database: create it owner-only, empty
+	// (which VACUUM INTO accepts), before SQLite would create it 0644.
+	out, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FileMode)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
+	}
 	db, err := sql.Open("sqlite3", s.dsn(roleBackup))
 	if err != nil {
+		os.Remove(abs)
 		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
 	}
 	defer db.Close()
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+		os.Remove(abs)
 		return fmt.Errorf("sqlite: backup to %s: %w", abs, err)
 	}
 	// VACUUM INTO does not sync its output.

@@ -14,6 +14,7 @@ var partnerTests = []struct {
 }{
 	{"Partner/RequestCreateGet", testPartnerRequestCreateGet},
 	{"Partner/RequestConflict", testPartnerRequestConflict},
+	{"Partner/RefIDCase", testPartnerRefIDCase},
 	{"Partner/RequestInvalid", testPartnerRequestInvalid},
 	{"Partner/Resolve", testPartnerResolve},
 	{"Partner/Filter", testPartnerFilter},
@@ -125,6 +126,33 @@ func testPartnerRequestConflict(t *testing.T, s smsgw.Store) {
 		same(t, "PartnerRequestByRef after conflict", got, first)
 		_, err = tx.PartnerRequestByRef("p1", "ref-9")
 		wantCode(t, "PartnerRequestByRef(refused)", err, smsgw.ENotFound)
+		return nil
+	})
+}
+
+// A refid is one request in any letter case, per partner; the first
+// spelling is the one kept.
+func testPartnerRefIDCase(t *testing.T, s smsgw.Store) {
+	seedAccounts(t, s)
+	first := newPartnerRequest("p1", "Bank-Ref-1", smsgw.PartnerPending, t0)
+	mustPartnerRequest(t, s, first)
+	// Another partner may use the same refid in any case.
+	mustPartnerRequest(t, s, newPartnerRequest("p2", "bank-ref-1", smsgw.PartnerPending, t0))
+	for _, refid := range []string{"bank-ref-1", "BANK-REF-1", "bAnK-rEf-1"} {
+		again := newPartnerRequest("p1", refid, smsgw.PartnerPending, at(time.Minute))
+		err := s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(again) })
+		wantCode(t, "CreatePartnerRequest("+refid+")", err, smsgw.EConflict)
+	}
+	MustView(t, s, func(tx smsgw.Tx) error {
+		for _, refid := range []string{"Bank-Ref-1", "bank-ref-1", "BANK-REF-1"} {
+			got, err := tx.PartnerRequestByRef("p1", refid)
+			if err != nil {
+				return err
+			}
+			same(t, "PartnerRequestByRef("+refid+")", got, first)
+		}
+		_, err := tx.PartnerRequestByRef("p1", "Bank-Ref-2")
+		wantCode(t, "PartnerRequestByRef(other refid)", err, smsgw.ENotFound)
 		return nil
 	})
 }

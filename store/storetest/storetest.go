@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) smsgw.Store) {
 	tests = append(tests, auditTests()...)
 	tests = append(tests, partTests...)
 	tests = append(tests, partnerTests...)
+	tests = append(tests, moStatusTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
