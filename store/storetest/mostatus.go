@@ -22,7 +22,7 @@ func testMOSetStatus(t *testing.T, s smsgw.Store) {
 	mt := newMT(msisdnA, "reply", t0)
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for _, m := range []*smsgw.Message{limited, refused, waiting} {
-			if err := tx.InsertMO(m, nil, time.Time{}); err != nil {
+			if err := tx.InsertMO(m, nil); err != nil {
 				return err
 			}
 		}
