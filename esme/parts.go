@@ -24,8 +24,9 @@ type PartGateway interface {
 var _ PartGateway = (*smsgw.Gateway)(nil)
 
 // link names the SMPP session that delivered a PDU: bind, process and
-// session, so a redelivery after a reconnect or a restart is told apart
-// from a customer sending the same text again over the live session.
+// session, unique across restarts. The gateway matches a redelivery only to
+// an MO acknowledged over another link that ended before the SMSC confirmed
+// the acknowledgement (see tracker).
 func (e *ESME) link(ctx context.Context, b *bind) string {
 	if s, ok := smpp.SessionFromContext(ctx); ok {
 		return fmt.Sprintf("%s/%s/%d", b.Name, e.nonce, s.ID())

@@ -2,6 +2,8 @@ package smpp
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -21,11 +23,11 @@ import (
 
 // OnAck registers fn to be told the fate of the response the session
 // writes for the deliver_sm or data_sm whose Handler call ctx belongs to.
-// fn is called exactly once, from a goroutine of the session, and must not
-// block:
+// fn is called exactly once and must not block:
 //
 //   - fn(true) when the SMSC has provably read an ESME_ROK response: it
-//     answered a request the session wrote after it;
+//     answered a request the session wrote after it (a generic_nack does
+//     not count: its sequence number may be one of the SMSC's own);
 //   - fn(false) when that can no longer be known or did not happen: the
 //     connection closed first, the response was not ESME_ROK, or it was
 //     never written.
@@ -191,7 +193,7 @@ func (s *Session) probeAcks() {
 	if !s.acks.rearm() {
 		return // confirmed meanwhile by other responses
 	}
-	_, _ = s.roundTrip(context.Background(), &pdu.EnquireLink{Header: pdu.Header{ID: pdu.EnquireLinkID}}, reqOpts{
+	_, err := s.roundTrip(context.Background(), &pdu.EnquireLink{Header: pdu.Header{ID: pdu.EnquireLinkID}}, reqOpts{
 		timeout: s.opts.EnquireLinkTimeout,
 		allow: func(st SessionState) error {
 			if st == StateClosed {
@@ -200,6 +202,13 @@ func (s *Session) probeAcks() {
 			return nil
 		},
 	})
+	if errors.Is(err, ErrTimeout) {
+		// As for the keepalive: a link that answers nothing is dead, and
+		// the fates waiting on it are lost.
+		s.log.Error("smpp: link dead: acknowledgement probe unanswered, closing", logKeyTimeout, s.opts.EnquireLinkTimeout.String())
+		s.fail(fmt.Errorf("%w: no enquire_link_resp within %v", ErrLinkDead, s.opts.EnquireLinkTimeout))
+		return
+	}
 	if s.acks.rearm() {
 		time.AfterFunc(s.opts.AckProbeDelay, s.probeAcks)
 	}

@@ -127,18 +127,37 @@ func TestAckProbe(t *testing.T) {
 func TestAckProbeUnansweredLinkDies(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h, fates := ackHandler(nil)
-		_, p := bindPipe(t, Transceiver, SessionOptions{Handler: h, AckProbeDelay: 100 * time.Millisecond, EnquireLinkInterval: -1})
+		s, p := bindPipe(t, Transceiver, SessionOptions{Handler: h, AckProbeDelay: 100 * time.Millisecond,
+			EnquireLinkInterval: -1, EnquireLinkTimeout: 2 * time.Second})
 		p.write(testDeliver(7))
 		p.write(testDeliver(8))
 		p.nextID(pdu.DeliverSMRespID)
 		p.nextID(pdu.DeliverSMRespID)
-		p.nextID(pdu.EnquireLinkID) // never answered
-		p.conn.Close()
+		p.nextID(pdu.EnquireLinkID) // never answered: the link is dead
 		for range 2 {
-			if got := within(t, fates, time.Second); got {
+			if got := within(t, fates, 3*time.Second); got {
 				t.Fatal("fate = confirmed, want unconfirmed")
 			}
 		}
+		<-s.Done()
+		if err := s.Err(); !errors.Is(err, ErrLinkDead) {
+			t.Errorf("Err() = %v, want ErrLinkDead", err)
+		}
+	})
+}
+
+func TestAckNotConfirmedByGenericNack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h, fates := ackHandler(nil)
+		s, p := bindPipe(t, Transceiver, SessionOptions{Handler: h, AckProbeDelay: -1})
+		p.write(testDeliver(7))
+		p.nextID(pdu.DeliverSMRespID)
+		res := submitAsync(t.Context(), s, "628110000001")
+		req := p.nextID(pdu.SubmitSMID)
+		p.write(pdu.NewGenericNack(pdu.StatusSysErr, req.Hdr().Seq))
+		within(t, res, time.Second)
+		synctest.Wait()
+		noFate(t, fates)
 	})
 }
 

@@ -104,9 +104,11 @@ func (s *Session) handleResponse(p pdu.PDU) {
 		return
 	}
 	s.m.RoundTrip(e.id, time.Since(e.start))
-	// Any answer, error or generic_nack included, shows that the SMSC has
-	// read everything written before the request.
-	if off, ok := s.w.offset(e); ok {
+	// Any answer, with an error status too, shows that the SMSC has read
+	// everything written before the request. A generic_nack may answer a
+	// malformed response of ours under the SMSC's own sequence number, so
+	// it confirms nothing.
+	if off, ok := s.w.offset(e); ok && h.ID != pdu.GenericNackID {
 		s.acks.confirm(off)
 	}
 	var err error

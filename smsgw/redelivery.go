@@ -20,9 +20,13 @@ import (
 // sending again, and is processed and answered.
 //
 // The store keeps a record (sms_id, key, link, lost) of every tracked MO
-// until its confirmation is written; ackBook holds, in memory, the fates of
-// this run: open, confirmed, or lost, the last two until the store has
-// them. A record is a candidate only when it is known lost. A process that
+// (and of every MO with an SMSC id, which matches on any link) until its
+// confirmation is written or the window has passed; ackBook holds, in
+// memory, the fates of this run: open, lost or done, the last two until the
+// store has them. A record is a candidate only when it is known lost. A
+// repeat over another link waits (AckWait at most) for the fate of an open
+// copy; if it is taken as new before that fate is known, the open copy can
+// no longer match (see ackEntry.superseded). A process that
 // dies cannot know the fate of the acknowledgements it had just written:
 // their records stay open and are never matched, so after a crash a real
 // redelivery of such an MO is processed a second time (its reply may go out
@@ -30,53 +34,70 @@ import (
 // repeat being dropped.
 
 // DefaultAckWait bounds how long an MO waits for the fate of an earlier copy
-// with the same text that is still open on another link.
-const DefaultAckWait = 5 * time.Second
+// with the same text that is still open on another link. It delays that
+// MO's acknowledgement, so it stays well below the response timeouts of
+// SMSCs (10 s and more).
+const DefaultAckWait = 2 * time.Second
 
 // ackBook is the in-memory side of the redelivery record.
 type ackBook struct {
-	mu        sync.Mutex
-	open      map[int64]*ackEntry // fate unknown
-	confirmed map[int64]bool      // confirmed, record not yet forgotten
-	lost      map[int64]bool      // link ended first, record not yet marked
-	flush     chan struct{}       // capacity 1: confirmed or lost has entries
+	mu   sync.Mutex
+	open map[int64]*ackEntry // fate unknown
+	// lost and done map a record to the link its fate is about, until the
+	// store has it: lost records are marked (at once), done ones (confirmed,
+	// or superseded) deleted (with the next periodic write).
+	lost  map[int64]string
+	done  map[int64]string
+	flush chan struct{} // capacity 1: lost has entries
 }
 
 type ackEntry struct {
 	key, link string
-	done      chan struct{} // closed when the fate is known
+	decided   chan struct{} // closed when the fate is known
+	// superseded: a repeat over another link was taken as new while this
+	// fate was open; if the fate turns out lost, that repeat may have been
+	// the redelivery, so this record matches nothing more.
+	superseded bool
 }
 
 func newAckBook() *ackBook {
-	return &ackBook{open: map[int64]*ackEntry{}, confirmed: map[int64]bool{}, lost: map[int64]bool{}, flush: make(chan struct{}, 1)}
+	return &ackBook{open: map[int64]*ackEntry{}, lost: map[int64]string{}, done: map[int64]string{}, flush: make(chan struct{}, 1)}
 }
 
-// track marks id open; called inside the storing transaction, before it
-// commits, so no other MO can see the record without the book knowing it.
+// track marks id open on link; called inside the storing transaction,
+// before it commits, so no other MO can see the record without the book
+// knowing it. A fate noted for the record's previous link is void.
 func (b *ackBook) track(id int64, key, link string) {
 	b.mu.Lock()
-	b.open[id] = &ackEntry{key: key, link: link, done: make(chan struct{})}
+	b.open[id] = &ackEntry{key: key, link: link, decided: make(chan struct{})}
+	delete(b.lost, id)
+	delete(b.done, id)
 	b.mu.Unlock()
 }
 
-// settle records the fate of id: confirmed, its record is to be forgotten;
+// settle records the fate of id: confirmed, its record is to be deleted;
 // unconfirmed, its record is to be marked lost, a redelivery candidate.
 func (b *ackBook) settle(id int64, confirmed bool) {
 	b.mu.Lock()
 	e := b.open[id]
+	if e == nil {
+		b.mu.Unlock()
+		return
+	}
 	delete(b.open, id)
-	if confirmed {
-		b.confirmed[id] = true
+	lost := !confirmed && !e.superseded
+	if lost {
+		b.lost[id] = e.link
 	} else {
-		b.lost[id] = true
+		b.done[id] = e.link
 	}
 	b.mu.Unlock()
-	if e != nil {
-		close(e.done)
-	}
-	select {
-	case b.flush <- struct{}{}:
-	default:
+	close(e.decided)
+	if lost {
+		select {
+		case b.flush <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -87,20 +108,34 @@ func (b *ackBook) untrack(id int64) {
 	delete(b.open, id)
 	b.mu.Unlock()
 	if e != nil {
-		close(e.done)
+		close(e.decided)
 	}
 }
 
 // candidate reports whether the record c is a redelivery candidate: lost,
-// by the store's mark or this run's fate, and neither open again (on a new
-// link, after a redelivery) nor confirmed since.
-func (b *ackBook) candidate(c UnconfirmedMO) bool {
+// by the store's mark or this run's fate, and not open again (on a new
+// link, after a redelivery).
+func (b *ackBook) candidate(c RedeliveryRecord) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, open := b.open[c.SMSID]; open || b.confirmed[c.SMSID] {
+	if _, open := b.open[c.SMSID]; open {
 		return false
 	}
-	return c.Lost || b.lost[c.SMSID]
+	_, lost := b.lost[c.SMSID]
+	return lost || c.Lost
+}
+
+// supersede notes that an MO over link is taken as new while the first of
+// recs open on another link has no fate yet (see ackEntry.superseded).
+func (b *ackBook) supersede(recs []RedeliveryRecord, link string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range recs {
+		if e := b.open[c.SMSID]; e != nil && e.link != link && !e.superseded {
+			e.superseded = true
+			return
+		}
+	}
 }
 
 // wait blocks until no MO with key is open on a link other than link, or
@@ -112,7 +147,7 @@ func (b *ackBook) wait(ctx context.Context, key, link string, d time.Duration) {
 		b.mu.Lock()
 		for _, e := range b.open {
 			if e.key == key && e.link != link {
-				ch = e.done
+				ch = e.decided
 				break
 			}
 		}
@@ -138,28 +173,31 @@ func (b *ackBook) wait(ctx context.Context, key, link string, d time.Duration) {
 func isSMSCKey(k string) bool { return strings.HasPrefix(k, smscKeyPrefix) }
 
 // fates returns the fates the store does not have yet.
-func (b *ackBook) fates() (confirmed, lost []int64) {
+func (b *ackBook) fates() (lost []RedeliveryRecord, done []int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for id := range b.confirmed {
-		confirmed = append(confirmed, id)
+	for id, link := range b.lost {
+		lost = append(lost, RedeliveryRecord{SMSID: id, Link: link})
 	}
-	for id := range b.lost {
-		lost = append(lost, id)
+	for id := range b.done {
+		done = append(done, id)
 	}
-	return confirmed, lost
+	return lost, done
 }
 
-// recorded drops fates the store has now.
-func (b *ackBook) recorded(confirmed, lost []int64) {
+// recorded drops the fates the store now has, unless a newer fate of the
+// same record came meanwhile.
+func (b *ackBook) recorded(lost []RedeliveryRecord, done []int64) {
 	b.mu.Lock()
-	for _, id := range confirmed {
-		delete(b.confirmed, id)
+	defer b.mu.Unlock()
+	for _, r := range lost {
+		if b.lost[r.SMSID] == r.Link {
+			delete(b.lost, r.SMSID)
+		}
 	}
-	for _, id := range lost {
-		delete(b.lost, id)
+	for _, id := range done {
+		delete(b.done, id)
 	}
-	b.mu.Unlock()
 }
 
 // ackTicket names the ack book entry a storing transaction made, so that it
@@ -237,29 +275,31 @@ func (g *Gateway) redelivered(tx Tx, m *Message, receivedAt time.Time) (bool, er
 		m.ID = c.SMSID
 		return true, nil
 	}
+	g.acks.supersede(cands, m.Link)
 	return false, nil
 }
 
 // RecordAckFates writes the acknowledgement fates learnt since the last
-// call to the store: confirmed MOs lose their redelivery record, lost ones
-// are marked as candidates. It returns how many it wrote. Run calls it
-// whenever there are some; call it once more after the transport has
-// stopped.
+// call to the store: lost MOs are marked as redelivery candidates and
+// confirmed ones lose their redelivery record (which matches nothing, so
+// deleting it only keeps the table small). It returns how many it wrote.
+// Run calls it as soon as a fate is lost and with every poll; call it once
+// more after the transport has stopped.
 func (g *Gateway) RecordAckFates(ctx context.Context) (int, error) {
-	confirmed, lost := g.acks.fates()
-	if len(confirmed)+len(lost) == 0 {
+	lost, done := g.acks.fates()
+	if len(lost)+len(done) == 0 {
 		return 0, nil
 	}
 	err := g.store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.ForgetMOs(confirmed); err != nil {
+		if _, err := tx.MarkMOsLost(lost); err != nil {
 			return err
 		}
-		_, err := tx.MarkMOsLost(lost)
+		_, err := tx.ForgetMOs(done)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	g.acks.recorded(confirmed, lost)
-	return len(confirmed) + len(lost), nil
+	g.acks.recorded(lost, done)
+	return len(lost) + len(done), nil
 }

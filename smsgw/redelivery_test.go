@@ -168,11 +168,38 @@ func TestRepeatOverOtherLinkWaitIsBounded(t *testing.T) {
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)),
 		smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.AckWait = 50 * time.Millisecond }))
-	a := newLink("bind-a")
+	a, b := newLink("bind-a"), newLink("bind-b")
 	one(t, h.overGW(gw, a, payer, request, "SALDO"), request, "Saldo")
-	// Never settled: after AckWait the repeat is taken as new, never
+	// Not settled in time: after AckWait the repeat is taken as new, never
 	// dropped.
-	one(t, h.overGW(gw, newLink("bind-b"), payer, request, "SALDO"), request, "Saldo")
+	one(t, h.overGW(gw, b, payer, request, "SALDO"), request, "Saldo")
+	// bind-a turns out dead: the repeat may have been the redelivery, so
+	// the first copy matches nothing more.
+	a.die()
+	one(t, h.overGW(gw, b, payer, request, "SALDO"), request, "Saldo")
+	one(t, h.overGW(gw, newLink("bind-c"), payer, request, "SALDO"), request, "Saldo")
+	if got := gw.Stats().MODuplicate.Load(); got != 0 {
+		t.Errorf("redeliveries recognised = %d, want 0", got)
+	}
+}
+
+// A record matched to a redelivery is open again on the new link: the
+// first link's lost fate, written late, does not make it a candidate after
+// a crash.
+func TestRelinkedRecordNotLostByOldLink(t *testing.T) {
+	h := newHarness(t)
+	opts := []smsgwtest.Option{smsgwtest.WithClock(h.clk), smsgwtest.WithSender(h.out),
+		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)), smsgwtest.WithCodes(request, pinCode)}
+	l1, l2 := newLink("run1/l1"), newLink("run1/l2")
+	one(t, h.over(l1, payer, request, "SALDO"), request, "Saldo")
+	l1.die()
+	none(t, h.over(l2, payer, request, "SALDO")) // matched: open on l2
+	if _, err := h.gw.RecordAckFates(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	l2.confirm() // the process is killed before this is written
+	gw2 := smsgwtest.New(t, h.store, opts...)
+	one(t, h.overGW(gw2, newLink("run2/l1"), payer, request, "SALDO"), request, "Saldo")
 }
 
 // Six identical messages alternating over two binds, each confirmed as

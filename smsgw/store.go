@@ -96,13 +96,15 @@ type Tx interface {
 	InsertMO(m *Message, secret []byte) error
 	// RedeliveryCandidates lists the MOs recorded with key at or after
 	// since, oldest first.
-	RedeliveryCandidates(key string, since time.Time) ([]UnconfirmedMO, error)
+	RedeliveryCandidates(key string, since time.Time) ([]RedeliveryRecord, error)
 	// RelinkRedelivery records that the MO's redelivery came over link and
 	// clears its lost mark (ENotFound if it has no record).
 	RelinkRedelivery(smsID int64, link string) error
-	// MarkMOsLost marks the records of MOs whose link ended before the
-	// peer confirmed their acknowledgement; returns how many it marked.
-	MarkMOsLost(ids []int64) (int64, error)
+	// MarkMOsLost marks lost the records of MOs whose link ended before the
+	// peer confirmed their acknowledgement: each record whose SMSID and Link
+	// are given (a record moved to another link since is left alone).
+	// Returns how many it marked.
+	MarkMOsLost(recs []RedeliveryRecord) (int64, error)
 	// ForgetMOs removes the redelivery records of the given MOs and returns
 	// how many it removed; unknown ids are ignored.
 	ForgetMOs(ids []int64) (int64, error)

@@ -193,10 +193,10 @@ type Message struct {
 	UpdatedAt   time.Time
 }
 
-// UnconfirmedMO is a stored MO whose acknowledgement the peer has not
+// RedeliveryRecord is a stored MO whose acknowledgement the peer has not
 // provably read: its fate is open, or (Lost) its link ended first and the
 // SMSC may deliver it again (see Gateway.HandleMO).
-type UnconfirmedMO struct {
+type RedeliveryRecord struct {
 	SMSID     int64
 	Key       string // Message.DedupKey
 	Link      string // the link it arrived over

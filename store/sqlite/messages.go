@@ -126,15 +126,15 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 
 // RedeliveryCandidates lists the recorded MOs with key, recorded at or
 // after since, oldest first.
-func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.UnconfirmedMO, error) {
+func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.RedeliveryRecord, error) {
 	rows, err := t.query(`SELECT sms_id, key, created_at, link, lost FROM mo_redelivery
 		WHERE key = ? AND created_at >= ? ORDER BY sms_id`, key, encTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: redelivery candidates: %w", err)
 	}
-	return collect(rows, "redelivery candidates", func(r scanner) (*smsgw.UnconfirmedMO, error) {
+	return collect(rows, "redelivery candidates", func(r scanner) (*smsgw.RedeliveryRecord, error) {
 		var (
-			u       smsgw.UnconfirmedMO
+			u       smsgw.RedeliveryRecord
 			created int64
 		)
 		err := r.Scan(&u.SMSID, &u.Key, &created, &u.Link, &u.Lost)
@@ -158,23 +158,33 @@ func (t *tx) RelinkRedelivery(smsID int64, link string) error {
 	return nil
 }
 
+
+// MarkMOsLost marks lost the redelivery records of recs still on the link
+// given and returns how many it marked.
+func (t *tx) MarkMOsLost(recs []smsgw.RedeliveryRecord) (int64, error) {
+	args := make([][]any, len(recs))
+	for i, r := range recs {
+		args[i] = []any{r.SMSID, r.Link}
+	}
+	return t.eachRedelivery("mark MO lost", `UPDATE mo_redelivery SET lost = 1 WHERE sms_id = ? AND link = ?`, args)
+}
+
 // ForgetMOs deletes the redelivery records of ids and returns how many
 // there were.
 func (t *tx) ForgetMOs(ids []int64) (int64, error) {
-	return t.eachRedelivery("forget MO", `DELETE FROM mo_redelivery WHERE sms_id = ?`, ids)
+	args := make([][]any, len(ids))
+	for i, id := range ids {
+		args[i] = []any{id}
+	}
+	return t.eachRedelivery("forget MO", `DELETE FROM mo_redelivery WHERE sms_id = ?`, args)
 }
 
-// MarkMOsLost marks the redelivery records of ids lost and returns how
-// many there were.
-func (t *tx) MarkMOsLost(ids []int64) (int64, error) {
-	return t.eachRedelivery("mark MO lost", `UPDATE mo_redelivery SET lost = 1 WHERE sms_id = ?`, ids)
-}
-
-// eachRedelivery runs stmt for every id and returns the rows affected.
-func (t *tx) eachRedelivery(op, stmt string, ids []int64) (int64, error) {
+// eachRedelivery runs stmt with each set of args and returns the rows
+// affected.
+func (t *tx) eachRedelivery(op, stmt string, args [][]any) (int64, error) {
 	var n int64
-	for _, id := range ids {
-		res, err := t.exec(stmt, id)
+	for _, a := range args {
+		res, err := t.exec(stmt, a...)
 		if err != nil {
 			return n, fmt.Errorf("sqlite: %s: %w", op, err)
 		}

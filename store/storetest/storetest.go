@@ -1046,9 +1046,9 @@ func testMORedelivery(t *testing.T, s smsgw.Store) {
 		MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(mo, nil) })
 		return mo
 	}
-	candidates := func(key string, since time.Time) []smsgw.UnconfirmedMO {
+	candidates := func(key string, since time.Time) []smsgw.RedeliveryRecord {
 		t.Helper()
-		var got []smsgw.UnconfirmedMO
+		var got []smsgw.RedeliveryRecord
 		MustView(t, s, func(tx smsgw.Tx) (err error) {
 			got, err = tx.RedeliveryCandidates(key, since)
 			return err
@@ -1072,7 +1072,7 @@ func testMORedelivery(t *testing.T, s smsgw.Store) {
 		}
 		return err
 	})
-	want := []smsgw.UnconfirmedMO{
+	want := []smsgw.RedeliveryRecord{
 		{SMSID: a.ID, Key: key, Link: "L1", CreatedAt: t0},
 		{SMSID: b.ID, Key: key, Link: "L1", CreatedAt: at(time.Second)},
 		{SMSID: c.ID, Key: key, Link: "L2", CreatedAt: at(2 * time.Second)},
@@ -1087,7 +1087,11 @@ func testMORedelivery(t *testing.T, s smsgw.Store) {
 	// Lost marks the records whose link ended unconfirmed.
 	var n int64
 	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
-		n, err = tx.MarkMOsLost([]int64{b.ID, c.ID, noKey.ID})
+		n, err = tx.MarkMOsLost([]smsgw.RedeliveryRecord{
+			{SMSID: b.ID, Link: "L1"}, {SMSID: c.ID, Link: "L2"},
+			{SMSID: a.ID, Link: "L2"}, // another link: a's record is on L1
+			{SMSID: noKey.ID, Link: "L1"},
+		})
 		return err
 	})
 	if n != 2 {
@@ -1096,8 +1100,16 @@ func testMORedelivery(t *testing.T, s smsgw.Store) {
 	want[1].Lost, want[2].Lost = true, true
 	same(t, "RedeliveryCandidates(after lost)", candidates(key, t0), want)
 
-	// Relink follows a redelivery to its new link, open again.
+	// Relink follows a redelivery to its new link, open again; a late mark
+	// for the old link leaves it open.
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.RelinkRedelivery(b.ID, "L3") })
+	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+		n, err = tx.MarkMOsLost([]smsgw.RedeliveryRecord{{SMSID: b.ID, Link: "L1"}})
+		return err
+	})
+	if n != 0 {
+		t.Errorf("MarkMOsLost(old link after relink) = %d, want 0", n)
+	}
 	want[1].Link, want[1].Lost = "L3", false
 	same(t, "RedeliveryCandidates(after relink)", candidates(key, t0), want)
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
