@@ -158,7 +158,6 @@ func (t *tx) RelinkRedelivery(smsID int64, link string) error {
 	return nil
 }
 
-
 // MarkMOsLost marks lost the redelivery records of recs still on the link
 // given and returns how many it marked.
 func (t *tx) MarkMOsLost(recs []smsgw.RedeliveryRecord) (int64, error) {
