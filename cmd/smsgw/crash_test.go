@@ -49,7 +49,7 @@ const (
 	crashDefaultMSISDNs = 500
 	crashDefaultWorkers = 24
 
-	crashReplyWait = 20 * time.Second // how long a customer waits for an answer
+	crashReplyWait = 10 * time.Second // how long a customer waits for an answer
 	crashMOGiveUp  = 60 * time.Second // how long the SMSC keeps redelivering one MO
 )
 
@@ -1018,7 +1018,8 @@ func (s *pinScan) file(t *testing.T, name, path string) {
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // bytes records every PIN found in b. A match inside a long hex string
-// (a MAC, a hash, an id) is a coincidence and only counted.
+// (a MAC, a hash, an id) or in the fraction of a logged duration is a
+// coincidence and only counted.
 func (s *pinScan) bytes(name string, b []byte) {
 	s.scanned += int64(len(b))
 	run := 0
@@ -1041,6 +1042,15 @@ func (s *pinScan) bytes(name string, b []byte) {
 			s.benign++
 			continue
 		}
+		// The fraction of a logged duration, as in "duration=4.123456ms".
+		ds, de := i-run+1, i+1
+		for de < len(b) && b[de] >= '0' && b[de] <= '9' {
+			de++
+		}
+		if ds > 1 && b[ds-1] == '.' && b[ds-2] >= '0' && b[ds-2] <= '9' && de < len(b) && bytes.IndexByte([]byte("mnsh\xc2"), b[de]) >= 0 {
+			s.benign++
+			continue
+		}
 		ctx := bytes.Map(func(r rune) rune {
 			if r < 0x20 || r > 0x7e {
 				return '.'
@@ -1057,6 +1067,6 @@ func (s *pinScan) report(t *testing.T) {
 		t.Errorf("PIN in clear found %d times (PIN at the middle of each excerpt):\n%s", len(s.leaks),
 			strings.Join(s.leaks[:min(20, len(s.leaks))], "\n"))
 	}
-	t.Logf("PIN search: %d PINs over %d bytes of database, WAL and logs: %d in clear, %d inside hex strings (coincidence)",
+	t.Logf("PIN search: %d PINs over %d bytes of database, WAL and logs: %d in clear, %d inside hex strings or durations (coincidence)",
 		len(s.pins), s.scanned, len(s.leaks), s.benign)
 }
