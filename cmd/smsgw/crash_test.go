@@ -41,6 +41,7 @@ import (
 //	SMSGW_CRASH_KILLS    SIGKILLs during the run (default 20; the long run uses 40)
 //	SMSGW_CRASH_MSISDNS  registered customers (default 500)
 //	SMSGW_CRASH_WORKERS  customers served at the same time (default 24)
+//	SMSGW_CRASH_KEEP     a directory where a failed run leaves the daemon's log and database
 //
 // The long run: SMSGW_CRASH_FLOWS=5000 SMSGW_CRASH_KILLS=40 go test -race -run TestCrash ./cmd/smsgw/
 const (
@@ -133,10 +134,7 @@ type crashPhone struct {
 	signal chan struct{}
 }
 
-type crashMT struct {
-	from, to, text string
-	at             time.Time
-}
+type crashMT struct{ from, to, text string }
 
 // crashMO is one MO as the SMSC saw it: every attempt at delivering it and
 // whether one was acknowledged with ESME_ROK.
@@ -147,7 +145,8 @@ type crashMO struct {
 	pin        bool // text is a PIN (right or wrong)
 	first, end time.Time
 	acked      bool
-	attempts   []string
+	link       uint64   // the SMSC connection that got the ESME_ROK
+	attempts   []string // "link N: status" for every attempt
 }
 
 func (m *crashMO) shown() string {
@@ -161,7 +160,6 @@ func (m *crashMO) shown() string {
 type crashPartnerReq struct {
 	partner, ref string
 	amount       int64
-	account      int
 	attempts     int
 	status       int
 	rc           string
@@ -179,8 +177,10 @@ type crashRun struct {
 	client  *http.Client
 	ctx     context.Context
 
-	done   atomic.Int64
-	nonces atomic.Int64
+	flows    []crashFlow
+	done     atomic.Int64  // flows finished
+	progress chan struct{} // a flow finished
+	nonces   atomic.Int64
 
 	mu       sync.Mutex
 	mos      []*crashMO
@@ -224,7 +224,7 @@ func (c *crashRun) onSubmit(s smpptest.Submission) {
 			}
 		}
 	}
-	mt := crashMT{from: s.Source(), to: s.Destination(), text: txt, at: time.Now()}
+	mt := crashMT{from: s.Source(), to: s.Destination(), text: txt}
 	c.sent = append(c.sent, mt)
 	norm, _ := keywords.NormalizeMSISDN(mt.to)
 	ph := c.byNorm[norm]
@@ -300,21 +300,26 @@ func (c *crashRun) mo(ph *crashPhone, code, msg string, pin bool) *crashMO {
 	m.first = time.Now()
 	giveUp := m.first.Add(crashMOGiveUp)
 	for c.ctx.Err() == nil && time.Now().Before(giveUp) {
+		conn := c.boundConn()
+		if conn == nil {
+			// Nobody bound: the SMSC keeps the message and tries later.
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		st, err := c.e.smsc.Deliver(ctx, ds[0])
+		st, err := conn.Deliver(ctx, ds[0])
 		cancel()
 		m.end = time.Now()
 		switch {
 		case errors.Is(err, smpptest.ErrNotBound):
-			// Nobody bound: the SMSC keeps the message and tries later.
 			time.Sleep(50 * time.Millisecond)
 			continue
 		case err != nil:
-			m.attempts = append(m.attempts, "error: "+err.Error())
+			m.attempts = append(m.attempts, fmt.Sprintf("link %d: %v", conn.ID(), err))
 		default:
-			m.attempts = append(m.attempts, st.Error())
+			m.attempts = append(m.attempts, fmt.Sprintf("link %d: %v", conn.ID(), st))
 			if st == pdu.StatusOK {
-				m.acked = true
+				m.acked, m.link = true, conn.ID()
 				return m
 			}
 		}
@@ -322,6 +327,17 @@ func (c *crashRun) mo(ph *crashPhone, code, msg string, pin bool) *crashMO {
 	}
 	c.problem("MO #%d from %s to %s %q never acknowledged: %v", m.n, ph.msisdn, code, m.shown(), m.attempts)
 	return m
+}
+
+// boundConn returns the SMSC's connection to the daemon, nil while there
+// is none.
+func (c *crashRun) boundConn() *smpptest.Conn {
+	for _, conn := range c.e.smsc.Conns() {
+		if conn.Mode().CanReceive() {
+			return conn
+		}
+	}
+	return nil
 }
 
 // partnerPost sends a signed partner request and, like a partner after a
@@ -404,11 +420,11 @@ func (c *crashRun) run(f crashFlow) {
 		m := c.mo(ph, "9779", "RIWAYAT", false)
 		c.await(ph, m, crashWant{"9779", "Transaksi terakhir i-Pay"}, crashWant{"9779", "Belum ada transaksi"})
 	case crashPartnerTopUp:
-		r := &crashPartnerReq{partner: "reseller", ref: f.ref, amount: f.amount, account: f.account}
+		r := &crashPartnerReq{partner: "reseller", ref: f.ref, amount: f.amount}
 		c.partnerPost(r, "/h2h/trx", fmt.Sprintf(`{"memberid":"reseller","product":"IP%d","dest":%q,"refid":%q}`,
 			f.amount/1000, acct, f.ref))
 	case crashBankPayment:
-		r := &crashPartnerReq{partner: "bank", ref: f.ref, amount: f.amount, account: f.account}
+		r := &crashPartnerReq{partner: "bank", ref: f.ref, amount: f.amount}
 		c.partnerPost(r, "/h2h/va/payment", fmt.Sprintf(`{"memberid":"bank","va":%q,"amount":%d,"bank_ref":%q}`,
 			"0138877"+acct, f.amount, f.ref))
 	}
@@ -518,8 +534,8 @@ func TestCrash(t *testing.T) {
 		p.seed, p.seed, p.flows, p.kills, p.msisdns, p.workers)
 	started := time.Now()
 	phones, flows, pins := crashPlan(p)
-	c := &crashRun{t: t, p: p, phones: phones, byNorm: map[string]*crashPhone{}, partial: map[string][]string{},
-		client: &http.Client{Timeout: 10 * time.Second}}
+	c := &crashRun{t: t, p: p, phones: phones, flows: flows, byNorm: map[string]*crashPhone{}, partial: map[string][]string{},
+		progress: make(chan struct{}, 1), client: &http.Client{Timeout: 10 * time.Second}}
 	for _, ph := range phones {
 		c.byNorm[ph.norm] = ph
 	}
@@ -588,6 +604,10 @@ callback_url = %q
 			for _, f := range fs {
 				c.run(f)
 				c.done.Add(1)
+				select {
+				case c.progress <- struct{}{}:
+				default:
+				}
 			}
 		})
 	}
@@ -598,13 +618,13 @@ callback_url = %q
 	var logs bytes.Buffer
 	kills := 0
 	for _, pt := range points {
+	wait:
 		for c.done.Load() < pt {
 			select {
+			case <-c.progress:
 			case <-finished:
-			case <-time.After(20 * time.Millisecond):
-				continue
+				break wait
 			}
-			break
 		}
 		time.Sleep(time.Duration(krng.IntN(400)) * time.Millisecond)
 		e.kill()
@@ -777,6 +797,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	// Every acknowledged MO is stored once, processed and answered.
 	var acked, stored, answered, notAcked, storedTwice int
 	var drops []string
+	dropKinds := map[string]int{}
 	for _, m := range c.mos {
 		if m.first.IsZero() {
 			continue
@@ -814,7 +835,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 		}
 		drops = append(drops, fmt.Sprintf("MO #%d %s → %s %q sent %s, acked %s after attempts %v: %s%s",
 			m.n, m.phone.msisdn, m.code, m.shown(), m.first.Format("15:04:05.000"), m.end.Format("15:04:05.000"),
-			m.attempts, why, c.earlier(m, moByMSISDN[m.phone.norm])))
+			m.attempts, why, c.earlier(m)))
+		dropKinds[m.code+" "+strings.Fields(m.shown())[0]]++
 	}
 	unmatched := 0
 	for _, ms := range moByMSISDN {
@@ -829,8 +851,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	}
 	if len(drops) > 0 {
 		const show = 60
-		t.Errorf("%d of %d acknowledged MOs silently dropped (not stored, not processed or not answered); the first %d:\n%s",
-			len(drops), acked, min(show, len(drops)), strings.Join(drops[:min(show, len(drops))], "\n"))
+		t.Errorf("%d of %d acknowledged MOs silently dropped (not stored, not processed or not answered) %v; the first %d:\n%s",
+			len(drops), acked, dropKinds, min(show, len(drops)), strings.Join(drops[:min(show, len(drops))], "\n"))
 		t.Logf("daemon log lines \"redelivered MO ignored\": %d", bytes.Count(logs.Bytes(), []byte("redelivered MO ignored")))
 	}
 
@@ -858,7 +880,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	one("partner requests credited more than once (refid compared case-insensitively)", `SELECT count(*) FROM (
 		SELECT 1 FROM partner_requests r JOIN transfers t ON t.idempotency_key = r.transfer_key
 		GROUP BY r.partner, lower(r.refid) HAVING count(DISTINCT t.id) > 1)`, 0)
-	var partnerOK, partnerRetried int
+	var partnerOK, partnerRetried, partnerResent int
 	for _, r := range c.partner {
 		key := "h2h:" + r.partner + ":" + r.ref
 		if r.partner == "bank" {
@@ -867,6 +889,9 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 		n := credits[strings.ToLower(key)]
 		if r.attempts > 1 {
 			partnerRetried++
+		}
+		if r.resent {
+			partnerResent++
 		}
 		switch {
 		case n > 1:
@@ -943,8 +968,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	_ = db.QueryRow(`SELECT count(*) FROM sessions WHERE state = 'confirmed'`).Scan(&confirmed)
 	_ = db.QueryRow(`SELECT count(*) FROM transfers`).Scan(&transfers)
 	kinds := make([]int, crashKinds)
-	for _, f := range c.plannedKinds() {
-		kinds[f]++
+	for _, f := range c.flows {
+		kinds[f.kind]++
 	}
 	var mix []string
 	for k, n := range kinds {
@@ -955,42 +980,29 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 		len(c.mos), acked, stored, answered, len(drops), notAcked, storedTwice, unmatched)
 	t.Logf("MTs: %d in the SMS log %v, %d sent to the SMSC (%d submit_sm, %d to other numbers, %d incomplete), %d duplicate, %d missing, %d not caused by an MO",
 		len(mts), byStatus, sent, submissions, stray, partial, dupMTs, missing, orphans)
-	t.Logf("money: %d confirmed sessions, %d transfers; partner requests: %d, %d answered success, %d retried after an error",
-		confirmed, transfers, len(c.partner), partnerOK, partnerRetried)
+	t.Logf("money: %d confirmed sessions, %d transfers; partner requests: %d, %d answered success, %d sent again after an error (%d answered as a resend)",
+		confirmed, transfers, len(c.partner), partnerOK, partnerRetried, partnerResent)
 	if len(c.problems) > 0 {
 		t.Logf("what customers and partners noticed (%d):\n%s", len(c.problems), strings.Join(c.problems[:min(40, len(c.problems))], "\n"))
 	}
 }
 
-// plannedKinds lists the kind of every flow of the plan (for the counts).
-func (c *crashRun) plannedKinds() []crashKind {
-	_, flows, _ := crashPlan(c.p)
-	ks := make([]crashKind, len(flows))
-	for i, f := range flows {
-		ks[i] = f.kind
-	}
-	return ks
-}
-
-// earlier describes the SMS log rows of the same sender, short code and
-// text stored shortly before m: a genuine repeat taken for a redelivery of
-// one of them is the usual cause of a drop.
-func (c *crashRun) earlier(m *crashMO, rows []*crashDBMO) string {
+// earlier describes the MOs the same customer sent with the same text to
+// the same short code in the minutes before m: a genuine repeat taken for
+// an SMSC redelivery of one of them is the usual cause of a drop.
+func (c *crashRun) earlier(m *crashMO) string {
 	var out []string
-	stored := m.text
-	if m.pin {
-		stored = "****"
-	}
-	for _, r := range rows {
-		if r.code == m.code && r.text == stored && r.created < m.first.UnixNano() &&
-			m.first.Sub(time.Unix(0, r.created)) < 5*time.Minute {
-			out = append(out, fmt.Sprintf("sms_log %d %v earlier", r.id, m.first.Sub(time.Unix(0, r.created)).Round(time.Millisecond)))
+	for _, o := range c.mos {
+		if o == m || o.phone != m.phone || o.code != m.code || o.text != m.text || !o.acked ||
+			!o.first.Before(m.first) || m.first.Sub(o.end) > 5*time.Minute {
+			continue
 		}
+		out = append(out, fmt.Sprintf("#%d acked on link %d %v before", o.n, o.link, m.first.Sub(o.end).Round(time.Millisecond)))
 	}
 	if len(out) == 0 {
 		return ""
 	}
-	return "; same sender, code and stored text: " + strings.Join(out[max(0, len(out)-3):], ", ")
+	return "; the same text earlier: " + strings.Join(out[max(0, len(out)-3):], ", ")
 }
 
 // pinScan looks for PINs in clear in raw bytes.
@@ -1018,8 +1030,8 @@ func (s *pinScan) file(t *testing.T, name, path string) {
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
 // bytes records every PIN found in b. A match inside a long hex string
-// (a MAC, a hash, an id) or in the fraction of a logged duration is a
-// coincidence and only counted.
+// (a MAC, a hash, an id), in a de-duplication key or in the fraction of a
+// logged duration is a coincidence and only counted.
 func (s *pinScan) bytes(name string, b []byte) {
 	s.scanned += int64(len(b))
 	run := 0
@@ -1038,7 +1050,8 @@ func (s *pinScan) bytes(name string, b []byte) {
 		for hi < len(b) && isHex(b[hi]) {
 			hi++
 		}
-		if hi-lo >= 16 && bytes.ContainsAny(bytes.ToLower(b[lo:hi]), "abcdef") {
+		if hi-lo >= 16 && bytes.ContainsAny(bytes.ToLower(b[lo:hi]), "abcdef") ||
+			bytes.HasSuffix(b[:lo], []byte("text:")) { // a de-duplication MAC, maybe cut short in a page
 			s.benign++
 			continue
 		}
