@@ -772,8 +772,10 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	// one MO is one transaction that queues the reply and then marks the MO
 	// processed, and a customer's MOs are processed one after the other,
 	// so the answer to an MO is created after the previous MO of that
-	// customer was processed and no later than this one. Expiry notices
-	// (cron) and partner credit notices (no PIN session) are not answers.
+	// customer was processed and no later than this one. The apology for an
+	// MO given up after repeated failures is queued just after it is marked
+	// processed. Expiry notices (cron) and partner credit notices (no PIN
+	// session) are not answers.
 	orphans := 0
 	for _, mt := range mts {
 		if mt.keyword == "expired" || (mt.keyword == "success" && mt.session == 0) {
@@ -787,7 +789,10 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 		}
 		sort.Slice(done, func(i, j int) bool { return done[i].processed < done[j].processed })
 		i := sort.Search(len(done), func(i int) bool { return done[i].processed >= mt.created })
-		if i == len(done) {
+		if mt.keyword == "unavailable" {
+			i = sort.Search(len(done), func(i int) bool { return done[i].processed > mt.created }) - 1
+		}
+		if i < 0 || i == len(done) {
 			orphans++
 			continue
 		}
