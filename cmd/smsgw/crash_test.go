@@ -37,7 +37,9 @@ import (
 // Environment (all optional):
 //
 //	SMSGW_CRASH_SEED     seed of the plan and the kill schedule (printed; set it to replay a run)
-//	SMSGW_CRASH_FLOWS    flows to run (default 800; the long run uses 5000)
+//	SMSGW_CRASH_FLOWS    top-up flows to run (default 600; the long run uses 5000): SMS top-ups,
+//	                     partner top-ups and bank payments, with SALDO, RIWAYAT and cancelled
+//	                     requests mixed in on top (about 1 flow in 4)
 //	SMSGW_CRASH_KILLS    SIGKILLs during the run (default 20; the long run uses 40)
 //	SMSGW_CRASH_MSISDNS  registered customers (default 500)
 //	SMSGW_CRASH_WORKERS  customers served at the same time (default 24)
@@ -45,7 +47,7 @@ import (
 //
 // The long run: SMSGW_CRASH_FLOWS=5000 SMSGW_CRASH_KILLS=40 go test -race -run TestCrash ./cmd/smsgw/
 const (
-	crashDefaultFlows   = 800
+	crashDefaultFlows   = 600
 	crashDefaultKills   = 20
 	crashDefaultMSISDNs = 500
 	crashDefaultWorkers = 24
@@ -104,6 +106,11 @@ const (
 	crashBankPayment                    // /h2h/va/payment from a bank
 	crashKinds
 )
+
+// topUp reports whether k credits a wallet when all goes well.
+func (k crashKind) topUp() bool {
+	return k == crashTopUp || k == crashTopUpWrongPIN || k == crashPartnerTopUp || k == crashBankPayment
+}
 
 var crashKindNames = [crashKinds]string{"top-up", "top-up with a wrong PIN", "cancel", "SALDO", "RIWAYAT",
 	"partner top-up", "bank payment"}
@@ -485,8 +492,8 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool) {
 	for _, s := range crashKindShare {
 		total += s
 	}
-	flows := make([]crashFlow, p.flows)
-	for i := range flows {
+	var flows []crashFlow
+	for i, topUps := 0, 0; topUps < p.flows; i++ {
 		f := crashFlow{payer: rng.IntN(p.msisdns)}
 		f.account = f.payer
 		if rng.IntN(4) == 0 { // a top-up for someone else's account
@@ -510,7 +517,10 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool) {
 			f.ref = fmt.Sprintf("ATM-%d", i+1)
 			f.payer = f.account
 		}
-		flows[i] = f
+		if f.kind.topUp() {
+			topUps++
+		}
+		flows = append(flows, f)
 	}
 	return phones, flows, pins
 }
@@ -585,7 +595,7 @@ callback_url = %q
 	krng := rand.New(rand.NewPCG(p.seed, 0xdead))
 	points := make([]int64, p.kills)
 	for i := range points {
-		points[i] = int64(p.flows/20 + krng.IntN(max(1, p.flows*85/100)))
+		points[i] = int64(len(flows)/20 + krng.IntN(max(1, len(flows)*85/100)))
 	}
 	slices.Sort(points)
 
@@ -640,7 +650,7 @@ callback_url = %q
 	select {
 	case <-finished:
 	case <-ctx.Done():
-		t.Fatalf("flows did not finish: %d of %d done", c.done.Load(), p.flows)
+		t.Fatalf("flows did not finish: %d of %d done", c.done.Load(), len(flows))
 	}
 	flowsDone := time.Since(started)
 
@@ -980,7 +990,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	for k, n := range kinds {
 		mix = append(mix, fmt.Sprintf("%s %d", crashKindNames[k], n))
 	}
-	t.Logf("seed %d: %d flows (%s), %d kills", c.p.seed, c.p.flows, strings.Join(mix, ", "), kills)
+	t.Logf("seed %d: %d flows, %d of them top-ups (%s), over %d MSISDNs, %d kills",
+		c.p.seed, len(c.flows), c.p.flows, strings.Join(mix, ", "), len(c.phones), kills)
 	t.Logf("MOs: %d sent, %d acked, %d stored, %d answered, %d dropped, %d never acked, %d stored twice, %d log rows matching no MO",
 		len(c.mos), acked, stored, answered, len(drops), notAcked, storedTwice, unmatched)
 	t.Logf("MTs: %d in the SMS log %v, %d sent to the SMSC (%d submit_sm, %d to other numbers, %d incomplete), %d duplicate, %d missing, %d not caused by an MO",
