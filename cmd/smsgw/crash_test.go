@@ -45,7 +45,9 @@ import (
 //	SMSGW_CRASH_WORKERS  customers served at the same time (default 24)
 //	SMSGW_CRASH_KEEP     a directory where a failed run leaves the daemon's log and database
 //
-// The long run: SMSGW_CRASH_FLOWS=5000 SMSGW_CRASH_KILLS=40 go test -race -run TestCrash ./cmd/smsgw/
+// The long run (about 10 minutes with -race on two cores):
+//
+//	SMSGW_CRASH_FLOWS=5000 SMSGW_CRASH_KILLS=40 go test -race -timeout 30m -run TestCrash ./cmd/smsgw/
 const (
 	crashDefaultFlows   = 600
 	crashDefaultKills   = 20
@@ -623,6 +625,7 @@ callback_url = %q
 	}
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()
+	defer func() { cancel(); <-finished }() // customers stop with the test
 
 	scan := newPINScan(pins)
 	var logs bytes.Buffer
