@@ -815,7 +815,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	// Every acknowledged MO is stored once, processed and answered.
 	var acked, stored, answered, notAcked, storedTwice int
 	var drops []string
-	dropKinds := map[string]int{}
+	dropKinds, dropWhy := map[string]int{}, map[string]int{}
 	for _, m := range c.mos {
 		if m.first.IsZero() {
 			continue
@@ -855,6 +855,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 			m.n, m.phone.msisdn, m.code, m.shown(), m.first.Format("15:04:05.000"), m.end.Format("15:04:05.000"),
 			m.attempts, why, c.earlier(m)))
 		dropKinds[m.code+" "+strings.Fields(m.shown())[0]]++
+		dropWhy[strings.SplitN(why, " as sms_log", 2)[0]]++
 	}
 	unmatched := 0
 	for _, ms := range moByMSISDN {
@@ -869,8 +870,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	}
 	if len(drops) > 0 {
 		const show = 60
-		t.Errorf("%d of %d acknowledged MOs silently dropped (not stored, not processed or not answered) %v; the first %d:\n%s",
-			len(drops), acked, dropKinds, min(show, len(drops)), strings.Join(drops[:min(show, len(drops))], "\n"))
+		t.Errorf("%d of %d acknowledged MOs silently dropped, by MO %v, by fate %v; the first %d:\n%s",
+			len(drops), acked, dropKinds, dropWhy, min(show, len(drops)), strings.Join(drops[:min(show, len(drops))], "\n"))
 		t.Logf("daemon log lines \"redelivered MO ignored\": %d", bytes.Count(logs.Bytes(), []byte("redelivered MO ignored")))
 	}
 
