@@ -398,13 +398,14 @@ func (c *crashRun) run(f crashFlow) {
 		req := fmt.Sprintf("IM2PAY %s %d", acct, f.amount)
 		prompt := crashWant{"3355", "sebesar Rp" + grouped(f.amount) + ". Balas SMS ini dengan PIN"}
 		busy := crashWant{"9779", "masih memiliki permintaan"}
+		refused := crashWant{"9779", "IM2PAY GAGAL"}
 		m := c.mo(ph, "9779", req, false)
-		got := c.await(ph, m, prompt, busy)
+		got := c.await(ph, m, prompt, busy, refused)
 		if got == 1 { // an earlier request still waits (its PIN answer was lost)
 			b := c.mo(ph, "9779", "BATAL", false)
 			c.await(ph, b, crashWant{"9779", "dibatalkan"}, crashWant{"9779", "Tidak ada permintaan"})
 			m = c.mo(ph, "9779", req, false)
-			got = c.await(ph, m, prompt, busy)
+			got = c.await(ph, m, prompt, busy, refused)
 		}
 		if got != 0 {
 			return
@@ -498,8 +499,8 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool) {
 	for i, topUps := 0, 0; topUps < p.flows; i++ {
 		f := crashFlow{payer: rng.IntN(p.msisdns)}
 		f.account = f.payer
-		if rng.IntN(4) == 0 { // a top-up for someone else's account
-			f.account = rng.IntN(p.msisdns)
+		if n := rng.IntN(8); n < 2 { // a top-up for one of two family members
+			f.account = (f.payer + 1 + n*p.msisdns/2) % p.msisdns
 		}
 		for r := rng.IntN(total); ; f.kind++ {
 			if r -= crashKindShare[f.kind]; r < 0 {
@@ -714,7 +715,7 @@ func crashPending(path string) (pending, queued int, err error) {
 type crashDBMO struct {
 	id                 int64
 	msisdn, code, text string
-	keyword            string
+	keyword, status    string
 	created, processed int64
 	matched            int // test MOs matched to it
 	answers            int // MTs its processing queued
@@ -766,10 +767,10 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 
 	// The SMS log.
 	moByMSISDN := map[string][]*crashDBMO{}
-	query(`SELECT l.id, l.msisdn, l.short_code, l.text, l.keyword, l.created_at, coalesce(i.processed_at, 0)
+	query(`SELECT l.id, l.msisdn, l.short_code, l.text, l.keyword, l.status, l.created_at, coalesce(i.processed_at, 0)
 		FROM sms_log l LEFT JOIN inbox i ON i.sms_id = l.id WHERE l.direction = 'in' ORDER BY l.id`, func(r *sql.Rows) error {
 		m := &crashDBMO{}
-		err := r.Scan(&m.id, &m.msisdn, &m.code, &m.text, &m.keyword, &m.created, &m.processed)
+		err := r.Scan(&m.id, &m.msisdn, &m.code, &m.text, &m.keyword, &m.status, &m.created, &m.processed)
 		moByMSISDN[m.msisdn] = append(moByMSISDN[m.msisdn], m)
 		return err
 	})
@@ -813,7 +814,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	}
 
 	// Every acknowledged MO is stored once, processed and answered.
-	var acked, stored, answered, notAcked, storedTwice int
+	var acked, stored, answered, notAcked, storedTwice, rateLimited int
 	var drops []string
 	dropKinds, dropWhy := map[string]int{}, map[string]int{}
 	for _, m := range c.mos {
@@ -840,6 +841,12 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 		switch {
 		case len(rows) == 0:
 			why = "acknowledged but NOT STORED"
+		case rows[0].status == "rate_limited":
+			// Kept, logged and deliberately not processed: the sender was
+			// over its MO rate (only the first such MO is answered).
+			stored++
+			rateLimited++
+			continue
 		case rows[0].processed == 0:
 			stored++
 			why = fmt.Sprintf("stored as sms_log %d but never processed", rows[0].id)
@@ -996,8 +1003,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	}
 	t.Logf("seed %d: %d flows, %d of them top-ups (%s), over %d MSISDNs, %d kills",
 		c.p.seed, len(c.flows), c.p.flows, strings.Join(mix, ", "), len(c.phones), kills)
-	t.Logf("MOs: %d sent, %d acked, %d stored, %d answered, %d dropped, %d never acked, %d stored twice, %d log rows matching no MO",
-		len(c.mos), acked, stored, answered, len(drops), notAcked, storedTwice, unmatched)
+	t.Logf("MOs: %d sent, %d acked, %d stored, %d answered, %d dropped, %d kept unprocessed by the sender's rate limit, %d never acked, %d stored twice, %d log rows matching no MO",
+		len(c.mos), acked, stored, answered, len(drops), rateLimited, notAcked, storedTwice, unmatched)
 	t.Logf("MTs: %d in the SMS log %v, %d sent to the SMSC (%d submit_sm, %d to other numbers, %d incomplete), %d duplicate, %d missing, %d not caused by an MO",
 		len(mts), byStatus, sent, submissions, stray, partial, dupMTs, missing, orphans)
 	t.Logf("money: %d confirmed sessions, %d transfers; partner requests: %d, %d answered success, %d sent again after an error (%d answered as a resend)",
