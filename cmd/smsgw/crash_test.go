@@ -156,6 +156,7 @@ type crashMO struct {
 	acked      bool
 	link       uint64   // the SMSC connection that got the ESME_ROK
 	attempts   []string // "link N: status" for every attempt
+	lost       int      // attempts that got no response (the daemon died)
 }
 
 func (m *crashMO) shown() string {
@@ -325,6 +326,7 @@ func (c *crashRun) mo(ph *crashPhone, code, msg string, pin bool) *crashMO {
 			continue
 		case err != nil:
 			m.attempts = append(m.attempts, fmt.Sprintf("link %d: %v", conn.ID(), err))
+			m.lost++
 		default:
 			m.attempts = append(m.attempts, fmt.Sprintf("link %d: %v", conn.ID(), st))
 			if st == pdu.StatusOK {
@@ -814,7 +816,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	}
 
 	// Every acknowledged MO is stored once, processed and answered.
-	var acked, stored, answered, notAcked, storedTwice, rateLimited int
+	var acked, stored, answered, notAcked, storedAgain, rateLimited int
 	var drops []string
 	dropKinds, dropWhy := map[string]int{}, map[string]int{}
 	for _, m := range c.mos {
@@ -833,9 +835,15 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 			continue
 		}
 		acked++
+		// A delivery whose response was lost with a killed daemon may have
+		// been stored; the SMSC's redelivery is then stored and processed
+		// again (docs/reliability.md: the daemon cannot learn the fate of
+		// its last acknowledgements). Any other copy is a bug.
 		if len(rows) > 1 {
-			storedTwice++
-			t.Errorf("MO #%d from %s to %s %q (attempts %v) is stored %d times", m.n, m.phone.msisdn, m.code, m.shown(), m.attempts, len(rows))
+			storedAgain++
+			if len(rows) > 1+m.lost {
+				t.Errorf("MO #%d from %s to %s %q (attempts %v) is stored %d times", m.n, m.phone.msisdn, m.code, m.shown(), m.attempts, len(rows))
+			}
 		}
 		var why string
 		switch {
@@ -1003,8 +1011,8 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	}
 	t.Logf("seed %d: %d flows, %d of them top-ups (%s), over %d MSISDNs, %d kills",
 		c.p.seed, len(c.flows), c.p.flows, strings.Join(mix, ", "), len(c.phones), kills)
-	t.Logf("MOs: %d sent, %d acked, %d stored, %d answered, %d dropped, %d kept unprocessed by the sender's rate limit, %d never acked, %d stored twice, %d log rows matching no MO",
-		len(c.mos), acked, stored, answered, len(drops), rateLimited, notAcked, storedTwice, unmatched)
+	t.Logf("MOs: %d sent, %d acked, %d stored, %d answered, %d dropped, %d kept unprocessed by the sender's rate limit, %d never acked, %d stored again after a lost response, %d log rows matching no MO",
+		len(c.mos), acked, stored, answered, len(drops), rateLimited, notAcked, storedAgain, unmatched)
 	t.Logf("MTs: %d in the SMS log %v, %d sent to the SMSC (%d submit_sm, %d to other numbers, %d incomplete), %d duplicate, %d missing, %d not caused by an MO",
 		len(mts), byStatus, sent, submissions, stray, partial, dupMTs, missing, orphans)
 	t.Logf("money: %d confirmed sessions, %d transfers; partner requests: %d, %d answered success, %d sent again after an error (%d answered as a resend)",
