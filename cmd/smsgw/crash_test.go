@@ -1003,6 +1003,11 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	if dupMTs > 0 {
 		t.Logf("MTs sent more than once (at-least-once after a kill): %s", strings.Join(dupKinds, "; "))
 	}
+	// The outbox sends one MT at a time, so a crash repeats at most one
+	// (docs/reliability.md, "When a reply can be sent twice").
+	if dupMTs > kills {
+		t.Errorf("%d MTs sent more than once after %d kills, want at most one per kill", dupMTs, kills)
+	}
 
 	var confirmed, transfers int64
 	_ = db.QueryRow(`SELECT count(*) FROM sessions WHERE state = 'confirmed'`).Scan(&confirmed)
