@@ -86,6 +86,13 @@ type syncBuffer = smsgwtest.LogBuffer
 
 func newE2E(t *testing.T, extra string) *e2e {
 	t.Helper()
+	return newE2EWith(t, extra, nil)
+}
+
+// newE2EWith is newE2E with setup, when not nil, called on the SMSC before
+// it starts (to set OnSubmit, say).
+func newE2EWith(t *testing.T, extra string, setup func(*smpptest.Server)) *e2e {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
@@ -93,6 +100,9 @@ func newE2E(t *testing.T, extra string) *e2e {
 	e.smsc = smpptest.NewUnstartedServer()
 	e.smsc.Credentials = map[string]string{"smsgw": "e2epw"}
 	e.smsc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if setup != nil {
+		setup(e.smsc)
+	}
 	e.smsc.Start()
 	t.Cleanup(e.smsc.Close)
 	host, port, _ := net.SplitHostPort(e.smsc.Addr())
@@ -129,6 +139,27 @@ retry_base = "200ms"
 	e.cli("", "customer", "add", "08110000001", e2eAccount, "-name", "Other")
 	t.Cleanup(e.stop)
 	return e
+}
+
+// listenHTTP turns on the daemon's [http] listener (the partner API, the
+// metrics) on a free loopback port and returns its address.
+func (e *e2e) listenHTTP() string {
+	e.t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	body, err := os.ReadFile(e.config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cfg := strings.Replace(string(body), `listen = ""`, fmt.Sprintf("listen = %q", addr), 1)
+	if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return addr
 }
 
 func (e *e2e) env() []string {

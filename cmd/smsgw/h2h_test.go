@@ -97,9 +97,19 @@ func (s *h2hSite) wait(t *testing.T, n int) map[string]any {
 // h2hPost sends a signed request to the daemon.
 func h2hPost(t *testing.T, client *http.Client, base, path, key, body, nonce string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+path, strings.NewReader(body))
+	status, out, err := h2hDo(t.Context(), client, base, path, key, body, nonce)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return status, out
+}
+
+// h2hDo sends a signed JSON request, as a partner does, and decodes the
+// answer.
+func h2hDo(ctx context.Context, client *http.Client, base, path, key, body, nonce string) (int, map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
 	}
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	m := hmac.New(sha256.New, []byte(key))
@@ -110,14 +120,14 @@ func h2hPost(t *testing.T, client *http.Client, base, path, key, body, nonce str
 	req.Header.Set("X-Signature", hex.EncodeToString(m.Sum(nil)))
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("%s: answer is not JSON: %v", path, err)
+		return resp.StatusCode, nil, fmt.Errorf("%s: answer is not JSON: %w", path, err)
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, out, nil
 }
 
 // TestE2EPartnerAPI runs the real daemon with two partners: an immediate
@@ -147,20 +157,7 @@ secret_env = "E2E_H2H_CONF_SECRET"
 allow = ["127.0.0.1/32"]
 callback_url = %q
 `, partner.URL+"/report", partner.URL+"/report"))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	body, err := os.ReadFile(e.config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(body), `listen = ""`, fmt.Sprintf("listen = %q", addr), 1)
-	if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	addr := e.listenHTTP()
 	e.cli("balance Rp500.000", "partner", "deposit", "reseller", "500.000", "-ref", "TRF-1")
 	e.cli("balance Rp500.000", "partner", "deposit", "reseller", "500000", "-ref", "TRF-1") // idempotent
 	e.start()
