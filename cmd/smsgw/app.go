@@ -269,8 +269,14 @@ func (a *App) Run(ctx context.Context) (err error) {
 	defer a.esme.Close()
 	sender.set(a.esme)
 
-	if cfg.HTTP.Listen != "" {
+	switch {
+	case cfg.HTTP.Listen != "":
 		if err := a.startHTTP(); err != nil {
+			return err
+		}
+	case cfg.H2H.Listen != "":
+		// The partner API on its own listener, without the ops endpoints.
+		if err := a.mountH2H(nil); err != nil {
 			return err
 		}
 	}

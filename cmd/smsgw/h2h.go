@@ -448,7 +448,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 }
 
 // mountH2H adds the partner API under /h2h to mux, or starts its own
-// listener when h2h.listen is set.
+// listener when h2h.listen is set (mux may then be nil).
 func (a *App) mountH2H(mux *http.ServeMux) error {
 	rt, err := a.partners()
 	if err != nil || rt == nil {
@@ -518,7 +518,7 @@ func (a *App) h2hJobs() []cronJob {
 		return nil
 	}
 	if !rt.served {
-		a.Logger.Warn("h2h is enabled but not served: set [http] listen; callbacks and rechecks still run")
+		a.Logger.Warn("h2h is enabled but not served: set [http] listen or [h2h] listen; callbacks and rechecks still run")
 	}
 	cfg := &a.Config.H2H
 	return []cronJob{

@@ -401,3 +401,41 @@ callback_url = "https://partner.example/cb"
 		}
 	}
 }
+
+// With [h2h] listen set, the partner API is served on its own listener
+// also when [http] listen is empty.
+func TestE2EPartnerAPIOwnListener(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	site := &h2hSite{fresh: make(chan struct{}, 1)}
+	partner := httptest.NewServer(site)
+	defer partner.Close()
+	t.Setenv("E2E_H2H_SECRET", h2hSecret)
+	e := newE2E(t, fmt.Sprintf(`
+[h2h]
+enabled = true
+listen = %q
+cutoff = "off"
+callbacks = "@every 1s"
+[[h2h.partner]]
+id = "reseller"
+secret_env = "E2E_H2H_SECRET"
+allow = ["127.0.0.1/32"]
+callback_url = %q
+`, addr, partner.URL+"/report"))
+	e.cli("balance Rp500.000", "partner", "deposit", "reseller", "500000", "-ref", "TRF-1")
+	e.start()
+	status, resp := h2hPost(t, http.DefaultClient, "http://"+addr, "/h2h/trx", h2hSecret,
+		`{"memberid":"reseller","product":"IP50","dest":"`+e2eAccount+`","refid":"OWN-1"}`, "nonce-own-1")
+	if status != http.StatusOK || resp["rc"] != "00" {
+		t.Fatalf("top-up on the h2h listener = %d %v", status, resp)
+	}
+	e.reply("9779", "BERHASIL")
+	if cb := site.wait(t, 1); cb["status"] != float64(20) || cb["refid"] != "OWN-1" {
+		t.Errorf("callback = %v, want status 20 for OWN-1", cb)
+	}
+}
