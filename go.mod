@@ -1,4 +1,4 @@
-module smsgw
+module github.com/smsgw/smsgw
 
 go 1.26.8
 

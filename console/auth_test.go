@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/console"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // pagePaths are GET pages and exports of the console, for the tests that

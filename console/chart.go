@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // chart is the MO/MT per minute chart of the dashboard, drawn as inline

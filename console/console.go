@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/esme"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 //go:embed templates/*.html

@@ -14,7 +14,7 @@ import (
 	"time"
 	"unicode"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Format is an export format.

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/console"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 func TestExports(t *testing.T) {

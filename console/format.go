@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // fmtTimeShort formats a time for pages, in the zone it carries.

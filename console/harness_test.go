@@ -18,12 +18,12 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"smsgw/console"
-	"smsgw/esme"
-	"smsgw/keywords"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // The customers of the test data and their PINs. The PINs are digit

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/esme"
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 func (c *Console) env() env { return env{now: c.o.Now(), loc: c.o.Location} }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Partner requests and callbacks of the host-to-host API, as listings.

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Pages and actions of the host-to-host partner API: a request with its

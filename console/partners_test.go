@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/console"
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Partner test data: a fourth customer and an unregistered number.

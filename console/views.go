@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // A listing is one filtered view (SMS log, sessions, customers, ledger,

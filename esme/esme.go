@@ -21,11 +21,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"smsgw/smpp"
-	"smsgw/smpp/dlr"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/dlr"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Gateway is what the ESME needs of the domain.

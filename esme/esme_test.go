@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/esme"
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 const (

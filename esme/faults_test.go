@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/esme"
-	"smsgw/keywords"
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // The fault tests run complete top-ups (IM2PAY to 9779, PIN prompt from

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strconv"
 
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // PartGateway is implemented by a Gateway that stores the parts of

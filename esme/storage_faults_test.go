@@ -14,10 +14,10 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"smsgw/keywords"
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // The storage fault tests break the database under a running gateway: a

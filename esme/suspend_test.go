@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/esme"
-	"smsgw/smpp"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // suspendGateway accepts every MO and receipt.

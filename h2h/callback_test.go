@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/h2h"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // partnerSite is a partner's callback endpoint. answer decides the reply

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // The worked examples and recipes of docs/h2h.md are checked here, so the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"smsgw/h2h"
+	"github.com/smsgw/smsgw/h2h"
 )
 
 func fmtAll(v any) string { return fmt.Sprintf("%v %+v %#v %s %q", v, v, v, v, v) }

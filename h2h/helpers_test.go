@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/h2h"
-	"smsgw/keywords"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // Secrets of the test partners. Tests assert that none of them reaches a

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Response codes (the rc field). docs/h2h.md has the table.

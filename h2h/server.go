@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Signature schemes.

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/h2h"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 func TestTopUpJSON(t *testing.T) {

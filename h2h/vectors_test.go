@@ -10,7 +10,7 @@ import (
 	"os"
 	"testing"
 
-	"smsgw/h2h"
+	"github.com/smsgw/smsgw/h2h"
 )
 
 // vectors is testdata/vectors.json: signatures computed with Python, which

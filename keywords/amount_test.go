@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // amountCases are the well-formed amounts; they also seed FuzzParseAmount.

@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"os"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 func ExampleTable_Parse() {

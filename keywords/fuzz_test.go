@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // extraSeeds are inputs beyond the table cases that reach corners of the

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // msisdnCases are accepted MSISDNs; they also seed FuzzNormalizeMSISDN.

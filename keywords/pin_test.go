@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // secret is the PIN used by the redaction tests; no output may contain it

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // mustTable builds a Table or fails the test.

@@ -16,9 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Metrics holds the collectors, registered on one registry.

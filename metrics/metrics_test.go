@@ -12,14 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"smsgw/keywords"
-	"smsgw/metrics"
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/metrics"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // compare checks the named metrics of reg against the exposition text want.

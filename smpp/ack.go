@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // An SMSC delivers a deliver_sm again only when it did not receive our

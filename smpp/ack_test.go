@@ -7,7 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // ackHandler registers an OnAck callback for every delivery and returns

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
 )
 
 // BenchmarkSubmitWindow measures submit_sm round trips per second through a

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // Client defaults, on top of the SessionOptions ones.

@@ -11,8 +11,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // pipeDialer hands the server end of a net.Pipe to the test for every dial.

@@ -6,9 +6,9 @@ import (
 	"log"
 	"log/slog"
 
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
 )
 
 func ExampleClient() {

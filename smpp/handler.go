@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // Handler handles the messages the SMSC sends: deliver_sm (mobile

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // Defaults of SessionOptions and ClientOptions.

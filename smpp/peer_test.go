@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // peer is a scripted SMSC on the far end of a net.Pipe. A background

@@ -9,7 +9,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // readBufSize is the size of the reader's bufio.Reader.

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // maxSeq is the largest sequence number (SMPP v3.4 §5.1.4).

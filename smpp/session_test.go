@@ -13,7 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 func TestBind(t *testing.T) {

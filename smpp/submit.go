@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // txBind is a bound transmitter session and its throttling state: after

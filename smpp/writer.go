@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // Write path tuning.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // refusals is an Observer that records the abuse refusals it is told of.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // Actor is who performs an admin action: a console user or an operator at

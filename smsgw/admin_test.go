@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 func (h *harness) trail() []smsgw.AuditEntry {

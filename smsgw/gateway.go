@@ -16,7 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // MO is one inbound message as the transport hands it over (after

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 type harness struct {

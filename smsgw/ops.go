@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // temporary is implemented by transport errors that may succeed on retry.

@@ -3,8 +3,8 @@ package smsgw_test
 import (
 	"testing"
 
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // An MT the SMSC accepted while the store could not record it (locked,

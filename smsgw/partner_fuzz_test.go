@@ -3,7 +3,7 @@ package smsgw_test
 import (
 	"testing"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // FuzzParseProduct: never panics; an accepted code is canonical, parses

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // CallbackTTL is how long a callback is retried before it is dead-lettered.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // operator is the admin of the tests' audited actions.

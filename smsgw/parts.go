@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // Defaults of Options.PartTimeout and Options.MaxPartMessages.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // joinText is an AssembleFunc for parts whose data is plain text.

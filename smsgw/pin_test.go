@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"testing"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 func TestSecretRoundTrip(t *testing.T) {

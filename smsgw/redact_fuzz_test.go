@@ -5,8 +5,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"smsgw/keywords"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // FuzzRedact checks that no run of decimal digits (any script) as long as

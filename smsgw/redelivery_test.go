@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // link plays one SMPP connection of the transport: it keeps the fate

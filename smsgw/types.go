@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // Amount is money in whole rupiah.

@@ -20,7 +20,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"smsgw/keywords"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 //go:embed assets

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/webphone"
+	"github.com/smsgw/smsgw/webphone"
 )
 
 // fakeBackend records sends and serves a fixed thread.

@@ -10,10 +10,10 @@ import (
 	"time"
 	"unicode"
 
-	"smsgw/keywords"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // Directions of a Message.

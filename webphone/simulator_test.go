@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
-	"smsgw/webphone"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/webphone"
 )
 
 // echoGateway is a minimal gateway bound to the simulator: it answers every

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // The [abuse] keys: bad values are errors naming the key, the defaults

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/term"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 func cmdRun(ctx context.Context, args []string, stderr io.Writer) error {

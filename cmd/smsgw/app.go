@@ -20,15 +20,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 
-	"smsgw/esme"
-	"smsgw/keywords"
-	"smsgw/metrics"
-	"smsgw/smpp"
-	"smsgw/smpp/dlr"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
-	"smsgw/smsgw"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/metrics"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/dlr"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // App is the running daemon: store, gateway, SMPP binds, optional

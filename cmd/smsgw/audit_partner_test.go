@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/console"
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // deadLetter is a callback failure that is not retried.

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/term"
 
-	"smsgw/console"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // ConsoleConfig is the [console] section: the operator console at

@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"smsgw/console"
+	"github.com/smsgw/smsgw/console"
 )
 
 // The demo console user of the repository's config.toml (public demo

@@ -20,10 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // The crash test runs the real daemon against an SMSC in the test process

@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // The end-to-end tests start the real daemon (a separately built binary,

@@ -19,9 +19,9 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"smsgw/h2h"
-	"smsgw/keywords"
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // H2HConfig is the [h2h] section: the host-to-host partner API. Every key

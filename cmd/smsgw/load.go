@@ -19,9 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
 )
 
 // cmdLoad is `smsgw load`: it measures the whole gateway (SMPP in, SQLite,

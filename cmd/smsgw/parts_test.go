@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
-	"smsgw/smsgw"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // TestE2EConcatenatedMOSurvivesKill kills the daemon between the parts of a

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"smsgw/webphone"
+	"github.com/smsgw/smsgw/webphone"
 )
 
 // mountPhone adds the web phone of the simulator at /phone.

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/webphone"
+	"github.com/smsgw/smsgw/webphone"
 )
 
 // freePort returns a loopback port that was free a moment ago.

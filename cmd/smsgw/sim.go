@@ -15,10 +15,10 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/webphone"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/webphone"
 )
 
 // simulator is the embedded SMSC as a person sees it (webphone.Simulator),

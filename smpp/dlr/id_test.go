@@ -3,7 +3,7 @@ package dlr_test
 import (
 	"testing"
 
-	"smsgw/smpp/dlr"
+	"github.com/smsgw/smsgw/smpp/dlr"
 )
 
 func TestNormalizeID(t *testing.T) {

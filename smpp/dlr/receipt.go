@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // ErrNoID means a receipt text carries no id: field (or an empty one).

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/dlr"
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/dlr"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // receiptVector is deliver_sm_delivery_receipt from the shared SMPP test

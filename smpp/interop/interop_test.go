@@ -16,10 +16,10 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"smsgw/smpp"
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // Test data. The expected octets are written out here or computed with the

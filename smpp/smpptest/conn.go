@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // BindMode is the bind state of a connection (§2.2).

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // TextOptions configure DeliverText. The zero value sends from and to

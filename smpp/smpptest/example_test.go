@@ -7,8 +7,8 @@ import (
 	"net"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
 )
 
 // ExampleServer runs a test SMSC and drives it with a bare-bones ESME built

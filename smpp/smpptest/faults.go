@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // WriteMode is how the server cuts its output into socket writes, to test

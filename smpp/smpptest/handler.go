@@ -5,7 +5,7 @@ import (
 	"crypto/subtle"
 	"runtime/debug"
 
-	"smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // dispatch collects work HandleDefault wants done after the response to the

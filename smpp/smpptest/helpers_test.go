@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
 )
 
 // ioTimeout bounds every read of the raw test client.

@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // MessageState is a message_state value (§5.2.28).

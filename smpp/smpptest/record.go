@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // Submission is a message the server accepted: a submit_sm or a data_sm

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // Defaults used when the corresponding Server field is zero.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/pdu"
-	"smsgw/smpp/smpptest"
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 func TestBind(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 func BenchmarkEncodeGSM7(b *testing.B) {

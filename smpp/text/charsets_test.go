@@ -6,7 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 func TestLatin1AllOctets(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 func TestAlphabetOf(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // FuzzGSM7 decodes arbitrary septets: the text must encode, and decoding the

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // gsmBaseWant is the GSM 03.38 default alphabet as code points, septet

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 func TestFillBits(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 var t0 = time.Date(2024, 1, 15, 12, 30, 0, 0, time.UTC)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // joinParts reassembles the text of msg as a receiver would.

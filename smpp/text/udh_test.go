@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 func TestParseUDH(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"testing"
 
-	"smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smpp/text"
 )
 
 // The vectors below are copied from the shared SMPP test vectors

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
-	"smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // The short codes a gateway uses unless WithCodes says otherwise.

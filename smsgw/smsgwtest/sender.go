@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Sender is a smsgw.Sender that records the MTs it accepts and gives each

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/keywords"
-	"smsgw/smsgw"
-	"smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // AppendAudit appends e to the audit trail (append-only: triggers refuse

@@ -7,8 +7,8 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"smsgw/smsgw"
-	"smsgw/store/storetest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/storetest"
 )
 
 // TestAuditAppendOnly writes to the audit trail with plain SQL, bypassing

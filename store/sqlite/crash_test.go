@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // crashEnv names the database a re-executed test binary writes to until it

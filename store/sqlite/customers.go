@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 const customerCols = `msisdn, name, account, pin_hash, pin_salt, pin_failures, locked_until, created_at, updated_at`

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // withUmask runs the test under umask 022, the usual default, under which

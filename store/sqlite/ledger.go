@@ -8,7 +8,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // CreateAccount inserts a with balance 0; CreatedAt defaults to now. EInvalid

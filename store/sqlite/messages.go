@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // messageCols selects an SMS log row aliased l, with its SMSC ids as a JSON

@@ -3,7 +3,7 @@ package sqlite
 import (
 	"fmt"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // SetMOStatus replaces the status of a processed inbound row with one that

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // UseNonce records (partner, nonce); the primary key turns a second use

@@ -7,8 +7,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"smsgw/smsgw"
-	"smsgw/store/storetest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/storetest"
 )
 
 // TestPartnerRequestsFinalImmutable: the triggers keep a final partner

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Concatenated MO parts (table mo_parts).

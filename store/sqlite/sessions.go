@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 const sessionCols = `id, msisdn, account, amount, state, attempts, channel, request_message_id, pin_message_id,

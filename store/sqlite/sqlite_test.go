@@ -14,8 +14,8 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"smsgw/smsgw"
-	"smsgw/store/storetest"
+	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/storetest"
 )
 
 var discard = slog.New(slog.DiscardHandler)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Summary counts the sessions created in [from, to) by state (open ones

@@ -8,7 +8,7 @@ import (
 	"math"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // tx implements smsgw.Tx on one database/sql transaction. It is not safe for

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // auditTests are the contract of smsgw.AuditTx: the audit trail and the

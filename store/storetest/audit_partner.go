@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 func testPartnerRequestByTransfer(t *testing.T, s smsgw.Store) {

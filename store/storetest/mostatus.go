@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // moStatusTests are the contract of Tx.SetMOStatus.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // partnerTests are the contract of smsgw.PartnerTx.

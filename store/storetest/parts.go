@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // partTests are the contract of the concatenated MO part methods; Run

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Run runs the contract of smsgw.Store and smsgw.Tx as subtests. open must
