@@ -571,6 +571,7 @@ func (c *Conn) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Stat
 	if err != nil {
 		return 0, err
 	}
+	<-c.done // closed as soon as the response was handed over
 	return resp.Hdr().Status, nil
 }
 
