@@ -25,7 +25,7 @@ import (
 	"github.com/smsgw/smsgw/metrics"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/dlr"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 	"github.com/smsgw/smsgw/smpp/text"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -47,7 +47,7 @@ type App struct {
 	// signal goroutine.
 	live  atomic.Pointer[smsgw.Gateway]
 	esme  *esme.ESME
-	sim   *smpptest.Server
+	sim   *smsc.Server
 	simUI *simulator
 	http  *http.Server
 	httpL net.Listener

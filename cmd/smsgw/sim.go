@@ -17,7 +17,7 @@ import (
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 	"github.com/smsgw/smsgw/webphone"
 )
 
@@ -49,9 +49,7 @@ func (a *App) startSimulator() error {
 	if err != nil {
 		return fmt.Errorf("simulator.listen: %w", err)
 	}
-	srv := smpptest.NewUnstartedServer()
-	srv.Listener = l
-	srv.SystemID = "SMSCSIM"
+	srv := &smsc.Server{Listener: l, SystemID: "SMSCSIM"}
 	if pw != "" {
 		srv.Credentials = map[string]string{cfg.Simulator.SystemID: pw}
 	}
