@@ -1,4 +1,4 @@
-package webphone
+package sim
 
 import (
 	"context"
@@ -57,8 +57,8 @@ func (m Message) Failed() bool {
 	return m.Dir == DirMO && m.Status != StatusSending && m.Status != StatusDelivered
 }
 
-// SimulatorOptions configure a Simulator.
-type SimulatorOptions struct {
+// Options configure a Simulator.
+type Options struct {
 	// Keep is how many messages are kept in memory, MOs and MTs together;
 	// default 1000.
 	Keep int
@@ -89,9 +89,9 @@ type Simulator struct {
 
 var _ Backend = (*Simulator)(nil)
 
-// NewSimulator attaches a Simulator to srv: it sets srv.OnSubmit, so it
-// must be called before srv.Start.
-func NewSimulator(srv *smsc.Server, o SimulatorOptions) *Simulator {
+// New attaches a Simulator to srv: it sets srv.OnSubmit, so it must be
+// called before srv.Start.
+func New(srv *smsc.Server, o Options) *Simulator {
 	s := &Simulator{
 		srv:     srv,
 		reasm:   text.NewReassembler(text.ReassemblerOptions{}),
