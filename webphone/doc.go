@@ -2,28 +2,31 @@
 // where a person plays a subscriber, sends SMS to the gateway's short codes
 // and sees the replies arrive, with no operator behind the gateway.
 //
-// It has two parts. Simulator attaches to an smpptest.Server: it injects
-// MOs as deliver_sm (Send) and keeps, in memory, the recent MOs and the MTs
-// the gateway submits, concatenated parts joined (Thread). Handler serves
-// the page and its small API over any Backend; *Simulator is the one the
-// daemon uses. The package knows nothing of the gateway's domain: the
-// short codes, the demo customers and the masking of PINs in MO texts
-// (SimulatorOptions.Redact) come from its options.
+// It is the user interface only. The simulator, and the one HTTP API
+// that injects MOs and reads threads, are package sim's: Handler serves
+// the page, rendered with the number's thread from the sim.Handler it is
+// given, and its assets; the page's script calls that API (its prefix is
+// the page's data-api, /sim in the daemon). The package knows nothing of
+// the gateway's domain: the short codes with their labels, the demo
+// customers and the examples come from its options.
 //
 // # HTTP
 //
 // Under the prefix (default /phone):
 //
-//	GET  /phone                      the page; ?msisdn= renders that number's thread, ?to= preselects a short code
-//	GET  /phone/static/...           phone.js and phone.css (embedded; no CDN, no build step)
-//	POST /phone/send                 {"msisdn","to","text"} as JSON (or an HTML form, answered with 303 to the page)
-//	GET  /phone/events?msisdn=&after= Server-Sent Events: "message" events (id: revision, data: Message JSON), then "ready"
-//	GET  /phone/messages?msisdn=&after=&wait= the polling fallback: {"messages":[...],"cursor":N}, waiting up to 25s
+//	GET  /phone                 the page; ?msisdn= renders that number's thread, ?to= preselects a short code
+//	POST /phone                 the page's HTML form when the script does not run (msisdn, to, text): sent
+//	                            through sim.Handler.Send, answered 303 to the page, or 400 naming the field
+//	GET  /phone/static/...      phone.js and phone.css (embedded; no CDN, no build step)
 //
-// Bad input is answered 400 with {"error": "..."} naming the field; a body
-// over 16 KiB 413; an MO the gateway did not take 503 with the message and
-// the error. Cross-origin POSTs are refused (http.CrossOriginProtection).
-// The page sets a Content-Security-Policy without inline scripts, and all
+// The script uses the simulator API (see package sim):
+//
+//	POST /sim/send              sends the message
+//	GET  /sim/events            the live thread (Server-Sent Events)
+//	GET  /sim/messages          the polling fallback, when the stream does not come up
+//
+// Cross-origin form POSTs are refused (http.CrossOriginProtection). The
+// page sets a Content-Security-Policy without inline scripts, and all
 // text is escaped: by html/template on the server, through textContent in
 // the script.
 //
@@ -31,6 +34,7 @@
 //
 // The page keeps these for scripted browser tests:
 //
+//	main#phone              data-base: the page's path; data-api: the simulator API's prefix
 //	input#msisdn            the phone's number (demo numbers offered in datalist#demo-numbers)
 //	select#to               the short code to send to
 //	textarea#text           the message
@@ -44,11 +48,13 @@
 //	button.use-number       a demo number (data-msisdn); button.example a message to try (data-to, data-text)
 //
 // A reply arriving live selects its short code in select#to, so a PIN
-// prompt is answered where it came from.
+// prompt is answered where it came from. The thread opens scrolled to its
+// newest message and follows new ones; select#to is wide enough to show
+// its longest label whole.
 //
 // The demo customers' PINs are shown on the page on purpose: they are
 // public demo data of the simulator. MO texts that carry a PIN are masked
 // before they are kept or shown.
 //
-// Simulator and Handler are safe for concurrent use.
+// Handler is safe for concurrent use.
 package webphone

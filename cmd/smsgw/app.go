@@ -23,9 +23,10 @@ import (
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/metrics"
+	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/dlr"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 	"github.com/smsgw/smsgw/smpp/text"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -47,8 +48,9 @@ type App struct {
 	// signal goroutine.
 	live  atomic.Pointer[smsgw.Gateway]
 	esme  *esme.ESME
-	sim   *smpptest.Server
-	simUI *simulator
+	smsc  *smsc.Server
+	sim   *sim.Simulator
+	simUI *sim.Handler
 	http  *http.Server
 	httpL net.Listener
 	cron  *cron.Cron
@@ -252,7 +254,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		if err := a.startSimulator(); err != nil {
 			return err
 		}
-		defer a.sim.Close()
+		defer a.smsc.Close()
 	}
 
 	binds, err := bindOptions(cfg)

@@ -196,6 +196,36 @@ func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
 		mtWith("3355", "BERHASIL"),
 		shot("1-phone"),
 	)
+	// The short-code select shows its longest label whole, and a thread
+	// longer than its box opens scrolled to the newest message (on the
+	// other demo number, so that the console below sees only the top-up).
+	const other = "08110000001"
+	do("phone layout",
+		chromedp.SetValue(css("#to"), "9779"),
+		chromedp.Poll[chromedp.Void](`(() => {
+			const s = document.querySelector('#to'), c = document.createElement('canvas').getContext('2d');
+			c.font = getComputedStyle(s).font;
+			return [...s.options].every(o => c.measureText(o.text).width + 32 <= s.clientWidth);
+		})()`, chromedp.WithPollingTimeout(5*time.Second)),
+		chromedp.Navigate(base+"/phone?msisdn="+other),
+		chromedp.WaitVisible(css("#thread")),
+		chromedp.SetValue(css("#to"), "9779"),
+		chromedp.SetValue(css("#text"), "BANTUAN"),
+		chromedp.Click(css("#send")),
+		mtWith("9779", ""),
+		chromedp.SetValue(css("#text"), "RIWAYAT"),
+		chromedp.Click(css("#send")),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#thread li.msg.mt').length >= 2`, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.SetValue(css("#text"), "BANTUAN"),
+		chromedp.Click(css("#send")),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll('#thread li.msg.mt').length >= 3`, chromedp.WithPollingTimeout(30*time.Second)),
+		chromedp.Navigate(base+"/phone?msisdn="+other),
+		chromedp.WaitVisible(css("#thread")),
+		chromedp.Poll[chromedp.Void](`(() => {
+			const t = document.querySelector('#thread');
+			return t.scrollHeight > t.clientHeight && t.scrollTop + t.clientHeight >= t.scrollHeight - 2;
+		})()`, chromedp.WithPollingTimeout(5*time.Second)),
+	)
 
 	// The operator: log in, find the SMS, open its transaction, the ledger.
 	do("console login",

@@ -32,12 +32,8 @@ func (a *App) startHTTP() error {
 		writeJSON(w, status, map[string]any{"ready": up, "binds": binds})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
-	if a.simUI != nil {
-		// A web page on another origin must not inject MOs through a
-		// browser on the operator's machine.
-		mux.Handle("/sim/send", http.NewCrossOriginProtection().Handler(http.HandlerFunc(a.simUI.handleSend)))
-		mux.HandleFunc("GET /sim/messages", a.simUI.handleMessages)
-		if err := a.mountPhone(mux); err != nil {
+	if a.sim != nil {
+		if err := a.mountSimulator(mux); err != nil {
 			return err
 		}
 	}
@@ -60,7 +56,7 @@ func (a *App) startHTTP() error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 	}
-	a.http.RegisterOnShutdown(a.closePhone)
+	a.http.RegisterOnShutdown(a.closeSimulatorStreams)
 	go func() {
 		if err := a.http.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.Logger.Error("HTTP server stopped", "err", err)

@@ -21,7 +21,7 @@ import (
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 )
 
 // cmdLoad is `smsgw load`: it measures the whole gateway (SMPP in, SQLite,
@@ -52,13 +52,19 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// The SMSC routes every MT to the waiting customer.
 	replies := newReplyRouter()
-	smsc := smpptest.NewUnstartedServer()
-	smsc.Credentials = map[string]string{"load": "loadpw"}
-	smsc.MaxRecords = -1
-	smsc.OnSubmit = replies.deliver
-	smsc.Start()
-	defer smsc.Close()
-	host, port, _ := net.SplitHostPort(smsc.Addr())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("smsc: %w", err)
+	}
+	srv := &smsc.Server{
+		Listener:    l,
+		Credentials: map[string]string{"load": "loadpw"},
+		MaxRecords:  -1,
+		OnSubmit:    replies.deliver,
+	}
+	srv.Start()
+	defer srv.Close()
+	host, port, _ := net.SplitHostPort(srv.Addr())
 	p, _ := strconv.Atoi(port)
 
 	cfg := DefaultConfig()
@@ -83,7 +89,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	done := make(chan error, 1)
 	go func() { done <- app.Run(runCtx) }()
 	bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
-	_, err := smsc.WaitBound(bctx, "load")
+	_, err = srv.WaitBound(bctx, "load")
 	bcancel()
 	if err != nil {
 		stop()
@@ -116,7 +122,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 			inbox := replies.subscribe(m)
 			for next.Add(1) <= int64(*flows) {
 				t0 := time.Now()
-				if err := oneTopUp(ctx, smsc, inbox, m, pin); err != nil {
+				if err := oneTopUp(ctx, srv, inbox, m, pin); err != nil {
 					failures.Add(1)
 					fmt.Fprintf(os.Stderr, "top-up of %s failed: %v\n", m, err)
 					continue
@@ -157,9 +163,9 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // oneTopUp runs one complete flow for msisdn.
-func oneTopUp(ctx context.Context, smsc *smpptest.Server, inbox <-chan string, msisdn, pin string) error {
+func oneTopUp(ctx context.Context, srv *smsc.Server, inbox <-chan string, msisdn, pin string) error {
 	send := func(to, text string) error {
-		sts, err := smsc.DeliverText(ctx, msisdn, to, text, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+		sts, err := srv.DeliverText(ctx, msisdn, to, text, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
 		if err != nil {
 			return err
 		}
@@ -212,7 +218,7 @@ func (r *replyRouter) subscribe(msisdn string) <-chan string {
 	return ch
 }
 
-func (r *replyRouter) deliver(s smpptest.Submission) {
+func (r *replyRouter) deliver(s smsc.Submission) {
 	txt, err := s.Text()
 	if err != nil {
 		txt = "undecodable: " + hex.EncodeToString(s.UserData())

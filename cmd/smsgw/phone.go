@@ -4,13 +4,21 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/webphone"
 )
 
-// mountPhone adds the web phone of the simulator at /phone.
-func (a *App) mountPhone(mux *http.ServeMux) error {
+// mountSimulator adds the simulator's API at /sim/ (used by the web phone,
+// `smsgw sim send` and scripts) and the web phone's page at /phone.
+func (a *App) mountSimulator(mux *http.ServeMux) error {
 	cfg := &a.Config
 	req, pin := cfg.ShortCodes.Request, cfg.ShortCodes.PIN
+	api, err := sim.NewHandler(a.sim, sim.HandlerOptions{Prefix: "/sim", ShortCodes: []string{req, pin}, Logger: a.Logger})
+	if err != nil {
+		return err
+	}
+	a.simUI = api
+	mux.Handle("/sim/", api)
 	o := webphone.Options{
 		Prefix: "/phone",
 		ShortCodes: []webphone.ShortCode{
@@ -38,20 +46,20 @@ func (a *App) mountPhone(mux *http.ServeMux) error {
 		{Code: req, Text: "BATAL", Note: "cancel the open top-up"},
 		{Code: req, Text: "BANTUAN", Note: "help"},
 	}
-	h, err := webphone.New(a.simUI, o)
+	h, err := webphone.New(api, o)
 	if err != nil {
 		return err
 	}
-	a.simUI.phone = h
 	mux.Handle("/phone", h)
 	mux.Handle("/phone/", h)
 	return nil
 }
 
-// closePhone ends the web phone's live streams so HTTP can shut down.
-func (a *App) closePhone() {
-	if a.simUI != nil && a.simUI.phone != nil {
-		a.simUI.phone.Close()
+// closeSimulatorStreams ends the simulator API's event streams and long
+// polls so HTTP can shut down.
+func (a *App) closeSimulatorStreams() {
+	if a.simUI != nil {
+		a.simUI.Close()
 	}
 }
 
@@ -60,7 +68,7 @@ func (a *App) closePhone() {
 func (a *App) redactMO(code, text string) string {
 	gw := a.live.Load()
 	if gw == nil {
-		return webphone.MaskDigits(text)
+		return sim.MaskDigits(text)
 	}
 	r := gw.Rules()
 	return r.Redact(code, text)

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgw/smsgw/webphone"
+	"github.com/smsgw/smsgw/sim"
 )
 
 // freePort returns a loopback port that was free a moment ago.
@@ -104,7 +104,7 @@ pin = "654321"
 }
 
 // phoneEvents reads the Messages of an event stream.
-func phoneEvents(t *testing.T, url string) <-chan webphone.Message {
+func phoneEvents(t *testing.T, url string) <-chan sim.Message {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
 	if err != nil {
@@ -117,7 +117,7 @@ func phoneEvents(t *testing.T, url string) <-chan webphone.Message {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s = %d", url, res.StatusCode)
 	}
-	ch := make(chan webphone.Message, 100)
+	ch := make(chan sim.Message, 100)
 	go func() {
 		defer close(ch)
 		defer res.Body.Close()
@@ -129,7 +129,7 @@ func phoneEvents(t *testing.T, url string) <-chan webphone.Message {
 			case strings.HasPrefix(line, "event: "):
 				event = line[7:]
 			case strings.HasPrefix(line, "data: ") && event == "message":
-				var m webphone.Message
+				var m sim.Message
 				if json.Unmarshal([]byte(line[6:]), &m) == nil {
 					ch <- m
 				}
@@ -140,7 +140,7 @@ func phoneEvents(t *testing.T, url string) <-chan webphone.Message {
 }
 
 // waitReply reads the stream until an MT from code containing want.
-func waitReply(t *testing.T, events <-chan webphone.Message, code, want string) webphone.Message {
+func waitReply(t *testing.T, events <-chan sim.Message, code, want string) sim.Message {
 	t.Helper()
 	timeout := time.After(15 * time.Second)
 	for {
@@ -149,7 +149,7 @@ func waitReply(t *testing.T, events <-chan webphone.Message, code, want string) 
 			if !ok {
 				t.Fatalf("stream ended before a reply containing %q", want)
 			}
-			if m.Dir == webphone.DirMT && m.Code == code && strings.Contains(m.Text, want) {
+			if m.Dir == sim.DirMT && m.Code == code && strings.Contains(m.Text, want) {
 				return m
 			}
 		case <-timeout:
@@ -158,15 +158,15 @@ func waitReply(t *testing.T, events <-chan webphone.Message, code, want string) 
 	}
 }
 
-func phoneSend(t *testing.T, base, msisdn, to, text string) webphone.SendResponse {
+func phoneSend(t *testing.T, base, msisdn, to, text string) sim.SendResponse {
 	t.Helper()
-	body, _ := json.Marshal(webphone.SendRequest{MSISDN: msisdn, To: to, Text: text})
-	res, err := http.Post(base+"/phone/send", "application/json", strings.NewReader(string(body)))
+	body, _ := json.Marshal(sim.SendRequest{MSISDN: msisdn, To: to, Text: text})
+	res, err := http.Post(base+"/sim/send", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var resp webphone.SendResponse
+	var resp sim.SendResponse
 	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestE2EWebPhone(t *testing.T) {
 	const payer, pin = "08110000002", "654321"
 
 	// A page on another origin cannot inject MOs through the browser.
-	req, err := http.NewRequest(http.MethodPost, base+"/sim/send", strings.NewReader(`{"from":"`+payer+`","to":"9779","text":"SALDO"}`))
+	req, err := http.NewRequest(http.MethodPost, base+"/sim/send", strings.NewReader(`{"msisdn":"`+payer+`","to":"9779","text":"SALDO"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,11 +220,11 @@ func TestE2EWebPhone(t *testing.T) {
 		}
 	}
 
-	events := phoneEvents(t, base+"/phone/events?msisdn="+payer)
+	events := phoneEvents(t, base+"/sim/events?msisdn="+payer)
 	phoneSend(t, base, payer, "9779", "IM2PAY 08110000002 50000")
 	waitReply(t, events, "3355", "Balas SMS ini dengan PIN")
 	sent := phoneSend(t, base, payer, "3355", pin)
-	if sent.Message.Text != "****" || sent.Message.Status != webphone.StatusDelivered {
+	if sent.Message.Text != "****" || sent.Message.Status != sim.StatusDelivered {
 		t.Errorf("PIN MO = %+v, want it delivered and masked", sent.Message)
 	}
 	waitReply(t, events, "3355", "BERHASIL")
@@ -232,9 +232,9 @@ func TestE2EWebPhone(t *testing.T) {
 	waitReply(t, events, "9779", "Rp50.000")
 
 	// The thread as the page and the API show it: PIN masked.
-	msgs := getBody(t, base+"/phone/messages?msisdn=628110000002")
+	msgs := getBody(t, base+"/sim/messages?msisdn=628110000002")
 	if strings.Contains(msgs, pin) {
-		t.Errorf("/phone/messages shows the PIN: %s", msgs)
+		t.Errorf("/sim/messages shows the PIN: %s", msgs)
 	}
 	page = getBody(t, base+"/phone?msisdn="+payer)
 	thread := page[strings.Index(page, `id="thread"`):]
@@ -258,7 +258,7 @@ func TestE2EWebPhone(t *testing.T) {
 	}
 
 	// An open event stream does not hold up shutdown.
-	_ = phoneEvents(t, base+"/phone/events?msisdn="+payer)
+	_ = phoneEvents(t, base+"/sim/events?msisdn="+payer)
 	start := time.Now()
 	if err := proc.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -7,37 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/keywords"
-	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
-	"github.com/smsgw/smsgw/webphone"
+	"github.com/smsgw/smsgw/sim"
+	"github.com/smsgw/smsgw/smpp/smsc"
 )
-
-// simulator is the embedded SMSC as a person sees it (webphone.Simulator),
-// with the JSON endpoints `smsgw sim send` talks to and the web phone.
-type simulator struct {
-	*webphone.Simulator
-	phone *webphone.Handler // set by mountPhone
-}
-
-// SimMessage is one MT as `smsgw sim send` prints it. Seq is the cursor of
-// GET /sim/messages.
-type SimMessage struct {
-	Seq       int64     `json:"seq"`
-	From      string    `json:"from"`
-	To        string    `json:"to"`
-	Text      string    `json:"text"`
-	MessageID string    `json:"message_id"`
-	Time      time.Time `json:"time"`
-}
 
 func (a *App) startSimulator() error {
 	cfg := &a.Config
@@ -49,115 +28,23 @@ func (a *App) startSimulator() error {
 	if err != nil {
 		return fmt.Errorf("simulator.listen: %w", err)
 	}
-	srv := smpptest.NewUnstartedServer()
-	srv.Listener = l
-	srv.SystemID = "SMSCSIM"
+	srv := &smsc.Server{Listener: l, SystemID: "SMSCSIM"}
 	if pw != "" {
 		srv.Credentials = map[string]string{cfg.Simulator.SystemID: pw}
 	}
 	srv.Logger = a.Logger
 	srv.ReceiptDelay = cfg.Simulator.DLRDelay.Duration
-	sim := webphone.NewSimulator(srv, webphone.SimulatorOptions{Redact: a.redactMO})
+	a.sim = sim.New(srv, sim.Options{Redact: a.redactMO})
 	srv.Start()
-	a.sim, a.simUI = srv, &simulator{Simulator: sim}
+	a.smsc = srv
 	a.Logger.Info("SMSC simulator listening", "addr", srv.Addr())
 	return nil
-}
-
-// SimSendRequest is the body of POST /sim/send.
-type SimSendRequest struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	Text string `json:"text"`
-}
-
-// SimSendResponse answers POST /sim/send: the SMSC-side statuses of the
-// deliver_sm parts and the cursor for GET /sim/messages.
-type SimSendResponse struct {
-	Statuses []string `json:"statuses"`
-	Cursor   int64    `json:"cursor"`
-}
-
-const maxSimBody = 16 << 10
-
-func (s *simulator) handleSend(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		httpError(w, http.StatusMethodNotAllowed, "use POST")
-		return
-	}
-	var req SimSendRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSimBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			httpError(w, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		httpError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
-		return
-	}
-	if req.From == "" || req.To == "" {
-		httpError(w, http.StatusBadRequest, "from and to are required")
-		return
-	}
-	_, cursor, _ := s.Thread(math.MaxInt64, "")
-	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
-	defer cancel()
-	_, err := s.Send(ctx, req.From, req.To, req.Text)
-	resp := SimSendResponse{Cursor: cursor, Statuses: []string{pdu.StatusOK.Name()}}
-	var refused *webphone.RefusedError
-	switch {
-	case errors.As(err, &refused):
-		resp.Statuses = []string{refused.Status.Name()}
-	case err != nil:
-		httpError(w, http.StatusServiceUnavailable, "deliver: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
-// handleMessages serves GET /sim/messages?msisdn=&after=&wait=: MTs after a
-// cursor, waiting up to wait (max 30s) for the first one.
-func (s *simulator) handleMessages(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	after, _ := strconv.ParseInt(q.Get("after"), 10, 64)
-	wait, _ := time.ParseDuration(q.Get("wait"))
-	wait = min(max(wait, 0), 30*time.Second)
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
-	for {
-		msgs, cursor, changed := s.Thread(after, q.Get("msisdn"))
-		var out []SimMessage
-		for _, m := range msgs {
-			if m.Dir == webphone.DirMT {
-				out = append(out, SimMessage{Seq: m.Rev, From: m.Code, To: m.MSISDN, Text: m.Text, MessageID: m.MessageID, Time: m.Time})
-			}
-		}
-		if len(out) > 0 || wait == 0 {
-			writeJSON(w, http.StatusOK, map[string]any{"messages": out, "cursor": cursor})
-			return
-		}
-		after = cursor
-		select {
-		case <-changed:
-		case <-deadline.C:
-			wait = 0
-		case <-r.Context().Done():
-			return
-		}
-	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func httpError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }
 
 // cmdSim is `smsgw sim send --from X --to CODE TEXT`: it posts the MO to the
@@ -189,7 +76,7 @@ func cmdSim(ctx context.Context, args []string, stdout io.Writer) error {
 	if !strings.HasPrefix(base, "http") {
 		base = "http://" + base
 	}
-	body, _ := json.Marshal(SimSendRequest{From: *from, To: *to, Text: strings.Join(pos, " ")})
+	body, _ := json.Marshal(sim.SendRequest{MSISDN: *from, To: *to, Text: strings.Join(pos, " ")})
 	client := &http.Client{Timeout: *wait + 20*time.Second}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/sim/send", bytes.NewReader(body))
 	if err != nil {
@@ -200,18 +87,17 @@ func cmdSim(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("is the daemon running with the simulator? %w", err)
 	}
-	var sent SimSendResponse
-	err = decodeResponse(res, &sent)
-	if err != nil {
-		return err
-	}
-	for _, st := range sent.Statuses {
-		if st != "ESME_ROK" {
-			fmt.Fprintf(stdout, "the gateway answered the MO with %s\n", st)
+	var sent sim.SendResponse
+	if err := decodeResponse(res, &sent); err != nil {
+		// A refused MO is answered 503 with the MO and its SMPP status:
+		// say so and wait for an apology SMS, as the customer would.
+		if res.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(sent.Message.Status, "ESME_") {
+			return err
 		}
+		fmt.Fprintf(stdout, "the gateway answered the MO with %s\n", sent.Message.Status)
 	}
 	// Print replies until none has come for a short while.
-	cursor, got := sent.Cursor, 0
+	cursor, got := sent.Since, 0
 	deadline := time.Now().Add(*wait)
 	for time.Now().Before(deadline) {
 		w := time.Until(deadline)
@@ -227,24 +113,22 @@ func cmdSim(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var page struct {
-			Messages []SimMessage `json:"messages"`
-			Cursor   int64        `json:"cursor"`
-		}
+		var page sim.MessagesResponse
 		if err := decodeResponse(res, &page); err != nil {
 			return err
 		}
-		if len(page.Messages) == 0 {
-			if got > 0 {
-				return nil
-			}
-			continue
-		}
+		replies := 0
 		for _, m := range page.Messages {
-			fmt.Fprintf(stdout, "%s → %s: %s\n", m.From, keywords.LocalMSISDN(m.To), m.Text)
-			cursor = m.Seq
-			got++
+			if m.Dir == sim.DirMT {
+				fmt.Fprintf(stdout, "%s → %s: %s\n", m.Code, keywords.LocalMSISDN(m.MSISDN), m.Text)
+				replies++
+			}
 		}
+		got += replies
+		if replies == 0 && got > 0 {
+			return nil
+		}
+		cursor = max(cursor, page.Cursor)
 	}
 	if got == 0 {
 		return errors.New("no reply within " + wait.String())
@@ -259,6 +143,7 @@ func decodeResponse(res *http.Response, v any) error {
 		return err
 	}
 	if res.StatusCode != http.StatusOK {
+		_ = json.Unmarshal(b, v) // what the error body carries besides the error
 		var e struct {
 			Error string `json:"error"`
 		}

@@ -1,53 +1,18 @@
-// Package smpptest provides an in-process SMPP 3.4 SMSC for tests and for
-// the gateway's built-in simulator ("run with no operator"), in the manner
-// of net/http/httptest: NewServer listens on a loopback port and starts,
-// NewUnstartedServer lets fields be set first (or a Listener given), Close
-// stops everything and waits.
+// Package smpptest is the SMSC of the tests: a thin wrapper over the
+// production SMSC in smpp/smsc, in the manner of net/http/httptest.
+// NewServer listens on a free loopback port and starts; NewUnstartedServer
+// lets fields be set first (or a Listener given) before Start; Close stops
+// everything and waits.
 //
-// It owns the SMSC side of a session (notes §10, spec §2.2-§2.8, §4):
+// Everything else is smsc's: Server, Conn, Submission, Faults and the
+// other types, constants and errors are aliases of smsc's, so a test can
+// hand a *smpptest.Server to code that takes a *smsc.Server. The server's
+// behaviour (binds, records, receipts, MO injection, faults) is documented
+// in smpp/smsc and in docs/smpp.md section 7.
 //
-//   - bind_transmitter/receiver/transceiver with an optional credential
-//     check (ESME_RINVSYSID, ESME_RINVPASWD), ESME_RALYBND for a second bind
-//     on a connection, session_init_timer, enquire_link answered in any
-//     state and optionally sent by the server, unbind both ways;
-//   - ESME_RINVBNDSTS for a request the bind state does not allow,
-//     generic_nack ESME_RINVCMDID for unknown commands (the session goes
-//     on), generic_nack ESME_RINVCMDLEN and close for a bad command_length,
-//     and the request's response with the decoder's status for a malformed
-//     body (§3.3); responses are never answered;
-//   - submit_sm and data_sm accepted with sequential hex (or decimal, or
-//     custom) message ids, recorded in a bounded ring (Submitted,
-//     WaitSubmitted, Reset, OnSubmit), query_sm and cancel_sm on recorded
-//     messages;
-//   - delivery receipts (Appendix B text plus receipted_message_id and
-//     message_state TLVs, esm_class 0x04) sent automatically when
-//     registered_delivery asks (§5.2.17), after ReceiptDelay, to the
-//     connection the message came on or another receiver of the same
-//     system_id, queued (bounded) while none is bound; SendReceipt for
-//     manual ones;
-//   - injection of mobile-originated traffic: Deliver, DeliverText (GSM 03.38
-//     or UCS2, long texts concatenated with an 8- or 16-bit UDH, sar_* TLVs or
-//     message_payload), DeliverUSSD (ussd_service_op, its_session_info),
-//     and raw Send/SendRaw of any PDU or bytes;
-//   - faults, changeable at run time: throttling (every Nth submit or the
-//     next N), error statuses with or without a body, delayed or dropped
-//     responses and enquire_link_resp, refused binds, dropped connections,
-//     server unbind, and output cut bytewise or coalesced (Faults,
-//     WriteMode).
-//
-// A Handler can take over request handling for a test; HandleDefault is the
-// built-in behaviour it can fall back on.
-//
-// It must not import testing (it runs in production as the simulator) nor
-// the smpp client package (whose tests use it); it uses smpp/pdu for the
-// codec and smpp/text for text, and nothing but the standard library
-// otherwise. It never logs message text or passwords.
-//
-// Concurrency: every exported method of Server and Conn is safe for
-// concurrent use. Each connection has one reader goroutine that frames,
-// handles and answers requests in order; writes are serialized per
-// connection and bounded by WriteTimeout; timers (receipts, delayed
-// responses, keepalive) run in goroutines that Close waits for. Memory is
-// bounded: MaxRecords submissions and nacks, MaxQueuedReceipts receipts per
-// system_id, and pending requests that expire after ResponseTimeout.
+// The only difference from a zero smsc.Server is the default SMSC name in
+// bind_*_resp, DefaultSystemID ("smpptest"). Like httptest, the package
+// does not import testing; it imports smsc and nothing else of the module,
+// so tests of package smpp can use it without a cycle. Production code
+// uses smsc directly.
 package smpptest

@@ -1,11 +1,13 @@
-// Web phone: sends MOs to the simulator and shows the thread live, over
-// Server-Sent Events with a long-polling fallback. No dependencies.
+// Web phone: sends MOs through the simulator's API (data-api, /sim) and
+// shows the thread live, over Server-Sent Events with a long-polling
+// fallback. No dependencies.
 (function () {
   'use strict';
 
   var root = document.getElementById('phone');
   if (!root) { return; }
-  var base = root.getAttribute('data-base');
+  var base = root.getAttribute('data-base'); // the page
+  var api = root.getAttribute('data-api');   // the simulator's API
   var form = document.getElementById('compose');
   var msisdnEl = document.getElementById('msisdn');
   var toEl = document.getElementById('to');
@@ -124,7 +126,7 @@
   }
 
   function stream(msisdn, g) {
-    var es = new EventSource(base + '/events?msisdn=' + encodeURIComponent(msisdn) + '&after=' + cursor);
+    var es = new EventSource(api + '/events?msisdn=' + encodeURIComponent(msisdn) + '&after=' + cursor);
     source = es;
     var ready = false;
     // Fall back to polling when the stream does not come up (a proxy that
@@ -158,7 +160,7 @@
     setLive('polling');
     var ctl = window.AbortController ? new AbortController() : null;
     pollAbort = ctl;
-    var url = base + '/messages?msisdn=' + encodeURIComponent(msisdn) + '&after=' + cursor + '&wait=25s';
+    var url = api + '/messages?msisdn=' + encodeURIComponent(msisdn) + '&after=' + cursor + '&wait=25s';
     fetch(url, { signal: ctl ? ctl.signal : undefined, headers: { 'Accept': 'application/json' } })
       .then(function (res) {
         if (!res.ok) { throw new Error('HTTP ' + res.status); }
@@ -186,7 +188,7 @@
     if (!body.text) { showError('Type a message.'); textEl.focus(); return; }
     if (msisdn !== current) { follow(msisdn); }
     sendEl.disabled = true;
-    fetch(base + '/send', {
+    fetch(api + '/send', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
       body: JSON.stringify(body)
@@ -197,6 +199,7 @@
           // may have changes older than this message's.
           if (data.message && data.message.id && data.message.msisdn !== undefined && msisdn === current) {
             render(data.message);
+            thread.scrollTop = thread.scrollHeight;
           }
           if (!res.ok) { showError(data.error || ('HTTP ' + res.status)); return; }
           textEl.value = '';
@@ -227,5 +230,7 @@
     });
   });
 
+  // The thread opens at its newest message, as a phone's does.
+  thread.scrollTop = thread.scrollHeight;
   follow(current);
 })();

@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"bufio"
@@ -416,16 +416,16 @@ func (c *Conn) handleResponse(p pdu.PDU) bool {
 // ResponseTimeout.
 func (c *Conn) Send(ctx context.Context, p pdu.PDU) (pdu.PDU, error) {
 	if p == nil {
-		return nil, errors.New("smpptest: send nil pdu")
+		return nil, errors.New("smsc: send nil pdu")
 	}
 	frame, err := pdu.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("smpptest: send: %w", err)
+		return nil, fmt.Errorf("smsc: send: %w", err)
 	}
 	id := p.Hdr().ID
 	if !expectsResponse(id) {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("smpptest: send %v: %w", id, err)
+			return nil, fmt.Errorf("smsc: send %v: %w", id, err)
 		}
 		return nil, c.write(frame)
 	}
@@ -449,7 +449,7 @@ func (c *Conn) start(id pdu.CommandID, seq uint32, frame []byte, queued, lose bo
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return 0, nil, fmt.Errorf("smpptest: send %v: %w", id, ErrConnClosed)
+		return 0, nil, fmt.Errorf("smsc: send %v: %w", id, ErrConnClosed)
 	}
 	if seq == 0 {
 		for {
@@ -464,7 +464,7 @@ func (c *Conn) start(id pdu.CommandID, seq uint32, frame []byte, queued, lose bo
 		}
 	} else if _, busy := c.pending[seq]; busy {
 		c.mu.Unlock()
-		return 0, nil, fmt.Errorf("smpptest: send %v: sequence number %d already awaits a response", id, seq)
+		return 0, nil, fmt.Errorf("smsc: send %v: sequence number %d already awaits a response", id, seq)
 	}
 	ch := make(chan pdu.PDU, 1)
 	c.pending[seq] = &pending{id: id, ch: ch, lose: lose}
@@ -493,9 +493,9 @@ func (c *Conn) await(ctx context.Context, id pdu.CommandID, seq uint32, ch chan 
 	case resp := <-ch:
 		return resp, nil
 	case <-c.done:
-		return nil, fmt.Errorf("smpptest: %v seq %d: %w", id, seq, ErrConnClosed)
+		return nil, fmt.Errorf("smsc: %v seq %d: %w", id, seq, ErrConnClosed)
 	case <-ctx.Done():
-		return nil, fmt.Errorf("smpptest: %v seq %d: %w", id, seq, context.Cause(ctx))
+		return nil, fmt.Errorf("smsc: %v seq %d: %w", id, seq, context.Cause(ctx))
 	}
 }
 
@@ -513,7 +513,7 @@ func (c *Conn) forget(seq uint32, ch chan pdu.PDU) {
 // framing. A failed write closes the connection.
 func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("smpptest: send raw: %w", err)
+		return fmt.Errorf("smsc: send raw: %w", err)
 	}
 	return c.write(b)
 }
@@ -524,10 +524,10 @@ func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
 // transceiver.
 func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error) {
 	if d == nil {
-		return 0, errors.New("smpptest: deliver nil deliver_sm")
+		return 0, errors.New("smsc: deliver nil deliver_sm")
 	}
 	if !c.Mode().CanReceive() {
-		return 0, fmt.Errorf("smpptest: deliver on conn %d: %w", c.id, ErrNotBound)
+		return 0, fmt.Errorf("smsc: deliver on conn %d: %w", c.id, ErrNotBound)
 	}
 	cp := *d
 	cp.Header = pdu.Header{ID: pdu.DeliverSMID, Seq: d.Seq}
@@ -545,16 +545,16 @@ func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error
 // ESME answered with.
 func (c *Conn) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error) {
 	if d == nil {
-		return 0, errors.New("smpptest: deliver nil deliver_sm")
+		return 0, errors.New("smsc: deliver nil deliver_sm")
 	}
 	if !c.Mode().CanReceive() {
-		return 0, fmt.Errorf("smpptest: deliver on conn %d: %w", c.id, ErrNotBound)
+		return 0, fmt.Errorf("smsc: deliver on conn %d: %w", c.id, ErrNotBound)
 	}
 	cp := *d
 	cp.Header = pdu.Header{ID: pdu.DeliverSMID, Seq: d.Seq}
 	frame, err := pdu.Marshal(&cp)
 	if err != nil {
-		return 0, fmt.Errorf("smpptest: deliver: %w", err)
+		return 0, fmt.Errorf("smsc: deliver: %w", err)
 	}
 	seq, ch, err := c.start(pdu.DeliverSMID, cp.Seq, frame, false, true)
 	if err != nil {
@@ -591,7 +591,7 @@ func (c *Conn) Unbind(ctx context.Context) error {
 		return err
 	}
 	if st := resp.Hdr().Status; st != pdu.StatusOK {
-		return fmt.Errorf("smpptest: unbind: %w", st)
+		return fmt.Errorf("smsc: unbind: %w", st)
 	}
 	return nil
 }
@@ -706,7 +706,7 @@ func (c *Conn) writeLocked(b []byte) error {
 	}
 	if err := c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.writeTimeout)); err != nil {
 		c.nc.Close()
-		return fmt.Errorf("smpptest: write: %w", err)
+		return fmt.Errorf("smsc: write: %w", err)
 	}
 	var err error
 	if c.srv.Faults().Write == WriteBytewise {
@@ -718,7 +718,7 @@ func (c *Conn) writeLocked(b []byte) error {
 	}
 	if err != nil {
 		c.nc.Close()
-		return fmt.Errorf("smpptest: write: %w", err)
+		return fmt.Errorf("smsc: write: %w", err)
 	}
 	return nil
 }
@@ -727,7 +727,7 @@ func (c *Conn) writeLocked(b []byte) error {
 func mustMarshal(p pdu.PDU) []byte {
 	b, err := pdu.Marshal(p)
 	if err != nil {
-		panic(fmt.Sprintf("smpptest: encode %v: %v", p.Hdr().ID, err))
+		panic(fmt.Sprintf("smsc: encode %v: %v", p.Hdr().ID, err))
 	}
 	return b
 }

@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"context"
@@ -181,7 +181,7 @@ func (s *Server) Receipt(sub Submission, state MessageState, done time.Time) (*p
 	}
 	dcs, data, err := text.Encode(s.ReceiptText(sub, state, done), s.cfg.text)
 	if err != nil {
-		return nil, fmt.Errorf("smpptest: receipt for %s: %w", sub.MessageID, err)
+		return nil, fmt.Errorf("smsc: receipt for %s: %w", sub.MessageID, err)
 	}
 	d := &pdu.DeliverSM{Header: pdu.Header{ID: pdu.DeliverSMID}}
 	d.SourceAddrTON, d.SourceAddrNPI, d.SourceAddr = dstTON, dstNPI, sub.Destination()
@@ -199,7 +199,7 @@ func (s *Server) Receipt(sub Submission, state MessageState, done time.Time) (*p
 		d.TLVs.SetNetworkErrorCode(pdu.NetworkErrorCode{Type: pdu.NetworkGSM, Code: receiptErrorCode})
 	}
 	if _, err := pdu.Marshal(d); err != nil {
-		return nil, fmt.Errorf("smpptest: receipt for %s: %w", sub.MessageID, err)
+		return nil, fmt.Errorf("smsc: receipt for %s: %w", sub.MessageID, err)
 	}
 	return d, nil
 }

@@ -1,4 +1,4 @@
-package webphone_test
+package sim_test
 
 import (
 	"context"
@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smpptest"
 	"github.com/smsgw/smsgw/smpp/text"
-	"github.com/smsgw/smsgw/webphone"
 )
 
 // echoGateway is a minimal gateway bound to the simulator: it answers every
@@ -26,15 +26,15 @@ type echoGateway struct {
 
 // startSimulator starts an SMSC with a Simulator; with gw, a gateway binds
 // to it and the call returns once it is bound.
-func startSimulator(t *testing.T, o webphone.SimulatorOptions, gw *echoGateway) *webphone.Simulator {
+func startSimulator(t *testing.T, o sim.Options, gw *echoGateway) *sim.Simulator {
 	t.Helper()
 	srv := smpptest.NewUnstartedServer()
 	srv.Logger = slog.New(slog.DiscardHandler)
-	sim := webphone.NewSimulator(srv, o)
+	ps := sim.New(srv, o)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	if gw == nil {
-		return sim
+		return ps
 	}
 	if gw.reply == nil {
 		gw.reply = func(s string) string { return "ok: " + s }
@@ -80,16 +80,16 @@ func startSimulator(t *testing.T, o webphone.SimulatorOptions, gw *echoGateway) 
 	if _, err := srv.WaitBound(wctx, "gw"); err != nil {
 		t.Fatal(err)
 	}
-	return sim
+	return ps
 }
 
 // waitThread waits until the thread of msisdn after the cursor holds a
 // message matching ok, and returns it.
-func waitThread(t *testing.T, sim *webphone.Simulator, after int64, msisdn string, ok func(webphone.Message) bool) webphone.Message {
+func waitThread(t *testing.T, ps *sim.Simulator, after int64, msisdn string, ok func(sim.Message) bool) sim.Message {
 	t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
-		msgs, _, changed := sim.Thread(after, msisdn)
+		msgs, _, changed := ps.Thread(after, msisdn)
 		for _, m := range msgs {
 			if ok(m) {
 				return m
@@ -103,70 +103,70 @@ func waitThread(t *testing.T, sim *webphone.Simulator, after int64, msisdn strin
 	}
 }
 
-func isMT(m webphone.Message) bool { return m.Dir == webphone.DirMT }
+func isMT(m sim.Message) bool { return m.Dir == sim.DirMT }
 
 func TestSimulatorSendAndReply(t *testing.T) {
-	sim := startSimulator(t, webphone.SimulatorOptions{}, &echoGateway{})
+	ps := startSimulator(t, sim.Options{}, &echoGateway{})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	mo, err := sim.Send(ctx, "08110000001", "9779", "SALDO")
+	mo, err := ps.Send(ctx, "08110000001", "9779", "SALDO")
 	if err != nil {
 		t.Fatalf("Send() = %v", err)
 	}
-	if mo.Dir != webphone.DirMO || mo.Code != "9779" || mo.Text != "SALDO" || mo.Status != webphone.StatusDelivered || mo.Failed() {
+	if mo.Dir != sim.DirMO || mo.Code != "9779" || mo.Text != "SALDO" || mo.Status != sim.StatusDelivered || mo.Failed() {
 		t.Errorf("Send() = %+v, want a delivered MO to 9779", mo)
 	}
 	// The reply is addressed as the gateway wrote it; the thread matches
 	// every form of the number.
-	mt := waitThread(t, sim, 0, "628110000001", isMT)
+	mt := waitThread(t, ps, 0, "628110000001", isMT)
 	if mt.Code != "9779" || mt.Text != "ok: SALDO" || mt.MessageID == "" || mt.ID <= mo.ID {
 		t.Errorf("reply = %+v, want from 9779, text %q, after the MO", mt, "ok: SALDO")
 	}
 	// In the order of their last change: the MO's status may come after
 	// the reply.
-	msgs, cursor, _ := sim.Thread(0, "+628110000001")
+	msgs, cursor, _ := ps.Thread(0, "+628110000001")
 	if len(msgs) != 2 || msgs[0].Rev >= msgs[1].Rev {
 		t.Fatalf("Thread() = %+v, want the MO and the reply by revision", msgs)
 	}
 	if msgs[1].Rev != cursor {
 		t.Errorf("cursor %d, last change %d", cursor, msgs[1].Rev)
 	}
-	if others, _, _ := sim.Thread(0, "08110000002"); len(others) != 0 {
+	if others, _, _ := ps.Thread(0, "08110000002"); len(others) != 0 {
 		t.Errorf("Thread(other number) = %+v, want none", others)
 	}
-	if later, _, _ := sim.Thread(cursor, "08110000001"); len(later) != 0 {
+	if later, _, _ := ps.Thread(cursor, "08110000001"); len(later) != 0 {
 		t.Errorf("Thread(after the cursor) = %+v, want none", later)
 	}
 }
 
 func TestSimulatorLongReplyJoined(t *testing.T) {
 	long := strings.Repeat("Isi ulang berhasil. ", 20) // 400 characters: 3 parts
-	sim := startSimulator(t, webphone.SimulatorOptions{}, &echoGateway{reply: func(string) string { return long }})
+	ps := startSimulator(t, sim.Options{}, &echoGateway{reply: func(string) string { return long }})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	if _, err := sim.Send(ctx, "08110000001", "9779", "x"); err != nil {
+	if _, err := ps.Send(ctx, "08110000001", "9779", "x"); err != nil {
 		t.Fatal(err)
 	}
-	mt := waitThread(t, sim, 0, "08110000001", isMT)
+	mt := waitThread(t, ps, 0, "08110000001", isMT)
 	if mt.Text != long {
 		t.Errorf("reply text = %q, want the %d characters joined", mt.Text, len(long))
 	}
-	msgs, _, _ := sim.Thread(0, "")
+	msgs, _, _ := ps.Thread(0, "")
 	if len(msgs) != 2 {
 		t.Errorf("%d messages, want the MO and one joined MT", len(msgs))
 	}
 }
 
 func TestSimulatorRedactsMO(t *testing.T) {
-	sim := startSimulator(t, webphone.SimulatorOptions{Redact: func(code, s string) string {
+	ps := startSimulator(t, sim.Options{Redact: func(code, s string) string {
 		if code == "3355" {
-			return webphone.MaskDigits(s)
+			return sim.MaskDigits(s)
 		}
 		return s
 	}}, &echoGateway{})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	mo, err := sim.Send(ctx, "08110000001", "3355", "654321")
+	mo, err := ps.Send(ctx, "08110000001", "3355", "654321")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,13 +174,13 @@ func TestSimulatorRedactsMO(t *testing.T) {
 		t.Errorf("MO text = %q, want it masked", mo.Text)
 	}
 	// The gateway got the real text.
-	mt := waitThread(t, sim, 0, "08110000001", isMT)
+	mt := waitThread(t, ps, 0, "08110000001", isMT)
 	if mt.Text != "ok: 654321" {
 		t.Errorf("reply = %q, want the gateway to have seen the PIN", mt.Text)
 	}
-	msgs, _, _ := sim.Thread(0, "")
+	msgs, _, _ := ps.Thread(0, "")
 	for _, m := range msgs {
-		if m.Dir == webphone.DirMO && strings.Contains(m.Text, "654321") {
+		if m.Dir == sim.DirMO && strings.Contains(m.Text, "654321") {
 			t.Errorf("kept MO %+v shows the PIN", m)
 		}
 	}
@@ -188,25 +188,25 @@ func TestSimulatorRedactsMO(t *testing.T) {
 
 func TestSimulatorSendFailures(t *testing.T) {
 	t.Run("NoGateway", func(t *testing.T) {
-		sim := startSimulator(t, webphone.SimulatorOptions{}, nil)
-		mo, err := sim.Send(t.Context(), "08110000001", "9779", "SALDO")
-		if !errors.Is(err, webphone.ErrNoGateway) {
+		ps := startSimulator(t, sim.Options{}, nil)
+		mo, err := ps.Send(t.Context(), "08110000001", "9779", "SALDO")
+		if !errors.Is(err, sim.ErrNoGateway) {
 			t.Fatalf("Send() = %v, want ErrNoGateway", err)
 		}
-		if !mo.Failed() || mo.Status != webphone.ErrNoGateway.Error() {
+		if !mo.Failed() || mo.Status != sim.ErrNoGateway.Error() {
 			t.Errorf("MO = %+v, want failed with the reason", mo)
 		}
-		msgs, _, _ := sim.Thread(0, "08110000001")
+		msgs, _, _ := ps.Thread(0, "08110000001")
 		if len(msgs) != 1 || msgs[0].Status != mo.Status {
 			t.Errorf("Thread() = %+v, want the failed MO", msgs)
 		}
 	})
 	t.Run("Refused", func(t *testing.T) {
-		sim := startSimulator(t, webphone.SimulatorOptions{}, &echoGateway{refuse: pdu.StatusXTAppn})
+		ps := startSimulator(t, sim.Options{}, &echoGateway{refuse: pdu.StatusXTAppn})
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
-		mo, err := sim.Send(ctx, "08110000001", "9779", "SALDO")
-		var refused *webphone.RefusedError
+		mo, err := ps.Send(ctx, "08110000001", "9779", "SALDO")
+		var refused *sim.RefusedError
 		if !errors.As(err, &refused) || refused.Status != pdu.StatusXTAppn {
 			t.Fatalf("Send() = %v, want a RefusedError with ESME_RX_T_APPN", err)
 		}
@@ -217,11 +217,11 @@ func TestSimulatorSendFailures(t *testing.T) {
 }
 
 func TestSimulatorKeepsRecent(t *testing.T) {
-	sim := startSimulator(t, webphone.SimulatorOptions{Keep: 3}, nil)
+	ps := startSimulator(t, sim.Options{Keep: 3}, nil)
 	for range 5 {
-		_, _ = sim.Send(t.Context(), "08110000001", "9779", "x")
+		_, _ = ps.Send(t.Context(), "08110000001", "9779", "x")
 	}
-	msgs, cursor, _ := sim.Thread(0, "")
+	msgs, cursor, _ := ps.Thread(0, "")
 	if len(msgs) != 3 || msgs[0].ID != 3 {
 		t.Errorf("Thread() kept %d messages from id %d, want 3 from id 3", len(msgs), msgs[0].ID)
 	}
@@ -239,7 +239,7 @@ func TestMaskDigits(t *testing.T) {
 		"PIN ２４６８０５":        "PIN ••••••",
 		"۱۲۳۴۵۶ x":          "•••••• x",
 	} {
-		if got := webphone.MaskDigits(in); got != want {
+		if got := sim.MaskDigits(in); got != want {
 			t.Errorf("MaskDigits(%q) = %q, want %q", in, got, want)
 		}
 	}

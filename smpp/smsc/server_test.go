@@ -1,4 +1,4 @@
-package smpptest_test
+package smsc_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 	"github.com/smsgw/smsgw/smpp/text"
 )
 
@@ -32,7 +32,7 @@ func TestBind(t *testing.T) {
 		{"wrong password", pdu.BindTransceiverID, "gw", "guess", pdu.StatusInvPassword},
 		{"unknown system_id", pdu.BindTransceiverID, "other", "secret", pdu.StatusInvSysID},
 	}
-	srv := newServer(t, func(s *smpptest.Server) {
+	srv := newServer(t, func(s *smsc.Server) {
 		s.Credentials = creds
 		s.SystemID = "SMSC1"
 	})
@@ -72,7 +72,7 @@ func TestBindAnyCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WaitBound = %v", err)
 	}
-	if conn.Mode() != smpptest.BindTransmitter || conn.SystemID() != "whoever" {
+	if conn.Mode() != smsc.BindTransmitter || conn.SystemID() != "whoever" {
 		t.Errorf("conn = %v %q, want transmitter %q", conn.Mode(), conn.SystemID(), "whoever")
 	}
 }
@@ -116,8 +116,8 @@ func TestBindState(t *testing.T) {
 func TestSubmitRecorded(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
-	srv := newServer(t, func(s *smpptest.Server) {
-		s.OnSubmit = func(sub smpptest.Submission) {
+	srv := newServer(t, func(s *smsc.Server) {
+		s.OnSubmit = func(sub smsc.Submission) {
 			mu.Lock()
 			seen = append(seen, sub.MessageID)
 			mu.Unlock()
@@ -174,12 +174,12 @@ func TestMessageIDFormats(t *testing.T) {
 		want string
 	}{
 		{"hex default", nil, "00000001"},
-		{"decimal", smpptest.DecimalID, "0000000001"},
+		{"decimal", smsc.DecimalID, "0000000001"},
 		{"custom", func(n uint64) string { return fmt.Sprintf("msg-%d", n) }, "msg-1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, func(s *smpptest.Server) { s.MessageID = tt.f })
+			srv := newServer(t, func(s *smsc.Server) { s.MessageID = tt.f })
 			c := mustDial(t, srv)
 			c.mustBind("gw")
 			if got := c.submit("x", 0).MessageID; got != tt.want {
@@ -214,23 +214,23 @@ func fixedNow() time.Time { return time.Date(2024, 1, 15, 12, 30, 45, 0, time.UT
 func TestAutoReceipt(t *testing.T) {
 	tests := []struct {
 		name     string
-		state    smpptest.MessageState
+		state    smsc.MessageState
 		rd       uint8
 		wantText string // "" = no receipt
 		wantErr  bool   // network_error_code expected
 	}{
 		{"delivered", 0, 1,
 			"id:00000001 sub:001 dlvrd:001 submit date:2401151230 done date:2401151230 stat:DELIVRD err:000 text:Hello {world} 123456", false},
-		{"undeliverable", smpptest.StateUndeliverable, 1,
+		{"undeliverable", smsc.StateUndeliverable, 1,
 			"id:00000001 sub:001 dlvrd:000 submit date:2401151230 done date:2401151230 stat:UNDELIV err:001 text:Hello {world} 123456", true},
-		{"failure only, failed", smpptest.StateRejected, 2,
+		{"failure only, failed", smsc.StateRejected, 2,
 			"id:00000001 sub:001 dlvrd:000 submit date:2401151230 done date:2401151230 stat:REJECTD err:001 text:Hello {world} 123456", true},
 		{"failure only, delivered", 0, 2, "", false},
 		{"none requested", 0, 0, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, func(s *smpptest.Server) {
+			srv := newServer(t, func(s *smsc.Server) {
 				s.Now = fixedNow
 				s.ReceiptState = tt.state
 			})
@@ -271,9 +271,9 @@ func TestAutoReceipt(t *testing.T) {
 			}
 			wantState := tt.state
 			if wantState == 0 {
-				wantState = smpptest.StateDelivered
+				wantState = smsc.StateDelivered
 			}
-			if st, ok := d.TLVs.Uint8(pdu.TagMessageState); !ok || smpptest.MessageState(st) != wantState {
+			if st, ok := d.TLVs.Uint8(pdu.TagMessageState); !ok || smsc.MessageState(st) != wantState {
 				t.Errorf("message_state = %d, %v, want %d", st, ok, wantState)
 			}
 			if _, ok := d.TLVs.NetworkErrorCode(); ok != tt.wantErr {
@@ -284,8 +284,8 @@ func TestAutoReceipt(t *testing.T) {
 }
 
 func TestReceiptOnSeparateReceiver(t *testing.T) {
-	srv := newServer(t, func(s *smpptest.Server) {
-		s.ReceiptID = smpptest.HexToDecimal
+	srv := newServer(t, func(s *smsc.Server) {
+		s.ReceiptID = smsc.HexToDecimal
 		s.MessageID = func(n uint64) string { return fmt.Sprintf("%X", 0xA0+n) }
 	})
 	tx := mustDial(t, srv)
@@ -319,7 +319,7 @@ func TestReceiptOnSeparateReceiver(t *testing.T) {
 }
 
 func TestSendReceiptAndQuery(t *testing.T) {
-	srv := newServer(t, func(s *smpptest.Server) {
+	srv := newServer(t, func(s *smsc.Server) {
 		s.ReceiptDelay = time.Hour // stays ENROUTE
 		s.Now = fixedNow
 	})
@@ -332,7 +332,7 @@ func TestSendReceiptAndQuery(t *testing.T) {
 		c.send(&pdu.QuerySM{MessageID: id, SourceAddr: "INFO"})
 		return readAs[*pdu.QuerySMResp](c)
 	}
-	if r := query(id); r.Status != pdu.StatusOK || r.MessageState != uint8(smpptest.StateEnroute) || r.FinalDate != "" {
+	if r := query(id); r.Status != pdu.StatusOK || r.MessageState != uint8(smsc.StateEnroute) || r.FinalDate != "" {
 		t.Fatalf("query_sm(%q) = %v state %d final %q, want ESME_ROK ENROUTE no date", id, r.Status, r.MessageState, r.FinalDate)
 	}
 	if r := query("nope"); r.Status != pdu.StatusQueryFail {
@@ -342,7 +342,7 @@ func TestSendReceiptAndQuery(t *testing.T) {
 	subs := srv.Submitted()
 	errc := make(chan error, 1)
 	go func() {
-		st, err := srv.SendReceipt(testCtx(t), subs[0], smpptest.StateExpired)
+		st, err := srv.SendReceipt(testCtx(t), subs[0], smsc.StateExpired)
 		if err == nil && st != pdu.StatusOK {
 			err = fmt.Errorf("status %v", st)
 		}
@@ -357,13 +357,13 @@ func TestSendReceiptAndQuery(t *testing.T) {
 		t.Errorf("manual receipt text = %q, want stat:EXPIRED err:001", d.ShortMessage)
 	}
 	r := query(id)
-	if r.MessageState != uint8(smpptest.StateExpired) || r.FinalDate != "240115123045000+" || r.ErrorCode != 1 {
+	if r.MessageState != uint8(smsc.StateExpired) || r.FinalDate != "240115123045000+" || r.ErrorCode != 1 {
 		t.Errorf("query_sm after receipt = state %d final %q err %d, want 3 240115123045000+ 1", r.MessageState, r.FinalDate, r.ErrorCode)
 	}
 }
 
 func TestCancel(t *testing.T) {
-	srv := newServer(t, func(s *smpptest.Server) { s.ReceiptDelay = time.Hour })
+	srv := newServer(t, func(s *smsc.Server) { s.ReceiptDelay = time.Hour })
 	c := mustDial(t, srv)
 	c.mustBind("gw")
 	id := c.submit("to cancel", 1).MessageID
@@ -379,7 +379,7 @@ func TestCancel(t *testing.T) {
 		t.Errorf("second cancel_sm = %v, want ESME_RCANCELFAIL", st)
 	}
 	c.send(&pdu.QuerySM{MessageID: id})
-	if r := readAs[*pdu.QuerySMResp](c); r.MessageState != uint8(smpptest.StateDeleted) {
+	if r := readAs[*pdu.QuerySMResp](c); r.MessageState != uint8(smsc.StateDeleted) {
 		t.Errorf("state after cancel = %d, want DELETED", r.MessageState)
 	}
 }
@@ -435,19 +435,19 @@ func TestDeliverErrors(t *testing.T) {
 		if st := tx.bind(pdu.BindTransmitterID, "gw", "pw").Status; st != pdu.StatusOK {
 			t.Fatal(st)
 		}
-		if _, err := srv.Deliver(testCtx(t), &pdu.DeliverSM{}); !errors.Is(err, smpptest.ErrNotBound) {
+		if _, err := srv.Deliver(testCtx(t), &pdu.DeliverSM{}); !errors.Is(err, smsc.ErrNotBound) {
 			t.Errorf("Deliver with only a transmitter = %v, want ErrNotBound", err)
 		}
-		if _, err := srv.DeliverTo(testCtx(t), "gw", &pdu.DeliverSM{}); !errors.Is(err, smpptest.ErrNotBound) {
+		if _, err := srv.DeliverTo(testCtx(t), "gw", &pdu.DeliverSM{}); !errors.Is(err, smsc.ErrNotBound) {
 			t.Errorf("DeliverTo(gw) = %v, want ErrNotBound", err)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		srv := newServer(t, func(s *smpptest.Server) { s.ResponseTimeout = 50 * time.Millisecond })
+		srv := newServer(t, func(s *smsc.Server) { s.ResponseTimeout = 50 * time.Millisecond })
 		c := mustDial(t, srv)
 		c.mustBind("gw")
 		_, err := srv.Deliver(testCtx(t), &pdu.DeliverSM{})
-		if !errors.Is(err, smpptest.ErrTimeout) {
+		if !errors.Is(err, smsc.ErrTimeout) {
 			t.Errorf("Deliver unanswered = %v, want ErrTimeout", err)
 		}
 		readAs[*pdu.DeliverSM](c)
@@ -463,7 +463,7 @@ func TestDeliverErrors(t *testing.T) {
 		}()
 		readAs[*pdu.DeliverSM](c)
 		c.nc.Close()
-		if err := <-errc; !errors.Is(err, smpptest.ErrConnClosed) {
+		if err := <-errc; !errors.Is(err, smsc.ErrConnClosed) {
 			t.Errorf("Deliver on a closed connection = %v, want ErrConnClosed", err)
 		}
 	})
@@ -502,7 +502,7 @@ func TestDeliverText(t *testing.T) {
 	tests := []struct {
 		name      string
 		msg       string
-		opts      *smpptest.TextOptions
+		opts      *smsc.TextOptions
 		wantParts int
 		wantDCS   uint8
 		check     func(t *testing.T, i int, d *pdu.DeliverSM)
@@ -512,7 +512,7 @@ func TestDeliverText(t *testing.T) {
 				t.Errorf("part = esm 0x%02X %q, want 0x00 %q", d.ESMClass, d.ShortMessage, "PAY 500 1234")
 			}
 		}},
-		{"ucs2 200 udh8", ucs2, &smpptest.TextOptions{Ref: 0x2A}, 3, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
+		{"ucs2 200 udh8", ucs2, &smsc.TextOptions{Ref: 0x2A}, 3, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
 			want := []byte{0x05, 0x00, 0x03, 0x2A, 3, byte(i + 1)}
 			if !d.ESMClass.UDHI() || !bytes.Equal(d.ShortMessage[:6], want) {
 				t.Errorf("part %d = esm 0x%02X UDH % X, want UDHI and % X", i+1, d.ESMClass, d.ShortMessage[:6], want)
@@ -521,13 +521,13 @@ func TestDeliverText(t *testing.T) {
 				t.Errorf("part %d carries %d octets of UCS2, want an even count <= 134", i+1, n)
 			}
 		}},
-		{"ucs2 200 udh16", ucs2, &smpptest.TextOptions{Concat: text.ConcatUDH16, Ref: 0x1234}, 4, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
+		{"ucs2 200 udh16", ucs2, &smsc.TextOptions{Concat: text.ConcatUDH16, Ref: 0x1234}, 4, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
 			want := []byte{0x06, 0x08, 0x04, 0x12, 0x34, 4, byte(i + 1)}
 			if !bytes.Equal(d.ShortMessage[:7], want) {
 				t.Errorf("part %d UDH = % X, want % X", i+1, d.ShortMessage[:7], want)
 			}
 		}},
-		{"ucs2 200 sar", ucs2, &smpptest.TextOptions{Concat: text.ConcatSAR, Ref: 7}, 4, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
+		{"ucs2 200 sar", ucs2, &smsc.TextOptions{Concat: text.ConcatSAR, Ref: 7}, 4, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
 			ref, _ := d.TLVs.Uint16(pdu.TagSarMsgRefNum)
 			total, _ := d.TLVs.Uint8(pdu.TagSarTotalSegments)
 			seq, _ := d.TLVs.Uint8(pdu.TagSarSegmentSeqnum)
@@ -535,7 +535,7 @@ func TestDeliverText(t *testing.T) {
 				t.Errorf("part %d = udhi %v sar %d/%d/%d, want no UDHI and 7/4/%d", i+1, d.ESMClass.UDHI(), ref, total, seq, i+1)
 			}
 		}},
-		{"ucs2 200 payload", ucs2, &smpptest.TextOptions{Concat: text.ConcatPayload}, 1, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
+		{"ucs2 200 payload", ucs2, &smsc.TextOptions{Concat: text.ConcatPayload}, 1, 8, func(t *testing.T, i int, d *pdu.DeliverSM) {
 			v, ok := d.TLVs.Get(pdu.TagMessagePayload)
 			if !ok || len(v) != 400 || len(d.ShortMessage) != 0 {
 				t.Errorf("payload part = %d octets (%v), short_message %d, want 400, 0", len(v), ok, len(d.ShortMessage))
@@ -594,8 +594,8 @@ func TestDeliverUSSD(t *testing.T) {
 	c.mustBind("gw")
 	errc := make(chan error, 1)
 	go func() {
-		st, err := srv.DeliverUSSD(testCtx(t), smpptest.USSD{
-			From: "447700900123", To: "123", Text: "*123#", Op: smpptest.USSDOpPSSRIndication,
+		st, err := srv.DeliverUSSD(testCtx(t), smsc.USSD{
+			From: "447700900123", To: "123", Text: "*123#", Op: smsc.USSDOpPSSRIndication,
 			Session: &pdu.ITSSessionInfo{Session: 0x2A},
 		})
 		if err == nil && st != pdu.StatusOK {
@@ -717,14 +717,14 @@ func TestThrottling(t *testing.T) {
 	ok := pdu.StatusOK
 	tests := []struct {
 		name  string
-		setup func(*smpptest.Server)
+		setup func(*smsc.Server)
 		want  []pdu.Status
 	}{
-		{"every third", func(s *smpptest.Server) { s.SetFaults(smpptest.Faults{ThrottleEvery: 3}) },
+		{"every third", func(s *smsc.Server) { s.SetFaults(smsc.Faults{ThrottleEvery: 3}) },
 			[]pdu.Status{ok, ok, thr, ok, ok, thr}},
-		{"next two", func(s *smpptest.Server) { s.ThrottleNext(2) },
+		{"next two", func(s *smsc.Server) { s.ThrottleNext(2) },
 			[]pdu.Status{thr, thr, ok, ok}},
-		{"fail next with status", func(s *smpptest.Server) { s.FailNext(1, pdu.StatusMsgQFull) },
+		{"fail next with status", func(s *smsc.Server) { s.FailNext(1, pdu.StatusMsgQFull) },
 			[]pdu.Status{pdu.StatusMsgQFull, ok}},
 	}
 	for _, tt := range tests {
@@ -755,8 +755,8 @@ func TestThrottling(t *testing.T) {
 func TestErrorResponseBody(t *testing.T) {
 	for _, body := range []bool{false, true} {
 		t.Run(fmt.Sprintf("body=%v", body), func(t *testing.T) {
-			srv := newServer(t, func(s *smpptest.Server) {
-				s.SetFaults(smpptest.Faults{SubmitStatus: pdu.StatusSysErr, ErrorBody: body})
+			srv := newServer(t, func(s *smsc.Server) {
+				s.SetFaults(smsc.Faults{SubmitStatus: pdu.StatusSysErr, ErrorBody: body})
 			})
 			c := mustDial(t, srv)
 			c.mustBind("gw")
@@ -781,7 +781,7 @@ func TestBindStatusFault(t *testing.T) {
 	srv := newServer(t, nil)
 	bound := mustDial(t, srv)
 	bound.mustBind("gw")
-	srv.UpdateFaults(func(f *smpptest.Faults) { f.BindStatus = pdu.StatusBindFail })
+	srv.UpdateFaults(func(f *smsc.Faults) { f.BindStatus = pdu.StatusBindFail })
 	c := mustDial(t, srv)
 	if st := c.bind(pdu.BindTransceiverID, "gw", "").Status; st != pdu.StatusBindFail {
 		t.Fatalf("bind while refused = %v, want ESME_RBINDFAIL", st)
@@ -793,7 +793,7 @@ func TestBindStatusFault(t *testing.T) {
 	if r := bound.submit("still bound", 0); r.Status != pdu.StatusOK {
 		t.Errorf("submit on the earlier bind = %v, want ESME_ROK", r.Status)
 	}
-	srv.UpdateFaults(func(f *smpptest.Faults) { f.BindStatus = pdu.StatusOK })
+	srv.UpdateFaults(func(f *smsc.Faults) { f.BindStatus = pdu.StatusOK })
 	if st := c.bind(pdu.BindTransceiverID, "gw", "").Status; st != pdu.StatusOK {
 		t.Errorf("bind once accepted again = %v, want ESME_ROK", st)
 	}
@@ -804,12 +804,12 @@ func TestResponseFaults(t *testing.T) {
 		srv := newServer(t, nil)
 		c := mustDial(t, srv)
 		c.mustBind("gw")
-		srv.UpdateFaults(func(f *smpptest.Faults) { f.DropResponses = true })
+		srv.UpdateFaults(func(f *smsc.Faults) { f.DropResponses = true })
 		c.send(newSubmit("lost", 0))
 		if _, err := srv.WaitSubmitted(testCtx(t), 1); err != nil {
 			t.Fatalf("WaitSubmitted = %v (a dropped response still records)", err)
 		}
-		srv.UpdateFaults(func(f *smpptest.Faults) { f.DropResponses = false })
+		srv.UpdateFaults(func(f *smsc.Faults) { f.DropResponses = false })
 		if r := c.submit("answered", 0); r.MessageID != "00000002" {
 			t.Errorf("next submit id = %q, want 00000002", r.MessageID)
 		}
@@ -817,11 +817,11 @@ func TestResponseFaults(t *testing.T) {
 	t.Run("drop enquire_link_resp", func(t *testing.T) {
 		srv := newServer(t, nil)
 		c := mustDial(t, srv)
-		srv.UpdateFaults(func(f *smpptest.Faults) { f.DropEnquireLinkResp = true })
+		srv.UpdateFaults(func(f *smsc.Faults) { f.DropEnquireLinkResp = true })
 		c.send(&pdu.EnquireLink{})
 		c.send(newSubmit("x", 0)) // before bind: answered, proves the first was handled
 		readAs[*pdu.SubmitSMResp](c)
-		srv.SetFaults(smpptest.Faults{})
+		srv.SetFaults(smsc.Faults{})
 		seq := c.send(&pdu.EnquireLink{})
 		if r := readAs[*pdu.EnquireLinkResp](c); r.Seq != seq {
 			t.Errorf("enquire_link_resp seq = %d, want %d (the first one dropped)", r.Seq, seq)
@@ -832,7 +832,7 @@ func TestResponseFaults(t *testing.T) {
 		srv := newServer(t, nil)
 		c := mustDial(t, srv)
 		c.mustBind("gw")
-		srv.SetFaults(smpptest.Faults{ResponseDelay: delay})
+		srv.SetFaults(smsc.Faults{ResponseDelay: delay})
 		start := time.Now()
 		c.submit("slow", 0)
 		if d := time.Since(start); d < delay {
@@ -843,14 +843,14 @@ func TestResponseFaults(t *testing.T) {
 
 func TestWriteModes(t *testing.T) {
 	tests := []struct {
-		mode smpptest.WriteMode
+		mode smsc.WriteMode
 		// writes for 3 enquire_link_resp sent in one client write
 		want func(n int64) bool
 		desc string
 	}{
-		{smpptest.WriteWhole, func(n int64) bool { return n == 3 }, "3"},
-		{smpptest.WriteBytewise, func(n int64) bool { return n == 48 }, "48"},
-		{smpptest.WriteCoalesced, func(n int64) bool { return n == 1 }, "1"},
+		{smsc.WriteWhole, func(n int64) bool { return n == 3 }, "3"},
+		{smsc.WriteBytewise, func(n int64) bool { return n == 48 }, "48"},
+		{smsc.WriteCoalesced, func(n int64) bool { return n == 1 }, "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode.String(), func(t *testing.T) {
@@ -859,10 +859,10 @@ func TestWriteModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			cl := &countingListener{Listener: ln}
-			srv := newServer(t, func(s *smpptest.Server) { s.Listener = cl })
+			srv := newServer(t, func(s *smsc.Server) { s.Listener = cl })
 			c := mustDial(t, srv)
 			c.mustBind("gw")
-			srv.SetFaults(smpptest.Faults{Write: tt.mode})
+			srv.SetFaults(smsc.Faults{Write: tt.mode})
 			before := cl.writes.Load()
 			var batch []byte
 			for seq := uint32(100); seq < 103; seq++ {
@@ -933,8 +933,8 @@ func TestSendRawAndSend(t *testing.T) {
 }
 
 func TestHandler(t *testing.T) {
-	srv := newServer(t, func(s *smpptest.Server) {
-		s.Handler = func(ctx context.Context, c *smpptest.Conn, req pdu.PDU) pdu.PDU {
+	srv := newServer(t, func(s *smsc.Server) {
+		s.Handler = func(ctx context.Context, c *smsc.Conn, req pdu.PDU) pdu.PDU {
 			if sm, ok := req.(*pdu.SubmitSM); ok {
 				switch sm.DestinationAddr {
 				case "panic":
@@ -970,7 +970,7 @@ func TestHandler(t *testing.T) {
 }
 
 func TestRecordsBounded(t *testing.T) {
-	srv := newServer(t, func(s *smpptest.Server) { s.MaxRecords = 2 })
+	srv := newServer(t, func(s *smsc.Server) { s.MaxRecords = 2 })
 	c := mustDial(t, srv)
 	c.mustBind("gw")
 	for _, txt := range []string{"a", "b", "c"} {
@@ -1003,12 +1003,12 @@ func TestWaitSubmittedContext(t *testing.T) {
 
 func TestTimers(t *testing.T) {
 	t.Run("session init timeout", func(t *testing.T) {
-		srv := newServer(t, func(s *smpptest.Server) { s.InitTimeout = 50 * time.Millisecond })
+		srv := newServer(t, func(s *smsc.Server) { s.InitTimeout = 50 * time.Millisecond })
 		c := mustDial(t, srv)
 		c.expectEOF()
 	})
 	t.Run("enquire_link answered", func(t *testing.T) {
-		srv := newServer(t, func(s *smpptest.Server) { s.EnquireLinkInterval = 20 * time.Millisecond })
+		srv := newServer(t, func(s *smsc.Server) { s.EnquireLinkInterval = 20 * time.Millisecond })
 		c := mustDial(t, srv)
 		c.mustBind("gw")
 		for range 2 {
@@ -1020,7 +1020,7 @@ func TestTimers(t *testing.T) {
 		}
 	})
 	t.Run("enquire_link unanswered", func(t *testing.T) {
-		srv := newServer(t, func(s *smpptest.Server) {
+		srv := newServer(t, func(s *smsc.Server) {
 			s.EnquireLinkInterval = 20 * time.Millisecond
 			s.EnquireLinkTimeout = 50 * time.Millisecond
 		})
@@ -1047,7 +1047,8 @@ func TestDropConnections(t *testing.T) {
 }
 
 func TestCloseWithClients(t *testing.T) {
-	srv := smpptest.NewServer()
+	srv := &smsc.Server{}
+	srv.Start()
 	var clients []*rawClient
 	for i := range 5 {
 		c := mustDial(t, srv)
@@ -1075,20 +1076,20 @@ func TestCloseWithClients(t *testing.T) {
 		t.Fatal("Close did not return within 2s with clients connected")
 	}
 	t.Logf("Close took %v", time.Since(start))
-	if err := <-errc; !errors.Is(err, smpptest.ErrConnClosed) {
+	if err := <-errc; !errors.Is(err, smsc.ErrConnClosed) {
 		t.Errorf("Deliver during Close = %v, want ErrConnClosed", err)
 	}
 	for _, c := range clients {
 		c.expectEOF()
 	}
 	srv.Close() // idempotent
-	if _, err := srv.Deliver(t.Context(), &pdu.DeliverSM{}); !errors.Is(err, smpptest.ErrServerClosed) {
+	if _, err := srv.Deliver(t.Context(), &pdu.DeliverSM{}); !errors.Is(err, smsc.ErrServerClosed) {
 		t.Errorf("Deliver after Close = %v, want ErrServerClosed", err)
 	}
 }
 
 func TestConcurrentClients(t *testing.T) {
-	srv := newServer(t, func(s *smpptest.Server) { s.MaxRecords = 50 })
+	srv := newServer(t, func(s *smsc.Server) { s.MaxRecords = 50 })
 	const clients, perClient = 4, 25
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -1115,7 +1116,7 @@ func TestConcurrentClients(t *testing.T) {
 	// Change faults and read records while traffic flows.
 	wg.Go(func() {
 		for i := range 20 {
-			srv.UpdateFaults(func(f *smpptest.Faults) { f.Write = smpptest.WriteMode(i % 3) })
+			srv.UpdateFaults(func(f *smsc.Faults) { f.Write = smsc.WriteMode(i % 3) })
 			srv.Submitted()
 		}
 	})
@@ -1130,8 +1131,8 @@ func TestConcurrentClients(t *testing.T) {
 
 func TestCloseWaitsForHandler(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	srv := smpptest.NewUnstartedServer()
-	srv.Handler = func(ctx context.Context, c *smpptest.Conn, req pdu.PDU) pdu.PDU {
+	srv := &smsc.Server{}
+	srv.Handler = func(ctx context.Context, c *smsc.Conn, req pdu.PDU) pdu.PDU {
 		if _, ok := req.(*pdu.SubmitSM); ok {
 			close(entered)
 			<-release
@@ -1163,7 +1164,7 @@ func TestCloseWaitsForHandler(t *testing.T) {
 
 func TestReceiptDelay(t *testing.T) {
 	const delay = 30 * time.Millisecond
-	srv := newServer(t, func(s *smpptest.Server) {
+	srv := newServer(t, func(s *smsc.Server) {
 		s.ReceiptDelay = delay
 		s.Now = fixedNow // the clock stands still; the delay runs in real time
 	})
@@ -1180,7 +1181,7 @@ func TestReceiptDelay(t *testing.T) {
 		t.Errorf("receipt text = %q, want done date from Now and DELIVRD", d.ShortMessage)
 	}
 	c.send(&pdu.QuerySM{MessageID: id})
-	if r := readAs[*pdu.QuerySMResp](c); r.MessageState != uint8(smpptest.StateDelivered) {
+	if r := readAs[*pdu.QuerySMResp](c); r.MessageState != uint8(smsc.StateDelivered) {
 		t.Errorf("query_sm after receipt = state %d, want DELIVERED", r.MessageState)
 	}
 }
@@ -1208,7 +1209,7 @@ func TestSubmissionTextUDH(t *testing.T) {
 
 func TestWaitBoundAndConnClose(t *testing.T) {
 	srv := newServer(t, nil)
-	got := make(chan *smpptest.Conn, 1)
+	got := make(chan *smsc.Conn, 1)
 	go func() {
 		conn, err := srv.WaitBound(testCtx(t), "late")
 		if err != nil {
@@ -1221,7 +1222,7 @@ func TestWaitBoundAndConnClose(t *testing.T) {
 	c := mustDial(t, srv)
 	c.mustBind("late")
 	conn := <-got
-	if conn == nil || conn.SystemID() != "late" || conn.Mode() != smpptest.BindTransceiver {
+	if conn == nil || conn.SystemID() != "late" || conn.Mode() != smsc.BindTransceiver {
 		t.Fatalf("WaitBound(late) = %v, want the transceiver bound as late", conn)
 	}
 	if err := conn.Close(); err != nil {
@@ -1229,7 +1230,7 @@ func TestWaitBoundAndConnClose(t *testing.T) {
 	}
 	<-conn.Done()
 	c.expectEOF()
-	if m := conn.Mode(); m != smpptest.BindNone {
+	if m := conn.Mode(); m != smsc.BindNone {
 		t.Errorf("Mode() after Close = %v, want none", m)
 	}
 

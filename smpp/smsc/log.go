@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 // Log attribute keys. Message text and bind passwords are never logged; a
 // message is identified by its SMSC message id and sequence number only.

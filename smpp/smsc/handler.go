@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package webphone
+package sim
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 	"github.com/smsgw/smsgw/smpp/text"
 )
 
@@ -57,8 +57,8 @@ func (m Message) Failed() bool {
 	return m.Dir == DirMO && m.Status != StatusSending && m.Status != StatusDelivered
 }
 
-// SimulatorOptions configure a Simulator.
-type SimulatorOptions struct {
+// Options configure a Simulator.
+type Options struct {
 	// Keep is how many messages are kept in memory, MOs and MTs together;
 	// default 1000.
 	Keep int
@@ -75,7 +75,7 @@ type SimulatorOptions struct {
 // joined) for the phone. It implements Backend and is safe for concurrent
 // use.
 type Simulator struct {
-	srv    *smpptest.Server
+	srv    *smsc.Server
 	reasm  *text.Reassembler
 	keep   int
 	redact func(code, text string) string
@@ -89,9 +89,9 @@ type Simulator struct {
 
 var _ Backend = (*Simulator)(nil)
 
-// NewSimulator attaches a Simulator to srv: it sets srv.OnSubmit, so it
-// must be called before srv.Start.
-func NewSimulator(srv *smpptest.Server, o SimulatorOptions) *Simulator {
+// New attaches a Simulator to srv: it sets srv.OnSubmit, so it must be
+// called before srv.Start.
+func New(srv *smsc.Server, o Options) *Simulator {
 	s := &Simulator{
 		srv:     srv,
 		reasm:   text.NewReassembler(text.ReassemblerOptions{}),
@@ -111,10 +111,10 @@ func NewSimulator(srv *smpptest.Server, o SimulatorOptions) *Simulator {
 }
 
 // Server returns the SMSC the simulator is attached to.
-func (s *Simulator) Server() *smpptest.Server { return s.srv }
+func (s *Simulator) Server() *smsc.Server { return s.srv }
 
 // record keeps a submitted MT, joining concatenated parts.
-func (s *Simulator) record(sub smpptest.Submission) {
+func (s *Simulator) record(sub smsc.Submission) {
 	ud := sub.UserData()
 	dcs := sub.DataCoding()
 	var ref uint16
@@ -210,10 +210,10 @@ func (s *Simulator) Send(ctx context.Context, msisdn, code, msg string) (Message
 		shown = s.redact(code, msg)
 	}
 	m := s.add(Message{Dir: DirMO, MSISDN: msisdn, Code: code, Text: shown, Status: StatusSending, Time: s.now()})
-	sts, err := s.srv.DeliverText(ctx, msisdn, code, msg, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+	sts, err := s.srv.DeliverText(ctx, msisdn, code, msg, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
 	status := StatusDelivered
 	switch {
-	case errors.Is(err, smpptest.ErrNotBound):
+	case errors.Is(err, smsc.ErrNotBound):
 		err = ErrNoGateway
 		status = err.Error()
 	case err != nil:

@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // Defaults used when the corresponding Server field is zero.
 const (
-	DefaultSystemID           = "smpptest"
+	DefaultSystemID           = "smsc"
 	DefaultInitTimeout        = 30 * time.Second
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultResponseTimeout    = 10 * time.Second
@@ -39,17 +39,18 @@ const closeReportAfter = 5 * time.Second
 var (
 	// ErrNotBound means no connection is bound in a mode that can take the
 	// PDU (a receiver or transceiver for deliver_sm).
-	ErrNotBound = errors.New("smpptest: no suitable bound connection")
+	ErrNotBound = errors.New("smsc: no suitable bound connection")
 	// ErrConnClosed means the connection closed before the response came.
-	ErrConnClosed = errors.New("smpptest: connection closed")
+	ErrConnClosed = errors.New("smsc: connection closed")
 	// ErrServerClosed is returned after Close.
-	ErrServerClosed = errors.New("smpptest: server closed")
+	ErrServerClosed = errors.New("smsc: server closed")
 	// ErrTimeout means the ESME did not answer within ResponseTimeout.
-	ErrTimeout = errors.New("smpptest: response timeout")
+	ErrTimeout = errors.New("smsc: response timeout")
 )
 
-// Server is an SMPP 3.4 SMSC for tests and for the gateway's built-in
-// simulator. Set the exported fields, then call Start; the fields must not
+// Server is an SMPP 3.4 SMSC: the gateway's built-in simulator, the SMSC
+// of `smsgw load`, and (through smpptest) of tests. The zero value is
+// ready to configure: set the exported fields, then call Start; the fields must not
 // be changed after Start (the server works on a copy). Faults are changed at
 // run time with SetFaults, UpdateFaults, FailNext and ThrottleNext. All
 // methods are safe for concurrent use.
@@ -202,37 +203,25 @@ type config struct {
 	handler           func(context.Context, *Conn, pdu.PDU) pdu.PDU
 }
 
-// NewServer returns a started Server listening on a free loopback port.
-func NewServer() *Server {
-	s := NewUnstartedServer()
-	s.Start()
-	return s
-}
-
-// NewUnstartedServer returns a Server that is not started: set its fields,
-// then call Start. It does no I/O.
-func NewUnstartedServer() *Server {
-	return &Server{}
-}
-
 // Start starts accepting connections on s.Listener, or on a new listener
 // on a free loopback port when it is nil. It panics if the server was
 // already started or closed, or if no loopback port can be had (as
-// net/http/httptest does); with a Listener set it cannot fail otherwise.
+// net/http/httptest does); with a Listener set, as production code sets
+// it, it cannot fail otherwise.
 func (s *Server) Start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
-		panic("smpptest: Server already started")
+		panic("smsc: Server already started")
 	}
 	if s.closing {
-		panic("smpptest: Server already closed")
+		panic("smsc: Server already closed")
 	}
 	if s.Listener == nil {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			if ln, err = net.Listen("tcp6", "[::1]:0"); err != nil {
-				panic(fmt.Sprintf("smpptest: failed to listen on a port: %v", err))
+				panic(fmt.Sprintf("smsc: failed to listen on a port: %v", err))
 			}
 		}
 		s.Listener = ln
@@ -242,7 +231,7 @@ func (s *Server) Start() {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s.log = logger.With(logKeyComponent, "smpptest")
+	s.log = logger.With(logKeyComponent, "smsc")
 	s.rec.init(s.MaxRecords)
 	s.changed = make(chan struct{})
 	s.closed = make(chan struct{})
@@ -389,7 +378,7 @@ func (s *Server) doClose() {
 			busy = append(busy, fmt.Sprintf("conn %d %s (%s)", c.id, c.nc.RemoteAddr(), c.SystemID()))
 		}
 		s.mu.Unlock()
-		logger.Error("smpptest: Server blocked in Close after 5 seconds, waiting for goroutines",
+		logger.Error("smsc: Server blocked in Close after 5 seconds, waiting for goroutines",
 			"connections", busy)
 		<-done
 	}
@@ -501,12 +490,12 @@ func (s *Server) WaitBound(ctx context.Context, systemID string) (*Conn, error) 
 		ch := s.changed
 		s.mu.Unlock()
 		if ch == nil {
-			return nil, fmt.Errorf("smpptest: wait bound: server not started")
+			return nil, fmt.Errorf("smsc: wait bound: server not started")
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("smpptest: wait bound %q: %w", systemID, context.Cause(ctx))
+			return nil, fmt.Errorf("smsc: wait bound %q: %w", systemID, context.Cause(ctx))
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"context"
@@ -312,11 +312,11 @@ func (s *Server) WaitSubmitted(ctx context.Context, n int) ([]Submission, error)
 		s.rec.mu.Lock()
 		if s.rec.byID == nil {
 			s.rec.mu.Unlock()
-			return nil, errors.New("smpptest: wait for submissions: server not started")
+			return nil, errors.New("smsc: wait for submissions: server not started")
 		}
 		if s.rec.max < 0 || n > s.rec.max {
 			s.rec.mu.Unlock()
-			return nil, fmt.Errorf("smpptest: wait for %d submissions: recording holds at most %d", n, max(s.rec.max, 0))
+			return nil, fmt.Errorf("smsc: wait for %d submissions: recording holds at most %d", n, max(s.rec.max, 0))
 		}
 		if s.rec.total >= n {
 			out := s.rec.submissionsLocked()
@@ -328,7 +328,7 @@ func (s *Server) WaitSubmitted(ctx context.Context, n int) ([]Submission, error)
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return nil, fmt.Errorf("smpptest: wait for %d submissions (have %d): %w", n, got, context.Cause(ctx))
+			return nil, fmt.Errorf("smsc: wait for %d submissions (have %d): %w", n, got, context.Cause(ctx))
 		}
 	}
 }

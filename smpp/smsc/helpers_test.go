@@ -1,4 +1,4 @@
-package smpptest_test
+package smsc_test
 
 import (
 	"bufio"
@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 )
 
 // ioTimeout bounds every read of the raw test client.
@@ -29,7 +29,7 @@ type rawClient struct {
 }
 
 // mustDial connects a raw client to srv; it is closed at cleanup.
-func mustDial(t testing.TB, srv *smpptest.Server) *rawClient {
+func mustDial(t testing.TB, srv *smsc.Server) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", srv.Addr())
 	if err != nil {
@@ -40,9 +40,9 @@ func mustDial(t testing.TB, srv *smpptest.Server) *rawClient {
 }
 
 // newServer starts a server configured by setup and closes it at cleanup.
-func newServer(t testing.TB, setup func(*smpptest.Server)) *smpptest.Server {
+func newServer(t testing.TB, setup func(*smsc.Server)) *smsc.Server {
 	t.Helper()
-	srv := smpptest.NewUnstartedServer()
+	srv := &smsc.Server{}
 	srv.ResponseTimeout = ioTimeout
 	if setup != nil {
 		setup(srv)

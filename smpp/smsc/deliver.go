@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"context"
@@ -56,7 +56,7 @@ func (s *Server) DeliverText(ctx context.Context, from, to, msg string, opts *Te
 	for i, d := range ds {
 		st, err := c.Deliver(ctx, d)
 		if err != nil {
-			return statuses, fmt.Errorf("smpptest: deliver part %d of %d: %w", i+1, len(ds), err)
+			return statuses, fmt.Errorf("smsc: deliver part %d of %d: %w", i+1, len(ds), err)
 		}
 		statuses = append(statuses, st)
 	}
@@ -80,7 +80,7 @@ func (s *Server) TextPDUs(from, to, msg string, opts *TextOptions) ([]*pdu.Deliv
 	}
 	m, err := text.Split(msg, text.SplitOptions{Options: s.textOptions(), Concat: o.Concat, Ref: ref})
 	if err != nil {
-		return nil, fmt.Errorf("smpptest: split text: %w", err)
+		return nil, fmt.Errorf("smsc: split text: %w", err)
 	}
 	ds := make([]*pdu.DeliverSM, 0, len(m.Parts))
 	for _, p := range m.Parts {
@@ -164,7 +164,7 @@ func (s *Server) DeliverUSSD(ctx context.Context, u USSD) (pdu.Status, error) {
 func (s *Server) USSDPDU(u USSD) (*pdu.DeliverSM, error) {
 	dcs, data, err := text.Encode(u.Text, s.textOptions())
 	if err != nil {
-		return nil, fmt.Errorf("smpptest: encode ussd text: %w", err)
+		return nil, fmt.Errorf("smsc: encode ussd text: %w", err)
 	}
 	d := &pdu.DeliverSM{Header: pdu.Header{ID: pdu.DeliverSMID}}
 	d.ServiceType = u.ServiceType

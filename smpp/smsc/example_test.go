@@ -1,4 +1,4 @@
-package smpptest_test
+package smsc_test
 
 import (
 	"context"
@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/smpp/pdu"
-	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/smsc"
 )
 
-// ExampleServer runs a test SMSC and drives it with a bare-bones ESME built
+// ExampleServer runs an SMSC and drives it with a bare-bones ESME built
 // on the codec alone: bind, submit a message that asks for a delivery
 // receipt, read the response and the receipt, then receive an MO injected
 // with DeliverText.
 func ExampleServer() {
-	srv := smpptest.NewUnstartedServer()
+	srv := &smsc.Server{}
 	srv.Credentials = map[string]string{"gateway": "secret"}
 	srv.Now = func() time.Time { return time.Date(2024, 1, 15, 12, 30, 0, 0, time.UTC) }
 	srv.Start()

@@ -1,4 +1,4 @@
-package smpptest
+package smsc
 
 import (
 	"fmt"
@@ -102,7 +102,7 @@ func (s *Server) SetFaults(f Faults) {
 
 // UpdateFaults changes the faults atomically, e.g.
 //
-//	srv.UpdateFaults(func(f *smpptest.Faults) { f.DropEnquireLinkResp = true })
+//	srv.UpdateFaults(func(f *smsc.Faults) { f.DropEnquireLinkResp = true })
 //
 // fn must not call other Server methods.
 func (s *Server) UpdateFaults(fn func(*Faults)) {
