@@ -809,6 +809,13 @@ func TestResponseFaults(t *testing.T) {
 		if _, err := srv.WaitSubmitted(testCtx(t), 1); err != nil {
 			t.Fatalf("WaitSubmitted = %v (a dropped response still records)", err)
 		}
+		// The submission is recorded before its response is decided: an
+		// answered enquire_link shows the submit_sm was handled (frames are
+		// handled in order) while the fault was on.
+		seq := c.send(&pdu.EnquireLink{})
+		if r := readAs[*pdu.EnquireLinkResp](c); r.Seq != seq {
+			t.Fatalf("enquire_link_resp seq = %d, want %d", r.Seq, seq)
+		}
 		srv.UpdateFaults(func(f *smsc.Faults) { f.DropResponses = false })
 		if r := c.submit("answered", 0); r.MessageID != "00000002" {
 			t.Errorf("next submit id = %q, want 00000002", r.MessageID)
