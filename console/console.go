@@ -34,7 +34,7 @@ type Admin interface {
 }
 
 // PartnerAdmin performs the audited actions on the host-to-host partner
-// API and lists its blocked destinations; *smsgw.Partners implements it.
+// API and lists its blocked destinations; *partner.Service implements it.
 // Each action writes its audit entry in the transaction of its change.
 type PartnerAdmin interface {
 	ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error

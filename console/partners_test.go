@@ -16,6 +16,7 @@ import (
 
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -33,7 +34,7 @@ var stepAttr = regexp.MustCompile(`data-step="([a-z_]+)"`)
 
 // partners is a console.PartnerAdmin whose service is set once the
 // harness (and its gateway) exists.
-type partners struct{ svc *smsgw.Partners }
+type partners struct{ svc *partner.Service }
 
 func (p *partners) ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error {
 	return p.svc.ResendCallback(ctx, who, id)
@@ -89,7 +90,7 @@ func (n *notifier) Notify(_ context.Context, r smsgw.PartnerRequest) error {
 // and the unregistered stranger blocked after two refused requests.
 type partnerHarness struct {
 	*harness
-	svc                      *smsgw.Partners
+	svc                      *partner.Service
 	notify                   *notifier
 	inv, va, conf, open, bat *smsgw.PartnerRequest
 }
@@ -99,7 +100,7 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	pa := &partners{}
 	h := &partnerHarness{harness: newHarness(t, func(o *console.Options) { o.Partners = pa }), notify: &notifier{}}
 	ctx := t.Context()
-	svc, err := smsgw.NewPartners(h.gw, smsgw.PartnerOptions{
+	svc, err := partner.New(h.gw, partner.Options{
 		Partners: []smsgw.Partner{
 			{ID: "demo", Mode: smsgw.ModeImmediate},
 			{ID: "conf", Mode: smsgw.ModeConfirm},
@@ -117,11 +118,11 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	if _, err := svc.Deposit(ctx, cli, "demo", 1_000_000, "FUND-1"); err != nil {
 		t.Fatal(err)
 	}
-	topUp := func(partner, refid, product, dest string) *smsgw.PartnerRequest {
+	topUp := func(id, refid, product, dest string) *smsgw.PartnerRequest {
 		t.Helper()
-		res, err := svc.TopUp(ctx, smsgw.TopUpRequest{Partner: partner, RefID: refid, Product: product, Dest: dest})
+		res, err := svc.TopUp(ctx, partner.TopUpRequest{Partner: id, RefID: refid, Product: product, Dest: dest})
 		if err != nil {
-			t.Fatalf("TopUp(%s %s): %v", partner, refid, err)
+			t.Fatalf("TopUp(%s %s): %v", id, refid, err)
 		}
 		h.flush()
 		h.clk.Add(time.Minute)
@@ -129,7 +130,7 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	}
 	h.clk.Add(time.Minute)
 	h.inv = topUp("demo", "INV-1", "IP50", payerB)
-	res, err := svc.PayVA(ctx, smsgw.VAPayment{Partner: "bank", VA: "0138877 " + payerC, Amount: 100_000, BankRef: "BR-77"})
+	res, err := svc.PayVA(ctx, partner.VAPayment{Partner: "bank", VA: "0138877 " + payerC, Amount: 100_000, BankRef: "BR-77"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	h.mo(payerD, request, "BATAL")
 	h.clk.Add(time.Minute)
 	for i := range blockAfter {
-		_, err := svc.TopUp(ctx, smsgw.TopUpRequest{Partner: "conf", RefID: fmt.Sprintf("X-%d", i), Product: "IP50", Dest: stranger})
+		_, err := svc.TopUp(ctx, partner.TopUpRequest{Partner: "conf", RefID: fmt.Sprintf("X-%d", i), Product: "IP50", Dest: stranger})
 		if smsgw.ErrorCode(err) != smsgw.ENotCustomer {
 			t.Fatalf("TopUp to a stranger = %v, want %s", err, smsgw.ENotCustomer)
 		}
@@ -268,7 +269,7 @@ func TestPartnerRequestsPage(t *testing.T) {
 		t.Errorf("first page has %d rows and next link %v", n, strings.Contains(first, `id="next"`))
 	}
 	// The open request becomes unknown after the pending window.
-	h.clk.Add(smsgw.DefaultPendingMax)
+	h.clk.Add(partner.DefaultPendingMax)
 	if n, err := h.svc.Recheck(t.Context(), h.clk.Now()); err != nil || n != 1 {
 		t.Fatalf("Recheck = %d, %v; want 1 request changed", n, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -32,13 +33,13 @@ type NotifierOptions struct {
 	Now      func() time.Time
 	// Service, when set, supplies the partner's current deposit balance
 	// for the text message of failed requests.
-	Service *smsgw.Partners
+	Service *partner.Service
 	// Observe, when set, is called after every attempt with the partner,
 	// whether the callback was delivered, and the time taken.
 	Observe func(partner string, delivered bool, d time.Duration)
 }
 
-// Notifier posts callbacks to partners: it implements smsgw.Notifier. A
+// Notifier posts callbacks to partners: it implements partner.Notifier. A
 // callback is a POST of the request's final state to the partner's
 // callback URL, signed like a request (X-Timestamp, X-Nonce, X-Signature
 // with the partner's first key over method, request URI, timestamp, nonce
@@ -50,11 +51,11 @@ type Notifier struct {
 	timeout  time.Duration
 	loc      *time.Location
 	now      func() time.Time
-	svc      *smsgw.Partners
+	svc      *partner.Service
 	observe  func(partner string, delivered bool, d time.Duration)
 }
 
-var _ smsgw.Notifier = (*Notifier)(nil)
+var _ partner.Notifier = (*Notifier)(nil)
 
 // NewNotifier returns a Notifier. It does no I/O.
 func NewNotifier(o NotifierOptions) (*Notifier, error) {
@@ -102,7 +103,7 @@ func (e *callbackError) Temporary() bool { return !e.permanent }
 // UseService gives n the service that supplies a partner's current deposit
 // balance, for when the service is built after n (it takes n as its
 // notifier). Call it before the first Notify.
-func (n *Notifier) UseService(s *smsgw.Partners) { n.svc = s }
+func (n *Notifier) UseService(s *partner.Service) { n.svc = s }
 
 // Notify posts the callback of r and waits for the acknowledgement.
 func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) (err error) {

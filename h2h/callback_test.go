@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -168,8 +169,8 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 	if len(cs) != 1 || cs[0].LastError != "callback answered HTTP 502" {
 		t.Fatalf("dead letters = %+v, want one with the last error", cs)
 	}
-	if span := e.clk.Now().Sub(start); span != smsgw.CallbackTTL {
-		t.Errorf("dead-lettered after %s, want %s", span, smsgw.CallbackTTL)
+	if span := e.clk.Now().Sub(start); span != partner.CallbackTTL {
+		t.Errorf("dead-lettered after %s, want %s", span, partner.CallbackTTL)
 	}
 	n := len(site.calls())
 	if n < 20 || n > 40 {

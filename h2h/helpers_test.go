@@ -16,6 +16,7 @@ import (
 
 	"github.com/smsgw/smsgw/h2h"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -45,7 +46,7 @@ type env struct {
 	t     testing.TB
 	store *sqlite.Store
 	gw    *smsgw.Gateway
-	svc   *smsgw.Partners
+	svc   *partner.Service
 	srv   *h2h.Server
 	ntf   *h2h.Notifier
 	clk   *smsgwtest.Clock
@@ -67,7 +68,7 @@ func newEnv(t testing.TB, callbackURL string) *env {
 }
 
 // newEnvWith is newEnv with edit applied to the partner options.
-func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOptions)) *env {
+func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *env {
 	t.Helper()
 	if callbackURL == "" {
 		callbackURL = "http://127.0.0.1:1/report"
@@ -102,7 +103,7 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOption
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := smsgw.PartnerOptions{
+	opts := partner.Options{
 		Partners: []smsgw.Partner{
 			{ID: "demo", Mode: smsgw.ModeImmediate},
 			{ID: "mitra", Mode: smsgw.ModeConfirm},
@@ -110,14 +111,14 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOption
 			{ID: "kios", Mode: smsgw.ModeImmediate},
 			{ID: "text", Mode: smsgw.ModeImmediate},
 		},
-		Cutoff:   smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
+		Cutoff:   partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
 		Notifier: ntf,
 		Logger:   log,
 	}
 	if edit != nil {
 		edit(&opts)
 	}
-	svc, err := smsgw.NewPartners(gw, opts)
+	svc, err := partner.New(gw, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

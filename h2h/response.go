@@ -108,7 +108,7 @@ const (
 	textCancelled    = "Dibatalkan provider."
 )
 
-// outcomeOf maps an error from smsgw.Partners.
+// outcomeOf maps an error from partner.Service.
 func outcomeOf(err error) outcome {
 	if o, ok := outcomes[smsgw.ErrorCode(err)]; ok {
 		return o

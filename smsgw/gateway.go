@@ -153,6 +153,7 @@ type Gateway struct {
 	obs         Observer
 
 	rules atomic.Pointer[Rules]
+	hook  atomic.Pointer[hookBox] // SessionHook, see SetSessionHook
 
 	procMu  sync.Mutex          // serialises inbox processing
 	moFails map[int64]moFailure // inbox rows that failed, under procMu
@@ -1022,7 +1023,7 @@ func (f *flow) resolve(s *Session, state SessionState, reply string, d ReplyData
 	if err := f.tx.ResolveSession(s); err != nil {
 		return err
 	}
-	if err := f.g.settlePartnerSession(f.tx, s, now); err != nil {
+	if err := f.g.sessionResolved(f.tx, s, now); err != nil {
 		return err
 	}
 	f.outcome = state

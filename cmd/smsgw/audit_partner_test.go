@@ -11,6 +11,7 @@ import (
 
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -35,9 +36,9 @@ func TestAuditPartnerViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := smsgw.NewPartners(gw, smsgw.PartnerOptions{
+	svc, err := partner.New(gw, partner.Options{
 		Partners: []smsgw.Partner{{ID: "reseller"}, {ID: "bank", VA: true}},
-		Notifier: smsgw.NotifierFunc(func(_ context.Context, r smsgw.PartnerRequest) error {
+		Notifier: partner.NotifierFunc(func(_ context.Context, r smsgw.PartnerRequest) error {
 			if r.Partner == "bank" {
 				return deadLetter{}
 			}
@@ -56,11 +57,11 @@ func TestAuditPartnerViews(t *testing.T) {
 	if _, err := svc.Deposit(ctx, smsgw.Actor{Name: "cli:test", Role: "admin"}, "reseller", 500_000, "TRF-1"); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := svc.TopUp(ctx, smsgw.TopUpRequest{Partner: "reseller", RefID: "INV-1", Product: "IP50", Dest: payer})
+	inv, err := svc.TopUp(ctx, partner.TopUpRequest{Partner: "reseller", RefID: "INV-1", Product: "IP50", Dest: payer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	va, err := svc.PayVA(ctx, smsgw.VAPayment{Partner: "bank", VA: "0138877" + payer, Amount: 100_000, BankRef: "BR-1"})
+	va, err := svc.PayVA(ctx, partner.VAPayment{Partner: "bank", VA: "0138877" + payer, Amount: 100_000, BankRef: "BR-1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package smsgw_test
+package partner_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -22,7 +23,7 @@ const (
 // partnerHarness adds a partner service to the gateway harness.
 type partnerHarness struct {
 	*harness
-	p      *smsgw.Partners
+	p      *partner.Service
 	notify *fakeNotifier
 }
 
@@ -48,23 +49,23 @@ func (f *fakeNotifier) count() int { f.mu.Lock(); defer f.mu.Unlock(); return le
 // wibZone is the partners' local time.
 var wibZone = time.FixedZone("WIB", 7*3600)
 
-func newPartnerHarness(t *testing.T, edit func(*smsgw.PartnerOptions)) *partnerHarness {
+func newPartnerHarness(t *testing.T, edit func(*partner.Options)) *partnerHarness {
 	t.Helper()
 	h := newHarness(t)
 	n := &fakeNotifier{}
-	o := smsgw.PartnerOptions{
+	o := partner.Options{
 		Partners: []smsgw.Partner{
 			{ID: "pulsa", Mode: smsgw.ModeImmediate},
 			{ID: "mitra", Mode: smsgw.ModeConfirm},
 			{ID: "bank", Mode: smsgw.ModeImmediate, VA: true},
 		},
-		Cutoff:   smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
+		Cutoff:   partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
 		Notifier: n,
 	}
 	if edit != nil {
 		edit(&o)
 	}
-	p, err := smsgw.NewPartners(h.gw, o)
+	p, err := partner.New(h.gw, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,32 +76,32 @@ func newPartnerHarness(t *testing.T, edit func(*smsgw.PartnerOptions)) *partnerH
 }
 
 // deposit funds a partner's deposit.
-func (h *partnerHarness) deposit(partner string, amount smsgw.Amount) {
+func (h *partnerHarness) deposit(id string, amount smsgw.Amount) {
 	h.t.Helper()
 	ref := fmt.Sprintf("dep-%d", h.clk.Now().UnixNano())
-	if _, err := h.p.Deposit(h.t.Context(), operator, partner, amount, ref); err != nil {
-		h.t.Fatalf("Deposit(%s, %d): %v", partner, amount, err)
+	if _, err := h.p.Deposit(h.t.Context(), operator, id, amount, ref); err != nil {
+		h.t.Fatalf("Deposit(%s, %d): %v", id, amount, err)
 	}
 }
 
-func (h *partnerHarness) topUp(partner, refid, product, dest string) (*smsgw.PartnerResult, error) {
-	return h.p.TopUp(h.t.Context(), smsgw.TopUpRequest{Partner: partner, RefID: refid, Product: product, Dest: dest})
+func (h *partnerHarness) topUp(id, refid, product, dest string) (*partner.Result, error) {
+	return h.p.TopUp(h.t.Context(), partner.TopUpRequest{Partner: id, RefID: refid, Product: product, Dest: dest})
 }
 
-func (h *partnerHarness) mustTopUp(partner, refid, product, dest string) *smsgw.PartnerRequest {
+func (h *partnerHarness) mustTopUp(id, refid, product, dest string) *smsgw.PartnerRequest {
 	h.t.Helper()
-	res, err := h.topUp(partner, refid, product, dest)
+	res, err := h.topUp(id, refid, product, dest)
 	if err != nil {
-		h.t.Fatalf("TopUp(%s, %s, %s, %s): %v", partner, refid, product, dest, err)
+		h.t.Fatalf("TopUp(%s, %s, %s, %s): %v", id, refid, product, dest, err)
 	}
 	return &res.Request
 }
 
-func (h *partnerHarness) request(partner, refid string) *smsgw.PartnerRequest {
+func (h *partnerHarness) request(id, refid string) *smsgw.PartnerRequest {
 	h.t.Helper()
-	r, err := h.p.Status(h.t.Context(), partner, "", refid)
+	r, err := h.p.Status(h.t.Context(), id, "", refid)
 	if err != nil {
-		h.t.Fatalf("Status(%s, %s): %v", partner, refid, err)
+		h.t.Fatalf("Status(%s, %s): %v", id, refid, err)
 	}
 	return r
 }
@@ -128,11 +129,11 @@ func (h *partnerHarness) transfers(account smsgw.AccountID) []smsgw.Transfer {
 	return ts
 }
 
-func (h *partnerHarness) depositBalance(partner string) smsgw.Amount {
+func (h *partnerHarness) depositBalance(id string) smsgw.Amount {
 	h.t.Helper()
-	b, err := h.p.Balance(h.t.Context(), partner, "")
+	b, err := h.p.Balance(h.t.Context(), id, "")
 	if err != nil {
-		h.t.Fatalf("Balance(%s): %v", partner, err)
+		h.t.Fatalf("Balance(%s): %v", id, err)
 	}
 	return b
 }
@@ -241,7 +242,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 	const n = 50
 	var (
 		wg      sync.WaitGroup
-		results = make([]*smsgw.PartnerResult, n)
+		results = make([]*partner.Result, n)
 		errs    = make([]error, n)
 	)
 	for i := range n {
@@ -249,7 +250,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// Each retry of the partner carries its own nonce.
-			results[i], errs[i] = h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: fmt.Sprint("n", i),
+			results[i], errs[i] = h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: fmt.Sprint("n", i),
 				RefID: "SAME", Product: "IP100", Dest: ipayAcct})
 		}()
 	}
@@ -284,7 +285,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "one-nonce",
+			_, err := h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "one-nonce",
 				RefID: "SAME2", Product: "IP50", Dest: ipayAcct})
 			mu.Lock()
 			defer mu.Unlock()
@@ -333,7 +334,7 @@ func TestPartnerCutoff(t *testing.T) {
 		if !tc.open && smsgw.ErrorCode(err) != smsgw.ECutoff {
 			t.Errorf("TopUp at %s = %v, want ECutoff", h.clk.Now().In(wibZone).Format("15:04:05"), err)
 		}
-		_, err = h.p.Inquire(t.Context(), smsgw.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
+		_, err = h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
 		if tc.open != (err == nil) {
 			t.Errorf("Inquire at %s = %v, want open %v", h.clk.Now().In(wibZone).Format("15:04:05"), err, tc.open)
 		}
@@ -348,7 +349,7 @@ func TestPartnerCutoff(t *testing.T) {
 	if _, err := h.p.Balance(t.Context(), "pulsa", ""); err != nil {
 		t.Errorf("Balance in cutoff = %v", err)
 	}
-	if _, err := h.p.PayVA(t.Context(), smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "B1"}); err != nil {
+	if _, err := h.p.PayVA(t.Context(), partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "B1"}); err != nil {
 		t.Errorf("PayVA in cutoff = %v", err)
 	}
 }
@@ -365,12 +366,12 @@ func TestPartnerDuplicateFlag(t *testing.T) {
 	if r := h.mustTopUp("pulsa", "d3", "IP100", ipayAcct); r.Duplicate {
 		t.Error("another product flagged as duplicate")
 	}
-	h.clk.Add(smsgw.DefaultDuplicateWindow + time.Second)
+	h.clk.Add(partner.DefaultDuplicateWindow + time.Second)
 	if r := h.mustTopUp("pulsa", "d4", "IP50", ipayAcct); r.Duplicate {
 		t.Error("request after the window flagged as duplicate")
 	}
 
-	strict := newPartnerHarness(t, func(o *smsgw.PartnerOptions) { o.RejectDuplicates = true })
+	strict := newPartnerHarness(t, func(o *partner.Options) { o.RejectDuplicates = true })
 	strict.deposit("pulsa", 1000000)
 	strict.mustTopUp("pulsa", "s1", "IP50", ipayAcct)
 	_, err := strict.topUp("pulsa", "s2", "IP50", ipayAcct)
@@ -422,7 +423,7 @@ func TestPartnerConfirmMode(t *testing.T) {
 	if got := h.request("mitra", "C3"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonCancelled {
 		t.Errorf("cancelled request = %s %s, want failed cancelled", got.State, got.Code)
 	}
-	h.clk.Add(smsgw.DefaultDuplicateWindow)
+	h.clk.Add(partner.DefaultDuplicateWindow)
 	h.mustTopUp("mitra", "C4", "IP50", payer)
 	h.flush()
 	h.out.Take()
@@ -458,7 +459,7 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	// BATAL again within the de-duplication window would be taken
 	// for a redelivery: the clock moves past it.
-	for i := range smsgw.DefaultBlockAfter {
+	for i := range partner.DefaultBlockAfter {
 		h.clk.Add(3 * time.Minute)
 		h.mustTopUp("mitra", fmt.Sprint("F", i), "IP50", payer)
 		h.send(payer, request, "BATAL")
@@ -483,7 +484,7 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 		t.Errorf("TopUp after unblock = %s, want success", r.State)
 	}
 	// A success resets the count: four failures do not block.
-	for i := range smsgw.DefaultBlockAfter - 1 {
+	for i := range partner.DefaultBlockAfter - 1 {
 		h.clk.Add(3 * time.Minute)
 		h.mustTopUp("mitra", fmt.Sprint("G", i), "IP50", payer)
 		h.send(payer, request, "BATAL")
@@ -492,7 +493,7 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 		t.Errorf("TopUp after 4 failures = %v, want accepted", err)
 	}
 	// Unknown wallets count too.
-	for i := range smsgw.DefaultBlockAfter {
+	for i := range partner.DefaultBlockAfter {
 		_, err := h.topUp("pulsa", fmt.Sprint("W", i), "IP50", "08127777777")
 		wantPartnerCode(t, "TopUp(no wallet)", err, smsgw.EDestination)
 	}
@@ -542,7 +543,7 @@ func TestPartnerRecheckMarksUnknown(t *testing.T) {
 func TestPartnerVA(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	paid := h.clk.Now().Add(-time.Minute)
-	va := smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "ATM-778899", PaidAt: paid}
+	va := partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "ATM-778899", PaidAt: paid}
 	res, err := h.p.PayVA(t.Context(), va)
 	if err != nil {
 		t.Fatal(err)
@@ -567,15 +568,15 @@ func TestPartnerVA(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		v    smsgw.VAPayment
+		v    partner.VAPayment
 		want string
 	}{
-		{"not a bank", smsgw.VAPayment{Partner: "pulsa", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "x"}, smsgw.EForbidden},
-		{"wrong prefix", smsgw.VAPayment{Partner: "bank", VA: "0148877" + ipayAcct, Amount: 50000, BankRef: "x"}, smsgw.EDestination},
-		{"no account", smsgw.VAPayment{Partner: "bank", VA: "0138877", Amount: 50000, BankRef: "x"}, smsgw.EDestination},
-		{"unknown wallet", smsgw.VAPayment{Partner: "bank", VA: "013887708127777777", Amount: 50000, BankRef: "x"}, smsgw.EDestination},
-		{"amount", smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 12345, BankRef: "x"}, smsgw.EProduct},
-		{"no ref", smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000}, smsgw.EInvalid},
+		{"not a bank", partner.VAPayment{Partner: "pulsa", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "x"}, smsgw.EForbidden},
+		{"wrong prefix", partner.VAPayment{Partner: "bank", VA: "0148877" + ipayAcct, Amount: 50000, BankRef: "x"}, smsgw.EDestination},
+		{"no account", partner.VAPayment{Partner: "bank", VA: "0138877", Amount: 50000, BankRef: "x"}, smsgw.EDestination},
+		{"unknown wallet", partner.VAPayment{Partner: "bank", VA: "013887708127777777", Amount: 50000, BankRef: "x"}, smsgw.EDestination},
+		{"amount", partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 12345, BankRef: "x"}, smsgw.EProduct},
+		{"no ref", partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000}, smsgw.EInvalid},
 	} {
 		_, err := h.p.PayVA(t.Context(), tc.v)
 		wantPartnerCode(t, "PayVA("+tc.name+")", err, tc.want)
@@ -589,35 +590,35 @@ func TestPartnerVA(t *testing.T) {
 func TestPartnerInquiryPayment(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	h.deposit("pulsa", 500000)
-	q, err := h.p.Inquire(t.Context(), smsgw.InquiryRequest{Partner: "pulsa", Product: "IP150", Dest: payer})
+	q, err := h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP150", Dest: payer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q.Amount != 150000 || q.Name != "Payer" || q.Dest != payerN {
 		t.Fatalf("Inquire = %+v, want 150000 for Payer", q)
 	}
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 100000})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 100000})
 	wantPartnerCode(t, "Pay(other amount)", err, smsgw.EInvalid)
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "bank", RefID: "PAY1", InquiryID: q.ID})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "bank", RefID: "PAY1", InquiryID: q.ID})
 	wantPartnerCode(t, "Pay(another partner's inquiry)", err, smsgw.ENotFound)
-	res, err := h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
+	res, err := h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
 	if err != nil || res.Request.State != smsgw.PartnerSuccess || res.Request.InquiryID != q.ID || res.Request.Kind != smsgw.PartnerKindPayment {
 		t.Fatalf("Pay = %+v, %v; want success for the inquiry", res, err)
 	}
-	again, err := h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
+	again, err := h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
 	if err != nil || !again.Resent || again.Request.ID != res.Request.ID {
 		t.Fatalf("Pay(resend) = %+v, %v; want the original", again, err)
 	}
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY2", InquiryID: q.ID})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY2", InquiryID: q.ID})
 	wantPartnerCode(t, "Pay(paid inquiry)", err, smsgw.EPaid)
-	q2, err := h.p.Inquire(t.Context(), smsgw.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
+	q2, err := h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(smsgw.DefaultInquiryTTL)
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY3", InquiryID: q2.ID})
+	h.clk.Add(partner.DefaultInquiryTTL)
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY3", InquiryID: q2.ID})
 	wantPartnerCode(t, "Pay(expired inquiry)", err, smsgw.EExpired)
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY4", InquiryID: 999})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY4", InquiryID: 999})
 	wantPartnerCode(t, "Pay(unknown inquiry)", err, smsgw.ENotFound)
 	if got := h.balance(payer); got != 150000 {
 		t.Errorf("wallet = %v, want 150000", got)
@@ -634,7 +635,7 @@ func TestPartnerStatusAndNonce(t *testing.T) {
 	wantPartnerCode(t, "Status(unknown refid)", err, smsgw.ENotFound)
 	_, err = h.p.Status(t.Context(), "bank", "", "nope")
 	wantPartnerCode(t, "Status(other partner)", err, smsgw.ENotFound)
-	if _, err := h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "n1", RefID: "S1", Product: "IP50", Dest: ipayAcct}); err != nil {
+	if _, err := h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "n1", RefID: "S1", Product: "IP50", Dest: ipayAcct}); err != nil {
 		t.Fatal(err)
 	}
 	// A nonce is single-use for every operation.
@@ -654,9 +655,9 @@ func TestPartnerStatusAndNonce(t *testing.T) {
 		t.Errorf("PurgeNonces = %d, %v; want 3", n, err)
 	}
 	// A replay of a rejected request is still a replay.
-	_, err = h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
+	_, err = h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
 	wantPartnerCode(t, "TopUp(funds)", err, smsgw.EFunds)
-	_, err = h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
+	_, err = h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
 	wantPartnerCode(t, "TopUp(replayed rejection)", err, smsgw.EReplay)
 }
 
@@ -711,7 +712,7 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 	if len(cs) != 1 || cs[0].Status != smsgw.CallbackDead || cs[0].Attempts != len(gaps) || !strings.Contains(cs[0].LastError, "503") {
 		t.Fatalf("callback = %+v, want dead after %d attempts with the last error", cs, len(gaps))
 	}
-	if total := last.Sub(start); total != smsgw.CallbackTTL {
+	if total := last.Sub(start); total != partner.CallbackTTL {
 		t.Errorf("last attempt %s after queueing, want at the 24h deadline", total)
 	}
 	// Dead-lettered: nothing more is attempted.
@@ -794,7 +795,7 @@ func (h *partnerHarness) audit(action string) []smsgw.AuditEntry {
 	return es
 }
 
-func TestNewPartnersValidates(t *testing.T) {
+func TestNewValidates(t *testing.T) {
 	h := newHarness(t)
 	for _, ps := range [][]smsgw.Partner{
 		{{ID: ""}},
@@ -802,12 +803,12 @@ func TestNewPartnersValidates(t *testing.T) {
 		{{ID: "a"}, {ID: "a"}},
 		{{ID: "a", Mode: "later"}},
 	} {
-		if _, err := smsgw.NewPartners(h.gw, smsgw.PartnerOptions{Partners: ps}); err == nil {
-			t.Errorf("NewPartners(%+v) = nil error", ps)
+		if _, err := partner.New(h.gw, partner.Options{Partners: ps}); err == nil {
+			t.Errorf("New(%+v) = nil error", ps)
 		}
 	}
 	// An existing account of the wrong kind is refused.
-	p, err := smsgw.NewPartners(h.gw, smsgw.PartnerOptions{Partners: []smsgw.Partner{{ID: "x", Deposit: smsgw.WalletID(ipayAcctN)}}})
+	p, err := partner.New(h.gw, partner.Options{Partners: []smsgw.Partner{{ID: "x", Deposit: smsgw.WalletID(ipayAcctN)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -837,7 +838,7 @@ func TestParseProduct(t *testing.T) {
 		{"IP99999999999", "", 0, true},
 	}
 	for _, tc := range tests {
-		code, amount, err := smsgw.ParseProduct(tc.in)
+		code, amount, err := partner.ParseProduct(tc.in)
 		if (err != nil) != tc.wantErr || code != tc.code || amount != tc.amount {
 			t.Errorf("ParseProduct(%q) = %q, %v, %v; want %q, %v, error %v", tc.in, code, amount, err, tc.code, tc.amount, tc.wantErr)
 		}
@@ -863,7 +864,7 @@ func TestParseVA(t *testing.T) {
 		{"0138877+62811", ""},
 	}
 	for _, tc := range tests {
-		got, err := smsgw.ParseVA(smsgw.DefaultVAPrefix, tc.in)
+		got, err := partner.ParseVA(partner.DefaultVAPrefix, tc.in)
 		if got != tc.want || (err != nil) != (tc.want == "") {
 			t.Errorf("ParseVA(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
@@ -871,7 +872,7 @@ func TestParseVA(t *testing.T) {
 }
 
 func TestCutoffContains(t *testing.T) {
-	c := smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute}
+	c := partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute}
 	day := time.Date(2026, 1, 2, 0, 0, 0, 0, wibZone)
 	for _, tc := range []struct {
 		at   time.Duration
@@ -885,11 +886,11 @@ func TestCutoffContains(t *testing.T) {
 			t.Errorf("Contains(%s WIB) = %v, want %v", day.Add(tc.at).Format("15:04"), got, tc.want)
 		}
 	}
-	day2 := smsgw.Cutoff{Start: time.Hour, End: 2 * time.Hour, Location: time.UTC}
+	day2 := partner.Cutoff{Start: time.Hour, End: 2 * time.Hour, Location: time.UTC}
 	if !day2.Contains(time.Date(2026, 1, 1, 1, 30, 0, 0, time.UTC)) || day2.Contains(time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)) {
 		t.Error("non-wrapping window wrong")
 	}
-	if (smsgw.Cutoff{}).Contains(day) {
+	if (partner.Cutoff{}).Contains(day) {
 		t.Error("zero Cutoff contains a time")
 	}
 }
@@ -943,7 +944,7 @@ func TestPartnerRefIDCaseInsensitive(t *testing.T) {
 		t.Errorf("Status(TRX-b-1) = %+v, want request %d as Trx-B-1", got, r.ID)
 	}
 
-	va := smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "B-1"}
+	va := partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "B-1"}
 	first, err := h.p.PayVA(t.Context(), va)
 	if err != nil {
 		t.Fatal(err)
