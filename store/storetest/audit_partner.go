@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -150,7 +151,7 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		Kind string
 		ID   int64 // message, transfer, partner request or callback id
 	}
-	summarize := func(txn *smsgw.Transaction) []step {
+	summarize := func(txn *report.Transaction) []step {
 		var out []step
 		for _, st := range txn.Steps {
 			switch {
@@ -168,26 +169,26 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		}
 		return out
 	}
-	var txn, byTransfer, direct1 *smsgw.Transaction
+	var txn, byTransfer, direct1 *report.Transaction
 	MustView(t, s, func(tx smsgw.Tx) (err error) {
-		if txn, err = smsgw.LoadTransaction(tx, sess.ID); err != nil {
+		if txn, err = report.LoadTransaction(tx, sess.ID); err != nil {
 			return err
 		}
-		if byTransfer, err = smsgw.LoadTransferTransaction(tx, credit.ID); err != nil {
+		if byTransfer, err = report.LoadTransferTransaction(tx, credit.ID); err != nil {
 			return err
 		}
-		direct1, err = smsgw.LoadTransferTransaction(tx, instant.ID)
+		direct1, err = report.LoadTransferTransaction(tx, instant.ID)
 		return err
 	})
 	want := []step{
-		{smsgw.StepPartnerRequest, confirm.ID},
-		{smsgw.StepPINPrompt, prompt.ID},
-		{smsgw.StepTransfer, credit.ID},
-		{smsgw.StepResolved, 0},
-		{smsgw.StepPartnerResult, confirm.ID},
-		{smsgw.StepResult, result.ID},
-		{smsgw.StepCallback, cb.ID},
-		{smsgw.StepCallbackSent, cb.ID},
+		{report.StepPartnerRequest, confirm.ID},
+		{report.StepPINPrompt, prompt.ID},
+		{report.StepTransfer, credit.ID},
+		{report.StepResolved, 0},
+		{report.StepPartnerResult, confirm.ID},
+		{report.StepResult, result.ID},
+		{report.StepCallback, cb.ID},
+		{report.StepCallbackSent, cb.ID},
 	}
 	same(t, "LoadTransaction(partner session) steps", summarize(txn), want)
 	if txn.Partner == nil || txn.Partner.ID != confirm.ID || len(txn.Callbacks) != 1 || txn.Callbacks[0].Status != smsgw.CallbackSent {
@@ -195,9 +196,9 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 	}
 	same(t, "LoadTransferTransaction(partner session's credit) steps", summarize(byTransfer), want)
 	wantDirect := []step{
-		{smsgw.StepPartnerRequest, direct.ID},
-		{smsgw.StepTransfer, instant.ID},
-		{smsgw.StepPartnerResult, direct.ID},
+		{report.StepPartnerRequest, direct.ID},
+		{report.StepTransfer, instant.ID},
+		{report.StepPartnerResult, direct.ID},
 	}
 	same(t, "LoadTransferTransaction(immediate credit) steps", summarize(direct1), wantDirect)
 	if direct1.Session != nil || direct1.Partner == nil || direct1.Partner.RefID != "now-1" || len(direct1.Callbacks) != 0 {
