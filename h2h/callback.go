@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/partner"
-	"github.com/smsgw/smsgw/smsgw"
 )
 
 // DefaultCallbackTimeout bounds one callback attempt.
@@ -106,7 +105,7 @@ func (e *callbackError) Temporary() bool { return !e.permanent }
 func (n *Notifier) UseService(s *partner.Service) { n.svc = s }
 
 // Notify posts the callback of r and waits for the acknowledgement.
-func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) (err error) {
+func (n *Notifier) Notify(ctx context.Context, r partner.Request) (err error) {
 	if n.observe != nil {
 		defer func(start time.Time) {
 			if _, known := n.partners[r.Partner]; known {
@@ -167,8 +166,8 @@ func newNonce() string {
 
 // CallbackStatus is the status of a final request: StatusSuccess or
 // StatusFailed.
-func CallbackStatus(r *smsgw.PartnerRequest) int {
-	if r.State == smsgw.PartnerSuccess {
+func CallbackStatus(r *partner.Request) int {
+	if r.State == partner.Success {
 		return StatusSuccess
 	}
 	return StatusFailed
@@ -177,10 +176,10 @@ func CallbackStatus(r *smsgw.PartnerRequest) int {
 // body renders the callback: JSON, or for text partners a form in the
 // order of the OtomaX report (t, refid, status, price, message) followed by
 // sn and balance, with the kiosAMPM line as message.
-func (n *Notifier) body(ctx context.Context, p *Partner, r *smsgw.PartnerRequest) ([]byte, string) {
+func (n *Notifier) body(ctx context.Context, p *Partner, r *partner.Request) ([]byte, string) {
 	if p.Format == FormatText {
 		bal := r.BalanceAfter
-		if r.State != smsgw.PartnerSuccess && n.svc != nil {
+		if r.State != partner.Success && n.svc != nil {
 			if b, err := n.svc.Balance(ctx, r.Partner, ""); err == nil {
 				bal = b
 			}

@@ -104,12 +104,12 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 		t.Fatal(err)
 	}
 	opts := partner.Options{
-		Partners: []smsgw.Partner{
-			{ID: "demo", Mode: smsgw.ModeImmediate},
-			{ID: "mitra", Mode: smsgw.ModeConfirm},
-			{ID: "bank", Mode: smsgw.ModeImmediate, VA: true},
-			{ID: "kios", Mode: smsgw.ModeImmediate},
-			{ID: "text", Mode: smsgw.ModeImmediate},
+		Partners: []partner.Partner{
+			{ID: "demo", Mode: partner.ModeImmediate},
+			{ID: "mitra", Mode: partner.ModeConfirm},
+			{ID: "bank", Mode: partner.ModeImmediate, VA: true},
+			{ID: "kios", Mode: partner.ModeImmediate},
+			{ID: "text", Mode: partner.ModeImmediate},
 		},
 		Cutoff:   partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
 		Notifier: ntf,
@@ -248,9 +248,9 @@ func trxBody(member, product, dest, refid string) string {
 }
 
 // requests returns every partner request.
-func (e *env) requests() []smsgw.PartnerRequest {
+func (e *env) requests() []partner.Request {
 	e.t.Helper()
-	rs, err := e.svc.Requests(e.t.Context(), smsgw.PartnerRequestFilter{Limit: 1000})
+	rs, err := e.svc.Requests(e.t.Context(), partner.RequestFilter{Limit: 1000})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -395,12 +395,12 @@ func (s *Server) balanceNow(c *call) smsgw.Amount {
 }
 
 // result answers with a partner request.
-func (s *Server) result(c *call, r *smsgw.PartnerRequest, resent bool) {
+func (s *Server) result(c *call, r *partner.Request, resent bool) {
 	defer s.done(c, r.RefID)
 	resp := requestResponse(r, resent, s.loc)
 	if c.text() {
 		bal := r.BalanceAfter
-		if resent || r.State != smsgw.PartnerSuccess {
+		if resent || r.State != partner.Success {
 			bal = s.balanceNow(c)
 		}
 		s.writeText(c, http.StatusOK, resp.RC, requestText(r, resent, bal, s.loc))

@@ -29,11 +29,11 @@ func (p *Service) SendCallbacks(ctx context.Context) (int, error) {
 		return 0, errors.New("smsgw: partners have no notifier")
 	}
 	type job struct {
-		c smsgw.Callback
-		r smsgw.PartnerRequest
+		c Callback
+		r Request
 	}
 	var jobs []job
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		due, err := tx.DueCallbacks(p.g.Now(), callbackBatch)
 		if err != nil {
 			return err
@@ -77,12 +77,12 @@ func (p *Service) SendCallbacks(ctx context.Context) (int, error) {
 }
 
 // sendCallback makes one attempt and records its outcome.
-func (p *Service) sendCallback(ctx context.Context, c smsgw.Callback, r smsgw.PartnerRequest) bool {
+func (p *Service) sendCallback(ctx context.Context, c Callback, r Request) bool {
 	err := p.o.Notifier.Notify(ctx, r)
 	now := p.g.Now()
 	log := p.log.With("callback", c.ID, "partner", c.Partner, "trxid", r.ID, "refid", r.RefID)
 	if err == nil {
-		if uerr := p.g.Store().Update(ctx, func(tx smsgw.Tx) error { return tx.MarkCallbackSent(c.ID, now) }); uerr != nil {
+		if uerr := p.update(ctx, func(tx Tx) error { return tx.MarkCallbackSent(c.ID, now) }); uerr != nil {
 			log.Error("record sent callback failed", "err", uerr)
 			return false
 		}
@@ -101,7 +101,7 @@ func (p *Service) sendCallback(ctx context.Context, c smsgw.Callback, r smsgw.Pa
 	}
 	if permanent || !now.Before(c.Deadline) {
 		log.Error("callback dead-lettered", "attempts", attempts, "err", msg)
-		if uerr := p.g.Store().Update(ctx, func(tx smsgw.Tx) error { return tx.MarkCallbackDead(c.ID, msg, now) }); uerr != nil {
+		if uerr := p.update(ctx, func(tx Tx) error { return tx.MarkCallbackDead(c.ID, msg, now) }); uerr != nil {
 			log.Error("record dead callback failed", "err", uerr)
 		}
 		return false
@@ -111,7 +111,7 @@ func (p *Service) sendCallback(ctx context.Context, c smsgw.Callback, r smsgw.Pa
 		next = c.Deadline
 	}
 	log.Warn("callback failed; will retry", "attempt", attempts, "next", next, "err", msg)
-	if uerr := p.g.Store().Update(ctx, func(tx smsgw.Tx) error { return tx.MarkCallbackRetry(c.ID, msg, now, next) }); uerr != nil {
+	if uerr := p.update(ctx, func(tx Tx) error { return tx.MarkCallbackRetry(c.ID, msg, now, next) }); uerr != nil {
 		log.Error("record callback retry failed", "err", uerr)
 	}
 	return false
@@ -132,7 +132,7 @@ func (p *Service) backoff(attempts int) time.Duration {
 // not exist.
 func (p *Service) ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error {
 	now := p.g.Now()
-	err := p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+	err := p.update(ctx, func(tx Tx) error {
 		c, err := tx.Callback(id)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (p *Service) ResendCallback(ctx context.Context, who smsgw.Actor, id int64)
 			return err
 		}
 		detail := fmt.Sprintf("callback of trxid %d to %s queued again (was %s after %d attempts)", c.RequestID, c.Partner, c.Status, c.Attempts)
-		return tx.AppendAudit(smsgw.NewAuditEntry(who, smsgw.ActionCallbackResend, "callback:"+strconv.FormatInt(id, 10), detail, now))
+		return tx.AppendAudit(smsgw.NewAuditEntry(who, ActionCallbackResend, "callback:"+strconv.FormatInt(id, 10), detail, now))
 	})
 	if err == nil {
 		p.log.Info("callback requeued", "callback", id)
@@ -150,9 +150,9 @@ func (p *Service) ResendCallback(ctx context.Context, who smsgw.Actor, id int64)
 }
 
 // Callbacks lists callbacks, dead letters with Status CallbackDead.
-func (p *Service) Callbacks(ctx context.Context, f smsgw.CallbackFilter) ([]smsgw.Callback, error) {
-	var cs []smsgw.Callback
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+func (p *Service) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error) {
+	var cs []Callback
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		cs, err = tx.Callbacks(f)
 		return err
@@ -173,12 +173,12 @@ func (p *Service) Recheck(ctx context.Context, now time.Time) (int, error) {
 	// Find the requests that need a change in a read transaction; most
 	// open requests are simply still waiting for their customer.
 	var due []int64
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		// Every open request, page by page (one read transaction, so the
 		// pages are consistent).
-		var open []smsgw.PartnerRequest
+		var open []Request
 		for off := 0; ; off += recheckBatch {
-			page, err := tx.PartnerRequests(smsgw.PartnerRequestFilter{States: []smsgw.PartnerState{smsgw.PartnerPending, smsgw.PartnerUnknown},
+			page, err := tx.PartnerRequests(RequestFilter{States: []State{Pending, Unknown},
 				Limit: recheckBatch, Offset: off})
 			if err != nil {
 				return err
@@ -199,7 +199,7 @@ func (p *Service) Recheck(ctx context.Context, now time.Time) (int, error) {
 					continue
 				}
 			}
-			if r.State == smsgw.PartnerPending && now.Sub(r.CreatedAt) >= p.o.PendingMax {
+			if r.State == Pending && now.Sub(r.CreatedAt) >= p.o.PendingMax {
 				due = append(due, r.ID)
 			}
 		}
@@ -213,8 +213,8 @@ func (p *Service) Recheck(ctx context.Context, now time.Time) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		var changed *smsgw.PartnerRequest
-		err := p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+		var changed *Request
+		err := p.update(ctx, func(tx Tx) error {
 			changed = nil
 			cur, err := tx.PartnerRequest(id)
 			if err != nil || cur.State.Final() {
@@ -230,9 +230,9 @@ func (p *Service) Recheck(ctx context.Context, now time.Time) (int, error) {
 					return p.finishFromSession(tx, cur, s, now)
 				}
 			}
-			if cur.State == smsgw.PartnerPending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {
+			if cur.State == Pending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {
 				changed = cur
-				cur.State, cur.UpdatedAt = smsgw.PartnerUnknown, now
+				cur.State, cur.UpdatedAt = Unknown, now
 				cur.Message = fmt.Sprintf("not final after %s; kept for reconciliation", p.o.PendingMax)
 				return tx.ResolvePartnerRequest(cur)
 			}

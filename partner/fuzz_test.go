@@ -16,7 +16,7 @@ func FuzzParseProduct(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		code, amount, err := partner.ParseProduct(s)
 		if err != nil {
-			if smsgw.ErrorCode(err) != smsgw.EProduct {
+			if smsgw.ErrorCode(err) != partner.EProduct {
 				t.Fatalf("ParseProduct(%q) error code %q", s, smsgw.ErrorCode(err))
 			}
 			return
@@ -40,7 +40,7 @@ func FuzzParseVA(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		m, err := partner.ParseVA(partner.DefaultVAPrefix, s)
 		if err != nil {
-			if smsgw.ErrorCode(err) != smsgw.EDestination {
+			if smsgw.ErrorCode(err) != partner.EDestination {
 				t.Fatalf("ParseVA(%q) error code %q", s, smsgw.ErrorCode(err))
 			}
 			return

@@ -64,21 +64,21 @@ func (c Cutoff) Contains(t time.Time) bool {
 // is permanent: the callback is dead-lettered at once. Errors must not
 // carry secrets: they are stored and logged.
 type Notifier interface {
-	Notify(ctx context.Context, r smsgw.PartnerRequest) error
+	Notify(ctx context.Context, r Request) error
 }
 
 // NotifierFunc adapts a function to Notifier.
-type NotifierFunc func(ctx context.Context, r smsgw.PartnerRequest) error
+type NotifierFunc func(ctx context.Context, r Request) error
 
 // Notify calls f.
-func (f NotifierFunc) Notify(ctx context.Context, r smsgw.PartnerRequest) error { return f(ctx, r) }
+func (f NotifierFunc) Notify(ctx context.Context, r Request) error { return f(ctx, r) }
 
 var _ Notifier = NotifierFunc(nil)
 
 // Options configure Service. Zero durations and counts take the
 // Default* values; a zero Cutoff has no window.
 type Options struct {
-	Partners []smsgw.Partner
+	Partners []Partner
 	Cutoff   Cutoff
 	// The same product and destination from the same partner again
 	// within DuplicateWindow is flagged as a possible duplicate, or
@@ -116,7 +116,7 @@ type Options struct {
 // Service is safe for concurrent use.
 type Service struct {
 	g        *smsgw.Gateway
-	partners map[string]smsgw.Partner
+	partners map[string]Partner
 	order    []string
 	o        Options
 	log      *slog.Logger
@@ -156,7 +156,7 @@ func New(g *smsgw.Gateway, o Options) (*Service, error) {
 	if o.CallbackWorkers <= 0 {
 		o.CallbackWorkers = 4
 	}
-	p := &Service{g: g, partners: make(map[string]smsgw.Partner, len(o.Partners)), o: o, log: o.Logger}
+	p := &Service{g: g, partners: make(map[string]Partner, len(o.Partners)), o: o, log: o.Logger}
 	if p.log == nil {
 		p.log = g.Logger()
 	}
@@ -170,10 +170,10 @@ func New(g *smsgw.Gateway, o Options) (*Service, error) {
 		}
 		switch pt.Mode {
 		case "":
-			pt.Mode = smsgw.ModeImmediate
-		case smsgw.ModeImmediate, smsgw.ModeConfirm:
+			pt.Mode = ModeImmediate
+		case ModeImmediate, ModeConfirm:
 		default:
-			return nil, fmt.Errorf("smsgw: partner %q: mode must be %s or %s, got %q", pt.ID, smsgw.ModeImmediate, smsgw.ModeConfirm, pt.Mode)
+			return nil, fmt.Errorf("smsgw: partner %q: mode must be %s or %s, got %q", pt.ID, ModeImmediate, ModeConfirm, pt.Mode)
 		}
 		if pt.Deposit == "" {
 			pt.Deposit = smsgw.AccountID(smsgw.KindDeposit + ":" + pt.ID)
@@ -219,14 +219,14 @@ func ValidRefID(s string) bool {
 }
 
 // Partner returns the configuration of partner id.
-func (p *Service) Partner(id string) (smsgw.Partner, bool) {
+func (p *Service) Partner(id string) (Partner, bool) {
 	pt, ok := p.partners[id]
 	return pt, ok
 }
 
 // List returns the configured partners in configuration order.
-func (p *Service) List() []smsgw.Partner {
-	out := make([]smsgw.Partner, 0, len(p.order))
+func (p *Service) List() []Partner {
+	out := make([]Partner, 0, len(p.order))
 	for _, id := range p.order {
 		out = append(out, p.partners[id])
 	}
@@ -238,7 +238,8 @@ func (p *Service) Options() Options { return p.o }
 
 // Init creates the deposit-funding account, each partner's deposit and the
 // settlement account of each VA partner if missing, and checks that
-// existing accounts have the right kind.
+// existing accounts have the right kind. It fails if the gateway's store
+// does not hold the partner records (see Tx).
 func (p *Service) Init(ctx context.Context) error {
 	want := []smsgw.Account{{ID: p.o.DepositFunding, Kind: smsgw.KindSettlement}}
 	for _, id := range p.order {
@@ -248,7 +249,7 @@ func (p *Service) Init(ctx context.Context) error {
 			want = append(want, smsgw.Account{ID: pt.Settlement, Kind: smsgw.KindSettlement})
 		}
 	}
-	return p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+	return p.update(ctx, func(tx Tx) error {
 		for _, a := range want {
 			a.CreatedAt = p.g.Now()
 			err := tx.CreateAccount(&a)
@@ -277,22 +278,22 @@ func ParseProduct(code string) (string, smsgw.Amount, error) {
 	thousands := strings.HasPrefix(s, "IP")
 	digits := strings.TrimPrefix(s, "IP")
 	if digits == "" || len(digits) > 10 || digits[0] == '0' {
-		return "", 0, smsgw.Errorf(smsgw.EProduct, "unknown product code %q", clip(code))
+		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return "", 0, smsgw.Errorf(smsgw.EProduct, "unknown product code %q", clip(code))
+			return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 		}
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
-		return "", 0, smsgw.Errorf(smsgw.EProduct, "unknown product code %q", clip(code))
+		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
 	if thousands {
 		return "IP" + digits, smsgw.Amount(n * 1000), nil
 	}
 	if n%1000 != 0 {
-		return "", 0, smsgw.Errorf(smsgw.EProduct, "unknown product code %q", clip(code))
+		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
 	return "IP" + strconv.FormatInt(n/1000, 10), smsgw.Amount(n), nil
 }
@@ -318,7 +319,7 @@ func ParseVA(prefix, va string) (smsgw.MSISDN, error) {
 		case c >= '0' && c <= '9':
 			b.WriteByte(c)
 		default:
-			return "", smsgw.Errorf(smsgw.EDestination, "virtual account must be digits")
+			return "", smsgw.Errorf(EDestination, "virtual account must be digits")
 		}
 	}
 	digits := b.String()
@@ -329,11 +330,11 @@ func ParseVA(prefix, va string) (smsgw.MSISDN, error) {
 		rest, ok = strings.CutPrefix(digits, prefix[3:])
 	}
 	if !ok || rest == "" {
-		return "", smsgw.Errorf(smsgw.EDestination, "virtual account must start with %s", prefix)
+		return "", smsgw.Errorf(EDestination, "virtual account must start with %s", prefix)
 	}
 	acct, err := keywords.NormalizeMSISDN(rest)
 	if err != nil {
-		return "", smsgw.Errorf(smsgw.EDestination, "virtual account holds no valid account")
+		return "", smsgw.Errorf(EDestination, "virtual account holds no valid account")
 	}
 	return smsgw.MSISDN(acct), nil
 }
@@ -342,14 +343,14 @@ func ParseVA(prefix, va string) (smsgw.MSISDN, error) {
 func parseDest(dest string) (smsgw.MSISDN, error) {
 	d, err := keywords.NormalizeMSISDN(dest)
 	if err != nil {
-		return "", smsgw.Errorf(smsgw.EDestination, "destination %q is not a valid number", clip(dest))
+		return "", smsgw.Errorf(EDestination, "destination %q is not a valid number", clip(dest))
 	}
 	return smsgw.MSISDN(d), nil
 }
 
 // Result is the outcome of a request a partner submitted.
 type Result struct {
-	Request smsgw.PartnerRequest
+	Request Request
 	// Resent is true when the refid was seen before: Request is the
 	// original, unchanged.
 	Resent bool
@@ -409,14 +410,14 @@ func reject(code, format string, args ...any) *rejection {
 
 // exec runs fn in one write transaction after recording the nonce, if
 // any. fn returns a rejection, or an error that rolls everything back.
-func (p *Service) exec(ctx context.Context, partner, nonce string, fn func(tx smsgw.Tx, now time.Time) (*rejection, error)) error {
+func (p *Service) exec(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
 	var rej *rejection
-	err := p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+	err := p.update(ctx, func(tx Tx) error {
 		rej = nil
 		now := p.g.Now()
 		if nonce != "" {
 			if err := tx.UseNonce(partner, nonce, now); smsgw.ErrorCode(err) == smsgw.EDuplicate {
-				return smsgw.Errorf(smsgw.EReplay, "nonce already used")
+				return smsgw.Errorf(EReplay, "nonce already used")
 			} else if err != nil {
 				return err
 			}
@@ -435,10 +436,10 @@ func (p *Service) exec(ctx context.Context, partner, nonce string, fn func(tx sm
 }
 
 // partner looks up a configured partner.
-func (p *Service) partner(id string) (smsgw.Partner, error) {
+func (p *Service) partner(id string) (Partner, error) {
 	pt, ok := p.partners[id]
 	if !ok {
-		return smsgw.Partner{}, smsgw.Errorf(smsgw.ENotFound, "unknown partner")
+		return Partner{}, smsgw.Errorf(smsgw.ENotFound, "unknown partner")
 	}
 	return pt, nil
 }
@@ -481,8 +482,8 @@ func (p *Service) TopUp(ctx context.Context, req TopUpRequest) (*Result, error) 
 		return nil, err
 	}
 	spec := creditSpec{
-		kind: smsgw.PartnerKindTopUp, refid: req.RefID, product: product, dest: dest, amount: amount,
-		hash: smsgw.RequestHash(smsgw.PartnerKindTopUp, product, string(dest)),
+		kind: KindTopUp, refid: req.RefID, product: product, dest: dest, amount: amount,
+		hash: smsgw.RequestHash(KindTopUp, product, string(dest)),
 	}
 	return p.credit(ctx, pt, req.Nonce, spec)
 }
@@ -494,15 +495,15 @@ func (p *Service) product(code string) (string, smsgw.Amount, error) {
 		return "", 0, err
 	}
 	if err := p.g.CurrentRules().Keywords.CheckAmount(amount); err != nil {
-		return "", 0, smsgw.Errorf(smsgw.EProduct, "product %s: amount %s is not on sale", product, amount.Grouped())
+		return "", 0, smsgw.Errorf(EProduct, "product %s: amount %s is not on sale", product, amount.Grouped())
 	}
 	return product, amount, nil
 }
 
 // credit runs a top-up or payment.
-func (p *Service) credit(ctx context.Context, pt smsgw.Partner, nonce string, spec creditSpec) (*Result, error) {
+func (p *Service) credit(ctx context.Context, pt Partner, nonce string, spec creditSpec) (*Result, error) {
 	var res *Result
-	err := p.exec(ctx, pt.ID, nonce, func(tx smsgw.Tx, now time.Time) (*rejection, error) {
+	err := p.exec(ctx, pt.ID, nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		var (
 			rej *rejection
 			err error
@@ -530,7 +531,7 @@ func (p *Service) outcome(ctx context.Context, partner, refid, hash string, res 
 // resent reads the request another transaction created with refid.
 func (p *Service) resent(ctx context.Context, partner, refid, hash string) (*Result, error) {
 	var res *Result
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		prev, err := tx.PartnerRequestByRef(partner, refid)
 		if err != nil {
 			return err
@@ -550,9 +551,9 @@ func (p *Service) committed(res *Result) {
 		return
 	}
 	r := &res.Request
-	if r.State == smsgw.PartnerSuccess {
+	if r.State == Success {
 		kind := smsgw.TransferH2H
-		if r.Kind == smsgw.PartnerKindVA {
+		if r.Kind == KindVA {
 			kind = smsgw.TransferBankVA
 		}
 		p.g.Credited(kind, r.Amount)
@@ -565,7 +566,7 @@ func (p *Service) committed(res *Result) {
 // previous looks up the partner's earlier request with refid: a resend of
 // the same request returns it, another request with the same refid is a
 // conflict.
-func previous(tx smsgw.Tx, partner, refid, hash string) (*Result, *rejection, error) {
+func previous(tx Tx, partner, refid, hash string) (*Result, *rejection, error) {
 	prev, err := tx.PartnerRequestByRef(partner, refid)
 	if smsgw.ErrorCode(err) == smsgw.ENotFound {
 		return nil, nil, nil
@@ -578,29 +579,29 @@ func previous(tx smsgw.Tx, partner, refid, hash string) (*Result, *rejection, er
 	return &Result{Request: *prev, Resent: true}, nil, nil
 }
 
-func (p *Service) creditTx(tx smsgw.Tx, now time.Time, pt smsgw.Partner, spec creditSpec) (*Result, *rejection, error) {
+func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*Result, *rejection, error) {
 	if res, rej, err := previous(tx, pt.ID, spec.refid, spec.hash); res != nil || rej != nil || err != nil {
 		return res, rej, err
 	}
 	if p.o.Cutoff.Contains(now) {
-		return nil, reject(smsgw.ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
+		return nil, reject(ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
 	}
 	d, err := tx.Destination(string(spec.dest))
 	if err != nil {
 		return nil, nil, err
 	}
 	if d.Failures >= p.o.BlockAfter {
-		return nil, reject(smsgw.EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
+		return nil, reject(EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
 	}
 	account := spec.dest
 	var payer *smsgw.Customer
-	if pt.Mode == smsgw.ModeConfirm {
+	if pt.Mode == ModeConfirm {
 		c, err := tx.Customer(spec.dest)
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			if err := p.destinationResult(tx, spec.dest, false, now); err != nil {
 				return nil, nil, err
 			}
-			return nil, reject(smsgw.ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
+			return nil, reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
 		} else if err != nil {
 			return nil, nil, err
 		}
@@ -614,14 +615,14 @@ func (p *Service) creditTx(tx smsgw.Tx, now time.Time, pt smsgw.Partner, spec cr
 		if err := p.destinationResult(tx, spec.dest, false, now); err != nil {
 			return nil, nil, err
 		}
-		return nil, reject(smsgw.EDestination, "no i-pay account %s", account.Local()), nil
+		return nil, reject(EDestination, "no i-pay account %s", account.Local()), nil
 	} else if err != nil {
 		return nil, nil, err
 	}
 	dup := false
 	if _, err := tx.LastPartnerRequest(pt.ID, spec.product, string(spec.dest), now.Add(-p.o.DuplicateWindow)); err == nil {
 		if p.o.RejectDuplicates {
-			return nil, reject(smsgw.EPossibleDup, "same product and destination within %s", p.o.DuplicateWindow), nil
+			return nil, reject(EPossibleDup, "same product and destination within %s", p.o.DuplicateWindow), nil
 		}
 		dup = true
 	} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
@@ -631,12 +632,12 @@ func (p *Service) creditTx(tx smsgw.Tx, now time.Time, pt smsgw.Partner, spec cr
 	if err != nil {
 		return nil, nil, fmt.Errorf("deposit of partner %s: %w", pt.ID, err)
 	}
-	r := &smsgw.PartnerRequest{
+	r := &Request{
 		Partner: pt.ID, RefID: spec.refid, Kind: spec.kind, Mode: pt.Mode, Product: spec.product, Dest: spec.dest,
 		Amount: spec.amount, RequestHash: spec.hash, InquiryID: spec.inquiryID, Duplicate: dup,
 		BalanceBefore: dep.Balance, BalanceAfter: dep.Balance, CreatedAt: now, UpdatedAt: now,
 	}
-	if pt.Mode == smsgw.ModeConfirm {
+	if pt.Mode == ModeConfirm {
 		return p.confirmTx(tx, now, r, payer)
 	}
 	r.TransferKey = "h2h:" + pt.ID + ":" + spec.refid
@@ -651,7 +652,7 @@ func (p *Service) creditTx(tx smsgw.Tx, now time.Time, pt smsgw.Partner, spec cr
 	}
 	r.TransferID, r.SN, r.Price = t.ID, "H2H"+strconv.FormatInt(t.ID, 10), spec.amount
 	r.BalanceAfter = dep.Balance - spec.amount
-	r.State, r.ResolvedAt = smsgw.PartnerSuccess, &now
+	r.State, r.ResolvedAt = Success, &now
 	if err := p.createRequest(tx, r); err != nil {
 		return nil, nil, err
 	}
@@ -666,7 +667,7 @@ func (p *Service) creditTx(tx smsgw.Tx, now time.Time, pt smsgw.Partner, spec cr
 
 // createRequest inserts r; a unique conflict means a concurrent request
 // with the same refid won, and the whole transaction must roll back.
-func (p *Service) createRequest(tx smsgw.Tx, r *smsgw.PartnerRequest) error {
+func (p *Service) createRequest(tx Tx, r *Request) error {
 	err := tx.CreatePartnerRequest(r)
 	if smsgw.ErrorCode(err) == smsgw.EConflict {
 		return fmt.Errorf("create partner request %s/%s: %w", r.Partner, r.RefID, errRaced)
@@ -676,7 +677,7 @@ func (p *Service) createRequest(tx smsgw.Tx, r *smsgw.PartnerRequest) error {
 
 // confirmTx opens a PIN session for payer and records the pending
 // request; the PIN prompt goes out from the PIN short code.
-func (p *Service) confirmTx(tx smsgw.Tx, now time.Time, r *smsgw.PartnerRequest, payer *smsgw.Customer) (*Result, *rejection, error) {
+func (p *Service) confirmTx(tx Tx, now time.Time, r *Request, payer *smsgw.Customer) (*Result, *rejection, error) {
 	rules := p.g.CurrentRules()
 	s := &smsgw.Session{
 		MSISDN: payer.MSISDN, Account: payer.Account, Amount: r.Amount, State: smsgw.StateAwaitingPIN,
@@ -687,7 +688,7 @@ func (p *Service) confirmTx(tx smsgw.Tx, now time.Time, r *smsgw.PartnerRequest,
 	} else if err != nil {
 		return nil, nil, err
 	}
-	r.SessionID, r.State = s.ID, smsgw.PartnerPending
+	r.SessionID, r.State = s.ID, Pending
 	if err := p.createRequest(tx, r); err != nil {
 		return nil, nil, err
 	}
@@ -699,7 +700,7 @@ func (p *Service) confirmTx(tx smsgw.Tx, now time.Time, r *smsgw.PartnerRequest,
 }
 
 // notifyCustomer tells the wallet's owner about a credit a partner made.
-func (p *Service) notifyCustomer(tx smsgw.Tx, r *smsgw.PartnerRequest, wallet *smsgw.Account) error {
+func (p *Service) notifyCustomer(tx Tx, r *Request, wallet *smsgw.Account) error {
 	rules := p.g.CurrentRules()
 	to := wallet.Owner
 	if to == "" {
@@ -718,7 +719,7 @@ func (p *Service) cutoffEnd() string {
 // Inquire returns the amount and account holder of a top-up, valid for
 // the inquiry TTL; Pay references it. Errors as TopUp, except those of
 // the refid and the deposit.
-func (p *Service) Inquire(ctx context.Context, req InquiryRequest) (*smsgw.Inquiry, error) {
+func (p *Service) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, error) {
 	pt, err := p.partner(req.Partner)
 	if err != nil {
 		return nil, err
@@ -731,35 +732,35 @@ func (p *Service) Inquire(ctx context.Context, req InquiryRequest) (*smsgw.Inqui
 	if err != nil {
 		return nil, err
 	}
-	var q *smsgw.Inquiry
-	err = p.exec(ctx, pt.ID, req.Nonce, func(tx smsgw.Tx, now time.Time) (*rejection, error) {
+	var q *Inquiry
+	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		if p.o.Cutoff.Contains(now) {
-			return reject(smsgw.ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
+			return reject(ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
 		}
 		d, err := tx.Destination(string(dest))
 		if err != nil {
 			return nil, err
 		}
 		if d.Failures >= p.o.BlockAfter {
-			return reject(smsgw.EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
+			return reject(EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
 		}
 		account, name := dest, ""
 		if c, err := tx.Customer(dest); err == nil {
 			name = c.Name
-			if pt.Mode == smsgw.ModeConfirm {
+			if pt.Mode == ModeConfirm {
 				account = c.Account
 			}
 		} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, err
-		} else if pt.Mode == smsgw.ModeConfirm {
-			return reject(smsgw.ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
+		} else if pt.Mode == ModeConfirm {
+			return reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
 		}
 		if _, err := tx.Account(smsgw.WalletID(account)); smsgw.ErrorCode(err) == smsgw.ENotFound {
-			return reject(smsgw.EDestination, "no i-pay account %s", account.Local()), nil
+			return reject(EDestination, "no i-pay account %s", account.Local()), nil
 		} else if err != nil {
 			return nil, err
 		}
-		q = &smsgw.Inquiry{Partner: pt.ID, Product: product, Dest: dest, Amount: amount, Name: name,
+		q = &Inquiry{Partner: pt.ID, Product: product, Dest: dest, Amount: amount, Name: name,
 			CreatedAt: now, ExpiresAt: now.Add(p.o.InquiryTTL)}
 		return nil, tx.CreateInquiry(q)
 	})
@@ -788,11 +789,11 @@ func (p *Service) Pay(ctx context.Context, req PaymentRequest) (*Result, error) 
 		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	}
 	spec := creditSpec{
-		kind: smsgw.PartnerKindPayment, refid: req.RefID, inquiryID: req.InquiryID,
-		hash: smsgw.RequestHash(smsgw.PartnerKindPayment, strconv.FormatInt(req.InquiryID, 10), strconv.FormatInt(int64(req.Amount), 10)),
+		kind: KindPayment, refid: req.RefID, inquiryID: req.InquiryID,
+		hash: smsgw.RequestHash(KindPayment, strconv.FormatInt(req.InquiryID, 10), strconv.FormatInt(int64(req.Amount), 10)),
 	}
 	var res *Result
-	err = p.exec(ctx, pt.ID, req.Nonce, func(tx smsgw.Tx, now time.Time) (*rejection, error) {
+	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		if r, rej, err := previous(tx, pt.ID, req.RefID, spec.hash); r != nil || rej != nil || err != nil {
 			res = r
 			return rej, err
@@ -810,7 +811,7 @@ func (p *Service) Pay(ctx context.Context, req PaymentRequest) (*Result, error) 
 			return reject(smsgw.EInvalid, "amount %d differs from the inquiry's %d", int64(req.Amount), int64(q.Amount)), nil
 		}
 		if _, err := tx.PartnerRequestByInquiry(q.ID); err == nil {
-			return reject(smsgw.EPaid, "inquiry %d already paid", q.ID), nil
+			return reject(EPaid, "inquiry %d already paid", q.ID), nil
 		} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, err
 		}
@@ -834,7 +835,7 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 		return nil, err
 	}
 	if !pt.VA {
-		return nil, smsgw.Errorf(smsgw.EForbidden, "partner is not enabled for virtual account payments")
+		return nil, smsgw.Errorf(EForbidden, "partner is not enabled for virtual account payments")
 	}
 	if !ValidRefID(req.BankRef) {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
@@ -847,18 +848,18 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	}
 	if err := p.g.CurrentRules().Keywords.CheckAmount(req.Amount); err != nil {
-		return nil, smsgw.Errorf(smsgw.EProduct, "amount %s is not allowed", req.Amount.Grouped())
+		return nil, smsgw.Errorf(EProduct, "amount %s is not allowed", req.Amount.Grouped())
 	}
-	hash := smsgw.RequestHash(smsgw.PartnerKindVA, string(account), strconv.FormatInt(int64(req.Amount), 10))
+	hash := smsgw.RequestHash(KindVA, string(account), strconv.FormatInt(int64(req.Amount), 10))
 	var res *Result
-	err = p.exec(ctx, pt.ID, req.Nonce, func(tx smsgw.Tx, now time.Time) (*rejection, error) {
+	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		if r, rej, err := previous(tx, pt.ID, req.BankRef, hash); r != nil || rej != nil || err != nil {
 			res = r
 			return rej, err
 		}
 		wallet, err := tx.Account(smsgw.WalletID(account))
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
-			return reject(smsgw.EDestination, "no i-pay account %s", account.Local()), nil
+			return reject(EDestination, "no i-pay account %s", account.Local()), nil
 		} else if err != nil {
 			return nil, err
 		}
@@ -866,8 +867,8 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 		if paid.IsZero() {
 			paid = now
 		}
-		r := &smsgw.PartnerRequest{
-			Partner: pt.ID, RefID: req.BankRef, Kind: smsgw.PartnerKindVA, Mode: smsgw.ModeImmediate, Dest: account,
+		r := &Request{
+			Partner: pt.ID, RefID: req.BankRef, Kind: KindVA, Mode: ModeImmediate, Dest: account,
 			Amount: req.Amount, RequestHash: hash, TransferKey: "va:" + pt.ID + ":" + req.BankRef,
 			PaidAt: paid, CreatedAt: now, UpdatedAt: now,
 		}
@@ -879,7 +880,7 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 			return nil, err
 		}
 		r.TransferID, r.SN = t.ID, "VA"+strconv.FormatInt(t.ID, 10)
-		r.State, r.ResolvedAt = smsgw.PartnerSuccess, &now
+		r.State, r.ResolvedAt = Success, &now
 		if err := p.createRequest(tx, r); err != nil {
 			return nil, err
 		}
@@ -897,15 +898,15 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 
 // Status returns the partner's request with refid (ENotFound), after
 // recording nonce if given (EReplay).
-func (p *Service) Status(ctx context.Context, partner, nonce, refid string) (*smsgw.PartnerRequest, error) {
+func (p *Service) Status(ctx context.Context, partner, nonce, refid string) (*Request, error) {
 	if _, err := p.partner(partner); err != nil {
 		return nil, err
 	}
 	if !ValidRefID(refid) {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "refid required")
 	}
-	var r *smsgw.PartnerRequest
-	fn := func(tx smsgw.Tx, _ time.Time) (*rejection, error) {
+	var r *Request
+	fn := func(tx Tx, _ time.Time) (*rejection, error) {
 		var err error
 		r, err = tx.PartnerRequestByRef(partner, refid)
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
@@ -927,7 +928,7 @@ func (p *Service) Balance(ctx context.Context, partner, nonce string) (smsgw.Amo
 		return 0, err
 	}
 	var bal smsgw.Amount
-	err = p.read(ctx, partner, nonce, func(tx smsgw.Tx, _ time.Time) (*rejection, error) {
+	err = p.read(ctx, partner, nonce, func(tx Tx, _ time.Time) (*rejection, error) {
 		a, err := tx.Account(pt.Deposit)
 		if err != nil {
 			return nil, err
@@ -940,12 +941,12 @@ func (p *Service) Balance(ctx context.Context, partner, nonce string) (smsgw.Amo
 
 // read runs a read-only fn: in a write transaction when a nonce must be
 // recorded, else in a read transaction.
-func (p *Service) read(ctx context.Context, partner, nonce string, fn func(tx smsgw.Tx, now time.Time) (*rejection, error)) error {
+func (p *Service) read(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
 	if nonce != "" {
 		return p.exec(ctx, partner, nonce, fn)
 	}
 	var rej *rejection
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		rej, err = fn(tx, p.g.Now())
 		return err
@@ -975,9 +976,9 @@ func (p *Service) Deposit(ctx context.Context, who smsgw.Actor, partner string, 
 		return nil, smsgw.Errorf(smsgw.EInvalid, "reference must be 1-64 printable characters without spaces")
 	}
 	key := "deposit:" + pt.ID + ":" + ref
-	hash := smsgw.RequestHash(smsgw.TransferDeposit, pt.ID, strconv.FormatInt(int64(amount), 10))
+	hash := smsgw.RequestHash(TransferDeposit, pt.ID, strconv.FormatInt(int64(amount), 10))
 	var t *smsgw.Transfer
-	err = p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+	err = p.update(ctx, func(tx Tx) error {
 		prev, err := tx.TransferByKey(key)
 		if err == nil {
 			if prev.RequestHash != hash {
@@ -989,13 +990,13 @@ func (p *Service) Deposit(ctx context.Context, who smsgw.Actor, partner string, 
 			return err
 		}
 		now := p.g.Now()
-		t = &smsgw.Transfer{IdempotencyKey: key, RequestHash: hash, Kind: smsgw.TransferDeposit, From: p.o.DepositFunding,
+		t = &smsgw.Transfer{IdempotencyKey: key, RequestHash: hash, Kind: TransferDeposit, From: p.o.DepositFunding,
 			To: pt.Deposit, Amount: amount, Reference: ref, CreatedAt: now}
 		if err := tx.Transfer(t); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("deposit +Rp%s, ref %s, transfer %d", amount.Grouped(), ref, t.ID)
-		return tx.AppendAudit(smsgw.NewAuditEntry(who, smsgw.ActionPartnerDeposit, pt.ID, detail, now))
+		return tx.AppendAudit(smsgw.NewAuditEntry(who, ActionDeposit, pt.ID, detail, now))
 	})
 	if err != nil {
 		return nil, err
@@ -1011,7 +1012,7 @@ func (p *Service) DepositAccount(ctx context.Context, partner string) (*smsgw.Ac
 		return nil, err
 	}
 	var a *smsgw.Account
-	err = p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+	err = p.view(ctx, func(tx Tx) error {
 		var err error
 		a, err = tx.Account(pt.Deposit)
 		return err
@@ -1026,17 +1027,17 @@ func (p *Service) Unblock(ctx context.Context, who smsgw.Actor, dest string) err
 	if err != nil {
 		return err
 	}
-	err = p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+	err = p.update(ctx, func(tx Tx) error {
 		now := p.g.Now()
 		prev, err := tx.Destination(string(d))
 		if err != nil {
 			return err
 		}
-		if err := tx.SetDestination(&smsgw.Destination{Dest: d, UpdatedAt: now}); err != nil {
+		if err := tx.SetDestination(&Destination{Dest: d, UpdatedAt: now}); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("failure count %d cleared", prev.Failures)
-		return tx.AppendAudit(smsgw.NewAuditEntry(who, smsgw.ActionPartnerUnblock, string(d), detail, now))
+		return tx.AppendAudit(smsgw.NewAuditEntry(who, ActionUnblock, string(d), detail, now))
 	})
 	if err == nil {
 		p.log.Info("destination unblocked", "msisdn", d)
@@ -1045,9 +1046,9 @@ func (p *Service) Unblock(ctx context.Context, who smsgw.Actor, dest string) err
 }
 
 // Blocked lists destinations at or over the block threshold.
-func (p *Service) Blocked(ctx context.Context, limit int) ([]smsgw.Destination, error) {
-	var ds []smsgw.Destination
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+func (p *Service) Blocked(ctx context.Context, limit int) ([]Destination, error) {
+	var ds []Destination
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		ds, err = tx.Destinations(p.o.BlockAfter, limit)
 		return err
@@ -1056,9 +1057,9 @@ func (p *Service) Blocked(ctx context.Context, limit int) ([]smsgw.Destination, 
 }
 
 // Requests lists partner requests.
-func (p *Service) Requests(ctx context.Context, f smsgw.PartnerRequestFilter) ([]smsgw.PartnerRequest, error) {
-	var rs []smsgw.PartnerRequest
-	err := p.g.Store().View(ctx, func(tx smsgw.Tx) error {
+func (p *Service) Requests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	var rs []Request
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		rs, err = tx.PartnerRequests(f)
 		return err
@@ -1071,7 +1072,7 @@ func (p *Service) Requests(ctx context.Context, f smsgw.PartnerRequestFilter) ([
 // for its timestamp anyway).
 func (p *Service) PurgeNonces(ctx context.Context, now time.Time, window time.Duration) (int64, error) {
 	var n int64
-	err := p.g.Store().Update(ctx, func(tx smsgw.Tx) error {
+	err := p.update(ctx, func(tx Tx) error {
 		var err error
 		n, err = tx.PurgeNonces(now.Add(-window))
 		return err
@@ -1081,7 +1082,7 @@ func (p *Service) PurgeNonces(ctx context.Context, now time.Time, window time.Du
 
 // destinationResult counts a failure of dest, or resets its counter after
 // a success.
-func (p *Service) destinationResult(tx smsgw.Tx, dest smsgw.MSISDN, ok bool, now time.Time) error {
+func (p *Service) destinationResult(tx Tx, dest smsgw.MSISDN, ok bool, now time.Time) error {
 	d, err := tx.Destination(string(dest))
 	if err != nil {
 		return err
@@ -1102,11 +1103,11 @@ func (p *Service) destinationResult(tx smsgw.Tx, dest smsgw.MSISDN, ok bool, now
 // settlePartner records the side effects of request r reaching a final
 // state, in the same transaction: the destination's failure counter and
 // the callback to the partner.
-func (p *Service) settlePartner(tx smsgw.Tx, r *smsgw.PartnerRequest, now time.Time) error {
-	if err := p.destinationResult(tx, r.Dest, r.State == smsgw.PartnerSuccess, now); err != nil {
+func (p *Service) settlePartner(tx Tx, r *Request, now time.Time) error {
+	if err := p.destinationResult(tx, r.Dest, r.State == Success, now); err != nil {
 		return err
 	}
-	return tx.EnqueueCallback(&smsgw.Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
+	return tx.EnqueueCallback(&Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
 		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
 }
 
@@ -1114,7 +1115,11 @@ func (p *Service) settlePartner(tx smsgw.Tx, r *smsgw.PartnerRequest, now time.T
 // there is one, in the transaction that resolved s: the PIN confirmation,
 // the expiry, the cancellation and the lock all end here. It is the
 // Service's smsgw.SessionHook, registered with the Gateway by New.
-func (p *Service) SessionResolved(tx smsgw.Tx, s *smsgw.Session, now time.Time) error {
+func (p *Service) SessionResolved(stx smsgw.Tx, s *smsgw.Session, now time.Time) error {
+	tx, err := TxOf(stx)
+	if err != nil {
+		return err
+	}
 	r, err := tx.PartnerRequestBySession(s.ID)
 	if smsgw.ErrorCode(err) == smsgw.ENotFound {
 		return nil
@@ -1126,7 +1131,7 @@ func (p *Service) SessionResolved(tx smsgw.Tx, s *smsgw.Session, now time.Time) 
 
 // finishFromSession moves open request r to the outcome of its resolved
 // session. It does nothing while the session is open.
-func (p *Service) finishFromSession(tx smsgw.Tx, r *smsgw.PartnerRequest, s *smsgw.Session, now time.Time) error {
+func (p *Service) finishFromSession(tx Tx, r *Request, s *smsgw.Session, now time.Time) error {
 	if r.State.Final() {
 		return nil
 	}
@@ -1138,15 +1143,15 @@ func (p *Service) finishFromSession(tx smsgw.Tx, r *smsgw.PartnerRequest, s *sms
 		if err != nil {
 			return fmt.Errorf("transfer of session %d: %w", s.ID, err)
 		}
-		r.State, r.TransferID, r.SN = smsgw.PartnerSuccess, t.ID, t.Reference
+		r.State, r.TransferID, r.SN = Success, t.ID, t.Reference
 	case smsgw.StateExpired:
-		r.State, r.Code = smsgw.PartnerFailed, smsgw.ReasonExpired
+		r.State, r.Code = Failed, ReasonExpired
 	case smsgw.StateCancelled:
-		r.State, r.Code = smsgw.PartnerFailed, smsgw.ReasonCancelled
+		r.State, r.Code = Failed, ReasonCancelled
 	case smsgw.StateLocked:
-		r.State, r.Code = smsgw.PartnerFailed, smsgw.ReasonLocked
+		r.State, r.Code = Failed, ReasonLocked
 	default:
-		r.State, r.Code = smsgw.PartnerFailed, smsgw.ReasonFailed
+		r.State, r.Code = Failed, ReasonFailed
 	}
 	r.ResolvedAt, r.UpdatedAt = &now, now
 	if err := tx.ResolvePartnerRequest(r); err != nil {

@@ -6,4 +6,6 @@
 // show it.
 //
 // It only reads, through the transaction it is given, and keeps no state.
+// The partner part is read when the transaction also holds the partner
+// records (partner.Records); on a store without them it is left empty.
 package report

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -38,8 +39,8 @@ type Step struct {
 	State    smsgw.SessionState // for StepResolved
 	// Partner is the request of StepPartnerRequest and StepPartnerResult;
 	// Callback the callback of StepCallback and StepCallbackSent.
-	Partner  *smsgw.PartnerRequest
-	Callback *smsgw.Callback
+	Partner  *partner.Request
+	Callback *partner.Callback
 }
 
 // Transaction is everything recorded about one top-up: the PIN session,
@@ -53,8 +54,8 @@ type Transaction struct {
 	Parts     map[int64][]smsgw.MessagePart
 	Transfer  *smsgw.Transfer
 	Entries   []smsgw.Entry
-	Partner   *smsgw.PartnerRequest
-	Callbacks []smsgw.Callback // oldest first
+	Partner   *partner.Request
+	Callbacks []partner.Callback // oldest first
 	Steps     []Step
 }
 
@@ -93,11 +94,13 @@ func LoadTransaction(tx smsgw.Tx, sessionID int64) (*Transaction, error) {
 			return nil, fmt.Errorf("transfer of session %d: %w", s.ID, err)
 		}
 	}
-	r, err := tx.PartnerRequestBySession(s.ID)
-	if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
-		return nil, fmt.Errorf("partner request of session %d: %w", s.ID, err)
+	if ptx, ok := tx.(partner.Records); ok {
+		r, err := ptx.PartnerRequestBySession(s.ID)
+		if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
+			return nil, fmt.Errorf("partner request of session %d: %w", s.ID, err)
+		}
+		t.Partner = r
 	}
-	t.Partner = r
 	return t, t.load(tx, msgs)
 }
 
@@ -126,11 +129,13 @@ func LoadTransferTransaction(tx smsgw.Tx, transferID int64) (*Transaction, error
 			msgs = append(msgs, *m)
 		}
 	}
-	r, err := tx.PartnerRequestByTransfer(tr.ID)
-	if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
-		return nil, fmt.Errorf("partner request of transfer %d: %w", tr.ID, err)
+	if ptx, ok := tx.(partner.Records); ok {
+		r, err := ptx.PartnerRequestByTransfer(tr.ID)
+		if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
+			return nil, fmt.Errorf("partner request of transfer %d: %w", tr.ID, err)
+		}
+		t.Partner = r
 	}
-	t.Partner = r
 	return t, t.load(tx, msgs)
 }
 
@@ -161,12 +166,12 @@ func (t *Transaction) load(tx smsgw.Tx, msgs []smsgw.Message) error {
 		}
 		t.Entries = entries
 	}
-	if t.Partner != nil {
-		cs, err := tx.Callbacks(smsgw.CallbackFilter{RequestID: t.Partner.ID, Limit: maxTransactionCallbacks})
+	if ptx, ok := tx.(partner.Records); ok && t.Partner != nil {
+		cs, err := ptx.Callbacks(partner.CallbackFilter{RequestID: t.Partner.ID, Limit: maxTransactionCallbacks})
 		if err != nil {
 			return fmt.Errorf("callbacks of partner request %d: %w", t.Partner.ID, err)
 		}
-		slices.SortFunc(cs, func(a, b smsgw.Callback) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(cs, func(a, b partner.Callback) int { return cmp.Compare(a.ID, b.ID) })
 		t.Callbacks = cs
 	}
 	t.Steps = t.timeline()
@@ -222,7 +227,7 @@ func (t *Transaction) timeline() []Step {
 		switch {
 		case r.ResolvedAt != nil:
 			steps = append(steps, Step{At: *r.ResolvedAt, Kind: StepPartnerResult, Partner: r})
-		case r.State == smsgw.PartnerUnknown:
+		case r.State == partner.Unknown:
 			steps = append(steps, Step{At: r.UpdatedAt, Kind: StepPartnerResult, Partner: r})
 		}
 		for i := range t.Callbacks {

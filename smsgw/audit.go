@@ -34,20 +34,6 @@ type AuditTx interface {
 	// entries up to and including it (which equals BalanceAfter when the
 	// ledger is sound).
 	Ledger(f LedgerFilter) ([]LedgerLine, error)
-
-	// PartnerRequestByTransfer returns the partner request whose credit is
-	// transfer id (ENotFound).
-	PartnerRequestByTransfer(transferID int64) (*PartnerRequest, error)
-	// PartnerSummary counts the partner requests created in [from, to) by
-	// state, and the callbacks queued and dead now (whenever they were
-	// created; acknowledged callbacks are not counted).
-	PartnerSummary(from, to time.Time) (PartnerSummary, error)
-}
-
-// PartnerSummary is what the dashboard shows of the partner API.
-type PartnerSummary struct {
-	Requests  map[PartnerState]int // requests created in the period, by state
-	Callbacks map[string]int       // CallbackQueued and CallbackDead: callbacks in that status now
 }
 
 // Audit trail actions.
@@ -141,4 +127,3 @@ type LedgerLine struct {
 	// recomputed from the ledger; it equals BalanceAfter when sound.
 	RunningSum Amount
 }
-

@@ -37,8 +37,8 @@ func TestAuditPartnerViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc, err := partner.New(gw, partner.Options{
-		Partners: []smsgw.Partner{{ID: "reseller"}, {ID: "bank", VA: true}},
-		Notifier: partner.NotifierFunc(func(_ context.Context, r smsgw.PartnerRequest) error {
+		Partners: []partner.Partner{{ID: "reseller"}, {ID: "bank", VA: true}},
+		Notifier: partner.NotifierFunc(func(_ context.Context, r partner.Request) error {
 			if r.Partner == "bank" {
 				return deadLetter{}
 			}
@@ -86,7 +86,7 @@ func TestAuditPartnerViews(t *testing.T) {
 		t.Errorf("audit partners json = %+v, %v", rs, err)
 	}
 	recs, err := csv.NewReader(strings.NewReader(run(0, "audit", "partners", "-partner", "bank", "-format", "csv"))).ReadAll()
-	if err != nil || len(recs) != 2 || recs[0][0] != "trxid" || recs[1][3] != "BR-1" || recs[1][4] != smsgw.PartnerKindVA {
+	if err != nil || len(recs) != 2 || recs[0][0] != "trxid" || recs[1][3] != "BR-1" || recs[1][4] != partner.KindVA {
 		t.Errorf("audit partners -partner bank csv = %v, %v", recs, err)
 	}
 	for _, args := range [][]string{
@@ -114,7 +114,7 @@ func TestAuditPartnerViews(t *testing.T) {
 	// The transaction of an immediate credit names its request.
 	var tr console.TransactionRecord
 	if err := json.Unmarshal([]byte(run(0, "audit", "transfer", fmt.Sprint(inv.Request.TransferID), "-format", "json")), &tr); err != nil ||
-		tr.Partner == nil || tr.Partner.RefID != "INV-1" || len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != smsgw.CallbackSent {
+		tr.Partner == nil || tr.Partner.RefID != "INV-1" || len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != partner.CallbackSent {
 		t.Errorf("audit transfer json = %+v, %v", tr, err)
 	}
 	out = run(0, "audit", "transfer", fmt.Sprint(inv.Request.TransferID))

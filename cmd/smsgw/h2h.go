@@ -288,9 +288,9 @@ func (p *H2HPartnerConfig) validate(k string, ids map[string]bool) error {
 		return keyErr(k+".callback_url", "an absolute http or https URL is required")
 	}
 	if p.Mode == "" {
-		p.Mode = smsgw.ModeImmediate
+		p.Mode = partner.ModeImmediate
 	}
-	if p.Mode != smsgw.ModeImmediate && p.Mode != smsgw.ModeConfirm {
+	if p.Mode != partner.ModeImmediate && p.Mode != partner.ModeConfirm {
 		return keyErr(k+".mode", "must be immediate or confirm, got %q", p.Mode)
 	}
 	if p.Format == "" {
@@ -328,7 +328,7 @@ func (c *H2HConfig) partnerOptions(log *slog.Logger) partner.Options {
 		Logger:            log,
 	}
 	for _, p := range c.Partners {
-		o.Partners = append(o.Partners, smsgw.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
+		o.Partners = append(o.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
 			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
 	}
 	return o
@@ -414,7 +414,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 			continue
 		}
 		auths = append(auths, auth)
-		opts.Partners = append(opts.Partners, smsgw.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
+		opts.Partners = append(opts.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
 			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
 	}
 	loc := cfg.cutoff.Location
@@ -593,9 +593,9 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch sub {
 	case "list":
-		f := smsgw.PartnerRequestFilter{Partner: *only, Limit: *n}
+		f := partner.RequestFilter{Partner: *only, Limit: *n}
 		if *state != "" {
-			f.States = []smsgw.PartnerState{smsgw.PartnerState(*state)}
+			f.States = []partner.State{partner.State(*state)}
 		}
 		rs, err := svc.Requests(ctx, f)
 		if err != nil {
@@ -603,7 +603,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return printRequests(stdout, rs)
 	case "status":
-		rs, err := svc.Requests(ctx, smsgw.PartnerRequestFilter{Partner: pos[0], RefID: pos[1], Limit: 1})
+		rs, err := svc.Requests(ctx, partner.RequestFilter{Partner: pos[0], RefID: pos[1], Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -612,9 +612,9 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return printRequest(ctx, stdout, svc, &rs[0])
 	case "callbacks":
-		f := smsgw.CallbackFilter{Partner: *only, Limit: *n}
+		f := partner.CallbackFilter{Partner: *only, Limit: *n}
 		if *dead {
-			f.Status = smsgw.CallbackDead
+			f.Status = partner.CallbackDead
 		}
 		cs, err := svc.Callbacks(ctx, f)
 		if err != nil {
@@ -683,7 +683,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func printRequests(w io.Writer, rs []smsgw.PartnerRequest) error {
+func printRequests(w io.Writer, rs []partner.Request) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TRXID\tPARTNER\tREFID\tKIND\tPRODUCT\tDEST\tAMOUNT\tSTATE\tREASON\tSN\tDUP\tCREATED")
 	for _, r := range rs {
@@ -697,7 +697,7 @@ func printRequests(w io.Writer, rs []smsgw.PartnerRequest) error {
 	return tw.Flush()
 }
 
-func printRequest(ctx context.Context, w io.Writer, svc *partner.Service, r *smsgw.PartnerRequest) error {
+func printRequest(ctx context.Context, w io.Writer, svc *partner.Service, r *partner.Request) error {
 	resolved := ""
 	if r.ResolvedAt != nil {
 		resolved = r.ResolvedAt.Format(time.RFC3339)
@@ -707,7 +707,7 @@ func printRequest(ctx context.Context, w io.Writer, svc *partner.Service, r *sms
 		r.ID, r.Partner, r.RefID, r.Kind, r.Mode, r.Product, r.Dest.Local(), r.Amount.Grouped(), r.Price.Grouped(),
 		r.State, r.Code, r.SN, r.Duplicate, r.BalanceBefore.Grouped(), r.BalanceAfter.Grouped(),
 		r.CreatedAt.Format(time.RFC3339), resolved)
-	cs, err := svc.Callbacks(ctx, smsgw.CallbackFilter{RequestID: r.ID, Limit: 1})
+	cs, err := svc.Callbacks(ctx, partner.CallbackFilter{RequestID: r.ID, Limit: 1})
 	if err != nil {
 		return err
 	}
