@@ -227,7 +227,7 @@ func (p *Service) Recheck(ctx context.Context, now time.Time) (int, error) {
 				}
 				if s.State != smsgw.StateAwaitingPIN {
 					changed = cur
-					return p.finishFromSession(tx, cur, s, now)
+					return finishFromSession(tx, cur, s, now)
 				}
 			}
 			if cur.State == Pending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {

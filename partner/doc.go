@@ -22,12 +22,25 @@
 // Service runs on a *smsgw.Gateway: it uses the Gateway's store, clock,
 // rules and outbox, and every operation is one store transaction. A
 // confirm-mode request waits on a PIN session owned by the core. The core
-// knows nothing of partners: New registers the Service as the Gateway's
-// smsgw.SessionHook, whose SessionResolved the core calls inside the
-// transaction that resolves a session (confirmed, failed, cancelled,
-// locked or expired). SessionResolved finalises the request waiting on it
-// and queues its callback there, so a session and its partner request
-// never disagree, whatever crashes.
+// knows nothing of partners: Register (called by the daemon's wiring for
+// every Gateway, and by New) makes SessionResolved the Gateway's
+// smsgw.SessionHook, which the core calls inside the transaction that
+// resolves a session (confirmed, failed, cancelled, locked or expired).
+// SessionResolved finalises the request waiting on it and queues its
+// callback there, so a session and its partner request never disagree,
+// whatever crashes.
+//
+// # Store
+//
+// The partner store methods are Records, a small interface of their own;
+// Tx is a store transaction with both, smsgw.Tx and Records. The core's
+// Store hands out smsgw.Tx only, so a store that serves the partner API
+// implements Records on the same transaction type (store/sqlite does, and
+// asserts it at compile time), and this package converts with TxOf, a
+// type assertion that fails with an error naming the missing interface.
+// Service.Init does it once before serving, so a store without partner
+// records is refused at start-up rather than on the first request. The
+// contract tests of Records are in store/storetest (partner.go).
 //
 // Service is safe for concurrent use. It starts no goroutine that outlives
 // a call; the daemon runs SendCallbacks, Recheck and PurgeNonces on its

@@ -122,9 +122,9 @@ type Service struct {
 	log      *slog.Logger
 }
 
-// New validates o and returns the partner service of g, registered as
-// g's session hook (see SessionResolved). It does no I/O; call Init
-// before serving.
+// New validates o and returns the partner service of g, after registering
+// the partner session hook with g (see Register). It does no I/O; call
+// Init before serving.
 func New(g *smsgw.Gateway, o Options) (*Service, error) {
 	if g == nil {
 		return nil, errors.New("smsgw: partners need a gateway")
@@ -184,7 +184,7 @@ func New(g *smsgw.Gateway, o Options) (*Service, error) {
 		p.partners[pt.ID] = pt
 		p.order = append(p.order, pt.ID)
 	}
-	g.SetSessionHook(p)
+	Register(g)
 	return p, nil
 }
 
@@ -598,7 +598,7 @@ func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*
 	if pt.Mode == ModeConfirm {
 		c, err := tx.Customer(spec.dest)
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
-			if err := p.destinationResult(tx, spec.dest, false, now); err != nil {
+			if err := destinationResult(tx, spec.dest, false, now); err != nil {
 				return nil, nil, err
 			}
 			return nil, reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
@@ -612,7 +612,7 @@ func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*
 	}
 	wallet, err := tx.Account(smsgw.WalletID(account))
 	if smsgw.ErrorCode(err) == smsgw.ENotFound {
-		if err := p.destinationResult(tx, spec.dest, false, now); err != nil {
+		if err := destinationResult(tx, spec.dest, false, now); err != nil {
 			return nil, nil, err
 		}
 		return nil, reject(EDestination, "no i-pay account %s", account.Local()), nil
@@ -656,7 +656,7 @@ func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*
 	if err := p.createRequest(tx, r); err != nil {
 		return nil, nil, err
 	}
-	if err := p.settlePartner(tx, r, now); err != nil {
+	if err := settlePartner(tx, r, now); err != nil {
 		return nil, nil, err
 	}
 	if err := p.notifyCustomer(tx, r, wallet); err != nil {
@@ -884,7 +884,7 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 		if err := p.createRequest(tx, r); err != nil {
 			return nil, err
 		}
-		if err := p.settlePartner(tx, r, now); err != nil {
+		if err := settlePartner(tx, r, now); err != nil {
 			return nil, err
 		}
 		if err := p.notifyCustomer(tx, r, wallet); err != nil {
@@ -1078,84 +1078,4 @@ func (p *Service) PurgeNonces(ctx context.Context, now time.Time, window time.Du
 		return err
 	})
 	return n, err
-}
-
-// destinationResult counts a failure of dest, or resets its counter after
-// a success.
-func (p *Service) destinationResult(tx Tx, dest smsgw.MSISDN, ok bool, now time.Time) error {
-	d, err := tx.Destination(string(dest))
-	if err != nil {
-		return err
-	}
-	if ok {
-		if d.Failures == 0 {
-			return nil
-		}
-		d.Failures = 0
-	} else {
-		d.Failures++
-		d.LastFailure = &now
-	}
-	d.UpdatedAt = now
-	return tx.SetDestination(d)
-}
-
-// settlePartner records the side effects of request r reaching a final
-// state, in the same transaction: the destination's failure counter and
-// the callback to the partner.
-func (p *Service) settlePartner(tx Tx, r *Request, now time.Time) error {
-	if err := p.destinationResult(tx, r.Dest, r.State == Success, now); err != nil {
-		return err
-	}
-	return tx.EnqueueCallback(&Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
-		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
-}
-
-// SessionResolved finalises the partner request waiting on session s, if
-// there is one, in the transaction that resolved s: the PIN confirmation,
-// the expiry, the cancellation and the lock all end here. It is the
-// Service's smsgw.SessionHook, registered with the Gateway by New.
-func (p *Service) SessionResolved(stx smsgw.Tx, s *smsgw.Session, now time.Time) error {
-	tx, err := TxOf(stx)
-	if err != nil {
-		return err
-	}
-	r, err := tx.PartnerRequestBySession(s.ID)
-	if smsgw.ErrorCode(err) == smsgw.ENotFound {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("partner request of session %d: %w", s.ID, err)
-	}
-	return p.finishFromSession(tx, r, s, now)
-}
-
-// finishFromSession moves open request r to the outcome of its resolved
-// session. It does nothing while the session is open.
-func (p *Service) finishFromSession(tx Tx, r *Request, s *smsgw.Session, now time.Time) error {
-	if r.State.Final() {
-		return nil
-	}
-	switch s.State {
-	case smsgw.StateAwaitingPIN:
-		return nil
-	case smsgw.StateConfirmed:
-		t, err := tx.TransferByID(s.TransferID)
-		if err != nil {
-			return fmt.Errorf("transfer of session %d: %w", s.ID, err)
-		}
-		r.State, r.TransferID, r.SN = Success, t.ID, t.Reference
-	case smsgw.StateExpired:
-		r.State, r.Code = Failed, ReasonExpired
-	case smsgw.StateCancelled:
-		r.State, r.Code = Failed, ReasonCancelled
-	case smsgw.StateLocked:
-		r.State, r.Code = Failed, ReasonLocked
-	default:
-		r.State, r.Code = Failed, ReasonFailed
-	}
-	r.ResolvedAt, r.UpdatedAt = &now, now
-	if err := tx.ResolvePartnerRequest(r); err != nil {
-		return fmt.Errorf("resolve partner request %d: %w", r.ID, err)
-	}
-	return p.settlePartner(tx, r, now)
 }
