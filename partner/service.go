@@ -494,7 +494,7 @@ func (p *Service) product(code string) (string, smsgw.Amount, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	if err := p.g.CurrentRules().Keywords.CheckAmount(amount); err != nil {
+	if err := p.g.Rules().Keywords.CheckAmount(amount); err != nil {
 		return "", 0, smsgw.Errorf(EProduct, "product %s: amount %s is not on sale", product, amount.Grouped())
 	}
 	return product, amount, nil
@@ -678,7 +678,7 @@ func (p *Service) createRequest(tx Tx, r *Request) error {
 // confirmTx opens a PIN session for payer and records the pending
 // request; the PIN prompt goes out from the PIN short code.
 func (p *Service) confirmTx(tx Tx, now time.Time, r *Request, payer *smsgw.Customer) (*Result, *rejection, error) {
-	rules := p.g.CurrentRules()
+	rules := p.g.Rules()
 	s := &smsgw.Session{
 		MSISDN: payer.MSISDN, Account: payer.Account, Amount: r.Amount, State: smsgw.StateAwaitingPIN,
 		Channel: smsgw.ChannelSMS, CreatedAt: now, ExpiresAt: now.Add(rules.SessionTTL),
@@ -693,7 +693,7 @@ func (p *Service) confirmTx(tx Tx, now time.Time, r *Request, payer *smsgw.Custo
 		return nil, nil, err
 	}
 	d := smsgw.ReplyData{Account: payer.Account.Local(), Amount: r.Amount.Grouped(), TTL: int(rules.SessionTTL / time.Minute)}
-	if err := p.g.EnqueueReply(tx, rules, rules.PINCode, payer.MSISDN, smsgw.ReplyPINPrompt, d, s.ID, 0); err != nil {
+	if err := p.g.EnqueueReply(tx, &rules, rules.PINCode, payer.MSISDN, smsgw.ReplyPINPrompt, d, s.ID, 0); err != nil {
 		return nil, nil, err
 	}
 	return &Result{Request: *r}, nil, nil
@@ -701,13 +701,13 @@ func (p *Service) confirmTx(tx Tx, now time.Time, r *Request, payer *smsgw.Custo
 
 // notifyCustomer tells the wallet's owner about a credit a partner made.
 func (p *Service) notifyCustomer(tx Tx, r *Request, wallet *smsgw.Account) error {
-	rules := p.g.CurrentRules()
+	rules := p.g.Rules()
 	to := wallet.Owner
 	if to == "" {
 		to = r.Dest
 	}
 	d := smsgw.ReplyData{Account: r.Dest.Local(), Amount: r.Amount.Grouped(), Ref: r.SN}
-	return p.g.EnqueueReply(tx, rules, rules.RequestCode, to, smsgw.ReplySuccess, d, 0, r.TransferID)
+	return p.g.EnqueueReply(tx, &rules, rules.RequestCode, to, smsgw.ReplySuccess, d, 0, r.TransferID)
 }
 
 // cutoffEnd formats the end of the cutoff window.
@@ -847,7 +847,7 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 	if req.Amount <= 0 {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	}
-	if err := p.g.CurrentRules().Keywords.CheckAmount(req.Amount); err != nil {
+	if err := p.g.Rules().Keywords.CheckAmount(req.Amount); err != nil {
 		return nil, smsgw.Errorf(EProduct, "amount %s is not allowed", req.Amount.Grouped())
 	}
 	hash := smsgw.RequestHash(KindVA, string(account), strconv.FormatInt(int64(req.Amount), 10))

@@ -67,10 +67,6 @@ func (g *Gateway) EnqueueReply(tx Tx, r *Rules, from string, to MSISDN, name str
 	return g.enqueue(tx, r, from, to, ChannelSMS, "", name, d, session, transfer)
 }
 
-// CurrentRules returns the rules in force, shared: callers must not
-// change them.
-func (g *Gateway) CurrentRules() *Rules { return g.rules.Load() }
-
 // Credited counts a committed credit of kind in the Gateway's statistics
 // and observer. Call it after the transaction that made the credit
 // commits.
