@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -34,13 +35,13 @@ type Admin interface {
 }
 
 // PartnerAdmin performs the audited actions on the host-to-host partner
-// API and lists its blocked destinations; *smsgw.Partners implements it.
+// API and lists its blocked destinations; *partner.Service implements it.
 // Each action writes its audit entry in the transaction of its change.
 type PartnerAdmin interface {
 	ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error
 	Unblock(ctx context.Context, who smsgw.Actor, dest string) error
-	Blocked(ctx context.Context, limit int) ([]smsgw.Destination, error)
-	List() []smsgw.Partner
+	Blocked(ctx context.Context, limit int) ([]partner.Destination, error)
+	List() []partner.Partner
 }
 
 // Binds reports and controls the SMPP binds; *esme.ESME implements it.

@@ -17,7 +17,7 @@
 // and the console redacts them again by keyword; customer records never
 // carry PIN hashes; the reset-PIN form is never filled back in. The console
 // reads through smsgw.Store and acts only through the Admin interface
-// (smsgw.Gateway) and the PartnerAdmin interface (smsgw.Partners), whose
+// (smsgw.Gateway) and the PartnerAdmin interface (partner.Service), whose
 // methods write each change and its audit entry in one transaction.
 // Partner pages never show a signature, key or request hash.
 //

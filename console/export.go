@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -331,11 +332,11 @@ func (s *StepRecord) cells() []string {
 		detail = s.Message.Direction + " " + s.Message.ShortCode + " " + s.Message.Status
 	}
 	switch {
-	case s.Kind == smsgw.StepReceipt:
+	case s.Kind == report.StepReceipt:
 		detail = s.SMSCID + " " + s.DLRState + " " + s.DLRError
 	case s.TransferID != 0:
 		detail = "transfer " + itoa(s.TransferID)
-	case s.Kind == smsgw.StepPartnerRequest && s.Partner != nil:
+	case s.Kind == report.StepPartnerRequest && s.Partner != nil:
 		p := s.Partner
 		detail = fmt.Sprintf("trxid %d %s/%s %s %d", p.TrxID, p.Partner, p.RefID, p.Kind, p.Amount)
 	case s.Partner != nil:
@@ -356,7 +357,7 @@ func (s *StepRecord) cells() []string {
 
 // newTransactionRecord converts a loaded transaction for display and
 // export; texts are the redacted ones.
-func newTransactionRecord(t *smsgw.Transaction, loc *time.Location) *TransactionRecord {
+func newTransactionRecord(t *report.Transaction, loc *time.Location) *TransactionRecord {
 	r := &TransactionRecord{Entries: []EntryJSON{}, Steps: []StepRecord{}}
 	if t.Session != nil {
 		r.Session = newSessionRecord(t.Session, loc)
@@ -402,31 +403,31 @@ func newTransactionRecord(t *smsgw.Transaction, loc *time.Location) *Transaction
 // stepLabel names a timeline step for people.
 func stepLabel(kind string) string {
 	switch kind {
-	case smsgw.StepMO:
+	case report.StepMO:
 		return "Request (MO)"
-	case smsgw.StepOtherMO:
+	case report.StepOtherMO:
 		return "MO"
-	case smsgw.StepPINPrompt:
+	case report.StepPINPrompt:
 		return "PIN prompt (MT)"
-	case smsgw.StepPIN:
+	case report.StepPIN:
 		return "PIN reply (MO, redacted)"
-	case smsgw.StepReply:
+	case report.StepReply:
 		return "Reply (MT)"
-	case smsgw.StepTransfer:
+	case report.StepTransfer:
 		return "Ledger transfer"
-	case smsgw.StepResolved:
+	case report.StepResolved:
 		return "Session resolved"
-	case smsgw.StepResult:
+	case report.StepResult:
 		return "Result (MT)"
-	case smsgw.StepReceipt:
+	case report.StepReceipt:
 		return "Delivery receipt"
-	case smsgw.StepPartnerRequest:
+	case report.StepPartnerRequest:
 		return "Partner request (H2H)"
-	case smsgw.StepPartnerResult:
+	case report.StepPartnerResult:
 		return "Partner request result"
-	case smsgw.StepCallback:
+	case report.StepCallback:
 		return "Callback to partner"
-	case smsgw.StepCallbackSent:
+	case report.StepCallbackSent:
 		return "Callback acknowledged"
 	}
 	return kind
@@ -439,12 +440,12 @@ func ExportTransaction(ctx context.Context, st smsgw.Store, id int64, byTransfer
 	if loc == nil {
 		loc = time.UTC
 	}
-	var t *smsgw.Transaction
+	var t *report.Transaction
 	err := st.View(ctx, func(tx smsgw.Tx) (err error) {
 		if byTransfer {
-			t, err = smsgw.LoadTransferTransaction(tx, id)
+			t, err = report.LoadTransferTransaction(tx, id)
 		} else {
-			t, err = smsgw.LoadTransaction(tx, id)
+			t, err = report.LoadTransaction(tx, id)
 		}
 		return err
 	})

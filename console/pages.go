@@ -12,6 +12,7 @@ import (
 
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -549,12 +550,12 @@ func (c *Console) showTransaction(w http.ResponseWriter, r *http.Request, s *ses
 		_, _ = w.Write([]byte(buf.String()))
 		return
 	}
-	var t *smsgw.Transaction
+	var t *report.Transaction
 	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) (err error) {
 		if byTransfer {
-			t, err = smsgw.LoadTransferTransaction(tx, id)
+			t, err = report.LoadTransferTransaction(tx, id)
 		} else {
-			t, err = smsgw.LoadTransaction(tx, id)
+			t, err = report.LoadTransaction(tx, id)
 		}
 		return err
 	})

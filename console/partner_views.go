@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -18,9 +19,9 @@ const (
 )
 
 var (
-	partnerStates = []string{string(smsgw.PartnerPending), string(smsgw.PartnerSuccess), string(smsgw.PartnerFailed),
-		string(smsgw.PartnerUnknown)}
-	callbackStatuses = []string{smsgw.CallbackQueued, smsgw.CallbackSent, smsgw.CallbackDead}
+	partnerStates = []string{string(partner.Pending), string(partner.Success), string(partner.Failed),
+		string(partner.Unknown)}
+	callbackStatuses = []string{partner.CallbackQueued, partner.CallbackSent, partner.CallbackDead}
 )
 
 // Status codes of partner requests as the partner API reports them.
@@ -31,11 +32,11 @@ const (
 )
 
 // partnerCode is the status code a partner sees for state.
-func partnerCode(state smsgw.PartnerState) string {
+func partnerCode(state partner.State) string {
 	switch state {
-	case smsgw.PartnerSuccess:
+	case partner.Success:
 		return partnerCodeSuccess
-	case smsgw.PartnerFailed:
+	case partner.Failed:
 		return partnerCodeFailed
 	}
 	return partnerCodeOpen
@@ -43,22 +44,22 @@ func partnerCode(state smsgw.PartnerState) string {
 
 // parsePartnerStatus reads the status filter: a state, a status code (20,
 // 40, or 10 for pending and unknown) or "open".
-func parsePartnerStatus(s string) ([]smsgw.PartnerState, error) {
+func parsePartnerStatus(s string) ([]partner.State, error) {
 	switch s = strings.ToLower(strings.TrimSpace(s)); s {
 	case "":
 		return nil, nil
 	case partnerCodeSuccess:
-		return []smsgw.PartnerState{smsgw.PartnerSuccess}, nil
+		return []partner.State{partner.Success}, nil
 	case partnerCodeFailed:
-		return []smsgw.PartnerState{smsgw.PartnerFailed}, nil
+		return []partner.State{partner.Failed}, nil
 	case partnerCodeOpen, "open":
-		return []smsgw.PartnerState{smsgw.PartnerPending, smsgw.PartnerUnknown}, nil
+		return []partner.State{partner.Pending, partner.Unknown}, nil
 	}
 	st, err := oneOf("status", s, partnerStates...)
 	if err != nil {
 		return nil, filterErr("status", "want one of %s, 20, 40, 10 or open, got %q", strings.Join(partnerStates, ", "), s)
 	}
-	return []smsgw.PartnerState{smsgw.PartnerState(st)}, nil
+	return []partner.State{partner.State(st)}, nil
 }
 
 // parseText reads a free-text filter: trimmed, at most 64 characters.
@@ -71,7 +72,7 @@ func parseText(field, s string) (string, error) {
 }
 
 type partnerListing struct {
-	f     smsgw.PartnerRequestFilter
+	f     partner.RequestFilter
 	trxid int64
 	loc   *time.Location
 }
@@ -108,7 +109,11 @@ func (l *partnerListing) columns() []string {
 		"balance_before", "balance_after", "paid_at", "resolved", "updated"}
 }
 
-func (l *partnerListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *partnerListing) fetch(stx smsgw.Tx, limit, offset int) ([]record, error) {
+	tx, err := partner.TxOf(stx)
+	if err != nil {
+		return nil, err
+	}
 	if l.trxid != 0 {
 		// One request by its trxid, if it matches the other filters.
 		if offset > 0 {
@@ -136,7 +141,7 @@ func (l *partnerListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error)
 }
 
 // matches applies the filter to one request, as PartnerRequests would.
-func (l *partnerListing) matches(r *smsgw.PartnerRequest) bool {
+func (l *partnerListing) matches(r *partner.Request) bool {
 	f := l.f
 	switch {
 	case f.Partner != "" && r.Partner != f.Partner,
@@ -189,7 +194,7 @@ type PartnerRecord struct {
 	Updated       time.Time  `json:"updated"`
 }
 
-func newPartnerRecord(r *smsgw.PartnerRequest, loc *time.Location) *PartnerRecord {
+func newPartnerRecord(r *partner.Request, loc *time.Location) *PartnerRecord {
 	p := &PartnerRecord{
 		TrxID: r.ID, Time: r.CreatedAt.In(loc), Partner: r.Partner, RefID: r.RefID, Kind: r.Kind, Mode: r.Mode,
 		Product: r.Product, MSISDN: string(r.Dest), Amount: int64(r.Amount), Price: int64(r.Price),
@@ -233,7 +238,7 @@ func (r *PartnerRecord) TxURL() string {
 // Callback outbox.
 
 type callbackListing struct {
-	f   smsgw.CallbackFilter
+	f   partner.CallbackFilter
 	loc *time.Location
 }
 
@@ -247,7 +252,7 @@ func parseCallbacks(q url.Values, e env) (listing, error) {
 	}
 	status := strings.ToLower(strings.TrimSpace(q.Get("status")))
 	if status == "dead_letter" || status == "dead-letter" {
-		status = smsgw.CallbackDead
+		status = partner.CallbackDead
 	}
 	if l.f.Status, err = oneOf("status", status, callbackStatuses...); err != nil {
 		return nil, err
@@ -263,7 +268,11 @@ func (l *callbackListing) columns() []string {
 		"next_attempt", "deadline", "last_error", "created", "updated", "sent"}
 }
 
-func (l *callbackListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *callbackListing) fetch(stx smsgw.Tx, limit, offset int) ([]record, error) {
+	tx, err := partner.TxOf(stx)
+	if err != nil {
+		return nil, err
+	}
 	f := l.f
 	f.Limit, f.Offset = limit, offset
 	cs, err := tx.Callbacks(f)
@@ -304,7 +313,7 @@ type CallbackRecord struct {
 }
 
 // newCallbackRecord converts c; r is its request, nil if unknown.
-func newCallbackRecord(c *smsgw.Callback, r *smsgw.PartnerRequest, loc *time.Location) *CallbackRecord {
+func newCallbackRecord(c *partner.Callback, r *partner.Request, loc *time.Location) *CallbackRecord {
 	cr := &CallbackRecord{
 		ID: c.ID, TrxID: c.RequestID, Partner: c.Partner, Status: c.Status, Attempts: c.Attempts,
 		Deadline: c.Deadline.In(loc), LastError: c.LastError, Created: c.CreatedAt.In(loc), Updated: c.UpdatedAt.In(loc),
@@ -312,7 +321,7 @@ func newCallbackRecord(c *smsgw.Callback, r *smsgw.PartnerRequest, loc *time.Loc
 	if r != nil {
 		cr.RefID, cr.MSISDN, cr.RequestState = r.RefID, string(r.Dest), string(r.State)
 	}
-	if c.Status == smsgw.CallbackQueued {
+	if c.Status == partner.CallbackQueued {
 		t := c.NextAttempt.In(loc)
 		cr.NextAttempt = &t
 	}
@@ -333,11 +342,11 @@ func (r *CallbackRecord) cells() []string {
 // dead letter, or one the partner acknowledged and asks for again. A
 // queued callback is still being retried.
 func (r *CallbackRecord) Resendable() bool {
-	return r.Status == smsgw.CallbackDead || r.Status == smsgw.CallbackSent
+	return r.Status == partner.CallbackDead || r.Status == partner.CallbackSent
 }
 
 // Retrying reports a queued callback that has failed at least once.
-func (r *CallbackRecord) Retrying() bool { return r.Status == smsgw.CallbackQueued && r.Attempts > 0 }
+func (r *CallbackRecord) Retrying() bool { return r.Status == partner.CallbackQueued && r.Attempts > 0 }
 
 // Blocked destinations.
 
@@ -352,7 +361,7 @@ type DestinationRecord struct {
 
 var destinationColumns = []string{"msisdn", "failures", "last_failure", "updated"}
 
-func newDestinationRecord(d *smsgw.Destination, loc *time.Location) *DestinationRecord {
+func newDestinationRecord(d *partner.Destination, loc *time.Location) *DestinationRecord {
 	r := &DestinationRecord{MSISDN: string(d.Dest), Failures: d.Failures, Updated: d.UpdatedAt.In(loc)}
 	if d.LastFailure != nil {
 		t := d.LastFailure.In(loc)

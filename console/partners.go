@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -29,14 +30,14 @@ func (c *Console) partnerIDs() []string {
 // partnerStateLabel names a partner request state with the status code
 // the partner sees.
 func partnerStateLabel(state string) string {
-	switch smsgw.PartnerState(state) {
-	case smsgw.PartnerSuccess:
+	switch partner.State(state) {
+	case partner.Success:
 		return "20 success"
-	case smsgw.PartnerFailed:
+	case partner.Failed:
 		return "40 failed"
-	case smsgw.PartnerPending:
+	case partner.Pending:
 		return "pending"
-	case smsgw.PartnerUnknown:
+	case partner.Unknown:
 		return "unknown (reconcile)"
 	}
 	return state
@@ -55,19 +56,23 @@ type partnerPanel struct {
 // partnerPanel counts today's partner requests and the queued and dead
 // callbacks. It returns nil when the API is off and there is nothing to
 // show.
-func (c *Console) partnerPanel(tx smsgw.Tx, today, now time.Time) (*partnerPanel, error) {
+func (c *Console) partnerPanel(stx smsgw.Tx, today, now time.Time) (*partnerPanel, error) {
+	tx, ok := stx.(partner.Tx)
+	if !ok {
+		return nil, nil // a store without the partner records
+	}
 	sum, err := tx.PartnerSummary(today, now.Add(time.Nanosecond))
 	if err != nil {
 		return nil, err
 	}
-	p := &partnerPanel{Available: c.o.Partners != nil, Dead: sum.Callbacks[smsgw.CallbackDead],
-		Queued: sum.Callbacks[smsgw.CallbackQueued]}
+	p := &partnerPanel{Available: c.o.Partners != nil, Dead: sum.Callbacks[partner.CallbackDead],
+		Queued: sum.Callbacks[partner.CallbackQueued]}
 	callbacks := 0
 	for _, n := range sum.Callbacks {
 		callbacks += n
 	}
 	for _, st := range partnerStates {
-		n := sum.Requests[smsgw.PartnerState(st)]
+		n := sum.Requests[partner.State(st)]
 		p.Total += n
 		p.States = append(p.States, outcome{State: st, Label: partnerStateLabel(st), Count: n})
 	}
@@ -108,7 +113,11 @@ func (c *Console) partnerPage(w http.ResponseWriter, r *http.Request, s *session
 	}
 	loc := c.o.Location
 	b := &partnerBody{CanAct: c.o.Partners != nil, Self: r.URL.Path}
-	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
+	err := c.o.Store.View(r.Context(), func(stx smsgw.Tx) error {
+		tx, err := partner.TxOf(stx)
+		if err != nil {
+			return err
+		}
 		pr, err := tx.PartnerRequest(id)
 		if err != nil {
 			return err
@@ -130,13 +139,13 @@ func (c *Console) partnerPage(w http.ResponseWriter, r *http.Request, s *session
 					BalanceAfter: int64(e.BalanceAfter)})
 			}
 		}
-		cs, err := tx.Callbacks(smsgw.CallbackFilter{RequestID: id, Limit: maxRequestCallbacks})
+		cs, err := tx.Callbacks(partner.CallbackFilter{RequestID: id, Limit: maxRequestCallbacks})
 		if err != nil {
 			return fmt.Errorf("callbacks of partner request %d: %w", id, err)
 		}
 		for i := range cs {
 			b.Callbacks = append(b.Callbacks, newCallbackRecord(&cs[i], pr, loc))
-			es, err := tx.AuditTrail(smsgw.AuditFilter{Action: smsgw.ActionCallbackResend,
+			es, err := tx.AuditTrail(smsgw.AuditFilter{Action: partner.ActionCallbackResend,
 				Target: callbackTarget(cs[i].ID), Limit: maxResendAudit})
 			if err != nil {
 				return fmt.Errorf("audit of callback %d: %w", cs[i].ID, err)
@@ -303,7 +312,7 @@ func (c *Console) unblockDestination(w http.ResponseWriter, r *http.Request, s *
 	err := c.o.Partners.Unblock(r.Context(), actor(r, s), dest)
 	switch smsgw.ErrorCode(err) {
 	case "":
-	case smsgw.EDestination, smsgw.EInvalid:
+	case partner.EDestination, smsgw.EInvalid:
 		c.fail(w, r, s, http.StatusBadRequest, "The destination was not unblocked: "+domainMessage(err)+".")
 		return
 	default:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -33,7 +34,7 @@ var stepAttr = regexp.MustCompile(`data-step="([a-z_]+)"`)
 
 // partners is a console.PartnerAdmin whose service is set once the
 // harness (and its gateway) exists.
-type partners struct{ svc *smsgw.Partners }
+type partners struct{ svc *partner.Service }
 
 func (p *partners) ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error {
 	return p.svc.ResendCallback(ctx, who, id)
@@ -41,10 +42,10 @@ func (p *partners) ResendCallback(ctx context.Context, who smsgw.Actor, id int64
 func (p *partners) Unblock(ctx context.Context, who smsgw.Actor, dest string) error {
 	return p.svc.Unblock(ctx, who, dest)
 }
-func (p *partners) Blocked(ctx context.Context, limit int) ([]smsgw.Destination, error) {
+func (p *partners) Blocked(ctx context.Context, limit int) ([]partner.Destination, error) {
 	return p.svc.Blocked(ctx, limit)
 }
-func (p *partners) List() []smsgw.Partner { return p.svc.List() }
+func (p *partners) List() []partner.Partner { return p.svc.List() }
 
 // permanent is a callback failure that is not retried.
 type permanent struct{}
@@ -65,7 +66,7 @@ type notifier struct {
 	calls []string
 }
 
-func (n *notifier) Notify(_ context.Context, r smsgw.PartnerRequest) error {
+func (n *notifier) Notify(_ context.Context, r partner.Request) error {
 	n.mu.Lock()
 	n.calls = append(n.calls, r.RefID)
 	n.mu.Unlock()
@@ -89,9 +90,9 @@ func (n *notifier) Notify(_ context.Context, r smsgw.PartnerRequest) error {
 // and the unregistered stranger blocked after two refused requests.
 type partnerHarness struct {
 	*harness
-	svc                      *smsgw.Partners
+	svc                      *partner.Service
 	notify                   *notifier
-	inv, va, conf, open, bat *smsgw.PartnerRequest
+	inv, va, conf, open, bat *partner.Request
 }
 
 func newPartnerHarness(t *testing.T) *partnerHarness {
@@ -99,10 +100,10 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	pa := &partners{}
 	h := &partnerHarness{harness: newHarness(t, func(o *console.Options) { o.Partners = pa }), notify: &notifier{}}
 	ctx := t.Context()
-	svc, err := smsgw.NewPartners(h.gw, smsgw.PartnerOptions{
-		Partners: []smsgw.Partner{
-			{ID: "demo", Mode: smsgw.ModeImmediate},
-			{ID: "conf", Mode: smsgw.ModeConfirm},
+	svc, err := partner.New(h.gw, partner.Options{
+		Partners: []partner.Partner{
+			{ID: "demo", Mode: partner.ModeImmediate},
+			{ID: "conf", Mode: partner.ModeConfirm},
 			{ID: "bank", VA: true},
 		},
 		BlockAfter: blockAfter, Notifier: h.notify,
@@ -117,11 +118,11 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	if _, err := svc.Deposit(ctx, cli, "demo", 1_000_000, "FUND-1"); err != nil {
 		t.Fatal(err)
 	}
-	topUp := func(partner, refid, product, dest string) *smsgw.PartnerRequest {
+	topUp := func(id, refid, product, dest string) *partner.Request {
 		t.Helper()
-		res, err := svc.TopUp(ctx, smsgw.TopUpRequest{Partner: partner, RefID: refid, Product: product, Dest: dest})
+		res, err := svc.TopUp(ctx, partner.TopUpRequest{Partner: id, RefID: refid, Product: product, Dest: dest})
 		if err != nil {
-			t.Fatalf("TopUp(%s %s): %v", partner, refid, err)
+			t.Fatalf("TopUp(%s %s): %v", id, refid, err)
 		}
 		h.flush()
 		h.clk.Add(time.Minute)
@@ -129,7 +130,7 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	}
 	h.clk.Add(time.Minute)
 	h.inv = topUp("demo", "INV-1", "IP50", payerB)
-	res, err := svc.PayVA(ctx, smsgw.VAPayment{Partner: "bank", VA: "0138877 " + payerC, Amount: 100_000, BankRef: "BR-77"})
+	res, err := svc.PayVA(ctx, partner.VAPayment{Partner: "bank", VA: "0138877 " + payerC, Amount: 100_000, BankRef: "BR-77"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,40 +145,40 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	h.mo(payerD, request, "BATAL")
 	h.clk.Add(time.Minute)
 	for i := range blockAfter {
-		_, err := svc.TopUp(ctx, smsgw.TopUpRequest{Partner: "conf", RefID: fmt.Sprintf("X-%d", i), Product: "IP50", Dest: stranger})
-		if smsgw.ErrorCode(err) != smsgw.ENotCustomer {
-			t.Fatalf("TopUp to a stranger = %v, want %s", err, smsgw.ENotCustomer)
+		_, err := svc.TopUp(ctx, partner.TopUpRequest{Partner: "conf", RefID: fmt.Sprintf("X-%d", i), Product: "IP50", Dest: stranger})
+		if smsgw.ErrorCode(err) != partner.ENotCustomer {
+			t.Fatalf("TopUp to a stranger = %v, want %s", err, partner.ENotCustomer)
 		}
 	}
 	if _, err := svc.SendCallbacks(ctx); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Add(time.Minute)
-	for _, r := range []**smsgw.PartnerRequest{&h.inv, &h.va, &h.conf, &h.open, &h.bat} {
+	for _, r := range []**partner.Request{&h.inv, &h.va, &h.conf, &h.open, &h.bat} {
 		*r = h.request((*r).ID)
 	}
-	if h.conf.State != smsgw.PartnerSuccess || h.bat.State != smsgw.PartnerFailed || h.open.State != smsgw.PartnerPending {
+	if h.conf.State != partner.Success || h.bat.State != partner.Failed || h.open.State != partner.Pending {
 		t.Fatalf("partner requests: conf %s, bat %s, open %s; want success, failed, pending", h.conf.State, h.bat.State, h.open.State)
 	}
 	return h
 }
 
-func (h *partnerHarness) request(id int64) *smsgw.PartnerRequest {
+func (h *partnerHarness) request(id int64) *partner.Request {
 	h.t.Helper()
-	var r *smsgw.PartnerRequest
+	var r *partner.Request
 	h.must(h.store.View(h.t.Context(), func(tx smsgw.Tx) (err error) {
-		r, err = tx.PartnerRequest(id)
+		r, err = tx.(partner.Tx).PartnerRequest(id)
 		return err
 	}))
 	return r
 }
 
 // callback returns the callback of request id.
-func (h *partnerHarness) callback(id int64) smsgw.Callback {
+func (h *partnerHarness) callback(id int64) partner.Callback {
 	h.t.Helper()
-	var cs []smsgw.Callback
+	var cs []partner.Callback
 	h.must(h.store.View(h.t.Context(), func(tx smsgw.Tx) (err error) {
-		cs, err = tx.Callbacks(smsgw.CallbackFilter{RequestID: id})
+		cs, err = tx.(partner.Tx).Callbacks(partner.CallbackFilter{RequestID: id})
 		return err
 	}))
 	if len(cs) != 1 {
@@ -186,7 +187,7 @@ func (h *partnerHarness) callback(id int64) smsgw.Callback {
 	return cs[0]
 }
 
-func ids(rs ...*smsgw.PartnerRequest) []int64 {
+func ids(rs ...*partner.Request) []int64 {
 	var out []int64
 	for _, r := range rs {
 		out = append(out, r.ID)
@@ -268,7 +269,7 @@ func TestPartnerRequestsPage(t *testing.T) {
 		t.Errorf("first page has %d rows and next link %v", n, strings.Contains(first, `id="next"`))
 	}
 	// The open request becomes unknown after the pending window.
-	h.clk.Add(smsgw.DefaultPendingMax)
+	h.clk.Add(partner.DefaultPendingMax)
 	if n, err := h.svc.Recheck(t.Context(), h.clk.Now()); err != nil || n != 1 {
 		t.Fatalf("Recheck = %d, %v; want 1 request changed", n, err)
 	}
@@ -413,7 +414,7 @@ func TestPartnerTimeline(t *testing.T) {
 	res := c.get(fmt.Sprintf("/console/tx/%d?format=json", h.conf.SessionID))
 	var tr console.TransactionRecord
 	if err := json.Unmarshal([]byte(res.body), &tr); err != nil || tr.Partner == nil || tr.Partner.RefID != "C-1" ||
-		len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != smsgw.CallbackQueued || tr.Callbacks[0].Attempts != 1 {
+		len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != partner.CallbackQueued || tr.Callbacks[0].Attempts != 1 {
 		t.Fatalf("tx JSON = %+v, %v", tr, err)
 	}
 	csvBody := c.get(fmt.Sprintf("/console/tx/%d?format=csv", h.conf.SessionID)).body
@@ -445,7 +446,7 @@ func TestCallbacksPage(t *testing.T) {
 	if strings.Contains(page.body, "resend-form") {
 		t.Errorf("the viewer's callbacks page offers a resend")
 	}
-	cbIDs := func(cs ...smsgw.Callback) []int64 {
+	cbIDs := func(cs ...partner.Callback) []int64 {
 		var out []int64
 		for _, x := range cs {
 			out = append(out, x.ID)
@@ -497,11 +498,11 @@ func TestResendCallback(t *testing.T) {
 	if res.status != http.StatusSeeOther || res.header.Get("Location") != back+"?done=resent" {
 		t.Fatalf("resend = %d to %q\n%s", res.status, res.header.Get("Location"), res.body)
 	}
-	if got := h.callback(h.va.ID); got.Status != smsgw.CallbackQueued || got.Attempts != 0 || !got.NextAttempt.Equal(h.clk.Now()) {
+	if got := h.callback(h.va.ID); got.Status != partner.CallbackQueued || got.Attempts != 0 || !got.NextAttempt.Equal(h.clk.Now()) {
 		t.Errorf("callback after resend = %+v, want queued now with a fresh attempt counter", got)
 	}
 	es := h.audit()
-	if len(es) == 0 || es[0].Action != smsgw.ActionCallbackResend || es[0].Actor != adminName || es[0].Role != "admin" ||
+	if len(es) == 0 || es[0].Action != partner.ActionCallbackResend || es[0].Actor != adminName || es[0].Role != "admin" ||
 		es[0].Target != fmt.Sprintf("callback:%d", dead.ID) || es[0].Remote == "" {
 		t.Errorf("audit after resend = %+v", es[0])
 	}
@@ -512,14 +513,14 @@ func TestResendCallback(t *testing.T) {
 		}
 	}
 	// The audit page filters the partner actions.
-	if got := admin.allRows("/console/audit?action="+smsgw.ActionCallbackResend, "audit"); !slices.Equal(got, []int64{es[0].ID}) {
-		t.Errorf("audit ?action=%s = %v, want %d", smsgw.ActionCallbackResend, got, es[0].ID)
+	if got := admin.allRows("/console/audit?action="+partner.ActionCallbackResend, "audit"); !slices.Equal(got, []int64{es[0].ID}) {
+		t.Errorf("audit ?action=%s = %v, want %d", partner.ActionCallbackResend, got, es[0].ID)
 	}
 	// Queued again, the next run sends it (and the bank refuses it again).
 	if _, err := h.svc.SendCallbacks(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.callback(h.va.ID); got.Status != smsgw.CallbackDead || got.Attempts != 1 {
+	if got := h.callback(h.va.ID); got.Status != partner.CallbackDead || got.Attempts != 1 {
 		t.Errorf("callback after the next run = %+v, want dead after 1 attempt", got)
 	}
 	// From the outbox, back to the filtered outbox; a sent callback may be
@@ -589,7 +590,7 @@ func TestPartnerActionsRefused(t *testing.T) {
 			t.Errorf("cross-site POST %s = %d, want 403", p, res.status)
 		}
 	}
-	if got := h.callback(h.va.ID); got.Status != smsgw.CallbackDead {
+	if got := h.callback(h.va.ID); got.Status != partner.CallbackDead {
 		t.Errorf("a refused resend queued the callback: %+v", got)
 	}
 	ds, err := h.svc.Blocked(t.Context(), 10)
@@ -636,7 +637,7 @@ func TestBlockedDestinations(t *testing.T) {
 		t.Errorf("blocked page after unblock:\n%s", page.body)
 	}
 	es := h.audit()
-	if es[0].Action != smsgw.ActionPartnerUnblock || es[0].Target != strangerN || es[0].Actor != adminName {
+	if es[0].Action != partner.ActionUnblock || es[0].Target != strangerN || es[0].Actor != adminName {
 		t.Errorf("audit after unblock = %+v", es[0])
 	}
 	if res := admin.postCSRF("/console/blocked/not-a-number/unblock", nil); res.status != http.StatusBadRequest {
@@ -689,7 +690,7 @@ func TestPartnersOff(t *testing.T) {
 func TestPartnerPagesShowNoSecret(t *testing.T) {
 	h := newPartnerHarness(t)
 	secrets := []string{pinA, pinD, wrongA}
-	for _, r := range []*smsgw.PartnerRequest{h.inv, h.va, h.conf, h.open, h.bat} {
+	for _, r := range []*partner.Request{h.inv, h.va, h.conf, h.open, h.bat} {
 		if r.RequestHash == "" {
 			t.Fatalf("request %s has no hash to look for", r.RefID)
 		}
@@ -702,7 +703,7 @@ func TestPartnerPagesShowNoSecret(t *testing.T) {
 	pages := []string{"/console/", "/console/partners", "/console/partners?format=csv", "/console/partners?format=json",
 		"/console/callbacks", "/console/callbacks?format=csv", "/console/callbacks?format=json",
 		"/console/blocked", "/console/blocked?format=json", "/console/audit", "/console/audit?format=csv"}
-	for _, r := range []*smsgw.PartnerRequest{h.inv, h.va, h.conf, h.open, h.bat} {
+	for _, r := range []*partner.Request{h.inv, h.va, h.conf, h.open, h.bat} {
 		pages = append(pages, fmt.Sprintf("/console/partners/%d", r.ID))
 		if r.SessionID != 0 {
 			pages = append(pages, fmt.Sprintf("/console/tx/%d", r.SessionID), fmt.Sprintf("/console/tx/%d?format=json", r.SessionID),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -225,7 +226,7 @@ var (
 		string(smsgw.StateExpired), string(smsgw.StateCancelled), string(smsgw.StateFailed)}
 	auditActions = []string{smsgw.ActionCustomerLock, smsgw.ActionCustomerUnlock, smsgw.ActionCustomerResetPIN,
 		smsgw.ActionBindSuspend, smsgw.ActionBindResume, smsgw.ActionLogin, smsgw.ActionLogout,
-		smsgw.ActionPartnerDeposit, smsgw.ActionPartnerUnblock, smsgw.ActionCallbackResend}
+		partner.ActionDeposit, partner.ActionUnblock, partner.ActionCallbackResend}
 )
 
 // SMS log.

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/partner"
 )
 
 // DefaultCallbackTimeout bounds one callback attempt.
@@ -32,13 +32,13 @@ type NotifierOptions struct {
 	Now      func() time.Time
 	// Service, when set, supplies the partner's current deposit balance
 	// for the text message of failed requests.
-	Service *smsgw.Partners
+	Service *partner.Service
 	// Observe, when set, is called after every attempt with the partner,
 	// whether the callback was delivered, and the time taken.
 	Observe func(partner string, delivered bool, d time.Duration)
 }
 
-// Notifier posts callbacks to partners: it implements smsgw.Notifier. A
+// Notifier posts callbacks to partners: it implements partner.Notifier. A
 // callback is a POST of the request's final state to the partner's
 // callback URL, signed like a request (X-Timestamp, X-Nonce, X-Signature
 // with the partner's first key over method, request URI, timestamp, nonce
@@ -50,11 +50,11 @@ type Notifier struct {
 	timeout  time.Duration
 	loc      *time.Location
 	now      func() time.Time
-	svc      *smsgw.Partners
+	svc      *partner.Service
 	observe  func(partner string, delivered bool, d time.Duration)
 }
 
-var _ smsgw.Notifier = (*Notifier)(nil)
+var _ partner.Notifier = (*Notifier)(nil)
 
 // NewNotifier returns a Notifier. It does no I/O.
 func NewNotifier(o NotifierOptions) (*Notifier, error) {
@@ -102,10 +102,10 @@ func (e *callbackError) Temporary() bool { return !e.permanent }
 // UseService gives n the service that supplies a partner's current deposit
 // balance, for when the service is built after n (it takes n as its
 // notifier). Call it before the first Notify.
-func (n *Notifier) UseService(s *smsgw.Partners) { n.svc = s }
+func (n *Notifier) UseService(s *partner.Service) { n.svc = s }
 
 // Notify posts the callback of r and waits for the acknowledgement.
-func (n *Notifier) Notify(ctx context.Context, r smsgw.PartnerRequest) (err error) {
+func (n *Notifier) Notify(ctx context.Context, r partner.Request) (err error) {
 	if n.observe != nil {
 		defer func(start time.Time) {
 			if _, known := n.partners[r.Partner]; known {
@@ -166,8 +166,8 @@ func newNonce() string {
 
 // CallbackStatus is the status of a final request: StatusSuccess or
 // StatusFailed.
-func CallbackStatus(r *smsgw.PartnerRequest) int {
-	if r.State == smsgw.PartnerSuccess {
+func CallbackStatus(r *partner.Request) int {
+	if r.State == partner.Success {
 		return StatusSuccess
 	}
 	return StatusFailed
@@ -176,10 +176,10 @@ func CallbackStatus(r *smsgw.PartnerRequest) int {
 // body renders the callback: JSON, or for text partners a form in the
 // order of the OtomaX report (t, refid, status, price, message) followed by
 // sn and balance, with the kiosAMPM line as message.
-func (n *Notifier) body(ctx context.Context, p *Partner, r *smsgw.PartnerRequest) ([]byte, string) {
+func (n *Notifier) body(ctx context.Context, p *Partner, r *partner.Request) ([]byte, string) {
 	if p.Format == FormatText {
 		bal := r.BalanceAfter
-		if r.State != smsgw.PartnerSuccess && n.svc != nil {
+		if r.State != partner.Success && n.svc != nil {
 			if b, err := n.svc.Balance(ctx, r.Partner, ""); err == nil {
 				bal = b
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -102,18 +103,18 @@ func TestCallbackRetriesAgainstFlakyPartner(t *testing.T) {
 		if want := i == 3; (sent == 1) != want {
 			t.Fatalf("attempt %d: sent = %d", i+1, sent)
 		}
-		cs, _ := e.svc.Callbacks(ctx, smsgw.CallbackFilter{})
+		cs, _ := e.svc.Callbacks(ctx, partner.CallbackFilter{})
 		if i < 3 {
 			// Not due again before its backoff.
 			before := len(site.calls())
 			if _, err := e.svc.SendCallbacks(ctx); err != nil || len(site.calls()) != before {
 				t.Fatalf("callback retried before its backoff")
 			}
-			if cs[0].Status != smsgw.CallbackQueued || cs[0].Attempts != i+1 {
+			if cs[0].Status != partner.CallbackQueued || cs[0].Attempts != i+1 {
 				t.Fatalf("callback after attempt %d = %+v", i+1, cs[0])
 			}
 			e.clk.Set(cs[0].NextAttempt)
-		} else if cs[0].Status != smsgw.CallbackSent {
+		} else if cs[0].Status != partner.CallbackSent {
 			t.Fatalf("callback after the ack = %+v", cs[0])
 		}
 	}
@@ -152,11 +153,11 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 	ctx := t.Context()
 	start := e.clk.Now()
 	for range 100 {
-		cs, err := e.svc.Callbacks(ctx, smsgw.CallbackFilter{})
+		cs, err := e.svc.Callbacks(ctx, partner.CallbackFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cs[0].Status != smsgw.CallbackQueued {
+		if cs[0].Status != partner.CallbackQueued {
 			break
 		}
 		e.clk.Set(cs[0].NextAttempt)
@@ -164,12 +165,12 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cs, _ := e.svc.Callbacks(ctx, smsgw.CallbackFilter{Status: smsgw.CallbackDead})
+	cs, _ := e.svc.Callbacks(ctx, partner.CallbackFilter{Status: partner.CallbackDead})
 	if len(cs) != 1 || cs[0].LastError != "callback answered HTTP 502" {
 		t.Fatalf("dead letters = %+v, want one with the last error", cs)
 	}
-	if span := e.clk.Now().Sub(start); span != smsgw.CallbackTTL {
-		t.Errorf("dead-lettered after %s, want %s", span, smsgw.CallbackTTL)
+	if span := e.clk.Now().Sub(start); span != partner.CallbackTTL {
+		t.Errorf("dead-lettered after %s, want %s", span, partner.CallbackTTL)
 	}
 	n := len(site.calls())
 	if n < 20 || n > 40 {
@@ -231,7 +232,7 @@ func TestCallbackFailedConfirmation(t *testing.T) {
 	if err := json.Unmarshal([]byte(site.calls()[0].body), &cb); err != nil {
 		t.Fatal(err)
 	}
-	if cb.Status != 40 || cb.RefID != "EXP-1" || cb.Reason != smsgw.ReasonExpired {
+	if cb.Status != 40 || cb.RefID != "EXP-1" || cb.Reason != partner.ReasonExpired {
 		t.Errorf("callback = %+v, want status 40 expired", cb)
 	}
 }

@@ -11,7 +11,7 @@
 // smsgw error codes to response codes, the JSON and the kiosAMPM text
 // response forms, and the HTTP side of callbacks (Notifier). It does not
 // decide anything about money: every operation is a call on
-// smsgw.Partners, which owns idempotency, funding and the callback outbox.
+// partner.Service, which owns idempotency, funding and the callback outbox.
 //
 // A request that fails authentication (unknown partner, address outside
 // the partner's ranges, bad credentials or signature, stale timestamp) is

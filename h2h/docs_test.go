@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/partner"
 )
 
 // The worked examples and recipes of docs/h2h.md are checked here, so the
@@ -102,7 +102,7 @@ func TestDocsGoClient(t *testing.T) {
 	}
 	// The client uses the real clock; the cutoff is off so the test does
 	// not depend on the hour.
-	e := newEnvWith(t, "", func(o *smsgw.PartnerOptions) { o.Cutoff = smsgw.Cutoff{} })
+	e := newEnvWith(t, "", func(o *partner.Options) { o.Cutoff = partner.Cutoff{} })
 	e.clk.Set(time.Now())
 	e.deposit("demo", 100000)
 	srv := httptest.NewServer(e.srv)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/smsgw/smsgw/h2h"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -45,7 +46,7 @@ type env struct {
 	t     testing.TB
 	store *sqlite.Store
 	gw    *smsgw.Gateway
-	svc   *smsgw.Partners
+	svc   *partner.Service
 	srv   *h2h.Server
 	ntf   *h2h.Notifier
 	clk   *smsgwtest.Clock
@@ -67,7 +68,7 @@ func newEnv(t testing.TB, callbackURL string) *env {
 }
 
 // newEnvWith is newEnv with edit applied to the partner options.
-func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOptions)) *env {
+func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *env {
 	t.Helper()
 	if callbackURL == "" {
 		callbackURL = "http://127.0.0.1:1/report"
@@ -102,22 +103,22 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*smsgw.PartnerOption
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := smsgw.PartnerOptions{
-		Partners: []smsgw.Partner{
-			{ID: "demo", Mode: smsgw.ModeImmediate},
-			{ID: "mitra", Mode: smsgw.ModeConfirm},
-			{ID: "bank", Mode: smsgw.ModeImmediate, VA: true},
-			{ID: "kios", Mode: smsgw.ModeImmediate},
-			{ID: "text", Mode: smsgw.ModeImmediate},
+	opts := partner.Options{
+		Partners: []partner.Partner{
+			{ID: "demo", Mode: partner.ModeImmediate},
+			{ID: "mitra", Mode: partner.ModeConfirm},
+			{ID: "bank", Mode: partner.ModeImmediate, VA: true},
+			{ID: "kios", Mode: partner.ModeImmediate},
+			{ID: "text", Mode: partner.ModeImmediate},
 		},
-		Cutoff:   smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
+		Cutoff:   partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
 		Notifier: ntf,
 		Logger:   log,
 	}
 	if edit != nil {
 		edit(&opts)
 	}
-	svc, err := smsgw.NewPartners(gw, opts)
+	svc, err := partner.New(gw, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,9 +248,9 @@ func trxBody(member, product, dest, refid string) string {
 }
 
 // requests returns every partner request.
-func (e *env) requests() []smsgw.PartnerRequest {
+func (e *env) requests() []partner.Request {
 	e.t.Helper()
-	rs, err := e.svc.Requests(e.t.Context(), smsgw.PartnerRequestFilter{Limit: 1000})
+	rs, err := e.svc.Requests(e.t.Context(), partner.RequestFilter{Limit: 1000})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -79,24 +80,24 @@ type outcome struct {
 	text   string // kiosAMPM text after "GAGAL; "
 }
 
-// outcomes maps smsgw error codes; anything else is internal.
+// outcomes maps smsgw and partner error codes; anything else is internal.
 var outcomes = map[string]outcome{
-	smsgw.EInvalid:     {RCBadRequest, http.StatusBadRequest, textNotProcessed},
-	smsgw.ENotFound:    {RCNotFound, http.StatusNotFound, textNotProcessed},
-	smsgw.EExpired:     {RCExpired, http.StatusGone, textNotProcessed},
-	smsgw.EPaid:        {RCPaid, http.StatusConflict, textNotProcessed},
-	smsgw.EProduct:     {RCProduct, http.StatusUnprocessableEntity, "Kode Produk Salah. Silahkan Hubungi CS, ketik PRODUK."},
-	smsgw.EDestination: {RCDestination, http.StatusUnprocessableEntity, "Nomor tujuan salah, periksa kembali nomor anda."},
-	smsgw.ENotCustomer: {RCNotCustomer, http.StatusUnprocessableEntity, "Nomor belum/ tidak aktif/ sudah tidak aktif."},
-	smsgw.EBusy:        {RCCustomerBusy, http.StatusConflict, textNotProcessed},
-	smsgw.ELocked:      {RCCustomerBusy, http.StatusConflict, textNotProcessed},
-	smsgw.EReplay:      {RCReplay, http.StatusConflict, textNotProcessed},
-	smsgw.EForbidden:   {RCForbidden, http.StatusForbidden, textNotProcessed},
-	smsgw.EConflict:    {RCConflict, http.StatusConflict, textNotProcessed},
-	smsgw.EPossibleDup: {RCDuplicate, http.StatusConflict, textNotProcessed},
-	smsgw.EFunds:       {RCFunds, http.StatusUnprocessableEntity, "Saldo Tidak Cukup."},
-	smsgw.EBlocked:     {RCBlocked, http.StatusUnprocessableEntity, "Nomor tujuan tdk dpt di proses krn trx gagal berturut-turut (max 5x), Silahkan Hubungi CS."},
-	smsgw.ECutoff:      {RCCutoff, http.StatusServiceUnavailable, "CutOff/ Timeout, silahkan ulangi beberapa saat kemudian."},
+	smsgw.EInvalid:       {RCBadRequest, http.StatusBadRequest, textNotProcessed},
+	smsgw.ENotFound:      {RCNotFound, http.StatusNotFound, textNotProcessed},
+	smsgw.EExpired:       {RCExpired, http.StatusGone, textNotProcessed},
+	partner.EPaid:        {RCPaid, http.StatusConflict, textNotProcessed},
+	partner.EProduct:     {RCProduct, http.StatusUnprocessableEntity, "Kode Produk Salah. Silahkan Hubungi CS, ketik PRODUK."},
+	partner.EDestination: {RCDestination, http.StatusUnprocessableEntity, "Nomor tujuan salah, periksa kembali nomor anda."},
+	partner.ENotCustomer: {RCNotCustomer, http.StatusUnprocessableEntity, "Nomor belum/ tidak aktif/ sudah tidak aktif."},
+	smsgw.EBusy:          {RCCustomerBusy, http.StatusConflict, textNotProcessed},
+	smsgw.ELocked:        {RCCustomerBusy, http.StatusConflict, textNotProcessed},
+	partner.EReplay:      {RCReplay, http.StatusConflict, textNotProcessed},
+	partner.EForbidden:   {RCForbidden, http.StatusForbidden, textNotProcessed},
+	smsgw.EConflict:      {RCConflict, http.StatusConflict, textNotProcessed},
+	partner.EPossibleDup: {RCDuplicate, http.StatusConflict, textNotProcessed},
+	smsgw.EFunds:         {RCFunds, http.StatusUnprocessableEntity, "Saldo Tidak Cukup."},
+	partner.EBlocked:     {RCBlocked, http.StatusUnprocessableEntity, "Nomor tujuan tdk dpt di proses krn trx gagal berturut-turut (max 5x), Silahkan Hubungi CS."},
+	partner.ECutoff:      {RCCutoff, http.StatusServiceUnavailable, "CutOff/ Timeout, silahkan ulangi beberapa saat kemudian."},
 }
 
 // internalOutcome answers an internal error.
@@ -108,7 +109,7 @@ const (
 	textCancelled    = "Dibatalkan provider."
 )
 
-// outcomeOf maps an error from smsgw.Partners.
+// outcomeOf maps an error from partner.Service.
 func outcomeOf(err error) outcome {
 	if o, ok := outcomes[smsgw.ErrorCode(err)]; ok {
 		return o
@@ -117,18 +118,18 @@ func outcomeOf(err error) outcome {
 }
 
 // requestResponse is the JSON answer describing a partner request.
-func requestResponse(r *smsgw.PartnerRequest, resent bool, loc *time.Location) Response {
+func requestResponse(r *partner.Request, resent bool, loc *time.Location) Response {
 	resp := Response{
 		TrxID: r.ID, RefID: r.RefID, Product: r.Product, Dest: r.Dest.Local(), Amount: int64(r.Amount),
 		Price: int64p(int64(r.Price)), SN: r.SN, Balance: int64p(int64(r.BalanceAfter)), Duplicate: r.Duplicate,
 		Resent: resent, State: string(r.State), Reason: r.Code, Time: r.CreatedAt.In(loc).Format(time.RFC3339),
 	}
 	switch r.State {
-	case smsgw.PartnerSuccess:
+	case partner.Success:
 		resp.RC, resp.Status, resp.Message = RCSuccess, StatusSuccess, "success"
-	case smsgw.PartnerFailed:
+	case partner.Failed:
 		resp.RC, resp.Status, resp.Message = RCFailed, StatusFailed, "failed: "+r.Code
-	case smsgw.PartnerUnknown:
+	case partner.Unknown:
 		resp.RC, resp.Status, resp.Message = RCUnknown, StatusPending, "still in process; being reconciled, contact support"
 	default:
 		resp.RC, resp.Status, resp.Message = RCPending, StatusPending, "waiting for the customer's confirmation"
@@ -183,30 +184,30 @@ func textTail(balance smsgw.Amount, refid string) string {
 // requestText renders a request in the kiosAMPM reply form. balance is the
 // partner's current deposit balance, shown by every form but success, which
 // shows the balance before and after its own debit.
-func requestText(r *smsgw.PartnerRequest, resent bool, balance smsgw.Amount, loc *time.Location) string {
+func requestText(r *partner.Request, resent bool, balance smsgw.Amount, loc *time.Location) string {
 	head := textHead(r.ID, r.Product, r.Dest.Local())
 	if resent {
 		word := "PENDING"
 		switch r.State {
-		case smsgw.PartnerSuccess:
+		case partner.Success:
 			word = "SUKSES"
-		case smsgw.PartnerFailed:
+		case partner.Failed:
 			word = "GAGAL"
 		}
 		return head + word + "; sudah pernah jam " + r.CreatedAt.In(loc).Format("15:04") + " SN/Ref: " + r.SN + "." +
 			textTail(balance, r.RefID)
 	}
 	switch r.State {
-	case smsgw.PartnerSuccess:
+	case partner.Success:
 		return head + "SUKSES#SN:" + r.SN + "# Sisa saldo Rp." + grouped(r.BalanceBefore) + "-Rp. " + grouped(r.Price) +
 			"=Rp. " + grouped(r.BalanceAfter) + "#Reffid:" + textField(r.RefID) + "#"
-	case smsgw.PartnerFailed:
+	case partner.Failed:
 		text := textNotProcessed
-		if r.Code == smsgw.ReasonCancelled {
+		if r.Code == partner.ReasonCancelled {
 			text = textCancelled
 		}
 		return head + "GAGAL; " + text + textTail(balance, r.RefID)
-	case smsgw.PartnerUnknown:
+	case partner.Unknown:
 		return head + "masih dalam proses " + r.CreatedAt.In(loc).Format("15:04:05") +
 			". Mohon ditunggu, lebih dari 15mnt Silahkan hubungi CS." + textTail(balance, r.RefID)
 	default:

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -97,7 +98,7 @@ func (p *Partner) Validate() error {
 type Options struct {
 	Partners []Partner
 	// Service runs the operations; each Partner must be configured there.
-	Service *smsgw.Partners
+	Service *partner.Service
 	// MaxBody bounds request bodies (default DefaultMaxBody).
 	MaxBody int64
 	// MaxSkew is the accepted distance between X-Timestamp and the clock
@@ -116,7 +117,7 @@ type Options struct {
 
 // Server serves the partner API under /h2h/.
 type Server struct {
-	svc      *smsgw.Partners
+	svc      *partner.Service
 	partners map[string]*Partner
 	any      []netip.Prefix // every partner's ranges: a first, cheap filter
 	maxBody  int64
@@ -305,7 +306,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.nonce = r.Header.Get(HeaderNonce)
-		if !smsgw.ValidRefID(c.nonce) {
+		if !partner.ValidRefID(c.nonce) {
 			s.deny(c, http.StatusBadRequest, RCBadRequest, HeaderNonce+" must be 1-64 printable characters", "bad nonce", pt.ID)
 			return
 		}
@@ -394,12 +395,12 @@ func (s *Server) balanceNow(c *call) smsgw.Amount {
 }
 
 // result answers with a partner request.
-func (s *Server) result(c *call, r *smsgw.PartnerRequest, resent bool) {
+func (s *Server) result(c *call, r *partner.Request, resent bool) {
 	defer s.done(c, r.RefID)
 	resp := requestResponse(r, resent, s.loc)
 	if c.text() {
 		bal := r.BalanceAfter
-		if resent || r.State != smsgw.PartnerSuccess {
+		if resent || r.State != partner.Success {
 			bal = s.balanceNow(c)
 		}
 		s.writeText(c, http.StatusOK, resp.RC, requestText(r, resent, bal, s.loc))
@@ -444,7 +445,7 @@ func (s *Server) trx(c *call) {
 		s.badParam(c, p.Get("refid"), "qty must be 1")
 		return
 	}
-	res, err := s.svc.TopUp(c.ctx, smsgw.TopUpRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: p.Get("refid"),
+	res, err := s.svc.TopUp(c.ctx, partner.TopUpRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: p.Get("refid"),
 		Product: p.Get("product"), Dest: p.Get("dest")})
 	if err != nil {
 		s.fail(c, err, p.Get("product"), p.Get("dest"), p.Get("refid"))
@@ -475,7 +476,7 @@ func (s *Server) balance(c *call) {
 
 func (s *Server) inquiry(c *call) {
 	p := c.params
-	q, err := s.svc.Inquire(c.ctx, smsgw.InquiryRequest{Partner: c.pt.ID, Nonce: c.nonce, Product: p.Get("product"), Dest: p.Get("dest")})
+	q, err := s.svc.Inquire(c.ctx, partner.InquiryRequest{Partner: c.pt.ID, Nonce: c.nonce, Product: p.Get("product"), Dest: p.Get("dest")})
 	if err != nil {
 		s.fail(c, err, p.Get("product"), p.Get("dest"), "")
 		return
@@ -500,7 +501,7 @@ func (s *Server) payment(c *call) {
 			return
 		}
 	}
-	res, err := s.svc.Pay(c.ctx, smsgw.PaymentRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: refid, InquiryID: id,
+	res, err := s.svc.Pay(c.ctx, partner.PaymentRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: refid, InquiryID: id,
 		Amount: smsgw.Amount(amount)})
 	if err != nil {
 		s.fail(c, err, "", "", refid)
@@ -524,7 +525,7 @@ func (s *Server) vaPayment(c *call) {
 			return
 		}
 	}
-	res, err := s.svc.PayVA(c.ctx, smsgw.VAPayment{Partner: c.pt.ID, Nonce: c.nonce, VA: p.Get("va"),
+	res, err := s.svc.PayVA(c.ctx, partner.VAPayment{Partner: c.pt.ID, Nonce: c.nonce, VA: p.Get("va"),
 		Amount: smsgw.Amount(amount), BankRef: ref, PaidAt: paid})
 	if err != nil {
 		s.fail(c, err, "", "", ref)

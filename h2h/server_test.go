@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/h2h"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -361,7 +362,7 @@ func TestVAPaymentAndInquiry(t *testing.T) {
 
 func TestBlockedDestinationCode(t *testing.T) {
 	e := newEnv(t, "")
-	for i := range smsgw.DefaultBlockAfter {
+	for i := range partner.DefaultBlockAfter {
 		e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", "08127777777", fmt.Sprint("X", i)), key: demoKey},
 			http.StatusUnprocessableEntity, h2h.RCDestination)
 	}

@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// Error codes for outcomes a customer, partner or operator sees. Any other
-// error is internal.
+// Error codes for outcomes a customer, an API client or an operator sees.
+// Domains built on the Gateway add their own codes. Any other error is
+// internal.
 const (
 	EInvalid     = "invalid"     // bad input
 	ENotFound    = "not_found"   // customer, account, session or message unknown

@@ -153,6 +153,7 @@ type Gateway struct {
 	obs         Observer
 
 	rules atomic.Pointer[Rules]
+	hook  atomic.Pointer[hookBox] // SessionHook, see SetSessionHook
 
 	procMu  sync.Mutex          // serialises inbox processing
 	moFails map[int64]moFailure // inbox rows that failed, under procMu
@@ -291,8 +292,8 @@ const redactedPIN = "****"
 
 // Keywords recorded for messages that are not keyword commands.
 const (
-	keywordPINReply       = "PIN_REPLY"      // PIN sent to the PIN short code
-	keywordPINMisdirected = "PIN_WRONG_CODE" // PIN sent to the request short code
+	KeywordPINReply       = "PIN_REPLY"      // PIN sent to the PIN short code
+	KeywordPINMisdirected = "PIN_WRONG_CODE" // PIN sent to the request short code
 )
 
 // HandleMO stores mo durably and returns nil once it is committed: only
@@ -483,7 +484,7 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 				return nil, nil
 			}
 		}
-		m.Keyword = keywordPINReply
+		m.Keyword = KeywordPINReply
 		pin, err := keywords.ParsePIN(m.Text, r.PINMinLen, r.PINMaxLen)
 		if err != nil {
 			return nil, nil
@@ -509,7 +510,7 @@ func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
 	m.Keyword = cmd.Keyword()
 	if _, ok := cmd.(keywords.PINReply); ok {
 		// A PIN sent to the request short code: never kept, never used.
-		m.Keyword = keywordPINMisdirected
+		m.Keyword = KeywordPINMisdirected
 		return nil, nil
 	}
 	cp, ok := cmd.(keywords.ChangePIN)
@@ -804,7 +805,7 @@ func (f *flow) process() error {
 	}
 	switch in.ShortCode {
 	case f.r.PINCode:
-		if in.Keyword == keywordPINReply {
+		if in.Keyword == KeywordPINReply {
 			return f.pinReply()
 		}
 	case f.r.RequestCode:
@@ -815,7 +816,7 @@ func (f *flow) process() error {
 	switch in.Keyword {
 	case keywords.KeywordPIN:
 		return f.changePIN()
-	case keywordPINMisdirected:
+	case KeywordPINMisdirected:
 		return f.reply(f.r.RequestCode, ReplyPINWrongCode, ReplyData{})
 	}
 	cmd, err := f.r.Keywords.Parse(in.Text)
@@ -924,7 +925,7 @@ func (f *flow) pay(p keywords.Pay) error {
 }
 
 func (f *flow) pinReply() error {
-	f.keyword = keywordPINReply
+	f.keyword = KeywordPINReply
 	s, err := f.tx.OpenSession(f.in.MSISDN)
 	if ErrorCode(err) == ENotFound {
 		return f.reply(f.r.PINCode, ReplyNoSession, ReplyData{})
@@ -1022,7 +1023,7 @@ func (f *flow) resolve(s *Session, state SessionState, reply string, d ReplyData
 	if err := f.tx.ResolveSession(s); err != nil {
 		return err
 	}
-	if err := f.g.settlePartnerSession(f.tx, s, now); err != nil {
+	if err := f.g.sessionResolved(f.tx, s, now); err != nil {
 		return err
 	}
 	f.outcome = state

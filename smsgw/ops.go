@@ -149,7 +149,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 				if err := tx.ResolveSession(&s); err != nil {
 					return err
 				}
-				if err := g.settlePartnerSession(tx, &s, resolved); err != nil {
+				if err := g.sessionResolved(tx, &s, resolved); err != nil {
 					return err
 				}
 				d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}

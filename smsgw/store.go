@@ -26,7 +26,6 @@ type Store interface {
 // <= 0 means the implementation's default page size.
 type Tx interface {
 	AuditTx
-	PartnerTx
 
 	// Customers.
 

@@ -31,15 +31,15 @@ func (m MSISDN) LogValue() slog.Value {
 func (m MSISDN) Local() string { return keywords.LocalMSISDN(string(m)) }
 
 // AccountID names a ledger account: "wallet:<msisdn>" for a customer wallet,
-// "settlement:<name>" for a funding account, "deposit:<partner>" for a
-// partner deposit.
+// "settlement:<name>" for a funding account, "deposit:<client>" for the
+// prepaid deposit of a host-to-host client.
 type AccountID string
 
 // Account kinds.
 const (
 	KindWallet     = "wallet"     // customer wallet, never negative
 	KindSettlement = "settlement" // funding account, may go negative (it is the bank's side)
-	KindDeposit    = "deposit"    // partner deposit, never negative
+	KindDeposit    = "deposit"    // prepaid deposit of a host-to-host client, never negative
 )
 
 // WalletID returns the wallet account id of an i-pay account number.
@@ -77,7 +77,7 @@ type Account struct {
 const (
 	TransferSMSTopUp = "sms_topup" // IM2PAY confirmed by PIN
 	TransferBankVA   = "bank_va"   // bank payment confirmation to a virtual account
-	TransferH2H      = "h2h"       // partner host-to-host top-up
+	TransferH2H      = "h2h"       // host-to-host top-up from a deposit
 )
 
 // Transfer moves Amount from one account to another; it is immutable and is
@@ -92,7 +92,7 @@ type Transfer struct {
 	Amount         Amount
 	SessionID      int64  // 0 if none
 	MessageID      int64  // SMS log id of the MO that caused it, 0 if none
-	Reference      string // partner or bank reference, if any
+	Reference      string // the client's or bank's reference, if any
 	CreatedAt      time.Time
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/metrics"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/dlr"
@@ -128,7 +129,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("security: %w", err)
 	}
-	return smsgw.New(smsgw.Options{
+	gw, err := smsgw.New(smsgw.Options{
 		Store: st, Sender: sender, Hasher: hasher, Rules: rules,
 		DedupWindow:   cfg.Session.DedupWindow.Duration,
 		MTMaxAttempts: cfg.Outbox.MaxAttempts,
@@ -138,6 +139,13 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		Logger:        log,
 		Observer:      obs,
 	})
+	if err != nil {
+		return nil, err
+	}
+	// The store holds the partner records: a partner request waiting on a
+	// PIN session is finalised with it, also while [h2h] is disabled.
+	partner.Register(gw)
+	return gw, nil
 }
 
 func concatOf(s string) text.Concat {

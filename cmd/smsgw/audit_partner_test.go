@@ -11,6 +11,7 @@ import (
 
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -35,9 +36,9 @@ func TestAuditPartnerViews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := smsgw.NewPartners(gw, smsgw.PartnerOptions{
-		Partners: []smsgw.Partner{{ID: "reseller"}, {ID: "bank", VA: true}},
-		Notifier: smsgw.NotifierFunc(func(_ context.Context, r smsgw.PartnerRequest) error {
+	svc, err := partner.New(gw, partner.Options{
+		Partners: []partner.Partner{{ID: "reseller"}, {ID: "bank", VA: true}},
+		Notifier: partner.NotifierFunc(func(_ context.Context, r partner.Request) error {
 			if r.Partner == "bank" {
 				return deadLetter{}
 			}
@@ -56,11 +57,11 @@ func TestAuditPartnerViews(t *testing.T) {
 	if _, err := svc.Deposit(ctx, smsgw.Actor{Name: "cli:test", Role: "admin"}, "reseller", 500_000, "TRF-1"); err != nil {
 		t.Fatal(err)
 	}
-	inv, err := svc.TopUp(ctx, smsgw.TopUpRequest{Partner: "reseller", RefID: "INV-1", Product: "IP50", Dest: payer})
+	inv, err := svc.TopUp(ctx, partner.TopUpRequest{Partner: "reseller", RefID: "INV-1", Product: "IP50", Dest: payer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	va, err := svc.PayVA(ctx, smsgw.VAPayment{Partner: "bank", VA: "0138877" + payer, Amount: 100_000, BankRef: "BR-1"})
+	va, err := svc.PayVA(ctx, partner.VAPayment{Partner: "bank", VA: "0138877" + payer, Amount: 100_000, BankRef: "BR-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestAuditPartnerViews(t *testing.T) {
 		t.Errorf("audit partners json = %+v, %v", rs, err)
 	}
 	recs, err := csv.NewReader(strings.NewReader(run(0, "audit", "partners", "-partner", "bank", "-format", "csv"))).ReadAll()
-	if err != nil || len(recs) != 2 || recs[0][0] != "trxid" || recs[1][3] != "BR-1" || recs[1][4] != smsgw.PartnerKindVA {
+	if err != nil || len(recs) != 2 || recs[0][0] != "trxid" || recs[1][3] != "BR-1" || recs[1][4] != partner.KindVA {
 		t.Errorf("audit partners -partner bank csv = %v, %v", recs, err)
 	}
 	for _, args := range [][]string{
@@ -113,7 +114,7 @@ func TestAuditPartnerViews(t *testing.T) {
 	// The transaction of an immediate credit names its request.
 	var tr console.TransactionRecord
 	if err := json.Unmarshal([]byte(run(0, "audit", "transfer", fmt.Sprint(inv.Request.TransferID), "-format", "json")), &tr); err != nil ||
-		tr.Partner == nil || tr.Partner.RefID != "INV-1" || len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != smsgw.CallbackSent {
+		tr.Partner == nil || tr.Partner.RefID != "INV-1" || len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != partner.CallbackSent {
 		t.Errorf("audit transfer json = %+v, %v", tr, err)
 	}
 	out = run(0, "audit", "transfer", fmt.Sprint(inv.Request.TransferID))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/smsgw/smsgw/h2h"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -55,7 +56,7 @@ type H2HConfig struct {
 
 	Partners []H2HPartnerConfig `toml:"partner"`
 
-	cutoff smsgw.Cutoff // parsed Cutoff
+	cutoff partner.Cutoff // parsed Cutoff
 }
 
 // H2HPartnerConfig is one [[h2h.partner]]. Secrets are never in the file:
@@ -116,12 +117,12 @@ func (c *H2HConfig) validate() error {
 		v   *Duration
 		def time.Duration
 	}{
-		{"h2h.duplicate_window", &c.DuplicateWindow, smsgw.DefaultDuplicateWindow},
-		{"h2h.pending_max", &c.PendingMax, smsgw.DefaultPendingMax},
-		{"h2h.inquiry_ttl", &c.InquiryTTL, smsgw.DefaultInquiryTTL},
+		{"h2h.duplicate_window", &c.DuplicateWindow, partner.DefaultDuplicateWindow},
+		{"h2h.pending_max", &c.PendingMax, partner.DefaultPendingMax},
+		{"h2h.inquiry_ttl", &c.InquiryTTL, partner.DefaultInquiryTTL},
 		{"h2h.callback_timeout", &c.CallbackTimeout, h2h.DefaultCallbackTimeout},
-		{"h2h.callback_retry_base", &c.CallbackRetryBase, smsgw.DefaultCallbackBase},
-		{"h2h.callback_retry_max", &c.CallbackRetryMax, smsgw.DefaultCallbackMax},
+		{"h2h.callback_retry_base", &c.CallbackRetryBase, partner.DefaultCallbackBase},
+		{"h2h.callback_retry_max", &c.CallbackRetryMax, partner.DefaultCallbackMax},
 	} {
 		if d.v.Duration == 0 {
 			d.v.Duration = d.def
@@ -141,19 +142,19 @@ func (c *H2HConfig) validate() error {
 		return keyErr("h2h.duplicate_action", "must be flag or reject, got %q", c.DuplicateAction)
 	}
 	if c.BlockAfter == 0 {
-		c.BlockAfter = smsgw.DefaultBlockAfter
+		c.BlockAfter = partner.DefaultBlockAfter
 	}
 	if c.BlockAfter < 1 || c.BlockAfter > 100 {
 		return keyErr("h2h.block_after", "must be 1..100")
 	}
 	if c.VAPrefix == "" {
-		c.VAPrefix = smsgw.DefaultVAPrefix
+		c.VAPrefix = partner.DefaultVAPrefix
 	}
 	if !isDigits(c.VAPrefix) {
 		return keyErr("h2h.va_prefix", "must be digits, got %q", c.VAPrefix)
 	}
 	if c.DepositFunding == "" {
-		c.DepositFunding = string(smsgw.DefaultDepositFunding)
+		c.DepositFunding = string(partner.DefaultDepositFunding)
 	}
 	if !strings.HasPrefix(c.DepositFunding, smsgw.KindSettlement+":") {
 		return keyErr("h2h.deposit_funding", "must be a settlement:… account, got %q", c.DepositFunding)
@@ -199,19 +200,19 @@ func (c *H2HConfig) validate() error {
 }
 
 // parseCutoff parses "HH:MM-HH:MM" or "off".
-func parseCutoff(s string, loc *time.Location) (smsgw.Cutoff, error) {
+func parseCutoff(s string, loc *time.Location) (partner.Cutoff, error) {
 	if s == "off" {
-		return smsgw.Cutoff{Location: loc}, nil
+		return partner.Cutoff{Location: loc}, nil
 	}
 	from, to, ok := strings.Cut(s, "-")
 	if !ok {
-		return smsgw.Cutoff{}, fmt.Errorf("must be HH:MM-HH:MM or off, got %q", s)
+		return partner.Cutoff{}, fmt.Errorf("must be HH:MM-HH:MM or off, got %q", s)
 	}
-	var c smsgw.Cutoff
+	var c partner.Cutoff
 	for i, v := range []string{from, to} {
 		tm, err := time.Parse("15:04", strings.TrimSpace(v))
 		if err != nil {
-			return smsgw.Cutoff{}, fmt.Errorf("must be HH:MM-HH:MM or off, got %q", s)
+			return partner.Cutoff{}, fmt.Errorf("must be HH:MM-HH:MM or off, got %q", s)
 		}
 		d := time.Duration(tm.Hour())*time.Hour + time.Duration(tm.Minute())*time.Minute
 		if i == 0 {
@@ -221,7 +222,7 @@ func parseCutoff(s string, loc *time.Location) (smsgw.Cutoff, error) {
 		}
 	}
 	if c.Start == c.End {
-		return smsgw.Cutoff{}, fmt.Errorf("start and end are equal (use off to disable)")
+		return partner.Cutoff{}, fmt.Errorf("start and end are equal (use off to disable)")
 	}
 	c.Location = loc
 	return c, nil
@@ -287,9 +288,9 @@ func (p *H2HPartnerConfig) validate(k string, ids map[string]bool) error {
 		return keyErr(k+".callback_url", "an absolute http or https URL is required")
 	}
 	if p.Mode == "" {
-		p.Mode = smsgw.ModeImmediate
+		p.Mode = partner.ModeImmediate
 	}
-	if p.Mode != smsgw.ModeImmediate && p.Mode != smsgw.ModeConfirm {
+	if p.Mode != partner.ModeImmediate && p.Mode != partner.ModeConfirm {
 		return keyErr(k+".mode", "must be immediate or confirm, got %q", p.Mode)
 	}
 	if p.Format == "" {
@@ -312,8 +313,8 @@ func validEnvName(s string) bool {
 }
 
 // partnerOptions is the domain side of [h2h]: no secrets are needed.
-func (c *H2HConfig) partnerOptions(log *slog.Logger) smsgw.PartnerOptions {
-	o := smsgw.PartnerOptions{
+func (c *H2HConfig) partnerOptions(log *slog.Logger) partner.Options {
+	o := partner.Options{
 		Cutoff:            c.cutoff,
 		DuplicateWindow:   c.DuplicateWindow.Duration,
 		RejectDuplicates:  c.DuplicateAction == "reject",
@@ -327,7 +328,7 @@ func (c *H2HConfig) partnerOptions(log *slog.Logger) smsgw.PartnerOptions {
 		Logger:            log,
 	}
 	for _, p := range c.Partners {
-		o.Partners = append(o.Partners, smsgw.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
+		o.Partners = append(o.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
 			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
 	}
 	return o
@@ -378,7 +379,7 @@ func (p *H2HPartnerConfig) auth(k string) (h2h.Partner, bool, error) {
 
 // h2hRuntime is the partner API of a running daemon.
 type h2hRuntime struct {
-	svc    *smsgw.Partners
+	svc    *partner.Service
 	srv    *h2h.Server // nil when no partner can authenticate
 	own    *http.Server
 	ownL   net.Listener
@@ -413,7 +414,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 			continue
 		}
 		auths = append(auths, auth)
-		opts.Partners = append(opts.Partners, smsgw.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
+		opts.Partners = append(opts.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
 			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
 	}
 	loc := cfg.cutoff.Location
@@ -428,7 +429,7 @@ func (a *App) partners() (*h2hRuntime, error) {
 		return nil, err
 	}
 	opts.Notifier = ntf
-	svc, err := smsgw.NewPartners(a.gw, opts)
+	svc, err := partner.New(a.gw, opts)
 	if err != nil {
 		return nil, fmt.Errorf("h2h: %w", err)
 	}
@@ -557,7 +558,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	sub := args[0]
 	fs, path := newFlags("partner " + sub)
-	partner := fs.String("partner", "", "only this partner")
+	only := fs.String("partner", "", "only this partner")
 	state := fs.String("state", "", "only this state (pending, success, failed, unknown)")
 	n := fs.Int("n", 20, "rows to show")
 	dead := fs.Bool("dead", false, "dead letters only")
@@ -583,7 +584,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc, err := smsgw.NewPartners(gw, cfg.H2H.partnerOptions(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	svc, err := partner.New(gw, cfg.H2H.partnerOptions(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		return err
 	}
@@ -592,9 +593,9 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch sub {
 	case "list":
-		f := smsgw.PartnerRequestFilter{Partner: *partner, Limit: *n}
+		f := partner.RequestFilter{Partner: *only, Limit: *n}
 		if *state != "" {
-			f.States = []smsgw.PartnerState{smsgw.PartnerState(*state)}
+			f.States = []partner.State{partner.State(*state)}
 		}
 		rs, err := svc.Requests(ctx, f)
 		if err != nil {
@@ -602,7 +603,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return printRequests(stdout, rs)
 	case "status":
-		rs, err := svc.Requests(ctx, smsgw.PartnerRequestFilter{Partner: pos[0], RefID: pos[1], Limit: 1})
+		rs, err := svc.Requests(ctx, partner.RequestFilter{Partner: pos[0], RefID: pos[1], Limit: 1})
 		if err != nil {
 			return err
 		}
@@ -611,9 +612,9 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return printRequest(ctx, stdout, svc, &rs[0])
 	case "callbacks":
-		f := smsgw.CallbackFilter{Partner: *partner, Limit: *n}
+		f := partner.CallbackFilter{Partner: *only, Limit: *n}
 		if *dead {
-			f.Status = smsgw.CallbackDead
+			f.Status = partner.CallbackDead
 		}
 		cs, err := svc.Callbacks(ctx, f)
 		if err != nil {
@@ -682,7 +683,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func printRequests(w io.Writer, rs []smsgw.PartnerRequest) error {
+func printRequests(w io.Writer, rs []partner.Request) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TRXID\tPARTNER\tREFID\tKIND\tPRODUCT\tDEST\tAMOUNT\tSTATE\tREASON\tSN\tDUP\tCREATED")
 	for _, r := range rs {
@@ -696,7 +697,7 @@ func printRequests(w io.Writer, rs []smsgw.PartnerRequest) error {
 	return tw.Flush()
 }
 
-func printRequest(ctx context.Context, w io.Writer, svc *smsgw.Partners, r *smsgw.PartnerRequest) error {
+func printRequest(ctx context.Context, w io.Writer, svc *partner.Service, r *partner.Request) error {
 	resolved := ""
 	if r.ResolvedAt != nil {
 		resolved = r.ResolvedAt.Format(time.RFC3339)
@@ -706,7 +707,7 @@ func printRequest(ctx context.Context, w io.Writer, svc *smsgw.Partners, r *smsg
 		r.ID, r.Partner, r.RefID, r.Kind, r.Mode, r.Product, r.Dest.Local(), r.Amount.Grouped(), r.Price.Grouped(),
 		r.State, r.Code, r.SN, r.Duplicate, r.BalanceBefore.Grouped(), r.BalanceAfter.Grouped(),
 		r.CreatedAt.Format(time.RFC3339), resolved)
-	cs, err := svc.Callbacks(ctx, smsgw.CallbackFilter{RequestID: r.ID, Limit: 1})
+	cs, err := svc.Callbacks(ctx, partner.CallbackFilter{RequestID: r.ID, Limit: 1})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -178,15 +179,15 @@ func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 
 // PartnerRequestByTransfer returns the request whose credit is transfer
 // id (transfer_id is unique).
-func (t *tx) PartnerRequestByTransfer(transferID int64) (*smsgw.PartnerRequest, error) {
+func (t *tx) PartnerRequestByTransfer(transferID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by transfer", `transfer_id = ?`, transferID)
 }
 
 // PartnerSummary counts the requests created in [from, to) by state and
 // the queued and dead callbacks. Acknowledged callbacks, the bulk of the
 // table, are left out so that the count stays an index range scan.
-func (t *tx) PartnerSummary(from, to time.Time) (smsgw.PartnerSummary, error) {
-	s := smsgw.PartnerSummary{Requests: map[smsgw.PartnerState]int{}, Callbacks: map[string]int{}}
+func (t *tx) PartnerSummary(from, to time.Time) (partner.Summary, error) {
+	s := partner.Summary{Requests: map[partner.State]int{}, Callbacks: map[string]int{}}
 	rows, err := t.query(`SELECT state, count(*) FROM partner_requests
 		WHERE created_at >= ? AND created_at < ? GROUP BY state`, encTime(from), encTime(to))
 	if err != nil {
@@ -205,7 +206,7 @@ func (t *tx) PartnerSummary(from, to time.Time) (smsgw.PartnerSummary, error) {
 		return s, err
 	}
 	for _, c := range states {
-		s.Requests[smsgw.PartnerState(c.key)] = c.n
+		s.Requests[partner.State(c.key)] = c.n
 	}
 	rows, err = t.query(`SELECT status, count(*) FROM partner_callbacks
 		WHERE status IN ('queued', 'dead') GROUP BY status`)

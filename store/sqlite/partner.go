@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -38,9 +39,9 @@ const partnerRequestCols = `id, partner, refid, kind, mode, product, dest, amoun
 	request_hash, transfer_key, session_id, transfer_id, inquiry_id, sn, balance_before, balance_after, duplicate,
 	paid_at, created_at, updated_at, resolved_at`
 
-func scanPartnerRequest(row scanner) (*smsgw.PartnerRequest, error) {
+func scanPartnerRequest(row scanner) (*partner.Request, error) {
 	var (
-		p                            smsgw.PartnerRequest
+		p                            partner.Request
 		dest, state                  string
 		session, transfer, inquiry   sql.NullInt64
 		paid, resolved               sql.NullInt64
@@ -51,7 +52,7 @@ func scanPartnerRequest(row scanner) (*smsgw.PartnerRequest, error) {
 		&p.BalanceBefore, &p.BalanceAfter, &duplicated, &paid, &created, &updated, &resolved); err != nil {
 		return nil, err
 	}
-	p.Dest, p.State = smsgw.MSISDN(dest), smsgw.PartnerState(state)
+	p.Dest, p.State = smsgw.MSISDN(dest), partner.State(state)
 	p.SessionID, p.TransferID, p.InquiryID = session.Int64, transfer.Int64, inquiry.Int64
 	p.Duplicate = duplicated != 0
 	p.PaidAt = decTimeZero(paid)
@@ -62,7 +63,7 @@ func scanPartnerRequest(row scanner) (*smsgw.PartnerRequest, error) {
 // CreatePartnerRequest inserts p. The unique keys (partner, refid) with
 // refid compared case-insensitively, transfer_id and inquiry_id turn a
 // second request for the same thing into EConflict.
-func (t *tx) CreatePartnerRequest(p *smsgw.PartnerRequest) error {
+func (t *tx) CreatePartnerRequest(p *partner.Request) error {
 	p.CreatedAt = t.orNow(p.CreatedAt)
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
@@ -86,7 +87,7 @@ func (t *tx) CreatePartnerRequest(p *smsgw.PartnerRequest) error {
 	return nil
 }
 
-func (t *tx) partnerRequest(op, where string, args ...any) (*smsgw.PartnerRequest, error) {
+func (t *tx) partnerRequest(op, where string, args ...any) (*partner.Request, error) {
 	p, err := scanPartnerRequest(t.queryRow(`SELECT `+partnerRequestCols+` FROM partner_requests WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("partner request not found")
@@ -97,32 +98,32 @@ func (t *tx) partnerRequest(op, where string, args ...any) (*smsgw.PartnerReques
 }
 
 // PartnerRequest returns a request by ID.
-func (t *tx) PartnerRequest(id int64) (*smsgw.PartnerRequest, error) {
+func (t *tx) PartnerRequest(id int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request", `id = ?`, id)
 }
 
 // PartnerRequestByRef returns the request of partner with refid, in any
 // letter case (the partial unique index partner_requests_refid_nocase).
-func (t *tx) PartnerRequestByRef(partner, refid string) (*smsgw.PartnerRequest, error) {
+func (t *tx) PartnerRequestByRef(partner, refid string) (*partner.Request, error) {
 	return t.partnerRequest("partner request by ref", `partner = ? AND refid = ? COLLATE NOCASE AND refid_dup = 0`,
 		partner, refid)
 }
 
 // PartnerRequestBySession returns the request tied to a PIN session.
-func (t *tx) PartnerRequestBySession(sessionID int64) (*smsgw.PartnerRequest, error) {
+func (t *tx) PartnerRequestBySession(sessionID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by session", `session_id = ?`, sessionID)
 }
 
 // PartnerRequestByInquiry returns the request that paid an inquiry.
-func (t *tx) PartnerRequestByInquiry(inquiryID int64) (*smsgw.PartnerRequest, error) {
+func (t *tx) PartnerRequestByInquiry(inquiryID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by inquiry", `inquiry_id = ?`, inquiryID)
 }
 
 // ResolvePartnerRequest is a conditional UPDATE from pending (to any other
 // state) or from unknown (to a final state).
-func (t *tx) ResolvePartnerRequest(p *smsgw.PartnerRequest) error {
+func (t *tx) ResolvePartnerRequest(p *partner.Request) error {
 	switch p.State {
-	case smsgw.PartnerSuccess, smsgw.PartnerFailed, smsgw.PartnerUnknown:
+	case partner.Success, partner.Failed, partner.Unknown:
 	default:
 		return smsgw.Errorf(smsgw.EInvalid, "partner request cannot move to %q", p.State)
 	}
@@ -157,7 +158,7 @@ func (t *tx) ResolvePartnerRequest(p *smsgw.PartnerRequest) error {
 
 // PartnerRequests lists requests matching f, newest first. Since is
 // inclusive and Until exclusive, both on CreatedAt.
-func (t *tx) PartnerRequests(f smsgw.PartnerRequestFilter) ([]smsgw.PartnerRequest, error) {
+func (t *tx) PartnerRequests(f partner.RequestFilter) ([]partner.Request, error) {
 	var c conds
 	c.eq("partner", f.Partner)
 	if f.RefID != "" { // in any case, the marked duplicates of 0006 included
@@ -180,14 +181,14 @@ func (t *tx) PartnerRequests(f smsgw.PartnerRequestFilter) ([]smsgw.PartnerReque
 
 // LastPartnerRequest returns the newest request of partner for product and
 // dest created at or after since.
-func (t *tx) LastPartnerRequest(partner, product, dest string, since time.Time) (*smsgw.PartnerRequest, error) {
+func (t *tx) LastPartnerRequest(partner, product, dest string, since time.Time) (*partner.Request, error) {
 	return t.partnerRequest("last partner request",
 		`partner = ? AND product = ? AND dest = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1`,
 		partner, product, dest, encTime(since))
 }
 
 // CreateInquiry inserts q.
-func (t *tx) CreateInquiry(q *smsgw.Inquiry) error {
+func (t *tx) CreateInquiry(q *partner.Inquiry) error {
 	if q.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "inquiry needs an expiry time")
 	}
@@ -202,9 +203,9 @@ func (t *tx) CreateInquiry(q *smsgw.Inquiry) error {
 }
 
 // Inquiry returns an inquiry by ID.
-func (t *tx) Inquiry(id int64) (*smsgw.Inquiry, error) {
+func (t *tx) Inquiry(id int64) (*partner.Inquiry, error) {
 	var (
-		q                smsgw.Inquiry
+		q                partner.Inquiry
 		dest             string
 		created, expires int64
 	)
@@ -220,9 +221,9 @@ func (t *tx) Inquiry(id int64) (*smsgw.Inquiry, error) {
 	return &q, nil
 }
 
-func scanDestination(row scanner) (*smsgw.Destination, error) {
+func scanDestination(row scanner) (*partner.Destination, error) {
 	var (
-		d       smsgw.Destination
+		d       partner.Destination
 		dest    string
 		last    sql.NullInt64
 		updated int64
@@ -235,11 +236,11 @@ func scanDestination(row scanner) (*smsgw.Destination, error) {
 }
 
 // Destination returns the counter of dest, zero when never seen.
-func (t *tx) Destination(dest string) (*smsgw.Destination, error) {
+func (t *tx) Destination(dest string) (*partner.Destination, error) {
 	d, err := scanDestination(t.queryRow(`SELECT dest, failures, last_failure, updated_at
 		FROM partner_destinations WHERE dest = ?`, dest))
 	if errors.Is(err, sql.ErrNoRows) {
-		return &smsgw.Destination{Dest: smsgw.MSISDN(dest)}, nil
+		return &partner.Destination{Dest: smsgw.MSISDN(dest)}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: destination: %w", err)
 	}
@@ -247,7 +248,7 @@ func (t *tx) Destination(dest string) (*smsgw.Destination, error) {
 }
 
 // SetDestination upserts d.
-func (t *tx) SetDestination(d *smsgw.Destination) error {
+func (t *tx) SetDestination(d *partner.Destination) error {
 	d.UpdatedAt = t.orNow(d.UpdatedAt)
 	_, err := t.exec(`INSERT INTO partner_destinations (dest, failures, last_failure, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (dest) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure,
@@ -260,7 +261,7 @@ func (t *tx) SetDestination(d *smsgw.Destination) error {
 }
 
 // Destinations lists destinations with at least minFailures failures.
-func (t *tx) Destinations(minFailures int, limit int) ([]smsgw.Destination, error) {
+func (t *tx) Destinations(minFailures int, limit int) ([]partner.Destination, error) {
 	rows, err := t.query(`SELECT dest, failures, last_failure, updated_at FROM partner_destinations
 		WHERE failures >= ? ORDER BY failures DESC, dest LIMIT ?`, max(minFailures, 1), limitOf(limit))
 	if err != nil {
@@ -272,9 +273,9 @@ func (t *tx) Destinations(minFailures int, limit int) ([]smsgw.Destination, erro
 const callbackCols = `id, request_id, partner, status, attempts, next_attempt, deadline, last_error, created_at,
 	updated_at, sent_at`
 
-func scanCallback(row scanner) (*smsgw.Callback, error) {
+func scanCallback(row scanner) (*partner.Callback, error) {
 	var (
-		c                                smsgw.Callback
+		c                                partner.Callback
 		next, deadline, created, updated int64
 		sent                             sql.NullInt64
 	)
@@ -288,7 +289,7 @@ func scanCallback(row scanner) (*smsgw.Callback, error) {
 }
 
 // EnqueueCallback inserts c as queued.
-func (t *tx) EnqueueCallback(c *smsgw.Callback) error {
+func (t *tx) EnqueueCallback(c *partner.Callback) error {
 	if c.Deadline.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "callback needs a deadline")
 	}
@@ -299,7 +300,7 @@ func (t *tx) EnqueueCallback(c *smsgw.Callback) error {
 	if c.NextAttempt.IsZero() {
 		c.NextAttempt = c.CreatedAt
 	}
-	c.Status, c.Attempts, c.SentAt = smsgw.CallbackQueued, 0, nil
+	c.Status, c.Attempts, c.SentAt = partner.CallbackQueued, 0, nil
 	err := t.queryRow(`INSERT INTO partner_callbacks
 		(request_id, partner, status, attempts, next_attempt, deadline, last_error, created_at, updated_at)
 		VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?) RETURNING id`,
@@ -312,7 +313,7 @@ func (t *tx) EnqueueCallback(c *smsgw.Callback) error {
 }
 
 // Callback returns a callback by ID.
-func (t *tx) Callback(id int64) (*smsgw.Callback, error) {
+func (t *tx) Callback(id int64) (*partner.Callback, error) {
 	c, err := scanCallback(t.queryRow(`SELECT `+callbackCols+` FROM partner_callbacks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("callback not found")
@@ -323,7 +324,7 @@ func (t *tx) Callback(id int64) (*smsgw.Callback, error) {
 }
 
 // DueCallbacks lists queued callbacks due at now.
-func (t *tx) DueCallbacks(now time.Time, limit int) ([]smsgw.Callback, error) {
+func (t *tx) DueCallbacks(now time.Time, limit int) ([]partner.Callback, error) {
 	rows, err := t.query(`SELECT `+callbackCols+` FROM partner_callbacks
 		WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, encTime(now), limitOf(limit))
 	if err != nil {
@@ -378,7 +379,7 @@ func (t *tx) RequeueCallback(id int64, now, deadline time.Time) error {
 }
 
 // Callbacks lists callbacks matching f, newest first.
-func (t *tx) Callbacks(f smsgw.CallbackFilter) ([]smsgw.Callback, error) {
+func (t *tx) Callbacks(f partner.CallbackFilter) ([]partner.Callback, error) {
 	var c conds
 	c.eq("partner", f.Partner)
 	c.eq("status", f.Status)

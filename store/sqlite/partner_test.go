@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/storetest"
 )
@@ -16,11 +17,12 @@ import (
 func TestPartnerRequestsFinalImmutable(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	open := &smsgw.PartnerRequest{Partner: "p", RefID: "open", Kind: smsgw.PartnerKindTopUp, Mode: smsgw.ModeConfirm,
-		Dest: "628110000009", Amount: 50000, State: smsgw.PartnerPending, CreatedAt: t0}
-	final := &smsgw.PartnerRequest{Partner: "p", RefID: "final", Kind: smsgw.PartnerKindTopUp, Mode: smsgw.ModeConfirm,
-		Dest: "628110000009", Amount: 50000, State: smsgw.PartnerFailed, Code: smsgw.ReasonExpired, CreatedAt: t0, ResolvedAt: &t0}
-	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
+	open := &partner.Request{Partner: "p", RefID: "open", Kind: partner.KindTopUp, Mode: partner.ModeConfirm,
+		Dest: "628110000009", Amount: 50000, State: partner.Pending, CreatedAt: t0}
+	final := &partner.Request{Partner: "p", RefID: "final", Kind: partner.KindTopUp, Mode: partner.ModeConfirm,
+		Dest: "628110000009", Amount: 50000, State: partner.Failed, Code: partner.ReasonExpired, CreatedAt: t0, ResolvedAt: &t0}
+	storetest.MustUpdate(t, s, func(stx smsgw.Tx) error {
+		tx := stx.(partner.Tx)
 		if err := tx.CreatePartnerRequest(open); err != nil {
 			return err
 		}
@@ -42,12 +44,13 @@ func TestPartnerRequestsFinalImmutable(t *testing.T) {
 	if _, err := s.w.ExecContext(t.Context(), `UPDATE partner_requests SET message = 'x' WHERE id = ?`, open.ID); err != nil {
 		t.Errorf("update of an open request: %v", err)
 	}
-	storetest.MustView(t, s, func(tx smsgw.Tx) error {
+	storetest.MustView(t, s, func(stx smsgw.Tx) error {
+		tx := stx.(partner.Tx)
 		got, err := tx.PartnerRequest(final.ID)
 		if err != nil {
 			return err
 		}
-		if got.State != smsgw.PartnerFailed || got.Amount != 50000 {
+		if got.State != partner.Failed || got.Amount != 50000 {
 			t.Errorf("final request = %s %d after refused updates", got.State, got.Amount)
 		}
 		return nil
@@ -94,7 +97,8 @@ func TestRefIDCaseMigration(t *testing.T) {
 	}
 
 	s := MustOpen(t, path, Options{})
-	storetest.MustView(t, s, func(tx smsgw.Tx) error {
+	storetest.MustView(t, s, func(stx smsgw.Tx) error {
+		tx := stx.(partner.Tx)
 		for _, refid := range []string{"B-1", "b-1"} {
 			got, err := tx.PartnerRequestByRef("p", refid)
 			if err != nil {
@@ -121,9 +125,9 @@ func TestRefIDCaseMigration(t *testing.T) {
 	if _, err := s.w.ExecContext(t.Context(), `UPDATE partner_requests SET message = 'x' WHERE refid = 'B-1'`); err == nil {
 		t.Error("update of a final request succeeded after the migration")
 	}
-	again := &smsgw.PartnerRequest{Partner: "p", RefID: "C-2", Kind: smsgw.PartnerKindTopUp, Mode: smsgw.ModeConfirm,
-		Dest: "628110000009", Amount: 50000, State: smsgw.PartnerPending}
-	err = s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(again) })
+	again := &partner.Request{Partner: "p", RefID: "C-2", Kind: partner.KindTopUp, Mode: partner.ModeConfirm,
+		Dest: "628110000009", Amount: 50000, State: partner.Pending}
+	err = s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.(partner.Tx).CreatePartnerRequest(again) })
 	if smsgw.ErrorCode(err) != smsgw.EConflict {
 		t.Errorf("CreatePartnerRequest(C-2 after c-2) = %v, want EConflict", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -63,6 +64,9 @@ type Store struct {
 }
 
 var _ smsgw.Store = (*Store)(nil)
+
+// The transactions of a Store hold the partner records too.
+var _ partner.Tx = (*tx)(nil)
 
 // Open opens (creating if needed, with FileMode) the database at path,
 // applies pending migrations and returns the Store. path must name a file: an in-memory

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -362,7 +363,7 @@ func testLedger(t *testing.T, s smsgw.Store) {
 }
 
 // testTransaction builds a PIN top-up the way the gateway records it and
-// checks the timeline smsgw.LoadTransaction reads back.
+// checks the timeline report.LoadTransaction reads back.
 func testTransaction(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	var sess *smsgw.Session
@@ -426,9 +427,9 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 		}
 		return tx.FinishMO(pin.ID, "PIN_REPLY", sess.ID, tr.ID)
 	})
-	var txn *smsgw.Transaction
+	var txn *report.Transaction
 	MustView(t, s, func(tx smsgw.Tx) (err error) {
-		txn, err = smsgw.LoadTransaction(tx, sess.ID)
+		txn, err = report.LoadTransaction(tx, sess.ID)
 		return err
 	})
 	type step struct {
@@ -447,15 +448,15 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 		}
 	}
 	want := []step{
-		{smsgw.StepMO, request.ID},
-		{smsgw.StepPINPrompt, prompt.ID},
-		{smsgw.StepReceipt, prompt.ID},
-		{smsgw.StepPIN, wrong.ID},
-		{smsgw.StepReply, wrongReply.ID},
-		{smsgw.StepPIN, pin.ID},
-		{smsgw.StepTransfer, tr.ID},
-		{smsgw.StepResolved, 0},
-		{smsgw.StepResult, result.ID},
+		{report.StepMO, request.ID},
+		{report.StepPINPrompt, prompt.ID},
+		{report.StepReceipt, prompt.ID},
+		{report.StepPIN, wrong.ID},
+		{report.StepReply, wrongReply.ID},
+		{report.StepPIN, pin.ID},
+		{report.StepTransfer, tr.ID},
+		{report.StepResolved, 0},
+		{report.StepResult, result.ID},
 	}
 	same(t, "LoadTransaction steps", got, want)
 	if txn.Transfer == nil || txn.Transfer.ID != tr.ID || len(txn.Entries) != 2 || txn.Entries[1].Account != walletA {
@@ -465,9 +466,9 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 		t.Errorf("LoadTransaction has %d messages, want 6", len(txn.Messages))
 	}
 
-	var byTransfer *smsgw.Transaction
+	var byTransfer *report.Transaction
 	MustView(t, s, func(tx smsgw.Tx) (err error) {
-		byTransfer, err = smsgw.LoadTransferTransaction(tx, tr.ID)
+		byTransfer, err = report.LoadTransferTransaction(tx, tr.ID)
 		return err
 	})
 	if byTransfer.Session == nil || byTransfer.Session.ID != sess.ID || len(byTransfer.Steps) != len(want) {
@@ -477,16 +478,16 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 	bank := newTransfer("bank:1", settlement, walletB, 10_000)
 	mustTransfer(t, s, bank)
 	MustView(t, s, func(tx smsgw.Tx) error {
-		got, err := smsgw.LoadTransferTransaction(tx, bank.ID)
+		got, err := report.LoadTransferTransaction(tx, bank.ID)
 		if err != nil {
 			return err
 		}
-		if got.Session != nil || len(got.Steps) != 1 || got.Steps[0].Kind != smsgw.StepTransfer {
+		if got.Session != nil || len(got.Steps) != 1 || got.Steps[0].Kind != report.StepTransfer {
 			t.Errorf("LoadTransferTransaction(bank) = %+v, want one transfer step and no session", got)
 		}
-		_, err = smsgw.LoadTransaction(tx, sess.ID+100)
+		_, err = report.LoadTransaction(tx, sess.ID+100)
 		wantCode(t, "LoadTransaction(unknown)", err, smsgw.ENotFound)
-		_, err = smsgw.LoadTransferTransaction(tx, bank.ID+100)
+		_, err = report.LoadTransferTransaction(tx, bank.ID+100)
 		wantCode(t, "LoadTransferTransaction(unknown)", err, smsgw.ENotFound)
 		return nil
 	})

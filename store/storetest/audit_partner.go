@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -15,11 +17,11 @@ func testPartnerRequestByTransfer(t *testing.T, s smsgw.Store) {
 	other := newTransfer("other", settlement, walletB, 50_000)
 	mustTransfer(t, s, tr)
 	mustTransfer(t, s, other)
-	r := newPartnerRequest("p1", "ref-1", smsgw.PartnerSuccess, t0)
-	r.Mode, r.TransferID, r.TransferKey, r.SN = smsgw.ModeImmediate, tr.ID, tr.IdempotencyKey, "H2H1"
+	r := newPartnerRequest("p1", "ref-1", partner.Success, t0)
+	r.Mode, r.TransferID, r.TransferKey, r.SN = partner.ModeImmediate, tr.ID, tr.IdempotencyKey, "H2H1"
 	mustPartnerRequest(t, s, r)
-	mustPartnerRequest(t, s, newPartnerRequest("p1", "ref-2", smsgw.PartnerPending, t0))
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerRequest(t, s, newPartnerRequest("p1", "ref-2", partner.Pending, t0))
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.PartnerRequestByTransfer(tr.ID)
 		if err != nil {
 			return err
@@ -35,24 +37,24 @@ func testPartnerRequestByTransfer(t *testing.T, s smsgw.Store) {
 
 func testPartnerSummary(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
-	reqs := []*smsgw.PartnerRequest{
-		newPartnerRequest("p1", "before", smsgw.PartnerFailed, at(-time.Second)),
-		newPartnerRequest("p1", "a", smsgw.PartnerFailed, t0),
-		newPartnerRequest("p1", "b", smsgw.PartnerFailed, at(time.Minute)),
-		newPartnerRequest("p2", "c", smsgw.PartnerPending, at(2*time.Minute)),
-		newPartnerRequest("p2", "d", smsgw.PartnerUnknown, at(3*time.Minute)),
-		newPartnerRequest("p2", "after", smsgw.PartnerPending, at(time.Hour)),
+	reqs := []*partner.Request{
+		newPartnerRequest("p1", "before", partner.Failed, at(-time.Second)),
+		newPartnerRequest("p1", "a", partner.Failed, t0),
+		newPartnerRequest("p1", "b", partner.Failed, at(time.Minute)),
+		newPartnerRequest("p2", "c", partner.Pending, at(2*time.Minute)),
+		newPartnerRequest("p2", "d", partner.Unknown, at(3*time.Minute)),
+		newPartnerRequest("p2", "after", partner.Pending, at(time.Hour)),
 	}
 	for _, r := range reqs {
 		mustPartnerRequest(t, s, r)
 	}
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		for _, r := range reqs[:3] {
-			if err := tx.EnqueueCallback(&smsgw.Callback{RequestID: r.ID, Partner: r.Partner, Deadline: at(time.Hour), CreatedAt: t0}); err != nil {
+			if err := tx.EnqueueCallback(&partner.Callback{RequestID: r.ID, Partner: r.Partner, Deadline: at(time.Hour), CreatedAt: t0}); err != nil {
 				return err
 			}
 		}
-		cs, err := tx.Callbacks(smsgw.CallbackFilter{})
+		cs, err := tx.Callbacks(partner.CallbackFilter{})
 		if err != nil {
 			return err
 		}
@@ -65,21 +67,21 @@ func testPartnerSummary(t *testing.T, s smsgw.Store) {
 		}
 		return tx.MarkCallbackDead(cs[1].ID, "timeout", at(time.Minute))
 	})
-	var got smsgw.PartnerSummary
-	MustView(t, s, func(tx smsgw.Tx) (err error) {
+	var got partner.Summary
+	mustPartnerView(t, s, func(tx partner.Tx) (err error) {
 		got, err = tx.PartnerSummary(t0, at(time.Hour))
 		return err
 	})
-	want := smsgw.PartnerSummary{
-		Requests:  map[smsgw.PartnerState]int{smsgw.PartnerFailed: 2, smsgw.PartnerPending: 1, smsgw.PartnerUnknown: 1},
-		Callbacks: map[string]int{smsgw.CallbackQueued: 1, smsgw.CallbackDead: 1}, // sent ones are not counted
+	want := partner.Summary{
+		Requests:  map[partner.State]int{partner.Failed: 2, partner.Pending: 1, partner.Unknown: 1},
+		Callbacks: map[string]int{partner.CallbackQueued: 1, partner.CallbackDead: 1}, // sent ones are not counted
 	}
 	same(t, "PartnerSummary(t0, +1h)", got, want)
-	MustView(t, s, func(tx smsgw.Tx) (err error) {
+	mustPartnerView(t, s, func(tx partner.Tx) (err error) {
 		got, err = tx.PartnerSummary(at(2*time.Hour), at(3*time.Hour))
 		return err
 	})
-	if len(got.Requests) != 0 || got.Requests == nil || got.Callbacks[smsgw.CallbackDead] != 1 {
+	if len(got.Requests) != 0 || got.Requests == nil || got.Callbacks[partner.CallbackDead] != 1 {
 		t.Errorf("PartnerSummary(empty period) = %+v, want no requests (an empty map) and the callbacks", got)
 	}
 }
@@ -93,15 +95,15 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		sess            *smsgw.Session
 		prompt, result  *smsgw.Message
 		credit, instant *smsgw.Transfer
-		confirm, direct *smsgw.PartnerRequest
-		cb              *smsgw.Callback
+		confirm, direct *partner.Request
+		cb              *partner.Callback
 	)
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		sess = newSession(msisdnA, 50_000, t0)
 		if err := tx.CreateSession(sess); err != nil {
 			return err
 		}
-		confirm = newPartnerRequest("p1", "conf-1", smsgw.PartnerPending, t0)
+		confirm = newPartnerRequest("p1", "conf-1", partner.Pending, t0)
 		confirm.SessionID = sess.ID
 		if err := tx.CreatePartnerRequest(confirm); err != nil {
 			return err
@@ -110,7 +112,7 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		prompt.ShortCode, prompt.Keyword, prompt.SessionID = "3355", smsgw.ReplyPINPrompt, sess.ID
 		return tx.EnqueueMT(prompt)
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		now := at(time.Minute)
 		credit = newTransfer(fmt.Sprintf("session:%d", sess.ID), settlement, walletA, 50_000)
 		credit.Kind, credit.SessionID, credit.CreatedAt = smsgw.TransferSMSTopUp, sess.ID, now
@@ -121,11 +123,11 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		if err := tx.ResolveSession(sess); err != nil {
 			return err
 		}
-		confirm.State, confirm.TransferID, confirm.ResolvedAt, confirm.UpdatedAt = smsgw.PartnerSuccess, credit.ID, ptr(now), now
+		confirm.State, confirm.TransferID, confirm.ResolvedAt, confirm.UpdatedAt = partner.Success, credit.ID, ptr(now), now
 		if err := tx.ResolvePartnerRequest(confirm); err != nil {
 			return err
 		}
-		cb = &smsgw.Callback{RequestID: confirm.ID, Partner: "p1", NextAttempt: now, Deadline: at(time.Hour), CreatedAt: now}
+		cb = &partner.Callback{RequestID: confirm.ID, Partner: "p1", NextAttempt: now, Deadline: at(time.Hour), CreatedAt: now}
 		if err := tx.EnqueueCallback(cb); err != nil {
 			return err
 		}
@@ -133,16 +135,16 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		result.ShortCode, result.Keyword, result.SessionID, result.TransferID = "3355", smsgw.ReplySuccess, sess.ID, credit.ID
 		return tx.EnqueueMT(result)
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkCallbackSent(cb.ID, at(2*time.Minute)) })
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.MarkCallbackSent(cb.ID, at(2*time.Minute)) })
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		now := at(3 * time.Minute)
 		instant = newTransfer("h2h:p1:now-1", deposit, walletB, 50_000)
 		instant.Kind, instant.CreatedAt = smsgw.TransferH2H, now
 		if err := tx.Transfer(instant); err != nil {
 			return err
 		}
-		direct = newPartnerRequest("p1", "now-1", smsgw.PartnerSuccess, now)
-		direct.Mode, direct.Dest, direct.TransferID, direct.TransferKey = smsgw.ModeImmediate, msisdnB, instant.ID, instant.IdempotencyKey
+		direct = newPartnerRequest("p1", "now-1", partner.Success, now)
+		direct.Mode, direct.Dest, direct.TransferID, direct.TransferKey = partner.ModeImmediate, msisdnB, instant.ID, instant.IdempotencyKey
 		return tx.CreatePartnerRequest(direct)
 	})
 
@@ -150,7 +152,7 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		Kind string
 		ID   int64 // message, transfer, partner request or callback id
 	}
-	summarize := func(txn *smsgw.Transaction) []step {
+	summarize := func(txn *report.Transaction) []step {
 		var out []step
 		for _, st := range txn.Steps {
 			switch {
@@ -168,36 +170,36 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 		}
 		return out
 	}
-	var txn, byTransfer, direct1 *smsgw.Transaction
-	MustView(t, s, func(tx smsgw.Tx) (err error) {
-		if txn, err = smsgw.LoadTransaction(tx, sess.ID); err != nil {
+	var txn, byTransfer, direct1 *report.Transaction
+	mustPartnerView(t, s, func(tx partner.Tx) (err error) {
+		if txn, err = report.LoadTransaction(tx, sess.ID); err != nil {
 			return err
 		}
-		if byTransfer, err = smsgw.LoadTransferTransaction(tx, credit.ID); err != nil {
+		if byTransfer, err = report.LoadTransferTransaction(tx, credit.ID); err != nil {
 			return err
 		}
-		direct1, err = smsgw.LoadTransferTransaction(tx, instant.ID)
+		direct1, err = report.LoadTransferTransaction(tx, instant.ID)
 		return err
 	})
 	want := []step{
-		{smsgw.StepPartnerRequest, confirm.ID},
-		{smsgw.StepPINPrompt, prompt.ID},
-		{smsgw.StepTransfer, credit.ID},
-		{smsgw.StepResolved, 0},
-		{smsgw.StepPartnerResult, confirm.ID},
-		{smsgw.StepResult, result.ID},
-		{smsgw.StepCallback, cb.ID},
-		{smsgw.StepCallbackSent, cb.ID},
+		{report.StepPartnerRequest, confirm.ID},
+		{report.StepPINPrompt, prompt.ID},
+		{report.StepTransfer, credit.ID},
+		{report.StepResolved, 0},
+		{report.StepPartnerResult, confirm.ID},
+		{report.StepResult, result.ID},
+		{report.StepCallback, cb.ID},
+		{report.StepCallbackSent, cb.ID},
 	}
 	same(t, "LoadTransaction(partner session) steps", summarize(txn), want)
-	if txn.Partner == nil || txn.Partner.ID != confirm.ID || len(txn.Callbacks) != 1 || txn.Callbacks[0].Status != smsgw.CallbackSent {
+	if txn.Partner == nil || txn.Partner.ID != confirm.ID || len(txn.Callbacks) != 1 || txn.Callbacks[0].Status != partner.CallbackSent {
 		t.Errorf("LoadTransaction(partner session) partner %+v callbacks %+v, want request %d with its sent callback", txn.Partner, txn.Callbacks, confirm.ID)
 	}
 	same(t, "LoadTransferTransaction(partner session's credit) steps", summarize(byTransfer), want)
 	wantDirect := []step{
-		{smsgw.StepPartnerRequest, direct.ID},
-		{smsgw.StepTransfer, instant.ID},
-		{smsgw.StepPartnerResult, direct.ID},
+		{report.StepPartnerRequest, direct.ID},
+		{report.StepTransfer, instant.ID},
+		{report.StepPartnerResult, direct.ID},
 	}
 	same(t, "LoadTransferTransaction(immediate credit) steps", summarize(direct1), wantDirect)
 	if direct1.Session != nil || direct1.Partner == nil || direct1.Partner.RefID != "now-1" || len(direct1.Callbacks) != 0 {

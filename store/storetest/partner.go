@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// partnerTests are the contract of smsgw.PartnerTx.
+// partnerTests are the contract of partner.Records.
 var partnerTests = []struct {
 	name string
 	fn   func(*testing.T, smsgw.Store)
@@ -26,9 +27,46 @@ var partnerTests = []struct {
 	{"Partner/TopUpInOneTx", testPartnerTopUpInOneTx},
 }
 
-func newPartnerRequest(partner, refid string, state smsgw.PartnerState, created time.Time) *smsgw.PartnerRequest {
-	r := &smsgw.PartnerRequest{
-		Partner: partner, RefID: refid, Kind: smsgw.PartnerKindTopUp, Mode: smsgw.ModeConfirm, Product: "IP50",
+// partnerUpdate runs fn in s.Update with the transaction as a partner.Tx.
+func partnerUpdate(t *testing.T, s smsgw.Store, fn func(partner.Tx) error) error {
+	t.Helper()
+	return s.Update(t.Context(), func(tx smsgw.Tx) error {
+		ptx, err := partner.TxOf(tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fn(ptx)
+	})
+}
+
+// mustPartnerUpdate runs fn in s.Update as a partner.Tx and fails the
+// test on error.
+func mustPartnerUpdate(t *testing.T, s smsgw.Store, fn func(partner.Tx) error) {
+	t.Helper()
+	if err := partnerUpdate(t, s, fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+// mustPartnerView runs fn in s.View as a partner.Tx and fails the test on
+// error.
+func mustPartnerView(t *testing.T, s smsgw.Store, fn func(partner.Tx) error) {
+	t.Helper()
+	err := s.View(t.Context(), func(tx smsgw.Tx) error {
+		ptx, err := partner.TxOf(tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fn(ptx)
+	})
+	if err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+func newPartnerRequest(pid, refid string, state partner.State, created time.Time) *partner.Request {
+	r := &partner.Request{
+		Partner: pid, RefID: refid, Kind: partner.KindTopUp, Mode: partner.ModeConfirm, Product: "IP50",
 		Dest: msisdnA, Amount: 50000, State: state, RequestHash: "hash:" + refid, BalanceBefore: 100000,
 		BalanceAfter: 100000, CreatedAt: created, UpdatedAt: created,
 	}
@@ -39,9 +77,9 @@ func newPartnerRequest(partner, refid string, state smsgw.PartnerState, created 
 }
 
 // mustPartnerRequest creates r in its own transaction.
-func mustPartnerRequest(t *testing.T, s smsgw.Store, r *smsgw.PartnerRequest) {
+func mustPartnerRequest(t *testing.T, s smsgw.Store, r *partner.Request) {
 	t.Helper()
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(r) })
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.CreatePartnerRequest(r) })
 }
 
 func testPartnerRequestCreateGet(t *testing.T, s smsgw.Store) {
@@ -49,20 +87,20 @@ func testPartnerRequestCreateGet(t *testing.T, s smsgw.Store) {
 	sess := newSession(msisdnA, 50000, t0)
 	tr := newTransfer("h2h:p1:ref-2", deposit, walletA, 50000)
 	mustTransfer(t, s, newTransfer("fund", settlement, deposit, 100000))
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		if err := tx.CreateSession(sess); err != nil {
 			return err
 		}
 		return tx.Transfer(tr)
 	})
-	pending := newPartnerRequest("p1", "ref-1", smsgw.PartnerPending, t0)
+	pending := newPartnerRequest("p1", "ref-1", partner.Pending, t0)
 	pending.SessionID, pending.Duplicate = sess.ID, true
-	done := newPartnerRequest("p1", "ref-2", smsgw.PartnerSuccess, at(time.Second))
-	done.Mode, done.TransferID, done.TransferKey, done.SN, done.Price = smsgw.ModeImmediate, tr.ID, tr.IdempotencyKey, "H2H1", 50000
+	done := newPartnerRequest("p1", "ref-2", partner.Success, at(time.Second))
+	done.Mode, done.TransferID, done.TransferKey, done.SN, done.Price = partner.ModeImmediate, tr.ID, tr.IdempotencyKey, "H2H1", 50000
 	done.BalanceAfter, done.Code, done.Message = 50000, "", "ok"
-	va := newPartnerRequest("bank", "BR-1", smsgw.PartnerPending, at(2*time.Second))
-	va.Kind, va.Mode, va.Product, va.PaidAt = smsgw.PartnerKindVA, smsgw.ModeImmediate, "", at(-time.Minute)
-	for _, r := range []*smsgw.PartnerRequest{pending, done, va} {
+	va := newPartnerRequest("bank", "BR-1", partner.Pending, at(2*time.Second))
+	va.Kind, va.Mode, va.Product, va.PaidAt = partner.KindVA, partner.ModeImmediate, "", at(-time.Minute)
+	for _, r := range []*partner.Request{pending, done, va} {
 		mustPartnerRequest(t, s, r)
 		if r.ID == 0 {
 			t.Fatalf("CreatePartnerRequest(%s) left ID 0", r.RefID)
@@ -71,8 +109,8 @@ func testPartnerRequestCreateGet(t *testing.T, s smsgw.Store) {
 	if pending.ID == done.ID || done.ID == va.ID {
 		t.Fatalf("CreatePartnerRequest ids %d, %d, %d are not distinct", pending.ID, done.ID, va.ID)
 	}
-	MustView(t, s, func(tx smsgw.Tx) error {
-		for _, want := range []*smsgw.PartnerRequest{pending, done, va} {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
+		for _, want := range []*partner.Request{pending, done, va} {
 			got, err := tx.PartnerRequest(want.ID)
 			if err != nil {
 				return err
@@ -105,20 +143,20 @@ func testPartnerRequestConflict(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	tr := newTransfer("fund", settlement, walletA, 50000)
 	mustTransfer(t, s, tr)
-	first := newPartnerRequest("p1", "ref-1", smsgw.PartnerSuccess, t0)
+	first := newPartnerRequest("p1", "ref-1", partner.Success, t0)
 	first.TransferID = tr.ID
 	mustPartnerRequest(t, s, first)
 	// Another partner may use the same refid.
-	mustPartnerRequest(t, s, newPartnerRequest("p2", "ref-1", smsgw.PartnerPending, t0))
-	again := newPartnerRequest("p1", "ref-1", smsgw.PartnerPending, at(time.Minute))
+	mustPartnerRequest(t, s, newPartnerRequest("p2", "ref-1", partner.Pending, t0))
+	again := newPartnerRequest("p1", "ref-1", partner.Pending, at(time.Minute))
 	again.Product = "IP100"
-	err := s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(again) })
+	err := partnerUpdate(t, s, func(tx partner.Tx) error { return tx.CreatePartnerRequest(again) })
 	wantCode(t, "CreatePartnerRequest(same refid)", err, smsgw.EConflict)
-	sameCredit := newPartnerRequest("p1", "ref-9", smsgw.PartnerSuccess, t0)
+	sameCredit := newPartnerRequest("p1", "ref-9", partner.Success, t0)
 	sameCredit.TransferID = tr.ID
-	err = s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(sameCredit) })
+	err = partnerUpdate(t, s, func(tx partner.Tx) error { return tx.CreatePartnerRequest(sameCredit) })
 	wantCode(t, "CreatePartnerRequest(transfer of another request)", err, smsgw.EConflict)
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.PartnerRequestByRef("p1", "ref-1")
 		if err != nil {
 			return err
@@ -134,16 +172,16 @@ func testPartnerRequestConflict(t *testing.T, s smsgw.Store) {
 // spelling is the one kept.
 func testPartnerRefIDCase(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
-	first := newPartnerRequest("p1", "Bank-Ref-1", smsgw.PartnerPending, t0)
+	first := newPartnerRequest("p1", "Bank-Ref-1", partner.Pending, t0)
 	mustPartnerRequest(t, s, first)
 	// Another partner may use the same refid in any case.
-	mustPartnerRequest(t, s, newPartnerRequest("p2", "bank-ref-1", smsgw.PartnerPending, t0))
+	mustPartnerRequest(t, s, newPartnerRequest("p2", "bank-ref-1", partner.Pending, t0))
 	for _, refid := range []string{"bank-ref-1", "BANK-REF-1", "bAnK-rEf-1"} {
-		again := newPartnerRequest("p1", refid, smsgw.PartnerPending, at(time.Minute))
-		err := s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(again) })
+		again := newPartnerRequest("p1", refid, partner.Pending, at(time.Minute))
+		err := partnerUpdate(t, s, func(tx partner.Tx) error { return tx.CreatePartnerRequest(again) })
 		wantCode(t, "CreatePartnerRequest("+refid+")", err, smsgw.EConflict)
 	}
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		for _, refid := range []string{"Bank-Ref-1", "bank-ref-1", "BANK-REF-1"} {
 			got, err := tx.PartnerRequestByRef("p1", refid)
 			if err != nil {
@@ -161,36 +199,36 @@ func testPartnerRequestInvalid(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	tests := []struct {
 		name string
-		edit func(*smsgw.PartnerRequest)
+		edit func(*partner.Request)
 		code string
 	}{
-		{"empty refid", func(r *smsgw.PartnerRequest) { r.RefID = "" }, smsgw.EInvalid},
-		{"empty partner", func(r *smsgw.PartnerRequest) { r.Partner = "" }, smsgw.EInvalid},
-		{"zero amount", func(r *smsgw.PartnerRequest) { r.Amount = 0 }, smsgw.EInvalid},
-		{"unknown state", func(r *smsgw.PartnerRequest) { r.State = "done" }, smsgw.EInvalid},
-		{"unknown kind", func(r *smsgw.PartnerRequest) { r.Kind = "gift" }, smsgw.EInvalid},
-		{"unknown mode", func(r *smsgw.PartnerRequest) { r.Mode = "later" }, smsgw.EInvalid},
-		{"final without time", func(r *smsgw.PartnerRequest) { r.State = smsgw.PartnerFailed }, smsgw.EInvalid},
-		{"success without transfer", func(r *smsgw.PartnerRequest) {
-			r.State, r.ResolvedAt = smsgw.PartnerSuccess, ptr(t0)
+		{"empty refid", func(r *partner.Request) { r.RefID = "" }, smsgw.EInvalid},
+		{"empty partner", func(r *partner.Request) { r.Partner = "" }, smsgw.EInvalid},
+		{"zero amount", func(r *partner.Request) { r.Amount = 0 }, smsgw.EInvalid},
+		{"unknown state", func(r *partner.Request) { r.State = "done" }, smsgw.EInvalid},
+		{"unknown kind", func(r *partner.Request) { r.Kind = "gift" }, smsgw.EInvalid},
+		{"unknown mode", func(r *partner.Request) { r.Mode = "later" }, smsgw.EInvalid},
+		{"final without time", func(r *partner.Request) { r.State = partner.Failed }, smsgw.EInvalid},
+		{"success without transfer", func(r *partner.Request) {
+			r.State, r.ResolvedAt = partner.Success, ptr(t0)
 		}, smsgw.EInvalid},
-		{"missing session", func(r *smsgw.PartnerRequest) { r.SessionID = 77 }, smsgw.ENotFound},
-		{"missing inquiry", func(r *smsgw.PartnerRequest) { r.InquiryID = 77 }, smsgw.ENotFound},
+		{"missing session", func(r *partner.Request) { r.SessionID = 77 }, smsgw.ENotFound},
+		{"missing inquiry", func(r *partner.Request) { r.InquiryID = 77 }, smsgw.ENotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newPartnerRequest("p1", "ref-"+tc.name, smsgw.PartnerPending, t0)
+			r := newPartnerRequest("p1", "ref-"+tc.name, partner.Pending, t0)
 			tc.edit(r)
 			// The failed insert writes nothing even though the
 			// transaction commits.
-			MustUpdate(t, s, func(tx smsgw.Tx) error {
+			mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 				wantCode(t, "CreatePartnerRequest("+tc.name+")", tx.CreatePartnerRequest(r), tc.code)
 				return nil
 			})
 		})
 	}
-	MustView(t, s, func(tx smsgw.Tx) error {
-		rs, err := tx.PartnerRequests(smsgw.PartnerRequestFilter{})
+	mustPartnerView(t, s, func(tx partner.Tx) error {
+		rs, err := tx.PartnerRequests(partner.RequestFilter{})
 		if err != nil {
 			return err
 		}
@@ -205,21 +243,21 @@ func testPartnerResolve(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	tr := newTransfer("credit", settlement, walletA, 50000)
 	mustTransfer(t, s, tr)
-	r := newPartnerRequest("p1", "ref-1", smsgw.PartnerPending, t0)
-	other := newPartnerRequest("p1", "ref-2", smsgw.PartnerPending, t0)
+	r := newPartnerRequest("p1", "ref-1", partner.Pending, t0)
+	other := newPartnerRequest("p1", "ref-2", partner.Pending, t0)
 	mustPartnerRequest(t, s, r)
 	mustPartnerRequest(t, s, other)
 
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		bad := *r
-		bad.State = smsgw.PartnerPending
+		bad.State = partner.Pending
 		wantCode(t, "ResolvePartnerRequest(to pending)", tx.ResolvePartnerRequest(&bad), smsgw.EInvalid)
 		missing := *r
-		missing.ID, missing.State = 9999, smsgw.PartnerFailed
+		missing.ID, missing.State = 9999, partner.Failed
 		wantCode(t, "ResolvePartnerRequest(unknown id)", tx.ResolvePartnerRequest(&missing), smsgw.ENotFound)
 		// pending → unknown
 		u := *r
-		u.State, u.Message, u.UpdatedAt = smsgw.PartnerUnknown, "reconcile", at(15*time.Minute)
+		u.State, u.Message, u.UpdatedAt = partner.Unknown, "reconcile", at(15*time.Minute)
 		if err := tx.ResolvePartnerRequest(&u); err != nil {
 			return err
 		}
@@ -231,21 +269,21 @@ func testPartnerResolve(t *testing.T, s smsgw.Store) {
 		return nil
 	})
 	want := *r
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		// unknown → success
-		want.State, want.TransferID, want.SN, want.BalanceAfter = smsgw.PartnerSuccess, tr.ID, "SMS1", 100000
+		want.State, want.TransferID, want.SN, want.BalanceAfter = partner.Success, tr.ID, "SMS1", 100000
 		want.Message, want.ResolvedAt, want.UpdatedAt = "reconcile", ptr(at(20*time.Minute)), at(20*time.Minute)
 		return tx.ResolvePartnerRequest(&want)
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		again := want
-		again.State, again.Code = smsgw.PartnerFailed, smsgw.ReasonExpired
+		again.State, again.Code = partner.Failed, partner.ReasonExpired
 		wantCode(t, "ResolvePartnerRequest(final)", tx.ResolvePartnerRequest(&again), smsgw.EConflict)
 		f := *other
-		f.State, f.Code, f.ResolvedAt, f.UpdatedAt = smsgw.PartnerFailed, smsgw.ReasonCancelled, ptr(at(time.Minute)), at(time.Minute)
+		f.State, f.Code, f.ResolvedAt, f.UpdatedAt = partner.Failed, partner.ReasonCancelled, ptr(at(time.Minute)), at(time.Minute)
 		return tx.ResolvePartnerRequest(&f)
 	})
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.PartnerRequest(r.ID)
 		if err != nil {
 			return err
@@ -255,7 +293,7 @@ func testPartnerResolve(t *testing.T, s smsgw.Store) {
 		if err != nil {
 			return err
 		}
-		if got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonCancelled || got.ResolvedAt == nil || !got.ResolvedAt.Equal(at(time.Minute)) {
+		if got.State != partner.Failed || got.Code != partner.ReasonCancelled || got.ResolvedAt == nil || !got.ResolvedAt.Equal(at(time.Minute)) {
 			t.Errorf("PartnerRequest(other) = %s %s %v, want failed cancelled at +1m", got.State, got.Code, got.ResolvedAt)
 		}
 		return nil
@@ -264,35 +302,35 @@ func testPartnerResolve(t *testing.T, s smsgw.Store) {
 
 func testPartnerFilter(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
-	reqs := []*smsgw.PartnerRequest{
-		newPartnerRequest("p1", "a", smsgw.PartnerPending, at(0)),
-		newPartnerRequest("p1", "b", smsgw.PartnerFailed, at(time.Minute)),
-		newPartnerRequest("p2", "c", smsgw.PartnerPending, at(2*time.Minute)),
-		newPartnerRequest("p1", "d", smsgw.PartnerUnknown, at(3*time.Minute)),
+	reqs := []*partner.Request{
+		newPartnerRequest("p1", "a", partner.Pending, at(0)),
+		newPartnerRequest("p1", "b", partner.Failed, at(time.Minute)),
+		newPartnerRequest("p2", "c", partner.Pending, at(2*time.Minute)),
+		newPartnerRequest("p1", "d", partner.Unknown, at(3*time.Minute)),
 	}
 	reqs[2].Dest = msisdnB
 	reqs[3].Product = "IP100"
 	for _, r := range reqs {
 		mustPartnerRequest(t, s, r)
 	}
-	idsOf := func(rs []smsgw.PartnerRequest) []int64 {
-		return ids(rs, func(r smsgw.PartnerRequest) int64 { return r.ID })
+	idsOf := func(rs []partner.Request) []int64 {
+		return ids(rs, func(r partner.Request) int64 { return r.ID })
 	}
 	tests := []struct {
 		name string
-		f    smsgw.PartnerRequestFilter
+		f    partner.RequestFilter
 		want []int64
 	}{
-		{"all", smsgw.PartnerRequestFilter{}, []int64{reqs[3].ID, reqs[2].ID, reqs[1].ID, reqs[0].ID}},
-		{"partner", smsgw.PartnerRequestFilter{Partner: "p1"}, []int64{reqs[3].ID, reqs[1].ID, reqs[0].ID}},
-		{"refid", smsgw.PartnerRequestFilter{RefID: "c"}, []int64{reqs[2].ID}},
-		{"dest", smsgw.PartnerRequestFilter{Dest: msisdnB}, []int64{reqs[2].ID}},
-		{"open", smsgw.PartnerRequestFilter{States: []smsgw.PartnerState{smsgw.PartnerPending, smsgw.PartnerUnknown}},
+		{"all", partner.RequestFilter{}, []int64{reqs[3].ID, reqs[2].ID, reqs[1].ID, reqs[0].ID}},
+		{"partner", partner.RequestFilter{Partner: "p1"}, []int64{reqs[3].ID, reqs[1].ID, reqs[0].ID}},
+		{"refid", partner.RequestFilter{RefID: "c"}, []int64{reqs[2].ID}},
+		{"dest", partner.RequestFilter{Dest: msisdnB}, []int64{reqs[2].ID}},
+		{"open", partner.RequestFilter{States: []partner.State{partner.Pending, partner.Unknown}},
 			[]int64{reqs[3].ID, reqs[2].ID, reqs[0].ID}},
-		{"window", smsgw.PartnerRequestFilter{Since: at(time.Minute), Until: at(3 * time.Minute)}, []int64{reqs[2].ID, reqs[1].ID}},
-		{"page", smsgw.PartnerRequestFilter{Limit: 2, Offset: 1}, []int64{reqs[2].ID, reqs[1].ID}},
+		{"window", partner.RequestFilter{Since: at(time.Minute), Until: at(3 * time.Minute)}, []int64{reqs[2].ID, reqs[1].ID}},
+		{"page", partner.RequestFilter{Limit: 2, Offset: 1}, []int64{reqs[2].ID, reqs[1].ID}},
 	}
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		for _, tc := range tests {
 			got, err := tx.PartnerRequests(tc.f)
 			if err != nil {
@@ -317,23 +355,23 @@ func testPartnerFilter(t *testing.T, s smsgw.Store) {
 
 func testPartnerInquiry(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
-	q := &smsgw.Inquiry{Partner: "p1", Product: "IP50", Dest: msisdnA, Amount: 50000, Name: "Budi",
+	q := &partner.Inquiry{Partner: "p1", Product: "IP50", Dest: msisdnA, Amount: 50000, Name: "Budi",
 		CreatedAt: t0, ExpiresAt: at(15 * time.Minute)}
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		wantCode(t, "CreateInquiry(no expiry)", tx.CreateInquiry(&smsgw.Inquiry{Partner: "p1", Product: "IP50",
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
+		wantCode(t, "CreateInquiry(no expiry)", tx.CreateInquiry(&partner.Inquiry{Partner: "p1", Product: "IP50",
 			Dest: msisdnA, Amount: 50000}), smsgw.EInvalid)
-		wantCode(t, "CreateInquiry(zero amount)", tx.CreateInquiry(&smsgw.Inquiry{Partner: "p1", Product: "IP50",
+		wantCode(t, "CreateInquiry(zero amount)", tx.CreateInquiry(&partner.Inquiry{Partner: "p1", Product: "IP50",
 			Dest: msisdnA, ExpiresAt: at(time.Minute)}), smsgw.EInvalid)
 		return tx.CreateInquiry(q)
 	})
-	r := newPartnerRequest("p1", "pay-1", smsgw.PartnerPending, t0)
-	r.Kind, r.InquiryID = smsgw.PartnerKindPayment, q.ID
+	r := newPartnerRequest("p1", "pay-1", partner.Pending, t0)
+	r.Kind, r.InquiryID = partner.KindPayment, q.ID
 	mustPartnerRequest(t, s, r)
-	twice := newPartnerRequest("p1", "pay-2", smsgw.PartnerPending, t0)
-	twice.Kind, twice.InquiryID = smsgw.PartnerKindPayment, q.ID
-	err := s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.CreatePartnerRequest(twice) })
+	twice := newPartnerRequest("p1", "pay-2", partner.Pending, t0)
+	twice.Kind, twice.InquiryID = partner.KindPayment, q.ID
+	err := partnerUpdate(t, s, func(tx partner.Tx) error { return tx.CreatePartnerRequest(twice) })
 	wantCode(t, "CreatePartnerRequest(inquiry paid twice)", err, smsgw.EConflict)
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.Inquiry(q.ID)
 		if err != nil {
 			return err
@@ -351,7 +389,7 @@ func testPartnerInquiry(t *testing.T, s smsgw.Store) {
 }
 
 func testPartnerNonce(t *testing.T, s smsgw.Store) {
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		if err := tx.UseNonce("p1", "n-1", t0); err != nil {
 			return err
 		}
@@ -361,11 +399,11 @@ func testPartnerNonce(t *testing.T, s smsgw.Store) {
 		wantCode(t, "UseNonce(empty)", tx.UseNonce("p1", "", t0), smsgw.EInvalid)
 		return nil
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		wantCode(t, "UseNonce(replay)", tx.UseNonce("p1", "n-1", at(time.Second)), smsgw.EDuplicate)
 		return nil
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		n, err := tx.PurgeNonces(at(30 * time.Second))
 		if err != nil {
 			return err
@@ -380,26 +418,26 @@ func testPartnerNonce(t *testing.T, s smsgw.Store) {
 }
 
 func testPartnerDestination(t *testing.T, s smsgw.Store) {
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		d, err := tx.Destination(string(msisdnA))
 		if err != nil {
 			return err
 		}
-		same(t, "Destination(never seen)", d, &smsgw.Destination{Dest: msisdnA})
+		same(t, "Destination(never seen)", d, &partner.Destination{Dest: msisdnA})
 		return nil
 	})
-	a := &smsgw.Destination{Dest: msisdnA, Failures: 5, LastFailure: ptr(at(time.Minute)), UpdatedAt: at(time.Minute)}
-	b := &smsgw.Destination{Dest: msisdnB, Failures: 2, LastFailure: ptr(t0), UpdatedAt: t0}
-	c := &smsgw.Destination{Dest: msisdnC, Failures: 7, LastFailure: ptr(t0), UpdatedAt: t0}
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		for _, d := range []*smsgw.Destination{{Dest: msisdnA, Failures: 1, UpdatedAt: t0}, a, b, c} {
+	a := &partner.Destination{Dest: msisdnA, Failures: 5, LastFailure: ptr(at(time.Minute)), UpdatedAt: at(time.Minute)}
+	b := &partner.Destination{Dest: msisdnB, Failures: 2, LastFailure: ptr(t0), UpdatedAt: t0}
+	c := &partner.Destination{Dest: msisdnC, Failures: 7, LastFailure: ptr(t0), UpdatedAt: t0}
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
+		for _, d := range []*partner.Destination{{Dest: msisdnA, Failures: 1, UpdatedAt: t0}, a, b, c} {
 			if err := tx.SetDestination(d); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.Destination(string(msisdnA))
 		if err != nil {
 			return err
@@ -409,61 +447,61 @@ func testPartnerDestination(t *testing.T, s smsgw.Store) {
 		if err != nil {
 			return err
 		}
-		same(t, "Destinations(5)", list, []smsgw.Destination{*c, *a})
+		same(t, "Destinations(5)", list, []partner.Destination{*c, *a})
 		return nil
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		return tx.SetDestination(&smsgw.Destination{Dest: msisdnA, UpdatedAt: at(time.Hour)})
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
+		return tx.SetDestination(&partner.Destination{Dest: msisdnA, UpdatedAt: at(time.Hour)})
 	})
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.Destination(string(msisdnA))
 		if err != nil {
 			return err
 		}
-		same(t, "Destination(A) after reset", got, &smsgw.Destination{Dest: msisdnA, UpdatedAt: at(time.Hour)})
+		same(t, "Destination(A) after reset", got, &partner.Destination{Dest: msisdnA, UpdatedAt: at(time.Hour)})
 		return nil
 	})
 }
 
 func testPartnerCallback(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
-	r1 := newPartnerRequest("p1", "a", smsgw.PartnerFailed, t0)
-	r2 := newPartnerRequest("p1", "b", smsgw.PartnerFailed, t0)
-	r3 := newPartnerRequest("p2", "c", smsgw.PartnerFailed, t0)
-	for _, r := range []*smsgw.PartnerRequest{r1, r2, r3} {
+	r1 := newPartnerRequest("p1", "a", partner.Failed, t0)
+	r2 := newPartnerRequest("p1", "b", partner.Failed, t0)
+	r3 := newPartnerRequest("p2", "c", partner.Failed, t0)
+	for _, r := range []*partner.Request{r1, r2, r3} {
 		mustPartnerRequest(t, s, r)
 	}
-	c1 := &smsgw.Callback{RequestID: r1.ID, Partner: "p1", Deadline: at(24 * time.Hour), CreatedAt: t0}
-	c2 := &smsgw.Callback{RequestID: r2.ID, Partner: "p1", NextAttempt: at(time.Minute), Deadline: at(24 * time.Hour), CreatedAt: t0}
-	c3 := &smsgw.Callback{RequestID: r3.ID, Partner: "p2", NextAttempt: at(2 * time.Minute), Deadline: at(time.Hour), CreatedAt: t0}
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		for _, c := range []*smsgw.Callback{c1, c2, c3} {
+	c1 := &partner.Callback{RequestID: r1.ID, Partner: "p1", Deadline: at(24 * time.Hour), CreatedAt: t0}
+	c2 := &partner.Callback{RequestID: r2.ID, Partner: "p1", NextAttempt: at(time.Minute), Deadline: at(24 * time.Hour), CreatedAt: t0}
+	c3 := &partner.Callback{RequestID: r3.ID, Partner: "p2", NextAttempt: at(2 * time.Minute), Deadline: at(time.Hour), CreatedAt: t0}
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
+		for _, c := range []*partner.Callback{c1, c2, c3} {
 			if err := tx.EnqueueCallback(c); err != nil {
 				return err
 			}
 		}
-		wantCode(t, "EnqueueCallback(second for request)", tx.EnqueueCallback(&smsgw.Callback{RequestID: r1.ID,
+		wantCode(t, "EnqueueCallback(second for request)", tx.EnqueueCallback(&partner.Callback{RequestID: r1.ID,
 			Partner: "p1", Deadline: at(time.Hour)}), smsgw.EConflict)
-		wantCode(t, "EnqueueCallback(no request)", tx.EnqueueCallback(&smsgw.Callback{RequestID: 9999,
+		wantCode(t, "EnqueueCallback(no request)", tx.EnqueueCallback(&partner.Callback{RequestID: 9999,
 			Partner: "p1", Deadline: at(time.Hour)}), smsgw.ENotFound)
-		wantCode(t, "EnqueueCallback(no deadline)", tx.EnqueueCallback(&smsgw.Callback{RequestID: r1.ID,
+		wantCode(t, "EnqueueCallback(no deadline)", tx.EnqueueCallback(&partner.Callback{RequestID: r1.ID,
 			Partner: "p1"}), smsgw.EInvalid)
 		return nil
 	})
-	if c1.NextAttempt != t0 || c1.Status != smsgw.CallbackQueued {
+	if c1.NextAttempt != t0 || c1.Status != partner.CallbackQueued {
 		t.Errorf("EnqueueCallback: next %v status %q, want %v queued", c1.NextAttempt, c1.Status, t0)
 	}
 	due := func(now time.Time) []int64 {
-		var got []smsgw.Callback
-		MustView(t, s, func(tx smsgw.Tx) (err error) {
+		var got []partner.Callback
+		mustPartnerView(t, s, func(tx partner.Tx) (err error) {
 			got, err = tx.DueCallbacks(now, 0)
 			return err
 		})
-		return ids(got, func(c smsgw.Callback) int64 { return c.ID })
+		return ids(got, func(c partner.Callback) int64 { return c.ID })
 	}
 	same(t, "DueCallbacks(t0)", due(t0), []int64{c1.ID})
 	same(t, "DueCallbacks(+2m)", due(at(2*time.Minute)), []int64{c1.ID, c2.ID, c3.ID})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		if err := tx.MarkCallbackRetry(c1.ID, "HTTP 500", at(time.Second), at(10*time.Minute)); err != nil {
 			return err
 		}
@@ -474,7 +512,7 @@ func testPartnerCallback(t *testing.T, s smsgw.Store) {
 	})
 	same(t, "DueCallbacks(+5m)", due(at(5*time.Minute)), []int64{})
 	same(t, "DueCallbacks(+10m)", due(at(10*time.Minute)), []int64{c1.ID})
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		for _, id := range []int64{c2.ID, c3.ID, 9999} {
 			wantCode(t, "MarkCallbackSent(not queued)", tx.MarkCallbackSent(id, t0), smsgw.ENotFound)
 			wantCode(t, "MarkCallbackRetry(not queued)", tx.MarkCallbackRetry(id, "x", t0, t0), smsgw.ENotFound)
@@ -482,7 +520,7 @@ func testPartnerCallback(t *testing.T, s smsgw.Store) {
 		}
 		return nil
 	})
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.Callback(c1.ID)
 		if err != nil {
 			return err
@@ -494,64 +532,64 @@ func testPartnerCallback(t *testing.T, s smsgw.Store) {
 		if err != nil {
 			return err
 		}
-		if got.Status != smsgw.CallbackSent || got.Attempts != 1 || got.SentAt == nil || !got.SentAt.Equal(at(2*time.Minute)) {
+		if got.Status != partner.CallbackSent || got.Attempts != 1 || got.SentAt == nil || !got.SentAt.Equal(at(2*time.Minute)) {
 			t.Errorf("Callback(sent) = %+v, want sent once at +2m", got)
 		}
 		got, err = tx.Callback(c3.ID)
 		if err != nil {
 			return err
 		}
-		if got.Status != smsgw.CallbackDead || got.Attempts != 1 || got.LastError != "no ack" || got.SentAt != nil {
+		if got.Status != partner.CallbackDead || got.Attempts != 1 || got.LastError != "no ack" || got.SentAt != nil {
 			t.Errorf("Callback(dead) = %+v, want dead after 1 attempt with its error", got)
 		}
 		_, err = tx.Callback(9999)
 		wantCode(t, "Callback(unknown)", err, smsgw.ENotFound)
-		cbIDs := func(f smsgw.CallbackFilter) []int64 {
+		cbIDs := func(f partner.CallbackFilter) []int64 {
 			cs, err := tx.Callbacks(f)
 			if err != nil {
 				t.Fatalf("Callbacks(%+v) = %v", f, err)
 			}
-			return ids(cs, func(c smsgw.Callback) int64 { return c.ID })
+			return ids(cs, func(c partner.Callback) int64 { return c.ID })
 		}
-		same(t, "Callbacks(all)", cbIDs(smsgw.CallbackFilter{}), []int64{c3.ID, c2.ID, c1.ID})
-		same(t, "Callbacks(dead)", cbIDs(smsgw.CallbackFilter{Status: smsgw.CallbackDead}), []int64{c3.ID})
-		same(t, "Callbacks(p1)", cbIDs(smsgw.CallbackFilter{Partner: "p1"}), []int64{c2.ID, c1.ID})
-		same(t, "Callbacks(request)", cbIDs(smsgw.CallbackFilter{RequestID: r2.ID}), []int64{c2.ID})
+		same(t, "Callbacks(all)", cbIDs(partner.CallbackFilter{}), []int64{c3.ID, c2.ID, c1.ID})
+		same(t, "Callbacks(dead)", cbIDs(partner.CallbackFilter{Status: partner.CallbackDead}), []int64{c3.ID})
+		same(t, "Callbacks(p1)", cbIDs(partner.CallbackFilter{Partner: "p1"}), []int64{c2.ID, c1.ID})
+		same(t, "Callbacks(request)", cbIDs(partner.CallbackFilter{RequestID: r2.ID}), []int64{c2.ID})
 		return nil
 	})
 }
 
 func testPartnerCallbackRequeue(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
-	r := newPartnerRequest("p1", "a", smsgw.PartnerFailed, t0)
+	r := newPartnerRequest("p1", "a", partner.Failed, t0)
 	mustPartnerRequest(t, s, r)
-	c := &smsgw.Callback{RequestID: r.ID, Partner: "p1", Deadline: at(time.Hour), CreatedAt: t0}
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.EnqueueCallback(c) })
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
+	c := &partner.Callback{RequestID: r.ID, Partner: "p1", Deadline: at(time.Hour), CreatedAt: t0}
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.EnqueueCallback(c) })
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		wantCode(t, "RequeueCallback(queued)", tx.RequeueCallback(c.ID, t0, at(time.Hour)), smsgw.EConflict)
 		wantCode(t, "RequeueCallback(unknown)", tx.RequeueCallback(9999, t0, at(time.Hour)), smsgw.ENotFound)
 		return tx.MarkCallbackDead(c.ID, "gone", at(time.Hour))
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.RequeueCallback(c.ID, at(2*time.Hour), at(26*time.Hour)) })
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.RequeueCallback(c.ID, at(2*time.Hour), at(26*time.Hour)) })
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.Callback(c.ID)
 		if err != nil {
 			return err
 		}
-		if got.Status != smsgw.CallbackQueued || got.Attempts != 0 || !got.NextAttempt.Equal(at(2*time.Hour)) ||
+		if got.Status != partner.CallbackQueued || got.Attempts != 0 || !got.NextAttempt.Equal(at(2*time.Hour)) ||
 			!got.Deadline.Equal(at(26*time.Hour)) || got.LastError != "gone" {
 			t.Errorf("Callback after requeue = %+v, want queued at +2h until +26h, 0 attempts, last error kept", got)
 		}
 		return nil
 	})
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkCallbackSent(c.ID, at(2*time.Hour)) })
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.RequeueCallback(c.ID, at(3*time.Hour), at(27*time.Hour)) })
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.MarkCallbackSent(c.ID, at(2*time.Hour)) })
+	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.RequeueCallback(c.ID, at(3*time.Hour), at(27*time.Hour)) })
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		got, err := tx.Callback(c.ID)
 		if err != nil {
 			return err
 		}
-		if got.Status != smsgw.CallbackQueued || got.SentAt != nil {
+		if got.Status != partner.CallbackQueued || got.SentAt != nil {
 			t.Errorf("Callback after requeue of a sent one = %+v, want queued without SentAt", got)
 		}
 		return nil
@@ -565,18 +603,18 @@ func testPartnerTopUpInOneTx(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	mustTransfer(t, s, newTransfer("fund", settlement, deposit, 100000))
 	write := func(refid string, fail bool) error {
-		return s.Update(t.Context(), func(tx smsgw.Tx) error {
+		return partnerUpdate(t, s, func(tx partner.Tx) error {
 			tr := newTransfer("h2h:p1:"+refid, deposit, walletA, 50000)
 			tr.Kind = smsgw.TransferH2H
 			if err := tx.Transfer(tr); err != nil {
 				return err
 			}
-			r := newPartnerRequest("p1", refid, smsgw.PartnerSuccess, t0)
+			r := newPartnerRequest("p1", refid, partner.Success, t0)
 			r.TransferID, r.TransferKey = tr.ID, tr.IdempotencyKey
 			if err := tx.CreatePartnerRequest(r); err != nil {
 				return err
 			}
-			if err := tx.EnqueueCallback(&smsgw.Callback{RequestID: r.ID, Partner: "p1", Deadline: at(time.Hour)}); err != nil {
+			if err := tx.EnqueueCallback(&partner.Callback{RequestID: r.ID, Partner: "p1", Deadline: at(time.Hour)}); err != nil {
 				return err
 			}
 			if fail {
@@ -590,12 +628,12 @@ func testPartnerTopUpInOneTx(t *testing.T, s smsgw.Store) {
 	}
 	wantCode(t, "top-up that fails late", write("late", true), smsgw.EInternal)
 	same(t, "balances", balances(t, s, deposit, walletA), []smsgw.Amount{50000, 50000})
-	MustView(t, s, func(tx smsgw.Tx) error {
+	mustPartnerView(t, s, func(tx partner.Tx) error {
 		_, err := tx.PartnerRequestByRef("p1", "late")
 		wantCode(t, "PartnerRequestByRef(rolled back)", err, smsgw.ENotFound)
 		_, err = tx.TransferByKey("h2h:p1:late")
 		wantCode(t, "TransferByKey(rolled back)", err, smsgw.ENotFound)
-		cs, err := tx.Callbacks(smsgw.CallbackFilter{})
+		cs, err := tx.Callbacks(partner.CallbackFilter{})
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,9 @@
-package smsgw_test
+package partner_test
 
 import (
 	"testing"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -13,9 +14,9 @@ func FuzzParseProduct(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		code, amount, err := smsgw.ParseProduct(s)
+		code, amount, err := partner.ParseProduct(s)
 		if err != nil {
-			if smsgw.ErrorCode(err) != smsgw.EProduct {
+			if smsgw.ErrorCode(err) != partner.EProduct {
 				t.Fatalf("ParseProduct(%q) error code %q", s, smsgw.ErrorCode(err))
 			}
 			return
@@ -23,7 +24,7 @@ func FuzzParseProduct(f *testing.F) {
 		if amount <= 0 || amount%1000 != 0 {
 			t.Fatalf("ParseProduct(%q) amount %d", s, amount)
 		}
-		code2, amount2, err := smsgw.ParseProduct(code)
+		code2, amount2, err := partner.ParseProduct(code)
 		if err != nil || code2 != code || amount2 != amount {
 			t.Fatalf("ParseProduct(%q) = %q %d; again: %q %d %v", s, code, amount, code2, amount2, err)
 		}
@@ -37,14 +38,14 @@ func FuzzParseVA(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		m, err := smsgw.ParseVA(smsgw.DefaultVAPrefix, s)
+		m, err := partner.ParseVA(partner.DefaultVAPrefix, s)
 		if err != nil {
-			if smsgw.ErrorCode(err) != smsgw.EDestination {
+			if smsgw.ErrorCode(err) != partner.EDestination {
 				t.Fatalf("ParseVA(%q) error code %q", s, smsgw.ErrorCode(err))
 			}
 			return
 		}
-		again, err := smsgw.ParseVA(smsgw.DefaultVAPrefix, smsgw.DefaultVAPrefix+m.Local())
+		again, err := partner.ParseVA(partner.DefaultVAPrefix, partner.DefaultVAPrefix+m.Local())
 		if err != nil || again != m {
 			t.Fatalf("ParseVA(%q) = %s; of its national form: %s %v", s, m, again, err)
 		}

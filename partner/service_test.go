@@ -1,4 +1,4 @@
-package smsgw_test
+package partner_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -22,18 +23,18 @@ const (
 // partnerHarness adds a partner service to the gateway harness.
 type partnerHarness struct {
 	*harness
-	p      *smsgw.Partners
+	p      *partner.Service
 	notify *fakeNotifier
 }
 
 // fakeNotifier records callbacks; fail decides the outcome of each.
 type fakeNotifier struct {
 	mu    sync.Mutex
-	calls []smsgw.PartnerRequest
+	calls []partner.Request
 	fail  func(n int) error // n counts calls from 1
 }
 
-func (f *fakeNotifier) Notify(_ context.Context, r smsgw.PartnerRequest) error {
+func (f *fakeNotifier) Notify(_ context.Context, r partner.Request) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, r)
@@ -48,23 +49,23 @@ func (f *fakeNotifier) count() int { f.mu.Lock(); defer f.mu.Unlock(); return le
 // wibZone is the partners' local time.
 var wibZone = time.FixedZone("WIB", 7*3600)
 
-func newPartnerHarness(t *testing.T, edit func(*smsgw.PartnerOptions)) *partnerHarness {
+func newPartnerHarness(t *testing.T, edit func(*partner.Options)) *partnerHarness {
 	t.Helper()
 	h := newHarness(t)
 	n := &fakeNotifier{}
-	o := smsgw.PartnerOptions{
-		Partners: []smsgw.Partner{
-			{ID: "pulsa", Mode: smsgw.ModeImmediate},
-			{ID: "mitra", Mode: smsgw.ModeConfirm},
-			{ID: "bank", Mode: smsgw.ModeImmediate, VA: true},
+	o := partner.Options{
+		Partners: []partner.Partner{
+			{ID: "pulsa", Mode: partner.ModeImmediate},
+			{ID: "mitra", Mode: partner.ModeConfirm},
+			{ID: "bank", Mode: partner.ModeImmediate, VA: true},
 		},
-		Cutoff:   smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
+		Cutoff:   partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute, Location: wibZone},
 		Notifier: n,
 	}
 	if edit != nil {
 		edit(&o)
 	}
-	p, err := smsgw.NewPartners(h.gw, o)
+	p, err := partner.New(h.gw, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,40 +76,40 @@ func newPartnerHarness(t *testing.T, edit func(*smsgw.PartnerOptions)) *partnerH
 }
 
 // deposit funds a partner's deposit.
-func (h *partnerHarness) deposit(partner string, amount smsgw.Amount) {
+func (h *partnerHarness) deposit(id string, amount smsgw.Amount) {
 	h.t.Helper()
 	ref := fmt.Sprintf("dep-%d", h.clk.Now().UnixNano())
-	if _, err := h.p.Deposit(h.t.Context(), operator, partner, amount, ref); err != nil {
-		h.t.Fatalf("Deposit(%s, %d): %v", partner, amount, err)
+	if _, err := h.p.Deposit(h.t.Context(), operator, id, amount, ref); err != nil {
+		h.t.Fatalf("Deposit(%s, %d): %v", id, amount, err)
 	}
 }
 
-func (h *partnerHarness) topUp(partner, refid, product, dest string) (*smsgw.PartnerResult, error) {
-	return h.p.TopUp(h.t.Context(), smsgw.TopUpRequest{Partner: partner, RefID: refid, Product: product, Dest: dest})
+func (h *partnerHarness) topUp(id, refid, product, dest string) (*partner.Result, error) {
+	return h.p.TopUp(h.t.Context(), partner.TopUpRequest{Partner: id, RefID: refid, Product: product, Dest: dest})
 }
 
-func (h *partnerHarness) mustTopUp(partner, refid, product, dest string) *smsgw.PartnerRequest {
+func (h *partnerHarness) mustTopUp(id, refid, product, dest string) *partner.Request {
 	h.t.Helper()
-	res, err := h.topUp(partner, refid, product, dest)
+	res, err := h.topUp(id, refid, product, dest)
 	if err != nil {
-		h.t.Fatalf("TopUp(%s, %s, %s, %s): %v", partner, refid, product, dest, err)
+		h.t.Fatalf("TopUp(%s, %s, %s, %s): %v", id, refid, product, dest, err)
 	}
 	return &res.Request
 }
 
-func (h *partnerHarness) request(partner, refid string) *smsgw.PartnerRequest {
+func (h *partnerHarness) request(id, refid string) *partner.Request {
 	h.t.Helper()
-	r, err := h.p.Status(h.t.Context(), partner, "", refid)
+	r, err := h.p.Status(h.t.Context(), id, "", refid)
 	if err != nil {
-		h.t.Fatalf("Status(%s, %s): %v", partner, refid, err)
+		h.t.Fatalf("Status(%s, %s): %v", id, refid, err)
 	}
 	return r
 }
 
 // callbacks returns the queued, sent and dead callbacks.
-func (h *partnerHarness) callbacks() []smsgw.Callback {
+func (h *partnerHarness) callbacks() []partner.Callback {
 	h.t.Helper()
-	cs, err := h.p.Callbacks(h.t.Context(), smsgw.CallbackFilter{Limit: 1000})
+	cs, err := h.p.Callbacks(h.t.Context(), partner.CallbackFilter{Limit: 1000})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -128,11 +129,11 @@ func (h *partnerHarness) transfers(account smsgw.AccountID) []smsgw.Transfer {
 	return ts
 }
 
-func (h *partnerHarness) depositBalance(partner string) smsgw.Amount {
+func (h *partnerHarness) depositBalance(id string) smsgw.Amount {
 	h.t.Helper()
-	b, err := h.p.Balance(h.t.Context(), partner, "")
+	b, err := h.p.Balance(h.t.Context(), id, "")
 	if err != nil {
-		h.t.Fatalf("Balance(%s): %v", partner, err)
+		h.t.Fatalf("Balance(%s): %v", id, err)
 	}
 	return b
 }
@@ -148,7 +149,7 @@ func TestPartnerImmediateTopUp(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	h.deposit("pulsa", 200000)
 	r := h.mustTopUp("pulsa", "R1", "IP50", ipayAcct)
-	if r.State != smsgw.PartnerSuccess || r.Price != 50000 || r.BalanceBefore != 200000 || r.BalanceAfter != 150000 ||
+	if r.State != partner.Success || r.Price != 50000 || r.BalanceBefore != 200000 || r.BalanceAfter != 150000 ||
 		!strings.HasPrefix(r.SN, "H2H") || r.Dest != ipayAcctN || r.Product != "IP50" || r.Duplicate {
 		t.Fatalf("TopUp = %+v, want success, price 50000, balance 200000 → 150000, SN H2H…", r)
 	}
@@ -175,7 +176,7 @@ func TestPartnerImmediateTopUp(t *testing.T) {
 	if got := len(h.transfers(smsgw.WalletID(ipayAcctN))); got != 1 {
 		t.Errorf("wallet transfers = %d, want 1", got)
 	}
-	if cs := h.callbacks(); len(cs) != 1 || cs[0].RequestID != r.ID || cs[0].Status != smsgw.CallbackQueued {
+	if cs := h.callbacks(); len(cs) != 1 || cs[0].RequestID != r.ID || cs[0].Status != partner.CallbackQueued {
 		t.Errorf("callbacks = %+v, want one queued for trxid %d", cs, r.ID)
 	}
 	h.checkLedger()
@@ -207,18 +208,18 @@ func TestPartnerRejectionsCreateNothing(t *testing.T) {
 		{"unknown partner", "nobody", "X1", "IP50", ipayAcct, smsgw.ENotFound, false},
 		{"bad refid", "pulsa", "has space", "IP50", ipayAcct, smsgw.EInvalid, false},
 		{"refid with #", "pulsa", "a#b", "IP50", ipayAcct, smsgw.EInvalid, false},
-		{"unknown product", "pulsa", "X2", "XL5", ipayAcct, smsgw.EProduct, false},
-		{"amount not on sale", "pulsa", "X3", "IP60", ipayAcct, smsgw.EProduct, false},
-		{"bad destination", "pulsa", "X4", "IP50", "12ab", smsgw.EDestination, false},
-		{"no such wallet", "pulsa", "X5", "IP50", "08127777777", smsgw.EDestination, true},
+		{"unknown product", "pulsa", "X2", "XL5", ipayAcct, partner.EProduct, false},
+		{"amount not on sale", "pulsa", "X3", "IP60", ipayAcct, partner.EProduct, false},
+		{"bad destination", "pulsa", "X4", "IP50", "12ab", partner.EDestination, false},
+		{"no such wallet", "pulsa", "X5", "IP50", "08127777777", partner.EDestination, true},
 		{"deposit too low", "pulsa", "X6", "IP50", ipayAcct, smsgw.EFunds, false},
-		{"not a payer", "mitra", "X7", "IP50", ipayAcct, smsgw.ENotCustomer, true},
+		{"not a payer", "mitra", "X7", "IP50", ipayAcct, partner.ENotCustomer, true},
 	}
 	for _, tc := range tests {
 		_, err := h.topUp(tc.partner, tc.refid, tc.product, tc.dest)
 		wantPartnerCode(t, "TopUp("+tc.name+")", err, tc.want)
 	}
-	rs, err := h.p.Requests(t.Context(), smsgw.PartnerRequestFilter{})
+	rs, err := h.p.Requests(t.Context(), partner.RequestFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +231,7 @@ func TestPartnerRejectionsCreateNothing(t *testing.T) {
 	}
 	// The refid of a refused request may be used again.
 	h.deposit("pulsa", 50000)
-	if r := h.mustTopUp("pulsa", "X6", "IP50", ipayAcct); r.State != smsgw.PartnerSuccess {
+	if r := h.mustTopUp("pulsa", "X6", "IP50", ipayAcct); r.State != partner.Success {
 		t.Errorf("TopUp(retry after deposit) = %s, want success", r.State)
 	}
 }
@@ -241,7 +242,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 	const n = 50
 	var (
 		wg      sync.WaitGroup
-		results = make([]*smsgw.PartnerResult, n)
+		results = make([]*partner.Result, n)
 		errs    = make([]error, n)
 	)
 	for i := range n {
@@ -249,7 +250,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// Each retry of the partner carries its own nonce.
-			results[i], errs[i] = h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: fmt.Sprint("n", i),
+			results[i], errs[i] = h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: fmt.Sprint("n", i),
 				RefID: "SAME", Product: "IP100", Dest: ipayAcct})
 		}()
 	}
@@ -259,7 +260,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("request %d: %v", i, errs[i])
 		}
-		if results[i].Request.ID != results[0].Request.ID || results[i].Request.State != smsgw.PartnerSuccess {
+		if results[i].Request.ID != results[0].Request.ID || results[i].Request.State != partner.Success {
 			t.Errorf("request %d = %+v, want trxid %d success", i, results[i].Request, results[0].Request.ID)
 		}
 		if !results[i].Resent {
@@ -284,14 +285,14 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "one-nonce",
+			_, err := h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "one-nonce",
 				RefID: "SAME2", Product: "IP50", Dest: ipayAcct})
 			mu.Lock()
 			defer mu.Unlock()
 			switch smsgw.ErrorCode(err) {
 			case "":
 				ok++
-			case smsgw.EReplay:
+			case partner.EReplay:
 				replays++
 			default:
 				t.Errorf("TopUp(same nonce) = %v", err)
@@ -330,10 +331,10 @@ func TestPartnerCutoff(t *testing.T) {
 		if tc.open && err != nil {
 			t.Errorf("TopUp at %s = %v, want accepted", h.clk.Now().In(wibZone).Format("15:04:05"), err)
 		}
-		if !tc.open && smsgw.ErrorCode(err) != smsgw.ECutoff {
+		if !tc.open && smsgw.ErrorCode(err) != partner.ECutoff {
 			t.Errorf("TopUp at %s = %v, want ECutoff", h.clk.Now().In(wibZone).Format("15:04:05"), err)
 		}
-		_, err = h.p.Inquire(t.Context(), smsgw.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
+		_, err = h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
 		if tc.open != (err == nil) {
 			t.Errorf("Inquire at %s = %v, want open %v", h.clk.Now().In(wibZone).Format("15:04:05"), err, tc.open)
 		}
@@ -348,7 +349,7 @@ func TestPartnerCutoff(t *testing.T) {
 	if _, err := h.p.Balance(t.Context(), "pulsa", ""); err != nil {
 		t.Errorf("Balance in cutoff = %v", err)
 	}
-	if _, err := h.p.PayVA(t.Context(), smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "B1"}); err != nil {
+	if _, err := h.p.PayVA(t.Context(), partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "B1"}); err != nil {
 		t.Errorf("PayVA in cutoff = %v", err)
 	}
 }
@@ -365,22 +366,22 @@ func TestPartnerDuplicateFlag(t *testing.T) {
 	if r := h.mustTopUp("pulsa", "d3", "IP100", ipayAcct); r.Duplicate {
 		t.Error("another product flagged as duplicate")
 	}
-	h.clk.Add(smsgw.DefaultDuplicateWindow + time.Second)
+	h.clk.Add(partner.DefaultDuplicateWindow + time.Second)
 	if r := h.mustTopUp("pulsa", "d4", "IP50", ipayAcct); r.Duplicate {
 		t.Error("request after the window flagged as duplicate")
 	}
 
-	strict := newPartnerHarness(t, func(o *smsgw.PartnerOptions) { o.RejectDuplicates = true })
+	strict := newPartnerHarness(t, func(o *partner.Options) { o.RejectDuplicates = true })
 	strict.deposit("pulsa", 1000000)
 	strict.mustTopUp("pulsa", "s1", "IP50", ipayAcct)
 	_, err := strict.topUp("pulsa", "s2", "IP50", ipayAcct)
-	wantPartnerCode(t, "TopUp(duplicate refused)", err, smsgw.EPossibleDup)
+	wantPartnerCode(t, "TopUp(duplicate refused)", err, partner.EPossibleDup)
 }
 
 func TestPartnerConfirmMode(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	r := h.mustTopUp("mitra", "C1", "IP75", payer)
-	if r.State != smsgw.PartnerPending || r.SessionID == 0 || r.Price != 0 {
+	if r.State != partner.Pending || r.SessionID == 0 || r.Price != 0 {
 		t.Fatalf("TopUp(confirm) = %+v, want pending with a session and no price", r)
 	}
 	h.flush()
@@ -393,7 +394,7 @@ func TestPartnerConfirmMode(t *testing.T) {
 	}
 	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
 	got := h.request("mitra", "C1")
-	if got.State != smsgw.PartnerSuccess || got.TransferID == 0 || !strings.HasPrefix(got.SN, "SMS") {
+	if got.State != partner.Success || got.TransferID == 0 || !strings.HasPrefix(got.SN, "SMS") {
 		t.Fatalf("request after PIN = %+v, want success with the session's credit", got)
 	}
 	if cs := h.callbacks(); len(cs) != 1 || cs[0].RequestID != got.ID {
@@ -412,24 +413,24 @@ func TestPartnerConfirmMode(t *testing.T) {
 	if _, err := h.gw.ExpirePending(t.Context(), h.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.request("mitra", "C2"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonExpired {
+	if got := h.request("mitra", "C2"); got.State != partner.Failed || got.Code != partner.ReasonExpired {
 		t.Errorf("expired request = %s %s, want failed expired", got.State, got.Code)
 	}
 	h.mustTopUp("mitra", "C3", "IP100", payer)
 	h.flush()
 	h.out.Take()
 	h.send(payer, request, "BATAL")
-	if got := h.request("mitra", "C3"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonCancelled {
+	if got := h.request("mitra", "C3"); got.State != partner.Failed || got.Code != partner.ReasonCancelled {
 		t.Errorf("cancelled request = %s %s, want failed cancelled", got.State, got.Code)
 	}
-	h.clk.Add(smsgw.DefaultDuplicateWindow)
+	h.clk.Add(partner.DefaultDuplicateWindow)
 	h.mustTopUp("mitra", "C4", "IP50", payer)
 	h.flush()
 	h.out.Take()
 	for _, w := range []string{"111111", "222222", "333333"} {
 		h.send(payer, pinCode, w)
 	}
-	if got := h.request("mitra", "C4"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonLocked {
+	if got := h.request("mitra", "C4"); got.State != partner.Failed || got.Code != partner.ReasonLocked {
 		t.Errorf("locked request = %s %s, want failed locked", got.State, got.Code)
 	}
 	if got := len(h.callbacks()); got != 4 {
@@ -448,7 +449,7 @@ func TestPartnerConfirmBusy(t *testing.T) {
 	one(t, h.send(payer, request, "IM2PAY "+payer+" 50000"), pinCode, "PIN")
 	_, err := h.topUp("mitra", "B1", "IP50", payer)
 	wantPartnerCode(t, "TopUp(customer busy)", err, smsgw.EBusy)
-	rs, _ := h.p.Requests(t.Context(), smsgw.PartnerRequestFilter{})
+	rs, _ := h.p.Requests(t.Context(), partner.RequestFilter{})
 	if len(rs) != 0 {
 		t.Errorf("requests = %d, want 0", len(rs))
 	}
@@ -458,17 +459,17 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	// BATAL again within the de-duplication window would be taken
 	// for a redelivery: the clock moves past it.
-	for i := range smsgw.DefaultBlockAfter {
+	for i := range partner.DefaultBlockAfter {
 		h.clk.Add(3 * time.Minute)
 		h.mustTopUp("mitra", fmt.Sprint("F", i), "IP50", payer)
 		h.send(payer, request, "BATAL")
 	}
 	_, err := h.topUp("mitra", "F-next", "IP50", payer)
-	wantPartnerCode(t, "TopUp(after 5 failures)", err, smsgw.EBlocked)
+	wantPartnerCode(t, "TopUp(after 5 failures)", err, partner.EBlocked)
 	// Blocked for every partner until an operator unblocks it.
 	h.deposit("pulsa", 100000)
 	_, err = h.topUp("pulsa", "F-other", "IP50", payer)
-	wantPartnerCode(t, "TopUp(other partner, blocked)", err, smsgw.EBlocked)
+	wantPartnerCode(t, "TopUp(other partner, blocked)", err, partner.EBlocked)
 	blocked, err := h.p.Blocked(t.Context(), 0)
 	if err != nil || len(blocked) != 1 || blocked[0].Dest != payerN || blocked[0].Failures != 5 {
 		t.Fatalf("Blocked = %+v, %v; want %s with 5 failures", blocked, err, payerN)
@@ -476,14 +477,14 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 	if err := h.p.Unblock(t.Context(), operator, payer); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.audit(smsgw.ActionPartnerUnblock); len(got) != 1 || got[0].Target != string(payerN) || got[0].Detail != "failure count 5 cleared" {
+	if got := h.audit(partner.ActionUnblock); len(got) != 1 || got[0].Target != string(payerN) || got[0].Detail != "failure count 5 cleared" {
 		t.Errorf("audit trail = %+v, want the unblock of %s", got, payerN)
 	}
-	if r := h.mustTopUp("pulsa", "F-other", "IP50", payer); r.State != smsgw.PartnerSuccess {
+	if r := h.mustTopUp("pulsa", "F-other", "IP50", payer); r.State != partner.Success {
 		t.Errorf("TopUp after unblock = %s, want success", r.State)
 	}
 	// A success resets the count: four failures do not block.
-	for i := range smsgw.DefaultBlockAfter - 1 {
+	for i := range partner.DefaultBlockAfter - 1 {
 		h.clk.Add(3 * time.Minute)
 		h.mustTopUp("mitra", fmt.Sprint("G", i), "IP50", payer)
 		h.send(payer, request, "BATAL")
@@ -492,12 +493,12 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 		t.Errorf("TopUp after 4 failures = %v, want accepted", err)
 	}
 	// Unknown wallets count too.
-	for i := range smsgw.DefaultBlockAfter {
+	for i := range partner.DefaultBlockAfter {
 		_, err := h.topUp("pulsa", fmt.Sprint("W", i), "IP50", "08127777777")
-		wantPartnerCode(t, "TopUp(no wallet)", err, smsgw.EDestination)
+		wantPartnerCode(t, "TopUp(no wallet)", err, partner.EDestination)
 	}
 	_, err = h.topUp("pulsa", "W-next", "IP50", "08127777777")
-	wantPartnerCode(t, "TopUp(unknown wallet, blocked)", err, smsgw.EBlocked)
+	wantPartnerCode(t, "TopUp(unknown wallet, blocked)", err, partner.EBlocked)
 }
 
 func TestPartnerRecheckMarksUnknown(t *testing.T) {
@@ -518,7 +519,7 @@ func TestPartnerRecheckMarksUnknown(t *testing.T) {
 	if n, err := h.p.Recheck(t.Context(), h.clk.Now()); err != nil || n != 1 {
 		t.Fatalf("Recheck after 15m = %d, %v; want 1", n, err)
 	}
-	if got := h.request("mitra", "P1"); got.State != smsgw.PartnerUnknown || got.ResolvedAt != nil {
+	if got := h.request("mitra", "P1"); got.State != partner.Unknown || got.ResolvedAt != nil {
 		t.Fatalf("request after 15m = %s, want unknown, not final", got.State)
 	}
 	if len(h.callbacks()) != 0 {
@@ -531,7 +532,7 @@ func TestPartnerRecheckMarksUnknown(t *testing.T) {
 	h.flush()
 	h.out.Take()
 	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
-	if got := h.request("mitra", "P1"); got.State != smsgw.PartnerSuccess || got.ID != r.ID {
+	if got := h.request("mitra", "P1"); got.State != partner.Success || got.ID != r.ID {
 		t.Errorf("request after late PIN = %s, want success", got.State)
 	}
 	if got := len(h.callbacks()); got != 1 {
@@ -542,13 +543,13 @@ func TestPartnerRecheckMarksUnknown(t *testing.T) {
 func TestPartnerVA(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	paid := h.clk.Now().Add(-time.Minute)
-	va := smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "ATM-778899", PaidAt: paid}
+	va := partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "ATM-778899", PaidAt: paid}
 	res, err := h.p.PayVA(t.Context(), va)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := res.Request
-	if r.State != smsgw.PartnerSuccess || r.Kind != smsgw.PartnerKindVA || r.Dest != ipayAcctN || !r.PaidAt.Equal(paid) || r.Price != 0 {
+	if r.State != partner.Success || r.Kind != partner.KindVA || r.Dest != ipayAcctN || !r.PaidAt.Equal(paid) || r.Price != 0 {
 		t.Fatalf("PayVA = %+v, want success for %s", r, ipayAcctN)
 	}
 	h.flush()
@@ -567,15 +568,15 @@ func TestPartnerVA(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		v    smsgw.VAPayment
+		v    partner.VAPayment
 		want string
 	}{
-		{"not a bank", smsgw.VAPayment{Partner: "pulsa", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "x"}, smsgw.EForbidden},
-		{"wrong prefix", smsgw.VAPayment{Partner: "bank", VA: "0148877" + ipayAcct, Amount: 50000, BankRef: "x"}, smsgw.EDestination},
-		{"no account", smsgw.VAPayment{Partner: "bank", VA: "0138877", Amount: 50000, BankRef: "x"}, smsgw.EDestination},
-		{"unknown wallet", smsgw.VAPayment{Partner: "bank", VA: "013887708127777777", Amount: 50000, BankRef: "x"}, smsgw.EDestination},
-		{"amount", smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 12345, BankRef: "x"}, smsgw.EProduct},
-		{"no ref", smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000}, smsgw.EInvalid},
+		{"not a bank", partner.VAPayment{Partner: "pulsa", VA: "0138877" + ipayAcct, Amount: 50000, BankRef: "x"}, partner.EForbidden},
+		{"wrong prefix", partner.VAPayment{Partner: "bank", VA: "0148877" + ipayAcct, Amount: 50000, BankRef: "x"}, partner.EDestination},
+		{"no account", partner.VAPayment{Partner: "bank", VA: "0138877", Amount: 50000, BankRef: "x"}, partner.EDestination},
+		{"unknown wallet", partner.VAPayment{Partner: "bank", VA: "013887708127777777", Amount: 50000, BankRef: "x"}, partner.EDestination},
+		{"amount", partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 12345, BankRef: "x"}, partner.EProduct},
+		{"no ref", partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 50000}, smsgw.EInvalid},
 	} {
 		_, err := h.p.PayVA(t.Context(), tc.v)
 		wantPartnerCode(t, "PayVA("+tc.name+")", err, tc.want)
@@ -589,35 +590,35 @@ func TestPartnerVA(t *testing.T) {
 func TestPartnerInquiryPayment(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	h.deposit("pulsa", 500000)
-	q, err := h.p.Inquire(t.Context(), smsgw.InquiryRequest{Partner: "pulsa", Product: "IP150", Dest: payer})
+	q, err := h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP150", Dest: payer})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q.Amount != 150000 || q.Name != "Payer" || q.Dest != payerN {
 		t.Fatalf("Inquire = %+v, want 150000 for Payer", q)
 	}
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 100000})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 100000})
 	wantPartnerCode(t, "Pay(other amount)", err, smsgw.EInvalid)
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "bank", RefID: "PAY1", InquiryID: q.ID})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "bank", RefID: "PAY1", InquiryID: q.ID})
 	wantPartnerCode(t, "Pay(another partner's inquiry)", err, smsgw.ENotFound)
-	res, err := h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
-	if err != nil || res.Request.State != smsgw.PartnerSuccess || res.Request.InquiryID != q.ID || res.Request.Kind != smsgw.PartnerKindPayment {
+	res, err := h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
+	if err != nil || res.Request.State != partner.Success || res.Request.InquiryID != q.ID || res.Request.Kind != partner.KindPayment {
 		t.Fatalf("Pay = %+v, %v; want success for the inquiry", res, err)
 	}
-	again, err := h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
+	again, err := h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY1", InquiryID: q.ID, Amount: 150000})
 	if err != nil || !again.Resent || again.Request.ID != res.Request.ID {
 		t.Fatalf("Pay(resend) = %+v, %v; want the original", again, err)
 	}
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY2", InquiryID: q.ID})
-	wantPartnerCode(t, "Pay(paid inquiry)", err, smsgw.EPaid)
-	q2, err := h.p.Inquire(t.Context(), smsgw.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY2", InquiryID: q.ID})
+	wantPartnerCode(t, "Pay(paid inquiry)", err, partner.EPaid)
+	q2, err := h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(smsgw.DefaultInquiryTTL)
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY3", InquiryID: q2.ID})
+	h.clk.Add(partner.DefaultInquiryTTL)
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY3", InquiryID: q2.ID})
 	wantPartnerCode(t, "Pay(expired inquiry)", err, smsgw.EExpired)
-	_, err = h.p.Pay(t.Context(), smsgw.PaymentRequest{Partner: "pulsa", RefID: "PAY4", InquiryID: 999})
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY4", InquiryID: 999})
 	wantPartnerCode(t, "Pay(unknown inquiry)", err, smsgw.ENotFound)
 	if got := h.balance(payer); got != 150000 {
 		t.Errorf("wallet = %v, want 150000", got)
@@ -634,18 +635,18 @@ func TestPartnerStatusAndNonce(t *testing.T) {
 	wantPartnerCode(t, "Status(unknown refid)", err, smsgw.ENotFound)
 	_, err = h.p.Status(t.Context(), "bank", "", "nope")
 	wantPartnerCode(t, "Status(other partner)", err, smsgw.ENotFound)
-	if _, err := h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "n1", RefID: "S1", Product: "IP50", Dest: ipayAcct}); err != nil {
+	if _, err := h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "n1", RefID: "S1", Product: "IP50", Dest: ipayAcct}); err != nil {
 		t.Fatal(err)
 	}
 	// A nonce is single-use for every operation.
 	_, err = h.p.Status(t.Context(), "pulsa", "n1", "S1")
-	wantPartnerCode(t, "Status(used nonce)", err, smsgw.EReplay)
+	wantPartnerCode(t, "Status(used nonce)", err, partner.EReplay)
 	r, err := h.p.Status(t.Context(), "pulsa", "n2", "S1")
-	if err != nil || r.State != smsgw.PartnerSuccess {
+	if err != nil || r.State != partner.Success {
 		t.Fatalf("Status = %+v, %v", r, err)
 	}
 	_, err = h.p.Balance(t.Context(), "pulsa", "n2")
-	wantPartnerCode(t, "Balance(used nonce)", err, smsgw.EReplay)
+	wantPartnerCode(t, "Balance(used nonce)", err, partner.EReplay)
 	// Another partner has its own nonces.
 	if _, err := h.p.Balance(t.Context(), "bank", "n2"); err != nil {
 		t.Errorf("Balance(bank, n2) = %v", err)
@@ -654,10 +655,10 @@ func TestPartnerStatusAndNonce(t *testing.T) {
 		t.Errorf("PurgeNonces = %d, %v; want 3", n, err)
 	}
 	// A replay of a rejected request is still a replay.
-	_, err = h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
+	_, err = h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
 	wantPartnerCode(t, "TopUp(funds)", err, smsgw.EFunds)
-	_, err = h.p.TopUp(t.Context(), smsgw.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
-	wantPartnerCode(t, "TopUp(replayed rejection)", err, smsgw.EReplay)
+	_, err = h.p.TopUp(t.Context(), partner.TopUpRequest{Partner: "pulsa", Nonce: "n3", RefID: "S2", Product: "IP100", Dest: ipayAcct})
+	wantPartnerCode(t, "TopUp(replayed rejection)", err, partner.EReplay)
 }
 
 // temporaryErr is a retryable notifier failure.
@@ -679,7 +680,7 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 	last := start
 	for range 200 {
 		c := h.callbacks()[0]
-		if c.Status != smsgw.CallbackQueued {
+		if c.Status != partner.CallbackQueued {
 			break
 		}
 		if c.NextAttempt.After(h.clk.Now()) {
@@ -708,10 +709,10 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 		}
 	}
 	cs := h.callbacks()
-	if len(cs) != 1 || cs[0].Status != smsgw.CallbackDead || cs[0].Attempts != len(gaps) || !strings.Contains(cs[0].LastError, "503") {
+	if len(cs) != 1 || cs[0].Status != partner.CallbackDead || cs[0].Attempts != len(gaps) || !strings.Contains(cs[0].LastError, "503") {
 		t.Fatalf("callback = %+v, want dead after %d attempts with the last error", cs, len(gaps))
 	}
-	if total := last.Sub(start); total != smsgw.CallbackTTL {
+	if total := last.Sub(start); total != partner.CallbackTTL {
 		t.Errorf("last attempt %s after queueing, want at the 24h deadline", total)
 	}
 	// Dead-lettered: nothing more is attempted.
@@ -726,19 +727,19 @@ func TestPartnerCallbackRetryDeadResend(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantPartnerCode(t, "ResendCallback(queued)", h.p.ResendCallback(ctx, operator, cs[0].ID), smsgw.EConflict)
-	if got := h.audit(smsgw.ActionCallbackResend); len(got) != 1 || got[0].Actor != "ops" {
+	if got := h.audit(partner.ActionCallbackResend); len(got) != 1 || got[0].Actor != "ops" {
 		t.Errorf("audit trail = %+v, want one resend by ops", got)
 	}
 	if sent, err := h.p.SendCallbacks(ctx); err != nil || sent != 1 {
 		t.Fatalf("SendCallbacks after resend = %d, %v; want 1", sent, err)
 	}
-	if got := h.callbacks()[0]; got.Status != smsgw.CallbackSent {
+	if got := h.callbacks()[0]; got.Status != partner.CallbackSent {
 		t.Errorf("callback after resend = %s, want sent", got.Status)
 	}
 	h.notify.mu.Lock()
 	lastCall := h.notify.calls[len(h.notify.calls)-1]
 	h.notify.mu.Unlock()
-	if lastCall.ID != r.ID || lastCall.State != smsgw.PartnerSuccess || lastCall.SN != r.SN {
+	if lastCall.ID != r.ID || lastCall.State != partner.Success || lastCall.SN != r.SN {
 		t.Errorf("callback carried %+v, want the final request %d", lastCall, r.ID)
 	}
 	wantPartnerCode(t, "ResendCallback(unknown)", h.p.ResendCallback(ctx, operator, 999), smsgw.ENotFound)
@@ -752,7 +753,7 @@ func TestPartnerCallbackPermanentError(t *testing.T) {
 	if _, err := h.p.SendCallbacks(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if cs := h.callbacks(); cs[0].Status != smsgw.CallbackDead || cs[0].Attempts != 1 {
+	if cs := h.callbacks(); cs[0].Status != partner.CallbackDead || cs[0].Attempts != 1 {
 		t.Errorf("callback after a permanent error = %+v, want dead after 1 attempt", cs[0])
 	}
 }
@@ -775,7 +776,7 @@ func TestPartnerDepositIdempotent(t *testing.T) {
 		t.Errorf("deposit = %v, want 100000", got)
 	}
 	// One audit entry: the replay recorded nothing.
-	if got := h.audit(smsgw.ActionPartnerDeposit); len(got) != 1 || got[0].Actor != "ops" || got[0].Target != "pulsa" ||
+	if got := h.audit(partner.ActionDeposit); len(got) != 1 || got[0].Actor != "ops" || got[0].Target != "pulsa" ||
 		!strings.Contains(got[0].Detail, "TRF-1") {
 		t.Errorf("audit trail = %+v, want one deposit by ops", got)
 	}
@@ -794,20 +795,20 @@ func (h *partnerHarness) audit(action string) []smsgw.AuditEntry {
 	return es
 }
 
-func TestNewPartnersValidates(t *testing.T) {
+func TestNewValidates(t *testing.T) {
 	h := newHarness(t)
-	for _, ps := range [][]smsgw.Partner{
+	for _, ps := range [][]partner.Partner{
 		{{ID: ""}},
 		{{ID: "has space"}},
 		{{ID: "a"}, {ID: "a"}},
 		{{ID: "a", Mode: "later"}},
 	} {
-		if _, err := smsgw.NewPartners(h.gw, smsgw.PartnerOptions{Partners: ps}); err == nil {
-			t.Errorf("NewPartners(%+v) = nil error", ps)
+		if _, err := partner.New(h.gw, partner.Options{Partners: ps}); err == nil {
+			t.Errorf("New(%+v) = nil error", ps)
 		}
 	}
 	// An existing account of the wrong kind is refused.
-	p, err := smsgw.NewPartners(h.gw, smsgw.PartnerOptions{Partners: []smsgw.Partner{{ID: "x", Deposit: smsgw.WalletID(ipayAcctN)}}})
+	p, err := partner.New(h.gw, partner.Options{Partners: []partner.Partner{{ID: "x", Deposit: smsgw.WalletID(ipayAcctN)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -837,12 +838,12 @@ func TestParseProduct(t *testing.T) {
 		{"IP99999999999", "", 0, true},
 	}
 	for _, tc := range tests {
-		code, amount, err := smsgw.ParseProduct(tc.in)
+		code, amount, err := partner.ParseProduct(tc.in)
 		if (err != nil) != tc.wantErr || code != tc.code || amount != tc.amount {
 			t.Errorf("ParseProduct(%q) = %q, %v, %v; want %q, %v, error %v", tc.in, code, amount, err, tc.code, tc.amount, tc.wantErr)
 		}
-		if err != nil && smsgw.ErrorCode(err) != smsgw.EProduct {
-			t.Errorf("ParseProduct(%q) error code = %q, want %q", tc.in, smsgw.ErrorCode(err), smsgw.EProduct)
+		if err != nil && smsgw.ErrorCode(err) != partner.EProduct {
+			t.Errorf("ParseProduct(%q) error code = %q, want %q", tc.in, smsgw.ErrorCode(err), partner.EProduct)
 		}
 	}
 }
@@ -863,7 +864,7 @@ func TestParseVA(t *testing.T) {
 		{"0138877+62811", ""},
 	}
 	for _, tc := range tests {
-		got, err := smsgw.ParseVA(smsgw.DefaultVAPrefix, tc.in)
+		got, err := partner.ParseVA(partner.DefaultVAPrefix, tc.in)
 		if got != tc.want || (err != nil) != (tc.want == "") {
 			t.Errorf("ParseVA(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
@@ -871,7 +872,7 @@ func TestParseVA(t *testing.T) {
 }
 
 func TestCutoffContains(t *testing.T) {
-	c := smsgw.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute}
+	c := partner.Cutoff{Start: 23*time.Hour + 30*time.Minute, End: 30 * time.Minute}
 	day := time.Date(2026, 1, 2, 0, 0, 0, 0, wibZone)
 	for _, tc := range []struct {
 		at   time.Duration
@@ -885,11 +886,11 @@ func TestCutoffContains(t *testing.T) {
 			t.Errorf("Contains(%s WIB) = %v, want %v", day.Add(tc.at).Format("15:04"), got, tc.want)
 		}
 	}
-	day2 := smsgw.Cutoff{Start: time.Hour, End: 2 * time.Hour, Location: time.UTC}
+	day2 := partner.Cutoff{Start: time.Hour, End: 2 * time.Hour, Location: time.UTC}
 	if !day2.Contains(time.Date(2026, 1, 1, 1, 30, 0, 0, time.UTC)) || day2.Contains(time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)) {
 		t.Error("non-wrapping window wrong")
 	}
-	if (smsgw.Cutoff{}).Contains(day) {
+	if (partner.Cutoff{}).Contains(day) {
 		t.Error("zero Cutoff contains a time")
 	}
 }
@@ -911,13 +912,13 @@ func TestPartnerRecheckCatchesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.request("mitra", "U1"); got.State != smsgw.PartnerPending {
+	if got := h.request("mitra", "U1"); got.State != partner.Pending {
 		t.Fatalf("request = %s, want still pending before the recheck", got.State)
 	}
 	if n, err := h.p.Recheck(t.Context(), h.clk.Now()); err != nil || n != 1 {
 		t.Fatalf("Recheck = %d, %v; want 1", n, err)
 	}
-	if got := h.request("mitra", "U1"); got.State != smsgw.PartnerFailed || got.Code != smsgw.ReasonCancelled {
+	if got := h.request("mitra", "U1"); got.State != partner.Failed || got.Code != partner.ReasonCancelled {
 		t.Errorf("request after recheck = %s %s, want failed cancelled", got.State, got.Code)
 	}
 	if got := len(h.callbacks()); got != 1 {
@@ -943,7 +944,7 @@ func TestPartnerRefIDCaseInsensitive(t *testing.T) {
 		t.Errorf("Status(TRX-b-1) = %+v, want request %d as Trx-B-1", got, r.ID)
 	}
 
-	va := smsgw.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "B-1"}
+	va := partner.VAPayment{Partner: "bank", VA: "0138877" + ipayAcct, Amount: 100000, BankRef: "B-1"}
 	first, err := h.p.PayVA(t.Context(), va)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package smsgw
+package partner
 
 import (
 	"context"
@@ -7,7 +7,12 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/smsgw/smsgw/smsgw"
 )
+
+// temporary is implemented by errors that say whether retrying may help.
+type temporary interface{ Temporary() bool }
 
 // callbackBatch bounds the callbacks one SendCallbacks call attempts.
 const callbackBatch = 100
@@ -19,17 +24,17 @@ const callbackBatch = 100
 // crash between the partner's acknowledgement and the bookkeeping sends the
 // callback again: callbacks are at least once, partners de-duplicate by
 // trxid.
-func (p *Partners) SendCallbacks(ctx context.Context) (int, error) {
+func (p *Service) SendCallbacks(ctx context.Context) (int, error) {
 	if p.o.Notifier == nil {
 		return 0, errors.New("smsgw: partners have no notifier")
 	}
 	type job struct {
 		c Callback
-		r PartnerRequest
+		r Request
 	}
 	var jobs []job
-	err := p.g.store.View(ctx, func(tx Tx) error {
-		due, err := tx.DueCallbacks(p.g.now(), callbackBatch)
+	err := p.view(ctx, func(tx Tx) error {
+		due, err := tx.DueCallbacks(p.g.Now(), callbackBatch)
 		if err != nil {
 			return err
 		}
@@ -72,12 +77,12 @@ func (p *Partners) SendCallbacks(ctx context.Context) (int, error) {
 }
 
 // sendCallback makes one attempt and records its outcome.
-func (p *Partners) sendCallback(ctx context.Context, c Callback, r PartnerRequest) bool {
+func (p *Service) sendCallback(ctx context.Context, c Callback, r Request) bool {
 	err := p.o.Notifier.Notify(ctx, r)
-	now := p.g.now()
+	now := p.g.Now()
 	log := p.log.With("callback", c.ID, "partner", c.Partner, "trxid", r.ID, "refid", r.RefID)
 	if err == nil {
-		if uerr := p.g.store.Update(ctx, func(tx Tx) error { return tx.MarkCallbackSent(c.ID, now) }); uerr != nil {
+		if uerr := p.update(ctx, func(tx Tx) error { return tx.MarkCallbackSent(c.ID, now) }); uerr != nil {
 			log.Error("record sent callback failed", "err", uerr)
 			return false
 		}
@@ -96,7 +101,7 @@ func (p *Partners) sendCallback(ctx context.Context, c Callback, r PartnerReques
 	}
 	if permanent || !now.Before(c.Deadline) {
 		log.Error("callback dead-lettered", "attempts", attempts, "err", msg)
-		if uerr := p.g.store.Update(ctx, func(tx Tx) error { return tx.MarkCallbackDead(c.ID, msg, now) }); uerr != nil {
+		if uerr := p.update(ctx, func(tx Tx) error { return tx.MarkCallbackDead(c.ID, msg, now) }); uerr != nil {
 			log.Error("record dead callback failed", "err", uerr)
 		}
 		return false
@@ -106,14 +111,14 @@ func (p *Partners) sendCallback(ctx context.Context, c Callback, r PartnerReques
 		next = c.Deadline
 	}
 	log.Warn("callback failed; will retry", "attempt", attempts, "next", next, "err", msg)
-	if uerr := p.g.store.Update(ctx, func(tx Tx) error { return tx.MarkCallbackRetry(c.ID, msg, now, next) }); uerr != nil {
+	if uerr := p.update(ctx, func(tx Tx) error { return tx.MarkCallbackRetry(c.ID, msg, now, next) }); uerr != nil {
 		log.Error("record callback retry failed", "err", uerr)
 	}
 	return false
 }
 
 // backoff is the delay after the given number of failed attempts.
-func (p *Partners) backoff(attempts int) time.Duration {
+func (p *Service) backoff(attempts int) time.Duration {
 	d := p.o.CallbackRetryBase << min(attempts-1, 30)
 	if d <= 0 || d > p.o.CallbackRetryMax {
 		d = p.o.CallbackRetryMax
@@ -125,9 +130,9 @@ func (p *Partners) backoff(attempts int) time.Duration {
 // callback again with a fresh retry window, with its audit entry in the
 // same transaction. EConflict if it is still queued, ENotFound if it does
 // not exist.
-func (p *Partners) ResendCallback(ctx context.Context, who Actor, id int64) error {
-	now := p.g.now()
-	err := p.g.store.Update(ctx, func(tx Tx) error {
+func (p *Service) ResendCallback(ctx context.Context, who smsgw.Actor, id int64) error {
+	now := p.g.Now()
+	err := p.update(ctx, func(tx Tx) error {
 		c, err := tx.Callback(id)
 		if err != nil {
 			return err
@@ -136,7 +141,7 @@ func (p *Partners) ResendCallback(ctx context.Context, who Actor, id int64) erro
 			return err
 		}
 		detail := fmt.Sprintf("callback of trxid %d to %s queued again (was %s after %d attempts)", c.RequestID, c.Partner, c.Status, c.Attempts)
-		return tx.AppendAudit(auditEntry(who, ActionCallbackResend, "callback:"+strconv.FormatInt(id, 10), detail, now))
+		return tx.AppendAudit(smsgw.NewAuditEntry(who, ActionCallbackResend, "callback:"+strconv.FormatInt(id, 10), detail, now))
 	})
 	if err == nil {
 		p.log.Info("callback requeued", "callback", id)
@@ -145,9 +150,9 @@ func (p *Partners) ResendCallback(ctx context.Context, who Actor, id int64) erro
 }
 
 // Callbacks lists callbacks, dead letters with Status CallbackDead.
-func (p *Partners) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error) {
+func (p *Service) Callbacks(ctx context.Context, f CallbackFilter) ([]Callback, error) {
 	var cs []Callback
-	err := p.g.store.View(ctx, func(tx Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		cs, err = tx.Callbacks(f)
 		return err
@@ -164,16 +169,16 @@ const recheckBatch = 500
 // reconciliation; it is never reported as failed. An unknown request is
 // still finalised when its session resolves. It returns how many requests
 // changed.
-func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
+func (p *Service) Recheck(ctx context.Context, now time.Time) (int, error) {
 	// Find the requests that need a change in a read transaction; most
 	// open requests are simply still waiting for their customer.
 	var due []int64
-	err := p.g.store.View(ctx, func(tx Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		// Every open request, page by page (one read transaction, so the
 		// pages are consistent).
-		var open []PartnerRequest
+		var open []Request
 		for off := 0; ; off += recheckBatch {
-			page, err := tx.PartnerRequests(PartnerRequestFilter{States: []PartnerState{PartnerPending, PartnerUnknown},
+			page, err := tx.PartnerRequests(RequestFilter{States: []State{Pending, Unknown},
 				Limit: recheckBatch, Offset: off})
 			if err != nil {
 				return err
@@ -189,12 +194,12 @@ func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
 				if err != nil {
 					return err
 				}
-				if s.State != StateAwaitingPIN {
+				if s.State != smsgw.StateAwaitingPIN {
 					due = append(due, r.ID)
 					continue
 				}
 			}
-			if r.State == PartnerPending && now.Sub(r.CreatedAt) >= p.o.PendingMax {
+			if r.State == Pending && now.Sub(r.CreatedAt) >= p.o.PendingMax {
 				due = append(due, r.ID)
 			}
 		}
@@ -208,8 +213,8 @@ func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
-		var changed *PartnerRequest
-		err := p.g.store.Update(ctx, func(tx Tx) error {
+		var changed *Request
+		err := p.update(ctx, func(tx Tx) error {
 			changed = nil
 			cur, err := tx.PartnerRequest(id)
 			if err != nil || cur.State.Final() {
@@ -220,14 +225,14 @@ func (p *Partners) Recheck(ctx context.Context, now time.Time) (int, error) {
 				if err != nil {
 					return err
 				}
-				if s.State != StateAwaitingPIN {
+				if s.State != smsgw.StateAwaitingPIN {
 					changed = cur
-					return p.g.finishFromSession(tx, cur, s, now)
+					return finishFromSession(tx, cur, s, now)
 				}
 			}
-			if cur.State == PartnerPending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {
+			if cur.State == Pending && now.Sub(cur.CreatedAt) >= p.o.PendingMax {
 				changed = cur
-				cur.State, cur.UpdatedAt = PartnerUnknown, now
+				cur.State, cur.UpdatedAt = Unknown, now
 				cur.Message = fmt.Sprintf("not final after %s; kept for reconciliation", p.o.PendingMax)
 				return tx.ResolvePartnerRequest(cur)
 			}

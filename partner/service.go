@@ -1,4 +1,4 @@
-package smsgw
+package partner
 
 import (
 	"context"
@@ -9,20 +9,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/smsgw"
+
 	"github.com/smsgw/smsgw/keywords"
 )
 
 // CallbackTTL is how long a callback is retried before it is dead-lettered.
 const CallbackTTL = 24 * time.Hour
 
-// Defaults of PartnerOptions.
+// Defaults of Options.
 const (
 	DefaultDuplicateWindow = 10 * time.Minute
 	DefaultBlockAfter      = 5
 	DefaultPendingMax      = 15 * time.Minute
 	DefaultInquiryTTL      = 15 * time.Minute
 	DefaultVAPrefix        = "0138877"
-	DefaultDepositFunding  = AccountID("settlement:h2h")
+	DefaultDepositFunding  = smsgw.AccountID("settlement:h2h")
 	DefaultCallbackBase    = 10 * time.Second
 	DefaultCallbackMax     = time.Hour
 )
@@ -34,6 +36,9 @@ type Cutoff struct {
 	Start, End time.Duration
 	Location   *time.Location // default WIB (UTC+7)
 }
+
+// wib is the default zone of a Cutoff (Western Indonesia Time, UTC+7).
+var wib = time.FixedZone("WIB", 7*3600)
 
 // Contains reports whether t falls inside the window.
 func (c Cutoff) Contains(t time.Time) bool {
@@ -54,25 +59,25 @@ func (c Cutoff) Contains(t time.Time) bool {
 }
 
 // Notifier delivers the callback of a final partner request (see
-// Partners.SendCallbacks). It returns nil only when the partner
+// Service.SendCallbacks). It returns nil only when the partner
 // acknowledged the callback. An error whose Temporary method reports false
 // is permanent: the callback is dead-lettered at once. Errors must not
 // carry secrets: they are stored and logged.
 type Notifier interface {
-	Notify(ctx context.Context, r PartnerRequest) error
+	Notify(ctx context.Context, r Request) error
 }
 
 // NotifierFunc adapts a function to Notifier.
-type NotifierFunc func(ctx context.Context, r PartnerRequest) error
+type NotifierFunc func(ctx context.Context, r Request) error
 
 // Notify calls f.
-func (f NotifierFunc) Notify(ctx context.Context, r PartnerRequest) error { return f(ctx, r) }
+func (f NotifierFunc) Notify(ctx context.Context, r Request) error { return f(ctx, r) }
 
 var _ Notifier = NotifierFunc(nil)
 
-// PartnerOptions configure Partners. Zero durations and counts take the
+// Options configure Service. Zero durations and counts take the
 // Default* values; a zero Cutoff has no window.
-type PartnerOptions struct {
+type Options struct {
 	Partners []Partner
 	Cutoff   Cutoff
 	// The same product and destination from the same partner again
@@ -90,7 +95,7 @@ type PartnerOptions struct {
 	// VAPrefix precedes the account in a virtual account number.
 	VAPrefix string
 	// DepositFunding is the settlement account that deposit top-ups debit.
-	DepositFunding AccountID
+	DepositFunding smsgw.AccountID
 	// Notifier sends callbacks; SendCallbacks needs it.
 	Notifier Notifier
 	// Callback retries back off exponentially from CallbackRetryBase up to
@@ -103,23 +108,24 @@ type PartnerOptions struct {
 	Logger          *slog.Logger
 }
 
-// Partners runs the host-to-host partner API over a Gateway: top-ups,
+// Service runs the host-to-host partner API over a Gateway: top-ups,
 // inquiry and payment, bank payment confirmations, status, balances and
 // callbacks. Every operation is one store transaction; a partner's refid
 // is its idempotency key, so a re-sent request returns the first result and
 // a credit is made at most once, also under concurrent identical requests.
-// Partners is safe for concurrent use.
-type Partners struct {
-	g        *Gateway
+// Service is safe for concurrent use.
+type Service struct {
+	g        *smsgw.Gateway
 	partners map[string]Partner
 	order    []string
-	o        PartnerOptions
+	o        Options
 	log      *slog.Logger
 }
 
-// NewPartners validates o and returns the partner service of g. It does
-// no I/O; call Init before serving.
-func NewPartners(g *Gateway, o PartnerOptions) (*Partners, error) {
+// New validates o and returns the partner service of g, after registering
+// the partner session hook with g (see Register). It does no I/O; call
+// Init before serving.
+func New(g *smsgw.Gateway, o Options) (*Service, error) {
 	if g == nil {
 		return nil, errors.New("smsgw: partners need a gateway")
 	}
@@ -150,9 +156,9 @@ func NewPartners(g *Gateway, o PartnerOptions) (*Partners, error) {
 	if o.CallbackWorkers <= 0 {
 		o.CallbackWorkers = 4
 	}
-	p := &Partners{g: g, partners: make(map[string]Partner, len(o.Partners)), o: o, log: o.Logger}
+	p := &Service{g: g, partners: make(map[string]Partner, len(o.Partners)), o: o, log: o.Logger}
 	if p.log == nil {
-		p.log = g.log
+		p.log = g.Logger()
 	}
 	p.log = p.log.With("component", "partners")
 	for i, pt := range o.Partners {
@@ -170,14 +176,15 @@ func NewPartners(g *Gateway, o PartnerOptions) (*Partners, error) {
 			return nil, fmt.Errorf("smsgw: partner %q: mode must be %s or %s, got %q", pt.ID, ModeImmediate, ModeConfirm, pt.Mode)
 		}
 		if pt.Deposit == "" {
-			pt.Deposit = AccountID(KindDeposit + ":" + pt.ID)
+			pt.Deposit = smsgw.AccountID(smsgw.KindDeposit + ":" + pt.ID)
 		}
 		if pt.Settlement == "" {
-			pt.Settlement = AccountID(KindSettlement + ":" + pt.ID)
+			pt.Settlement = smsgw.AccountID(smsgw.KindSettlement + ":" + pt.ID)
 		}
 		p.partners[pt.ID] = pt
 		p.order = append(p.order, pt.ID)
 	}
+	Register(g)
 	return p, nil
 }
 
@@ -212,13 +219,13 @@ func ValidRefID(s string) bool {
 }
 
 // Partner returns the configuration of partner id.
-func (p *Partners) Partner(id string) (Partner, bool) {
+func (p *Service) Partner(id string) (Partner, bool) {
 	pt, ok := p.partners[id]
 	return pt, ok
 }
 
 // List returns the configured partners in configuration order.
-func (p *Partners) List() []Partner {
+func (p *Service) List() []Partner {
 	out := make([]Partner, 0, len(p.order))
 	for _, id := range p.order {
 		out = append(out, p.partners[id])
@@ -227,25 +234,26 @@ func (p *Partners) List() []Partner {
 }
 
 // Options returns the options in force, defaults applied.
-func (p *Partners) Options() PartnerOptions { return p.o }
+func (p *Service) Options() Options { return p.o }
 
 // Init creates the deposit-funding account, each partner's deposit and the
 // settlement account of each VA partner if missing, and checks that
-// existing accounts have the right kind.
-func (p *Partners) Init(ctx context.Context) error {
-	want := []Account{{ID: p.o.DepositFunding, Kind: KindSettlement}}
+// existing accounts have the right kind. It fails if the gateway's store
+// does not hold the partner records (see Tx).
+func (p *Service) Init(ctx context.Context) error {
+	want := []smsgw.Account{{ID: p.o.DepositFunding, Kind: smsgw.KindSettlement}}
 	for _, id := range p.order {
 		pt := p.partners[id]
-		want = append(want, Account{ID: pt.Deposit, Kind: KindDeposit})
+		want = append(want, smsgw.Account{ID: pt.Deposit, Kind: smsgw.KindDeposit})
 		if pt.VA {
-			want = append(want, Account{ID: pt.Settlement, Kind: KindSettlement})
+			want = append(want, smsgw.Account{ID: pt.Settlement, Kind: smsgw.KindSettlement})
 		}
 	}
-	return p.g.store.Update(ctx, func(tx Tx) error {
+	return p.update(ctx, func(tx Tx) error {
 		for _, a := range want {
-			a.CreatedAt = p.g.now()
+			a.CreatedAt = p.g.Now()
 			err := tx.CreateAccount(&a)
-			if ErrorCode(err) == EConflict {
+			if smsgw.ErrorCode(err) == smsgw.EConflict {
 				have, err := tx.Account(a.ID)
 				if err != nil {
 					return err
@@ -265,29 +273,29 @@ func (p *Partners) Init(ctx context.Context) error {
 // code: "IP" followed by the nominal in thousands of rupiah (IP50 is
 // Rp50.000), or the nominal in rupiah ("50000"). Errors have code
 // EProduct. Whether the amount is on sale is checked separately.
-func ParseProduct(code string) (string, Amount, error) {
+func ParseProduct(code string) (string, smsgw.Amount, error) {
 	s := strings.ToUpper(strings.TrimSpace(code))
 	thousands := strings.HasPrefix(s, "IP")
 	digits := strings.TrimPrefix(s, "IP")
 	if digits == "" || len(digits) > 10 || digits[0] == '0' {
-		return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
 	for i := 0; i < len(digits); i++ {
 		if digits[i] < '0' || digits[i] > '9' {
-			return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+			return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 		}
 	}
 	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil {
-		return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
 	if thousands {
-		return "IP" + digits, Amount(n * 1000), nil
+		return "IP" + digits, smsgw.Amount(n * 1000), nil
 	}
 	if n%1000 != 0 {
-		return "", 0, Errorf(EProduct, "unknown product code %q", clip(code))
+		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
-	return "IP" + strconv.FormatInt(n/1000, 10), Amount(n), nil
+	return "IP" + strconv.FormatInt(n/1000, 10), smsgw.Amount(n), nil
 }
 
 // clip shortens text quoted in error messages.
@@ -303,7 +311,7 @@ func clip(s string) string {
 // its 3-digit bank code (8877 08100000002), as an ATM that takes the bank
 // code separately relays it. Spaces and dashes are ignored. Errors have
 // code EDestination.
-func ParseVA(prefix, va string) (MSISDN, error) {
+func ParseVA(prefix, va string) (smsgw.MSISDN, error) {
 	var b strings.Builder
 	for i := 0; i < len(va); i++ {
 		switch c := va[i]; {
@@ -311,7 +319,7 @@ func ParseVA(prefix, va string) (MSISDN, error) {
 		case c >= '0' && c <= '9':
 			b.WriteByte(c)
 		default:
-			return "", Errorf(EDestination, "virtual account must be digits")
+			return "", smsgw.Errorf(EDestination, "virtual account must be digits")
 		}
 	}
 	digits := b.String()
@@ -322,27 +330,27 @@ func ParseVA(prefix, va string) (MSISDN, error) {
 		rest, ok = strings.CutPrefix(digits, prefix[3:])
 	}
 	if !ok || rest == "" {
-		return "", Errorf(EDestination, "virtual account must start with %s", prefix)
+		return "", smsgw.Errorf(EDestination, "virtual account must start with %s", prefix)
 	}
 	acct, err := keywords.NormalizeMSISDN(rest)
 	if err != nil {
-		return "", Errorf(EDestination, "virtual account holds no valid account")
+		return "", smsgw.Errorf(EDestination, "virtual account holds no valid account")
 	}
-	return MSISDN(acct), nil
+	return smsgw.MSISDN(acct), nil
 }
 
 // parseDest normalises a destination MSISDN.
-func parseDest(dest string) (MSISDN, error) {
+func parseDest(dest string) (smsgw.MSISDN, error) {
 	d, err := keywords.NormalizeMSISDN(dest)
 	if err != nil {
-		return "", Errorf(EDestination, "destination %q is not a valid number", clip(dest))
+		return "", smsgw.Errorf(EDestination, "destination %q is not a valid number", clip(dest))
 	}
-	return MSISDN(d), nil
+	return smsgw.MSISDN(d), nil
 }
 
-// PartnerResult is the outcome of a request a partner submitted.
-type PartnerResult struct {
-	Request PartnerRequest
+// Result is the outcome of a request a partner submitted.
+type Result struct {
+	Request Request
 	// Resent is true when the refid was seen before: Request is the
 	// original, unchanged.
 	Resent bool
@@ -372,7 +380,7 @@ type PaymentRequest struct {
 	Nonce     string
 	RefID     string
 	InquiryID int64
-	Amount    Amount
+	Amount    smsgw.Amount
 }
 
 // VAPayment is a bank's confirmation that a customer paid Amount to the
@@ -381,7 +389,7 @@ type VAPayment struct {
 	Partner string
 	Nonce   string
 	VA      string
-	Amount  Amount
+	Amount  smsgw.Amount
 	BankRef string
 	PaidAt  time.Time
 }
@@ -397,19 +405,19 @@ type rejection struct{ err error }
 
 // reject wraps a refusal.
 func reject(code, format string, args ...any) *rejection {
-	return &rejection{err: Errorf(code, format, args...)}
+	return &rejection{err: smsgw.Errorf(code, format, args...)}
 }
 
 // exec runs fn in one write transaction after recording the nonce, if
 // any. fn returns a rejection, or an error that rolls everything back.
-func (p *Partners) exec(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
+func (p *Service) exec(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
 	var rej *rejection
-	err := p.g.store.Update(ctx, func(tx Tx) error {
+	err := p.update(ctx, func(tx Tx) error {
 		rej = nil
-		now := p.g.now()
+		now := p.g.Now()
 		if nonce != "" {
-			if err := tx.UseNonce(partner, nonce, now); ErrorCode(err) == EDuplicate {
-				return Errorf(EReplay, "nonce already used")
+			if err := tx.UseNonce(partner, nonce, now); smsgw.ErrorCode(err) == smsgw.EDuplicate {
+				return smsgw.Errorf(EReplay, "nonce already used")
 			} else if err != nil {
 				return err
 			}
@@ -428,10 +436,10 @@ func (p *Partners) exec(ctx context.Context, partner, nonce string, fn func(tx T
 }
 
 // partner looks up a configured partner.
-func (p *Partners) partner(id string) (Partner, error) {
+func (p *Service) partner(id string) (Partner, error) {
 	pt, ok := p.partners[id]
 	if !ok {
-		return Partner{}, Errorf(ENotFound, "unknown partner")
+		return Partner{}, smsgw.Errorf(smsgw.ENotFound, "unknown partner")
 	}
 	return pt, nil
 }
@@ -441,8 +449,8 @@ type creditSpec struct {
 	kind      string
 	refid     string
 	product   string
-	dest      MSISDN
-	amount    Amount
+	dest      smsgw.MSISDN
+	amount    smsgw.Amount
 	hash      string
 	inquiryID int64
 }
@@ -457,13 +465,13 @@ type creditSpec struct {
 // EDestination, EBlocked, EPossibleDup (when duplicates are refused),
 // EFunds (deposit too low), ENotCustomer, EBusy and ELocked (confirm mode:
 // the customer cannot confirm now).
-func (p *Partners) TopUp(ctx context.Context, req TopUpRequest) (*PartnerResult, error) {
+func (p *Service) TopUp(ctx context.Context, req TopUpRequest) (*Result, error) {
 	pt, err := p.partner(req.Partner)
 	if err != nil {
 		return nil, err
 	}
 	if !ValidRefID(req.RefID) {
-		return nil, Errorf(EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
 	}
 	product, amount, err := p.product(req.Product)
 	if err != nil {
@@ -474,27 +482,27 @@ func (p *Partners) TopUp(ctx context.Context, req TopUpRequest) (*PartnerResult,
 		return nil, err
 	}
 	spec := creditSpec{
-		kind: PartnerKindTopUp, refid: req.RefID, product: product, dest: dest, amount: amount,
-		hash: requestHash(PartnerKindTopUp, product, string(dest)),
+		kind: KindTopUp, refid: req.RefID, product: product, dest: dest, amount: amount,
+		hash: smsgw.RequestHash(KindTopUp, product, string(dest)),
 	}
 	return p.credit(ctx, pt, req.Nonce, spec)
 }
 
 // product parses a product code and checks that its amount is on sale.
-func (p *Partners) product(code string) (string, Amount, error) {
+func (p *Service) product(code string) (string, smsgw.Amount, error) {
 	product, amount, err := ParseProduct(code)
 	if err != nil {
 		return "", 0, err
 	}
-	if err := p.g.rules.Load().Keywords.CheckAmount(amount); err != nil {
-		return "", 0, Errorf(EProduct, "product %s: amount %s is not on sale", product, amount.Grouped())
+	if err := p.g.Rules().Keywords.CheckAmount(amount); err != nil {
+		return "", 0, smsgw.Errorf(EProduct, "product %s: amount %s is not on sale", product, amount.Grouped())
 	}
 	return product, amount, nil
 }
 
 // credit runs a top-up or payment.
-func (p *Partners) credit(ctx context.Context, pt Partner, nonce string, spec creditSpec) (*PartnerResult, error) {
-	var res *PartnerResult
+func (p *Service) credit(ctx context.Context, pt Partner, nonce string, spec creditSpec) (*Result, error) {
+	var res *Result
 	err := p.exec(ctx, pt.ID, nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		var (
 			rej *rejection
@@ -509,7 +517,7 @@ func (p *Partners) credit(ctx context.Context, pt Partner, nonce string, spec cr
 // outcome finishes a request-creating operation whose transaction ended
 // with err: a refid raced by another transaction answers with that one's
 // request, a committed result is reported.
-func (p *Partners) outcome(ctx context.Context, partner, refid, hash string, res *PartnerResult, err error) (*PartnerResult, error) {
+func (p *Service) outcome(ctx context.Context, partner, refid, hash string, res *Result, err error) (*Result, error) {
 	if errors.Is(err, errRaced) {
 		return p.resent(ctx, partner, refid, hash)
 	}
@@ -521,38 +529,36 @@ func (p *Partners) outcome(ctx context.Context, partner, refid, hash string, res
 }
 
 // resent reads the request another transaction created with refid.
-func (p *Partners) resent(ctx context.Context, partner, refid, hash string) (*PartnerResult, error) {
-	var res *PartnerResult
-	err := p.g.store.View(ctx, func(tx Tx) error {
+func (p *Service) resent(ctx context.Context, partner, refid, hash string) (*Result, error) {
+	var res *Result
+	err := p.view(ctx, func(tx Tx) error {
 		prev, err := tx.PartnerRequestByRef(partner, refid)
 		if err != nil {
 			return err
 		}
 		if prev.RequestHash != hash {
-			return Errorf(EConflict, "refid already used for another request")
+			return smsgw.Errorf(smsgw.EConflict, "refid already used for another request")
 		}
-		res = &PartnerResult{Request: *prev, Resent: true}
+		res = &Result{Request: *prev, Resent: true}
 		return nil
 	})
 	return res, err
 }
 
 // committed reports a new request after its transaction committed.
-func (p *Partners) committed(res *PartnerResult) {
+func (p *Service) committed(res *Result) {
 	if res == nil || res.Resent {
 		return
 	}
 	r := &res.Request
-	if r.State == PartnerSuccess {
-		p.g.stats.Credited.Add(1)
-		p.g.stats.CreditedAmount.Add(int64(r.Amount))
-		kind := TransferH2H
-		if r.Kind == PartnerKindVA {
-			kind = TransferBankVA
+	if r.State == Success {
+		kind := smsgw.TransferH2H
+		if r.Kind == KindVA {
+			kind = smsgw.TransferBankVA
 		}
-		p.g.obs.Credit(kind, r.Amount)
+		p.g.Credited(kind, r.Amount)
 	}
-	p.g.wake(p.g.wakeMT)
+	p.g.WakeSender()
 	p.log.Info("partner request", "partner", r.Partner, "trxid", r.ID, "refid", r.RefID, "kind", r.Kind,
 		"state", string(r.State), "msisdn", r.Dest, "amount", int64(r.Amount), "duplicate", r.Duplicate)
 }
@@ -560,20 +566,20 @@ func (p *Partners) committed(res *PartnerResult) {
 // previous looks up the partner's earlier request with refid: a resend of
 // the same request returns it, another request with the same refid is a
 // conflict.
-func previous(tx Tx, partner, refid, hash string) (*PartnerResult, *rejection, error) {
+func previous(tx Tx, partner, refid, hash string) (*Result, *rejection, error) {
 	prev, err := tx.PartnerRequestByRef(partner, refid)
-	if ErrorCode(err) == ENotFound {
+	if smsgw.ErrorCode(err) == smsgw.ENotFound {
 		return nil, nil, nil
 	} else if err != nil {
 		return nil, nil, err
 	}
 	if prev.RequestHash != hash {
-		return nil, reject(EConflict, "refid already used for another request"), nil
+		return nil, reject(smsgw.EConflict, "refid already used for another request"), nil
 	}
-	return &PartnerResult{Request: *prev, Resent: true}, nil, nil
+	return &Result{Request: *prev, Resent: true}, nil, nil
 }
 
-func (p *Partners) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*PartnerResult, *rejection, error) {
+func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*Result, *rejection, error) {
 	if res, rej, err := previous(tx, pt.ID, spec.refid, spec.hash); res != nil || rej != nil || err != nil {
 		return res, rej, err
 	}
@@ -588,11 +594,11 @@ func (p *Partners) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (
 		return nil, reject(EBlocked, "destination blocked after %d consecutive failures", d.Failures), nil
 	}
 	account := spec.dest
-	var payer *Customer
+	var payer *smsgw.Customer
 	if pt.Mode == ModeConfirm {
 		c, err := tx.Customer(spec.dest)
-		if ErrorCode(err) == ENotFound {
-			if err := p.g.destinationResult(tx, spec.dest, false, now); err != nil {
+		if smsgw.ErrorCode(err) == smsgw.ENotFound {
+			if err := destinationResult(tx, spec.dest, false, now); err != nil {
 				return nil, nil, err
 			}
 			return nil, reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
@@ -600,13 +606,13 @@ func (p *Partners) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (
 			return nil, nil, err
 		}
 		if c.Locked(now) {
-			return nil, reject(ELocked, "the customer is locked after wrong PINs"), nil
+			return nil, reject(smsgw.ELocked, "the customer is locked after wrong PINs"), nil
 		}
 		payer, account = c, c.Account
 	}
-	wallet, err := tx.Account(WalletID(account))
-	if ErrorCode(err) == ENotFound {
-		if err := p.g.destinationResult(tx, spec.dest, false, now); err != nil {
+	wallet, err := tx.Account(smsgw.WalletID(account))
+	if smsgw.ErrorCode(err) == smsgw.ENotFound {
+		if err := destinationResult(tx, spec.dest, false, now); err != nil {
 			return nil, nil, err
 		}
 		return nil, reject(EDestination, "no i-pay account %s", account.Local()), nil
@@ -619,14 +625,14 @@ func (p *Partners) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (
 			return nil, reject(EPossibleDup, "same product and destination within %s", p.o.DuplicateWindow), nil
 		}
 		dup = true
-	} else if ErrorCode(err) != ENotFound {
+	} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
 		return nil, nil, err
 	}
 	dep, err := tx.Account(pt.Deposit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("deposit of partner %s: %w", pt.ID, err)
 	}
-	r := &PartnerRequest{
+	r := &Request{
 		Partner: pt.ID, RefID: spec.refid, Kind: spec.kind, Mode: pt.Mode, Product: spec.product, Dest: spec.dest,
 		Amount: spec.amount, RequestHash: spec.hash, InquiryID: spec.inquiryID, Duplicate: dup,
 		BalanceBefore: dep.Balance, BalanceAfter: dep.Balance, CreatedAt: now, UpdatedAt: now,
@@ -635,35 +641,35 @@ func (p *Partners) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (
 		return p.confirmTx(tx, now, r, payer)
 	}
 	r.TransferKey = "h2h:" + pt.ID + ":" + spec.refid
-	t := &Transfer{
-		IdempotencyKey: r.TransferKey, RequestHash: spec.hash, Kind: TransferH2H,
+	t := &smsgw.Transfer{
+		IdempotencyKey: r.TransferKey, RequestHash: spec.hash, Kind: smsgw.TransferH2H,
 		From: pt.Deposit, To: wallet.ID, Amount: spec.amount, Reference: spec.refid, CreatedAt: now,
 	}
-	if err := tx.Transfer(t); ErrorCode(err) == EFunds {
-		return nil, reject(EFunds, "partner deposit too low"), nil
+	if err := tx.Transfer(t); smsgw.ErrorCode(err) == smsgw.EFunds {
+		return nil, reject(smsgw.EFunds, "partner deposit too low"), nil
 	} else if err != nil {
 		return nil, nil, err
 	}
 	r.TransferID, r.SN, r.Price = t.ID, "H2H"+strconv.FormatInt(t.ID, 10), spec.amount
 	r.BalanceAfter = dep.Balance - spec.amount
-	r.State, r.ResolvedAt = PartnerSuccess, &now
+	r.State, r.ResolvedAt = Success, &now
 	if err := p.createRequest(tx, r); err != nil {
 		return nil, nil, err
 	}
-	if err := p.g.settlePartner(tx, r, now); err != nil {
+	if err := settlePartner(tx, r, now); err != nil {
 		return nil, nil, err
 	}
 	if err := p.notifyCustomer(tx, r, wallet); err != nil {
 		return nil, nil, err
 	}
-	return &PartnerResult{Request: *r}, nil, nil
+	return &Result{Request: *r}, nil, nil
 }
 
 // createRequest inserts r; a unique conflict means a concurrent request
 // with the same refid won, and the whole transaction must roll back.
-func (p *Partners) createRequest(tx Tx, r *PartnerRequest) error {
+func (p *Service) createRequest(tx Tx, r *Request) error {
 	err := tx.CreatePartnerRequest(r)
-	if ErrorCode(err) == EConflict {
+	if smsgw.ErrorCode(err) == smsgw.EConflict {
 		return fmt.Errorf("create partner request %s/%s: %w", r.Partner, r.RefID, errRaced)
 	}
 	return err
@@ -671,41 +677,41 @@ func (p *Partners) createRequest(tx Tx, r *PartnerRequest) error {
 
 // confirmTx opens a PIN session for payer and records the pending
 // request; the PIN prompt goes out from the PIN short code.
-func (p *Partners) confirmTx(tx Tx, now time.Time, r *PartnerRequest, payer *Customer) (*PartnerResult, *rejection, error) {
-	rules := p.g.rules.Load()
-	s := &Session{
-		MSISDN: payer.MSISDN, Account: payer.Account, Amount: r.Amount, State: StateAwaitingPIN,
-		Channel: ChannelSMS, CreatedAt: now, ExpiresAt: now.Add(rules.SessionTTL),
+func (p *Service) confirmTx(tx Tx, now time.Time, r *Request, payer *smsgw.Customer) (*Result, *rejection, error) {
+	rules := p.g.Rules()
+	s := &smsgw.Session{
+		MSISDN: payer.MSISDN, Account: payer.Account, Amount: r.Amount, State: smsgw.StateAwaitingPIN,
+		Channel: smsgw.ChannelSMS, CreatedAt: now, ExpiresAt: now.Add(rules.SessionTTL),
 	}
-	if err := tx.CreateSession(s); ErrorCode(err) == EBusy {
-		return nil, reject(EBusy, "the customer has a request waiting for a PIN"), nil
+	if err := tx.CreateSession(s); smsgw.ErrorCode(err) == smsgw.EBusy {
+		return nil, reject(smsgw.EBusy, "the customer has a request waiting for a PIN"), nil
 	} else if err != nil {
 		return nil, nil, err
 	}
-	r.SessionID, r.State = s.ID, PartnerPending
+	r.SessionID, r.State = s.ID, Pending
 	if err := p.createRequest(tx, r); err != nil {
 		return nil, nil, err
 	}
-	d := ReplyData{Account: payer.Account.Local(), Amount: r.Amount.Grouped(), TTL: int(rules.SessionTTL / time.Minute)}
-	if err := p.g.enqueue(tx, rules, rules.PINCode, payer.MSISDN, ChannelSMS, "", ReplyPINPrompt, d, s.ID, 0); err != nil {
+	d := smsgw.ReplyData{Account: payer.Account.Local(), Amount: r.Amount.Grouped(), TTL: int(rules.SessionTTL / time.Minute)}
+	if err := p.g.EnqueueReply(tx, &rules, rules.PINCode, payer.MSISDN, smsgw.ReplyPINPrompt, d, s.ID, 0); err != nil {
 		return nil, nil, err
 	}
-	return &PartnerResult{Request: *r}, nil, nil
+	return &Result{Request: *r}, nil, nil
 }
 
 // notifyCustomer tells the wallet's owner about a credit a partner made.
-func (p *Partners) notifyCustomer(tx Tx, r *PartnerRequest, wallet *Account) error {
-	rules := p.g.rules.Load()
+func (p *Service) notifyCustomer(tx Tx, r *Request, wallet *smsgw.Account) error {
+	rules := p.g.Rules()
 	to := wallet.Owner
 	if to == "" {
 		to = r.Dest
 	}
-	d := ReplyData{Account: r.Dest.Local(), Amount: r.Amount.Grouped(), Ref: r.SN}
-	return p.g.enqueue(tx, rules, rules.RequestCode, to, ChannelSMS, "", ReplySuccess, d, 0, r.TransferID)
+	d := smsgw.ReplyData{Account: r.Dest.Local(), Amount: r.Amount.Grouped(), Ref: r.SN}
+	return p.g.EnqueueReply(tx, &rules, rules.RequestCode, to, smsgw.ReplySuccess, d, 0, r.TransferID)
 }
 
 // cutoffEnd formats the end of the cutoff window.
-func (p *Partners) cutoffEnd() string {
+func (p *Service) cutoffEnd() string {
 	e := p.o.Cutoff.End
 	return fmt.Sprintf("%02d:%02d", int(e.Hours()), int(e.Minutes())%60)
 }
@@ -713,7 +719,7 @@ func (p *Partners) cutoffEnd() string {
 // Inquire returns the amount and account holder of a top-up, valid for
 // the inquiry TTL; Pay references it. Errors as TopUp, except those of
 // the refid and the deposit.
-func (p *Partners) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, error) {
+func (p *Service) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, error) {
 	pt, err := p.partner(req.Partner)
 	if err != nil {
 		return nil, err
@@ -744,12 +750,12 @@ func (p *Partners) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, e
 			if pt.Mode == ModeConfirm {
 				account = c.Account
 			}
-		} else if ErrorCode(err) != ENotFound {
+		} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, err
 		} else if pt.Mode == ModeConfirm {
 			return reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
 		}
-		if _, err := tx.Account(WalletID(account)); ErrorCode(err) == ENotFound {
+		if _, err := tx.Account(smsgw.WalletID(account)); smsgw.ErrorCode(err) == smsgw.ENotFound {
 			return reject(EDestination, "no i-pay account %s", account.Local()), nil
 		} else if err != nil {
 			return nil, err
@@ -768,45 +774,45 @@ func (p *Partners) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, e
 // product and destination with RefID as idempotency key. Errors as TopUp,
 // plus ENotFound (no such inquiry), EExpired, EInvalid (amount differs)
 // and EPaid (inquiry already paid under another refid).
-func (p *Partners) Pay(ctx context.Context, req PaymentRequest) (*PartnerResult, error) {
+func (p *Service) Pay(ctx context.Context, req PaymentRequest) (*Result, error) {
 	pt, err := p.partner(req.Partner)
 	if err != nil {
 		return nil, err
 	}
 	if !ValidRefID(req.RefID) {
-		return nil, Errorf(EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
 	}
 	if req.InquiryID <= 0 {
-		return nil, Errorf(EInvalid, "inquiry id required")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "inquiry id required")
 	}
 	if req.Amount < 0 {
-		return nil, Errorf(EInvalid, "amount must be positive")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	}
 	spec := creditSpec{
-		kind: PartnerKindPayment, refid: req.RefID, inquiryID: req.InquiryID,
-		hash: requestHash(PartnerKindPayment, strconv.FormatInt(req.InquiryID, 10), strconv.FormatInt(int64(req.Amount), 10)),
+		kind: KindPayment, refid: req.RefID, inquiryID: req.InquiryID,
+		hash: smsgw.RequestHash(KindPayment, strconv.FormatInt(req.InquiryID, 10), strconv.FormatInt(int64(req.Amount), 10)),
 	}
-	var res *PartnerResult
+	var res *Result
 	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		if r, rej, err := previous(tx, pt.ID, req.RefID, spec.hash); r != nil || rej != nil || err != nil {
 			res = r
 			return rej, err
 		}
 		q, err := tx.Inquiry(req.InquiryID)
-		if ErrorCode(err) == ENotFound || (err == nil && q.Partner != pt.ID) {
-			return reject(ENotFound, "inquiry %d not found", req.InquiryID), nil
+		if smsgw.ErrorCode(err) == smsgw.ENotFound || (err == nil && q.Partner != pt.ID) {
+			return reject(smsgw.ENotFound, "inquiry %d not found", req.InquiryID), nil
 		} else if err != nil {
 			return nil, err
 		}
 		if !now.Before(q.ExpiresAt) {
-			return reject(EExpired, "inquiry %d expired", q.ID), nil
+			return reject(smsgw.EExpired, "inquiry %d expired", q.ID), nil
 		}
 		if req.Amount != 0 && req.Amount != q.Amount {
-			return reject(EInvalid, "amount %d differs from the inquiry's %d", int64(req.Amount), int64(q.Amount)), nil
+			return reject(smsgw.EInvalid, "amount %d differs from the inquiry's %d", int64(req.Amount), int64(q.Amount)), nil
 		}
 		if _, err := tx.PartnerRequestByInquiry(q.ID); err == nil {
 			return reject(EPaid, "inquiry %d already paid", q.ID), nil
-		} else if ErrorCode(err) != ENotFound {
+		} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, err
 		}
 		spec.product, spec.dest, spec.amount = q.Product, q.Dest, q.Amount
@@ -823,36 +829,36 @@ func (p *Partners) Pay(ctx context.Context, req PaymentRequest) (*PartnerResult,
 // Errors: ENotFound (unknown partner), EForbidden (partner not enabled for
 // VA), EInvalid, EReplay, EConflict (bank reference used for another
 // payment), EDestination, EProduct (amount not allowed).
-func (p *Partners) PayVA(ctx context.Context, req VAPayment) (*PartnerResult, error) {
+func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 	pt, err := p.partner(req.Partner)
 	if err != nil {
 		return nil, err
 	}
 	if !pt.VA {
-		return nil, Errorf(EForbidden, "partner is not enabled for virtual account payments")
+		return nil, smsgw.Errorf(EForbidden, "partner is not enabled for virtual account payments")
 	}
 	if !ValidRefID(req.BankRef) {
-		return nil, Errorf(EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
 	}
 	account, err := ParseVA(p.o.VAPrefix, req.VA)
 	if err != nil {
 		return nil, err
 	}
 	if req.Amount <= 0 {
-		return nil, Errorf(EInvalid, "amount must be positive")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	}
-	if err := p.g.rules.Load().Keywords.CheckAmount(req.Amount); err != nil {
-		return nil, Errorf(EProduct, "amount %s is not allowed", req.Amount.Grouped())
+	if err := p.g.Rules().Keywords.CheckAmount(req.Amount); err != nil {
+		return nil, smsgw.Errorf(EProduct, "amount %s is not allowed", req.Amount.Grouped())
 	}
-	hash := requestHash(PartnerKindVA, string(account), strconv.FormatInt(int64(req.Amount), 10))
-	var res *PartnerResult
+	hash := smsgw.RequestHash(KindVA, string(account), strconv.FormatInt(int64(req.Amount), 10))
+	var res *Result
 	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		if r, rej, err := previous(tx, pt.ID, req.BankRef, hash); r != nil || rej != nil || err != nil {
 			res = r
 			return rej, err
 		}
-		wallet, err := tx.Account(WalletID(account))
-		if ErrorCode(err) == ENotFound {
+		wallet, err := tx.Account(smsgw.WalletID(account))
+		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			return reject(EDestination, "no i-pay account %s", account.Local()), nil
 		} else if err != nil {
 			return nil, err
@@ -861,30 +867,30 @@ func (p *Partners) PayVA(ctx context.Context, req VAPayment) (*PartnerResult, er
 		if paid.IsZero() {
 			paid = now
 		}
-		r := &PartnerRequest{
-			Partner: pt.ID, RefID: req.BankRef, Kind: PartnerKindVA, Mode: ModeImmediate, Dest: account,
+		r := &Request{
+			Partner: pt.ID, RefID: req.BankRef, Kind: KindVA, Mode: ModeImmediate, Dest: account,
 			Amount: req.Amount, RequestHash: hash, TransferKey: "va:" + pt.ID + ":" + req.BankRef,
 			PaidAt: paid, CreatedAt: now, UpdatedAt: now,
 		}
-		t := &Transfer{
-			IdempotencyKey: r.TransferKey, RequestHash: hash, Kind: TransferBankVA, From: pt.Settlement,
+		t := &smsgw.Transfer{
+			IdempotencyKey: r.TransferKey, RequestHash: hash, Kind: smsgw.TransferBankVA, From: pt.Settlement,
 			To: wallet.ID, Amount: req.Amount, Reference: req.BankRef, CreatedAt: now,
 		}
 		if err := tx.Transfer(t); err != nil {
 			return nil, err
 		}
 		r.TransferID, r.SN = t.ID, "VA"+strconv.FormatInt(t.ID, 10)
-		r.State, r.ResolvedAt = PartnerSuccess, &now
+		r.State, r.ResolvedAt = Success, &now
 		if err := p.createRequest(tx, r); err != nil {
 			return nil, err
 		}
-		if err := p.g.settlePartner(tx, r, now); err != nil {
+		if err := settlePartner(tx, r, now); err != nil {
 			return nil, err
 		}
 		if err := p.notifyCustomer(tx, r, wallet); err != nil {
 			return nil, err
 		}
-		res = &PartnerResult{Request: *r}
+		res = &Result{Request: *r}
 		return nil, nil
 	})
 	return p.outcome(ctx, pt.ID, req.BankRef, hash, res, err)
@@ -892,18 +898,18 @@ func (p *Partners) PayVA(ctx context.Context, req VAPayment) (*PartnerResult, er
 
 // Status returns the partner's request with refid (ENotFound), after
 // recording nonce if given (EReplay).
-func (p *Partners) Status(ctx context.Context, partner, nonce, refid string) (*PartnerRequest, error) {
+func (p *Service) Status(ctx context.Context, partner, nonce, refid string) (*Request, error) {
 	if _, err := p.partner(partner); err != nil {
 		return nil, err
 	}
 	if !ValidRefID(refid) {
-		return nil, Errorf(EInvalid, "refid required")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "refid required")
 	}
-	var r *PartnerRequest
+	var r *Request
 	fn := func(tx Tx, _ time.Time) (*rejection, error) {
 		var err error
 		r, err = tx.PartnerRequestByRef(partner, refid)
-		if ErrorCode(err) == ENotFound {
+		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			return &rejection{err: err}, nil
 		}
 		return nil, err
@@ -916,12 +922,12 @@ func (p *Partners) Status(ctx context.Context, partner, nonce, refid string) (*P
 
 // Balance returns the partner's deposit balance, after recording nonce if
 // given (EReplay).
-func (p *Partners) Balance(ctx context.Context, partner, nonce string) (Amount, error) {
+func (p *Service) Balance(ctx context.Context, partner, nonce string) (smsgw.Amount, error) {
 	pt, err := p.partner(partner)
 	if err != nil {
 		return 0, err
 	}
-	var bal Amount
+	var bal smsgw.Amount
 	err = p.read(ctx, partner, nonce, func(tx Tx, _ time.Time) (*rejection, error) {
 		a, err := tx.Account(pt.Deposit)
 		if err != nil {
@@ -935,14 +941,14 @@ func (p *Partners) Balance(ctx context.Context, partner, nonce string) (Amount, 
 
 // read runs a read-only fn: in a write transaction when a nonce must be
 // recorded, else in a read transaction.
-func (p *Partners) read(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
+func (p *Service) read(ctx context.Context, partner, nonce string, fn func(tx Tx, now time.Time) (*rejection, error)) error {
 	if nonce != "" {
 		return p.exec(ctx, partner, nonce, fn)
 	}
 	var rej *rejection
-	err := p.g.store.View(ctx, func(tx Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
-		rej, err = fn(tx, p.g.now())
+		rej, err = fn(tx, p.g.Now())
 		return err
 	})
 	if err != nil {
@@ -958,39 +964,39 @@ func (p *Partners) read(ctx context.Context, partner, nonce string, fn func(tx T
 // with its audit entry in the same transaction. ref (the bank transfer's
 // reference) makes it idempotent: the same ref and amount return the first
 // transfer (and record nothing), another amount is EConflict.
-func (p *Partners) Deposit(ctx context.Context, who Actor, partner string, amount Amount, ref string) (*Transfer, error) {
+func (p *Service) Deposit(ctx context.Context, who smsgw.Actor, partner string, amount smsgw.Amount, ref string) (*smsgw.Transfer, error) {
 	pt, err := p.partner(partner)
 	if err != nil {
 		return nil, err
 	}
 	if amount <= 0 {
-		return nil, Errorf(EInvalid, "amount must be positive")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	}
 	if !ValidRefID(ref) {
-		return nil, Errorf(EInvalid, "reference must be 1-64 printable characters without spaces")
+		return nil, smsgw.Errorf(smsgw.EInvalid, "reference must be 1-64 printable characters without spaces")
 	}
 	key := "deposit:" + pt.ID + ":" + ref
-	hash := requestHash(TransferDeposit, pt.ID, strconv.FormatInt(int64(amount), 10))
-	var t *Transfer
-	err = p.g.store.Update(ctx, func(tx Tx) error {
+	hash := smsgw.RequestHash(TransferDeposit, pt.ID, strconv.FormatInt(int64(amount), 10))
+	var t *smsgw.Transfer
+	err = p.update(ctx, func(tx Tx) error {
 		prev, err := tx.TransferByKey(key)
 		if err == nil {
 			if prev.RequestHash != hash {
-				return Errorf(EConflict, "deposit reference %s already used with another amount", ref)
+				return smsgw.Errorf(smsgw.EConflict, "deposit reference %s already used with another amount", ref)
 			}
 			t = prev
 			return nil
-		} else if ErrorCode(err) != ENotFound {
+		} else if smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return err
 		}
-		now := p.g.now()
-		t = &Transfer{IdempotencyKey: key, RequestHash: hash, Kind: TransferDeposit, From: p.o.DepositFunding,
+		now := p.g.Now()
+		t = &smsgw.Transfer{IdempotencyKey: key, RequestHash: hash, Kind: TransferDeposit, From: p.o.DepositFunding,
 			To: pt.Deposit, Amount: amount, Reference: ref, CreatedAt: now}
 		if err := tx.Transfer(t); err != nil {
 			return err
 		}
 		detail := fmt.Sprintf("deposit +Rp%s, ref %s, transfer %d", amount.Grouped(), ref, t.ID)
-		return tx.AppendAudit(auditEntry(who, ActionPartnerDeposit, pt.ID, detail, now))
+		return tx.AppendAudit(smsgw.NewAuditEntry(who, ActionDeposit, pt.ID, detail, now))
 	})
 	if err != nil {
 		return nil, err
@@ -1000,13 +1006,13 @@ func (p *Partners) Deposit(ctx context.Context, who Actor, partner string, amoun
 }
 
 // DepositAccount returns a partner's deposit account.
-func (p *Partners) DepositAccount(ctx context.Context, partner string) (*Account, error) {
+func (p *Service) DepositAccount(ctx context.Context, partner string) (*smsgw.Account, error) {
 	pt, err := p.partner(partner)
 	if err != nil {
 		return nil, err
 	}
-	var a *Account
-	err = p.g.store.View(ctx, func(tx Tx) error {
+	var a *smsgw.Account
+	err = p.view(ctx, func(tx Tx) error {
 		var err error
 		a, err = tx.Account(pt.Deposit)
 		return err
@@ -1016,13 +1022,13 @@ func (p *Partners) DepositAccount(ctx context.Context, partner string) (*Account
 
 // Unblock clears the failure counter of a destination, with its audit
 // entry in the same transaction.
-func (p *Partners) Unblock(ctx context.Context, who Actor, dest string) error {
+func (p *Service) Unblock(ctx context.Context, who smsgw.Actor, dest string) error {
 	d, err := parseDest(dest)
 	if err != nil {
 		return err
 	}
-	err = p.g.store.Update(ctx, func(tx Tx) error {
-		now := p.g.now()
+	err = p.update(ctx, func(tx Tx) error {
+		now := p.g.Now()
 		prev, err := tx.Destination(string(d))
 		if err != nil {
 			return err
@@ -1031,7 +1037,7 @@ func (p *Partners) Unblock(ctx context.Context, who Actor, dest string) error {
 			return err
 		}
 		detail := fmt.Sprintf("failure count %d cleared", prev.Failures)
-		return tx.AppendAudit(auditEntry(who, ActionPartnerUnblock, string(d), detail, now))
+		return tx.AppendAudit(smsgw.NewAuditEntry(who, ActionUnblock, string(d), detail, now))
 	})
 	if err == nil {
 		p.log.Info("destination unblocked", "msisdn", d)
@@ -1040,9 +1046,9 @@ func (p *Partners) Unblock(ctx context.Context, who Actor, dest string) error {
 }
 
 // Blocked lists destinations at or over the block threshold.
-func (p *Partners) Blocked(ctx context.Context, limit int) ([]Destination, error) {
+func (p *Service) Blocked(ctx context.Context, limit int) ([]Destination, error) {
 	var ds []Destination
-	err := p.g.store.View(ctx, func(tx Tx) error {
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		ds, err = tx.Destinations(p.o.BlockAfter, limit)
 		return err
@@ -1051,9 +1057,9 @@ func (p *Partners) Blocked(ctx context.Context, limit int) ([]Destination, error
 }
 
 // Requests lists partner requests.
-func (p *Partners) Requests(ctx context.Context, f PartnerRequestFilter) ([]PartnerRequest, error) {
-	var rs []PartnerRequest
-	err := p.g.store.View(ctx, func(tx Tx) error {
+func (p *Service) Requests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	var rs []Request
+	err := p.view(ctx, func(tx Tx) error {
 		var err error
 		rs, err = tx.PartnerRequests(f)
 		return err
@@ -1064,87 +1070,12 @@ func (p *Partners) Requests(ctx context.Context, f PartnerRequestFilter) ([]Part
 // PurgeNonces forgets nonces older than window, which must be at least
 // the signature's timestamp window (a request older than that is refused
 // for its timestamp anyway).
-func (p *Partners) PurgeNonces(ctx context.Context, now time.Time, window time.Duration) (int64, error) {
+func (p *Service) PurgeNonces(ctx context.Context, now time.Time, window time.Duration) (int64, error) {
 	var n int64
-	err := p.g.store.Update(ctx, func(tx Tx) error {
+	err := p.update(ctx, func(tx Tx) error {
 		var err error
 		n, err = tx.PurgeNonces(now.Add(-window))
 		return err
 	})
 	return n, err
-}
-
-// destinationResult counts a failure of dest, or resets its counter after
-// a success.
-func (g *Gateway) destinationResult(tx Tx, dest MSISDN, ok bool, now time.Time) error {
-	d, err := tx.Destination(string(dest))
-	if err != nil {
-		return err
-	}
-	if ok {
-		if d.Failures == 0 {
-			return nil
-		}
-		d.Failures = 0
-	} else {
-		d.Failures++
-		d.LastFailure = &now
-	}
-	d.UpdatedAt = now
-	return tx.SetDestination(d)
-}
-
-// settlePartner records the side effects of request r reaching a final
-// state, in the same transaction: the destination's failure counter and
-// the callback to the partner.
-func (g *Gateway) settlePartner(tx Tx, r *PartnerRequest, now time.Time) error {
-	if err := g.destinationResult(tx, r.Dest, r.State == PartnerSuccess, now); err != nil {
-		return err
-	}
-	return tx.EnqueueCallback(&Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
-		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
-}
-
-// settlePartnerSession finalises the partner request waiting on session
-// s, if there is one, in the transaction that resolved s: the PIN
-// confirmation, the expiry, the cancellation and the lock all end here.
-func (g *Gateway) settlePartnerSession(tx Tx, s *Session, now time.Time) error {
-	r, err := tx.PartnerRequestBySession(s.ID)
-	if ErrorCode(err) == ENotFound {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("partner request of session %d: %w", s.ID, err)
-	}
-	return g.finishFromSession(tx, r, s, now)
-}
-
-// finishFromSession moves open request r to the outcome of its resolved
-// session. It does nothing while the session is open.
-func (g *Gateway) finishFromSession(tx Tx, r *PartnerRequest, s *Session, now time.Time) error {
-	if r.State.Final() {
-		return nil
-	}
-	switch s.State {
-	case StateAwaitingPIN:
-		return nil
-	case StateConfirmed:
-		t, err := tx.TransferByID(s.TransferID)
-		if err != nil {
-			return fmt.Errorf("transfer of session %d: %w", s.ID, err)
-		}
-		r.State, r.TransferID, r.SN = PartnerSuccess, t.ID, t.Reference
-	case StateExpired:
-		r.State, r.Code = PartnerFailed, ReasonExpired
-	case StateCancelled:
-		r.State, r.Code = PartnerFailed, ReasonCancelled
-	case StateLocked:
-		r.State, r.Code = PartnerFailed, ReasonLocked
-	default:
-		r.State, r.Code = PartnerFailed, ReasonFailed
-	}
-	r.ResolvedAt, r.UpdatedAt = &now, now
-	if err := tx.ResolvePartnerRequest(r); err != nil {
-		return fmt.Errorf("resolve partner request %d: %w", r.ID, err)
-	}
-	return g.settlePartner(tx, r, now)
 }

@@ -1,0 +1,11 @@
+// Package report builds the operator's views that span the gateway's
+// domains. Transaction gathers everything recorded about one top-up (the
+// PIN session, its messages and delivery receipts, the ledger transfer and
+// entries, and the host-to-host request with its callbacks when a partner
+// made it) and orders it as a timeline; the console and `smsgw audit`
+// show it.
+//
+// It only reads, through the transaction it is given, and keeps no state.
+// The partner part is read when the transaction also holds the partner
+// records (partner.Records); on a store without them it is left empty.
+package report
