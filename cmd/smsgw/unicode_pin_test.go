@@ -13,7 +13,7 @@ func TestE2EUnicodeDigitPIN(t *testing.T) {
 	base, _, stderr, _ := phoneDaemon(t)
 	const payer = "08110000002"
 	secrets := []string{"٢٤٦٨١٠", "２４６８１０", "۲۴۶۸۱۰"}
-	events := phoneEvents(t, base+"/phone/events?msisdn="+payer)
+	events := phoneEvents(t, base+"/sim/events?msisdn="+payer)
 	for _, c := range []struct{ to, text, reply string }{
 		{"9779", "SALDO " + secrets[0], "Saldo i-Pay"},
 		{"9779", "IM2PAY 08110000002 50000", "Balas SMS ini dengan PIN"},
@@ -32,10 +32,10 @@ func TestE2EUnicodeDigitPIN(t *testing.T) {
 		}
 		waitReply(t, events, code, c.reply)
 	}
-	msgs := getBody(t, base+"/phone/messages?msisdn=628110000002")
+	msgs := getBody(t, base+"/sim/messages?msisdn=628110000002")
 	page := getBody(t, base+"/phone?msisdn="+payer)
 	for _, s := range secrets {
-		for name, out := range map[string]string{"/phone/messages": msgs, "/phone": page, "daemon log": stderr.String()} {
+		for name, out := range map[string]string{"/sim/messages": msgs, "/phone": page, "daemon log": stderr.String()} {
 			if strings.Contains(out, s) || strings.Contains(out, s[:4]) {
 				t.Errorf("%s shows PIN digits %q", name, s)
 			}
