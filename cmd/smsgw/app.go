@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -235,8 +236,22 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return float64(n)
 	})
 
-	var sender lateSender
-	a.gw, err = newGateway(cfg, store, &sender, log, a.Now, a.mets)
+	// The ESME is built first and is the gateway's Sender; it is told the
+	// gateway when it runs, so neither needs the other at construction.
+	binds, err := bindOptions(cfg)
+	if err != nil {
+		return err
+	}
+	for i := range binds {
+		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
+	}
+	a.esme, err = esme.New(esme.Options{Binds: binds, Logger: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	defer a.esme.Close()
+
+	a.gw, err = newGateway(cfg, store, a.esme, log, a.Now, a.mets)
 	if err != nil {
 		return err
 	}
@@ -254,20 +269,6 @@ func (a *App) Run(ctx context.Context) (err error) {
 		}
 		defer a.sim.Close()
 	}
-
-	binds, err := bindOptions(cfg)
-	if err != nil {
-		return err
-	}
-	for i := range binds {
-		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
-	}
-	a.esme, err = esme.New(a.gw, esme.Options{Binds: binds, Logger: log, Now: time.Now})
-	if err != nil {
-		return err
-	}
-	defer a.esme.Close()
-	sender.set(a.esme)
 
 	switch {
 	case cfg.HTTP.Listen != "":
@@ -289,7 +290,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := a.esme.Run(smppCtx); err != nil {
+		if err := a.esme.Run(smppCtx, a.gw); err != nil {
 			log.Error("SMPP stopped", "err", err)
 		}
 	}()
@@ -439,21 +440,29 @@ type slogPrintf struct{ l *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) { s.l.Info(fmt.Sprintf(format, args...)) }
 
-// lateSender forwards to the ESME once it exists (the gateway is built
-// first so the ESME can hand it MOs).
-type lateSender struct {
-	mu sync.RWMutex
-	s  smsgw.Sender
-}
-
-func (l *lateSender) set(s smsgw.Sender) { l.mu.Lock(); l.s = s; l.mu.Unlock() }
-
-func (l *lateSender) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
-	l.mu.RLock()
-	s := l.s
-	l.mu.RUnlock()
-	if s == nil {
-		return nil, errors.New("transport not ready")
+// adminGateway opens the store and a gateway that cannot send (admin
+// commands only change customers and read wallets).
+func adminGateway(ctx context.Context, path string) (*smsgw.Gateway, func(), error) {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, nil, err
 	}
-	return s.Send(ctx, m)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStore(ctx, &cfg, log, time.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	noSend := smsgw.SenderFunc(func(context.Context, smsgw.MT) ([]string, error) {
+		return nil, errors.New("admin commands do not send SMS")
+	})
+	gw, err := newGateway(&cfg, st, noSend, log, time.Now, nil)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if err := gw.Init(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return gw, func() { st.Close() }, nil
 }

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -124,40 +123,4 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-func cmdCheckConfig(args []string, stdout io.Writer) error {
-	fs, path := newFlags("check-config")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := LoadConfig(*path)
-	if err != nil {
-		return err
-	}
-	if _, err := buildRules(&cfg); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", *path)
-	return nil
-}
-
-// newLogger builds the slog logger from config.
-func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch cfg.Level {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	default:
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
