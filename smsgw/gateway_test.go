@@ -241,6 +241,14 @@ func TestBalanceHistory(t *testing.T) {
 	if !strings.Contains(r.Text, "+Rp50.000") {
 		t.Errorf("history %q lacks the first top-up", r.Text)
 	}
+	// Entries are separated by "; " and the text ends as a sentence; times
+	// are in WIB (the clock is 09:00 UTC).
+	if got, want := strings.Count(r.Text, "; "), 1; got != want || strings.HasSuffix(r.Text, ";") || !strings.HasSuffix(r.Text, ".") {
+		t.Errorf("history %q: want two entries separated by \"; \" and a final \".\"", r.Text)
+	}
+	if !strings.Contains(r.Text, "23/11 16:00 +Rp50.000") {
+		t.Errorf("history %q: want the first top-up at 23/11 16:00 (WIB)", r.Text)
+	}
 }
 
 func TestChangePIN(t *testing.T) {
