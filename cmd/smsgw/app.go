@@ -309,6 +309,11 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	log.Info("smsgw running", "version", Version, "request_code", cfg.ShortCodes.Request, "pin_code", cfg.ShortCodes.PIN,
 		"http", a.httpAddr(), "simulator", cfg.Simulator.Enabled)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.logReady(smppCtx, readyWait)
+	}()
 
 	<-ctx.Done()
 	log.Info("shutting down")
@@ -340,6 +345,79 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// readyWait is how long logReady waits for every bind to come up.
+const readyWait = 10 * time.Second
+
+// logReady logs one "smsgw ready" line once every bind is up, or after
+// wait with the binds as they are, so that a newcomer sees where to go:
+// the web phone and console URLs (when served) and each bind's status.
+func (a *App) logReady(ctx context.Context, wait time.Duration) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !allBound(a.esme.Status()) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			a.Logger.Warn("smsgw started, but not every bind is up", a.readyAttrs()...)
+			return
+		case <-tick.C:
+		}
+	}
+	a.Logger.Info("smsgw ready", a.readyAttrs()...)
+}
+
+func allBound(st []esme.BindStatus) bool {
+	for _, b := range st {
+		if !b.Bound {
+			return false
+		}
+	}
+	return true
+}
+
+// readyAttrs are the attributes of the readiness line.
+func (a *App) readyAttrs() []any {
+	var attrs []any
+	if base := a.httpURL(); base != "" {
+		if a.simUI != nil {
+			attrs = append(attrs, "web_phone", base+"/phone")
+		}
+		if a.Config.Console.Enabled {
+			attrs = append(attrs, "console", base+"/console/")
+		}
+	}
+	for _, b := range a.esme.Status() {
+		state := "bound"
+		switch {
+		case b.Suspended:
+			state = "suspended"
+		case !b.Bound:
+			state = "down"
+		}
+		attrs = append(attrs, "bind."+b.Name, state)
+	}
+	return attrs
+}
+
+// httpURL is the base URL of the HTTP listener as a browser on this
+// machine reaches it ("" when there is none).
+func (a *App) httpURL() string {
+	if a.httpL == nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(a.httpL.Addr().String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func (a *App) httpAddr() string {
