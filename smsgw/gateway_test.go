@@ -180,6 +180,24 @@ func TestWrongPINLocks(t *testing.T) {
 	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
 }
 
+// TestReplyTimesInRulesLocation checks that times in reply texts are shown
+// in Rules.Location, WIB by default.
+func TestReplyTimesInRulesLocation(t *testing.T) {
+	h := newHarness(t) // the clock is 09:00 UTC; the lock lasts 30m
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	h.send(payer, pinCode, "111111")
+	h.send(payer, pinCode, "222222")
+	one(t, h.send(payer, pinCode, "333333"), pinCode, "sampai 23/11 16:30 WIB")
+
+	r := h.gw.Rules()
+	r.Location = time.FixedZone("WITA", 8*3600)
+	if err := h.gw.SetRules(r); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Add(3 * time.Minute)
+	one(t, h.send(payer, request, "SALDO"), request, "sampai 23/11 17:30 WITA")
+}
+
 func TestExpiry(t *testing.T) {
 	h := newHarness(t)
 	h.send(payer, request, "IM2PAY 08110000009 50000")

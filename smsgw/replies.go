@@ -167,7 +167,12 @@ func (r *Replies) Render(name string, d ReplyData) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// wib is Western Indonesia Time, used for times shown to customers.
+// wib is Western Indonesia Time, the default zone of times shown to
+// customers.
 var wib = time.FixedZone("WIB", 7*3600)
 
-func customerTime(t time.Time) string { return t.In(wib).Format("02/01 15:04") + " WIB" }
+// customerTime formats t for a reply text, in r.Location with its zone
+// abbreviation: "23/11 16:30 WIB".
+func (r *Rules) customerTime(t time.Time) string {
+	return t.In(r.Location).Format("02/01 15:04 MST")
+}

@@ -79,6 +79,10 @@ func buildRules(cfg *Config) (smsgw.Rules, error) {
 	if err != nil {
 		return smsgw.Rules{}, fmt.Errorf("messages: %w", err)
 	}
+	loc, err := cfg.location()
+	if err != nil {
+		return smsgw.Rules{}, err
+	}
 	return smsgw.Rules{
 		RequestCode:  cfg.ShortCodes.Request,
 		PINCode:      cfg.ShortCodes.PIN,
@@ -93,6 +97,7 @@ func buildRules(cfg *Config) (smsgw.Rules, error) {
 			MOPerMinute: cfg.Abuse.MOPerMinute, MOBurst: cfg.Abuse.MOBurst, MOBlock: cfg.Abuse.MOBlock.Duration,
 			MaxAccounts: cfg.Abuse.MaxAccounts, AccountWindow: cfg.Abuse.AccountWindow.Duration,
 		},
+		Location: loc,
 	}, nil
 }
 

@@ -38,7 +38,7 @@ filters (as in the console):
   partners   -partner -refid -trxid -msisdn (destination) -status pending|success|failed|unknown|20|40|10|open
              -since -until
   callbacks  -partner -status queued|sent|dead -trxid
-times: 2025-03-01T10:00 (in cron.timezone), 2025-03-01, RFC 3339, or a duration such as 24h (that long ago)`
+times: 2025-03-01T10:00 (in display.timezone), 2025-03-01, RFC 3339, or a duration such as 24h (that long ago)`
 
 // cmdAudit is `smsgw audit`: the console's filtered views and transaction
 // timelines, read from the store.
@@ -92,9 +92,9 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(cfg.Cron.Timezone)
+	loc, err := cfg.location()
 	if err != nil {
-		return keyErr("cron.timezone", "%v", err)
+		return err
 	}
 	st, err := openStore(ctx, &cfg, slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {

@@ -34,6 +34,7 @@ type Config struct {
 	PIN        PINConfig         `toml:"pin"`
 	Abuse      AbuseConfig       `toml:"abuse"`
 	Cron       CronConfig        `toml:"cron"`
+	Display    DisplayConfig     `toml:"display"`
 	Outbox     OutboxConfig      `toml:"outbox"`
 	Messages   map[string]string `toml:"messages"`
 	Demo       DemoConfig        `toml:"demo"`
@@ -155,6 +156,13 @@ type CronConfig struct {
 	DailySummary   string `toml:"daily_summary"`
 }
 
+// DisplayConfig is how times are shown to people.
+type DisplayConfig struct {
+	// Timezone is the one zone of every time shown to people: the CLI's
+	// tables, the console's pages and filters, and SMS texts.
+	Timezone string `toml:"timezone"`
+}
+
 // OutboxConfig bounds MT retries.
 type OutboxConfig struct {
 	MaxAttempts int      `toml:"max_attempts"`
@@ -217,7 +225,8 @@ func DefaultConfig() Config {
 			PurgeDedup:     "@every 10m",
 			DailySummary:   "0 0 * * *",
 		},
-		Outbox: OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
+		Display: DisplayConfig{Timezone: "Asia/Jakarta"},
+		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
 	}
 }
 
@@ -459,6 +468,9 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Cron.Timezone); err != nil {
 		return keyErr("cron.timezone", "%v", err)
 	}
+	if _, err := c.location(); err != nil {
+		return err
+	}
 	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	for _, s := range []struct{ key, spec string }{
 		{"cron.expire_sessions", c.Cron.ExpireSessions},
@@ -488,6 +500,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// location is display.timezone loaded: the zone of times shown to people.
+func (c *Config) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.Display.Timezone)
+	if err != nil || c.Display.Timezone == "" {
+		return nil, keyErr("display.timezone", "want an IANA zone such as Asia/Jakarta, got %q", c.Display.Timezone)
+	}
+	return loc, nil
 }
 
 func isDigits(s string) bool {

@@ -82,9 +82,9 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(a.Config.Cron.Timezone)
+	loc, err := a.Config.location()
 	if err != nil {
-		return keyErr("cron.timezone", "%v", err)
+		return err
 	}
 	var locks []time.Duration
 	for _, d := range cfg.LockDurations {

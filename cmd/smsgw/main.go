@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // display.timezone and cron.timezone also where the system has no zoneinfo
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".

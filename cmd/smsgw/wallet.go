@@ -32,10 +32,11 @@ func cmdWallet(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "account  %s\nowner    %s\nbalance  Rp%s\n\n", acct.ID, acct.Owner.Local(), acct.Balance.Grouped())
+	loc := gw.Rules().Location // display.timezone
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ENTRY\tTRANSFER\tTIME\tAMOUNT\tBALANCE")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\n", e.ID, e.TransferID, e.CreatedAt.Format(time.RFC3339), int64(e.Amount), int64(e.BalanceAfter))
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\n", e.ID, e.TransferID, e.CreatedAt.In(loc).Format(time.RFC3339), int64(e.Amount), int64(e.BalanceAfter))
 	}
 	return tw.Flush()
 }
