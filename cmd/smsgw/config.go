@@ -499,6 +499,11 @@ func (c *Config) Validate() error {
 			return keyErr(fmt.Sprintf("demo.customers[%d]", i), "msisdn, account and pin are required")
 		}
 	}
+	// The keyword table and the reply templates are checked by building
+	// them, as the daemon and SIGHUP do.
+	if _, err := buildRules(c); err != nil {
+		return err
+	}
 	return nil
 }
 

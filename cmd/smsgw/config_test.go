@@ -46,3 +46,17 @@ func TestConfigDisplayTimezone(t *testing.T) {
 		t.Errorf("repository config.toml display zone = %v, %v; want Asia/Jakarta", loc, err)
 	}
 }
+
+// TestConfigValidatesRules checks that LoadConfig refuses reply templates
+// and keyword aliases the daemon could not build, naming the section.
+func TestConfigValidatesRules(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"[messages]\nsuccess = \"{{.Nope}}\"\n", "messages: reply \"success\""},
+		{"[messages]\nno_such_reply = \"x\"\n", "messages: reply \"no_such_reply\""},
+	} {
+		_, err := LoadConfig(writeConfig(t, fmt.Sprintf(consoleBase, false)+tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("config %q = %v, want an error containing %q", tc.body, err, tc.want)
+		}
+	}
+}
