@@ -48,7 +48,7 @@ const (
 // of HistoryLine) .Time.
 var DefaultReplies = map[string]string{
 	ReplyHelp:            "Layanan i-Pay: isi ulang dengan IM2PAY [Account-ID] [nominal] ke {{.RequestCode}}, contoh IM2PAY 08110000002 50000. SALDO: cek saldo. RIWAYAT: 5 transaksi terakhir. PIN [PIN lama] [PIN baru]: ganti PIN. BATAL: batalkan permintaan.",
-	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Untuk isi ulang kirim IM2PAY [Account-ID] [nominal] ke {{.RequestCode}}, contoh IM2PAY 08110000002 50000. Ketik BANTUAN untuk daftar perintah.",
+	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Untuk isi ulang kirim IM2PAY [Account-ID] [nominal] ke {{.RequestCode}}. Ketik BANTUAN untuk daftar perintah.",
 	ReplyBadFormat:       "Maaf, format salah. Contoh: IM2PAY 08110000002 50000 kirim ke {{.RequestCode}}.",
 	ReplyNotRegistered:   "IM2PAY GAGAL: nomor Anda belum terdaftar pada layanan SMS Banking. Silakan daftar terlebih dahulu.",
 	ReplyNotRegisteredKW: "Maaf, nomor Anda belum terdaftar sebagai pengguna layanan SMS Banking i-Pay, sehingga perintah {{.Keyword}} belum dapat digunakan. Silakan daftar terlebih dahulu.",
