@@ -43,7 +43,7 @@
 //	POST /console/logout                form#logout, button#logout-submit
 //	GET  /console/                      dashboard: #binds (tr#bind-NAME, data-bound, data-suspended,
 //	                                    buttons .suspend/.resume), svg#traffic-chart (polyline#chart-mo,
-//	                                    #chart-mt), table#outcomes (tr[data-state]), #credited-today,
+//	                                    #chart-mt, g#chart-legend), table#outcomes (tr[data-state]), #credited-today,
 //	                                    #outbox-depth; ?minutes=60|180|720; with the partner API or
 //	                                    partner data: section#partners-today (#partner-requests-today,
 //	                                    table#partner-states tr[data-state], a#dead-letters,

@@ -40,6 +40,14 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("dashboard lacks %s", want)
 		}
 	}
+	// MT is drawn under MO, in another colour and style, with a legend, so
+	// MO stays visible where the lines coincide.
+	if mt, mo := strings.Index(res.body, `id="chart-mt"`), strings.Index(res.body, `id="chart-mo"`); mt < 0 || mo < mt {
+		t.Errorf("chart draws MO (at %d) before MT (at %d): MT would hide it", mo, mt)
+	}
+	if !strings.Contains(res.body, `id="chart-legend"`) {
+		t.Error("chart has no legend")
+	}
 	// The chart has one hover target per minute of the range.
 	for _, minutes := range []int{60, 180, 720} {
 		page := c.get(fmt.Sprintf("/console/?minutes=%d", minutes))

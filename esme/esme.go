@@ -68,7 +68,7 @@ type Options struct {
 
 // ESME runs the binds.
 type ESME struct {
-	gw     Gateway
+	gw     Gateway // set by Run
 	binds  []*bind
 	log    *slog.Logger
 	now    func() time.Time
@@ -93,12 +93,14 @@ type bind struct {
 	client *smpp.Client
 }
 
-// New builds the ESME and its SMPP clients. It does no I/O.
-func New(gw Gateway, o Options) (*ESME, error) {
+// New builds the ESME and its SMPP clients. It does no I/O. The ESME can
+// be handed to the gateway as its smsgw.Sender before it runs; Run names
+// the Gateway that MOs and receipts go to.
+func New(o Options) (*ESME, error) {
 	if len(o.Binds) == 0 {
 		return nil, errors.New("esme: no binds")
 	}
-	e := &ESME{gw: gw, log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce()}
+	e := &ESME{log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce()}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -133,7 +135,13 @@ func New(gw Gateway, o Options) (*ESME, error) {
 }
 
 // Run keeps every bind up until ctx is done, then unbinds gracefully.
-func (e *ESME) Run(ctx context.Context) error {
+// Inbound MOs and delivery receipts are handed to gw. Run is called once.
+func (e *ESME) Run(ctx context.Context, gw Gateway) error {
+	if gw == nil {
+		return errors.New("esme: Run needs a Gateway")
+	}
+	// Set before the clients start, so their handlers see it.
+	e.gw = gw
 	var wg sync.WaitGroup
 	errs := make([]error, len(e.binds))
 	for i, b := range e.binds {

@@ -98,13 +98,13 @@ func runESME(t *testing.T, srv *smpptest.Server, gw esme.Gateway, o esme.Options
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	e, err := esme.New(gw, o)
+	e, err := esme.New(o)
 	if err != nil {
 		t.Fatalf("esme.New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	go func() { done <- e.Run(ctx, gw) }()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -1002,7 +1002,7 @@ func TestSendWithoutBind(t *testing.T) {
 	srv.Close()
 	b := esme.BindOptions{Name: "down", Client: smpp.ClientOptions{Addr: addr, SystemID: "down",
 		BackoffBase: 10 * time.Millisecond, BackoffCap: 50 * time.Millisecond}}
-	e, err := esme.New(&fakeGateway{}, esme.Options{Binds: []esme.BindOptions{b}, Logger: slog.New(slog.DiscardHandler)})
+	e, err := esme.New(esme.Options{Binds: []esme.BindOptions{b}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1017,14 +1017,14 @@ func TestSendWithoutBind(t *testing.T) {
 }
 
 func TestNewNeedsBinds(t *testing.T) {
-	if _, err := esme.New(&fakeGateway{}, esme.Options{}); err == nil {
+	if _, err := esme.New(esme.Options{}); err == nil {
 		t.Error("New without binds succeeded")
 	}
 }
 
 func TestCloseWithoutRun(t *testing.T) {
 	srv := newSMSC(t, text.Options{})
-	e, err := esme.New(&fakeGateway{}, esme.Options{Binds: []esme.BindOptions{bindTo(srv, "a")}})
+	e, err := esme.New(esme.Options{Binds: []esme.BindOptions{bindTo(srv, "a")}})
 	if err != nil {
 		t.Fatal(err)
 	}

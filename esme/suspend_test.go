@@ -47,14 +47,14 @@ func startSuspendHarness(t *testing.T) *suspendHarness {
 			},
 		})
 	}
-	e, err := esme.New(suspendGateway{}, esme.Options{Binds: binds, Logger: slog.New(slog.DiscardHandler)})
+	e, err := esme.New(esme.Options{Binds: binds, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.e = e
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	go func() { done <- e.Run(ctx, suspendGateway{}) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -672,6 +672,9 @@ func (s *Session) fail(cause error) {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.cause = cause
+		// The peer closing the link while an unbind is under way is the
+		// expected end of a clean unbind, not a fault.
+		unbinding := s.state == StateUnbinding
 		s.state = StateClosed
 		s.stopLocked()
 		pend := s.pending
@@ -710,7 +713,7 @@ func (s *Session) fail(cause error) {
 		switch {
 		case errors.Is(cause, ErrClosed):
 			s.log.Debug("smpp: session closed")
-		case errors.Is(cause, ErrPeerUnbind):
+		case errors.Is(cause, ErrPeerUnbind), unbinding:
 			s.log.Info("smpp: session closed", logKeyCause, cause.Error())
 		default:
 			s.log.Warn("smpp: session closed", logKeyCause, cause.Error())

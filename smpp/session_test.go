@@ -791,6 +791,26 @@ func TestUnbind(t *testing.T) {
 	})
 }
 
+// TestUnbindPeerHangsUp checks that a peer closing the link during our
+// unbind (many SMSCs answer unbind_resp and hang up at once) is logged as
+// the end of a clean unbind, without a warning.
+func TestUnbindPeerHangsUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		logger, logs := testLogger(t)
+		s, p := bindPipe(t, Transceiver, SessionOptions{Logger: logger})
+		errc := make(chan error, 1)
+		go func() { errc <- s.Unbind(t.Context()) }()
+		p.nextID(pdu.UnbindID)
+		p.conn.Close()
+		if err := <-errc; err != nil {
+			t.Fatalf("Unbind() = %v, want nil", err)
+		}
+		if out := logs.String(); strings.Contains(out, "level=WARN") {
+			t.Errorf("a clean unbind logged a warning:\n%s", out)
+		}
+	})
+}
+
 func TestUnbindBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, p := bindPipe(t, Transceiver, SessionOptions{UnbindTimeout: 2 * time.Second, ResponseTimeout: time.Minute})

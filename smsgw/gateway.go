@@ -104,6 +104,9 @@ type Rules struct {
 	PINMinLen    int           // default 6
 	PINMaxLen    int           // default 6
 	Abuse        AbuseRules    // per-sender limits; zero limits are off
+	// Location is the zone of the times in reply texts (lock ends, RIWAYAT
+	// dates); default WIB (UTC+7).
+	Location *time.Location
 }
 
 // Options configure a Gateway.
@@ -261,6 +264,9 @@ func (g *Gateway) SetRules(r Rules) error {
 	}
 	if r.PINMaxLen < r.PINMinLen {
 		r.PINMaxLen = r.PINMinLen
+	}
+	if r.Location == nil {
+		r.Location = wib
 	}
 	r.Abuse.defaults()
 	g.rules.Store(&r)
@@ -886,7 +892,7 @@ func (f *flow) customer() (*Customer, bool, error) {
 		return nil, false, err
 	}
 	if c.Locked(f.now) {
-		return nil, false, f.reply(f.r.RequestCode, ReplyStillLocked, ReplyData{Until: customerTime(*c.LockedUntil)})
+		return nil, false, f.reply(f.r.RequestCode, ReplyStillLocked, ReplyData{Until: f.r.customerTime(*c.LockedUntil)})
 	}
 	return c, true, nil
 }
@@ -950,7 +956,7 @@ func (f *flow) pinReply() error {
 		return err
 	}
 	if c.Locked(f.now) {
-		return f.reply(f.r.PINCode, ReplyStillLocked, ReplyData{Until: customerTime(*c.LockedUntil)})
+		return f.reply(f.r.PINCode, ReplyStillLocked, ReplyData{Until: f.r.customerTime(*c.LockedUntil)})
 	}
 	if sec.saltChanged(c.PINSalt) {
 		// The PIN was changed or reset after this reply was stored: it
@@ -1000,7 +1006,7 @@ func (f *flow) wrongPIN(c *Customer, s *Session, d ReplyData) error {
 		if err := f.tx.UpdateCustomer(c); err != nil {
 			return err
 		}
-		d.Until, d.Attempts = customerTime(until), c.PINFailures
+		d.Until, d.Attempts = f.r.customerTime(until), c.PINFailures
 		return f.resolve(s, StateLocked, ReplyLocked, d)
 	}
 	if err := f.tx.UpdateCustomer(c); err != nil {
@@ -1083,7 +1089,7 @@ func (f *flow) history() error {
 		if t.From == WalletID(c.Account) {
 			sign = "-"
 		}
-		d.History = append(d.History, HistoryLine{Time: t.CreatedAt.In(wib).Format("02/01 15:04"), Sign: sign, Amount: t.Amount.Grouped(), Ref: t.Reference})
+		d.History = append(d.History, HistoryLine{Time: t.CreatedAt.In(f.r.Location).Format("02/01 15:04"), Sign: sign, Amount: t.Amount.Grouped(), Ref: t.Reference})
 	}
 	return f.reply(f.r.RequestCode, ReplyHistory, d)
 }
@@ -1112,7 +1118,7 @@ func (f *flow) changePIN() error {
 			if err := f.tx.UpdateCustomer(c); err != nil {
 				return err
 			}
-			return f.reply(f.r.RequestCode, ReplyLocked, ReplyData{Attempts: c.PINFailures, Until: customerTime(until)})
+			return f.reply(f.r.RequestCode, ReplyLocked, ReplyData{Attempts: c.PINFailures, Until: f.r.customerTime(until)})
 		}
 		if err := f.tx.UpdateCustomer(c); err != nil {
 			return err

@@ -180,6 +180,24 @@ func TestWrongPINLocks(t *testing.T) {
 	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
 }
 
+// TestReplyTimesInRulesLocation checks that times in reply texts are shown
+// in Rules.Location, WIB by default.
+func TestReplyTimesInRulesLocation(t *testing.T) {
+	h := newHarness(t) // the clock is 09:00 UTC; the lock lasts 30m
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	h.send(payer, pinCode, "111111")
+	h.send(payer, pinCode, "222222")
+	one(t, h.send(payer, pinCode, "333333"), pinCode, "sampai 23/11 16:30 WIB")
+
+	r := h.gw.Rules()
+	r.Location = time.FixedZone("WITA", 8*3600)
+	if err := h.gw.SetRules(r); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Add(3 * time.Minute)
+	one(t, h.send(payer, request, "SALDO"), request, "sampai 23/11 17:30 WITA")
+}
+
 func TestExpiry(t *testing.T) {
 	h := newHarness(t)
 	h.send(payer, request, "IM2PAY 08110000009 50000")
@@ -240,6 +258,14 @@ func TestBalanceHistory(t *testing.T) {
 	r := one(t, h.send(payer, request, "RIWAYAT"), request, "+Rp75.000")
 	if !strings.Contains(r.Text, "+Rp50.000") {
 		t.Errorf("history %q lacks the first top-up", r.Text)
+	}
+	// Entries are separated by "; " and the text ends as a sentence; times
+	// are in WIB (the clock is 09:00 UTC).
+	if got, want := strings.Count(r.Text, "; "), 1; got != want || strings.HasSuffix(r.Text, ";") || !strings.HasSuffix(r.Text, ".") {
+		t.Errorf("history %q: want two entries separated by \"; \" and a final \".\"", r.Text)
+	}
+	if !strings.Contains(r.Text, "23/11 16:00 +Rp50.000") {
+		t.Errorf("history %q: want the first top-up at 23/11 16:00 (WIB)", r.Text)
 	}
 }
 

@@ -47,8 +47,8 @@ const (
 // .Left .Until .Ref .RequestCode .PINCode .Keyword .Minutes .History (list
 // of HistoryLine) .Time.
 var DefaultReplies = map[string]string{
-	ReplyHelp:            "Layanan i-Pay: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}, contoh IM2PAY 08110000002 50000. SALDO: cek saldo. RIWAYAT: 5 transaksi terakhir. PIN <lama> <baru>: ganti PIN. BATAL: batalkan permintaan.",
-	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Format: IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}. Ketik BANTUAN untuk daftar perintah.",
+	ReplyHelp:            "Layanan i-Pay: isi ulang dengan IM2PAY [Account-ID] [nominal] ke {{.RequestCode}}, contoh IM2PAY 08110000002 50000. SALDO: cek saldo. RIWAYAT: 5 transaksi terakhir. PIN [PIN lama] [PIN baru]: ganti PIN. BATAL: batalkan permintaan.",
+	ReplyUnknownKeyword:  "Maaf, perintah tidak dikenal. Untuk isi ulang kirim IM2PAY [Account-ID] [nominal] ke {{.RequestCode}}. Ketik BANTUAN untuk daftar perintah.",
 	ReplyBadFormat:       "Maaf, format salah. Contoh: IM2PAY 08110000002 50000 kirim ke {{.RequestCode}}.",
 	ReplyNotRegistered:   "IM2PAY GAGAL: nomor Anda belum terdaftar pada layanan SMS Banking. Silakan daftar terlebih dahulu.",
 	ReplyNotRegisteredKW: "Maaf, nomor Anda belum terdaftar sebagai pengguna layanan SMS Banking i-Pay, sehingga perintah {{.Keyword}} belum dapat digunakan. Silakan daftar terlebih dahulu.",
@@ -64,13 +64,13 @@ var DefaultReplies = map[string]string{
 	ReplyExpired:         "Permintaan isi ulang i-Pay {{.Account}} Rp{{.Amount}} dibatalkan karena PIN tidak diterima dalam {{.TTL}} menit.",
 	ReplyCancelled:       "Permintaan isi ulang i-Pay {{.Account}} Rp{{.Amount}} telah dibatalkan.",
 	ReplyNothingToCancel: "Tidak ada permintaan yang dapat dibatalkan.",
-	ReplyNoSession:       "Tidak ada transaksi yang menunggu PIN. Kirim IM2PAY <Account-ID> <nominal> ke {{.RequestCode}}.",
+	ReplyNoSession:       "Tidak ada transaksi yang menunggu PIN. Untuk isi ulang kirim IM2PAY [Account-ID] [nominal] ke {{.RequestCode}}.",
 	ReplyNotAPIN:         "Balas dengan PIN SMS Banking Anda (angka saja) ke {{.PINCode}}, atau ketik BATAL ke {{.RequestCode}}.",
 	ReplyBalance:         "Saldo i-Pay {{.Account}}: Rp{{.Balance}}.",
-	ReplyHistory:         "Transaksi terakhir i-Pay {{.Account}}:{{range .History}} {{.Time}} {{.Sign}}Rp{{.Amount}} Ref {{.Ref}};{{end}}",
+	ReplyHistory:         "Transaksi terakhir i-Pay {{.Account}}:{{range $i, $h := .History}}{{if $i}};{{end}} {{$h.Time}} {{$h.Sign}}Rp{{$h.Amount}} Ref {{$h.Ref}}{{end}}.",
 	ReplyHistoryEmpty:    "Belum ada transaksi pada i-Pay {{.Account}}.",
 	ReplyPINChanged:      "PIN SMS Banking Anda berhasil diubah.",
-	ReplyPINChangeFailed: "Ganti PIN GAGAL: PIN lama salah atau PIN baru tidak valid. Format: PIN <PIN lama> <PIN baru>.",
+	ReplyPINChangeFailed: "Ganti PIN GAGAL: PIN lama salah atau PIN baru tidak valid. Format: PIN [PIN lama] [PIN baru].",
 	ReplyPINWrongCode:    "Demi keamanan, kirim PIN hanya sebagai balasan SMS konfirmasi ke {{.PINCode}}. Jangan kirim PIN ke {{.RequestCode}}.",
 	ReplyFailed:          "Maaf, transaksi i-Pay {{.Account}} Rp{{.Amount}} GAGAL diproses. Silakan coba lagi.",
 	ReplyUnavailable:     "Maaf, pesan Anda tidak dapat diproses saat ini. Silakan coba lagi beberapa saat lagi.",
@@ -167,7 +167,12 @@ func (r *Replies) Render(name string, d ReplyData) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// wib is Western Indonesia Time, used for times shown to customers.
+// wib is Western Indonesia Time, the default zone of times shown to
+// customers.
 var wib = time.FixedZone("WIB", 7*3600)
 
-func customerTime(t time.Time) string { return t.In(wib).Format("02/01 15:04") + " WIB" }
+// customerTime formats t for a reply text, in r.Location with its zone
+// abbreviation: "23/11 16:30 WIB".
+func (r *Rules) customerTime(t time.Time) string {
+	return t.In(r.Location).Format("02/01 15:04 MST")
+}

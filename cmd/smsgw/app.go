@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -81,6 +82,10 @@ func buildRules(cfg *Config) (smsgw.Rules, error) {
 	if err != nil {
 		return smsgw.Rules{}, fmt.Errorf("messages: %w", err)
 	}
+	loc, err := cfg.location()
+	if err != nil {
+		return smsgw.Rules{}, err
+	}
 	return smsgw.Rules{
 		RequestCode:  cfg.ShortCodes.Request,
 		PINCode:      cfg.ShortCodes.PIN,
@@ -95,6 +100,7 @@ func buildRules(cfg *Config) (smsgw.Rules, error) {
 			MOPerMinute: cfg.Abuse.MOPerMinute, MOBurst: cfg.Abuse.MOBurst, MOBlock: cfg.Abuse.MOBlock.Duration,
 			MaxAccounts: cfg.Abuse.MaxAccounts, AccountWindow: cfg.Abuse.AccountWindow.Duration,
 		},
+		Location: loc,
 	}, nil
 }
 
@@ -245,8 +251,22 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return float64(n)
 	})
 
-	var sender lateSender
-	a.gw, err = newGateway(cfg, store, &sender, log, a.Now, a.mets)
+	// The ESME is built first and is the gateway's Sender; it is told the
+	// gateway when it runs, so neither needs the other at construction.
+	binds, err := bindOptions(cfg)
+	if err != nil {
+		return err
+	}
+	for i := range binds {
+		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
+	}
+	a.esme, err = esme.New(esme.Options{Binds: binds, Logger: log, Now: time.Now})
+	if err != nil {
+		return err
+	}
+	defer a.esme.Close()
+
+	a.gw, err = newGateway(cfg, store, a.esme, log, a.Now, a.mets)
 	if err != nil {
 		return err
 	}
@@ -264,20 +284,6 @@ func (a *App) Run(ctx context.Context) (err error) {
 		}
 		defer a.smsc.Close()
 	}
-
-	binds, err := bindOptions(cfg)
-	if err != nil {
-		return err
-	}
-	for i := range binds {
-		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
-	}
-	a.esme, err = esme.New(a.gw, esme.Options{Binds: binds, Logger: log, Now: time.Now})
-	if err != nil {
-		return err
-	}
-	defer a.esme.Close()
-	sender.set(a.esme)
 
 	switch {
 	case cfg.HTTP.Listen != "":
@@ -299,7 +305,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if err := a.esme.Run(smppCtx); err != nil {
+		if err := a.esme.Run(smppCtx, a.gw); err != nil {
 			log.Error("SMPP stopped", "err", err)
 		}
 	}()
@@ -318,6 +324,11 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	log.Info("smsgw running", "version", Version, "request_code", cfg.ShortCodes.Request, "pin_code", cfg.ShortCodes.PIN,
 		"http", a.httpAddr(), "simulator", cfg.Simulator.Enabled)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.logReady(smppCtx, readyWait)
+	}()
 
 	<-ctx.Done()
 	log.Info("shutting down")
@@ -349,6 +360,79 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// readyWait is how long logReady waits for every bind to come up.
+const readyWait = 10 * time.Second
+
+// logReady logs one "smsgw ready" line once every bind is up, or after
+// wait with the binds as they are, so that a newcomer sees where to go:
+// the web phone and console URLs (when served) and each bind's status.
+func (a *App) logReady(ctx context.Context, wait time.Duration) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !allBound(a.esme.Status()) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			a.Logger.Warn("smsgw started, but not every bind is up", a.readyAttrs()...)
+			return
+		case <-tick.C:
+		}
+	}
+	a.Logger.Info("smsgw ready", a.readyAttrs()...)
+}
+
+func allBound(st []esme.BindStatus) bool {
+	for _, b := range st {
+		if !b.Bound {
+			return false
+		}
+	}
+	return true
+}
+
+// readyAttrs are the attributes of the readiness line.
+func (a *App) readyAttrs() []any {
+	var attrs []any
+	if base := a.httpURL(); base != "" {
+		if a.simUI != nil {
+			attrs = append(attrs, "web_phone", base+"/phone")
+		}
+		if a.Config.Console.Enabled {
+			attrs = append(attrs, "console", base+"/console/")
+		}
+	}
+	for _, b := range a.esme.Status() {
+		state := "bound"
+		switch {
+		case b.Suspended:
+			state = "suspended"
+		case !b.Bound:
+			state = "down"
+		}
+		attrs = append(attrs, "bind."+b.Name, state)
+	}
+	return attrs
+}
+
+// httpURL is the base URL of the HTTP listener as a browser on this
+// machine reaches it ("" when there is none).
+func (a *App) httpURL() string {
+	if a.httpL == nil {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(a.httpL.Addr().String())
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func (a *App) httpAddr() string {
@@ -449,21 +533,29 @@ type slogPrintf struct{ l *slog.Logger }
 
 func (s slogPrintf) Printf(format string, args ...any) { s.l.Info(fmt.Sprintf(format, args...)) }
 
-// lateSender forwards to the ESME once it exists (the gateway is built
-// first so the ESME can hand it MOs).
-type lateSender struct {
-	mu sync.RWMutex
-	s  smsgw.Sender
-}
-
-func (l *lateSender) set(s smsgw.Sender) { l.mu.Lock(); l.s = s; l.mu.Unlock() }
-
-func (l *lateSender) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
-	l.mu.RLock()
-	s := l.s
-	l.mu.RUnlock()
-	if s == nil {
-		return nil, errors.New("transport not ready")
+// adminGateway opens the store and a gateway that cannot send (admin
+// commands only change customers and read wallets).
+func adminGateway(ctx context.Context, path string) (*smsgw.Gateway, func(), error) {
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, nil, err
 	}
-	return s.Send(ctx, m)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := openStore(ctx, &cfg, log, time.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	noSend := smsgw.SenderFunc(func(context.Context, smsgw.MT) ([]string, error) {
+		return nil, errors.New("admin commands do not send SMS")
+	})
+	gw, err := newGateway(&cfg, st, noSend, log, time.Now, nil)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if err := gw.Init(ctx); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return gw, func() { st.Close() }, nil
 }

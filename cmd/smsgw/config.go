@@ -14,6 +14,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/robfig/cron/v3"
+
+	"github.com/smsgw/smsgw/console"
 )
 
 // Config is the whole of config.toml. Every key is documented in the
@@ -32,6 +34,7 @@ type Config struct {
 	PIN        PINConfig         `toml:"pin"`
 	Abuse      AbuseConfig       `toml:"abuse"`
 	Cron       CronConfig        `toml:"cron"`
+	Display    DisplayConfig     `toml:"display"`
 	Outbox     OutboxConfig      `toml:"outbox"`
 	Messages   map[string]string `toml:"messages"`
 	Demo       DemoConfig        `toml:"demo"`
@@ -153,6 +156,13 @@ type CronConfig struct {
 	DailySummary   string `toml:"daily_summary"`
 }
 
+// DisplayConfig is how times are shown to people.
+type DisplayConfig struct {
+	// Timezone is the one zone of every time shown to people: the CLI's
+	// tables, the console's pages and filters, and SMS texts.
+	Timezone string `toml:"timezone"`
+}
+
 // OutboxConfig bounds MT retries.
 type OutboxConfig struct {
 	MaxAttempts int      `toml:"max_attempts"`
@@ -215,7 +225,8 @@ func DefaultConfig() Config {
 			PurgeDedup:     "@every 10m",
 			DailySummary:   "0 0 * * *",
 		},
-		Outbox: OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
+		Display: DisplayConfig{Timezone: "Asia/Jakarta"},
+		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
 	}
 }
 
@@ -457,6 +468,9 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Cron.Timezone); err != nil {
 		return keyErr("cron.timezone", "%v", err)
 	}
+	if _, err := c.location(); err != nil {
+		return err
+	}
 	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 	for _, s := range []struct{ key, spec string }{
 		{"cron.expire_sessions", c.Cron.ExpireSessions},
@@ -485,7 +499,21 @@ func (c *Config) Validate() error {
 			return keyErr(fmt.Sprintf("demo.customers[%d]", i), "msisdn, account and pin are required")
 		}
 	}
+	// The keyword table and the reply templates are checked by building
+	// them, as the daemon and SIGHUP do.
+	if _, err := buildRules(c); err != nil {
+		return err
+	}
 	return nil
+}
+
+// location is display.timezone loaded: the zone of times shown to people.
+func (c *Config) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.Display.Timezone)
+	if err != nil || c.Display.Timezone == "" {
+		return nil, keyErr("display.timezone", "want an IANA zone such as Asia/Jakarta, got %q", c.Display.Timezone)
+	}
+	return loc, nil
 }
 
 func isDigits(s string) bool {
@@ -558,4 +586,137 @@ func (b *BindConfig) bindPassword() (string, error) {
 		return "", fmt.Errorf("bind %q: password_env: $%s holds more than 8 characters (SMPP 3.4 limit)", b.Name, b.PasswordEnv)
 	}
 	return v, nil
+}
+
+// ConsoleConfig is the [console] section: the operator console at
+// /console/ on the HTTP listener.
+type ConsoleConfig struct {
+	Enabled         bool          `toml:"enabled"`
+	SessionLifetime Duration      `toml:"session_lifetime"`
+	IdleTimeout     Duration      `toml:"idle_timeout"`
+	SecureCookies   bool          `toml:"secure_cookies"`
+	LoginAttempts   int           `toml:"login_attempts"`
+	LoginWindow     Duration      `toml:"login_window"`
+	PageSize        int           `toml:"page_size"`
+	ExportRows      int           `toml:"export_rows"`
+	LockDurations   []Duration    `toml:"lock_durations"`
+	Users           []ConsoleUser `toml:"users"`
+}
+
+// ConsoleUser is one console account. Exactly one of PasswordHash,
+// PasswordHashEnv and DemoPassword is set; DemoPassword (a clear password,
+// public demo data) is refused unless the simulator is enabled.
+type ConsoleUser struct {
+	Name            string `toml:"name"`
+	Role            string `toml:"role"`
+	PasswordHash    string `toml:"password_hash"`
+	PasswordHashEnv string `toml:"password_hash_env"`
+	DemoPassword    string `toml:"demo_password"`
+}
+
+// validate checks [console]; each error names its key. cfg is the whole
+// configuration, for the checks that depend on other sections.
+func (c *ConsoleConfig) validate(cfg *Config) error {
+	for _, d := range []struct {
+		key string
+		v   Duration
+		min time.Duration
+	}{
+		{"console.session_lifetime", c.SessionLifetime, time.Minute},
+		{"console.idle_timeout", c.IdleTimeout, time.Minute},
+		{"console.login_window", c.LoginWindow, time.Second},
+	} {
+		if d.v.Duration != 0 && d.v.Duration < d.min {
+			return keyErr(d.key, "must be at least %s", d.min)
+		}
+	}
+	if c.LoginAttempts < 0 || c.LoginAttempts > 1000 {
+		return keyErr("console.login_attempts", "must be 1..1000 (0 for the default 5)")
+	}
+	if c.PageSize < 0 || c.PageSize > 1000 {
+		return keyErr("console.page_size", "must be 1..1000 (0 for the default 50)")
+	}
+	if c.ExportRows < 0 || c.ExportRows > 10_000_000 {
+		return keyErr("console.export_rows", "must be 1..10000000 (0 for the default %d)", console.DefaultExportRows)
+	}
+	for i, d := range c.LockDurations {
+		if d.Duration < time.Minute {
+			return keyErr(fmt.Sprintf("console.lock_durations[%d]", i), "must be at least 1m")
+		}
+	}
+	names := map[string]bool{}
+	for i, u := range c.Users {
+		k := fmt.Sprintf("console.users[%d]", i)
+		if u.Name == "" {
+			return keyErr(k+".name", "required")
+		}
+		if names[strings.ToLower(u.Name)] {
+			return keyErr(k+".name", "duplicate user %q", u.Name)
+		}
+		names[strings.ToLower(u.Name)] = true
+		switch console.Role(u.Role) {
+		case console.RoleViewer, console.RoleAdmin:
+		default:
+			return keyErr(k+".role", "must be viewer or admin, got %q", u.Role)
+		}
+		set := 0
+		for _, v := range []string{u.PasswordHash, u.PasswordHashEnv, u.DemoPassword} {
+			if v != "" {
+				set++
+			}
+		}
+		if set != 1 {
+			return keyErr(k+".password_hash", "set exactly one of password_hash, password_hash_env and demo_password")
+		}
+		if u.PasswordHash != "" {
+			if err := console.CheckHash(u.PasswordHash); err != nil {
+				return keyErr(k+".password_hash", "%v (make one with `smsgw console hash-password`)", err)
+			}
+		}
+		if u.DemoPassword != "" {
+			if !cfg.Simulator.Enabled {
+				return keyErr(k+".demo_password", "demo users are only allowed with simulator.enabled = true")
+			}
+			if len(u.DemoPassword) < console.MinPasswordLen {
+				return keyErr(k+".demo_password", "must have at least %d characters", console.MinPasswordLen)
+			}
+		}
+	}
+	if c.Enabled {
+		if len(c.Users) == 0 {
+			return keyErr("console.users", "at least one user is required when console.enabled = true")
+		}
+		if cfg.HTTP.Listen == "" {
+			return keyErr("console.enabled", "the console needs http.listen")
+		}
+	}
+	return nil
+}
+
+// consoleUsers resolves the configured users' password hashes.
+func (c *ConsoleConfig) consoleUsers() ([]console.User, error) {
+	var out []console.User
+	for i, u := range c.Users {
+		k := fmt.Sprintf("console.users[%d]", i)
+		hash := u.PasswordHash
+		switch {
+		case u.PasswordHashEnv != "":
+			v, ok := os.LookupEnv(u.PasswordHashEnv)
+			if !ok || v == "" {
+				return nil, keyErr(k+".password_hash_env", "$%s is not set", u.PasswordHashEnv)
+			}
+			if err := console.CheckHash(strings.TrimSpace(v)); err != nil {
+				return nil, keyErr(k+".password_hash_env", "$%s: %v", u.PasswordHashEnv, err)
+			}
+			hash = strings.TrimSpace(v)
+		case u.DemoPassword != "":
+			h, err := console.HashPassword(u.DemoPassword)
+			if err != nil {
+				return nil, keyErr(k+".demo_password", "%v", err)
+			}
+			hash = h
+		}
+		out = append(out, console.User{Name: u.Name, Role: console.Role(u.Role), PasswordHash: hash})
+	}
+	return out, nil
 }

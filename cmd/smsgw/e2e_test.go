@@ -324,6 +324,15 @@ func TestE2EHappyPath(t *testing.T) {
 		t.Errorf("balance = %s, want 50.000", got)
 	}
 	e.stop()
+	// The daemon said it was ready and with which binds; a clean stop
+	// logs no warning.
+	logs := e.stderr.String()
+	if !strings.Contains(logs, `msg="smsgw ready"`) || !strings.Contains(logs, "bind.smsc=bound") {
+		t.Errorf("no readiness line with the bind status in the log:\n%s", logs)
+	}
+	if _, stopping, ok := strings.Cut(logs, `msg="shutting down"`); !ok || strings.Contains(stopping, "level=WARN") {
+		t.Errorf("a clean stop logged a warning (or no shutdown):\n%s", stopping)
+	}
 	// The SMS log holds every message, PIN redacted, with receipts applied.
 	st, err := sqlite.Open(t.Context(), filepath.Join(e.dir, "gw.db"), sqlite.Options{})
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/smsgw/smsgw/console"
 )
 
 func getenv(k string) string { return os.Getenv(k) }
@@ -62,5 +64,60 @@ func (a *App) startHTTP() error {
 			a.Logger.Error("HTTP server stopped", "err", err)
 		}
 	}()
+	return nil
+}
+
+// mountConsole adds the operator console under /console/ to mux when it
+// is enabled.
+func (a *App) mountConsole(mux *http.ServeMux) error {
+	cfg := &a.Config.Console
+	if !cfg.Enabled {
+		return nil
+	}
+	users, err := cfg.consoleUsers()
+	if err != nil {
+		return err
+	}
+	loc, err := a.Config.location()
+	if err != nil {
+		return err
+	}
+	var locks []time.Duration
+	for _, d := range cfg.LockDurations {
+		locks = append(locks, d.Duration)
+	}
+	// The partner pages act through the partner service when [h2h] is on.
+	var partners console.PartnerAdmin
+	rt, err := a.partners()
+	if err != nil {
+		return err
+	}
+	if rt != nil {
+		partners = rt.svc
+	}
+	c, err := console.New(console.Options{
+		Store:           a.store,
+		Admin:           a.gw,
+		Binds:           a.esme,
+		Partners:        partners,
+		Users:           users,
+		Location:        loc,
+		SessionLifetime: cfg.SessionLifetime.Duration,
+		IdleTimeout:     cfg.IdleTimeout.Duration,
+		SecureCookies:   cfg.SecureCookies,
+		LoginAttempts:   cfg.LoginAttempts,
+		LoginWindow:     cfg.LoginWindow.Duration,
+		PageSize:        cfg.PageSize,
+		ExportRows:      cfg.ExportRows,
+		LockDurations:   locks,
+		Now:             a.Now,
+		Logger:          a.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	mux.Handle("/console/", c)
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusSeeOther))
+	a.Logger.Info("operator console enabled", "path", "/console/", "users", len(users))
 	return nil
 }

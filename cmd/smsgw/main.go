@@ -8,10 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	_ "time/tzdata" // display.timezone and cron.timezone also where the system has no zoneinfo
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
@@ -36,7 +37,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, usageMessage(err))
 		return 2
 	default:
 		fmt.Fprintln(stderr, "smsgw:", err)
@@ -44,59 +45,103 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 }
 
-const usage = `usage: smsgw <command> [flags] [args]
+// command is one `smsgw` subcommand: its name, the lines `smsgw help`
+// shows for it, and what it runs.
+type command struct {
+	name string
+	help string
+	run  func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
 
-commands:
-  run [-config config.toml]                 run the gateway daemon
-  check-config [-config config.toml]        validate the configuration and exit
-  migrate [-config config.toml]             create or upgrade the database schema
-  customer add <msisdn> <account> [-name N] register a payer (PIN read from the terminal or stdin)
+// commands are the subcommands in the order `smsgw help` lists them; help
+// and version are answered by dispatch itself.
+var commands = []command{
+	{"run", "run [-config config.toml]                 run the gateway daemon",
+		func(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
+			return cmdRun(ctx, args, stderr)
+		}},
+	{"check-config", "check-config [-config config.toml]        validate the configuration and exit",
+		func(_ context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdCheckConfig(args, stdout)
+		}},
+	{"migrate", "migrate [-config config.toml]             create or upgrade the database schema",
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdMigrate(ctx, args, stdout)
+		}},
+	{"customer", `customer add <msisdn> <account> [-name N] register a payer (PIN read from the terminal or stdin)
   customer pin-reset <msisdn>               set a new PIN (read from the terminal or stdin)
-  customer unlock <msisdn>                  lift a PIN lock
-  wallet show <account> [-n 20]             show an i-pay wallet and its latest ledger entries
-  sim send --from <msisdn> --to <code> <text>   send an SMS through the running simulator and print the replies
-  load [-n 1000] [-c 20] [-window 10]       measure complete top-ups against an in-process SMSC
-  audit sms|sessions|customers|ledger|trail|tx|transfer [filters] [-format table|csv|json]   audit the store
-  console hash-password                     hash a console password (read from the terminal or stdin)
-  version                                   print the version
+  customer unlock <msisdn>                  lift a PIN lock`,
+		func(ctx context.Context, args []string, stdin io.Reader, stdout, _ io.Writer) error {
+			return cmdCustomer(ctx, args, stdin, stdout)
+		}},
+	{"wallet", "wallet show <account> [-n 20]             show an i-pay wallet and its latest ledger entries",
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdWallet(ctx, args, stdout)
+		}},
+	{"audit", `audit sms|sessions|customers|ledger|trail|partners|callbacks [filters] [-format table|csv|json]
+                                            the console's views, read from the database
+  audit tx|transfer <id> [-format table|csv|json]   one transaction as a timeline`,
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdAudit(ctx, args, stdout)
+		}},
+	{"partner", `partner list|status|callbacks|resend|blocked|unblock|deposit|balance [args]
+                                            partner requests, callbacks and deposits (smsgw partner lists them)`,
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdPartner(ctx, args, stdout)
+		}},
+	{"console", "console hash-password                     hash a console password (read from the terminal or stdin)",
+		func(ctx context.Context, args []string, stdin io.Reader, stdout, _ io.Writer) error {
+			return cmdConsole(ctx, args, stdin, stdout)
+		}},
+	{"sim", "sim send --from <msisdn> --to <code> <text>   send an SMS through the running simulator and print the replies",
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdSim(ctx, args, stdout)
+		}},
+	{"load", "load [-n 1000] [-c 20] [-window 10]       measure complete top-ups against an in-process SMSC",
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdLoad(ctx, args, stdout)
+		}},
+}
 
-Every command takes -config (default config.toml).`
+// usage is the synopsis `smsgw help` prints, after "usage: ".
+func usage() string {
+	var b strings.Builder
+	b.WriteString("smsgw <command> [flags] [args]\n\ncommands:\n")
+	for _, c := range commands {
+		b.WriteString("  " + c.help + "\n")
+	}
+	b.WriteString("  version                                   print the version\n")
+	b.WriteString("  help                                      print this help\n")
+	b.WriteString("\nEvery command but version and help takes -config (default config.toml).")
+	return b.String()
+}
 
 func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: %s", errUsage, usage)
+		return fmt.Errorf("%w: %s", errUsage, usage())
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "run":
-		return cmdRun(ctx, rest, stderr)
-	case "check-config":
-		return cmdCheckConfig(rest, stdout)
-	case "migrate":
-		return cmdMigrate(ctx, rest, stdout)
-	case "customer":
-		return cmdCustomer(ctx, rest, stdin, stdout)
-	case "wallet":
-		return cmdWallet(ctx, rest, stdout)
-	case "sim":
-		return cmdSim(ctx, rest, stdout)
-	case "load":
-		return cmdLoad(ctx, rest, stdout)
-	case "audit":
-		return cmdAudit(ctx, rest, stdout)
-	case "console":
-		return cmdConsole(ctx, rest, stdin, stdout)
-	case "partner":
-		return cmdPartner(ctx, rest, stdout)
+	name, rest := args[0], args[1:]
+	switch name {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "smsgw", Version)
 		return nil
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, "usage:", usage())
 		return nil
-	default:
-		return fmt.Errorf("%w: unknown command %q\n%s", errUsage, cmd, usage)
 	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(ctx, rest, stdin, stdout, stderr)
+		}
+	}
+	return fmt.Errorf("%w: unknown command %q\n%s", errUsage, name, usage())
+}
+
+// usageMessage is the text of a usage error with exactly one "usage: "
+// in front, also when the command's own synopsis starts with one.
+func usageMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "usage: ")
+	return "usage: " + strings.TrimPrefix(msg, "usage: ")
 }
 
 // newFlags returns a flag set with the common -config flag.
@@ -124,40 +169,4 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-func cmdCheckConfig(args []string, stdout io.Writer) error {
-	fs, path := newFlags("check-config")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := LoadConfig(*path)
-	if err != nil {
-		return err
-	}
-	if _, err := buildRules(&cfg); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", *path)
-	return nil
-}
-
-// newLogger builds the slog logger from config.
-func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch cfg.Level {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	default:
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }

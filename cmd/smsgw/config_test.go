@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestConfigDisplayTimezone checks that display.timezone is the zone of
+// times shown to people: WIB by default, validated, and handed to the SMS
+// rules (the console and the CLI take the same Config.location).
+func TestConfigDisplayTimezone(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		body string
+		want string // the time as shown, or the error
+	}{
+		{"", "16:30 WIB"},
+		{"[display]\ntimezone = \"Asia/Makassar\"\n", "17:30 WITA"},
+		{"[display]\ntimezone = \"Mars/Olympus\"\n", "display.timezone"},
+		{"[display]\ntimezone = \"\"\n", "display.timezone"},
+	} {
+		cfg, err := LoadConfig(writeConfig(t, fmt.Sprintf(consoleBase, false)+tc.body))
+		if err != nil {
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("config %q: %v, want %q", tc.body, err, tc.want)
+			}
+			continue
+		}
+		rules, err := buildRules(&cfg)
+		if err != nil {
+			t.Fatalf("buildRules(%q): %v", tc.body, err)
+		}
+		if got := at.In(rules.Location).Format("15:04 MST"); got != tc.want {
+			t.Errorf("config %q shows %s as %q, want %q", tc.body, at, got, tc.want)
+		}
+	}
+	// The repository's config shows WIB.
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc, err := cfg.location(); err != nil || loc.String() != "Asia/Jakarta" {
+		t.Errorf("repository config.toml display zone = %v, %v; want Asia/Jakarta", loc, err)
+	}
+}
+
+// TestConfigValidatesRules checks that LoadConfig refuses reply templates
+// and keyword aliases the daemon could not build, naming the section.
+func TestConfigValidatesRules(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"[messages]\nsuccess = \"{{.Nope}}\"\n", "messages: reply \"success\""},
+		{"[messages]\nno_such_reply = \"x\"\n", "messages: reply \"no_such_reply\""},
+	} {
+		_, err := LoadConfig(writeConfig(t, fmt.Sprintf(consoleBase, false)+tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("config %q = %v, want an error containing %q", tc.body, err, tc.want)
+		}
+	}
+}
