@@ -410,7 +410,8 @@ func (a *App) partners() (*h2hRuntime, error) {
 			return nil, err
 		}
 		if !ok {
-			log.Warn("simulator partner disabled: its secret is not in the environment", "partner", p.ID, "env", p.SecretEnv)
+			// A demo partner of the simulator: nothing is wrong, it is off.
+			log.Info("simulator partner disabled: its secret is not in the environment", "partner", p.ID, "env", p.SecretEnv)
 			continue
 		}
 		auths = append(auths, auth)
