@@ -9,8 +9,8 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// auditTests are the contract of smsgw.AuditTx: the audit trail and the
-// queries behind the operator views.
+// auditTests are the contract of smsgw.AuditStore and smsgw.ReportStore:
+// the audit trail and the queries behind the operator views.
 func auditTests() []struct {
 	name string
 	fn   func(*testing.T, smsgw.Store)
