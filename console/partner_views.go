@@ -1,16 +1,28 @@
 package console
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Partner requests and callbacks of the host-to-host API, as listings.
+
+// partnerRecords returns the partner records of src, or an error naming
+// its type when the store does not hold them (as partner.TxOf does).
+func partnerRecords(src report.Source) (partner.Records, error) {
+	r, ok := src.(partner.Records)
+	if !ok {
+		return nil, fmt.Errorf("partner: store transaction %T does not implement partner.Records", src)
+	}
+	return r, nil
+}
 
 // View names of the partner API.
 const (
@@ -109,8 +121,8 @@ func (l *partnerListing) columns() []string {
 		"balance_before", "balance_after", "paid_at", "resolved", "updated"}
 }
 
-func (l *partnerListing) fetch(stx smsgw.Tx, limit, offset int) ([]record, error) {
-	tx, err := partner.TxOf(stx)
+func (l *partnerListing) fetch(src report.Source, limit, offset int) ([]record, error) {
+	tx, err := partnerRecords(src)
 	if err != nil {
 		return nil, err
 	}
@@ -268,8 +280,8 @@ func (l *callbackListing) columns() []string {
 		"next_attempt", "deadline", "last_error", "created", "updated", "sent"}
 }
 
-func (l *callbackListing) fetch(stx smsgw.Tx, limit, offset int) ([]record, error) {
-	tx, err := partner.TxOf(stx)
+func (l *callbackListing) fetch(src report.Source, limit, offset int) ([]record, error) {
+	tx, err := partnerRecords(src)
 	if err != nil {
 		return nil, err
 	}

@@ -10,15 +10,17 @@ import (
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
 // A listing is one filtered view (SMS log, sessions, customers, ledger,
 // audit trail): its columns and a way to fetch pages of its records, in
-// the view's order, inside a read transaction.
+// the view's order, from a read transaction (report.Source: the store's
+// read-only queries).
 type listing interface {
 	columns() []string
-	fetch(tx smsgw.Tx, limit, offset int) ([]record, error)
+	fetch(tx report.Source, limit, offset int) ([]record, error)
 }
 
 // A record is one row of a listing. It marshals to JSON with stable field
@@ -281,7 +283,7 @@ func (l *smsListing) columns() []string {
 		"dlr_state", "dlr_error", "attempts", "last_error", "session_id", "transfer_id", "smsc_ids"}
 }
 
-func (l *smsListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *smsListing) fetch(tx report.Source, limit, offset int) ([]record, error) {
 	f := l.f
 	f.Limit, f.Offset = limit, offset
 	ms, err := tx.Messages(f)
@@ -403,7 +405,7 @@ func (l *sessionListing) columns() []string {
 		"request_message_id", "pin_message_id", "transfer_id", "expires", "resolved"}
 }
 
-func (l *sessionListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *sessionListing) fetch(tx report.Source, limit, offset int) ([]record, error) {
 	f := l.f
 	f.Limit, f.Offset = limit, offset
 	ss, err := tx.Sessions(f)
@@ -481,7 +483,7 @@ func (l *customerListing) columns() []string {
 	return []string{"msisdn", "name", "account", "pin_failures", "locked", "locked_until", "created", "updated"}
 }
 
-func (l *customerListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *customerListing) fetch(tx report.Source, limit, offset int) ([]record, error) {
 	f := l.f
 	f.Limit, f.Offset = limit, offset
 	cs, err := tx.CustomerList(f)
@@ -587,7 +589,7 @@ func (l *ledgerListing) columns() []string {
 		"balance_after", "running_sum", "session_id"}
 }
 
-func (l *ledgerListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *ledgerListing) fetch(tx report.Source, limit, offset int) ([]record, error) {
 	f := l.f
 	f.Limit, f.Offset = limit, offset
 	ls, err := tx.Ledger(f)
@@ -666,7 +668,7 @@ func (l *auditListing) columns() []string {
 	return []string{"id", "time", "actor", "role", "action", "target", "detail", "remote"}
 }
 
-func (l *auditListing) fetch(tx smsgw.Tx, limit, offset int) ([]record, error) {
+func (l *auditListing) fetch(tx report.Source, limit, offset int) ([]record, error) {
 	f := l.f
 	f.Limit, f.Offset = limit, offset
 	es, err := tx.AuditTrail(f)

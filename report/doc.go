@@ -5,7 +5,8 @@
 // made it) and orders it as a timeline; the console and `smsgw audit`
 // show it.
 //
-// It only reads, through the transaction it is given, and keeps no state.
-// The partner part is read when the transaction also holds the partner
-// records (partner.Records); on a store without them it is left empty.
+// It only reads, through the Source it is given (a store's transaction),
+// and keeps no state. The partner part is read when the Source also holds
+// the partner records (partner.Records); on a store without them it is
+// left empty.
 package report

@@ -69,7 +69,7 @@ const maxTransactionMessages = 500
 
 // LoadTransaction reads the session id and everything linked to it
 // (ENotFound if the session does not exist).
-func LoadTransaction(tx smsgw.Tx, sessionID int64) (*Transaction, error) {
+func LoadTransaction(tx Source, sessionID int64) (*Transaction, error) {
 	s, err := tx.Session(sessionID)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func LoadTransaction(tx smsgw.Tx, sessionID int64) (*Transaction, error) {
 // LoadTransferTransaction reads transfer id with its session's transaction
 // when it has one, else with the messages linked to it (ENotFound if the
 // transfer does not exist).
-func LoadTransferTransaction(tx smsgw.Tx, transferID int64) (*Transaction, error) {
+func LoadTransferTransaction(tx Source, transferID int64) (*Transaction, error) {
 	tr, err := tx.TransferByID(transferID)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ const maxTransactionCallbacks = 10
 
 // load completes t with msgs, their parts, the transfer's entries and the
 // timeline.
-func (t *Transaction) load(tx smsgw.Tx, msgs []smsgw.Message) error {
+func (t *Transaction) load(tx Source, msgs []smsgw.Message) error {
 	slices.SortFunc(msgs, func(a, b smsgw.Message) int { return cmp.Compare(a.ID, b.ID) })
 	t.Messages = msgs
 	t.Parts = map[int64][]smsgw.MessagePart{}

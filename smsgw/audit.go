@@ -2,40 +2,6 @@ package smsgw
 
 import "time"
 
-// AuditTx holds the store methods of the operator views and the audit
-// trail: queries behind the console and `smsgw audit`, and the append-only
-// record of admin actions. It is part of Tx.
-type AuditTx interface {
-	// AppendAudit appends e to the audit trail and sets e.ID; a zero e.At
-	// means the store's clock. EInvalid if Actor or Action is empty. Audit
-	// entries are never updated or deleted.
-	AppendAudit(e *AuditEntry) error
-	// AuditTrail lists audit entries by filter, newest first.
-	AuditTrail(f AuditFilter) ([]AuditEntry, error)
-
-	// CustomerList lists customers by filter, ordered by MSISDN.
-	CustomerList(f CustomerFilter) ([]Customer, error)
-
-	// Traffic counts the MOs and MTs logged in [from, to) per minute,
-	// oldest first; minutes without messages are left out.
-	Traffic(from, to time.Time) ([]TrafficPoint, error)
-	// Credits sums the transfers into wallets created in [from, to), per
-	// transfer kind, ordered by kind.
-	Credits(from, to time.Time) ([]CreditTotal, error)
-
-	// MessageParts lists the SMSC message ids of SMS log row id with the
-	// delivery receipt of each, in part order (empty when it has none).
-	MessageParts(id int64) ([]MessagePart, error)
-	// TransferEntries lists the ledger entries of transfer id, the debit
-	// first (empty when the transfer does not exist).
-	TransferEntries(id int64) ([]Entry, error)
-	// Ledger lists the ledger entries of f.Account joined with their
-	// transfers, newest first, each with the running sum of the account's
-	// entries up to and including it (which equals BalanceAfter when the
-	// ledger is sound).
-	Ledger(f LedgerFilter) ([]LedgerLine, error)
-}
-
 // Audit trail actions.
 const (
 	ActionCustomerLock     = "customer.lock"

@@ -482,7 +482,7 @@ func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
 // classify sets m.Keyword and returns the secret to store with the MO: PIN
 // verifiers computed with the sender's current salt, never the digits. The
 // caller redacts m.Text with Rules.Redact.
-func (g *Gateway) classify(tx Tx, r *Rules, m *Message) ([]byte, error) {
+func (g *Gateway) classify(tx CustomerStore, r *Rules, m *Message) ([]byte, error) {
 	if m.ShortCode == r.PINCode {
 		if cmd, err := r.Keywords.Parse(m.Text); err == nil {
 			if _, ok := cmd.(keywords.Cancel); ok {

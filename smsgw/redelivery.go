@@ -246,7 +246,7 @@ func (g *Gateway) handOver(tk *ackTicket, track func(func(bool)), committed bool
 // before, and if so sets m.ID to it and moves that MO's record to m's link
 // (so it matches once per lost acknowledgement). It runs inside the storing
 // transaction.
-func (g *Gateway) redelivered(tx Tx, m *Message, receivedAt time.Time) (bool, error) {
+func (g *Gateway) redelivered(tx MessageStore, m *Message, receivedAt time.Time) (bool, error) {
 	if m.DedupKey == "" {
 		return false, nil
 	}

@@ -18,17 +18,29 @@ type Store interface {
 	Close() error
 }
 
-// Tx is one transaction. Every method returns an *Error with code ENotFound
-// when the row it reads or updates is missing, EConflict on a unique
-// constraint named in its comment, and internal errors otherwise. A method
-// that fails writes nothing, so fn may handle a domain error and still
-// commit. Zero CreatedAt/UpdatedAt fields mean the store's clock; a limit
-// <= 0 means the implementation's default page size.
+// Tx is one transaction: the composition of the store's areas below. Every
+// method returns an *Error with code ENotFound when the row it reads or
+// updates is missing, EConflict on a unique constraint named in its comment,
+// and internal errors otherwise. A method that fails writes nothing, so fn
+// may handle a domain error and still commit. Zero CreatedAt/UpdatedAt
+// fields mean the store's clock; a limit <= 0 means the implementation's
+// default page size. These rules hold for every area interface.
+//
+// Each area has its own contract suite in store/storetest (TestCustomers,
+// TestLedger, ...), so a new store can be brought up one area at a time.
 type Tx interface {
-	AuditTx
+	CustomerStore
+	LedgerStore
+	SessionStore
+	MessageStore
+	PartStore
+	AuditStore
+	ReportStore
+}
 
-	// Customers.
-
+// CustomerStore holds customers and their PIN state (hash, salt, failure
+// counter, lock). Error codes follow Tx.
+type CustomerStore interface {
 	// CreateCustomer inserts a customer (EConflict if the MSISDN exists).
 	CreateCustomer(c *Customer) error
 	// Customer returns the customer registered with msisdn (ENotFound).
@@ -40,9 +52,13 @@ type Tx interface {
 	// UnlockDue clears locks whose LockedUntil <= now, resets their
 	// PINFailures, and returns their MSISDNs in order.
 	UnlockDue(now time.Time) ([]MSISDN, error)
+}
 
-	// Accounts and ledger.
-
+// LedgerStore holds accounts and the double-entry ledger: each transfer
+// writes one debit and one credit entry and both balances in the same
+// transaction, and the sum of all entries is always 0. Error codes follow
+// Tx.
+type LedgerStore interface {
 	// CreateAccount inserts an account with balance 0 (EConflict if it
 	// exists, EInvalid if Kind is not a Kind* constant).
 	CreateAccount(a *Account) error
@@ -64,9 +80,12 @@ type Tx interface {
 	Entries(account AccountID, afterID int64, limit int) ([]Entry, error)
 	// LedgerSum returns the sum of all ledger entries (always 0 when sound).
 	LedgerSum() (int64, error)
+}
 
-	// Sessions (the PIN flow).
-
+// SessionStore holds the PIN-flow sessions. At most one session per MSISDN
+// is awaiting_pin; resolving one is a conditional update from
+// awaiting_pin. Error codes follow Tx.
+type SessionStore interface {
 	// CreateSession inserts s in state awaiting_pin and sets s.ID. EBusy if
 	// an awaiting_pin session exists for s.MSISDN (enforced by a unique index).
 	CreateSession(s *Session) error
@@ -83,11 +102,12 @@ type Tx interface {
 	SetSessionAttempts(id int64, attempts int) error
 	// ExpiredSessions lists awaiting_pin sessions with ExpiresAt <= now.
 	ExpiredSessions(now time.Time, limit int) ([]Session, error)
-	// Sessions lists sessions by filter, newest first.
-	Sessions(f SessionFilter) ([]Session, error)
+}
 
-	// SMS log, inbox and outbox.
-
+// MessageStore holds the SMS log with its inbox (MOs to process), outbox
+// (MTs to send), delivery receipts and the redelivery records used to
+// recognise an MO the SMSC sends again. Error codes follow Tx.
+type MessageStore interface {
 	// InsertMO stores an inbound message in the SMS log and the inbox and
 	// sets m.ID. When m.DedupKey is set, the message is also recorded for
 	// redelivery matching (RedeliveryCandidates) with its Link and
@@ -107,6 +127,8 @@ type Tx interface {
 	// ForgetMOs removes the redelivery records of the given MOs and returns
 	// how many it removed; unknown ids are ignored.
 	ForgetMOs(ids []int64) (int64, error)
+	// PurgeDedup removes redelivery records created before t; returns count.
+	PurgeDedup(before time.Time) (int64, error)
 	// PendingMOs lists inbox rows not yet processed, oldest first.
 	PendingMOs(limit int) ([]InboundMO, error)
 	// FinishMO marks an inbox row processed, clears its secret, and stores
@@ -139,16 +161,14 @@ type Tx interface {
 	UpdateDLR(smscID string, state string, errCode string, at time.Time) error
 	// Message returns one SMS log row (ENotFound).
 	Message(id int64) (*Message, error)
-	// Messages lists SMS log rows by filter, newest first.
-	Messages(f MessageFilter) ([]Message, error)
 	// OutboxDepth counts messages queued in the outbox.
 	OutboxDepth() (int, error)
-	// PurgeDedup removes redelivery records created before t; returns count.
-	PurgeDedup(before time.Time) (int64, error)
+}
 
-	// Concatenated MO parts. Each part of a long MO is stored before it is
-	// acknowledged and deleted when its message is complete or expired.
-
+// PartStore holds the parts of concatenated MOs. Each part of a long MO is
+// stored before it is acknowledged and deleted when its message is complete
+// or expired. Error codes follow Tx.
+type PartStore interface {
 	// InsertMOPart stores one part of a concatenated MO and sets p.ID.
 	// EDuplicate if a part with the same Key and Seq is stored (the first
 	// copy is kept and nothing is written); EInvalid if Key is empty or
@@ -165,11 +185,50 @@ type Tx interface {
 	// was created before before, and describes those messages, oldest
 	// first.
 	ExpireMOParts(before time.Time) ([]MOPartGroup, error)
+}
 
-	// Reports.
+// AuditStore holds the append-only audit trail of operator actions; it is
+// read through ReportStore.AuditTrail.
+type AuditStore interface {
+	// AppendAudit appends e to the audit trail and sets e.ID; a zero e.At
+	// means the store's clock. EInvalid if Actor or Action is empty. Audit
+	// entries are never updated or deleted.
+	AppendAudit(e *AuditEntry) error
+}
 
+// ReportStore holds the read-only queries behind the operator console and
+// `smsgw audit`: filtered listings, per-transaction details and period
+// summaries. Its methods never write, so a store may serve them from a read
+// replica or a read-only transaction (Store.View). Listings are newest
+// first unless their comment says otherwise. Error codes follow Tx.
+type ReportStore interface {
 	// Summary counts sessions created in [from, to) by state (still open
 	// ones under awaiting_pin), sums the transfers of the confirmed ones, and
 	// counts MOs and MTs logged in [from, to).
 	Summary(from, to time.Time) (Summary, error)
+	// Traffic counts the MOs and MTs logged in [from, to) per minute,
+	// oldest first; minutes without messages are left out.
+	Traffic(from, to time.Time) ([]TrafficPoint, error)
+	// Credits sums the transfers into wallets created in [from, to), per
+	// transfer kind, ordered by kind.
+	Credits(from, to time.Time) ([]CreditTotal, error)
+	// Sessions lists sessions by filter, newest first.
+	Sessions(f SessionFilter) ([]Session, error)
+	// Messages lists SMS log rows by filter, newest first.
+	Messages(f MessageFilter) ([]Message, error)
+	// MessageParts lists the SMSC message ids of SMS log row id with the
+	// delivery receipt of each, in part order (empty when it has none).
+	MessageParts(id int64) ([]MessagePart, error)
+	// CustomerList lists customers by filter, ordered by MSISDN.
+	CustomerList(f CustomerFilter) ([]Customer, error)
+	// TransferEntries lists the ledger entries of transfer id, the debit
+	// first (empty when the transfer does not exist).
+	TransferEntries(id int64) ([]Entry, error)
+	// Ledger lists the ledger entries of f.Account joined with their
+	// transfers, newest first, each with the running sum of the account's
+	// entries up to and including it (which equals BalanceAfter when the
+	// ledger is sound).
+	Ledger(f LedgerFilter) ([]LedgerLine, error)
+	// AuditTrail lists audit entries by filter, newest first.
+	AuditTrail(f AuditFilter) ([]AuditEntry, error)
 }

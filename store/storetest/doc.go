@@ -9,18 +9,32 @@
 //		})
 //	}
 //
-// Run covers each Tx method's documented behaviour and error codes
-// (customers, unlocks, accounts, transfers with their ledger entries,
-// idempotency and funds checks, PIN sessions, MO de-duplication, the inbox
-// and outbox and its depth, delivery receipts, filters, summaries, the
-// stored parts of concatenated MOs and their expiry), the transaction
-// semantics of Update and View (rollback on error and panic, no writes in
-// View, cancelled contexts), a whole PIN top-up in one transaction, and
-// concurrent Update calls (no lost update, every snapshot balanced). It
-// also covers the partner records (partner.Records: requests, inquiries,
-// nonces, destinations, callbacks, the dashboard summary), reached with
-// partner.TxOf from the store's smsgw.Tx, and the report timeline built
-// on them, so a store that serves the partner API passes one suite.
+// Run covers each Tx method's documented behaviour and error codes, one
+// suite per area of smsgw.Tx, each in its own file and each with an
+// exported entry point, so a new store can be brought up one area at a
+// time (calling, say, only TestCustomers and TestLedger at first):
+//
+//	TestCustomers  smsgw.CustomerStore: customers, PIN state, unlocks
+//	TestLedger     smsgw.LedgerStore: accounts, transfers with their ledger
+//	               entries, idempotency and funds checks
+//	TestSessions   smsgw.SessionStore: PIN sessions
+//	TestMessages   smsgw.MessageStore: the SMS log, MO de-duplication and
+//	               redelivery, the inbox and outbox and its depth, receipts
+//	TestParts      smsgw.PartStore: parts of concatenated MOs, their expiry
+//	TestAudit      smsgw.AuditStore: the append-only audit trail
+//	TestReports    smsgw.ReportStore: filters, summaries, the console's and
+//	               the audit CLI's queries, the report timeline
+//	TestTx         the transaction semantics of Update and View (rollback on
+//	               error and panic, no writes in View, cancelled contexts),
+//	               a whole PIN top-up in one transaction, and concurrent
+//	               Update calls (no lost update, every snapshot balanced)
+//	TestPartners   the partner records (partner.Records: requests,
+//	               inquiries, nonces, destinations, callbacks, the dashboard
+//	               summary), reached with partner.TxOf from the store's
+//	               smsgw.Tx, and the report timeline built on them
+//
+// A suite may seed its rows through other areas (accounts, customers,
+// sessions, messages), so bring up TestCustomers and TestLedger first.
 //
 // It uses only the smsgw API, so it cannot check storage details such as
 // the append-only triggers or that FinishMO erases the secret on disk: each

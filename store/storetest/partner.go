@@ -8,11 +8,11 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// partnerTests are the contract of partner.Records.
-var partnerTests = []struct {
-	name string
-	fn   func(*testing.T, smsgw.Store)
-}{
+// partnerTests are the contract of partner.Records (requests, inquiries,
+// nonces, destinations, callbacks, the dashboard summary), reached with
+// partner.TxOf from the store's smsgw.Tx, and the report timeline built on
+// them.
+var partnerTests = []test{
 	{"Partner/RequestCreateGet", testPartnerRequestCreateGet},
 	{"Partner/RequestConflict", testPartnerRequestConflict},
 	{"Partner/RefIDCase", testPartnerRefIDCase},
@@ -25,7 +25,13 @@ var partnerTests = []struct {
 	{"Partner/Callback", testPartnerCallback},
 	{"Partner/CallbackRequeue", testPartnerCallbackRequeue},
 	{"Partner/TopUpInOneTx", testPartnerTopUpInOneTx},
+	{"Audit/PartnerByTransfer", testPartnerRequestByTransfer},
+	{"Audit/PartnerSummary", testPartnerSummary},
+	{"Audit/PartnerTransaction", testPartnerTransaction},
 }
+
+// TestPartners runs partnerTests as subtests; see Run for open.
+func TestPartners(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, open, partnerTests) }
 
 // partnerUpdate runs fn in s.Update with the transaction as a partner.Tx.
 func partnerUpdate(t *testing.T, s smsgw.Store, fn func(partner.Tx) error) error {

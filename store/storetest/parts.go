@@ -8,18 +8,18 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// partTests are the contract of the concatenated MO part methods; Run
-// includes them.
-var partTests = []struct {
-	name string
-	fn   func(*testing.T, smsgw.Store)
-}{
+// partTests are the contract of smsgw.PartStore: the stored parts of
+// concatenated MOs and their expiry.
+var partTests = []test{
 	{"MOPart/InsertList", testMOPartInsertList},
 	{"MOPart/Duplicate", testMOPartDuplicate},
 	{"MOPart/Invalid", testMOPartInvalid},
 	{"MOPart/Delete", testMOPartDelete},
 	{"MOPart/Expire", testMOPartExpire},
 }
+
+// TestParts runs partTests as subtests; see Run for open.
+func TestParts(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, open, partTests) }
 
 func newPart(key string, seq, total int, data string, created time.Time) *smsgw.MOPart {
 	return &smsgw.MOPart{
@@ -215,50 +215,4 @@ func testMOPartExpire(t *testing.T, s smsgw.Store) {
 	if len(groups) != 0 {
 		t.Errorf("ExpireMOParts(t0+10m) again = %+v, want none", groups)
 	}
-}
-
-// testOutboxDepth: OutboxDepth counts queued MTs, whatever their next
-// attempt, and drops sent and failed ones.
-func testOutboxDepth(t *testing.T, s smsgw.Store) {
-	depth := func() int {
-		t.Helper()
-		var n int
-		MustView(t, s, func(tx smsgw.Tx) (err error) {
-			n, err = tx.OutboxDepth()
-			return err
-		})
-		return n
-	}
-	if got := depth(); got != 0 {
-		t.Errorf("OutboxDepth() of an empty store = %d, want 0", got)
-	}
-	ms := []*smsgw.Message{newMT(msisdnA, "one", t0), newMT(msisdnB, "two", at(time.Hour)), newMT(msisdnA, "three", t0)}
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		for _, m := range ms {
-			if err := tx.EnqueueMT(m); err != nil {
-				return err
-			}
-		}
-		// Inbound messages are not in the outbox.
-		return tx.InsertMO(newMO(msisdnA, "k", "HELP", t0), nil)
-	})
-	if got := depth(); got != 3 {
-		t.Errorf("OutboxDepth() after 3 MTs = %d, want 3", got)
-	}
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkMTRetry(ms[0].ID, "throttled", at(time.Minute)) })
-	if got := depth(); got != 3 {
-		t.Errorf("OutboxDepth() after a retry = %d, want 3", got)
-	}
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkMTSent(ms[1].ID, []string{"id"}, t0) })
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkMTFailed(ms[2].ID, "rejected", t0) })
-	if got := depth(); got != 1 {
-		t.Errorf("OutboxDepth() after one sent and one failed = %d, want 1", got)
-	}
-	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		n, err := tx.OutboxDepth()
-		if n != 1 || err != nil {
-			t.Errorf("OutboxDepth() in Update = %d, %v; want 1", n, err)
-		}
-		return nil
-	})
 }

@@ -1,0 +1,226 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/smsgw/smsgw/smsgw"
+)
+
+// sessionTests are the contract of smsgw.SessionStore: the PIN-flow
+// sessions.
+var sessionTests = []test{
+	{"Session/OnePerMSISDN", testSessionOnePerMSISDN},
+	{"Session/Resolve", testSessionResolve},
+	{"Session/Attempts", testSessionAttempts},
+	{"Session/Expired", testSessionExpired},
+}
+
+// TestSessions runs sessionTests as subtests; see Run for open.
+func TestSessions(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, open, sessionTests) }
+
+func testSessionOnePerMSISDN(t *testing.T, s smsgw.Store) {
+	first := newSession(msisdnA, 50_000, t0)
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateSession(first) })
+	if first.ID == 0 || first.State != smsgw.StateAwaitingPIN {
+		t.Fatalf("CreateSession set ID %d, State %q; want an ID and awaiting_pin", first.ID, first.State)
+	}
+	second := newSession(msisdnA, 75_000, at(time.Minute))
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		wantCode(t, "CreateSession(second open)", tx.CreateSession(second), smsgw.EBusy)
+		return nil
+	})
+	other := newSession(msisdnB, 75_000, at(time.Minute))
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateSession(other) })
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.OpenSession(msisdnA)
+		if err != nil {
+			return err
+		}
+		same(t, "OpenSession(A)", got, first)
+		got, err = tx.Session(other.ID)
+		if err != nil {
+			return err
+		}
+		same(t, "Session(other)", got, other)
+		_, err = tx.OpenSession(msisdnC)
+		wantCode(t, "OpenSession(none)", err, smsgw.ENotFound)
+		_, err = tx.Session(other.ID + 100)
+		wantCode(t, "Session(unknown)", err, smsgw.ENotFound)
+		all, err := tx.Sessions(smsgw.SessionFilter{MSISDN: msisdnA})
+		if err != nil {
+			return err
+		}
+		if len(all) != 1 {
+			t.Errorf("Sessions(A) = %d sessions, want 1 (the refused one is not written)", len(all))
+		}
+		return nil
+	})
+	// Once resolved, the MSISDN may open a new session.
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		first.State, first.ResolvedAt = smsgw.StateCancelled, ptr(at(2*time.Minute))
+		if err := tx.ResolveSession(first); err != nil {
+			return err
+		}
+		return tx.CreateSession(second)
+	})
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.OpenSession(msisdnA)
+		if err != nil {
+			return err
+		}
+		if got.ID != second.ID {
+			t.Errorf("OpenSession(A).ID = %d, want %d", got.ID, second.ID)
+		}
+		return nil
+	})
+}
+
+func testSessionResolve(t *testing.T, s smsgw.Store) {
+	seedAccounts(t, s)
+	sess := newSession(msisdnA, 50_000, t0)
+	pinMO := newMO(msisdnA, "k:pin", "****", at(time.Minute))
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		if err := tx.CreateSession(sess); err != nil {
+			return err
+		}
+		return tx.InsertMO(pinMO, nil)
+	})
+	tr := newTransfer("session:x", settlement, walletA, 50_000)
+	tr.SessionID = sess.ID
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		if err := tx.Transfer(tr); err != nil {
+			return err
+		}
+		sess.State = smsgw.StateConfirmed
+		sess.Attempts = 1
+		sess.ResolvedAt = ptr(at(2 * time.Minute))
+		sess.PINMessage = pinMO.ID
+		sess.TransferID = tr.ID
+		return tx.ResolveSession(sess)
+	})
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.Session(sess.ID)
+		if err != nil {
+			return err
+		}
+		same(t, "Session(resolved)", got, sess)
+		_, err = tx.OpenSession(msisdnA)
+		wantCode(t, "OpenSession(A) after resolve", err, smsgw.ENotFound)
+		return nil
+	})
+	tests := []struct {
+		name  string
+		state smsgw.SessionState
+		id    int64
+		want  string
+	}{
+		{"again", smsgw.StateExpired, sess.ID, smsgw.EConflict},
+		{"same state again", smsgw.StateConfirmed, sess.ID, smsgw.EConflict},
+		{"unknown", smsgw.StateExpired, sess.ID + 100, smsgw.ENotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			MustUpdate(t, s, func(tx smsgw.Tx) error {
+				again := *sess
+				again.ID, again.State, again.ResolvedAt, again.TransferID = tc.id, tc.state, ptr(at(3*time.Minute)), 0
+				wantCode(t, "ResolveSession", tx.ResolveSession(&again), tc.want)
+				return nil
+			})
+		})
+	}
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.Session(sess.ID)
+		if err != nil {
+			return err
+		}
+		same(t, "Session after refused resolves", got, sess)
+		return nil
+	})
+}
+
+func testSessionAttempts(t *testing.T, s smsgw.Store) {
+	sess := newSession(msisdnA, 50_000, t0)
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateSession(sess) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.SetSessionAttempts(sess.ID, 2) })
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.Session(sess.ID)
+		if err != nil {
+			return err
+		}
+		if got.Attempts != 2 || got.State != smsgw.StateAwaitingPIN {
+			t.Errorf("Session after SetSessionAttempts(2) = attempts %d, state %q; want 2, awaiting_pin", got.Attempts, got.State)
+		}
+		return nil
+	})
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		wantCode(t, "SetSessionAttempts(unknown)", tx.SetSessionAttempts(sess.ID+100, 1), smsgw.ENotFound)
+		sess.State, sess.Attempts, sess.ResolvedAt = smsgw.StateLocked, 3, ptr(at(time.Minute))
+		if err := tx.ResolveSession(sess); err != nil {
+			return err
+		}
+		wantCode(t, "SetSessionAttempts(resolved)", tx.SetSessionAttempts(sess.ID, 9), smsgw.EConflict)
+		return nil
+	})
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.Session(sess.ID)
+		if err != nil {
+			return err
+		}
+		same(t, "Session(locked)", got, sess)
+		return nil
+	})
+}
+
+func testSessionExpired(t *testing.T, s smsgw.Store) {
+	mk := func(m smsgw.MSISDN, expires time.Duration) *smsgw.Session {
+		sess := newSession(m, 10_000, t0)
+		sess.ExpiresAt = at(expires)
+		return sess
+	}
+	s1 := mk("628110000001", time.Minute)
+	s2 := mk("628110000002", 5*time.Minute)
+	s3 := mk("628110000003", 3*time.Minute)
+	s4 := mk("628110000004", 2*time.Minute) // resolved below
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		for _, sess := range []*smsgw.Session{s1, s2, s3, s4} {
+			if err := tx.CreateSession(sess); err != nil {
+				return err
+			}
+		}
+		s4.State, s4.ResolvedAt = smsgw.StateCancelled, ptr(at(30*time.Second))
+		return tx.ResolveSession(s4)
+	})
+	tests := []struct {
+		now   time.Time
+		limit int
+		want  []int64
+	}{
+		{t0, 10, nil},
+		{at(time.Minute), 10, []int64{s1.ID}},
+		{at(3 * time.Minute), 10, []int64{s1.ID, s3.ID}},
+		{at(10 * time.Minute), 10, []int64{s1.ID, s2.ID, s3.ID}},
+		{at(10 * time.Minute), 2, nil}, // any two of them
+	}
+	for _, tc := range tests {
+		var got []smsgw.Session
+		MustView(t, s, func(tx smsgw.Tx) (err error) {
+			got, err = tx.ExpiredSessions(tc.now, tc.limit)
+			return err
+		})
+		gotIDs := sessionIDs(got)
+		slices.Sort(gotIDs)
+		if tc.want == nil && tc.limit == 2 {
+			if len(got) != 2 {
+				t.Errorf("ExpiredSessions(%v, 2) = %v, want two sessions", tc.now, gotIDs)
+			}
+			continue
+		}
+		if len(gotIDs) == 0 {
+			gotIDs = nil
+		}
+		same(t, fmt.Sprintf("ExpiredSessions(%v, %d) ids", tc.now, tc.limit), gotIDs, tc.want)
+	}
+}
