@@ -523,27 +523,19 @@ func (c *Conn) SendRaw(ctx context.Context, b []byte) error {
 // fails with ErrNotBound unless the connection is bound as a receiver or
 // transceiver.
 func (c *Conn) Deliver(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error) {
-	if d == nil {
-		return 0, errors.New("smsc: deliver nil deliver_sm")
-	}
-	if !c.Mode().CanReceive() {
-		return 0, fmt.Errorf("smsc: deliver on conn %d: %w", c.id, ErrNotBound)
-	}
-	cp := *d
-	cp.Header = pdu.Header{ID: pdu.DeliverSMID, Seq: d.Seq}
-	resp, err := c.Send(ctx, &cp)
-	if err != nil {
-		return 0, err
-	}
-	return resp.Hdr().Status, nil
+	return c.deliver(ctx, d, false)
 }
 
 // DeliverLosingAck sends d as Deliver does, and closes the connection the
 // moment the ESME's deliver_sm_resp arrives, reading nothing the ESME wrote
 // after it: a link that fails with the acknowledgement on the wire, after
 // which a real SMSC delivers the message again. It returns the status the
-// ESME answered with.
+// ESME answered with, once the connection is closed.
 func (c *Conn) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Status, error) {
+	return c.deliver(ctx, d, true)
+}
+
+func (c *Conn) deliver(ctx context.Context, d *pdu.DeliverSM, lose bool) (pdu.Status, error) {
 	if d == nil {
 		return 0, errors.New("smsc: deliver nil deliver_sm")
 	}
@@ -556,12 +548,12 @@ func (c *Conn) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Stat
 	if err != nil {
 		return 0, fmt.Errorf("smsc: deliver: %w", err)
 	}
-	seq, ch, err := c.start(pdu.DeliverSMID, cp.Seq, frame, false, true)
+	seq, ch, err := c.start(pdu.DeliverSMID, cp.Seq, frame, false, lose)
 	if err != nil {
 		return 0, err
 	}
 	resp, err := c.await(ctx, pdu.DeliverSMID, seq, ch)
-	if errors.Is(err, ErrConnClosed) {
+	if lose && errors.Is(err, ErrConnClosed) {
 		select { // the response came with the close
 		case resp = <-ch:
 			err = nil
@@ -571,7 +563,9 @@ func (c *Conn) DeliverLosingAck(ctx context.Context, d *pdu.DeliverSM) (pdu.Stat
 	if err != nil {
 		return 0, err
 	}
-	<-c.done // closed as soon as the response was handed over
+	if lose {
+		<-c.done // closed as soon as the response was handed over
+	}
 	return resp.Hdr().Status, nil
 }
 
