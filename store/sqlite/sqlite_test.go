@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -493,5 +494,30 @@ func BenchmarkInsertMO(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestCheckLedger finds a sound ledger sound, and reports a balance that
+// no longer equals its entries (written past the store, as a tampered
+// file would be).
+func TestCheckLedger(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	seed(t, s)
+	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
+		return tx.Transfer(&smsgw.Transfer{IdempotencyKey: "k", Kind: smsgw.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5})
+	})
+	if broken, err := s.CheckLedger(t.Context()); err != nil || len(broken) != 0 {
+		t.Fatalf("CheckLedger(sound) = %q, %v; want none", broken, err)
+	}
+	if _, err := s.w.ExecContext(t.Context(), "UPDATE accounts SET balance = 7 WHERE id = 'wallet:1'"); err != nil {
+		t.Fatal(err)
+	}
+	broken, err := s.CheckLedger(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"each balance equals the sum of its entries: broken by 1 rows"}
+	if !slices.Equal(broken, want) {
+		t.Errorf("CheckLedger(tampered) = %q, want %q", broken, want)
 	}
 }
