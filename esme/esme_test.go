@@ -456,7 +456,7 @@ func TestConcatenatedMOSurvivesRestart(t *testing.T) {
 	if _, err := g2.gw.ProcessInbox(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if mts := g2.messages(t, smsgw.DirOut); len(mts) != 1 || mts[0].Keyword != smsgw.ReplyHelp {
+	if mts := g2.messages(t, smsgw.DirOut); len(mts) != 1 || mts[0].Template != smsgw.ReplyHelp {
 		t.Errorf("replies = %+v, want one help reply", mts)
 	}
 }

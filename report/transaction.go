@@ -201,9 +201,9 @@ func (t *Transaction) timeline() []Step {
 			s.Kind = StepMO
 		case m.Direction == smsgw.DirIn:
 			s.Kind = StepOtherMO
-		case m.Keyword == smsgw.ReplyPINPrompt:
+		case m.Template == smsgw.ReplyPINPrompt:
 			s.Kind = StepPINPrompt
-		case outcomeReplies[m.Keyword]:
+		case outcomeReplies[m.Template]:
 			s.Kind = StepResult
 		default:
 			s.Kind = StepReply

@@ -9,12 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/smsgw/smsgw/keywords"
 )
@@ -371,88 +368,16 @@ func (g *Gateway) inbound(mo *MO) *Message {
 	return m
 }
 
-// storeMO redacts m and stores it in tx.
+// storeMO classifies m once (Rules.Classify) and stores it in tx with its
+// request, its redacted text and the verifiers of the PINs it carries.
 func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message) error {
-	sec, err := g.classify(tx, r, m)
+	in := r.Classify(m.ShortCode, m.Text)
+	sec, err := g.secretOf(tx, m.MSISDN, in)
 	if err != nil {
 		return err
 	}
-	m.Text = r.Redact(m.ShortCode, m.Text)
+	m.Keyword, m.Text, m.Request = in.Keyword, in.Text, in.Request.Encode()
 	return tx.InsertMO(m, sec)
-}
-
-// Redact returns an MO text as the SMS log keeps it and every view shows
-// it, with no PIN left in it: a reply to the PIN short code becomes "****"
-// (a cancel keeps its words); a PIN change "PIN **** ****"; a PIN sent to
-// the request code "****"; a well-formed top-up request stays as it is; in
-// any other text (an unknown keyword, a request with a stray PIN appended,
-// "SALDO 123456") every run of digits as long as a PIN is starred out.
-func (r *Rules) Redact(code, text string) string {
-	minLen, maxLen := r.PINMinLen, r.PINMaxLen
-	if minLen <= 0 {
-		minLen = 6
-	}
-	if maxLen < minLen {
-		maxLen = minLen
-	}
-	cmd, err := r.Keywords.Parse(text)
-	if code == r.PINCode {
-		if _, ok := cmd.(keywords.Cancel); ok && err == nil {
-			return maskDigitRuns(text, minLen, maxLen)
-		}
-		return redactedPIN
-	}
-	if err != nil {
-		var ke *keywords.Error
-		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, keywords.KeywordPIN) {
-			return keywords.KeywordPIN + " " + redactedPIN
-		}
-		return maskDigitRuns(text, minLen, maxLen)
-	}
-	switch c := cmd.(type) {
-	case keywords.PINReply:
-		return redactedPIN
-	case keywords.ChangePIN:
-		return c.Keyword() + " " + redactedPIN + " " + redactedPIN
-	case keywords.Pay:
-		return text
-	}
-	return maskDigitRuns(text, minLen, maxLen)
-}
-
-// maskDigitRuns stars out every maximal run of decimal digits whose length
-// in digits is within [minLen, maxLen]. A digit is any Unicode decimal
-// digit (category Nd: ASCII, Arabic-Indic ٠-٩, Extended Arabic-Indic,
-// full-width ０-９, Devanagari, ...), and a run may mix scripts: a PIN typed
-// on a phone with another keyboard is still a PIN. Each digit of a masked
-// run becomes one '*'.
-func maskDigitRuns(s string, minLen, maxLen int) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); {
-		c, w := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsDigit(c) {
-			b.WriteString(s[i : i+w]) // bytes as they were, even invalid UTF-8
-			i += w
-			continue
-		}
-		j, n := i, 0 // the run is s[i:j], n digits long
-		for j < len(s) {
-			c, w := utf8.DecodeRuneInString(s[j:])
-			if !unicode.IsDigit(c) {
-				break
-			}
-			j += w
-			n++
-		}
-		if n >= minLen && n <= maxLen {
-			b.WriteString(strings.Repeat("*", n))
-		} else {
-			b.WriteString(s[i:j])
-		}
-		i = j
-	}
-	return b.String()
 }
 
 // smscKeyPrefix starts the de-duplication key of an MO with an SMSC id.
@@ -479,61 +404,32 @@ func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
 	return "text:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// classify sets m.Keyword and returns the secret to store with the MO: PIN
-// verifiers computed with the sender's current salt, never the digits. The
-// caller redacts m.Text with Rules.Redact.
-func (g *Gateway) classify(tx CustomerStore, r *Rules, m *Message) ([]byte, error) {
-	if m.ShortCode == r.PINCode {
-		if cmd, err := r.Keywords.Parse(m.Text); err == nil {
-			if _, ok := cmd.(keywords.Cancel); ok {
-				m.Keyword = cmd.Keyword()
-				return nil, nil
-			}
-		}
-		m.Keyword = KeywordPINReply
-		pin, err := keywords.ParsePIN(m.Text, r.PINMinLen, r.PINMaxLen)
-		if err != nil {
-			return nil, nil
-		}
-		c, err := tx.Customer(m.MSISDN)
-		if ErrorCode(err) == ENotFound {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
-		}
-		return secret{kind: secretPIN, check: g.hasher.Hash(c.PINSalt, pin), saltFP: saltFingerprint(c.PINSalt)}.marshal(), nil
-	}
-	cmd, err := r.Keywords.Parse(m.Text)
-	if err != nil {
-		var ke *keywords.Error
-		if errors.As(err, &ke) && strings.EqualFold(ke.Keyword, "PIN") {
-			m.Keyword = "PIN"
-		} else if errors.As(err, &ke) {
-			m.Keyword = strings.ToUpper(ke.Keyword)
-		}
+// secretOf returns the secret to store with an MO: verifiers of the PINs
+// in carries, computed with the sender's current salt, never the digits;
+// nil when it carries none or the sender is not registered.
+func (g *Gateway) secretOf(tx CustomerStore, from MSISDN, in Intake) ([]byte, error) {
+	var kind byte
+	switch {
+	case in.Request.Kind == RequestPINReply && in.PIN != "":
+		kind = secretPIN
+	case in.Request.Kind == RequestChangePIN && in.PIN != "" && in.NewPIN != "":
+		kind = secretChangePIN
+	default:
 		return nil, nil
 	}
-	m.Keyword = cmd.Keyword()
-	if _, ok := cmd.(keywords.PINReply); ok {
-		// A PIN sent to the request short code: never kept, never used.
-		m.Keyword = KeywordPINMisdirected
-		return nil, nil
-	}
-	cp, ok := cmd.(keywords.ChangePIN)
-	if !ok {
-		return nil, nil
-	}
-	c, err := tx.Customer(m.MSISDN)
+	c, err := tx.Customer(from)
 	if ErrorCode(err) == ENotFound {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	s := secret{kind: secretChangePIN, check: g.hasher.Hash(c.PINSalt, cp.Old), saltFP: saltFingerprint(c.PINSalt)}
-	if s.newSalt, err = NewSalt(); err != nil {
-		return nil, err
+	s := secret{kind: kind, check: g.hasher.Hash(c.PINSalt, in.PIN), saltFP: saltFingerprint(c.PINSalt)}
+	if kind == secretChangePIN {
+		if s.newSalt, err = NewSalt(); err != nil {
+			return nil, err
+		}
+		s.newHash = g.hasher.Hash(s.newSalt, in.NewPIN)
 	}
-	s.newHash = g.hasher.Hash(s.newSalt, cp.New)
 	return s.marshal(), nil
 }
 
@@ -793,7 +689,7 @@ func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to MSISDN, channel, ussd
 	}
 	m := &Message{
 		Direction: DirOut, Channel: channel, ShortCode: from, MSISDN: to, Text: text,
-		Keyword: name, Status: MsgQueued, SessionID: session, TransferID: xfer,
+		Template: name, Status: MsgQueued, SessionID: session, TransferID: xfer,
 		USSDSession: ussd, NextAttempt: g.now(), CreatedAt: g.now(),
 	}
 	return tx.EnqueueMT(m)
@@ -809,9 +705,10 @@ func (f *flow) process() error {
 	if limited, err := f.rateLimited(); limited || err != nil {
 		return err
 	}
+	req := f.request()
 	switch in.ShortCode {
 	case f.r.PINCode:
-		if in.Keyword == KeywordPINReply {
+		if req.Kind == RequestPINReply {
 			return f.pinReply()
 		}
 	case f.r.RequestCode:
@@ -819,49 +716,50 @@ func (f *flow) process() error {
 		f.keyword = "WRONG_SHORT_CODE"
 		return nil
 	}
-	switch in.Keyword {
-	case keywords.KeywordPIN:
-		return f.changePIN()
-	case KeywordPINMisdirected:
-		return f.reply(f.r.RequestCode, ReplyPINWrongCode, ReplyData{})
-	}
-	cmd, err := f.r.Keywords.Parse(in.Text)
-	if err != nil {
-		return f.parseError(err)
-	}
-	f.keyword = cmd.Keyword()
-	switch c := cmd.(type) {
-	case keywords.Pay:
-		return f.pay(c)
-	case keywords.Balance:
+	switch req.Kind {
+	case RequestPay:
+		return f.pay(req.Account, req.Amount)
+	case RequestBalance:
 		return f.balance()
-	case keywords.History:
+	case RequestHistory:
 		return f.history()
-	case keywords.Cancel:
+	case RequestCancel:
 		return f.cancel()
-	case keywords.Help:
-		return f.reply(f.r.RequestCode, ReplyHelp, ReplyData{})
-	case keywords.ChangePIN:
+	case RequestChangePIN:
 		return f.changePIN()
+	case RequestPINMisdirected:
+		return f.reply(f.r.RequestCode, ReplyPINWrongCode, ReplyData{})
+	case RequestInvalid:
+		return f.invalid(req)
 	default:
 		return f.reply(f.r.RequestCode, ReplyHelp, ReplyData{})
 	}
 }
 
-func (f *flow) parseError(err error) error {
-	var ke *keywords.Error
-	if !errors.As(err, &ke) {
-		return err
+// request returns what the MO asks for, as classified when it was stored.
+// An MO stored before requests were kept (or with one that cannot be read)
+// is classified now, from its stored text.
+func (f *flow) request() Request {
+	if f.in.Request != "" {
+		if req, err := DecodeRequest(f.in.Request); err == nil {
+			return req
+		}
+		f.g.log.Warn("stored request unreadable; classifying the stored text", "sms_id", f.in.ID)
 	}
+	return f.r.Classify(f.in.ShortCode, f.in.Text).Request
+}
+
+// invalid answers a text that is no command.
+func (f *flow) invalid(req Request) error {
 	d := ReplyData{Allowed: f.allowed()}
-	switch ke.Kind {
-	case keywords.UnknownKeyword, keywords.Empty:
+	switch req.Error {
+	case InvalidUnknownKeyword, InvalidEmpty:
 		f.keyword = "UNKNOWN"
 		return f.reply(f.r.RequestCode, ReplyUnknownKeyword, d)
-	case keywords.BadAmount:
+	case InvalidBadAmount:
 		return f.reply(f.r.RequestCode, ReplyBadAmount, d)
-	case keywords.AmountNotAllowed:
-		d.Amount = ke.Amount.Grouped()
+	case InvalidAmountNotAllowed:
+		d.Amount = req.Amount.Grouped()
 		return f.reply(f.r.RequestCode, ReplyAmountNotAllow, d)
 	default:
 		return f.reply(f.r.RequestCode, ReplyBadFormat, d)
@@ -897,13 +795,12 @@ func (f *flow) customer() (*Customer, bool, error) {
 	return c, true, nil
 }
 
-func (f *flow) pay(p keywords.Pay) error {
+func (f *flow) pay(account MSISDN, amount Amount) error {
 	c, ok, err := f.customer()
 	if !ok || err != nil {
 		return err
 	}
-	account := MSISDN(p.Account)
-	d := ReplyData{Account: account.Local(), Amount: p.Amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
+	d := ReplyData{Account: account.Local(), Amount: amount.Grouped(), TTL: int(f.r.SessionTTL / time.Minute)}
 	if refused, err := f.tooManyAccounts(c, account, d); refused || err != nil {
 		return err
 	}
@@ -920,7 +817,7 @@ func (f *flow) pay(p keywords.Pay) error {
 		return err
 	}
 	s := &Session{
-		MSISDN: c.MSISDN, Account: account, Amount: p.Amount, State: StateAwaitingPIN,
+		MSISDN: c.MSISDN, Account: account, Amount: amount, State: StateAwaitingPIN,
 		Channel: f.in.Channel, RequestMessage: f.in.ID, CreatedAt: f.now, ExpiresAt: f.now.Add(f.r.SessionTTL),
 	}
 	if err := f.tx.CreateSession(s); err != nil {

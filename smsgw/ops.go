@@ -75,7 +75,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 			return false // no longer queued: recorded elsewhere
 		}
 		g.stats.MTSent.Add(1)
-		g.obs.MT(m.ShortCode, m.Keyword, "sent")
+		g.obs.MT(m.ShortCode, m.Template, "sent")
 		return true
 	}
 	if ctx.Err() != nil {
@@ -86,7 +86,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 	attempts := m.Attempts + 1
 	if permanent || attempts >= g.mtMax {
 		g.stats.MTFailed.Add(1)
-		g.obs.MT(m.ShortCode, m.Keyword, "failed")
+		g.obs.MT(m.ShortCode, m.Template, "failed")
 		g.log.Error("MT failed", "sms_id", m.ID, "msisdn", m.MSISDN, "attempts", attempts, "err", err)
 		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTFailed(m.ID, err.Error(), now) }); uerr != nil {
 			g.log.Error("record failed MT failed", "sms_id", m.ID, "err", uerr)
@@ -98,7 +98,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 		delay = 5 * time.Minute
 	}
 	g.stats.MTRetried.Add(1)
-	g.obs.MT(m.ShortCode, m.Keyword, "retry")
+	g.obs.MT(m.ShortCode, m.Template, "retry")
 	g.log.Warn("MT send failed; will retry", "sms_id", m.ID, "attempt", attempts, "retry_in", delay, "err", err)
 	if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTRetry(m.ID, err.Error(), now.Add(delay)) }); uerr != nil {
 		g.log.Error("record MT retry failed", "sms_id", m.ID, "err", uerr)

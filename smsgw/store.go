@@ -109,7 +109,8 @@ type SessionStore interface {
 // recognise an MO the SMSC sends again. Error codes follow Tx.
 type MessageStore interface {
 	// InsertMO stores an inbound message in the SMS log and the inbox and
-	// sets m.ID. When m.DedupKey is set, the message is also recorded for
+	// sets m.ID. The inbox row keeps m.Request and secret until FinishMO;
+	// PendingMOs returns them, Message and Messages do not. When m.DedupKey is set, the message is also recorded for
 	// redelivery matching (RedeliveryCandidates) with its Link and
 	// CreatedAt, until ForgetMOs or PurgeDedup removes it.
 	InsertMO(m *Message, secret []byte) error
@@ -131,7 +132,7 @@ type MessageStore interface {
 	PurgeDedup(before time.Time) (int64, error)
 	// PendingMOs lists inbox rows not yet processed, oldest first.
 	PendingMOs(limit int) ([]InboundMO, error)
-	// FinishMO marks an inbox row processed, clears its secret, and stores
+	// FinishMO marks an inbox row processed, clears its secret and request, and stores
 	// keyword, session and transfer links on its log row. ENotFound if id has
 	// no inbox row; EConflict if it was already processed (so a second
 	// processor's whole transaction rolls back).

@@ -176,7 +176,9 @@ type Message struct {
 	ShortCode   string
 	MSISDN      MSISDN
 	Text        string
-	Keyword     string
+	Keyword     string   // inbound: the keyword or marker it was classified as (KeywordPINReply, ...)
+	Template    string   // outbound: the reply template it was rendered from (ReplyPINPrompt, ...)
+	Request     string   // inbound, until processed: its Request (Request.Encode), PIN-free
 	DedupKey    string   // inbound only
 	Link        string   // inbound only: the transport connection that delivered it ("" unknown); not logged
 	SMSCIDs     []string // outbound: message ids from submit_sm_resp, one per part; inbound: id given by the SMSC, if any
@@ -215,7 +217,8 @@ type InboundMO struct {
 type MessageFilter struct {
 	MSISDN     MSISDN
 	ShortCode  string
-	Keyword    string
+	Keyword    string // inbound keyword
+	Template   string // outbound reply template
 	Direction  string
 	Status     string
 	Since      time.Time

@@ -12,7 +12,7 @@ import (
 
 // messageCols selects an SMS log row aliased l, with its SMSC ids as a JSON
 // array in part order.
-const messageCols = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.dedup_key,
+const messageCols = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.template, l.dedup_key,
 	l.status, l.dlr_state, l.dlr_error, l.attempts, l.next_attempt, l.last_error, l.session_id, l.transfer_id,
 	l.ussd_session, l.created_at, l.updated_at,
 	(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`
@@ -31,7 +31,7 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 		created, updated  int64
 		ids               string
 	)
-	dest := append([]any{&m.ID, &m.Direction, &m.Channel, &m.ShortCode, &m.MSISDN, &m.Text, &m.Keyword, &m.DedupKey,
+	dest := append([]any{&m.ID, &m.Direction, &m.Channel, &m.ShortCode, &m.MSISDN, &m.Text, &m.Keyword, &m.Template, &m.DedupKey,
 		&m.Status, &m.DLRState, &m.DLRError, &m.Attempts, &next, &m.LastError, &session, &transfer,
 		&m.USSDSession, &created, &updated, &ids}, extra...)
 	if err := row.Scan(dest...); err != nil {
@@ -52,10 +52,10 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 // insertMessage writes m to the SMS log with its SMSC ids and sets m.ID.
 func (t *tx) insertMessage(m *smsgw.Message) error {
 	err := t.queryRow(`INSERT INTO sms_log
-		(direction, channel, short_code, msisdn, text, keyword, dedup_key, status, dlr_state, dlr_error,
+		(direction, channel, short_code, msisdn, text, keyword, template, dedup_key, status, dlr_state, dlr_error,
 		 session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.Direction, m.Channel, m.ShortCode, string(m.MSISDN), m.Text, m.Keyword, m.DedupKey, m.Status,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.Direction, m.Channel, m.ShortCode, string(m.MSISDN), m.Text, m.Keyword, m.Template, m.DedupKey, m.Status,
 		m.DLRState, m.DLRError, nullID(m.SessionID), nullID(m.TransferID), m.Attempts, encTimeZero(m.NextAttempt),
 		m.LastError, m.USSDSession, encTime(m.CreatedAt), encTime(m.UpdatedAt)).Scan(&m.ID)
 	if err != nil {
@@ -111,7 +111,7 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 				return mapErr("insert redelivery record", err)
 			}
 		}
-		if _, err := t.exec(`INSERT INTO inbox (sms_id, secret) VALUES (?, ?)`, m.ID, nullBlob(secret)); err != nil {
+		if _, err := t.exec(`INSERT INTO inbox (sms_id, secret, request) VALUES (?, ?, ?)`, m.ID, nullBlob(secret), m.Request); err != nil {
 			return mapErr("insert inbox row", err)
 		}
 		return nil
@@ -198,17 +198,21 @@ func (t *tx) eachRedelivery(op, stmt string, args [][]any) (int64, error) {
 
 // PendingMOs lists unprocessed inbox rows in arrival order.
 func (t *tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
-	rows, err := t.query(`SELECT `+messageCols+`, i.secret FROM inbox i JOIN sms_log l ON l.id = i.sms_id
+	rows, err := t.query(`SELECT `+messageCols+`, i.secret, i.request FROM inbox i JOIN sms_log l ON l.id = i.sms_id
 		WHERE i.processed_at IS NULL ORDER BY i.sms_id LIMIT ?`, limitOf(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending MOs: %w", err)
 	}
 	return collect(rows, "pending MOs", func(row scanner) (*smsgw.InboundMO, error) {
-		var secret []byte
-		m, _, err := scanMessageWith(row, &secret)
+		var (
+			secret  []byte
+			request string
+		)
+		m, _, err := scanMessageWith(row, &secret, &request)
 		if err != nil {
 			return nil, err
 		}
+		m.Request = request
 		if len(secret) == 0 {
 			secret = nil
 		}
@@ -222,7 +226,7 @@ func (t *tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
 func (t *tx) FinishMO(id int64, keyword string, sessionID, transferID int64) error {
 	now := encTime(t.now())
 	return t.atomic("finish_mo", func() error {
-		res, err := t.exec(`UPDATE inbox SET processed_at = ?, secret = NULL WHERE sms_id = ? AND processed_at IS NULL`, now, id)
+		res, err := t.exec(`UPDATE inbox SET processed_at = ?, secret = NULL, request = '' WHERE sms_id = ? AND processed_at IS NULL`, now, id)
 		if err != nil {
 			return mapErr("finish MO", err)
 		}
@@ -405,6 +409,7 @@ func (t *tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
 	c.eq("l.msisdn", string(f.MSISDN))
 	c.eq("l.short_code", f.ShortCode)
 	c.eq("l.keyword", f.Keyword)
+	c.eq("l.template", f.Template)
 	c.eq("l.direction", f.Direction)
 	c.eq("l.status", f.Status)
 	c.span("l.created_at", f.Since, f.Until)

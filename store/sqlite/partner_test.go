@@ -63,24 +63,7 @@ func TestPartnerRequestsFinalImmutable(t *testing.T) {
 // unique index, lookups find the first, and a new spelling is refused.
 func TestRefIDCaseMigration(t *testing.T) {
 	path := tempDB(t)
-	db, err := sql.Open("sqlite3", dsn(path, time.Second, "FULL", roleWriter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetMaxOpenConns(1)
-	upTo5 := fstest.MapFS{}
-	ms, err := loadMigrations(must(embeddedMigrations()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version < 6 {
-			upTo5[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
-		}
-	}
-	if err := migrate(t.Context(), db, upTo5, discard, time.Now); err != nil {
-		t.Fatalf("migrate(before 0006) = %v", err)
-	}
+	db := migratedBefore(t, path, 6)
 	for _, r := range []struct{ refid, state string }{{"B-1", "failed"}, {"b-1", "failed"}, {"c-2", "pending"}} {
 		resolved := any(nil)
 		if r.state == "failed" {
@@ -127,7 +110,7 @@ func TestRefIDCaseMigration(t *testing.T) {
 	}
 	again := &partner.Request{Partner: "p", RefID: "C-2", Kind: partner.KindTopUp, Mode: partner.ModeConfirm,
 		Dest: "628110000009", Amount: 50000, State: partner.Pending}
-	err = s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.(partner.Tx).CreatePartnerRequest(again) })
+	err := s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.(partner.Tx).CreatePartnerRequest(again) })
 	if smsgw.ErrorCode(err) != smsgw.EConflict {
 		t.Errorf("CreatePartnerRequest(C-2 after c-2) = %v, want EConflict", err)
 	}
@@ -150,4 +133,30 @@ func TestRefIDCaseMigration(t *testing.T) {
 	if !strings.Contains(plan.String(), "partner_requests_refid_nocase") {
 		t.Errorf("query plan does not use partner_requests_refid_nocase:\n%s", plan.String())
 	}
+}
+
+// migratedBefore creates the database at path with the migrations before
+// version v only, as an older release left it, and returns it open.
+func migratedBefore(t *testing.T, path string, v int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", dsn(path, time.Second, "FULL", roleWriter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	older := fstest.MapFS{}
+	ms, err := loadMigrations(must(embeddedMigrations()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version < v {
+			older[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		}
+	}
+	if err := migrate(t.Context(), db, older, discard, time.Now); err != nil {
+		t.Fatalf("migrate(before %04d) = %v", v, err)
+	}
+	return db
 }

@@ -521,3 +521,49 @@ func TestCheckLedger(t *testing.T) {
 		t.Errorf("CheckLedger(tampered) = %q, want %q", broken, want)
 	}
 }
+
+// Migration 0007 moves the reply template names MTs kept in keyword to
+// their own column; MOs keep their keyword, and an inbox row stored before
+// has no request (the gateway classifies its stored text).
+func TestTemplateMigration(t *testing.T) {
+	path := tempDB(t)
+	db := migratedBefore(t, path, 7)
+	for _, q := range []string{
+		`INSERT INTO sms_log (id, direction, channel, short_code, msisdn, text, keyword, status, created_at, updated_at)
+			VALUES (1, 'in', 'sms', '9779', '628110000002', 'SALDO', 'SALDO', 'received', 1, 1)`,
+		`INSERT INTO inbox (sms_id) VALUES (1)`,
+		`INSERT INTO sms_log (id, direction, channel, short_code, msisdn, text, keyword, status, created_at, updated_at)
+			VALUES (2, 'out', 'sms', '3355', '628110000002', 'PIN?', 'pin_prompt', 'sent', 2, 2)`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := MustOpen(t, path, Options{})
+	storetest.MustView(t, s, func(tx smsgw.Tx) error {
+		mo, err := tx.Message(1)
+		if err != nil {
+			return err
+		}
+		mt, err := tx.Message(2)
+		if err != nil {
+			return err
+		}
+		if mo.Keyword != "SALDO" || mo.Template != "" || mt.Keyword != "" || mt.Template != "pin_prompt" {
+			t.Errorf("after 0007: MO keyword %q template %q, MT keyword %q template %q; want SALDO, \"\", \"\", pin_prompt",
+				mo.Keyword, mo.Template, mt.Keyword, mt.Template)
+		}
+		ms, err := tx.Messages(smsgw.MessageFilter{Template: "pin_prompt"})
+		if err != nil || len(ms) != 1 || ms[0].ID != 2 {
+			t.Errorf("Messages(template pin_prompt) = %v, %v; want message 2", ms, err)
+		}
+		in, err := tx.PendingMOs(10)
+		if err != nil || len(in) != 1 || in[0].Request != "" {
+			t.Errorf("PendingMOs() = %+v, %v; want message 1 without a request", in, err)
+		}
+		return nil
+	})
+}

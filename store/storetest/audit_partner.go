@@ -109,7 +109,7 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		prompt = newMT(msisdnA, "PIN?", t0)
-		prompt.ShortCode, prompt.Keyword, prompt.SessionID = "3355", smsgw.ReplyPINPrompt, sess.ID
+		prompt.ShortCode, prompt.Template, prompt.SessionID = "3355", smsgw.ReplyPINPrompt, sess.ID
 		return tx.EnqueueMT(prompt)
 	})
 	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
@@ -132,7 +132,7 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		result = newMT(msisdnA, "BERHASIL", now)
-		result.ShortCode, result.Keyword, result.SessionID, result.TransferID = "3355", smsgw.ReplySuccess, sess.ID, credit.ID
+		result.ShortCode, result.Template, result.SessionID, result.TransferID = "3355", smsgw.ReplySuccess, sess.ID, credit.ID
 		return tx.EnqueueMT(result)
 	})
 	mustPartnerUpdate(t, s, func(tx partner.Tx) error { return tx.MarkCallbackSent(cb.ID, at(2*time.Minute)) })

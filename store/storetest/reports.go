@@ -114,7 +114,7 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		m[1] = newMT(msisdnA, "PIN?", at(time.Minute))
-		m[1].Keyword, m[1].SessionID = "PIN_PROMPT", sess.ID
+		m[1].Template, m[1].SessionID = "PIN_PROMPT", sess.ID
 		if err := tx.EnqueueMT(m[1]); err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		m[3] = newMT(msisdnB, "OK", at(3*time.Minute))
-		m[3].ShortCode, m[3].Keyword, m[3].TransferID = "3355", "SUCCESS", tr.ID
+		m[3].ShortCode, m[3].Template, m[3].TransferID = "3355", "SUCCESS", tr.ID
 		return tx.EnqueueMT(m[3])
 	})
 	id := func(i int) int64 { return m[i].ID }
@@ -141,6 +141,8 @@ func testMessageFilter(t *testing.T, s smsgw.Store) {
 		{"msisdn", smsgw.MessageFilter{MSISDN: msisdnA}, []int64{id(1), id(0)}},
 		{"short code", smsgw.MessageFilter{ShortCode: "3355"}, []int64{id(3), id(2)}},
 		{"keyword", smsgw.MessageFilter{Keyword: "PIN_REPLY"}, []int64{id(2)}},
+		{"template", smsgw.MessageFilter{Template: "PIN_PROMPT"}, []int64{id(1)}},
+		{"keyword is not template", smsgw.MessageFilter{Keyword: "PIN_PROMPT"}, []int64{}},
 		{"direction", smsgw.MessageFilter{Direction: smsgw.DirOut}, []int64{id(3), id(1)}},
 		{"status", smsgw.MessageFilter{Status: smsgw.MsgReceived}, []int64{id(2), id(0)}},
 		{"since inclusive", smsgw.MessageFilter{Since: at(time.Minute)}, []int64{id(3), id(2), id(1)}},
@@ -518,7 +520,7 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		prompt = newMT(msisdnA, "PIN?", t0)
-		prompt.ShortCode, prompt.Keyword, prompt.SessionID = "3355", smsgw.ReplyPINPrompt, sess.ID
+		prompt.ShortCode, prompt.Template, prompt.SessionID = "3355", smsgw.ReplyPINPrompt, sess.ID
 		if err := tx.EnqueueMT(prompt); err != nil {
 			return err
 		}
@@ -537,7 +539,7 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		wrongReply = newMT(msisdnA, "PIN salah", at(time.Minute))
-		wrongReply.ShortCode, wrongReply.Keyword, wrongReply.SessionID = "3355", smsgw.ReplyWrongPIN, sess.ID
+		wrongReply.ShortCode, wrongReply.Template, wrongReply.SessionID = "3355", smsgw.ReplyWrongPIN, sess.ID
 		if err := tx.EnqueueMT(wrongReply); err != nil {
 			return err
 		}
@@ -556,7 +558,7 @@ func testTransaction(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		result = newMT(msisdnA, "BERHASIL", at(2*time.Minute))
-		result.ShortCode, result.Keyword, result.SessionID, result.TransferID = "3355", smsgw.ReplySuccess, sess.ID, tr.ID
+		result.ShortCode, result.Template, result.SessionID, result.TransferID = "3355", smsgw.ReplySuccess, sess.ID, tr.ID
 		if err := tx.EnqueueMT(result); err != nil {
 			return err
 		}

@@ -236,6 +236,6 @@ func newMO(m smsgw.MSISDN, key, text string, created time.Time) *smsgw.Message {
 func newMT(m smsgw.MSISDN, text string, next time.Time) *smsgw.Message {
 	return &smsgw.Message{
 		Direction: smsgw.DirOut, Channel: smsgw.ChannelSMS, ShortCode: "9779", MSISDN: m, Text: text,
-		Keyword: "REPLY", Status: smsgw.MsgQueued, NextAttempt: next, CreatedAt: next, UpdatedAt: next,
+		Template: "REPLY", Status: smsgw.MsgQueued, NextAttempt: next, CreatedAt: next, UpdatedAt: next,
 	}
 }
