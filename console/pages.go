@@ -653,7 +653,7 @@ func (c *Console) actionDone(w http.ResponseWriter, r *http.Request, s *session,
 	msisdn := r.PathValue("msisdn")
 	if err == nil {
 		m, _ := keywords.NormalizeMSISDN(msisdn)
-		http.Redirect(w, r, "/console/customers/"+url.PathEscape(m)+"?done="+done, http.StatusSeeOther)
+		http.Redirect(w, r, "/console/customers/"+url.PathEscape(string(m))+"?done="+done, http.StatusSeeOther)
 		return
 	}
 	status, msg := http.StatusInternalServerError, ""

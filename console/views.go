@@ -656,7 +656,7 @@ func parseAudit(q url.Values, e env) (listing, error) {
 	}
 	l.f.Target = strings.TrimSpace(q.Get("target"))
 	if m, err := keywords.NormalizeMSISDN(l.f.Target); err == nil {
-		l.f.Target = m // customers are recorded by canonical MSISDN
+		l.f.Target = string(m) // customers are recorded by canonical MSISDN
 	}
 	if l.f.Since, l.f.Until, err = parseRange(q, e); err != nil {
 		return nil, err

@@ -168,7 +168,7 @@ func (r *faultRig) addPayers(base, n int) []payer {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		p.canon = canon
+		p.canon = string(canon)
 		if err := r.gw.AddCustomer(r.t.Context(), p.msisdn, p.msisdn, "Payer", keywords.PIN(p.pin)); err != nil {
 			r.t.Fatal(err)
 		}

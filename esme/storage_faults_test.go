@@ -147,7 +147,7 @@ func newProbe(t *testing.T, i int) probe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.canon = canon
+	p.canon = string(canon)
 	return p
 }
 

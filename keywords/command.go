@@ -1,5 +1,7 @@
 package keywords
 
+import "github.com/smsgw/smsgw/domain"
+
 // Canonical keywords, one per command. Keyword lookup ignores case; a Table
 // may add aliases for each of them.
 const (
@@ -32,7 +34,7 @@ type Command interface {
 // PIN arrives in a later message (PINReply).
 type Pay struct {
 	// Account is the account ID in canonical MSISDN form ("628110000002").
-	Account string
+	Account domain.MSISDN
 	// Amount is the nominal, already checked against the Table's rules.
 	Amount Amount
 }

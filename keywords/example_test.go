@@ -26,7 +26,7 @@ func ExampleTable_Parse() {
 		}
 		switch c := cmd.(type) {
 		case keywords.Pay:
-			fmt.Printf("%s: pay %s to %s\n", c.Keyword(), c.Amount, keywords.LocalMSISDN(c.Account))
+			fmt.Printf("%s: pay %s to %s\n", c.Keyword(), c.Amount, c.Account.Local())
 		case keywords.PINReply:
 			fmt.Printf("%s: PIN %v\n", c.Keyword(), c.PIN)
 		default:
@@ -127,7 +127,7 @@ func ExampleFormatAmounts() {
 func ExampleNormalizeMSISDN() {
 	for _, s := range []string{"08110000002", "+62 811-0000-002", "9779"} {
 		canon, err := keywords.NormalizeMSISDN(s)
-		fmt.Printf("%q %q %v\n", canon, keywords.LocalMSISDN(canon), err)
+		fmt.Printf("%q %q %v\n", canon, canon.Local(), err)
 	}
 	// Output:
 	// "628110000002" "08110000002" <nil>
@@ -154,7 +154,7 @@ func ExamplePIN() {
 
 	fmt.Println(len(pin.Reveal()))
 	// Output:
-	// **** **** "****" keywords.PIN("****")
+	// **** **** "****" domain.PIN("****")
 	// level=INFO msg="PIN received" pin=****
 	// 6
 }

@@ -102,13 +102,13 @@ func checkCommand(t *testing.T, tab *keywords.Table, text string, cmd keywords.C
 	t.Helper()
 	switch c := cmd.(type) {
 	case keywords.Pay:
-		if canon, err := keywords.NormalizeMSISDN(c.Account); err != nil || canon != c.Account {
+		if canon, err := keywords.NormalizeMSISDN(string(c.Account)); err != nil || canon != c.Account {
 			t.Fatalf("Parse(%q) = %#v: NormalizeMSISDN(account) = %q, %v, want the account itself", text, c, canon, err)
 		}
 		if err := tab.CheckAmount(c.Amount); err != nil {
 			t.Fatalf("Parse(%q) = %#v: CheckAmount() = %v, want nil", text, c, err)
 		}
-		canonical := "IM2PAY " + keywords.LocalMSISDN(c.Account) + " " + c.Amount.Grouped()
+		canonical := "IM2PAY " + c.Account.Local() + " " + c.Amount.Grouped()
 		if again, err := tab.Parse(canonical); err != nil || again != cmd {
 			t.Fatalf("Parse(%q) = %#v, %v, want %#v (from Parse(%q))", canonical, again, err, cmd, text)
 		}
@@ -205,7 +205,8 @@ func FuzzNormalizeMSISDN(f *testing.F) {
 	}
 	tab := mustTable(f, keywords.TableConfig{})
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := keywords.NormalizeMSISDN(s)
+		m, err := keywords.NormalizeMSISDN(s)
+		c := string(m)
 		if err != nil {
 			if c != "" || keywords.KindOf(err) != keywords.BadAccount {
 				t.Fatalf("NormalizeMSISDN(%q) = %q, %v, want \"\" and a BadAccount error", s, c, err)
@@ -215,15 +216,15 @@ func FuzzNormalizeMSISDN(f *testing.F) {
 		if len(c) < 11 || len(c) > 14 || !strings.HasPrefix(c, "628") || countASCIIDigits(c) != len(c) {
 			t.Fatalf("NormalizeMSISDN(%q) = %q, want 628 and 8 to 11 more digits", s, c)
 		}
-		for _, form := range []string{c, "+" + c, keywords.LocalMSISDN(c)} {
-			if got, err := keywords.NormalizeMSISDN(form); err != nil || got != c {
+		for _, form := range []string{c, "+" + c, m.Local()} {
+			if got, err := keywords.NormalizeMSISDN(form); err != nil || got != m {
 				t.Fatalf("NormalizeMSISDN(%q) = %q, %v, want %q, nil (from NormalizeMSISDN(%q))", form, got, err, c, s)
 			}
 		}
 		// Inside a message, an account without spaces or dots reads the same.
 		if !strings.ContainsAny(strings.TrimSpace(s), " .") {
 			msg := "IM2PAY " + s + " 50000"
-			if cmd, err := tab.Parse(msg); err != nil || cmd != (keywords.Pay{Account: c, Amount: 50_000}) {
+			if cmd, err := tab.Parse(msg); err != nil || cmd != (keywords.Pay{Account: m, Amount: 50_000}) {
 				t.Fatalf("Parse(%q) = %#v, %v, want Pay with account %q", msg, cmd, err, c)
 			}
 		}

@@ -1,6 +1,10 @@
 package keywords
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/smsgw/smsgw/domain"
+)
 
 // Bounds of the national significant number of an Indonesian mobile MSISDN:
 // the digits after the country code 62 (or after the trunk prefix 0).
@@ -26,12 +30,12 @@ const (
 // The error is an *Error of kind BadAccount whose Err is one of
 // ErrEmptyValue, ErrMSISDNSyntax, ErrMSISDNPrefix or ErrMSISDNLength. Account
 // IDs of this product are MSISDNs and are parsed by this function too.
-func NormalizeMSISDN(s string) (string, error) {
+func NormalizeMSISDN(s string) (domain.MSISDN, error) {
 	canon, err := normalizeMSISDN(s)
 	if err != nil {
 		return "", &Error{Kind: BadAccount, Arg: ArgAccount, Err: err}
 	}
-	return canon, nil
+	return domain.MSISDN(canon), nil
 }
 
 // normalizeMSISDN is NormalizeMSISDN returning the bare reason.
@@ -88,12 +92,3 @@ func normalizeMSISDN(s string) (string, error) {
 	return "62" + string(national), nil
 }
 
-// LocalMSISDN formats a canonical MSISDN ("628110000002") in the local form
-// Indonesian users read and type: "08110000002". Text that does not start
-// with 62 is returned unchanged.
-func LocalMSISDN(canonical string) string {
-	if len(canonical) > 2 && strings.HasPrefix(canonical, "62") {
-		return "0" + canonical[2:]
-	}
-	return canonical
-}

@@ -65,7 +65,7 @@ func TestNormalizeMSISDN(t *testing.T) {
 	for _, tc := range msisdnCases {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := keywords.NormalizeMSISDN(tc.in)
-			if err != nil || got != tc.want {
+			if err != nil || string(got) != tc.want {
 				t.Errorf("NormalizeMSISDN(%q) = %q, %v, want %q, nil", tc.in, got, err, tc.want)
 			}
 		})
@@ -83,20 +83,5 @@ func TestNormalizeMSISDNErrors(t *testing.T) {
 				t.Errorf("NormalizeMSISDN(%q) = %q on error, want \"\"", tc.in, got)
 			}
 		})
-	}
-}
-
-func TestLocalMSISDN(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"628110000002", "08110000002"},
-		{"62812345678901", "0812345678901"},
-		{"9779", "9779"},
-		{"62", "62"},
-		{"", ""},
-	}
-	for _, tc := range tests {
-		if got := keywords.LocalMSISDN(tc.in); got != tc.want {
-			t.Errorf("LocalMSISDN(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }

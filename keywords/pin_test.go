@@ -55,7 +55,7 @@ func TestPINRedactionFmt(t *testing.T) {
 	if got, want := p.String(), "****"; got != want {
 		t.Errorf("PIN.String() = %q, want %q", got, want)
 	}
-	if got, want := p.GoString(), `keywords.PIN("****")`; got != want {
+	if got, want := p.GoString(), `domain.PIN("****")`; got != want {
 		t.Errorf("PIN.GoString() = %q, want %q", got, want)
 	}
 	if got, want := fmt.Sprintf("%q", p), `"****"`; got != want {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/smsgw/smsgw/domain"
 )
 
 // Configuration errors returned (wrapped) by NewTable.
@@ -291,7 +293,7 @@ func (t *Table) parsePay(args string) (Command, error) {
 		e.Keyword = KeywordPay
 		return nil, e
 	}
-	return Pay{Account: account, Amount: amount}, nil
+	return Pay{Account: domain.MSISDN(account), Amount: amount}, nil
 }
 
 // parsePIN parses the arguments of PIN: one PIN (a PINReply) or the old and

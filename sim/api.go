@@ -170,7 +170,7 @@ func CheckMSISDN(s string) (string, error) {
 	if err != nil {
 		return "", &RequestError{fmt.Sprintf("msisdn %q is not an Indonesian mobile number (for example 08110000001 or 628110000001)", s)}
 	}
-	return n, nil
+	return string(n), nil
 }
 
 // Send checks req (fields trimmed; a known short code; text present, UTF-8

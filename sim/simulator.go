@@ -257,7 +257,7 @@ func (s *Simulator) Thread(after int64, msisdn string) ([]Message, int64, <-chan
 // is not one.
 func normalize(s string) string {
 	if n, err := keywords.NormalizeMSISDN(s); err == nil {
-		return n
+		return string(n)
 	}
 	return s
 }

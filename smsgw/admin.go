@@ -98,7 +98,7 @@ func (g *Gateway) adminUpdate(ctx context.Context, who Actor, action, msisdn, de
 		if err := tx.UpdateCustomer(c); err != nil {
 			return err
 		}
-		return tx.AppendAudit(auditEntry(who, action, m, detail, now))
+		return tx.AppendAudit(auditEntry(who, action, string(m), detail, now))
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", action, MSISDN(m).Local(), err)

@@ -1,49 +1,23 @@
 package smsgw
 
 import (
-	"log/slog"
 	"time"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 )
 
-// Amount is money in whole rupiah.
-type Amount = keywords.Amount
+type Amount = domain.Amount
+type PIN = domain.PIN
+type MSISDN = domain.MSISDN
+type AccountID = domain.AccountID
 
-// PIN is a customer PIN; it redacts itself in every format and log.
-type PIN = keywords.PIN
-
-// MSISDN is a subscriber number in canonical international form without
-// plus, e.g. "628110000002" (see keywords.NormalizeMSISDN).
-type MSISDN string
-
-// LogValue masks the middle digits so logs can correlate without exposing
-// the full number.
-func (m MSISDN) LogValue() slog.Value {
-	s := string(m)
-	if len(s) <= 6 {
-		return slog.StringValue("***")
-	}
-	return slog.StringValue(s[:5] + "****" + s[len(s)-3:])
-}
-
-// Local returns the number in national form ("0811...") for customer texts.
-func (m MSISDN) Local() string { return keywords.LocalMSISDN(string(m)) }
-
-// AccountID names a ledger account: "wallet:<msisdn>" for a customer wallet,
-// "settlement:<name>" for a funding account, "deposit:<client>" for the
-// prepaid deposit of a host-to-host client.
-type AccountID string
-
-// Account kinds.
 const (
-	KindWallet     = "wallet"     // customer wallet, never negative
-	KindSettlement = "settlement" // funding account, may go negative (it is the bank's side)
-	KindDeposit    = "deposit"    // prepaid deposit of a host-to-host client, never negative
+	KindWallet     = domain.KindWallet
+	KindSettlement = domain.KindSettlement
+	KindDeposit    = domain.KindDeposit
 )
 
-// WalletID returns the wallet account id of an i-pay account number.
-func WalletID(account MSISDN) AccountID { return AccountID(KindWallet + ":" + string(account)) }
+var WalletID = domain.WalletID
 
 // Customer is a payer registered for SMS top-up: the MSISDN that sends
 // IM2PAY and answers the PIN prompt.

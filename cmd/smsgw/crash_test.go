@@ -241,7 +241,7 @@ func (c *crashRun) onSubmit(s smpptest.Submission) {
 	mt := crashMT{from: s.Source(), to: s.Destination(), text: txt}
 	c.sent = append(c.sent, mt)
 	norm, _ := keywords.NormalizeMSISDN(mt.to)
-	ph := c.byNorm[norm]
+	ph := c.byNorm[string(norm)]
 	if ph == nil {
 		c.stray++
 	}
@@ -460,7 +460,8 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool, []st
 	var known []string // digit strings that are in the database or logs anyway
 	for i := range phones {
 		ms := fmt.Sprintf("08137%06d", i)
-		norm, _ := keywords.NormalizeMSISDN(ms)
+		n, _ := keywords.NormalizeMSISDN(ms)
+		norm := string(n)
 		phones[i] = &crashPhone{msisdn: ms, norm: norm, signal: make(chan struct{}, 1)}
 		known = append(known, ms, norm, "0138877"+ms, "8877"+ms)
 	}
@@ -974,7 +975,7 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 	got := map[string]int{}
 	for _, s := range c.sent {
 		norm, _ := keywords.NormalizeMSISDN(s.to)
-		got[norm+"\x00"+s.from+"\x00"+s.text]++
+		got[string(norm)+"\x00"+s.from+"\x00"+s.text]++
 	}
 	submissions, sent, stray, partial := c.submissions, len(c.sent), c.stray, len(c.partial)
 	c.subMu.Unlock()

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smsc"
@@ -204,10 +205,10 @@ func oneTopUp(ctx context.Context, srv *smsc.Server, inbox <-chan string, msisdn
 // replyRouter hands each MT to the goroutine playing its recipient.
 type replyRouter struct {
 	mu  sync.Mutex
-	chs map[string]chan string
+	chs map[domain.MSISDN]chan string
 }
 
-func newReplyRouter() *replyRouter { return &replyRouter{chs: map[string]chan string{}} }
+func newReplyRouter() *replyRouter { return &replyRouter{chs: map[domain.MSISDN]chan string{}} }
 
 func (r *replyRouter) subscribe(msisdn string) <-chan string {
 	n, _ := keywords.NormalizeMSISDN(msisdn)

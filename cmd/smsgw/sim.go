@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/smpp/smsc"
 )
@@ -120,7 +120,7 @@ func cmdSim(ctx context.Context, args []string, stdout io.Writer) error {
 		replies := 0
 		for _, m := range page.Messages {
 			if m.Dir == sim.DirMT {
-				fmt.Fprintf(stdout, "%s → %s: %s\n", m.Code, keywords.LocalMSISDN(m.MSISDN), m.Text)
+				fmt.Fprintf(stdout, "%s → %s: %s\n", m.Code, domain.MSISDN(m.MSISDN).Local(), m.Text)
 				replies++
 			}
 		}
