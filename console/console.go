@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
@@ -30,7 +31,7 @@ var staticFiles embed.FS
 type Admin interface {
 	LockCustomer(ctx context.Context, who smsgw.Actor, msisdn string, until time.Time) error
 	UnlockCustomer(ctx context.Context, who smsgw.Actor, msisdn string) error
-	ResetCustomerPIN(ctx context.Context, who smsgw.Actor, msisdn string, pin smsgw.PIN) error
+	ResetCustomerPIN(ctx context.Context, who smsgw.Actor, msisdn string, pin domain.PIN) error
 	RecordAudit(ctx context.Context, who smsgw.Actor, action, target, detail string) error
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -29,15 +30,15 @@ func rupiah(v any) string {
 	switch x := v.(type) {
 	case int64:
 		n = x
-	case smsgw.Amount:
+	case domain.Amount:
 		n = int64(x)
 	case int:
 		n = int64(x)
 	}
 	if n < 0 {
-		return "-Rp" + smsgw.Amount(-n).Grouped()
+		return "-Rp" + domain.Amount(-n).Grouped()
 	}
-	return "Rp" + smsgw.Amount(n).Grouped()
+	return "Rp" + domain.Amount(n).Grouped()
 }
 
 // localMSISDN shows a canonical number in national form ("0811...").
@@ -46,13 +47,13 @@ func localMSISDN(v any) string {
 	switch x := v.(type) {
 	case string:
 		s = x
-	case smsgw.MSISDN:
+	case domain.MSISDN:
 		s = string(x)
 	}
 	if s == "" {
 		return ""
 	}
-	return smsgw.MSISDN(s).Local()
+	return domain.MSISDN(s).Local()
 }
 
 // fmtDuration writes 30m, 2h or 1d rather than Go's 30m0s.

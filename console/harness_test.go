@@ -19,8 +19,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
-	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -175,7 +175,7 @@ func (h *harness) seed() {
 	t := h.t
 	ctx := t.Context()
 	for _, c := range []struct{ msisdn, pin, name string }{{payerA, pinA, "Ani"}, {payerB, pinB, "Budi"}, {payerC, pinC, "Citra"}} {
-		if err := h.gw.AddCustomer(ctx, c.msisdn, c.msisdn, c.name, keywords.PIN(c.pin)); err != nil {
+		if err := h.gw.AddCustomer(ctx, c.msisdn, c.msisdn, c.name, domain.PIN(c.pin)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,7 +200,7 @@ func (h *harness) seed() {
 	h.clk.Add(time.Minute)
 	h.must(h.store.Update(ctx, func(tx smsgw.Tx) error {
 		tr := &smsgw.Transfer{IdempotencyKey: "bank:VA-1", Kind: smsgw.TransferBankVA, From: h.gw.Settlement(),
-			To: smsgw.WalletID(payerCN), Amount: 150_000, Reference: "VA-1"}
+			To: domain.WalletID(payerCN), Amount: 150_000, Reference: "VA-1"}
 		if err := tx.Transfer(tr); err != nil {
 			return err
 		}
@@ -210,7 +210,7 @@ func (h *harness) seed() {
 	h.clk.Add(time.Minute)
 	h.must(h.store.View(ctx, func(tx smsgw.Tx) error {
 		for _, p := range []struct {
-			msisdn smsgw.MSISDN
+			msisdn domain.MSISDN
 			id     *int64
 		}{{payerAN, &h.sessA}, {payerBN, &h.sessB}, {payerCN, &h.sessC}} {
 			ss, err := tx.Sessions(smsgw.SessionFilter{MSISDN: p.msisdn})
@@ -261,7 +261,7 @@ func (h *harness) audit() []smsgw.AuditEntry {
 	return es
 }
 
-func (h *harness) customer(m smsgw.MSISDN) *smsgw.Customer {
+func (h *harness) customer(m domain.MSISDN) *smsgw.Customer {
 	h.t.Helper()
 	var c *smsgw.Customer
 	h.must(h.store.View(h.t.Context(), func(tx smsgw.Tx) (err error) {

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -115,7 +116,7 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestParseAccount(t *testing.T) {
-	for in, want := range map[string]smsgw.AccountID{
+	for in, want := range map[string]domain.AccountID{
 		"08110000002":         "wallet:628110000002",
 		"wallet:08110000002":  "wallet:628110000002",
 		"wallet:628110000002": "wallet:628110000002",

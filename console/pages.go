@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/report"
@@ -167,7 +168,7 @@ type dashboardBody struct {
 	Minutes   int
 	Ranges    []int
 	Outcomes  []outcome
-	Credited  smsgw.Amount
+	Credited  domain.Amount
 	Credits   []smsgw.CreditTotal
 	Outbox    int
 	Today     string
@@ -605,12 +606,12 @@ func (c *Console) customerBody(r *http.Request, msisdn string) (*customerBody, e
 	b.Durations = append(b.Durations, lockChoice{Value: "forever", Label: "until unlocked"})
 	now := c.o.Now()
 	err = c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
-		cu, err := tx.Customer(smsgw.MSISDN(m))
+		cu, err := tx.Customer(domain.MSISDN(m))
 		if err != nil {
 			return err
 		}
 		b.Customer = newCustomerRecord(cu, now, c.o.Location)
-		b.Wallet, err = tx.Account(smsgw.WalletID(cu.Account))
+		b.Wallet, err = tx.Account(domain.WalletID(cu.Account))
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			b.Wallet, err = nil, nil
 		}
@@ -707,7 +708,7 @@ func (c *Console) unlockCustomer(w http.ResponseWriter, r *http.Request, s *sess
 // PIN travels only in this form post: it is hashed at once and never shown,
 // logged, or put back into a page.
 func (c *Console) resetPIN(w http.ResponseWriter, r *http.Request, s *session) {
-	pin, confirm := keywords.PIN(r.PostForm.Get("new_pin")), keywords.PIN(r.PostForm.Get("confirm_pin"))
+	pin, confirm := domain.PIN(r.PostForm.Get("new_pin")), domain.PIN(r.PostForm.Get("confirm_pin"))
 	r.PostForm.Del("new_pin")
 	r.PostForm.Del("confirm_pin")
 	if pin.Reveal() == "" || !tokensEqual(pin.Reveal(), confirm.Reveal()) {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/console"
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -113,7 +113,7 @@ func newPartnerHarness(t *testing.T) *partnerHarness {
 	}
 	h.svc, pa.svc = svc, svc
 	h.must(svc.Init(ctx))
-	h.must(h.gw.AddCustomer(ctx, payerD, payerD, "Dewi", keywords.PIN(pinD)))
+	h.must(h.gw.AddCustomer(ctx, payerD, payerD, "Dewi", domain.PIN(pinD)))
 	cli := smsgw.Actor{Name: "cli:test", Role: "admin"}
 	if _, err := svc.Deposit(ctx, cli, "demo", 1_000_000, "FUND-1"); err != nil {
 		t.Fatal(err)

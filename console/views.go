@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/report"
@@ -106,7 +107,7 @@ func parseListing(view string, q url.Values, e env) (listing, error) {
 
 // Filter value parsers. Each names its field in errors.
 
-func parseMSISDN(field, s string) (smsgw.MSISDN, error) {
+func parseMSISDN(field, s string) (domain.MSISDN, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", nil
@@ -115,7 +116,7 @@ func parseMSISDN(field, s string) (smsgw.MSISDN, error) {
 	if err != nil {
 		return "", filterErr(field, "not a mobile number: %q", s)
 	}
-	return smsgw.MSISDN(m), nil
+	return domain.MSISDN(m), nil
 }
 
 // parseMSISDNPrefix turns the start of a number in any accepted form
@@ -541,24 +542,24 @@ type ledgerListing struct {
 // parseAccount reads a ledger account: an account id such as
 // "settlement:bank" or "wallet:628110000002", or an i-pay account number
 // meaning its wallet.
-func parseAccount(field, s string) (smsgw.AccountID, error) {
+func parseAccount(field, s string) (domain.AccountID, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", nil
 	}
 	if kind, rest, ok := strings.Cut(s, ":"); ok {
 		switch kind {
-		case smsgw.KindWallet:
+		case domain.KindWallet:
 			m, err := parseMSISDN(field, rest)
 			if err != nil {
 				return "", err
 			}
-			return smsgw.WalletID(m), nil
-		case smsgw.KindSettlement, smsgw.KindDeposit:
+			return domain.WalletID(m), nil
+		case domain.KindSettlement, domain.KindDeposit:
 			if rest == "" {
 				return "", filterErr(field, "account %q has no name", s)
 			}
-			return smsgw.AccountID(s), nil
+			return domain.AccountID(s), nil
 		}
 		return "", filterErr(field, "unknown account kind %q (want wallet, settlement or deposit)", kind)
 	}
@@ -566,7 +567,7 @@ func parseAccount(field, s string) (smsgw.AccountID, error) {
 	if err != nil {
 		return "", filterErr(field, "want an account id such as settlement:bank or an i-pay account number, got %q", s)
 	}
-	return smsgw.WalletID(m), nil
+	return domain.WalletID(m), nil
 }
 
 func parseLedger(q url.Values, e env) (listing, error) {

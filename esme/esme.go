@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/dlr"
 	"github.com/smsgw/smsgw/smpp/pdu"
@@ -540,7 +541,7 @@ func (e permanentError) Unwrap() error   { return e.err }
 func (e permanentError) Temporary() bool { return false }
 
 // maskAddr hides the middle of an address for logs.
-func maskAddr(s string) string { return smsgw.MSISDN(s).LogValue().String() }
+func maskAddr(s string) string { return domain.MSISDN(s).LogValue().String() }
 
 // keyedMutex serialises work per key (MSISDN) so MOs of one sender are
 // stored in the order they were received.

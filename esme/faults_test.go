@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp"
@@ -169,7 +170,7 @@ func (r *faultRig) addPayers(base, n int) []payer {
 			r.t.Fatal(err)
 		}
 		p.canon = string(canon)
-		if err := r.gw.AddCustomer(r.t.Context(), p.msisdn, p.msisdn, "Payer", keywords.PIN(p.pin)); err != nil {
+		if err := r.gw.AddCustomer(r.t.Context(), p.msisdn, p.msisdn, "Payer", domain.PIN(p.pin)); err != nil {
 			r.t.Fatal(err)
 		}
 		ps[i] = p
@@ -417,16 +418,16 @@ func (r *faultRig) checkFlows(ps []payer, maxDup int) (dups int) {
 	r.settle()
 	err := r.db.View(t.Context(), func(tx smsgw.Tx) error {
 		for _, p := range ps {
-			who := smsgw.MSISDN(p.canon)
+			who := domain.MSISDN(p.canon)
 			// Credited exactly once, by the one confirmed session.
-			acct, err := tx.Account(smsgw.WalletID(who))
+			acct, err := tx.Account(domain.WalletID(who))
 			if err != nil {
 				return err
 			}
 			if acct.Balance != topUp {
 				t.Errorf("%s: wallet balance %d, want %d", p.msisdn, acct.Balance, topUp)
 			}
-			xs, err := tx.Transfers(smsgw.WalletID(who), 10)
+			xs, err := tx.Transfers(domain.WalletID(who), 10)
 			if err != nil {
 				return err
 			}
@@ -516,7 +517,7 @@ func (r *faultRig) checkAcked() {
 			if err != nil {
 				return err
 			}
-			ms, err := tx.Messages(smsgw.MessageFilter{MSISDN: smsgw.MSISDN(canon), Direction: smsgw.DirIn, Limit: 20})
+			ms, err := tx.Messages(smsgw.MessageFilter{MSISDN: domain.MSISDN(canon), Direction: smsgw.DirIn, Limit: 20})
 			if err != nil {
 				return err
 			}

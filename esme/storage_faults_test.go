@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/pdu"
@@ -199,7 +200,7 @@ func (r *faultRig) queueUnsent(p probe) {
 	waitFor(t, "the answer queued", 30*time.Second, func() bool {
 		var ms []smsgw.Message
 		if err := r.db.View(t.Context(), func(tx smsgw.Tx) (err error) {
-			ms, err = tx.Messages(smsgw.MessageFilter{MSISDN: smsgw.MSISDN(p.canon), Direction: smsgw.DirOut, Status: smsgw.MsgQueued})
+			ms, err = tx.Messages(smsgw.MessageFilter{MSISDN: domain.MSISDN(p.canon), Direction: smsgw.DirOut, Status: smsgw.MsgQueued})
 			return err
 		}); err != nil {
 			t.Fatal(err)

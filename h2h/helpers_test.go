@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/h2h"
-	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
@@ -36,7 +36,7 @@ const (
 	payer       = "08110000002"
 	payerPIN    = "246810"
 	wallet      = "08110000009"
-	walletCanon = smsgw.MSISDN("628110000009")
+	walletCanon = domain.MSISDN("628110000009")
 )
 
 var secrets = []string{demoKey, mitraKey, bankKey, bankBasic, kiosKey, kiosPIN, kiosPass, textKey, payerPIN}
@@ -80,7 +80,7 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
 		smsgwtest.WithStoreLogger(log), smsgwtest.WithCodes("9779", "3355"))
 	ctx := t.Context()
-	if err := gw.AddCustomer(ctx, payer, payer, "Budi Santoso", keywords.PIN(payerPIN)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Budi Santoso", domain.PIN(payerPIN)); err != nil {
 		t.Fatal(err)
 	}
 	if err := gw.AddWallet(ctx, wallet); err != nil {
@@ -154,7 +154,7 @@ func (e *env) checkLogs() {
 	}
 }
 
-func (e *env) deposit(partner string, amount smsgw.Amount) {
+func (e *env) deposit(partner string, amount domain.Amount) {
 	e.t.Helper()
 	if _, err := e.svc.Deposit(e.t.Context(), smsgw.Actor{Name: "test"}, partner, amount, fmt.Sprint("dep-", partner, "-", amount, "-", time.Now().UnixNano())); err != nil {
 		e.t.Fatal(err)
@@ -257,7 +257,7 @@ func (e *env) requests() []partner.Request {
 	return rs
 }
 
-func (e *env) balance(account string) smsgw.Amount {
+func (e *env) balance(account string) domain.Amount {
 	e.t.Helper()
 	a, _, err := e.gw.Wallet(e.t.Context(), account, 1)
 	if err != nil {
@@ -266,11 +266,11 @@ func (e *env) balance(account string) smsgw.Amount {
 	return a.Balance
 }
 
-func (e *env) credits(account smsgw.MSISDN) int {
+func (e *env) credits(account domain.MSISDN) int {
 	e.t.Helper()
 	var n int
 	err := e.store.View(e.t.Context(), func(tx smsgw.Tx) error {
-		ts, err := tx.Transfers(smsgw.WalletID(account), 1000)
+		ts, err := tx.Transfers(domain.WalletID(account), 1000)
 		n = len(ts)
 		return err
 	})

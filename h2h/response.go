@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -141,7 +142,7 @@ func requestResponse(r *partner.Request, resent bool, loc *time.Location) Respon
 }
 
 // grouped formats a as kiosAMPM does: thousands separated by commas.
-func grouped(a smsgw.Amount) string {
+func grouped(a domain.Amount) string {
 	s := strconv.FormatInt(int64(a), 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -177,14 +178,14 @@ func textHead(trxid int64, product, dest string) string {
 }
 
 // textTail is "#Saldo Rp.[saldo]#Reffid:[refid] #".
-func textTail(balance smsgw.Amount, refid string) string {
+func textTail(balance domain.Amount, refid string) string {
 	return "#Saldo Rp." + grouped(balance) + "#Reffid:" + textField(refid) + " #"
 }
 
 // requestText renders a request in the kiosAMPM reply form. balance is the
 // partner's current deposit balance, shown by every form but success, which
 // shows the balance before and after its own debit.
-func requestText(r *partner.Request, resent bool, balance smsgw.Amount, loc *time.Location) string {
+func requestText(r *partner.Request, resent bool, balance domain.Amount, loc *time.Location) string {
 	head := textHead(r.ID, r.Product, r.Dest.Local())
 	if resent {
 		word := "PENDING"
@@ -217,6 +218,6 @@ func requestText(r *partner.Request, resent bool, balance smsgw.Amount, loc *tim
 
 // rejectionText renders a refused request in the kiosAMPM form; it has no
 // trxid.
-func rejectionText(o outcome, product, dest, refid string, balance smsgw.Amount) string {
+func rejectionText(o outcome, product, dest, refid string, balance domain.Amount) string {
 	return textHead(0, product, dest) + "GAGAL; " + o.text + textTail(balance, refid)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -386,7 +387,7 @@ func (s *Server) done(c *call, refid string) {
 
 // balanceNow returns the partner's deposit balance for a text answer; on
 // failure it logs and returns 0.
-func (s *Server) balanceNow(c *call) smsgw.Amount {
+func (s *Server) balanceNow(c *call) domain.Amount {
 	b, err := s.svc.Balance(c.ctx, c.pt.ID, "")
 	if err != nil {
 		s.log.Error("read partner balance", "partner", c.pt.ID, "err", err)
@@ -502,7 +503,7 @@ func (s *Server) payment(c *call) {
 		}
 	}
 	res, err := s.svc.Pay(c.ctx, partner.PaymentRequest{Partner: c.pt.ID, Nonce: c.nonce, RefID: refid, InquiryID: id,
-		Amount: smsgw.Amount(amount)})
+		Amount: domain.Amount(amount)})
 	if err != nil {
 		s.fail(c, err, "", "", refid)
 		return
@@ -526,7 +527,7 @@ func (s *Server) vaPayment(c *call) {
 		}
 	}
 	res, err := s.svc.PayVA(c.ctx, partner.VAPayment{Partner: c.pt.ID, Nonce: c.nonce, VA: p.Get("va"),
-		Amount: smsgw.Amount(amount), BankRef: ref, PaidAt: paid})
+		Amount: domain.Amount(amount), BankRef: ref, PaidAt: paid})
 	if err != nil {
 		s.fail(c, err, "", "", ref)
 		return

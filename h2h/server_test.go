@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/h2h"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
@@ -474,7 +475,7 @@ func TestNewValidates(t *testing.T) {
 // request, callback, SMS) and the answer.
 func BenchmarkTopUp(b *testing.B) {
 	e := newEnv(b, "")
-	e.deposit("demo", smsgw.Amount(int64(b.N+1)*50000))
+	e.deposit("demo", domain.Amount(int64(b.N+1)*50000))
 	b.ResetTimer()
 	for i := range b.N {
 		w := httptest.NewRecorder()

@@ -34,7 +34,7 @@ var FormatAmounts = domain.FormatAmounts
 // error is an *Error of kind BadAmount whose Err is one of ErrEmptyValue,
 // ErrAmountSyntax, ErrAmountNegative, ErrAmountFraction, ErrAmountAmbiguous
 // or ErrAmountRange. Zero is accepted; the nominal rules of a Table reject it.
-func ParseAmount(s string) (Amount, error) {
+func ParseAmount(s string) (domain.Amount, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return 0, &Error{Kind: BadAmount, Arg: ArgAmount, Err: ErrEmptyValue}
@@ -64,7 +64,7 @@ type numeral struct {
 // when not followed by a letter or digit.
 var suffixes = [...]struct {
 	word string
-	mult Amount
+	mult domain.Amount
 }{
 	{"ribu", 1_000},
 	{"rb", 1_000},
@@ -74,7 +74,7 @@ var suffixes = [...]struct {
 }
 
 // suffixAt returns the multiplier and width of the suffix at s[i:], or 0, 0.
-func suffixAt(s string, i int) (Amount, int) {
+func suffixAt(s string, i int) (domain.Amount, int) {
 	for _, sf := range suffixes {
 		if !hasPrefixFold(s[i:], sf.word) {
 			continue
@@ -91,7 +91,7 @@ func suffixAt(s string, i int) (Amount, int) {
 // number of bytes it spans. The amount must end at the end of s or at a
 // field separator. On error the returned reason is one of the ErrAmount
 // sentinels.
-func scanAmount(s string) (Amount, int, error) {
+func scanAmount(s string) (domain.Amount, int, error) {
 	i := 0
 	switch {
 	case hasPrefixFold(s, "idr"):
@@ -126,7 +126,7 @@ func scanAmount(s string) (Amount, int, error) {
 		i = j
 	}
 
-	mult := Amount(1)
+	mult := domain.Amount(1)
 	if k := skipSpace(s, i); k < len(s) {
 		if m, w := suffixAt(s, k); w > 0 {
 			mult, i = m, k+w
@@ -145,7 +145,7 @@ func scanAmount(s string) (Amount, int, error) {
 	}
 
 	var (
-		a   Amount
+		a   domain.Amount
 		err error
 	)
 	if mult == 1 {
@@ -161,7 +161,7 @@ func scanAmount(s string) (Amount, int, error) {
 
 // plain interprets a numeral without a multiplier: digits, grouped digits,
 // each optionally followed by a zero fraction of one or two digits.
-func (m *numeral) plain() (Amount, error) {
+func (m *numeral) plain() (domain.Amount, error) {
 	n := m.n
 	if last := n - 1; last >= 1 {
 		l := len(m.runs[last])
@@ -184,7 +184,7 @@ func (m *numeral) plain() (Amount, error) {
 }
 
 // grouped interprets runs as one plain number or as thousands groups.
-func grouped(runs []string, seps []byte) (Amount, error) {
+func grouped(runs []string, seps []byte) (domain.Amount, error) {
 	if len(runs) == 1 {
 		r := runs[0]
 		if len(r) > 1 && r[0] == '0' {
@@ -205,7 +205,7 @@ func grouped(runs []string, seps []byte) (Amount, error) {
 			return 0, ErrAmountSyntax
 		}
 		g, _ := parseDigits(runs[k]) // three digits: cannot fail
-		if v > (MaxAmount-g)/1000 {
+		if v > (domain.MaxAmount-g)/1000 {
 			return 0, ErrAmountRange
 		}
 		v = v*1000 + g
@@ -215,7 +215,7 @@ func grouped(runs []string, seps []byte) (Amount, error) {
 
 // scaled interprets a numeral followed by the multiplier mult (1000 or
 // 1000000): digits, optionally with one decimal separator.
-func (m *numeral) scaled(mult Amount) (Amount, error) {
+func (m *numeral) scaled(mult domain.Amount) (domain.Amount, error) {
 	ip := m.runs[0]
 	if len(ip) > 1 && ip[0] == '0' {
 		return 0, ErrAmountSyntax
@@ -224,7 +224,7 @@ func (m *numeral) scaled(mult Amount) (Amount, error) {
 	if err != nil {
 		return 0, err
 	}
-	var fv Amount
+	var fv domain.Amount
 	switch m.n {
 	case 1:
 	case 2:
@@ -247,7 +247,7 @@ func (m *numeral) scaled(mult Amount) (Amount, error) {
 	default:
 		return 0, ErrAmountAmbiguous
 	}
-	if iv > (MaxAmount-fv)/mult {
+	if iv > (domain.MaxAmount-fv)/mult {
 		return 0, ErrAmountRange
 	}
 	return iv*mult + fv, nil
@@ -255,11 +255,11 @@ func (m *numeral) scaled(mult Amount) (Amount, error) {
 
 // parseDigits converts a run of ASCII digits, failing with ErrAmountRange
 // above MaxAmount. The empty run is zero.
-func parseDigits(r string) (Amount, error) {
-	var v Amount
+func parseDigits(r string) (domain.Amount, error) {
+	var v domain.Amount
 	for i := 0; i < len(r); i++ {
-		v = v*10 + Amount(r[i]-'0')
-		if v > MaxAmount {
+		v = v*10 + domain.Amount(r[i]-'0')
+		if v > domain.MaxAmount {
 			return 0, ErrAmountRange
 		}
 	}

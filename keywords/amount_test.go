@@ -5,13 +5,14 @@ import (
 	"math"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
 // amountCases are the well-formed amounts; they also seed FuzzParseAmount.
 var amountCases = []struct {
 	in   string
-	want keywords.Amount
+	want domain.Amount
 }{
 	{"0", 0},
 	{"50000", 50_000},
@@ -57,9 +58,9 @@ var amountCases = []struct {
 	{"  150000  ", 150_000},
 	{"\t300.000\n", 300_000},
 	{"999", 999},
-	{"1.000.000.000.000.000", keywords.MaxAmount},
-	{"1000000000000000", keywords.MaxAmount},
-	{"1000000000jt", keywords.MaxAmount},
+	{"1.000.000.000.000.000", domain.MaxAmount},
+	{"1000000000000000", domain.MaxAmount},
+	{"1000000000jt", domain.MaxAmount},
 	{"999999999999rb", 999_999_999_999_000},
 	{"999.999.999.999.999,00", 999_999_999_999_999},
 }
@@ -145,7 +146,7 @@ func TestParseAmountErrors(t *testing.T) {
 
 func TestAmountString(t *testing.T) {
 	tests := []struct {
-		in           keywords.Amount
+		in           domain.Amount
 		str, grouped string
 	}{
 		{0, "Rp0", "0"},
@@ -155,7 +156,7 @@ func TestAmountString(t *testing.T) {
 		{50_000, "Rp50.000", "50.000"},
 		{150_000, "Rp150.000", "150.000"},
 		{1_500_000, "Rp1.500.000", "1.500.000"},
-		{keywords.MaxAmount, "Rp1.000.000.000.000.000", "1.000.000.000.000.000"},
+		{domain.MaxAmount, "Rp1.000.000.000.000.000", "1.000.000.000.000.000"},
 		{-5_000, "-Rp5.000", "-5.000"},
 		{math.MaxInt64, "Rp9.223.372.036.854.775.807", "9.223.372.036.854.775.807"},
 		{math.MinInt64, "-Rp9.223.372.036.854.775.808", "-9.223.372.036.854.775.808"},
@@ -171,7 +172,7 @@ func TestAmountString(t *testing.T) {
 }
 
 func TestAmountRoundTrip(t *testing.T) {
-	for _, a := range []keywords.Amount{0, 1, 999, 1_000, 50_000, 75_000, 1_234_567, keywords.MaxAmount} {
+	for _, a := range []domain.Amount{0, 1, 999, 1_000, 50_000, 75_000, 1_234_567, domain.MaxAmount} {
 		for _, s := range []string{a.String(), a.Grouped(), a.String() + ",-"} {
 			got, err := keywords.ParseAmount(s)
 			if err != nil || got != a {
@@ -183,16 +184,16 @@ func TestAmountRoundTrip(t *testing.T) {
 
 func TestFormatAmounts(t *testing.T) {
 	tests := []struct {
-		in   []keywords.Amount
+		in   []domain.Amount
 		want string
 	}{
 		{nil, ""},
-		{[]keywords.Amount{50_000}, "50.000"},
-		{[]keywords.Amount{50_000, 75_000}, "50.000 dan 75.000"},
+		{[]domain.Amount{50_000}, "50.000"},
+		{[]domain.Amount{50_000, 75_000}, "50.000 dan 75.000"},
 		{keywords.DefaultRules().Allowed, "50.000, 75.000, 100.000, 150.000, 300.000 dan 500.000"},
 	}
 	for _, tc := range tests {
-		if got := keywords.FormatAmounts(tc.in); got != tc.want {
+		if got := domain.FormatAmounts(tc.in); got != tc.want {
 			t.Errorf("FormatAmounts(%v) = %q, want %q", tc.in, got, tc.want)
 		}
 	}

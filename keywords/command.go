@@ -36,7 +36,7 @@ type Pay struct {
 	// Account is the account ID in canonical MSISDN form ("628110000002").
 	Account domain.MSISDN
 	// Amount is the nominal, already checked against the Table's rules.
-	Amount Amount
+	Amount domain.Amount
 }
 
 // Balance asks for the balance: "SALDO".
@@ -48,14 +48,14 @@ type History struct{}
 // PINReply answers a PIN prompt: a message of digits only ("123456"), or
 // "PIN 123456".
 type PINReply struct {
-	PIN PIN
+	PIN domain.PIN
 }
 
 // ChangePIN asks to replace the PIN Old with New: "PIN 123456 654321".
 // Whether New may equal Old, or be a trivial sequence, is a policy of the
 // caller.
 type ChangePIN struct {
-	Old, New PIN
+	Old, New domain.PIN
 }
 
 // Cancel cancels the pending transaction of the sender: "BATAL".

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/smsgw/smsgw/domain"
 )
 
 // ErrorKind classifies why a message, an amount, an MSISDN or a PIN was
@@ -125,12 +127,12 @@ type Error struct {
 	// ArgOldPIN or ArgNewPIN), or "".
 	Arg string
 	// Amount is the rejected amount, for AmountNotAllowed.
-	Amount Amount
+	Amount domain.Amount
 	// Allowed lists the allowed nominal amounts in ascending order, for
 	// AmountNotAllowed; empty means any amount from Min to Max.
-	Allowed []Amount
+	Allowed []domain.Amount
 	// Min and Max bound the accepted amounts, for AmountNotAllowed.
-	Min, Max Amount
+	Min, Max domain.Amount
 	// Err is the detailed reason (ErrAmountNegative, ErrMSISDNLength, ...),
 	// or nil.
 	Err error

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -58,7 +59,7 @@ func ExampleTable_Parse_errors() {
 		}
 		switch e.Kind {
 		case keywords.AmountNotAllowed:
-			fmt.Println("Nominal yang tersedia: " + keywords.FormatAmounts(e.Allowed))
+			fmt.Println("Nominal yang tersedia: " + domain.FormatAmounts(e.Allowed))
 		case keywords.BadAccount:
 			fmt.Println("Nomor akun tidak valid")
 		case keywords.MissingArgument:
@@ -114,13 +115,13 @@ func ExampleParseAmount() {
 }
 
 func ExampleAmount_Grouped() {
-	a := keywords.Amount(150_000)
+	a := domain.Amount(150_000)
 	fmt.Println(a, a.Grouped())
 	// Output: Rp150.000 150.000
 }
 
 func ExampleFormatAmounts() {
-	fmt.Println(keywords.FormatAmounts(keywords.DefaultRules().Allowed))
+	fmt.Println(domain.FormatAmounts(keywords.DefaultRules().Allowed))
 	// Output: 50.000, 75.000, 100.000, 150.000, 300.000 dan 500.000
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -55,7 +56,7 @@ func FuzzParse(f *testing.F) {
 	tables := []*keywords.Table{
 		mustTable(f, keywords.TableConfig{}),
 		mustTable(f, keywords.TableConfig{
-			Rules:     keywords.Rules{Min: 1, Max: keywords.MaxAmount},
+			Rules:     keywords.Rules{Min: 1, Max: domain.MaxAmount},
 			PINMinLen: keywords.MinPINLength,
 			PINMaxLen: keywords.MaxPINLength,
 		}),
@@ -126,7 +127,7 @@ func checkCommand(t *testing.T, tab *keywords.Table, text string, cmd keywords.C
 	}
 }
 
-func checkPIN(t *testing.T, tab *keywords.Table, text string, p keywords.PIN) {
+func checkPIN(t *testing.T, tab *keywords.Table, text string, p domain.PIN) {
 	t.Helper()
 	lo, hi := tab.PINLength()
 	d := p.Reveal()
@@ -135,7 +136,7 @@ func checkPIN(t *testing.T, tab *keywords.Table, text string, p keywords.PIN) {
 	}
 }
 
-func checkNoPINText(t *testing.T, text string, cmd keywords.Command, p keywords.PIN) {
+func checkNoPINText(t *testing.T, text string, cmd keywords.Command, p domain.PIN) {
 	t.Helper()
 	for _, out := range []string{fmt.Sprint(cmd), fmt.Sprintf("%+v", cmd), fmt.Sprintf("%#v", cmd)} {
 		if strings.Contains(out, p.Reveal()) {
@@ -170,7 +171,7 @@ func FuzzParseAmount(f *testing.F) {
 	for _, tc := range badAmountCases {
 		f.Add(tc.in)
 	}
-	anyAmount := mustTable(f, keywords.TableConfig{Rules: keywords.Rules{Max: keywords.MaxAmount}})
+	anyAmount := mustTable(f, keywords.TableConfig{Rules: keywords.Rules{Max: domain.MaxAmount}})
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := keywords.ParseAmount(s)
 		if err != nil {
@@ -179,7 +180,7 @@ func FuzzParseAmount(f *testing.F) {
 			}
 			return
 		}
-		if a < 0 || a > keywords.MaxAmount {
+		if a < 0 || a > domain.MaxAmount {
 			t.Fatalf("ParseAmount(%q) = %v, want 0..MaxAmount", s, a)
 		}
 		for _, form := range []string{a.String(), a.Grouped(), strconv.FormatInt(int64(a), 10)} {

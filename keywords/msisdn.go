@@ -91,4 +91,3 @@ func normalizeMSISDN(s string) (string, error) {
 	}
 	return "62" + string(national), nil
 }
-

@@ -28,7 +28,7 @@ var errPINBounds = errors.New("invalid PIN length bounds")
 //
 // The error is an *Error of kind BadPIN whose Err is ErrEmptyValue,
 // ErrPINSyntax or ErrPINLength; it never contains the text of s.
-func ParsePIN(s string, minLen, maxLen int) (PIN, error) {
+func ParsePIN(s string, minLen, maxLen int) (domain.PIN, error) {
 	if minLen < MinPINLength || maxLen < minLen || maxLen > MaxPINLength {
 		return "", &Error{Kind: BadPIN, Arg: ArgPIN, Err: errPINBounds}
 	}
@@ -44,7 +44,7 @@ func ParsePIN(s string, minLen, maxLen int) (PIN, error) {
 }
 
 // checkPIN validates one PIN field and returns the bare reason on error.
-func checkPIN(s string, minLen, maxLen int) (PIN, error) {
+func checkPIN(s string, minLen, maxLen int) (domain.PIN, error) {
 	if s == "" {
 		return "", ErrEmptyValue
 	}
@@ -56,5 +56,5 @@ func checkPIN(s string, minLen, maxLen int) (PIN, error) {
 	if len(s) < minLen || len(s) > maxLen {
 		return "", ErrPINLength
 	}
-	return PIN(s), nil
+	return domain.PIN(s), nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -31,7 +32,7 @@ func assertNoPIN(t *testing.T, what, out string) {
 }
 
 func TestPINRedactionFmt(t *testing.T) {
-	p := keywords.PIN(secret)
+	p := domain.PIN(secret)
 	verbs := []string{
 		"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%d", "%10s", "%-10v", "%.2s", "%08v", "%U", "%c",
 	}
@@ -41,8 +42,8 @@ func TestPINRedactionFmt(t *testing.T) {
 		"PINReply":   keywords.PINReply{PIN: p},
 		"ChangePIN":  keywords.ChangePIN{Old: p, New: p},
 		"*ChangePIN": &keywords.ChangePIN{Old: p, New: p},
-		"[]PIN":      []keywords.PIN{p, p},
-		"map":        map[string]keywords.PIN{"pin": p},
+		"[]PIN":      []domain.PIN{p, p},
+		"map":        map[string]domain.PIN{"pin": p},
 		"Command":    []keywords.Command{keywords.PINReply{PIN: p}},
 	}
 	for name, v := range values {
@@ -67,7 +68,7 @@ func TestPINRedactionFmt(t *testing.T) {
 }
 
 func TestPINRedactionMarshal(t *testing.T) {
-	p := keywords.PIN(secret)
+	p := domain.PIN(secret)
 	text, err := p.MarshalText()
 	if err != nil {
 		t.Fatalf("MarshalText() error = %v", err)
@@ -76,7 +77,7 @@ func TestPINRedactionMarshal(t *testing.T) {
 	for name, v := range map[string]any{
 		"PIN":       p,
 		"ChangePIN": keywords.ChangePIN{Old: p, New: p},
-		"map":       map[string]keywords.PIN{"pin": p},
+		"map":       map[string]domain.PIN{"pin": p},
 	} {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -87,7 +88,7 @@ func TestPINRedactionMarshal(t *testing.T) {
 }
 
 func TestPINRedactionSlog(t *testing.T) {
-	p := keywords.PIN(secret)
+	p := domain.PIN(secret)
 	// The time is dropped: its digits could match the PIN by chance.
 	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 		if a.Key == slog.TimeKey && len(groups) == 0 {
@@ -111,7 +112,7 @@ func TestPINRedactionSlog(t *testing.T) {
 			log.Info("command", "cmd", keywords.Command(keywords.ChangePIN{Old: p, New: p}))
 			log.Info("group", slog.Group("g", "pin", p))
 			log.With("pin", p).Info("with")
-			log.Info("slice", "pins", []keywords.PIN{p})
+			log.Info("slice", "pins", []domain.PIN{p})
 			for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 				assertNoPIN(t, name+" handler output", line)
 			}

@@ -31,10 +31,10 @@ const maxNameLen = 20
 type Rules struct {
 	// Allowed lists the only accepted amounts (the denominations on sale).
 	// Empty means any amount from Min to Max.
-	Allowed []Amount
+	Allowed []domain.Amount
 	// Min and Max bound the accepted amounts, inclusive. Every Allowed
 	// amount must lie within them.
-	Min, Max Amount
+	Min, Max domain.Amount
 }
 
 // DefaultRules returns the nominal rules of the IM2PAY top-up: 50.000,
@@ -42,7 +42,7 @@ type Rules struct {
 // 50.000 and a maximum of 5.000.000.
 func DefaultRules() Rules {
 	return Rules{
-		Allowed: []Amount{50_000, 75_000, 100_000, 150_000, 300_000, 500_000},
+		Allowed: []domain.Amount{50_000, 75_000, 100_000, 150_000, 300_000, 500_000},
 		Min:     50_000,
 		Max:     5_000_000,
 	}
@@ -171,9 +171,9 @@ func checkRules(r Rules) (Rules, error) {
 	if len(r.Allowed) == 0 && r.Min == 0 && r.Max == 0 {
 		return DefaultRules(), nil
 	}
-	if r.Max <= 0 || r.Max > MaxAmount || r.Min < 0 || r.Min > r.Max {
+	if r.Max <= 0 || r.Max > domain.MaxAmount || r.Min < 0 || r.Min > r.Max {
 		return Rules{}, fmt.Errorf("min %d and max %d, want 0 <= min <= max <= %d and max > 0: %w",
-			r.Min, r.Max, MaxAmount, ErrBadRules)
+			r.Min, r.Max, domain.MaxAmount, ErrBadRules)
 	}
 	allowed := slices.Clone(r.Allowed)
 	slices.Sort(allowed)
@@ -202,7 +202,7 @@ func (t *Table) PINLength() (minLen, maxLen int) { return t.pinMin, t.pinMax }
 // CheckAmount reports whether a satisfies the nominal rules. The error is
 // an *Error of kind AmountNotAllowed carrying the rules, so that a reply can
 // name the allowed amounts (see FormatAmounts).
-func (t *Table) CheckAmount(a Amount) error {
+func (t *Table) CheckAmount(a domain.Amount) error {
 	if e := t.checkAmount(a); e != nil {
 		return e
 	}
@@ -210,7 +210,7 @@ func (t *Table) CheckAmount(a Amount) error {
 }
 
 // checkAmount is CheckAmount returning a nil *Error on success.
-func (t *Table) checkAmount(a Amount) *Error {
+func (t *Table) checkAmount(a domain.Amount) *Error {
 	if len(t.rules.Allowed) > 0 {
 		if _, ok := slices.BinarySearch(t.rules.Allowed, a); ok {
 			return nil
@@ -230,7 +230,7 @@ func (t *Table) checkAmount(a Amount) *Error {
 
 // ParsePIN parses a PIN with the Table's length bounds; see the function
 // ParsePIN.
-func (t *Table) ParsePIN(s string) (PIN, error) { return ParsePIN(s, t.pinMin, t.pinMax) }
+func (t *Table) ParsePIN(s string) (domain.PIN, error) { return ParsePIN(s, t.pinMin, t.pinMax) }
 
 // Parse parses the text of an MO message into a Command, following the
 // grammar in the package documentation. On failure the error is an *Error;

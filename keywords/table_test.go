@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -249,36 +250,36 @@ func TestCheckAmount(t *testing.T) {
 	tests := []struct {
 		name  string
 		rules keywords.Rules
-		ok    []keywords.Amount
-		bad   []keywords.Amount
+		ok    []domain.Amount
+		bad   []domain.Amount
 		msg   string // Error() for bad[0]
 	}{
 		{
 			name:  "default",
 			rules: keywords.Rules{},
-			ok:    []keywords.Amount{50_000, 75_000, 100_000, 150_000, 300_000, 500_000},
-			bad:   []keywords.Amount{0, 49_999, 60_000, 1_000_000, 5_000_000, -50_000},
+			ok:    []domain.Amount{50_000, 75_000, 100_000, 150_000, 300_000, 500_000},
+			bad:   []domain.Amount{0, 49_999, 60_000, 1_000_000, 5_000_000, -50_000},
 			msg:   "amount Rp0 not allowed: allowed amounts are Rp50.000, Rp75.000, Rp100.000, Rp150.000, Rp300.000, Rp500.000",
 		},
 		{
 			name:  "range",
 			rules: keywords.Rules{Min: 50_000, Max: 5_000_000},
-			ok:    []keywords.Amount{50_000, 60_000, 1_234_567, 5_000_000},
-			bad:   []keywords.Amount{49_999, 5_000_001, 0},
+			ok:    []domain.Amount{50_000, 60_000, 1_234_567, 5_000_000},
+			bad:   []domain.Amount{49_999, 5_000_001, 0},
 			msg:   "amount Rp49.999 below minimum Rp50.000",
 		},
 		{
 			name:  "above",
 			rules: keywords.Rules{Min: 1, Max: 1_000},
-			ok:    []keywords.Amount{1, 1_000},
-			bad:   []keywords.Amount{1_001},
+			ok:    []domain.Amount{1, 1_000},
+			bad:   []domain.Amount{1_001},
 			msg:   "amount Rp1.001 above maximum Rp1.000",
 		},
 		{
 			name:  "unsorted allowed",
-			rules: keywords.Rules{Allowed: []keywords.Amount{20_000, 10_000}, Max: 20_000},
-			ok:    []keywords.Amount{10_000, 20_000},
-			bad:   []keywords.Amount{15_000},
+			rules: keywords.Rules{Allowed: []domain.Amount{20_000, 10_000}, Max: 20_000},
+			ok:    []domain.Amount{10_000, 20_000},
+			bad:   []domain.Amount{15_000},
 			msg:   "amount Rp15.000 not allowed: allowed amounts are Rp10.000, Rp20.000",
 		},
 	}
@@ -365,12 +366,12 @@ func TestNewTableErrors(t *testing.T) {
 		{"max zero", keywords.TableConfig{Rules: keywords.Rules{Min: 10}}, keywords.ErrBadRules},
 		{"min above max", keywords.TableConfig{Rules: keywords.Rules{Min: 10, Max: 5}}, keywords.ErrBadRules},
 		{"negative min", keywords.TableConfig{Rules: keywords.Rules{Min: -1, Max: 5}}, keywords.ErrBadRules},
-		{"max above MaxAmount", keywords.TableConfig{Rules: keywords.Rules{Max: keywords.MaxAmount + 1}}, keywords.ErrBadRules},
-		{"allowed below min", keywords.TableConfig{Rules: keywords.Rules{Allowed: []keywords.Amount{1}, Min: 10, Max: 100}}, keywords.ErrBadRules},
-		{"allowed above max", keywords.TableConfig{Rules: keywords.Rules{Allowed: []keywords.Amount{101}, Max: 100}}, keywords.ErrBadRules},
-		{"allowed zero", keywords.TableConfig{Rules: keywords.Rules{Allowed: []keywords.Amount{0}, Max: 100}}, keywords.ErrBadRules},
-		{"allowed twice", keywords.TableConfig{Rules: keywords.Rules{Allowed: []keywords.Amount{50, 50}, Max: 100}}, keywords.ErrBadRules},
-		{"allowed without max", keywords.TableConfig{Rules: keywords.Rules{Allowed: []keywords.Amount{50}}}, keywords.ErrBadRules},
+		{"max above MaxAmount", keywords.TableConfig{Rules: keywords.Rules{Max: domain.MaxAmount + 1}}, keywords.ErrBadRules},
+		{"allowed below min", keywords.TableConfig{Rules: keywords.Rules{Allowed: []domain.Amount{1}, Min: 10, Max: 100}}, keywords.ErrBadRules},
+		{"allowed above max", keywords.TableConfig{Rules: keywords.Rules{Allowed: []domain.Amount{101}, Max: 100}}, keywords.ErrBadRules},
+		{"allowed zero", keywords.TableConfig{Rules: keywords.Rules{Allowed: []domain.Amount{0}, Max: 100}}, keywords.ErrBadRules},
+		{"allowed twice", keywords.TableConfig{Rules: keywords.Rules{Allowed: []domain.Amount{50, 50}, Max: 100}}, keywords.ErrBadRules},
+		{"allowed without max", keywords.TableConfig{Rules: keywords.Rules{Allowed: []domain.Amount{50}}}, keywords.ErrBadRules},
 		{"PIN too short", keywords.TableConfig{PINMinLen: 3}, keywords.ErrBadPINLength},
 		{"PIN too long", keywords.TableConfig{PINMaxLen: 13}, keywords.ErrBadPINLength},
 		{"PIN min above max", keywords.TableConfig{PINMinLen: 8, PINMaxLen: 7}, keywords.ErrBadPINLength},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smsgw"
@@ -139,7 +140,7 @@ func (m *Metrics) PINFailure() { m.pinFail.Inc() }
 func (m *Metrics) Refused(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
 // Credit counts a committed credit.
-func (m *Metrics) Credit(kind string, amount smsgw.Amount) {
+func (m *Metrics) Credit(kind string, amount domain.Amount) {
 	m.credits.WithLabelValues(kind).Inc()
 	m.creditsRp.WithLabelValues(kind).Add(float64(amount))
 }

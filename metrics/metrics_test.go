@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/metrics"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/pdu"
@@ -189,7 +189,7 @@ func TestGatewayObserver(t *testing.T) {
 		o.Store = m.Store(o.Store)
 		o.Observer = m
 	}))
-	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Payer", keywords.PIN("246810")); err != nil {
+	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Payer", domain.PIN("246810")); err != nil {
 		t.Fatal(err)
 	}
 	for _, mo := range []smsgw.MO{

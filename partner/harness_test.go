@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
@@ -24,7 +24,7 @@ type harness struct {
 
 const (
 	payer   = "08110000002"
-	payerN  = smsgw.MSISDN("628110000002")
+	payerN  = domain.MSISDN("628110000002")
 	other   = "08110000003"
 	pin     = "246810"
 	wrong   = "111111"
@@ -41,7 +41,7 @@ func newHarness(t *testing.T) *harness {
 	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
-	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	if err := gw.AddWallet(ctx, "08110000009"); err != nil {
@@ -72,7 +72,7 @@ func (h *harness) flush() {
 	}
 }
 
-func (h *harness) balance(account string) smsgw.Amount {
+func (h *harness) balance(account string) domain.Amount {
 	h.t.Helper()
 	a, _, err := h.gw.Wallet(h.t.Context(), account, 10)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -18,7 +19,7 @@ func Register(g *smsgw.Gateway) {
 
 // destinationResult counts a failure of dest, or resets its counter after
 // a success.
-func destinationResult(tx Tx, dest smsgw.MSISDN, ok bool, now time.Time) error {
+func destinationResult(tx Tx, dest domain.MSISDN, ok bool, now time.Time) error {
 	d, err := tx.Destination(string(dest))
 	if err != nil {
 		return err

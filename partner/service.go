@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 
 	"github.com/smsgw/smsgw/keywords"
@@ -24,7 +25,7 @@ const (
 	DefaultPendingMax      = 15 * time.Minute
 	DefaultInquiryTTL      = 15 * time.Minute
 	DefaultVAPrefix        = "0138877"
-	DefaultDepositFunding  = smsgw.AccountID("settlement:h2h")
+	DefaultDepositFunding  = domain.AccountID("settlement:h2h")
 	DefaultCallbackBase    = 10 * time.Second
 	DefaultCallbackMax     = time.Hour
 )
@@ -95,7 +96,7 @@ type Options struct {
 	// VAPrefix precedes the account in a virtual account number.
 	VAPrefix string
 	// DepositFunding is the settlement account that deposit top-ups debit.
-	DepositFunding smsgw.AccountID
+	DepositFunding domain.AccountID
 	// Notifier sends callbacks; SendCallbacks needs it.
 	Notifier Notifier
 	// Callback retries back off exponentially from CallbackRetryBase up to
@@ -176,10 +177,10 @@ func New(g *smsgw.Gateway, o Options) (*Service, error) {
 			return nil, fmt.Errorf("smsgw: partner %q: mode must be %s or %s, got %q", pt.ID, ModeImmediate, ModeConfirm, pt.Mode)
 		}
 		if pt.Deposit == "" {
-			pt.Deposit = smsgw.AccountID(smsgw.KindDeposit + ":" + pt.ID)
+			pt.Deposit = domain.AccountID(domain.KindDeposit + ":" + pt.ID)
 		}
 		if pt.Settlement == "" {
-			pt.Settlement = smsgw.AccountID(smsgw.KindSettlement + ":" + pt.ID)
+			pt.Settlement = domain.AccountID(domain.KindSettlement + ":" + pt.ID)
 		}
 		p.partners[pt.ID] = pt
 		p.order = append(p.order, pt.ID)
@@ -241,12 +242,12 @@ func (p *Service) Options() Options { return p.o }
 // existing accounts have the right kind. It fails if the gateway's store
 // does not hold the partner records (see Tx).
 func (p *Service) Init(ctx context.Context) error {
-	want := []smsgw.Account{{ID: p.o.DepositFunding, Kind: smsgw.KindSettlement}}
+	want := []smsgw.Account{{ID: p.o.DepositFunding, Kind: domain.KindSettlement}}
 	for _, id := range p.order {
 		pt := p.partners[id]
-		want = append(want, smsgw.Account{ID: pt.Deposit, Kind: smsgw.KindDeposit})
+		want = append(want, smsgw.Account{ID: pt.Deposit, Kind: domain.KindDeposit})
 		if pt.VA {
-			want = append(want, smsgw.Account{ID: pt.Settlement, Kind: smsgw.KindSettlement})
+			want = append(want, smsgw.Account{ID: pt.Settlement, Kind: domain.KindSettlement})
 		}
 	}
 	return p.update(ctx, func(tx Tx) error {
@@ -273,7 +274,7 @@ func (p *Service) Init(ctx context.Context) error {
 // code: "IP" followed by the nominal in thousands of rupiah (IP50 is
 // Rp50.000), or the nominal in rupiah ("50000"). Errors have code
 // EProduct. Whether the amount is on sale is checked separately.
-func ParseProduct(code string) (string, smsgw.Amount, error) {
+func ParseProduct(code string) (string, domain.Amount, error) {
 	s := strings.ToUpper(strings.TrimSpace(code))
 	thousands := strings.HasPrefix(s, "IP")
 	digits := strings.TrimPrefix(s, "IP")
@@ -290,12 +291,12 @@ func ParseProduct(code string) (string, smsgw.Amount, error) {
 		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
 	if thousands {
-		return "IP" + digits, smsgw.Amount(n * 1000), nil
+		return "IP" + digits, domain.Amount(n * 1000), nil
 	}
 	if n%1000 != 0 {
 		return "", 0, smsgw.Errorf(EProduct, "unknown product code %q", clip(code))
 	}
-	return "IP" + strconv.FormatInt(n/1000, 10), smsgw.Amount(n), nil
+	return "IP" + strconv.FormatInt(n/1000, 10), domain.Amount(n), nil
 }
 
 // clip shortens text quoted in error messages.
@@ -311,7 +312,7 @@ func clip(s string) string {
 // its 3-digit bank code (8877 08100000002), as an ATM that takes the bank
 // code separately relays it. Spaces and dashes are ignored. Errors have
 // code EDestination.
-func ParseVA(prefix, va string) (smsgw.MSISDN, error) {
+func ParseVA(prefix, va string) (domain.MSISDN, error) {
 	var b strings.Builder
 	for i := 0; i < len(va); i++ {
 		switch c := va[i]; {
@@ -336,16 +337,16 @@ func ParseVA(prefix, va string) (smsgw.MSISDN, error) {
 	if err != nil {
 		return "", smsgw.Errorf(EDestination, "virtual account holds no valid account")
 	}
-	return smsgw.MSISDN(acct), nil
+	return domain.MSISDN(acct), nil
 }
 
 // parseDest normalises a destination MSISDN.
-func parseDest(dest string) (smsgw.MSISDN, error) {
+func parseDest(dest string) (domain.MSISDN, error) {
 	d, err := keywords.NormalizeMSISDN(dest)
 	if err != nil {
 		return "", smsgw.Errorf(EDestination, "destination %q is not a valid number", clip(dest))
 	}
-	return smsgw.MSISDN(d), nil
+	return domain.MSISDN(d), nil
 }
 
 // Result is the outcome of a request a partner submitted.
@@ -380,7 +381,7 @@ type PaymentRequest struct {
 	Nonce     string
 	RefID     string
 	InquiryID int64
-	Amount    smsgw.Amount
+	Amount    domain.Amount
 }
 
 // VAPayment is a bank's confirmation that a customer paid Amount to the
@@ -389,7 +390,7 @@ type VAPayment struct {
 	Partner string
 	Nonce   string
 	VA      string
-	Amount  smsgw.Amount
+	Amount  domain.Amount
 	BankRef string
 	PaidAt  time.Time
 }
@@ -449,8 +450,8 @@ type creditSpec struct {
 	kind      string
 	refid     string
 	product   string
-	dest      smsgw.MSISDN
-	amount    smsgw.Amount
+	dest      domain.MSISDN
+	amount    domain.Amount
 	hash      string
 	inquiryID int64
 }
@@ -489,7 +490,7 @@ func (p *Service) TopUp(ctx context.Context, req TopUpRequest) (*Result, error) 
 }
 
 // product parses a product code and checks that its amount is on sale.
-func (p *Service) product(code string) (string, smsgw.Amount, error) {
+func (p *Service) product(code string) (string, domain.Amount, error) {
 	product, amount, err := ParseProduct(code)
 	if err != nil {
 		return "", 0, err
@@ -610,7 +611,7 @@ func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*
 		}
 		payer, account = c, c.Account
 	}
-	wallet, err := tx.Account(smsgw.WalletID(account))
+	wallet, err := tx.Account(domain.WalletID(account))
 	if smsgw.ErrorCode(err) == smsgw.ENotFound {
 		if err := destinationResult(tx, spec.dest, false, now); err != nil {
 			return nil, nil, err
@@ -755,7 +756,7 @@ func (p *Service) Inquire(ctx context.Context, req InquiryRequest) (*Inquiry, er
 		} else if pt.Mode == ModeConfirm {
 			return reject(ENotCustomer, "destination is not registered for SMS banking confirmation"), nil
 		}
-		if _, err := tx.Account(smsgw.WalletID(account)); smsgw.ErrorCode(err) == smsgw.ENotFound {
+		if _, err := tx.Account(domain.WalletID(account)); smsgw.ErrorCode(err) == smsgw.ENotFound {
 			return reject(EDestination, "no i-pay account %s", account.Local()), nil
 		} else if err != nil {
 			return nil, err
@@ -857,7 +858,7 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 			res = r
 			return rej, err
 		}
-		wallet, err := tx.Account(smsgw.WalletID(account))
+		wallet, err := tx.Account(domain.WalletID(account))
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			return reject(EDestination, "no i-pay account %s", account.Local()), nil
 		} else if err != nil {
@@ -922,12 +923,12 @@ func (p *Service) Status(ctx context.Context, partner, nonce, refid string) (*Re
 
 // Balance returns the partner's deposit balance, after recording nonce if
 // given (EReplay).
-func (p *Service) Balance(ctx context.Context, partner, nonce string) (smsgw.Amount, error) {
+func (p *Service) Balance(ctx context.Context, partner, nonce string) (domain.Amount, error) {
 	pt, err := p.partner(partner)
 	if err != nil {
 		return 0, err
 	}
-	var bal smsgw.Amount
+	var bal domain.Amount
 	err = p.read(ctx, partner, nonce, func(tx Tx, _ time.Time) (*rejection, error) {
 		a, err := tx.Account(pt.Deposit)
 		if err != nil {
@@ -964,7 +965,7 @@ func (p *Service) read(ctx context.Context, partner, nonce string, fn func(tx Tx
 // with its audit entry in the same transaction. ref (the bank transfer's
 // reference) makes it idempotent: the same ref and amount return the first
 // transfer (and record nothing), another amount is EConflict.
-func (p *Service) Deposit(ctx context.Context, who smsgw.Actor, partner string, amount smsgw.Amount, ref string) (*smsgw.Transfer, error) {
+func (p *Service) Deposit(ctx context.Context, who smsgw.Actor, partner string, amount domain.Amount, ref string) (*smsgw.Transfer, error) {
 	pt, err := p.partner(partner)
 	if err != nil {
 		return nil, err

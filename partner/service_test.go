@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -17,7 +18,7 @@ var operator = smsgw.Actor{Name: "ops", Role: "admin", Remote: "test"}
 
 const (
 	ipayAcct  = "08110000009" // a wallet without a payer
-	ipayAcctN = smsgw.MSISDN("628110000009")
+	ipayAcctN = domain.MSISDN("628110000009")
 )
 
 // partnerHarness adds a partner service to the gateway harness.
@@ -76,7 +77,7 @@ func newPartnerHarness(t *testing.T, edit func(*partner.Options)) *partnerHarnes
 }
 
 // deposit funds a partner's deposit.
-func (h *partnerHarness) deposit(id string, amount smsgw.Amount) {
+func (h *partnerHarness) deposit(id string, amount domain.Amount) {
 	h.t.Helper()
 	ref := fmt.Sprintf("dep-%d", h.clk.Now().UnixNano())
 	if _, err := h.p.Deposit(h.t.Context(), operator, id, amount, ref); err != nil {
@@ -117,7 +118,7 @@ func (h *partnerHarness) callbacks() []partner.Callback {
 }
 
 // transfers counts the transfers touching account.
-func (h *partnerHarness) transfers(account smsgw.AccountID) []smsgw.Transfer {
+func (h *partnerHarness) transfers(account domain.AccountID) []smsgw.Transfer {
 	h.t.Helper()
 	var ts []smsgw.Transfer
 	if err := h.store.View(h.t.Context(), func(tx smsgw.Tx) (err error) {
@@ -129,7 +130,7 @@ func (h *partnerHarness) transfers(account smsgw.AccountID) []smsgw.Transfer {
 	return ts
 }
 
-func (h *partnerHarness) depositBalance(id string) smsgw.Amount {
+func (h *partnerHarness) depositBalance(id string) domain.Amount {
 	h.t.Helper()
 	b, err := h.p.Balance(h.t.Context(), id, "")
 	if err != nil {
@@ -173,7 +174,7 @@ func TestPartnerImmediateTopUp(t *testing.T) {
 	// The same refid for another request is a conflict.
 	_, err = h.topUp("pulsa", "R1", "IP100", ipayAcct)
 	wantPartnerCode(t, "TopUp(refid reused)", err, smsgw.EConflict)
-	if got := len(h.transfers(smsgw.WalletID(ipayAcctN))); got != 1 {
+	if got := len(h.transfers(domain.WalletID(ipayAcctN))); got != 1 {
 		t.Errorf("wallet transfers = %d, want 1", got)
 	}
 	if cs := h.callbacks(); len(cs) != 1 || cs[0].RequestID != r.ID || cs[0].Status != partner.CallbackQueued {
@@ -226,7 +227,7 @@ func TestPartnerRejectionsCreateNothing(t *testing.T) {
 	if len(rs) != 0 || len(h.callbacks()) != 0 {
 		t.Errorf("after rejections: %d requests, %d callbacks; want none", len(rs), len(h.callbacks()))
 	}
-	if got := len(h.transfers(smsgw.WalletID(ipayAcctN))); got != 0 {
+	if got := len(h.transfers(domain.WalletID(ipayAcctN))); got != 0 {
 		t.Errorf("wallet transfers = %d, want 0", got)
 	}
 	// The refid of a refused request may be used again.
@@ -270,7 +271,7 @@ func TestPartnerConcurrentIdenticalRequests(t *testing.T) {
 	if fresh != 1 {
 		t.Errorf("%d requests were not resends, want exactly 1", fresh)
 	}
-	if got := len(h.transfers(smsgw.WalletID(ipayAcctN))); got != 1 {
+	if got := len(h.transfers(domain.WalletID(ipayAcctN))); got != 1 {
 		t.Errorf("credits = %d, want exactly 1", got)
 	}
 	if got := h.balance(ipayAcct); got != 100000 {
@@ -808,7 +809,7 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 	// An existing account of the wrong kind is refused.
-	p, err := partner.New(h.gw, partner.Options{Partners: []partner.Partner{{ID: "x", Deposit: smsgw.WalletID(ipayAcctN)}}})
+	p, err := partner.New(h.gw, partner.Options{Partners: []partner.Partner{{ID: "x", Deposit: domain.WalletID(ipayAcctN)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -821,7 +822,7 @@ func TestParseProduct(t *testing.T) {
 	tests := []struct {
 		in      string
 		code    string
-		amount  smsgw.Amount
+		amount  domain.Amount
 		wantErr bool
 	}{
 		{"IP50", "IP50", 50000, false},
@@ -851,7 +852,7 @@ func TestParseProduct(t *testing.T) {
 func TestParseVA(t *testing.T) {
 	tests := []struct {
 		in   string
-		want smsgw.MSISDN
+		want domain.MSISDN
 	}{
 		{"013887708100000002", "628100000002"},
 		{"0138877 0810-0000-002", "628100000002"},
@@ -957,7 +958,7 @@ func TestPartnerRefIDCaseInsensitive(t *testing.T) {
 	if got := h.balance(ipayAcct); got != 150000 {
 		t.Errorf("wallet = %v, want 150000 (one top-up, one VA payment)", got)
 	}
-	if got := len(h.transfers(smsgw.WalletID(ipayAcctN))); got != 2 {
+	if got := len(h.transfers(domain.WalletID(ipayAcctN))); got != 2 {
 		t.Errorf("wallet transfers = %d, want 2", got)
 	}
 	h.checkLedger()

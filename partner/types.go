@@ -3,7 +3,7 @@ package partner
 import (
 	"time"
 
-	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/domain"
 )
 
 // State is the state of a partner request. Pending and unknown are
@@ -78,11 +78,11 @@ type Partner struct {
 	ID   string
 	Mode string // ModeImmediate or ModeConfirm
 	// Deposit funds immediate credits; default "deposit:<ID>".
-	Deposit smsgw.AccountID
+	Deposit domain.AccountID
 	// VA allows bank payment confirmations; they are funded from
 	// Settlement, default "settlement:<ID>".
 	VA         bool
-	Settlement smsgw.AccountID
+	Settlement domain.AccountID
 }
 
 // Request is one partner transaction: a top-up, the payment of an
@@ -92,13 +92,13 @@ type Partner struct {
 type Request struct {
 	ID          int64
 	Partner     string
-	RefID       string       // the partner's id, unique per partner in any letter case (a bank reference for VA)
-	Kind        string       // PartnerKind*
-	Mode        string       // Mode*; VA confirmations are immediate
-	Product     string       // canonical product code ("" for VA)
-	Dest        smsgw.MSISDN // the i-pay account credited
-	Amount      smsgw.Amount
-	Price       smsgw.Amount // debited from the partner's deposit (0 when the customer pays)
+	RefID       string        // the partner's id, unique per partner in any letter case (a bank reference for VA)
+	Kind        string        // PartnerKind*
+	Mode        string        // Mode*; VA confirmations are immediate
+	Product     string        // canonical product code ("" for VA)
+	Dest        domain.MSISDN // the i-pay account credited
+	Amount      domain.Amount
+	Price       domain.Amount // debited from the partner's deposit (0 when the customer pays)
 	State       State
 	Code        string // failure reason of a failed request (Reason*)
 	Message     string // operator-facing detail
@@ -110,8 +110,8 @@ type Request struct {
 	SN          string // our reference of the credit, quoted to support
 	// Partner deposit balance before the request and after its final
 	// state.
-	BalanceBefore smsgw.Amount
-	BalanceAfter  smsgw.Amount
+	BalanceBefore domain.Amount
+	BalanceAfter  domain.Amount
 	Duplicate     bool      // same product and destination seen within the duplicate window
 	PaidAt        time.Time // VA: when the customer paid at the bank
 	CreatedAt     time.Time
@@ -124,7 +124,7 @@ type Request struct {
 type RequestFilter struct {
 	Partner string
 	RefID   string // compared case-insensitively
-	Dest    smsgw.MSISDN
+	Dest    domain.MSISDN
 	States  []State
 	Since   time.Time
 	Until   time.Time
@@ -138,8 +138,8 @@ type Inquiry struct {
 	ID        int64
 	Partner   string
 	Product   string
-	Dest      smsgw.MSISDN
-	Amount    smsgw.Amount
+	Dest      domain.MSISDN
+	Amount    domain.Amount
 	Name      string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -148,7 +148,7 @@ type Inquiry struct {
 // Destination counts consecutive failed partner requests to one
 // destination; it is blocked while Failures reaches the block threshold.
 type Destination struct {
-	Dest        smsgw.MSISDN
+	Dest        domain.MSISDN
 	Failures    int
 	LastFailure *time.Time
 	UpdatedAt   time.Time

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"golang.org/x/time/rate"
 )
 
@@ -75,7 +76,7 @@ const maxSenders = 50_000
 // answer) instead of using the limits up twice. Safe for concurrent use.
 type abuseGuard struct {
 	mu      sync.Mutex
-	senders map[MSISDN]*senderState
+	senders map[domain.MSISDN]*senderState
 	rows    map[int64]verdict
 	pruned  time.Time
 }
@@ -83,7 +84,7 @@ type abuseGuard struct {
 type senderState struct {
 	lim          *rate.Limiter
 	blockedUntil time.Time
-	accounts     map[MSISDN]time.Time // account → last asked for
+	accounts     map[domain.MSISDN]time.Time // account → last asked for
 	last         time.Time
 }
 
@@ -95,9 +96,9 @@ type verdict struct {
 	accountsUntil               time.Time // when an account leaves the window
 }
 
-func (a *abuseGuard) sender(from MSISDN, at time.Time) *senderState {
+func (a *abuseGuard) sender(from domain.MSISDN, at time.Time) *senderState {
 	if a.senders == nil {
-		a.senders = map[MSISDN]*senderState{}
+		a.senders = map[domain.MSISDN]*senderState{}
 		a.rows = map[int64]verdict{}
 	}
 	s, ok := a.senders[from]
@@ -131,7 +132,7 @@ func (a *abuseGuard) prune(at time.Time) {
 // reports whether the MO may be processed; when not, notify says whether
 // this is the first MO of the refusal (the one to answer) and until when
 // the refusal lasts.
-func (a *abuseGuard) admit(r *AbuseRules, id int64, from MSISDN, at time.Time) (ok, notify bool, until time.Time) {
+func (a *abuseGuard) admit(r *AbuseRules, id int64, from domain.MSISDN, at time.Time) (ok, notify bool, until time.Time) {
 	if r.MOPerMinute <= 0 {
 		return true, false, time.Time{}
 	}
@@ -167,7 +168,7 @@ func (a *abuseGuard) admit(r *AbuseRules, id int64, from MSISDN, at time.Time) (
 // account applies the distinct-accounts limit of r to a top-up for
 // account asked by from (whose own wallet is own) in row id at at. When
 // refused, until is when the oldest account counted leaves the window.
-func (a *abuseGuard) account(r *AbuseRules, id int64, from, own, account MSISDN, at time.Time) (ok bool, until time.Time) {
+func (a *abuseGuard) account(r *AbuseRules, id int64, from, own, account domain.MSISDN, at time.Time) (ok bool, until time.Time) {
 	if r.MaxAccounts <= 0 || account == own {
 		return true, time.Time{}
 	}
@@ -190,7 +191,7 @@ func (a *abuseGuard) account(r *AbuseRules, id int64, from, own, account MSISDN,
 	_, known := s.accounts[account]
 	if known || len(s.accounts) < r.MaxAccounts {
 		if s.accounts == nil {
-			s.accounts = map[MSISDN]time.Time{}
+			s.accounts = map[domain.MSISDN]time.Time{}
 		}
 		s.accounts[account] = at
 		v.accountOK = true
@@ -235,7 +236,7 @@ func (f *flow) rateLimited() (bool, error) {
 
 // tooManyAccounts refuses a top-up of account when the sender c has asked
 // for too many distinct accounts lately.
-func (f *flow) tooManyAccounts(c *Customer, account MSISDN, d ReplyData) (bool, error) {
+func (f *flow) tooManyAccounts(c *Customer, account domain.MSISDN, d ReplyData) (bool, error) {
 	ok, until := f.g.abuse.account(&f.r.Abuse, f.in.ID, c.MSISDN, c.Account, account, f.in.CreatedAt)
 	if ok {
 		return false, nil

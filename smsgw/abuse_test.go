@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
@@ -44,7 +45,7 @@ func (nopObs) MO(string, string)               {}
 func (nopObs) MT(string, string, string)       {}
 func (nopObs) Session(smsgw.SessionState)      {}
 func (nopObs) PINFailure()                     {}
-func (nopObs) Credit(string, smsgw.Amount)     {}
+func (nopObs) Credit(string, domain.Amount)    {}
 func (h *harness) setAbuse(a smsgw.AbuseRules) { h.t.Helper(); setAbuse(h.t, h.gw, a) }
 
 func setAbuse(t *testing.T, gw *smsgw.Gateway, a smsgw.AbuseRules) {
@@ -68,7 +69,7 @@ func newAbuseHarness(t *testing.T) (*harness, *refusals) {
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Observer = obs }))
-	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"08110000009", "08110000011", "08110000012", "08110000013"} {
@@ -80,7 +81,7 @@ func newAbuseHarness(t *testing.T) (*harness, *refusals) {
 }
 
 // mosOf returns the MOs of msisdn in the SMS log, oldest first.
-func (h *harness) mosOf(msisdn smsgw.MSISDN) []smsgw.Message {
+func (h *harness) mosOf(msisdn domain.MSISDN) []smsgw.Message {
 	h.t.Helper()
 	var ms []smsgw.Message
 	err := h.store.View(h.t.Context(), func(tx smsgw.Tx) (err error) {

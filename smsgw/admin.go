@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -52,7 +53,7 @@ func (g *Gateway) UnlockCustomer(ctx context.Context, who Actor, msisdn string) 
 // the admin, clears lock and wrong-PIN counter, and records the action
 // (never the PIN) in the same transaction. EInvalid if the PIN does not
 // match the PIN policy.
-func (g *Gateway) ResetCustomerPIN(ctx context.Context, who Actor, msisdn string, pin PIN) error {
+func (g *Gateway) ResetCustomerPIN(ctx context.Context, who Actor, msisdn string, pin domain.PIN) error {
 	r := g.rules.Load()
 	if _, err := keywords.ParsePIN(pin.Reveal(), r.PINMinLen, r.PINMaxLen); err != nil {
 		return Errorf(EInvalid, "PIN must be %d to %d digits", r.PINMinLen, r.PINMaxLen)
@@ -86,7 +87,7 @@ func (g *Gateway) adminUpdate(ctx context.Context, who Actor, action, msisdn, de
 		return Errorf(EInvalid, "msisdn %q: %v", msisdn, err)
 	}
 	err = g.store.Update(ctx, func(tx Tx) error {
-		c, err := tx.Customer(MSISDN(m))
+		c, err := tx.Customer(domain.MSISDN(m))
 		if err != nil {
 			return err
 		}
@@ -101,8 +102,8 @@ func (g *Gateway) adminUpdate(ctx context.Context, who Actor, action, msisdn, de
 		return tx.AppendAudit(auditEntry(who, action, string(m), detail, now))
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", action, MSISDN(m).Local(), err)
+		return fmt.Errorf("%s %s: %w", action, domain.MSISDN(m).Local(), err)
 	}
-	g.log.Info("admin action", "action", action, "actor", who.Name, "msisdn", MSISDN(m))
+	g.log.Info("admin action", "action", action, "actor", who.Name, "msisdn", domain.MSISDN(m))
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -55,7 +55,7 @@ func TestAdminActionsAreAudited(t *testing.T) {
 		t.Errorf("after unlock: %+v", c)
 	}
 	const newPIN = "802468"
-	if err := h.gw.ResetCustomerPIN(ctx, ana, payer, keywords.PIN(newPIN)); err != nil {
+	if err := h.gw.ResetCustomerPIN(ctx, ana, payer, domain.PIN(newPIN)); err != nil {
 		t.Fatal(err)
 	}
 	h.clk.Add(3 * time.Minute) // past the de-duplication window of the same text
@@ -105,7 +105,7 @@ func TestAdminActionRefusedWritesNothing(t *testing.T) {
 	for name, err := range map[string]error{
 		"unknown customer": h.gw.UnlockCustomer(ctx, ana, other),
 		"bad number":       h.gw.UnlockCustomer(ctx, ana, "12345"),
-		"short PIN":        h.gw.ResetCustomerPIN(ctx, ana, payer, keywords.PIN("12")),
+		"short PIN":        h.gw.ResetCustomerPIN(ctx, ana, payer, domain.PIN("12")),
 		"past lock":        h.gw.LockCustomer(ctx, ana, payer, h.clk.Now().Add(-time.Minute)),
 		"no actor":         h.gw.UnlockCustomer(ctx, smsgw.Actor{}, payer),
 	} {
@@ -116,7 +116,7 @@ func TestAdminActionRefusedWritesNothing(t *testing.T) {
 	if code := smsgw.ErrorCode(h.gw.UnlockCustomer(ctx, ana, other)); code != smsgw.ENotFound {
 		t.Errorf("unknown customer: code %q, want not found", code)
 	}
-	if code := smsgw.ErrorCode(h.gw.ResetCustomerPIN(ctx, ana, payer, keywords.PIN("12"))); code != smsgw.EInvalid {
+	if code := smsgw.ErrorCode(h.gw.ResetCustomerPIN(ctx, ana, payer, domain.PIN("12"))); code != smsgw.EInvalid {
 		t.Errorf("short PIN: code %q, want invalid", code)
 	}
 	if es := h.trail(); len(es) != 0 {

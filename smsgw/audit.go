@@ -1,6 +1,10 @@
 package smsgw
 
-import "time"
+import (
+	"time"
+
+	"github.com/smsgw/smsgw/domain"
+)
 
 // Audit trail actions.
 const (
@@ -58,7 +62,7 @@ type TrafficPoint struct {
 type CreditTotal struct {
 	Kind   string // a Transfer* constant
 	Count  int
-	Amount Amount
+	Amount domain.Amount
 }
 
 // MessagePart is one SMSC message id of a logged message and the delivery
@@ -74,7 +78,7 @@ type MessagePart struct {
 // LedgerFilter selects the entries of one account. Since is inclusive and
 // Until exclusive, both on the entry's CreatedAt.
 type LedgerFilter struct {
-	Account AccountID
+	Account domain.AccountID
 	Since   time.Time
 	Until   time.Time
 	Limit   int
@@ -86,10 +90,10 @@ type LedgerLine struct {
 	Entry
 	Kind         string // transfer kind
 	Reference    string
-	Counterparty AccountID // the other account of the transfer
+	Counterparty domain.AccountID // the other account of the transfer
 	SessionID    int64
 	MessageID    int64
 	// RunningSum is the sum of the account's entries up to this one,
 	// recomputed from the ledger; it equals BalanceAfter when sound.
-	RunningSum Amount
+	RunningSum domain.Amount
 }

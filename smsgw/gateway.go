@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -41,7 +42,7 @@ type MO struct {
 type MT struct {
 	ID          int64 // SMS log id
 	From        string
-	To          MSISDN
+	To          domain.MSISDN
 	Text        string
 	Channel     string
 	USSDSession string
@@ -77,16 +78,16 @@ type Observer interface {
 	// PINFailure is called for every wrong PIN.
 	PINFailure()
 	// Credit is called for every committed credit.
-	Credit(kind string, amount Amount)
+	Credit(kind string, amount domain.Amount)
 }
 
 type nopObserver struct{}
 
-func (nopObserver) MO(string, string)         {}
-func (nopObserver) MT(string, string, string) {}
-func (nopObserver) Session(SessionState)      {}
-func (nopObserver) PINFailure()               {}
-func (nopObserver) Credit(string, Amount)     {}
+func (nopObserver) MO(string, string)            {}
+func (nopObserver) MT(string, string, string)    {}
+func (nopObserver) Session(SessionState)         {}
+func (nopObserver) PINFailure()                  {}
+func (nopObserver) Credit(string, domain.Amount) {}
 
 // Rules are the reloadable parts of the configuration: keywords, nominal
 // rules, reply templates and the flow policy.
@@ -112,7 +113,7 @@ type Options struct {
 	Sender     Sender
 	Hasher     *PINHasher
 	Rules      Rules
-	Settlement AccountID // funding account of SMS top-ups, default "settlement:bank"
+	Settlement domain.AccountID // funding account of SMS top-ups, default "settlement:bank"
 	// DedupWindow is how long after its first arrival an MO can be matched
 	// to a redelivery (default 2m).
 	DedupWindow time.Duration
@@ -140,7 +141,7 @@ type Gateway struct {
 	sender      Sender
 	hasher      *PINHasher
 	dedupMACKey []byte // keys the content de-duplication MAC
-	settlement  AccountID
+	settlement  domain.AccountID
 	dedupWindow time.Duration
 	ackWait     time.Duration
 	acks        *ackBook
@@ -277,12 +278,12 @@ func (g *Gateway) Rules() Rules { return *g.rules.Load() }
 func (g *Gateway) Stats() *Stats { return &g.stats }
 
 // Settlement returns the funding account of SMS top-ups.
-func (g *Gateway) Settlement() AccountID { return g.settlement }
+func (g *Gateway) Settlement() domain.AccountID { return g.settlement }
 
 // Init creates the settlement account if it does not exist.
 func (g *Gateway) Init(ctx context.Context) error {
 	return g.store.Update(ctx, func(tx Tx) error {
-		err := tx.CreateAccount(&Account{ID: g.settlement, Kind: KindSettlement})
+		err := tx.CreateAccount(&Account{ID: g.settlement, Kind: domain.KindSettlement})
 		if ErrorCode(err) == EConflict {
 			return nil
 		}
@@ -345,9 +346,9 @@ func (g *Gateway) inbound(mo *MO) *Message {
 	if mo.Channel == "" {
 		mo.Channel = ChannelSMS
 	}
-	from := MSISDN(mo.From)
+	from := domain.MSISDN(mo.From)
 	if n, err := keywords.NormalizeMSISDN(mo.From); err == nil {
-		from = MSISDN(n)
+		from = domain.MSISDN(n)
 	}
 	m := &Message{
 		Direction:   DirIn,
@@ -389,7 +390,7 @@ const smscKeyPrefix = "smsc:"
 // that cannot be redelivered. The MAC is keyed (a key derived from the PIN
 // key): a plain hash of a PIN reply would give its PIN away to anyone
 // holding the database, after at most 10^6 guesses.
-func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
+func (g *Gateway) dedupKey(mo MO, from domain.MSISDN) string {
 	if mo.SMSCID != "" {
 		return smscKeyPrefix + string(from) + ":" + mo.SMSCID
 	}
@@ -407,7 +408,7 @@ func (g *Gateway) dedupKey(mo MO, from MSISDN) string {
 // secretOf returns the secret to store with an MO: verifiers of the PINs
 // in carries, computed with the sender's current salt, never the digits;
 // nil when it carries none or the sender is not registered.
-func (g *Gateway) secretOf(tx CustomerStore, from MSISDN, in Intake) ([]byte, error) {
+func (g *Gateway) secretOf(tx CustomerStore, from domain.MSISDN, in Intake) ([]byte, error) {
 	var kind byte
 	switch {
 	case in.Request.Kind == RequestPINReply && in.PIN != "":
@@ -499,7 +500,7 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 		progress := false
 		// A sender whose earlier MO failed waits behind it: a customer's
 		// messages are handled in the order they arrived.
-		waiting := map[MSISDN]bool{}
+		waiting := map[domain.MSISDN]bool{}
 		for _, in := range batch {
 			if err := ctx.Err(); err != nil {
 				return done, err
@@ -614,7 +615,7 @@ type flow struct {
 	// Committed outcomes, reported to the Observer after commit.
 	outcome    SessionState
 	pinFailure bool
-	credited   Amount
+	credited   domain.Amount
 	// status overrides the processed status of the MO (MsgRateLimited,
 	// MsgRefused) when an abuse limit refused it, for reason refused.
 	status  string
@@ -678,7 +679,7 @@ func (f *flow) reply(from, name string, d ReplyData) error {
 	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
 }
 
-func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to MSISDN, channel, ussd, name string, d ReplyData, session, xfer int64) error {
+func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, channel, ussd, name string, d ReplyData, session, xfer int64) error {
 	d.RequestCode, d.PINCode = r.RequestCode, r.PINCode
 	text, err := r.Replies.Render(name, d)
 	if err != nil {
@@ -769,7 +770,7 @@ func (f *flow) invalid(req Request) error {
 func (f *flow) allowed() string {
 	rules := f.r.Keywords.Rules()
 	if len(rules.Allowed) > 0 {
-		return keywords.FormatAmounts(rules.Allowed)
+		return domain.FormatAmounts(rules.Allowed)
 	}
 	return fmt.Sprintf("Rp%s s/d Rp%s", rules.Min.Grouped(), rules.Max.Grouped())
 }
@@ -795,7 +796,7 @@ func (f *flow) customer() (*Customer, bool, error) {
 	return c, true, nil
 }
 
-func (f *flow) pay(account MSISDN, amount Amount) error {
+func (f *flow) pay(account domain.MSISDN, amount domain.Amount) error {
 	c, ok, err := f.customer()
 	if !ok || err != nil {
 		return err
@@ -804,7 +805,7 @@ func (f *flow) pay(account MSISDN, amount Amount) error {
 	if refused, err := f.tooManyAccounts(c, account, d); refused || err != nil {
 		return err
 	}
-	if _, err := f.tx.Account(WalletID(account)); ErrorCode(err) == ENotFound {
+	if _, err := f.tx.Account(domain.WalletID(account)); ErrorCode(err) == ENotFound {
 		return f.reply(f.r.RequestCode, ReplyUnknownAccount, d)
 	} else if err != nil {
 		return err
@@ -868,7 +869,7 @@ func (f *flow) pinReply() error {
 		RequestHash:    requestHash("sms_topup", string(s.Account), strconv.FormatInt(int64(s.Amount), 10)),
 		Kind:           TransferSMSTopUp,
 		From:           f.g.settlement,
-		To:             WalletID(s.Account),
+		To:             domain.WalletID(s.Account),
 		Amount:         s.Amount,
 		SessionID:      s.ID,
 		MessageID:      s.RequestMessage,
@@ -959,7 +960,7 @@ func (f *flow) balance() error {
 	if !ok || err != nil {
 		return err
 	}
-	a, err := f.tx.Account(WalletID(c.Account))
+	a, err := f.tx.Account(domain.WalletID(c.Account))
 	if ErrorCode(err) == ENotFound {
 		return f.reply(f.r.RequestCode, ReplyUnknownAccount, ReplyData{Account: c.Account.Local()})
 	} else if err != nil {
@@ -973,7 +974,7 @@ func (f *flow) history() error {
 	if !ok || err != nil {
 		return err
 	}
-	ts, err := f.tx.Transfers(WalletID(c.Account), 5)
+	ts, err := f.tx.Transfers(domain.WalletID(c.Account), 5)
 	if err != nil {
 		return err
 	}
@@ -983,7 +984,7 @@ func (f *flow) history() error {
 	}
 	for _, t := range ts {
 		sign := "+"
-		if t.From == WalletID(c.Account) {
+		if t.From == domain.WalletID(c.Account) {
 			sign = "-"
 		}
 		d.History = append(d.History, HistoryLine{Time: t.CreatedAt.In(f.r.Location).Format("02/01 15:04"), Sign: sign, Amount: t.Amount.Grouped(), Ref: t.Reference})

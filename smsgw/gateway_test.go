@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
@@ -24,7 +24,7 @@ type harness struct {
 
 const (
 	payer   = "08110000002"
-	payerN  = smsgw.MSISDN("628110000002")
+	payerN  = domain.MSISDN("628110000002")
 	other   = "08110000003"
 	pin     = "246810"
 	wrong   = "111111"
@@ -41,7 +41,7 @@ func newHarness(t *testing.T) *harness {
 	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
-	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	if err := gw.AddWallet(ctx, "08110000009"); err != nil {
@@ -72,7 +72,7 @@ func (h *harness) flush() {
 	}
 }
 
-func (h *harness) balance(account string) smsgw.Amount {
+func (h *harness) balance(account string) domain.Amount {
 	h.t.Helper()
 	a, _, err := h.gw.Wallet(h.t.Context(), account, 10)
 	if err != nil {
@@ -117,7 +117,7 @@ func TestHappyPath(t *testing.T) {
 		t.Errorf("prompt to %s, want %s", r.To, payerN)
 	}
 	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
-	if got, want := h.balance("08110000009"), smsgw.Amount(50000); got != want {
+	if got, want := h.balance("08110000009"), domain.Amount(50000); got != want {
 		t.Errorf("balance = %v, want %v", got, want)
 	}
 	h.checkLedger()
@@ -144,7 +144,7 @@ func TestHappyPath(t *testing.T) {
 	// credits nothing.
 	h.clk.Add(3 * time.Minute)
 	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
-	if got, want := h.balance("08110000009"), smsgw.Amount(50000); got != want {
+	if got, want := h.balance("08110000009"), domain.Amount(50000); got != want {
 		t.Errorf("balance after second PIN = %v, want %v", got, want)
 	}
 }
@@ -236,7 +236,7 @@ func TestCancelAndBusy(t *testing.T) {
 
 func TestPINOnlyFromOpener(t *testing.T) {
 	h := newHarness(t)
-	if err := h.gw.AddCustomer(t.Context(), other, other, "Other", keywords.PIN(pin)); err != nil {
+	if err := h.gw.AddCustomer(t.Context(), other, other, "Other", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	h.send(payer, request, "IM2PAY 08110000009 50000")
@@ -395,7 +395,7 @@ func TestFailingMOGivenUp(t *testing.T) {
 	_, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Store = failingSessions{o.Store} }))
 	ctx := t.Context()
-	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	for _, text := range []string{"IM2PAY " + payer + " 50000", "SALDO"} {
@@ -415,7 +415,7 @@ func TestFailingMOGivenUp(t *testing.T) {
 		return out.Take()
 	}
 	// The other sender is answered; SALDO waits behind the failing IM2PAY.
-	if got := run(); len(got) != 1 || got[0].To != smsgw.MSISDN("628110000003") {
+	if got := run(); len(got) != 1 || got[0].To != domain.MSISDN("628110000003") {
 		t.Fatalf("first run sent %+v, want only the other sender's help", got)
 	}
 	for i := 2; i < smsgw.MaxMOAttempts; i++ {
@@ -442,7 +442,7 @@ func TestFailingMODoesNotBlockOthers(t *testing.T) {
 	_, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Store = failingSessions{o.Store} }))
 	ctx := t.Context()
-	if err := gw.AddCustomer(ctx, payer, payer, "Payer", keywords.PIN(pin)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	mo := func(from, text string) {
@@ -462,7 +462,7 @@ func TestFailingMODoesNotBlockOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out.Take()
-	if len(got) != 1 || got[0].To != smsgw.MSISDN("628110000003") {
+	if len(got) != 1 || got[0].To != domain.MSISDN("628110000003") {
 		t.Fatalf("sent %d replies %+v; want only the other sender's help", len(got), got)
 	}
 }
@@ -476,7 +476,7 @@ func TestPINReplyAcrossReset(t *testing.T) {
 	if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: pinCode, Text: pin}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.gw.ResetPIN(ctx, payer, keywords.PIN("135790")); err != nil {
+	if err := h.gw.ResetPIN(ctx, payer, domain.PIN("135790")); err != nil {
 		t.Fatal(err)
 	}
 	h.flush()

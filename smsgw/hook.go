@@ -3,6 +3,8 @@ package smsgw
 import (
 	"log/slog"
 	"time"
+
+	"github.com/smsgw/smsgw/domain"
 )
 
 // SessionHook lets a domain built on the Gateway follow PIN sessions it
@@ -63,14 +65,14 @@ func (g *Gateway) Logger() *slog.Logger { return g.log }
 // EnqueueReply renders reply template name with d under rules r and
 // queues it in tx as an SMS from short code from to the customer to,
 // linked to session and transfer (0 for none).
-func (g *Gateway) EnqueueReply(tx Tx, r *Rules, from string, to MSISDN, name string, d ReplyData, session, transfer int64) error {
+func (g *Gateway) EnqueueReply(tx Tx, r *Rules, from string, to domain.MSISDN, name string, d ReplyData, session, transfer int64) error {
 	return g.enqueue(tx, r, from, to, ChannelSMS, "", name, d, session, transfer)
 }
 
 // Credited counts a committed credit of kind in the Gateway's statistics
 // and observer. Call it after the transaction that made the credit
 // commits.
-func (g *Gateway) Credited(kind string, amount Amount) {
+func (g *Gateway) Credited(kind string, amount domain.Amount) {
 	g.stats.Credited.Add(1)
 	g.stats.CreditedAmount.Add(int64(amount))
 	g.obs.Credit(kind, amount)

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -32,9 +33,9 @@ const (
 // never parses the text again. A Request holds no PIN; the PIN verifiers
 // of a PIN reply or change are the MO's secret.
 type Request struct {
-	Kind    RequestKind `json:"kind"`
-	Account MSISDN      `json:"account,omitempty"` // RequestPay: the account to top up, canonical
-	Amount  Amount      `json:"amount,omitempty"`  // RequestPay; RequestInvalid: the amount refused (amount_not_allowed)
+	Kind    RequestKind   `json:"kind"`
+	Account domain.MSISDN `json:"account,omitempty"` // RequestPay: the account to top up, canonical
+	Amount  domain.Amount `json:"amount,omitempty"`  // RequestPay; RequestInvalid: the amount refused (amount_not_allowed)
 	// Error is the reason of a RequestInvalid, as keywords names it
 	// (ErrorName): "unknown_keyword", "bad_amount", ...
 	Error string `json:"error,omitempty"`
@@ -78,8 +79,8 @@ type Intake struct {
 	Request Request
 	Keyword string
 	Text    string
-	PIN     PIN // RequestPINReply with a well-formed PIN; RequestChangePIN: the old PIN
-	NewPIN  PIN // RequestChangePIN, well formed
+	PIN     domain.PIN // RequestPINReply with a well-formed PIN; RequestChangePIN: the old PIN
+	NewPIN  domain.PIN // RequestChangePIN, well formed
 }
 
 // Classify parses an MO text sent to short code code, once. A text to the
@@ -111,7 +112,7 @@ func (r *Rules) Classify(code, text string) Intake {
 	in := Intake{Keyword: cmd.Keyword(), Text: maskDigitRuns(text, minLen, maxLen)}
 	switch c := cmd.(type) {
 	case keywords.Pay:
-		in.Request = Request{Kind: RequestPay, Account: MSISDN(c.Account), Amount: c.Amount}
+		in.Request = Request{Kind: RequestPay, Account: domain.MSISDN(c.Account), Amount: c.Amount}
 		in.Text = text
 	case keywords.Balance:
 		in.Request.Kind = RequestBalance

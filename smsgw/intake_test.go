@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
@@ -19,7 +20,7 @@ func TestClassify(t *testing.T) {
 		want       smsgw.Request
 		keyword    string
 		stored     string
-		pin, npin  smsgw.PIN
+		pin, npin  domain.PIN
 	}{
 		{request, "IM2PAY 08110000009 50000", smsgw.Request{Kind: smsgw.RequestPay, Account: "628110000009", Amount: 50000}, "IM2PAY", "IM2PAY 08110000009 50000", "", ""},
 		{request, "topup 0811-0000-009 Rp 75.000", smsgw.Request{Kind: smsgw.RequestPay, Account: "628110000009", Amount: 75000}, "IM2PAY", "topup 0811-0000-009 Rp 75.000", "", ""},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -178,7 +179,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 
 // UnlockDue lifts PIN locks whose time has passed.
 func (g *Gateway) UnlockDue(ctx context.Context, now time.Time) (int, error) {
-	var ms []MSISDN
+	var ms []domain.MSISDN
 	err := g.store.Update(ctx, func(tx Tx) error {
 		var err error
 		ms, err = tx.UnlockDue(now)
@@ -227,7 +228,7 @@ func (g *Gateway) DailySummary(ctx context.Context, now time.Time) (Summary, err
 
 // AddCustomer registers msisdn for SMS top-up with its own i-pay account
 // and PIN, creating the wallet if needed.
-func (g *Gateway) AddCustomer(ctx context.Context, msisdn, account, name string, pin PIN) error {
+func (g *Gateway) AddCustomer(ctx context.Context, msisdn, account, name string, pin domain.PIN) error {
 	m, err := keywords.NormalizeMSISDN(msisdn)
 	if err != nil {
 		return Errorf(EInvalid, "msisdn %q: %v", msisdn, err)
@@ -241,12 +242,12 @@ func (g *Gateway) AddCustomer(ctx context.Context, msisdn, account, name string,
 		return Errorf(EInvalid, "PIN must be %d to %d digits", r.PINMinLen, r.PINMaxLen)
 	}
 	now := g.now()
-	c := &Customer{MSISDN: MSISDN(m), Account: MSISDN(a), Name: name, CreatedAt: now, UpdatedAt: now}
+	c := &Customer{MSISDN: domain.MSISDN(m), Account: domain.MSISDN(a), Name: name, CreatedAt: now, UpdatedAt: now}
 	if err := g.hasher.Set(c, pin); err != nil {
 		return err
 	}
 	return g.store.Update(ctx, func(tx Tx) error {
-		if err := tx.CreateAccount(&Account{ID: WalletID(c.Account), Kind: KindWallet, Owner: c.MSISDN, CreatedAt: now}); err != nil && ErrorCode(err) != EConflict {
+		if err := tx.CreateAccount(&Account{ID: domain.WalletID(c.Account), Kind: domain.KindWallet, Owner: c.MSISDN, CreatedAt: now}); err != nil && ErrorCode(err) != EConflict {
 			return err
 		}
 		return tx.CreateCustomer(c)
@@ -260,12 +261,12 @@ func (g *Gateway) AddWallet(ctx context.Context, account string) error {
 		return Errorf(EInvalid, "account %q: %v", account, err)
 	}
 	return g.store.Update(ctx, func(tx Tx) error {
-		return tx.CreateAccount(&Account{ID: WalletID(MSISDN(a)), Kind: KindWallet, Owner: MSISDN(a), CreatedAt: g.now()})
+		return tx.CreateAccount(&Account{ID: domain.WalletID(domain.MSISDN(a)), Kind: domain.KindWallet, Owner: domain.MSISDN(a), CreatedAt: g.now()})
 	})
 }
 
 // ResetPIN sets a new PIN and clears failures and lock.
-func (g *Gateway) ResetPIN(ctx context.Context, msisdn string, pin PIN) error {
+func (g *Gateway) ResetPIN(ctx context.Context, msisdn string, pin domain.PIN) error {
 	r := g.rules.Load()
 	if _, err := keywords.ParsePIN(pin.Reveal(), r.PINMinLen, r.PINMaxLen); err != nil {
 		return Errorf(EInvalid, "PIN must be %d to %d digits", r.PINMinLen, r.PINMaxLen)
@@ -290,7 +291,7 @@ func (g *Gateway) updateCustomer(ctx context.Context, msisdn string, fn func(*Cu
 		return Errorf(EInvalid, "msisdn %q: %v", msisdn, err)
 	}
 	return g.store.Update(ctx, func(tx Tx) error {
-		c, err := tx.Customer(MSISDN(m))
+		c, err := tx.Customer(domain.MSISDN(m))
 		if err != nil {
 			return err
 		}
@@ -312,7 +313,7 @@ func (g *Gateway) Wallet(ctx context.Context, account string, limit int) (*Accou
 	var entries []Entry
 	err = g.store.View(ctx, func(tx Tx) error {
 		var err error
-		if acct, err = tx.Account(WalletID(MSISDN(a))); err != nil {
+		if acct, err = tx.Account(domain.WalletID(domain.MSISDN(a))); err != nil {
 			return err
 		}
 		entries, err = tx.Entries(acct.ID, 0, limit)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -234,11 +235,11 @@ func (g *Gateway) ExpireMOParts(ctx context.Context, now time.Time) (int, error)
 }
 
 // normalized returns the canonical MSISDN of an address, or the address.
-func normalized(addr string) MSISDN {
+func normalized(addr string) domain.MSISDN {
 	if n, err := keywords.NormalizeMSISDN(addr); err == nil {
-		return MSISDN(n)
+		return domain.MSISDN(n)
 	}
-	return MSISDN(addr)
+	return domain.MSISDN(addr)
 }
 
 func earliest(parts []MOPart) time.Time {

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/smsgw/smsgw/domain"
 )
 
 // MinPINKeyLen is the minimum length of the deployment PIN key in octets.
@@ -39,7 +41,7 @@ func NewSalt() ([]byte, error) {
 }
 
 // Hash returns HMAC-SHA256(key, salt || pin).
-func (h *PINHasher) Hash(salt []byte, pin PIN) []byte {
+func (h *PINHasher) Hash(salt []byte, pin domain.PIN) []byte {
 	m := hmac.New(sha256.New, h.key)
 	m.Write(salt)
 	m.Write([]byte(pin.Reveal()))
@@ -56,7 +58,7 @@ func (h *PINHasher) subkey(label string) []byte {
 }
 
 // Set gives c a new salt and the hash of pin.
-func (h *PINHasher) Set(c *Customer, pin PIN) error {
+func (h *PINHasher) Set(c *Customer, pin domain.PIN) error {
 	salt, err := NewSalt()
 	if err != nil {
 		return err

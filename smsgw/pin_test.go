@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 )
 
@@ -88,7 +89,7 @@ func TestDedupKeyIsKeyed(t *testing.T) {
 		return g
 	}
 	mo := MO{From: "08110000002", To: "3355", Channel: "sms", Text: "654321", Track: func(func(bool)) {}}
-	from := MSISDN("628110000002")
+	from := domain.MSISDN("628110000002")
 	g1, g2 := gateway(1), gateway(2)
 	k1 := g1.dedupKey(mo, from)
 	if k1 != g1.dedupKey(mo, from) {

@@ -3,6 +3,8 @@ package smsgw
 import (
 	"context"
 	"time"
+
+	"github.com/smsgw/smsgw/domain"
 )
 
 // Store is the only way the domain persists. Implementations live in
@@ -44,14 +46,14 @@ type CustomerStore interface {
 	// CreateCustomer inserts a customer (EConflict if the MSISDN exists).
 	CreateCustomer(c *Customer) error
 	// Customer returns the customer registered with msisdn (ENotFound).
-	Customer(msisdn MSISDN) (*Customer, error)
+	Customer(msisdn domain.MSISDN) (*Customer, error)
 	// UpdateCustomer writes PIN hash/salt, failure counter and lock fields of c.
 	UpdateCustomer(c *Customer) error
 	// Customers lists customers ordered by MSISDN, at most limit after the given MSISDN.
-	Customers(after MSISDN, limit int) ([]Customer, error)
+	Customers(after domain.MSISDN, limit int) ([]Customer, error)
 	// UnlockDue clears locks whose LockedUntil <= now, resets their
 	// PINFailures, and returns their MSISDNs in order.
-	UnlockDue(now time.Time) ([]MSISDN, error)
+	UnlockDue(now time.Time) ([]domain.MSISDN, error)
 }
 
 // LedgerStore holds accounts and the double-entry ledger: each transfer
@@ -63,7 +65,7 @@ type LedgerStore interface {
 	// exists, EInvalid if Kind is not a Kind* constant).
 	CreateAccount(a *Account) error
 	// Account returns an account by ID (ENotFound).
-	Account(id AccountID) (*Account, error)
+	Account(id domain.AccountID) (*Account, error)
 	// Transfer records t with its two ledger entries (debit t.From, credit
 	// t.To) and updates both balances, all in this transaction. t.ID and
 	// t.CreatedAt are set. EConflict if t.IdempotencyKey exists; EFunds if a
@@ -75,9 +77,9 @@ type LedgerStore interface {
 	// TransferByID returns a transfer (ENotFound).
 	TransferByID(id int64) (*Transfer, error)
 	// Transfers lists the most recent transfers touching account, newest first.
-	Transfers(account AccountID, limit int) ([]Transfer, error)
+	Transfers(account domain.AccountID, limit int) ([]Transfer, error)
 	// Entries lists ledger entries of account, oldest first, after entry id.
-	Entries(account AccountID, afterID int64, limit int) ([]Entry, error)
+	Entries(account domain.AccountID, afterID int64, limit int) ([]Entry, error)
 	// LedgerSum returns the sum of all ledger entries (always 0 when sound).
 	LedgerSum() (int64, error)
 }
@@ -92,7 +94,7 @@ type SessionStore interface {
 	// Session returns a session by ID (ENotFound).
 	Session(id int64) (*Session, error)
 	// OpenSession returns the awaiting_pin session of msisdn (ENotFound).
-	OpenSession(msisdn MSISDN) (*Session, error)
+	OpenSession(msisdn domain.MSISDN) (*Session, error)
 	// ResolveSession moves session id from awaiting_pin to s.State, writing
 	// Attempts, ResolvedAt, PINMessageID and TransferID. It is a conditional
 	// update: EConflict if the session is no longer awaiting_pin.

@@ -22,10 +22,10 @@ var WalletID = domain.WalletID
 // Customer is a payer registered for SMS top-up: the MSISDN that sends
 // IM2PAY and answers the PIN prompt.
 type Customer struct {
-	MSISDN      MSISDN
+	MSISDN      domain.MSISDN
 	Name        string
-	Account     MSISDN // the customer's own i-pay account (wallet)
-	PINHash     []byte // HMAC-SHA256(key, salt || PIN); never the PIN
+	Account     domain.MSISDN // the customer's own i-pay account (wallet)
+	PINHash     []byte        // HMAC-SHA256(key, salt || PIN); never the PIN
 	PINSalt     []byte
 	PINFailures int        // consecutive wrong PINs
 	LockedUntil *time.Time // nil when not locked
@@ -40,10 +40,10 @@ func (c *Customer) Locked(now time.Time) bool {
 
 // Account is a ledger account with its running balance.
 type Account struct {
-	ID        AccountID
+	ID        domain.AccountID
 	Kind      string
-	Owner     MSISDN // empty for settlement/deposit accounts
-	Balance   Amount
+	Owner     domain.MSISDN // empty for settlement/deposit accounts
+	Balance   domain.Amount
 	CreatedAt time.Time
 }
 
@@ -61,9 +61,9 @@ type Transfer struct {
 	IdempotencyKey string // unique; e.g. "session:<id>", "bank:<ref>"
 	RequestHash    string // hash of the request that made it, to detect key reuse
 	Kind           string
-	From           AccountID
-	To             AccountID
-	Amount         Amount
+	From           domain.AccountID
+	To             domain.AccountID
+	Amount         domain.Amount
 	SessionID      int64  // 0 if none
 	MessageID      int64  // SMS log id of the MO that caused it, 0 if none
 	Reference      string // the client's or bank's reference, if any
@@ -74,9 +74,9 @@ type Transfer struct {
 type Entry struct {
 	ID           int64
 	TransferID   int64
-	Account      AccountID
-	Amount       Amount // signed: negative debit, positive credit
-	BalanceAfter Amount
+	Account      domain.AccountID
+	Amount       domain.Amount // signed: negative debit, positive credit
+	BalanceAfter domain.Amount
 	CreatedAt    time.Time
 }
 
@@ -96,9 +96,9 @@ const (
 // Session is one IM2PAY request waiting for, or resolved by, the payer's PIN.
 type Session struct {
 	ID             int64
-	MSISDN         MSISDN // the payer
-	Account        MSISDN // the i-pay account to credit
-	Amount         Amount
+	MSISDN         domain.MSISDN // the payer
+	Account        domain.MSISDN // the i-pay account to credit
+	Amount         domain.Amount
 	State          SessionState
 	Attempts       int // wrong PINs in this session
 	Channel        string
@@ -112,7 +112,7 @@ type Session struct {
 
 // SessionFilter selects sessions; zero fields match anything.
 type SessionFilter struct {
-	MSISDN MSISDN
+	MSISDN domain.MSISDN
 	State  SessionState
 	Since  time.Time
 	Until  time.Time
@@ -148,7 +148,7 @@ type Message struct {
 	Direction   string
 	Channel     string
 	ShortCode   string
-	MSISDN      MSISDN
+	MSISDN      domain.MSISDN
 	Text        string
 	Keyword     string   // inbound: the keyword or marker it was classified as (KeywordPINReply, ...)
 	Template    string   // outbound: the reply template it was rendered from (ReplyPINPrompt, ...)
@@ -189,7 +189,7 @@ type InboundMO struct {
 
 // MessageFilter selects SMS log rows; zero fields match anything.
 type MessageFilter struct {
-	MSISDN     MSISDN
+	MSISDN     domain.MSISDN
 	ShortCode  string
 	Keyword    string // inbound keyword
 	Template   string // outbound reply template
@@ -207,7 +207,7 @@ type MessageFilter struct {
 type Summary struct {
 	From, To      time.Time
 	ByState       map[SessionState]int
-	Credited      Amount
+	Credited      domain.Amount
 	CreditedCount int
 	MOs, MTs      int
 }

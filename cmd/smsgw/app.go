@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/robfig/cron/v3"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/metrics"
@@ -61,16 +62,16 @@ type App struct {
 
 // buildRules turns the reloadable parts of the config into smsgw.Rules.
 func buildRules(cfg *Config) (smsgw.Rules, error) {
-	allowed := make([]keywords.Amount, len(cfg.Nominal.Allowed))
+	allowed := make([]domain.Amount, len(cfg.Nominal.Allowed))
 	for i, a := range cfg.Nominal.Allowed {
-		allowed[i] = keywords.Amount(a)
+		allowed[i] = domain.Amount(a)
 	}
 	table, err := keywords.NewTable(keywords.TableConfig{
 		Aliases: cfg.Keywords.Aliases,
 		Rules: keywords.Rules{
 			Allowed: allowed,
-			Min:     keywords.Amount(cfg.Nominal.Min),
-			Max:     keywords.Amount(cfg.Nominal.Max),
+			Min:     domain.Amount(cfg.Nominal.Min),
+			Max:     domain.Amount(cfg.Nominal.Max),
 		},
 		PINMinLen: cfg.PIN.MinLength,
 		PINMaxLen: cfg.PIN.MaxLength,
@@ -445,7 +446,7 @@ func (a *App) httpAddr() string {
 // seedDemo registers the demo customers of the simulator (idempotent).
 func (a *App) seedDemo(ctx context.Context) error {
 	for i, d := range a.Config.Demo.Customers {
-		err := a.gw.AddCustomer(ctx, d.MSISDN, d.Account, d.Name, keywords.PIN(d.PIN))
+		err := a.gw.AddCustomer(ctx, d.MSISDN, d.Account, d.Name, domain.PIN(d.PIN))
 		if err != nil && smsgw.ErrorCode(err) != smsgw.EConflict {
 			return fmt.Errorf("demo.customers[%d]: %w", i, err)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/smsgw/smsgw/console"
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -51,7 +51,7 @@ func TestAuditPartnerViews(t *testing.T) {
 	if err := svc.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := gw.AddCustomer(ctx, payer, payer, "Ani", keywords.PIN(pin)); err != nil {
+	if err := gw.AddCustomer(ctx, payer, payer, "Ani", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Deposit(ctx, smsgw.Actor{Name: "cli:test", Role: "admin"}, "reseller", 500_000, "TRF-1"); err != nil {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smpptest"
@@ -598,7 +599,7 @@ callback_url = %q
 		t.Fatal(err)
 	}
 	for i, ph := range phones {
-		if err := gw.AddCustomer(t.Context(), ph.msisdn, ph.msisdn, "Pelanggan "+crashName(i), keywords.PIN(ph.pin)); err != nil {
+		if err := gw.AddCustomer(t.Context(), ph.msisdn, ph.msisdn, "Pelanggan "+crashName(i), domain.PIN(ph.pin)); err != nil {
 			t.Fatal(err)
 		}
 	}

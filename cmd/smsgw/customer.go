@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -75,7 +75,7 @@ func cmdCustomer(ctx context.Context, args []string, stdin io.Reader, stdout io.
 
 // readPIN reads a PIN from the terminal without echo, or one line of stdin.
 // PINs are never taken from argv, where ps and shell history would show them.
-func readPIN(stdin io.Reader, stdout io.Writer, prompt string) (keywords.PIN, error) {
+func readPIN(stdin io.Reader, stdout io.Writer, prompt string) (domain.PIN, error) {
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprint(stdout, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
@@ -83,13 +83,13 @@ func readPIN(stdin io.Reader, stdout io.Writer, prompt string) (keywords.PIN, er
 		if err != nil {
 			return "", fmt.Errorf("read PIN: %w", err)
 		}
-		return keywords.PIN(strings.TrimSpace(string(b))), nil
+		return domain.PIN(strings.TrimSpace(string(b))), nil
 	}
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
 		return "", fmt.Errorf("read PIN from stdin: %w", err)
 	}
-	return keywords.PIN(strings.TrimSpace(line)), nil
+	return domain.PIN(strings.TrimSpace(line)), nil
 }
 
 // cliActor is the operator at the command line, as the audit trail names

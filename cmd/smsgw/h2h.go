@@ -19,10 +19,10 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/h2h"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/partner"
-	"github.com/smsgw/smsgw/smsgw"
 )
 
 // H2HConfig is the [h2h] section: the host-to-host partner API. Every key
@@ -156,7 +156,7 @@ func (c *H2HConfig) validate() error {
 	if c.DepositFunding == "" {
 		c.DepositFunding = string(partner.DefaultDepositFunding)
 	}
-	if !strings.HasPrefix(c.DepositFunding, smsgw.KindSettlement+":") {
+	if !strings.HasPrefix(c.DepositFunding, domain.KindSettlement+":") {
 		return keyErr("h2h.deposit_funding", "must be a settlement:… account, got %q", c.DepositFunding)
 	}
 	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -299,10 +299,10 @@ func (p *H2HPartnerConfig) validate(k string, ids map[string]bool) error {
 	if p.Format != h2h.FormatJSON && p.Format != h2h.FormatText {
 		return keyErr(k+".format", "must be json or text, got %q", p.Format)
 	}
-	if p.Deposit != "" && !strings.HasPrefix(p.Deposit, smsgw.KindDeposit+":") {
+	if p.Deposit != "" && !strings.HasPrefix(p.Deposit, domain.KindDeposit+":") {
 		return keyErr(k+".deposit", "must be a deposit:… account, got %q", p.Deposit)
 	}
-	if p.Settlement != "" && !strings.HasPrefix(p.Settlement, smsgw.KindSettlement+":") {
+	if p.Settlement != "" && !strings.HasPrefix(p.Settlement, domain.KindSettlement+":") {
 		return keyErr(k+".settlement", "must be a settlement:… account, got %q", p.Settlement)
 	}
 	return nil
@@ -322,14 +322,14 @@ func (c *H2HConfig) partnerOptions(log *slog.Logger) partner.Options {
 		PendingMax:        c.PendingMax.Duration,
 		InquiryTTL:        c.InquiryTTL.Duration,
 		VAPrefix:          c.VAPrefix,
-		DepositFunding:    smsgw.AccountID(c.DepositFunding),
+		DepositFunding:    domain.AccountID(c.DepositFunding),
 		CallbackRetryBase: c.CallbackRetryBase.Duration,
 		CallbackRetryMax:  c.CallbackRetryMax.Duration,
 		Logger:            log,
 	}
 	for _, p := range c.Partners {
-		o.Partners = append(o.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
-			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
+		o.Partners = append(o.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: domain.AccountID(p.Deposit),
+			VA: p.VA, Settlement: domain.AccountID(p.Settlement)})
 	}
 	return o
 }
@@ -415,8 +415,8 @@ func (a *App) partners() (*h2hRuntime, error) {
 			continue
 		}
 		auths = append(auths, auth)
-		opts.Partners = append(opts.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: smsgw.AccountID(p.Deposit),
-			VA: p.VA, Settlement: smsgw.AccountID(p.Settlement)})
+		opts.Partners = append(opts.Partners, partner.Partner{ID: p.ID, Mode: p.Mode, Deposit: domain.AccountID(p.Deposit),
+			VA: p.VA, Settlement: domain.AccountID(p.Settlement)})
 	}
 	loc := cfg.cutoff.Location
 	var observeRequest func(endpoint, partner, rc string, status int, d time.Duration)

@@ -102,7 +102,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	msisdns := make([]string, *conc)
 	for i := range msisdns {
 		msisdns[i] = fmt.Sprintf("0812%08d", i)
-		if err := app.gw.AddCustomer(ctx, msisdns[i], msisdns[i], "load", keywords.PIN(pin)); err != nil {
+		if err := app.gw.AddCustomer(ctx, msisdns[i], msisdns[i], "load", domain.PIN(pin)); err != nil {
 			stop()
 			return fmt.Errorf("seed customer: %w", err)
 		}

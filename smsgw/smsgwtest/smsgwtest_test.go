@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
@@ -104,7 +105,7 @@ func TestOpenDefaults(t *testing.T) {
 	out := &smsgwtest.Sender{}
 	clk := smsgwtest.NewClock(t0)
 	st, gw := smsgwtest.Open(t, smsgwtest.WithSender(out), smsgwtest.WithClock(clk))
-	if err := gw.AddCustomer(t.Context(), "08110000002", "08110000002", "Ani", keywords.PIN("246810")); err != nil {
+	if err := gw.AddCustomer(t.Context(), "08110000002", "08110000002", "Ani", domain.PIN("246810")); err != nil {
 		t.Fatal(err)
 	}
 	mts := roundTrip(t, gw, out, "08110000002", smsgwtest.RequestCode, "IM2PAY 08110000002 50000")
@@ -159,10 +160,10 @@ func TestOpenOptions(t *testing.T) {
 		t.Errorf("store log does not name the database at the given path:\n%s", logs.String())
 	}
 	ctx := t.Context()
-	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Ani", keywords.PIN("246810")); smsgw.ErrorCode(err) != smsgw.EInvalid {
+	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Ani", domain.PIN("246810")); smsgw.ErrorCode(err) != smsgw.EInvalid {
 		t.Errorf("AddCustomer(6-digit PIN) = %v, want invalid", err)
 	}
-	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Ani", keywords.PIN("2468")); err != nil {
+	if err := gw.AddCustomer(ctx, "08110000002", "08110000002", "Ani", domain.PIN("2468")); err != nil {
 		t.Fatal(err)
 	}
 	if mts := roundTrip(t, gw, out, "08110000002", "1111", "CEK"); len(mts) != 1 || mts[0].From != "1111" || !strings.Contains(mts[0].Text, "Saldo") {
@@ -197,7 +198,7 @@ func TestNew(t *testing.T) {
 	st, gw := smsgwtest.Open(t)
 	out := &smsgwtest.Sender{}
 	gw2 := smsgwtest.New(t, st, smsgwtest.WithSender(out))
-	if err := gw.AddCustomer(t.Context(), "08110000002", "08110000002", "Ani", keywords.PIN("246810")); err != nil {
+	if err := gw.AddCustomer(t.Context(), "08110000002", "08110000002", "Ani", domain.PIN("246810")); err != nil {
 		t.Fatal(err)
 	}
 	// The second gateway shares the store and, with the same default key,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -170,7 +171,7 @@ func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 			&l.Kind, &l.Reference, &other, &session, &message); err != nil {
 			return nil, err
 		}
-		l.Account, l.Counterparty = smsgw.AccountID(acct), smsgw.AccountID(other)
+		l.Account, l.Counterparty = domain.AccountID(acct), domain.AccountID(other)
 		l.CreatedAt = decTime(created)
 		l.SessionID, l.MessageID = session.Int64, message.Int64
 		return &l, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -131,18 +132,18 @@ func crashChild(path string) {
 // money between wallets when it can (EFunds otherwise, which must leave
 // nothing behind), queue the reply and finish the MO.
 func crashStep(tx smsgw.Tx, i int) error {
-	wallet := func(n int) smsgw.AccountID { return smsgw.AccountID(fmt.Sprintf("wallet:%d", n%3+1)) }
+	wallet := func(n int) domain.AccountID { return domain.AccountID(fmt.Sprintf("wallet:%d", n%3+1)) }
 	mo := &smsgw.Message{MSISDN: "628110000001", ShortCode: "9779", Text: "IM2PAY", DedupKey: fmt.Sprint("crash:", i)}
 	if err := tx.InsertMO(mo, []byte("secret")); err != nil {
 		return err
 	}
 	tr := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("crash:", i), Kind: smsgw.TransferSMSTopUp,
-		From: "settlement:bank", To: wallet(i), Amount: smsgw.Amount(i%7 + 1), MessageID: mo.ID}
+		From: "settlement:bank", To: wallet(i), Amount: domain.Amount(i%7 + 1), MessageID: mo.ID}
 	if err := tx.Transfer(tr); err != nil {
 		return err
 	}
 	move := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("move:", i), Kind: smsgw.TransferH2H,
-		From: wallet(i + 1), To: wallet(i + 2), Amount: smsgw.Amount(i%11 + 1)}
+		From: wallet(i + 1), To: wallet(i + 2), Amount: domain.Amount(i%11 + 1)}
 	if err := tx.Transfer(move); err != nil && smsgw.ErrorCode(err) != smsgw.EFunds {
 		return err
 	}

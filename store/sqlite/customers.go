@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -24,7 +25,7 @@ func scanCustomer(row scanner) (*smsgw.Customer, error) {
 	if err := row.Scan(&msisdn, &c.Name, &account, &c.PINHash, &c.PINSalt, &c.PINFailures, &locked, &created, &updated); err != nil {
 		return nil, err
 	}
-	c.MSISDN, c.Account = smsgw.MSISDN(msisdn), smsgw.MSISDN(account)
+	c.MSISDN, c.Account = domain.MSISDN(msisdn), domain.MSISDN(account)
 	c.LockedUntil = decTimePtr(locked)
 	c.CreatedAt, c.UpdatedAt = decTime(created), decTime(updated)
 	return &c, nil
@@ -46,7 +47,7 @@ func (t *tx) CreateCustomer(c *smsgw.Customer) error {
 }
 
 // Customer returns the customer registered with msisdn.
-func (t *tx) Customer(msisdn smsgw.MSISDN) (*smsgw.Customer, error) {
+func (t *tx) Customer(msisdn domain.MSISDN) (*smsgw.Customer, error) {
 	c, err := scanCustomer(t.queryRow(`SELECT `+customerCols+` FROM customers WHERE msisdn = ?`, string(msisdn)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("customer not found")
@@ -70,7 +71,7 @@ func (t *tx) UpdateCustomer(c *smsgw.Customer) error {
 }
 
 // Customers lists customers by MSISDN after the given one.
-func (t *tx) Customers(after smsgw.MSISDN, limit int) ([]smsgw.Customer, error) {
+func (t *tx) Customers(after domain.MSISDN, limit int) ([]smsgw.Customer, error) {
 	rows, err := t.query(`SELECT `+customerCols+` FROM customers WHERE msisdn > ? ORDER BY msisdn LIMIT ?`,
 		string(after), limitOf(limit))
 	if err != nil {
@@ -81,14 +82,14 @@ func (t *tx) Customers(after smsgw.MSISDN, limit int) ([]smsgw.Customer, error) 
 
 // UnlockDue clears the lock and the failure counter of customers whose lock
 // ended at or before now, and returns their MSISDNs in order.
-func (t *tx) UnlockDue(now time.Time) ([]smsgw.MSISDN, error) {
+func (t *tx) UnlockDue(now time.Time) ([]domain.MSISDN, error) {
 	rows, err := t.query(`UPDATE customers SET locked_until = NULL, pin_failures = 0, updated_at = ?
 		WHERE locked_until <= ? RETURNING msisdn`, encTime(now), encTime(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unlock due: %w", err)
 	}
-	ms, err := collect(rows, "unlock due", func(row scanner) (*smsgw.MSISDN, error) {
-		var m smsgw.MSISDN
+	ms, err := collect(rows, "unlock due", func(row scanner) (*domain.MSISDN, error) {
+		var m domain.MSISDN
 		return &m, row.Scan(&m)
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -38,7 +39,7 @@ func TestFileModes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "gw.db")
 	s := MustOpen(t, path, Options{})
 	err := s.Update(t.Context(), func(tx smsgw.Tx) error {
-		return tx.CreateAccount(&smsgw.Account{ID: "wallet:08110000002", Kind: smsgw.KindWallet})
+		return tx.CreateAccount(&smsgw.Account{ID: "wallet:08110000002", Kind: domain.KindWallet})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -25,7 +26,7 @@ func (t *tx) CreateAccount(a *smsgw.Account) error {
 }
 
 // Account returns an account by ID.
-func (t *tx) Account(id smsgw.AccountID) (*smsgw.Account, error) {
+func (t *tx) Account(id domain.AccountID) (*smsgw.Account, error) {
 	var (
 		a       smsgw.Account
 		aid     string
@@ -39,7 +40,7 @@ func (t *tx) Account(id smsgw.AccountID) (*smsgw.Account, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: account: %w", err)
 	}
-	a.ID, a.Owner, a.CreatedAt = smsgw.AccountID(aid), smsgw.MSISDN(owner), decTime(created)
+	a.ID, a.Owner, a.CreatedAt = domain.AccountID(aid), domain.MSISDN(owner), decTime(created)
 	return &a, nil
 }
 
@@ -82,7 +83,7 @@ func (t *tx) Transfer(tr *smsgw.Transfer) error {
 }
 
 // post changes the balance of account by amount and appends the entry.
-func (t *tx) post(transferID int64, account smsgw.AccountID, amount int64, created time.Time) error {
+func (t *tx) post(transferID int64, account domain.AccountID, amount int64, created time.Time) error {
 	var after int64
 	err := t.queryRow(`UPDATE accounts SET balance = balance + ? WHERE id = ? RETURNING balance`,
 		amount, string(account)).Scan(&after)
@@ -115,7 +116,7 @@ func scanTransfer(row scanner) (*smsgw.Transfer, error) {
 		&session, &message, &tr.Reference, &created); err != nil {
 		return nil, err
 	}
-	tr.From, tr.To = smsgw.AccountID(from), smsgw.AccountID(to)
+	tr.From, tr.To = domain.AccountID(from), domain.AccountID(to)
 	tr.SessionID, tr.MessageID = session.Int64, message.Int64
 	tr.CreatedAt = decTime(created)
 	return &tr, nil
@@ -144,7 +145,7 @@ func (t *tx) TransferByID(id int64) (*smsgw.Transfer, error) {
 // Transfers lists the transfers touching account, newest first. Each
 // transfer has exactly one entry on each of its two accounts, so the join
 // yields every transfer once.
-func (t *tx) Transfers(account smsgw.AccountID, limit int) ([]smsgw.Transfer, error) {
+func (t *tx) Transfers(account domain.AccountID, limit int) ([]smsgw.Transfer, error) {
 	rows, err := t.query(`SELECT `+transferCols+` FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id
 		WHERE e.account = ? ORDER BY e.id DESC LIMIT ?`, string(account), limitOf(limit))
 	if err != nil {
@@ -155,7 +156,7 @@ func (t *tx) Transfers(account smsgw.AccountID, limit int) ([]smsgw.Transfer, er
 
 // Entries lists the ledger entries of account after entry afterID, oldest
 // first.
-func (t *tx) Entries(account smsgw.AccountID, afterID int64, limit int) ([]smsgw.Entry, error) {
+func (t *tx) Entries(account domain.AccountID, afterID int64, limit int) ([]smsgw.Entry, error) {
 	rows, err := t.query(`SELECT `+entryCols+` FROM ledger_entries
 		WHERE account = ? AND id > ? ORDER BY id LIMIT ?`, string(account), afterID, limitOf(limit))
 	if err != nil {
@@ -176,7 +177,7 @@ func scanEntry(row scanner) (*smsgw.Entry, error) {
 	if err := row.Scan(&e.ID, &e.TransferID, &acct, &e.Amount, &e.BalanceAfter, &created); err != nil {
 		return nil, err
 	}
-	e.Account, e.CreatedAt = smsgw.AccountID(acct), decTime(created)
+	e.Account, e.CreatedAt = domain.AccountID(acct), decTime(created)
 	return &e, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -52,7 +53,7 @@ func scanPartnerRequest(row scanner) (*partner.Request, error) {
 		&p.BalanceBefore, &p.BalanceAfter, &duplicated, &paid, &created, &updated, &resolved); err != nil {
 		return nil, err
 	}
-	p.Dest, p.State = smsgw.MSISDN(dest), partner.State(state)
+	p.Dest, p.State = domain.MSISDN(dest), partner.State(state)
 	p.SessionID, p.TransferID, p.InquiryID = session.Int64, transfer.Int64, inquiry.Int64
 	p.Duplicate = duplicated != 0
 	p.PaidAt = decTimeZero(paid)
@@ -217,7 +218,7 @@ func (t *tx) Inquiry(id int64) (*partner.Inquiry, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: inquiry: %w", err)
 	}
-	q.Dest, q.CreatedAt, q.ExpiresAt = smsgw.MSISDN(dest), decTime(created), decTime(expires)
+	q.Dest, q.CreatedAt, q.ExpiresAt = domain.MSISDN(dest), decTime(created), decTime(expires)
 	return &q, nil
 }
 
@@ -231,7 +232,7 @@ func scanDestination(row scanner) (*partner.Destination, error) {
 	if err := row.Scan(&dest, &d.Failures, &last, &updated); err != nil {
 		return nil, err
 	}
-	d.Dest, d.LastFailure, d.UpdatedAt = smsgw.MSISDN(dest), decTimePtr(last), decTime(updated)
+	d.Dest, d.LastFailure, d.UpdatedAt = domain.MSISDN(dest), decTimePtr(last), decTime(updated)
 	return &d, nil
 }
 
@@ -240,7 +241,7 @@ func (t *tx) Destination(dest string) (*partner.Destination, error) {
 	d, err := scanDestination(t.queryRow(`SELECT dest, failures, last_failure, updated_at
 		FROM partner_destinations WHERE dest = ?`, dest))
 	if errors.Is(err, sql.ErrNoRows) {
-		return &partner.Destination{Dest: smsgw.MSISDN(dest)}, nil
+		return &partner.Destination{Dest: domain.MSISDN(dest)}, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: destination: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -57,7 +58,7 @@ func (t *tx) Session(id int64) (*smsgw.Session, error) {
 }
 
 // OpenSession returns the awaiting_pin session of msisdn.
-func (t *tx) OpenSession(msisdn smsgw.MSISDN) (*smsgw.Session, error) {
+func (t *tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
 	return t.session("open session", `msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/storetest"
 )
@@ -137,7 +138,7 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 		t.Errorf("SchemaVersion() = %d, %v; want %d", v, err, latest)
 	}
 	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
-		return tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: smsgw.KindSettlement})
+		return tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: domain.KindSettlement})
 	})
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Errorf("second Migrate() = %v", err)
@@ -310,7 +311,7 @@ func TestAppendOnly(t *testing.T) {
 func TestBalanceOverflow(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
 	seed(t, s)
-	for i, amt := range []smsgw.Amount{math.MaxInt64, math.MaxInt64} {
+	for i, amt := range []domain.Amount{math.MaxInt64, math.MaxInt64} {
 		err := s.Update(t.Context(), func(tx smsgw.Tx) error {
 			return tx.Transfer(&smsgw.Transfer{IdempotencyKey: fmt.Sprint(i), Kind: smsgw.TransferBankVA,
 				From: "settlement:bank", To: "wallet:1", Amount: amt})
@@ -446,11 +447,11 @@ func TestBackup(t *testing.T) {
 func seed(tb testing.TB, s *Store) {
 	tb.Helper()
 	err := s.Update(tb.Context(), func(tx smsgw.Tx) error {
-		if err := tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: smsgw.KindSettlement}); err != nil {
+		if err := tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: domain.KindSettlement}); err != nil {
 			return err
 		}
-		for _, id := range []smsgw.AccountID{"wallet:1", "wallet:2", "wallet:3"} {
-			if err := tx.CreateAccount(&smsgw.Account{ID: id, Kind: smsgw.KindWallet}); err != nil {
+		for _, id := range []domain.AccountID{"wallet:1", "wallet:2", "wallet:3"} {
+			if err := tx.CreateAccount(&smsgw.Account{ID: id, Kind: domain.KindWallet}); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -112,7 +113,7 @@ func testCustomerUpdate(t *testing.T, s smsgw.Store) {
 }
 
 func testCustomerList(t *testing.T, s smsgw.Store) {
-	all := []smsgw.MSISDN{"628110000005", "628110000001", "628110000004", "628110000002", "628110000003"}
+	all := []domain.MSISDN{"628110000005", "628110000001", "628110000004", "628110000002", "628110000003"}
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for _, m := range all {
 			if err := tx.CreateCustomer(newCustomer(m)); err != nil {
@@ -121,8 +122,8 @@ func testCustomerList(t *testing.T, s smsgw.Store) {
 		}
 		return nil
 	})
-	var got []smsgw.MSISDN
-	after := smsgw.MSISDN("")
+	var got []domain.MSISDN
+	after := domain.MSISDN("")
 	for page := 0; page < 10; page++ {
 		var cs []smsgw.Customer
 		MustView(t, s, func(tx smsgw.Tx) (err error) {
@@ -147,7 +148,7 @@ func testCustomerList(t *testing.T, s smsgw.Store) {
 
 func testUnlockDue(t *testing.T, s smsgw.Store) {
 	now := at(time.Hour)
-	customers := map[smsgw.MSISDN]*time.Time{
+	customers := map[domain.MSISDN]*time.Time{
 		"628110000001": ptr(now.Add(-time.Minute)), // lock over
 		"628110000002": ptr(now),                   // ends exactly now
 		"628110000003": ptr(now.Add(time.Second)),  // still locked
@@ -166,12 +167,12 @@ func testUnlockDue(t *testing.T, s smsgw.Store) {
 		}
 		return nil
 	})
-	var got []smsgw.MSISDN
+	var got []domain.MSISDN
 	MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
 		got, err = tx.UnlockDue(now)
 		return err
 	})
-	same(t, "UnlockDue(now)", got, []smsgw.MSISDN{"628110000001", "628110000002"})
+	same(t, "UnlockDue(now)", got, []domain.MSISDN{"628110000001", "628110000002"})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		for m, until := range customers {
 			c, err := tx.Customer(m)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -22,7 +23,7 @@ var ledgerTests = []test{
 func TestLedger(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, open, ledgerTests) }
 
 func testAccountCreateGet(t *testing.T, s smsgw.Store) {
-	a := &smsgw.Account{ID: walletA, Kind: smsgw.KindWallet, Owner: msisdnA, Balance: 999, CreatedAt: t0}
+	a := &smsgw.Account{ID: walletA, Kind: domain.KindWallet, Owner: msisdnA, Balance: 999, CreatedAt: t0}
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateAccount(a) })
 	if a.Balance != 0 {
 		t.Errorf("CreateAccount set Balance = %d, want 0", a.Balance)
@@ -32,13 +33,13 @@ func testAccountCreateGet(t *testing.T, s smsgw.Store) {
 		if err != nil {
 			return err
 		}
-		same(t, "Account(walletA)", got, &smsgw.Account{ID: walletA, Kind: smsgw.KindWallet, Owner: msisdnA, CreatedAt: t0})
+		same(t, "Account(walletA)", got, &smsgw.Account{ID: walletA, Kind: domain.KindWallet, Owner: msisdnA, CreatedAt: t0})
 		_, err = tx.Account("wallet:none")
 		wantCode(t, "Account(unknown)", err, smsgw.ENotFound)
 		return nil
 	})
 	err := s.Update(t.Context(), func(tx smsgw.Tx) error {
-		return tx.CreateAccount(&smsgw.Account{ID: walletA, Kind: smsgw.KindWallet, CreatedAt: t0})
+		return tx.CreateAccount(&smsgw.Account{ID: walletA, Kind: domain.KindWallet, CreatedAt: t0})
 	})
 	wantCode(t, "CreateAccount(existing)", err, smsgw.EConflict)
 	err = s.Update(t.Context(), func(tx smsgw.Tx) error {
@@ -54,7 +55,7 @@ func testTransferPosts(t *testing.T, s smsgw.Store) {
 	if tr.ID == 0 || tr.CreatedAt.IsZero() {
 		t.Fatalf("Transfer set ID %d, CreatedAt %v; want both set", tr.ID, tr.CreatedAt)
 	}
-	same(t, "balances(settlement, walletA)", balances(t, s, settlement, walletA), []smsgw.Amount{-50_000, 50_000})
+	same(t, "balances(settlement, walletA)", balances(t, s, settlement, walletA), []domain.Amount{-50_000, 50_000})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		byKey, err := tx.TransferByKey("bank:1")
 		if err != nil {
@@ -72,8 +73,8 @@ func testTransferPosts(t *testing.T, s smsgw.Store) {
 		wantCode(t, "TransferByID(unknown)", err, smsgw.ENotFound)
 
 		for _, c := range []struct {
-			account smsgw.AccountID
-			amount  smsgw.Amount
+			account domain.AccountID
+			amount  domain.Amount
 		}{{settlement, -50_000}, {walletA, 50_000}} {
 			es, err := tx.Entries(c.account, 0, 10)
 			if err != nil {
@@ -98,17 +99,17 @@ func testTransferPosts(t *testing.T, s smsgw.Store) {
 	})
 	// Balances after: a wallet-to-wallet transfer.
 	mustTransfer(t, s, newTransfer("bank:2", walletA, walletB, 20_000))
-	same(t, "balances(settlement, A, B)", balances(t, s, settlement, walletA, walletB), []smsgw.Amount{-50_000, 30_000, 20_000})
+	same(t, "balances(settlement, A, B)", balances(t, s, settlement, walletA, walletB), []domain.Amount{-50_000, 30_000, 20_000})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		es, err := tx.Entries(walletA, 0, 10)
 		if err != nil {
 			return err
 		}
-		got := []smsgw.Amount{}
+		got := []domain.Amount{}
 		for _, e := range es {
 			got = append(got, e.Amount, e.BalanceAfter)
 		}
-		same(t, "Entries(walletA) amounts and balances", got, []smsgw.Amount{50_000, 50_000, -20_000, 30_000})
+		same(t, "Entries(walletA) amounts and balances", got, []domain.Amount{50_000, 50_000, -20_000, 30_000})
 		return nil
 	})
 }
@@ -129,7 +130,7 @@ func testTransferIdempotency(t *testing.T, s smsgw.Store) {
 				wantCode(t, "Transfer(reused key)", tx.Transfer(tc.tr), smsgw.EConflict)
 				return nil // commit: the failed Transfer must have written nothing
 			})
-			same(t, "balances(settlement, A, B)", balances(t, s, settlement, walletA, walletB), []smsgw.Amount{-50_000, 50_000, 0})
+			same(t, "balances(settlement, A, B)", balances(t, s, settlement, walletA, walletB), []domain.Amount{-50_000, 50_000, 0})
 			MustView(t, s, func(tx smsgw.Tx) error {
 				got, err := tx.TransferByKey("session:1")
 				if err != nil {
@@ -164,7 +165,7 @@ func testTransferFunds(t *testing.T, s smsgw.Store) {
 		{"whole wallet", newTransfer("t:4", walletA, walletB, 10_000), ""},
 		{"settlement may go negative", newTransfer("t:5", settlement, walletA, 1_000_000), ""},
 	}
-	want := map[smsgw.AccountID]smsgw.Amount{settlement: -15_000, deposit: 5_000, walletA: 10_000, walletB: 0}
+	want := map[domain.AccountID]domain.Amount{settlement: -15_000, deposit: 5_000, walletA: 10_000, walletB: 0}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			MustUpdate(t, s, func(tx smsgw.Tx) error {
@@ -175,8 +176,8 @@ func testTransferFunds(t *testing.T, s smsgw.Store) {
 				want[tc.tr.From] -= tc.tr.Amount
 				want[tc.tr.To] += tc.tr.Amount
 			}
-			ids := []smsgw.AccountID{settlement, deposit, walletA, walletB}
-			wantBal := []smsgw.Amount{want[settlement], want[deposit], want[walletA], want[walletB]}
+			ids := []domain.AccountID{settlement, deposit, walletA, walletB}
+			wantBal := []domain.Amount{want[settlement], want[deposit], want[walletA], want[walletB]}
 			same(t, "balances", balances(t, s, ids...), wantBal)
 			MustView(t, s, func(tx smsgw.Tx) error {
 				_, err := tx.TransferByKey(tc.tr.IdempotencyKey)
@@ -230,9 +231,9 @@ func testTransferInvalid(t *testing.T, s smsgw.Store) {
 			})
 		})
 	}
-	same(t, "balances", balances(t, s, settlement, walletA), []smsgw.Amount{0, 0})
+	same(t, "balances", balances(t, s, settlement, walletA), []domain.Amount{0, 0})
 	MustView(t, s, func(tx smsgw.Tx) error {
-		for _, a := range []smsgw.AccountID{settlement, walletA} {
+		for _, a := range []domain.AccountID{settlement, walletA} {
 			ts, err := tx.Transfers(a, 10)
 			if err != nil {
 				return err
@@ -253,7 +254,7 @@ func testTransferListEntries(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	var trs []*smsgw.Transfer
 	for i := range 5 {
-		tr := newTransfer(fmt.Sprintf("l:%d", i), settlement, walletA, smsgw.Amount(1000*(i+1)))
+		tr := newTransfer(fmt.Sprintf("l:%d", i), settlement, walletA, domain.Amount(1000*(i+1)))
 		if i == 3 {
 			tr = newTransfer("l:3", settlement, walletB, 7)
 		}
@@ -285,7 +286,7 @@ func testTransferListEntries(t *testing.T, s smsgw.Store) {
 		if len(all) != 5 {
 			t.Fatalf("Entries(walletA) = %d entries, want 5", len(all))
 		}
-		var running smsgw.Amount
+		var running domain.Amount
 		for i, e := range all {
 			running += e.Amount
 			if e.BalanceAfter != running {

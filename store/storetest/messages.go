@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -75,7 +76,7 @@ func testMOInsertPending(t *testing.T, s smsgw.Store) {
 
 func testMORedelivery(t *testing.T, s smsgw.Store) {
 	const key = "text:k"
-	insert := func(m smsgw.MSISDN, key, link string, when time.Time) *smsgw.Message {
+	insert := func(m domain.MSISDN, key, link string, when time.Time) *smsgw.Message {
 		t.Helper()
 		mo := newMO(m, key, "SALDO", when)
 		mo.Link = link

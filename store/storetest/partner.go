@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -633,7 +634,7 @@ func testPartnerTopUpInOneTx(t *testing.T, s smsgw.Store) {
 		t.Fatal(err)
 	}
 	wantCode(t, "top-up that fails late", write("late", true), smsgw.EInternal)
-	same(t, "balances", balances(t, s, deposit, walletA), []smsgw.Amount{50000, 50000})
+	same(t, "balances", balances(t, s, deposit, walletA), []domain.Amount{50000, 50000})
 	mustPartnerView(t, s, func(tx partner.Tx) error {
 		_, err := tx.PartnerRequestByRef("p1", "late")
 		wantCode(t, "PartnerRequestByRef(rolled back)", err, smsgw.ENotFound)

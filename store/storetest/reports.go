@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -33,7 +34,7 @@ func testSessionFilter(t *testing.T, s smsgw.Store) {
 	// Sessions, oldest first: A open, B expired, A cancelled, C confirmed(no transfer needed).
 	var ss []*smsgw.Session
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		mk := func(m smsgw.MSISDN, created time.Duration, final smsgw.SessionState) error {
+		mk := func(m domain.MSISDN, created time.Duration, final smsgw.SessionState) error {
 			sess := newSession(m, 10_000, at(created))
 			if err := tx.CreateSession(sess); err != nil {
 				return err
@@ -179,10 +180,10 @@ func testSummary(t *testing.T, s smsgw.Store) {
 	seedAccounts(t, s)
 	from, to := t0, at(24*time.Hour)
 	type spec struct {
-		msisdn  smsgw.MSISDN
+		msisdn  domain.MSISDN
 		created time.Duration
 		state   smsgw.SessionState
-		amount  smsgw.Amount
+		amount  domain.Amount
 	}
 	specs := []spec{
 		{"628110000001", -time.Hour, smsgw.StateConfirmed, 10_000}, // before the window
@@ -257,7 +258,7 @@ func testSummary(t *testing.T, s smsgw.Store) {
 }
 
 func testCustomerListFilter(t *testing.T, s smsgw.Store) {
-	ms := []smsgw.MSISDN{"628110000001", "628110000002", "628120000003", "628120000004"}
+	ms := []domain.MSISDN{"628110000001", "628110000002", "628120000003", "628120000004"}
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for i, m := range ms {
 			c := newCustomer(m)
@@ -278,7 +279,7 @@ func testCustomerListFilter(t *testing.T, s smsgw.Store) {
 	tests := []struct {
 		name string
 		f    smsgw.CustomerFilter
-		want []smsgw.MSISDN
+		want []domain.MSISDN
 	}{
 		{"all", smsgw.CustomerFilter{}, ms},
 		{"prefix", smsgw.CustomerFilter{MSISDNPrefix: "62812"}, ms[2:]},
@@ -295,7 +296,7 @@ func testCustomerListFilter(t *testing.T, s smsgw.Store) {
 				got, err = tx.CustomerList(tc.f)
 				return err
 			})
-			var gotMS []smsgw.MSISDN
+			var gotMS []domain.MSISDN
 			for _, c := range got {
 				gotMS = append(gotMS, c.MSISDN)
 			}
@@ -456,8 +457,8 @@ func testLedger(t *testing.T, s smsgw.Store) {
 	})
 	type line struct {
 		Transfer           int64
-		Amount, After, Sum smsgw.Amount
-		Counterparty       smsgw.AccountID
+		Amount, After, Sum domain.Amount
+		Counterparty       domain.AccountID
 		Kind, Reference    string
 		CreatedAt          time.Time
 	}

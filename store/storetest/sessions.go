@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -175,7 +176,7 @@ func testSessionAttempts(t *testing.T, s smsgw.Store) {
 }
 
 func testSessionExpired(t *testing.T, s smsgw.Store) {
-	mk := func(m smsgw.MSISDN, expires time.Duration) *smsgw.Session {
+	mk := func(m domain.MSISDN, expires time.Duration) *smsgw.Session {
 		sess := newSession(m, 10_000, t0)
 		sess.ExpiresAt = at(expires)
 		return sess

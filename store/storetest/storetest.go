@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -58,13 +59,13 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 func ptr[T any](v T) *T { return &v }
 
 const (
-	settlement = smsgw.AccountID("settlement:bank")
-	deposit    = smsgw.AccountID("deposit:partner")
-	walletA    = smsgw.AccountID("wallet:628110000001")
-	walletB    = smsgw.AccountID("wallet:628110000002")
-	msisdnA    = smsgw.MSISDN("628110000001")
-	msisdnB    = smsgw.MSISDN("628110000002")
-	msisdnC    = smsgw.MSISDN("628110000003")
+	settlement = domain.AccountID("settlement:bank")
+	deposit    = domain.AccountID("deposit:partner")
+	walletA    = domain.AccountID("wallet:628110000001")
+	walletB    = domain.AccountID("wallet:628110000002")
+	msisdnA    = domain.MSISDN("628110000001")
+	msisdnB    = domain.MSISDN("628110000002")
+	msisdnC    = domain.MSISDN("628110000003")
 )
 
 // MustUpdate runs fn in s.Update and fails the test on error.
@@ -169,10 +170,10 @@ func seedAccounts(t *testing.T, s smsgw.Store) {
 	t.Helper()
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for _, a := range []smsgw.Account{
-			{ID: settlement, Kind: smsgw.KindSettlement, CreatedAt: t0},
-			{ID: deposit, Kind: smsgw.KindDeposit, CreatedAt: t0},
-			{ID: walletA, Kind: smsgw.KindWallet, Owner: msisdnA, CreatedAt: t0},
-			{ID: walletB, Kind: smsgw.KindWallet, Owner: msisdnB, CreatedAt: t0},
+			{ID: settlement, Kind: domain.KindSettlement, CreatedAt: t0},
+			{ID: deposit, Kind: domain.KindDeposit, CreatedAt: t0},
+			{ID: walletA, Kind: domain.KindWallet, Owner: msisdnA, CreatedAt: t0},
+			{ID: walletB, Kind: domain.KindWallet, Owner: msisdnB, CreatedAt: t0},
 		} {
 			if err := tx.CreateAccount(&a); err != nil {
 				return fmt.Errorf("create account %s: %w", a.ID, err)
@@ -182,7 +183,7 @@ func seedAccounts(t *testing.T, s smsgw.Store) {
 	})
 }
 
-func newTransfer(key string, from, to smsgw.AccountID, amount smsgw.Amount) *smsgw.Transfer {
+func newTransfer(key string, from, to domain.AccountID, amount domain.Amount) *smsgw.Transfer {
 	return &smsgw.Transfer{
 		IdempotencyKey: key, RequestHash: "hash:" + key, Kind: smsgw.TransferBankVA,
 		From: from, To: to, Amount: amount, Reference: "ref:" + key, CreatedAt: t0,
@@ -195,9 +196,9 @@ func mustTransfer(t *testing.T, s smsgw.Store, tr *smsgw.Transfer) {
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.Transfer(tr) })
 }
 
-func balances(t *testing.T, s smsgw.Store, ids ...smsgw.AccountID) []smsgw.Amount {
+func balances(t *testing.T, s smsgw.Store, ids ...domain.AccountID) []domain.Amount {
 	t.Helper()
-	out := make([]smsgw.Amount, len(ids))
+	out := make([]domain.Amount, len(ids))
 	MustView(t, s, func(tx smsgw.Tx) error {
 		for i, id := range ids {
 			a, err := tx.Account(id)
@@ -211,7 +212,7 @@ func balances(t *testing.T, s smsgw.Store, ids ...smsgw.AccountID) []smsgw.Amoun
 	return out
 }
 
-func newCustomer(m smsgw.MSISDN) *smsgw.Customer {
+func newCustomer(m domain.MSISDN) *smsgw.Customer {
 	return &smsgw.Customer{
 		MSISDN: m, Name: "Customer " + string(m), Account: m,
 		PINHash: []byte("hash-" + string(m)), PINSalt: []byte("salt-" + string(m)),
@@ -219,21 +220,21 @@ func newCustomer(m smsgw.MSISDN) *smsgw.Customer {
 	}
 }
 
-func newSession(m smsgw.MSISDN, amount smsgw.Amount, created time.Time) *smsgw.Session {
+func newSession(m domain.MSISDN, amount domain.Amount, created time.Time) *smsgw.Session {
 	return &smsgw.Session{
 		MSISDN: m, Account: m, Amount: amount, Channel: smsgw.ChannelSMS,
 		CreatedAt: created, ExpiresAt: created.Add(5 * time.Minute),
 	}
 }
 
-func newMO(m smsgw.MSISDN, key, text string, created time.Time) *smsgw.Message {
+func newMO(m domain.MSISDN, key, text string, created time.Time) *smsgw.Message {
 	return &smsgw.Message{
 		Direction: smsgw.DirIn, Channel: smsgw.ChannelSMS, ShortCode: "9779", MSISDN: m, Text: text,
 		Keyword: "IM2PAY", DedupKey: key, Status: smsgw.MsgReceived, CreatedAt: created, UpdatedAt: created,
 	}
 }
 
-func newMT(m smsgw.MSISDN, text string, next time.Time) *smsgw.Message {
+func newMT(m domain.MSISDN, text string, next time.Time) *smsgw.Message {
 	return &smsgw.Message{
 		Direction: smsgw.DirOut, Channel: smsgw.ChannelSMS, ShortCode: "9779", MSISDN: m, Text: text,
 		Template: "REPLY", Status: smsgw.MsgQueued, NextAttempt: next, CreatedAt: next, UpdatedAt: next,

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -67,7 +68,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 		}
 		tr = &smsgw.Transfer{
 			IdempotencyKey: fmt.Sprintf("session:%d", open.ID), RequestHash: "h", Kind: smsgw.TransferSMSTopUp,
-			From: settlement, To: smsgw.WalletID(open.Account), Amount: open.Amount,
+			From: settlement, To: domain.WalletID(open.Account), Amount: open.Amount,
 			SessionID: open.ID, MessageID: open.RequestMessage, Reference: "SMS1",
 		}
 		if err := tx.Transfer(tr); err != nil {
@@ -92,7 +93,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 		}
 		return tx.FinishMO(pin.ID, "PIN_REPLY", open.ID, tr.ID)
 	})
-	same(t, "balances(settlement, walletB)", balances(t, s, settlement, walletB), []smsgw.Amount{-50_000, 50_000})
+	same(t, "balances(settlement, walletB)", balances(t, s, settlement, walletB), []domain.Amount{-50_000, 50_000})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		got, err := tx.Session(sess.ID)
 		if err != nil {
@@ -194,7 +195,7 @@ func assertEmpty(t *testing.T, s smsgw.Store, mo *smsgw.Message) {
 		}
 		return nil
 	})
-	same(t, "balances after rollback", balances(t, s, settlement, walletA), []smsgw.Amount{0, 0})
+	same(t, "balances after rollback", balances(t, s, settlement, walletA), []domain.Amount{0, 0})
 	// The rolled back key is free.
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.InsertMO(newMO(msisdnA, mo.DedupKey, "HELP", t0), nil) })
 }
@@ -237,7 +238,7 @@ func testViewCannotWrite(t *testing.T, s smsgw.Store) {
 		}
 		return nil
 	})
-	same(t, "balances after View writes", balances(t, s, settlement, walletA), []smsgw.Amount{0, 0})
+	same(t, "balances after View writes", balances(t, s, settlement, walletA), []domain.Amount{0, 0})
 }
 
 func testCanceled(t *testing.T, s smsgw.Store) {
@@ -266,7 +267,7 @@ func testCanceled(t *testing.T, s smsgw.Store) {
 		t.Errorf("Update(ctx canceled inside fn) = nil, want an error")
 	}
 	MustView(t, s, func(tx smsgw.Tx) error {
-		for _, m := range []smsgw.MSISDN{msisdnA, msisdnB} {
+		for _, m := range []domain.MSISDN{msisdnA, msisdnB} {
 			_, err := tx.Customer(m)
 			wantCode(t, fmt.Sprintf("Customer(%s) after canceled Update", m), err, smsgw.ENotFound)
 		}
@@ -295,8 +296,8 @@ func testConcurrentTransfers(t *testing.T, s smsgw.Store) {
 				default:
 				}
 				err := s.View(t.Context(), func(tx smsgw.Tx) error {
-					var total smsgw.Amount
-					for _, id := range []smsgw.AccountID{settlement, walletA, walletB} {
+					var total domain.Amount
+					for _, id := range []domain.AccountID{settlement, walletA, walletB} {
 						a, err := tx.Account(id)
 						if err != nil {
 							return err
@@ -324,7 +325,7 @@ func testConcurrentTransfers(t *testing.T, s smsgw.Store) {
 				to = walletB
 			}
 			for i := range each {
-				tr := newTransfer(fmt.Sprintf("c:%d:%d", w, i), settlement, to, smsgw.Amount(w+1))
+				tr := newTransfer(fmt.Sprintf("c:%d:%d", w, i), settlement, to, domain.Amount(w+1))
 				if err := s.Update(t.Context(), func(tx smsgw.Tx) error { return tx.Transfer(tr) }); err != nil {
 					errs <- fmt.Errorf("worker %d transfer %d: %w", w, i, err)
 				}
@@ -338,15 +339,15 @@ func testConcurrentTransfers(t *testing.T, s smsgw.Store) {
 	for err := range errs {
 		t.Error(err)
 	}
-	var wantA, wantB smsgw.Amount
+	var wantA, wantB domain.Amount
 	for w := range workers {
 		if w%2 == 1 {
-			wantB += smsgw.Amount((w + 1) * each)
+			wantB += domain.Amount((w + 1) * each)
 		} else {
-			wantA += smsgw.Amount((w + 1) * each)
+			wantA += domain.Amount((w + 1) * each)
 		}
 	}
-	same(t, "balances(settlement, A, B)", balances(t, s, settlement, walletA, walletB), []smsgw.Amount{-(wantA + wantB), wantA, wantB})
+	same(t, "balances(settlement, A, B)", balances(t, s, settlement, walletA, walletB), []domain.Amount{-(wantA + wantB), wantA, wantB})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		sum, err := tx.LedgerSum()
 		if err != nil {
@@ -362,7 +363,7 @@ func testConcurrentTransfers(t *testing.T, s smsgw.Store) {
 		if len(es) != workers*each {
 			t.Errorf("Entries(settlement) = %d, want %d", len(es), workers*each)
 		}
-		var running smsgw.Amount
+		var running domain.Amount
 		for _, e := range es {
 			running += e.Amount
 			if e.BalanceAfter != running {
