@@ -129,9 +129,14 @@ type Options struct {
 	// bounds the messages waiting for parts (default 1000).
 	PartTimeout     time.Duration
 	MaxPartMessages int
-	Now             func() time.Time
-	Logger          *slog.Logger
-	Observer        Observer // optional
+	// Workers bounds how many senders' MOs are processed, and how many
+	// numbers' MTs are sent, at the same time (default DefaultWorkers).
+	// Concurrent transactions let the store commit them together; one
+	// sender's MOs and one number's MTs always go one at a time, in order.
+	Workers  int
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Observer Observer // optional
 }
 
 // Gateway runs the top-up flows. It is safe for concurrent use; inbox
@@ -157,7 +162,9 @@ type Gateway struct {
 	hook  atomic.Pointer[hookBox] // SessionHook, see SetSessionHook
 
 	procMu  sync.Mutex          // serialises inbox processing
-	moFails map[int64]moFailure // inbox rows that failed, under procMu
+	workers int                 // senders processed (and MT destinations sent to) at once
+	failMu  sync.Mutex          // guards moFails
+	moFails map[int64]moFailure // inbox rows that failed, under failMu
 	abuse   abuseGuard          // per-sender abuse limits (AbuseRules)
 	sendMu  sync.Mutex          // serialises outbox sending
 	wakeIn  chan struct{}
@@ -165,9 +172,10 @@ type Gateway struct {
 
 	stats Stats
 
-	// unrecorded holds, under sendMu, the SMSC ids of MTs the SMSC
+	// unrecorded holds, under recMu, the SMSC ids of MTs the SMSC
 	// accepted but the store failed to mark sent: they are recorded, not
 	// sent again.
+	recMu      sync.Mutex
 	unrecorded map[int64][]string
 }
 
@@ -222,6 +230,10 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.maxPartMsgs <= 0 {
 		g.maxPartMsgs = DefaultMaxPartMessages
+	}
+	g.workers = o.Workers
+	if g.workers <= 0 {
+		g.workers = DefaultWorkers
 	}
 	if g.now == nil {
 		g.now = time.Now
@@ -472,17 +484,23 @@ func (g *Gateway) loop(ctx context.Context, poll time.Duration, wake chan struct
 	}
 }
 
-// ProcessInbox processes stored MOs in arrival order and returns how many
-// were processed. Each MO is processed in one transaction together with the
-// session change, ledger transfer and reply messages it causes. An MO that
-// fails is tried again on the next call, and its sender's later MOs wait
-// behind it until it succeeds or is given up (MaxMOAttempts).
+// ProcessInbox processes stored MOs and returns how many were processed.
+// Each MO is processed in one transaction together with the session
+// change, ledger transfer and reply messages it causes. Different senders'
+// MOs are processed concurrently (up to Workers at a time, so that the
+// store can commit them together); one sender's MOs are processed one
+// after the other, in arrival order. An MO that fails is tried again on
+// the next call, and its sender's later MOs wait behind it until it
+// succeeds or is given up (MaxMOAttempts).
 func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 	g.procMu.Lock()
 	defer g.procMu.Unlock()
-	done := 0
-	tried := map[int64]bool{} // each row at most once per call
-	limit := 100
+	var (
+		mu    sync.Mutex
+		done  int
+		tried = map[int64]bool{} // each row at most once per call
+	)
+	limit := inboxPage
 	for {
 		var batch []InboundMO
 		err := g.store.View(ctx, func(tx Tx) error {
@@ -494,40 +512,51 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 			return done, fmt.Errorf("list inbox: %w", err)
 		}
 		if len(batch) == 0 {
+			g.failMu.Lock()
 			clear(g.moFails) // rows finished elsewhere leave no entry behind
+			g.failMu.Unlock()
 			return done, nil
 		}
-		progress := false
 		// A sender whose earlier MO failed waits behind it: a customer's
 		// messages are handled in the order they arrived.
-		waiting := map[domain.MSISDN]bool{}
-		for _, in := range batch {
-			if err := ctx.Err(); err != nil {
-				return done, err
-			}
-			if waiting[in.MSISDN] || tried[in.ID] {
-				waiting[in.MSISDN] = true
-				continue
-			}
-			tried[in.ID] = true
-			err := g.processOne(ctx, in)
-			if err == nil {
-				delete(g.moFails, in.ID)
-				g.stats.MOProcessed.Add(1)
+		queues := bySender(batch, func(in InboundMO) domain.MSISDN { return in.MSISDN })
+		progress := false
+		err = g.parallel(ctx, len(queues), func(i int) {
+			for _, in := range queues[i] {
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				again := tried[in.ID]
+				tried[in.ID] = true
+				mu.Unlock()
+				if again {
+					return
+				}
+				err := g.processOne(ctx, in)
+				if err == nil {
+					g.failMu.Lock()
+					delete(g.moFails, in.ID)
+					g.failMu.Unlock()
+					g.stats.MOProcessed.Add(1)
+					g.wake(g.wakeMT)
+				} else {
+					if ctx.Err() != nil {
+						return
+					}
+					g.stats.MOFailed.Add(1)
+					if !g.giveUp(ctx, in, err) {
+						return // its later MOs wait
+					}
+				}
+				mu.Lock()
 				progress = true
 				done++
-				continue
+				mu.Unlock()
 			}
-			if ctx.Err() != nil {
-				return done, ctx.Err()
-			}
-			g.stats.MOFailed.Add(1)
-			if !g.giveUp(ctx, in, err) {
-				waiting[in.MSISDN] = true
-				continue
-			}
-			progress = true
-			done++
+		})
+		if err != nil {
+			return done, err
 		}
 		if !progress {
 			if len(batch) == limit && limit < maxInboxScan {
@@ -538,8 +567,58 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 			}
 			return done, fmt.Errorf("%d inbox messages wait for a failed one to succeed or be given up", len(batch))
 		}
-		g.wake(g.wakeMT)
 	}
+}
+
+// DefaultWorkers is the default of Options.Workers.
+const DefaultWorkers = 32
+
+// inboxPage is how many inbox rows ProcessInbox reads at a time.
+const inboxPage = 200
+
+// bySender splits rows into one queue per sender, keeping each sender's
+// rows in their order and the senders in order of their first row.
+func bySender[T any](rows []T, sender func(T) domain.MSISDN) [][]T {
+	idx := map[domain.MSISDN]int{}
+	var queues [][]T
+	for _, r := range rows {
+		k := sender(r)
+		i, ok := idx[k]
+		if !ok {
+			i = len(queues)
+			idx[k] = i
+			queues = append(queues, nil)
+		}
+		queues[i] = append(queues[i], r)
+	}
+	return queues
+}
+
+// parallel runs work(0..n-1) on up to g.workers goroutines and waits for
+// them; it returns ctx's error if ctx ended meanwhile.
+func (g *Gateway) parallel(ctx context.Context, n int, work func(i int)) error {
+	workers := min(g.workers, n)
+	if workers <= 1 {
+		for i := range n {
+			work(i)
+		}
+		return ctx.Err()
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				work(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return ctx.Err()
 }
 
 // An MO whose processing keeps failing (a store fault, a reply template
@@ -566,12 +645,14 @@ type moFailure struct {
 // with an apology. It reports whether in left the inbox.
 func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 	now := g.now()
+	g.failMu.Lock()
 	f, ok := g.moFails[in.ID]
 	if !ok {
 		f.first = now
 	}
 	f.attempts++
 	g.moFails[in.ID] = f
+	g.failMu.Unlock()
 	if f.attempts < MaxMOAttempts || now.Sub(f.first) < MOGiveUpAfter {
 		g.log.Error("process MO failed; will retry", "sms_id", in.ID, "msisdn", in.MSISDN,
 			"attempt", f.attempts, "err", cause)
@@ -594,7 +675,9 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 		g.log.Error("give up MO failed; will retry", "sms_id", in.ID, "msisdn", in.MSISDN, "err", err)
 		return false
 	}
+	g.failMu.Lock()
 	delete(g.moFails, in.ID)
+	g.failMu.Unlock()
 	g.abuse.forget(in.ID)
 	g.log.Error("MO given up after repeated failures; the sender was told", "sms_id", in.ID,
 		"msisdn", in.MSISDN, "attempts", f.attempts, "err", cause)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
@@ -14,40 +15,54 @@ import (
 type temporary interface{ Temporary() bool }
 
 // SendDue sends queued MTs whose next attempt is due and returns how many
-// were accepted by the SMSC. A failed send is retried with exponential
-// backoff up to MTMaxAttempts; a permanent error fails the message at once.
-// A crash between the SMSC's acceptance and MarkMTSent resends the message
-// after restart (at-least-once for replies; credits are never repeated).
+// were accepted by the SMSC. MTs to different numbers are sent
+// concurrently (up to Workers at a time, so that the SMPP window fills and
+// the store records their results together); MTs to one number are sent
+// in the order they were queued. A failed send is retried with
+// exponential backoff up to MTMaxAttempts; a permanent error fails the
+// message at once. A crash between the SMSC's acceptance and MarkMTSent
+// resends the message after restart (at-least-once for replies; credits
+// are never repeated).
 func (g *Gateway) SendDue(ctx context.Context) (int, error) {
 	g.sendMu.Lock()
 	defer g.sendMu.Unlock()
-	sent := 0
+	var sent atomic.Int64
 	for {
 		var due []Message
 		err := g.store.View(ctx, func(tx Tx) error {
 			var err error
-			due, err = tx.DueMTs(g.now(), 50)
+			due, err = tx.DueMTs(g.now(), outboxPage)
 			return err
 		})
 		if err != nil {
-			return sent, fmt.Errorf("list outbox: %w", err)
+			return int(sent.Load()), fmt.Errorf("list outbox: %w", err)
 		}
 		if len(due) == 0 {
-			return sent, nil
+			return int(sent.Load()), nil
 		}
-		for _, m := range due {
-			if err := ctx.Err(); err != nil {
-				return sent, err
+		queues := bySender(due, func(m Message) domain.MSISDN { return m.MSISDN })
+		err = g.parallel(ctx, len(queues), func(i int) {
+			for _, m := range queues[i] {
+				if ctx.Err() != nil {
+					return
+				}
+				if !g.sendOne(ctx, m) {
+					return // its later MTs wait for the next call, in order
+				}
+				sent.Add(1)
 			}
-			if g.sendOne(ctx, m) {
-				sent++
-			}
+		})
+		if err != nil {
+			return int(sent.Load()), err
 		}
-		if len(due) < 50 {
-			return sent, nil
+		if len(due) < outboxPage {
+			return int(sent.Load()), nil
 		}
 	}
 }
+
+// outboxPage is how many due MTs SendDue reads at a time.
+const outboxPage = 200
 
 // sendOne sends m, or, when the SMSC has already accepted it and only the
 // record of that failed (a store fault), records it without sending it
@@ -55,7 +70,9 @@ func (g *Gateway) SendDue(ctx context.Context) (int, error) {
 // poll while it lasts. Only a restart forgets such an MT and sends it once
 // more.
 func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
+	g.recMu.Lock()
 	ids, accepted := g.unrecorded[m.ID]
+	g.recMu.Unlock()
 	var err error
 	if !accepted {
 		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
@@ -63,6 +80,8 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 	now := g.now()
 	if err == nil {
 		uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTSent(m.ID, ids, now) })
+		g.recMu.Lock()
+		defer g.recMu.Unlock()
 		if uerr != nil && ErrorCode(uerr) != ENotFound {
 			if g.unrecorded == nil {
 				g.unrecorded = map[int64][]string{}
