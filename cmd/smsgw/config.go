@@ -59,6 +59,8 @@ type DatabaseConfig struct {
 // HTTPConfig is the operator/simulator HTTP listener.
 type HTTPConfig struct {
 	Listen string `toml:"listen"`
+	// Pprof serves /debug/pprof/ to loopback clients (default true).
+	Pprof bool `toml:"pprof"`
 }
 
 // SecurityConfig says where the PIN key comes from: never the database.
@@ -206,7 +208,7 @@ func DefaultConfig() Config {
 	return Config{
 		Log:        LogConfig{Level: "info", Format: "text"},
 		Database:   DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}},
-		HTTP:       HTTPConfig{Listen: "127.0.0.1:8080"},
+		HTTP:       HTTPConfig{Listen: "127.0.0.1:8080", Pprof: true},
 		Security:   SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
 		Simulator:  SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
 		ShortCodes: ShortCodeConfig{Request: "9779", PIN: "3355"},

@@ -34,6 +34,9 @@ func (a *App) startHTTP() error {
 		writeJSON(w, status, map[string]any{"ready": up, "binds": binds})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	if a.Config.HTTP.Pprof {
+		mountPprof(mux)
+	}
 	if a.sim != nil {
 		if err := a.mountSimulator(mux); err != nil {
 			return err
