@@ -370,6 +370,11 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	unlock := e.locks.lock(f.source)
 	defer unlock()
 	if err := e.gw.HandleMO(ctx, mo); err != nil {
+		if smsgw.ErrorCode(err) == smsgw.EBusy {
+			// Processing is behind: the SMSC keeps the MO and retries.
+			e.log.Warn("MO refused while the backlog is full; the SMSC will retry", "bind", b.Name, "msisdn", maskAddr(f.source))
+			return pdu.StatusThrottled
+		}
 		e.log.Error("MO not stored; asking the SMSC to redeliver", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
 		return pdu.StatusXTAppn
 	}

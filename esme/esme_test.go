@@ -294,6 +294,8 @@ func TestMOStatusFollowsHandler(t *testing.T) {
 			return nil
 		case "fail":
 			return errors.New("store down")
+		case "busy":
+			return smsgw.Errorf(smsgw.EBusy, "backlog full")
 		case "panic":
 			panic("handler bug")
 		}
@@ -303,7 +305,7 @@ func TestMOStatusFollowsHandler(t *testing.T) {
 	for _, tc := range []struct {
 		text string
 		want pdu.Status
-	}{{"fail", pdu.StatusXTAppn}, {"panic", pdu.StatusXTAppn}, {"ok", pdu.StatusOK}} {
+	}{{"fail", pdu.StatusXTAppn}, {"busy", pdu.StatusThrottled}, {"panic", pdu.StatusXTAppn}, {"ok", pdu.StatusOK}} {
 		ds, err := srv.TextPDUs(customer, request, tc.text, nil)
 		if err != nil {
 			t.Fatal(err)

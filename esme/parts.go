@@ -92,9 +92,13 @@ func (e *ESME) part(ctx context.Context, pg PartGateway, b *bind, f moFields, re
 	case smsgw.EInvalid:
 		e.log.Warn("concatenated MO part rejected", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
 		return pdu.StatusXRAppn
+	case smsgw.EBusy:
+		// Too many messages waiting for parts, or the backlog is full:
+		// the SMSC keeps the part and tries again later.
+		e.log.Warn("MO part refused for now; the SMSC will retry", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
+		return pdu.StatusThrottled
 	default:
-		// EBusy (too many messages waiting for parts) and storage
-		// failures: the SMSC keeps the part and tries again later.
+		// Storage failures: the SMSC keeps the part and tries again later.
 		e.log.Error("MO part not stored; asking the SMSC to redeliver", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
 		return pdu.StatusXTAppn
 	}

@@ -129,6 +129,13 @@ type Options struct {
 	// bounds the messages waiting for parts (default 1000).
 	PartTimeout     time.Duration
 	MaxPartMessages int
+	// MaxBacklog bounds the MOs stored and not yet processed: above it a
+	// new MO waits up to BacklogWait for room, then HandleMO refuses it
+	// with EBusy (the transport asks the SMSC to retry later). Defaults
+	// DefaultMaxBacklog and DefaultBacklogWait; a negative MaxBacklog
+	// turns the bound off.
+	MaxBacklog  int
+	BacklogWait time.Duration
 	// Workers bounds how many senders' MOs are processed, and how many
 	// numbers' MTs are sent, at the same time (default DefaultWorkers).
 	// Concurrent transactions let the store commit them together; one
@@ -163,6 +170,7 @@ type Gateway struct {
 
 	procMu  sync.Mutex          // serialises inbox processing
 	workers int                 // senders processed (and MT destinations sent to) at once
+	backlog backlog             // stored MOs not yet processed
 	failMu  sync.Mutex          // guards moFails
 	moFails map[int64]moFailure // inbox rows that failed, under failMu
 	abuse   abuseGuard          // per-sender abuse limits (AbuseRules)
@@ -182,6 +190,7 @@ type Gateway struct {
 // Stats are counters a metrics exporter can read.
 type Stats struct {
 	MOStored, MODuplicate, MOProcessed, MOFailed atomic.Int64
+	MOThrottled                                  atomic.Int64 // refused while the backlog was full
 	MTSent, MTRetried, MTFailed                  atomic.Int64
 	Credited, CreditedAmount                     atomic.Int64
 	WrongPIN, Locked, Expired, Cancelled         atomic.Int64
@@ -230,6 +239,13 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.maxPartMsgs <= 0 {
 		g.maxPartMsgs = DefaultMaxPartMessages
+	}
+	g.backlog.max, g.backlog.wait = int64(o.MaxBacklog), o.BacklogWait
+	if o.MaxBacklog == 0 {
+		g.backlog.max = DefaultMaxBacklog
+	}
+	if g.backlog.wait <= 0 {
+		g.backlog.wait = DefaultBacklogWait
 	}
 	g.workers = o.Workers
 	if g.workers <= 0 {
@@ -292,8 +308,17 @@ func (g *Gateway) Stats() *Stats { return &g.stats }
 // Settlement returns the funding account of SMS top-ups.
 func (g *Gateway) Settlement() domain.AccountID { return g.settlement }
 
-// Init creates the settlement account if it does not exist.
+// Init creates the settlement account if it does not exist and counts
+// the MOs a previous run left in the inbox.
 func (g *Gateway) Init(ctx context.Context) error {
+	err := g.store.View(ctx, func(tx Tx) error {
+		pending, err := tx.PendingMOs(int(max(g.backlog.max, 1)) + 1)
+		g.backlog.n.Store(int64(len(pending)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("count inbox: %w", err)
+	}
 	return g.store.Update(ctx, func(tx Tx) error {
 		err := tx.CreateAccount(&Account{ID: g.settlement, Kind: domain.KindSettlement})
 		if ErrorCode(err) == EConflict {
@@ -319,6 +344,10 @@ const (
 // the SMSC read the acknowledgement. Processing happens afterwards, from the
 // inbox (Run or ProcessInbox).
 func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
+	if err := g.backlog.room(ctx); err != nil {
+		g.stats.MOThrottled.Add(1)
+		return err
+	}
 	r := g.rules.Load()
 	m := g.inbound(&mo)
 	track := mo.Track != nil && !isSMSCKey(m.DedupKey)
@@ -346,6 +375,7 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		return nil
 	}
 	g.stats.MOStored.Add(1)
+	g.backlog.add(1)
 	g.wake(g.wakeIn)
 	return nil
 }
@@ -512,6 +542,7 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 			return done, fmt.Errorf("list inbox: %w", err)
 		}
 		if len(batch) == 0 {
+			g.backlog.n.Store(0) // resynchronised: MOs processed elsewhere
 			g.failMu.Lock()
 			clear(g.moFails) // rows finished elsewhere leave no entry behind
 			g.failMu.Unlock()
@@ -678,6 +709,7 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 	g.failMu.Lock()
 	delete(g.moFails, in.ID)
 	g.failMu.Unlock()
+	g.backlog.add(-1)
 	g.abuse.forget(in.ID)
 	g.log.Error("MO given up after repeated failures; the sender was told", "sms_id", in.ID,
 		"msisdn", in.MSISDN, "attempts", f.attempts, "err", cause)
@@ -724,6 +756,7 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 	if err != nil {
 		return err
 	}
+	g.backlog.add(-1)
 	g.abuse.forget(in.ID)
 	g.report(f)
 	return nil

@@ -78,6 +78,10 @@ type AssembleFunc func(parts []MOPart) string
 // waiting for parts already (refuse it temporarily); anything else is
 // internal.
 func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleFunc) error {
+	if err := g.backlog.room(ctx); err != nil {
+		g.stats.MOThrottled.Add(1)
+		return err
+	}
 	if p.Key == "" || p.Seq < 1 || p.Seq > p.Total || p.Total > 255 {
 		return Errorf(EInvalid, "concatenated MO part %d of %d", p.Seq, p.Total)
 	}
@@ -191,6 +195,7 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 	switch res {
 	case partComplete:
 		g.stats.MOStored.Add(1)
+		g.backlog.add(1)
 		g.wake(g.wakeIn)
 	case partCompleteDuplicate:
 		g.stats.MODuplicate.Add(1)
