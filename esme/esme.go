@@ -49,8 +49,16 @@ type BindOptions struct {
 	RegisteredDelivery bool
 	SourceTON          uint8
 	SourceNPI          uint8
-	DestTON            uint8
-	DestNPI            uint8
+	// DestTON and DestNPI address MTs that answer no MO (and every MT
+	// with NormalizeReplies), to the canonical international number.
+	DestTON uint8
+	DestNPI uint8
+	// NormalizeReplies addresses replies too to the canonical
+	// international number with DestTON/DestNPI. By default a reply goes
+	// to the sender address exactly as the MO brought it (digits, TON,
+	// NPI): an SMSC that routes by the original address delivers only
+	// that.
+	NormalizeReplies bool
 }
 
 // Options configure the ESME.
@@ -268,7 +276,8 @@ func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
 			return nil
 		}
 		return e.mo(ctx, b, moFields{
-			source: m.SourceAddr, dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
+			source: m.SourceAddr, sourceTON: m.SourceAddrTON, sourceNPI: m.SourceAddrNPI,
+			dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
 			sm: m.ShortMessage, tlvs: m.TLVs, serviceType: m.ServiceType,
 		})
 	case *pdu.DataSM:
@@ -279,7 +288,8 @@ func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
 			return nil
 		}
 		return e.mo(ctx, b, moFields{
-			source: m.SourceAddr, dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
+			source: m.SourceAddr, sourceTON: m.SourceAddrTON, sourceNPI: m.SourceAddrNPI,
+			dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
 			tlvs: m.TLVs, serviceType: m.ServiceType,
 		})
 	default:
@@ -289,6 +299,7 @@ func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
 
 type moFields struct {
 	source, dest, serviceType string
+	sourceTON, sourceNPI      uint8
 	esm                       pdu.ESMClass
 	dcs                       uint8
 	sm                        []byte
@@ -358,7 +369,7 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	if err != nil {
 		e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source), "data_coding", dcs, "err", err)
 	}
-	mo := smsgw.MO{From: f.source, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
+	mo := smsgw.MO{From: f.source, FromTON: f.sourceTON, FromNPI: f.sourceNPI, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
 	mo.Track = e.tracker(ctx, mo.Link)
 	if op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp); ok || f.serviceType == "USSD" {
 		mo.Channel = smsgw.ChannelUSSD
@@ -490,6 +501,9 @@ func (e *ESME) sendOn(ctx context.Context, b *bind, m smsgw.MT) ([]string, error
 		sm := &pdu.SubmitSM{}
 		sm.SourceAddrTON, sm.SourceAddrNPI, sm.SourceAddr = b.SourceTON, b.SourceNPI, m.From
 		sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = b.DestTON, b.DestNPI, string(m.To)
+		if m.ToAddr.Value != "" && !b.NormalizeReplies {
+			sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = m.ToAddr.TON, m.ToAddr.NPI, m.ToAddr.Value
+		}
 		sm.DataCoding = msg.DataCoding
 		if b.RegisteredDelivery {
 			sm.RegisteredDelivery = 1

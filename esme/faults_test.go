@@ -285,7 +285,11 @@ func (l *mtLog) add(s smpptest.Submission) {
 	txt, _ := s.Text()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.mts = append(l.mts, sentMT{from: s.Source(), to: s.Destination(), text: txt})
+	to := s.Destination() // a reply goes to the sender address as it came
+	if n, err := keywords.NormalizeMSISDN(to); err == nil {
+		to = string(n)
+	}
+	l.mts = append(l.mts, sentMT{from: s.Source(), to: to, text: txt})
 	if l.changed != nil {
 		close(l.changed)
 		l.changed = nil

@@ -64,7 +64,8 @@ func (e *ESME) part(ctx context.Context, pg PartGateway, b *bind, f moFields, re
 	opts.Packed = false // parts hold unpacked septets
 	p := smsgw.MOPart{
 		Key: partKey(f.source, f.dest, ref, total), Seq: int(seq), Total: int(total),
-		DataCoding: f.dcs, Data: ud, From: f.source, To: f.dest, Link: e.link(ctx, b),
+		DataCoding: f.dcs, Data: ud, From: f.source, FromTON: f.sourceTON, FromNPI: f.sourceNPI,
+		To: f.dest, Link: e.link(ctx, b),
 	}
 	p.Track = e.tracker(ctx, p.Link)
 	assemble := func(parts []smsgw.MOPart) string {

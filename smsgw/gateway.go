@@ -21,6 +21,8 @@ import (
 // reassembly of concatenated parts).
 type MO struct {
 	From        string // source address as received
+	FromTON     uint8  // its type of number, as received (SMPP source_addr_ton)
+	FromNPI     uint8  // its numbering plan, as received (SMPP source_addr_npi)
 	To          string // short code
 	Text        string
 	SMSCID      string // message id given by the SMSC, if any
@@ -40,9 +42,14 @@ type MO struct {
 
 // MT is one outbound message for the Sender.
 type MT struct {
-	ID          int64 // SMS log id
-	From        string
-	To          domain.MSISDN
+	ID   int64 // SMS log id
+	From string
+	To   domain.MSISDN
+	// ToAddr is To as the network gave it when the MT answers an MO: the
+	// sender address in the form it arrived (digits, TON and NPI). The
+	// zero Address when the MT answers nothing (an expiry notice, a
+	// partner's prompt): then the transport addresses To.
+	ToAddr      Address
 	Text        string
 	Channel     string
 	USSDSession string
@@ -403,6 +410,7 @@ func (g *Gateway) inbound(mo *MO) *Message {
 		CreatedAt:   mo.ReceivedAt,
 		DedupKey:    g.dedupKey(*mo, from),
 		Link:        mo.Link,
+		Addr:        Address{Value: mo.From, TON: mo.FromTON, NPI: mo.FromNPI},
 	}
 	if mo.SMSCID != "" {
 		m.SMSCIDs = []string{mo.SMSCID}
@@ -697,7 +705,7 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 		if _, err := keywords.NormalizeMSISDN(string(in.MSISDN)); err != nil {
 			return nil // nobody to answer
 		}
-		if err := g.enqueue(tx, r, in.ShortCode, in.MSISDN, in.Channel, in.USSDSession, ReplyUnavailable, ReplyData{}, 0, 0); err != nil {
+		if err := g.enqueue(tx, r, in.ShortCode, in.MSISDN, in.Addr, in.Channel, in.USSDSession, ReplyUnavailable, ReplyData{}, 0, 0); err != nil {
 			g.log.Error("apology for a given-up MO cannot be queued", "sms_id", in.ID, "err", err)
 		}
 		return nil
@@ -792,10 +800,10 @@ func (g *Gateway) report(f *flow) {
 
 // reply enqueues a reply to the sender of the MO being processed.
 func (f *flow) reply(from, name string, d ReplyData) error {
-	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
+	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Addr, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
 }
 
-func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, channel, ussd, name string, d ReplyData, session, xfer int64) error {
+func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, addr Address, channel, ussd, name string, d ReplyData, session, xfer int64) error {
 	d.RequestCode, d.PINCode = r.RequestCode, r.PINCode
 	text, err := r.Replies.Render(name, d)
 	if err != nil {
@@ -805,7 +813,7 @@ func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, channe
 		channel = ChannelSMS
 	}
 	m := &Message{
-		Direction: DirOut, Channel: channel, ShortCode: from, MSISDN: to, Text: text,
+		Direction: DirOut, Channel: channel, ShortCode: from, MSISDN: to, Addr: addr, Text: text,
 		Template: name, Status: MsgQueued, SessionID: session, TransferID: xfer,
 		USSDSession: ussd, NextAttempt: g.now(), CreatedAt: g.now(),
 	}

@@ -100,3 +100,16 @@ func TestProcessLegacyInboxRow(t *testing.T) {
 	h.flush()
 	one(t, h.out.Take(), request, "Saldo")
 }
+
+// A reply is addressed to the sender in the form its MO came in.
+func TestReplyToAddressAsReceived(t *testing.T) {
+	h := newHarness(t)
+	if err := h.gw.HandleMO(t.Context(), smsgw.MO{From: payer, FromTON: 0, FromNPI: 1, To: request, Text: "SALDO"}); err != nil {
+		t.Fatal(err)
+	}
+	h.flush()
+	mt := one(t, h.out.Take(), request, "Saldo")
+	if want := (smsgw.Address{Value: payer, TON: 0, NPI: 1}); mt.ToAddr != want || mt.To != payerN {
+		t.Errorf("reply to %s %+v, want %s %+v", mt.To, mt.ToAddr, payerN, want)
+	}
+}

@@ -75,7 +75,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 	g.recMu.Unlock()
 	var err error
 	if !accepted {
-		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
+		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, ToAddr: m.Addr, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
 	}
 	now := g.now()
 	if err == nil {
@@ -173,7 +173,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 					return err
 				}
 				d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
-				return g.enqueue(tx, r, r.PINCode, s.MSISDN, s.Channel, "", ReplyExpired, d, s.ID, 0)
+				return g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0)
 			})
 			switch ErrorCode(err) {
 			case "":

@@ -37,11 +37,15 @@ type MOPart struct {
 	// the transport needs to assemble the text. The gateway seals it
 	// before storing it (a part may carry a PIN), so a store only ever
 	// sees and returns opaque bytes.
-	Data   []byte
-	From   string // source address as received
-	To     string // short code
-	SMSCID string // message id the SMSC gave the part, if any
-	Link   string // transport connection that delivered the part
+	Data []byte
+	From string // source address as received
+	// FromTON and FromNPI qualify From as received; only the part that
+	// completes a message needs them (its MO takes them), so a store
+	// need not keep them.
+	FromTON, FromNPI uint8
+	To               string // short code
+	SMSCID           string // message id the SMSC gave the part, if any
+	Link             string // transport connection that delivered the part
 	// Track is MO.Track for this part; the part that completes a message
 	// tracks the whole message. Never stored.
 	Track     func(fate func(confirmed bool))
@@ -157,7 +161,7 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 		}
 		all = append(all, p)
 		slices.SortFunc(all, func(a, b MOPart) int { return a.Seq - b.Seq })
-		mo := MO{From: p.From, To: p.To, Text: assemble(all), Channel: ChannelSMS, ReceivedAt: now, Link: p.Link, Track: p.Track}
+		mo := MO{From: p.From, FromTON: p.FromTON, FromNPI: p.FromNPI, To: p.To, Text: assemble(all), Channel: ChannelSMS, ReceivedAt: now, Link: p.Link, Track: p.Track}
 		m = g.inbound(&mo)
 		for _, q := range all {
 			if q.SMSCID != "" {

@@ -144,15 +144,19 @@ const (
 // Message is one row of the SMS log, inbound (MO) or outbound (MT). Text is
 // what operators may see: PIN-bearing texts are stored redacted.
 type Message struct {
-	ID          int64
-	Direction   string
-	Channel     string
-	ShortCode   string
-	MSISDN      domain.MSISDN
-	Text        string
-	Keyword     string   // inbound: the keyword or marker it was classified as (KeywordPINReply, ...)
-	Template    string   // outbound: the reply template it was rendered from (ReplyPINPrompt, ...)
-	Request     string   // inbound, until processed: its Request (Request.Encode), PIN-free
+	ID        int64
+	Direction string
+	Channel   string
+	ShortCode string
+	MSISDN    domain.MSISDN
+	Text      string
+	Keyword   string // inbound: the keyword or marker it was classified as (KeywordPINReply, ...)
+	Template  string // outbound: the reply template it was rendered from (ReplyPINPrompt, ...)
+	Request   string // inbound, until processed: its Request (Request.Encode), PIN-free
+	// Addr is the number in the form the network uses for it: for an MO
+	// the sender address as it arrived, for an MT the address to answer
+	// (copied from the MO it answers; zero when it answers none).
+	Addr        Address
 	DedupKey    string   // inbound only
 	Link        string   // inbound only: the transport connection that delivered it ("" unknown); not logged
 	SMSCIDs     []string // outbound: message ids from submit_sm_resp, one per part; inbound: id given by the SMSC, if any
@@ -167,6 +171,15 @@ type Message struct {
 	USSDSession string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+// Address is a number as the network gave it: its digits (or letters)
+// with their type of number and numbering plan (SMPP TON and NPI). A reply
+// goes to the address its MO came from, in the same form, because an SMSC
+// may route by it.
+type Address struct {
+	Value    string
+	TON, NPI uint8
 }
 
 // RedeliveryRecord is a stored MO whose acknowledgement the peer has not

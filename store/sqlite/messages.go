@@ -12,7 +12,7 @@ import (
 
 // messageCols selects an SMS log row aliased l, with its SMSC ids as a JSON
 // array in part order.
-const messageCols = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.template, l.dedup_key,
+const messageCols = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.template, l.addr, l.addr_ton, l.addr_npi, l.dedup_key,
 	l.status, l.dlr_state, l.dlr_error, l.attempts, l.next_attempt, l.last_error, l.session_id, l.transfer_id,
 	l.ussd_session, l.created_at, l.updated_at,
 	(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`
@@ -31,7 +31,7 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 		created, updated  int64
 		ids               string
 	)
-	dest := append([]any{&m.ID, &m.Direction, &m.Channel, &m.ShortCode, &m.MSISDN, &m.Text, &m.Keyword, &m.Template, &m.DedupKey,
+	dest := append([]any{&m.ID, &m.Direction, &m.Channel, &m.ShortCode, &m.MSISDN, &m.Text, &m.Keyword, &m.Template, &m.Addr.Value, &m.Addr.TON, &m.Addr.NPI, &m.DedupKey,
 		&m.Status, &m.DLRState, &m.DLRError, &m.Attempts, &next, &m.LastError, &session, &transfer,
 		&m.USSDSession, &created, &updated, &ids}, extra...)
 	if err := row.Scan(dest...); err != nil {
@@ -52,10 +52,11 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 // insertMessage writes m to the SMS log with its SMSC ids and sets m.ID.
 func (t *tx) insertMessage(m *smsgw.Message) error {
 	err := t.queryRow(`INSERT INTO sms_log
-		(direction, channel, short_code, msisdn, text, keyword, template, dedup_key, status, dlr_state, dlr_error,
-		 session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.Direction, m.Channel, m.ShortCode, string(m.MSISDN), m.Text, m.Keyword, m.Template, m.DedupKey, m.Status,
+		(direction, channel, short_code, msisdn, text, keyword, template, addr, addr_ton, addr_npi, dedup_key, status,
+		 dlr_state, dlr_error, session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.Direction, m.Channel, m.ShortCode, string(m.MSISDN), m.Text, m.Keyword, m.Template,
+		m.Addr.Value, m.Addr.TON, m.Addr.NPI, m.DedupKey, m.Status,
 		m.DLRState, m.DLRError, nullID(m.SessionID), nullID(m.TransferID), m.Attempts, encTimeZero(m.NextAttempt),
 		m.LastError, m.USSDSession, encTime(m.CreatedAt), encTime(m.UpdatedAt)).Scan(&m.ID)
 	if err != nil {

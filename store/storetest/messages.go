@@ -31,6 +31,7 @@ func TestMessages(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, op
 func testMOInsertPending(t *testing.T, s smsgw.Store) {
 	pin := newMO(msisdnA, "smsc:628110000001:abc", "****", t0)
 	pin.ShortCode, pin.Keyword, pin.SMSCIDs = "3355", "PIN_REPLY", []string{"abc"}
+	pin.Addr = smsgw.Address{Value: "08110000001", TON: 0, NPI: 1} // as the SMSC gave it
 	secret := []byte{1, 2, 3, 0, 255}
 	ussd := newMO(msisdnB, "text:ussd", "IM2PAY 0811 50000", at(time.Second))
 	ussd.Channel, ussd.USSDSession = smsgw.ChannelUSSD, "ussd-42"
@@ -329,6 +330,7 @@ func testOutbox(t *testing.T, s smsgw.Store) {
 	m2 := newMT(msisdnB, "two", at(10*time.Second))
 	m3 := newMT(msisdnA, "three", t0)
 	m3.Channel, m3.USSDSession = smsgw.ChannelUSSD, "ussd-1"
+	m1.Addr = smsgw.Address{Value: "08110000001", TON: 0, NPI: 1} // the address its MO came from
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
 		for _, m := range []*smsgw.Message{m1, m2, m3} {
 			if err := tx.EnqueueMT(m); err != nil {
