@@ -17,6 +17,7 @@
 //
 // It only reads, through the Source it is given (a store's transaction),
 // and keeps no state. The partner part is read when the Source also holds
-// the partner records (partner.Records); on a store without them it is
+// the partner requests and callbacks (partner.RequestStore,
+// partner.CallbackStore); on a store without them it is
 // left empty.
 package report

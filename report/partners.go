@@ -12,12 +12,18 @@ import (
 
 // Partner requests and callbacks of the host-to-host API, as listings.
 
+// partnerReads are the partner records the listings read.
+type partnerReads interface {
+	partner.RequestStore
+	partner.CallbackStore
+}
+
 // partnerRecords returns the partner records of src, or an error naming
 // its type when the store does not hold them (as partner.TxOf does).
-func partnerRecords(src Source) (partner.Records, error) {
-	r, ok := src.(partner.Records)
+func partnerRecords(src Source) (partnerReads, error) {
+	r, ok := src.(partnerReads)
 	if !ok {
-		return nil, fmt.Errorf("partner: store transaction %T does not implement partner.Records", src)
+		return nil, fmt.Errorf("partner: store transaction %T does not implement partner.RequestStore and partner.CallbackStore", src)
 	}
 	return r, nil
 }
@@ -118,7 +124,8 @@ func (q *PartnerQuery) filter() partner.RequestFilter {
 }
 
 // Fetch reads a page of *PartnerRecord, newest first. src must hold the
-// partner records (partner.Records).
+// partner requests and callbacks (partner.RequestStore and
+// partner.CallbackStore).
 func (q *PartnerQuery) Fetch(src Source, e Env, limit, offset int) ([]Record, error) {
 	e = e.norm()
 	tx, err := partnerRecords(src)
@@ -274,7 +281,8 @@ func (q *CallbackQuery) Columns() []string {
 }
 
 // Fetch reads a page of *CallbackRecord, newest first. src must hold the
-// partner records (partner.Records).
+// partner requests and callbacks (partner.RequestStore and
+// partner.CallbackStore).
 func (q *CallbackQuery) Fetch(src Source, e Env, limit, offset int) ([]Record, error) {
 	e = e.norm()
 	tx, err := partnerRecords(src)
