@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/partner"
@@ -142,5 +143,21 @@ func TestAuditPartnerViews(t *testing.T) {
 	}
 	if strings.Contains(run(0, "audit", "partners", "-format", "json")+run(0, "audit", "callbacks", "-format", "csv"), pin) {
 		t.Errorf("the partner views show the customer's PIN")
+	}
+	// `smsgw partner` shows its times in display.timezone (Asia/Jakarta by
+	// default), as `smsgw audit` does.
+	created := rs[1].Time.Format(time.RFC3339)
+	if !strings.HasSuffix(created, "+07:00") {
+		t.Fatalf("audit partners time = %s, want display.timezone (+07:00)", created)
+	}
+	for _, args := range [][]string{{"partner", "list"}, {"partner", "status", "reseller", "INV-1"}} {
+		if out := run(0, args...); !strings.Contains(out, created) {
+			t.Errorf("smsgw %v does not show the created time %s:\n%s", args, created, out)
+		}
+	}
+	out = run(0, "partner", "callbacks", "-dead")
+	if !strings.Contains(out, cs[0].Deadline.Format(time.RFC3339)) || strings.Contains(out, "Z ") {
+		t.Errorf("partner callbacks -dead does not show the deadline %s in display.timezone:\n%s",
+			cs[0].Deadline.Format(time.RFC3339), out)
 	}
 }

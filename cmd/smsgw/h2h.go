@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -180,8 +181,7 @@ func (a *App) h2hJobs() []cronJob {
 	}
 }
 
-const partnerUsage = `usage: smsgw partner <command> [-config config.toml]
-
+const partnerUsage = `partner <command> [args] [-config config.toml]
 commands:
   list [-partner P] [-state S] [-n 20]      partner requests, newest first
   status <partner> <refid>                  one request by the partner's refid
@@ -190,7 +190,8 @@ commands:
   blocked                                   destinations blocked after consecutive failures
   unblock <msisdn>                          clear a destination's failure count
   deposit <partner> <amount> -ref <ref>     top up a partner's deposit (idempotent per ref)
-  balance <partner>                         a partner's deposit balance`
+  balance <partner>                         a partner's deposit balance
+times are shown in display.timezone`
 
 // cmdPartner is `smsgw partner`: partner transactions and callbacks. It
 // works on the database directly and needs no partner secret.
@@ -207,6 +208,9 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	ref := fs.String("ref", "", "deposit reference (the bank transfer's)")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, partnerUsage)
+		}
 		return err
 	}
 	want := map[string]int{"list": 0, "status": 2, "callbacks": 0, "resend": 1, "blocked": 0, "unblock": 1, "deposit": 2, "balance": 1}
@@ -223,6 +227,10 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer closeFn()
 	cfg, err := LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	loc, err := cfg.location()
 	if err != nil {
 		return err
 	}
@@ -243,7 +251,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return printRequests(stdout, rs)
+		return printRequests(stdout, rs, loc)
 	case "status":
 		rs, err := svc.Requests(ctx, partner.RequestFilter{Partner: pos[0], RefID: pos[1], Limit: 1})
 		if err != nil {
@@ -252,7 +260,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(rs) == 0 {
 			return fmt.Errorf("partner %s has no request with refid %s", pos[0], pos[1])
 		}
-		return printRequest(ctx, stdout, svc, &rs[0])
+		return printRequest(ctx, stdout, svc, &rs[0], loc)
 	case "callbacks":
 		f := partner.CallbackFilter{Partner: *only, Limit: *n}
 		if *dead {
@@ -266,7 +274,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(tw, "ID\tTRXID\tPARTNER\tSTATUS\tATTEMPTS\tNEXT\tDEADLINE\tLAST ERROR")
 		for _, c := range cs {
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", c.ID, c.RequestID, c.Partner, c.Status, c.Attempts,
-				c.NextAttempt.Format(time.RFC3339), c.Deadline.Format(time.RFC3339), c.LastError)
+				fmtTime(c.NextAttempt, loc), fmtTime(c.Deadline, loc), c.LastError)
 		}
 		return tw.Flush()
 	case "resend":
@@ -288,7 +296,7 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, d := range ds {
 			last := ""
 			if d.LastFailure != nil {
-				last = d.LastFailure.Format(time.RFC3339)
+				last = fmtTime(*d.LastFailure, loc)
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%s\n", d.Dest.Local(), d.Failures, last)
 		}
@@ -325,7 +333,11 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func printRequests(w io.Writer, rs []partner.Request) error {
+// fmtTime formats t in loc as RFC 3339, as `smsgw audit` shows times.
+func fmtTime(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339) }
+
+// printRequests lists rs with their times in loc.
+func printRequests(w io.Writer, rs []partner.Request, loc *time.Location) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TRXID\tPARTNER\tREFID\tKIND\tPRODUCT\tDEST\tAMOUNT\tSTATE\tREASON\tSN\tDUP\tCREATED")
 	for _, r := range rs {
@@ -334,21 +346,22 @@ func printRequests(w io.Writer, rs []partner.Request) error {
 			dup = "yes"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Partner, r.RefID, r.Kind, r.Product,
-			r.Dest.Local(), int64(r.Amount), r.State, r.Code, r.SN, dup, r.CreatedAt.Format(time.RFC3339))
+			r.Dest.Local(), int64(r.Amount), r.State, r.Code, r.SN, dup, fmtTime(r.CreatedAt, loc))
 	}
 	return tw.Flush()
 }
 
-func printRequest(ctx context.Context, w io.Writer, svc *partner.Service, r *partner.Request) error {
+// printRequest shows r and its callback with times in loc.
+func printRequest(ctx context.Context, w io.Writer, svc *partner.Service, r *partner.Request, loc *time.Location) error {
 	resolved := ""
 	if r.ResolvedAt != nil {
-		resolved = r.ResolvedAt.Format(time.RFC3339)
+		resolved = fmtTime(*r.ResolvedAt, loc)
 	}
 	fmt.Fprintf(w, "trxid     %d\npartner   %s\nrefid     %s\nkind      %s (%s)\nproduct   %s\ndest      %s\namount    Rp%s\n"+
 		"price     Rp%s\nstate     %s %s\nsn        %s\nduplicate %v\nbalance   Rp%s → Rp%s\ncreated   %s\nresolved  %s\n",
 		r.ID, r.Partner, r.RefID, r.Kind, r.Mode, r.Product, r.Dest.Local(), r.Amount.Grouped(), r.Price.Grouped(),
 		r.State, r.Code, r.SN, r.Duplicate, r.BalanceBefore.Grouped(), r.BalanceAfter.Grouped(),
-		r.CreatedAt.Format(time.RFC3339), resolved)
+		fmtTime(r.CreatedAt, loc), resolved)
 	cs, err := svc.Callbacks(ctx, partner.CallbackFilter{RequestID: r.ID, Limit: 1})
 	if err != nil {
 		return err
