@@ -17,6 +17,7 @@ import (
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -83,7 +84,7 @@ type Options struct {
 	LoginWindow   time.Duration
 	// PageSize is the number of rows per page (default 50).
 	PageSize int
-	// ExportRows bounds one export (default DefaultExportRows).
+	// ExportRows bounds one export (default report.DefaultExportRows).
 	ExportRows int
 	// LockDurations are the lock lengths offered to admins (default 30m,
 	// 2h, 24h), besides "until unlocked".
@@ -134,7 +135,7 @@ func New(o Options) (*Console, error) {
 		o.PageSize = 50
 	}
 	if o.ExportRows <= 0 {
-		o.ExportRows = DefaultExportRows
+		o.ExportRows = report.DefaultExportRows
 	}
 	if len(o.LockDurations) == 0 {
 		o.LockDurations = []time.Duration{30 * time.Minute, 2 * time.Hour, 24 * time.Hour}
@@ -205,18 +206,18 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/logout", c.post(RoleViewer, c.logout))
 
 	mux.Handle("GET /console/{$}", c.page(c.dashboard))
-	mux.Handle("GET /console/sms", c.page(c.listPage(ViewSMS)))
+	mux.Handle("GET /console/sms", c.page(c.listPage(report.ViewSMS)))
 	mux.Handle("GET /console/sms/{id}", c.page(c.messagePage))
 	mux.Handle("GET /console/tx/{id}", c.page(c.transactionPage))
 	mux.Handle("GET /console/transfers/{id}", c.page(c.transferPage))
-	mux.Handle("GET /console/sessions", c.page(c.listPage(ViewSessions)))
-	mux.Handle("GET /console/customers", c.page(c.listPage(ViewCustomers)))
+	mux.Handle("GET /console/sessions", c.page(c.listPage(report.ViewSessions)))
+	mux.Handle("GET /console/customers", c.page(c.listPage(report.ViewCustomers)))
 	mux.Handle("GET /console/customers/{msisdn}", c.page(c.customerPage))
-	mux.Handle("GET /console/ledger", c.page(c.listPage(ViewLedger)))
-	mux.Handle("GET /console/audit", c.page(c.listPage(ViewAudit)))
-	mux.Handle("GET /console/partners", c.page(c.listPage(ViewPartners)))
+	mux.Handle("GET /console/ledger", c.page(c.listPage(report.ViewLedger)))
+	mux.Handle("GET /console/audit", c.page(c.listPage(report.ViewAudit)))
+	mux.Handle("GET /console/partners", c.page(c.listPage(report.ViewPartners)))
 	mux.Handle("GET /console/partners/{id}", c.page(c.partnerPage))
-	mux.Handle("GET /console/callbacks", c.page(c.listPage(ViewCallbacks)))
+	mux.Handle("GET /console/callbacks", c.page(c.listPage(report.ViewCallbacks)))
 	mux.Handle("GET /console/blocked", c.page(c.blockedPage))
 
 	mux.Handle("POST /console/customers/{msisdn}/lock", c.post(RoleAdmin, c.lockCustomer))
@@ -371,11 +372,13 @@ func parsePages() (map[string]*template.Template, error) {
 		"timeptr":  func(t *time.Time) string { return fmtTimePtrShort(t) },
 		"rupiah":   rupiah,
 		"local":    localMSISDN,
-		"step":     stepLabel,
+		"step":     report.StepLabel,
 		"dur":      fmtDuration,
 		"state":    stateLabel,
 		"negative": func(n int64) bool { return n < 0 },
 		"pstate":   partnerStateLabel,
+		"txurl":    txURL,
+		"purl":     partnerURL,
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/transfer.html")
 	if err != nil {

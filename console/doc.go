@@ -3,8 +3,10 @@
 // ledger and the host-to-host partner requests with their callbacks, the
 // admin actions (lock, unlock and reset a customer's PIN, suspend and
 // resume a bind, resend a partner callback, unblock a destination), CSV
-// and JSON exports of every filtered view, and the append-only audit trail. The `smsgw audit` command reuses its
-// filters and exports (Export, ExportTransaction).
+// and JSON exports of every filtered view, and the append-only audit
+// trail. The listings themselves (filters, columns, records, exports) are
+// package report's, which `smsgw audit` uses too: the console turns its
+// query strings into report.Values and renders the records as HTML.
 //
 // Templates (html/template), CSS and a small script are embedded with
 // embed.FS: no CDN, no build step. Every page works without the script,

@@ -2,10 +2,12 @@ package console
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -89,3 +91,33 @@ func stateLabel(s string) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// txURL is the page of the transaction a record belongs to: for a message
+// its session, else its transfer, else the message itself; for a ledger
+// line its session, else its transfer; for a partner request its session,
+// else its transfer, else "".
+func txURL(rec any) string {
+	var msgID, sessionID, transferID int64
+	switch r := rec.(type) {
+	case *report.SMSRecord:
+		msgID, sessionID, transferID = r.ID, r.SessionID, r.TransferID
+	case *report.LedgerRecord:
+		sessionID, transferID = r.SessionID, r.TransferID
+	case *report.PartnerRecord:
+		sessionID, transferID = r.SessionID, r.TransferID
+	}
+	switch {
+	case sessionID != 0:
+		return "/console/tx/" + itoa(sessionID)
+	case transferID != 0:
+		return "/console/transfers/" + itoa(transferID)
+	case msgID != 0:
+		return "/console/sms/" + itoa(msgID)
+	}
+	return ""
+}
+
+// partnerURL is the page of partner request trxid.
+func partnerURL(trxid int64) string { return "/console/partners/" + itoa(trxid) }

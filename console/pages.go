@@ -17,7 +17,18 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-func (c *Console) env() env { return env{now: c.o.Now(), loc: c.o.Location} }
+func (c *Console) env() report.Env { return report.Env{Now: c.o.Now(), Location: c.o.Location} }
+
+// filterValues are the filters of view in the query string q.
+func filterValues(view string, q url.Values) report.Values {
+	v := report.Values{}
+	for _, name := range report.Filters(view) {
+		if s := q.Get(name); s != "" {
+			v[name] = s
+		}
+	}
+	return v
+}
 
 func (c *Console) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
@@ -270,7 +281,7 @@ func (c *Console) bindAction(suspend bool) handlerFunc {
 type listBody struct {
 	View    string
 	Q       url.Values
-	Rows    []record
+	Rows    []report.Record
 	Offset  int
 	Prev    string
 	Next    string
@@ -281,7 +292,7 @@ type listBody struct {
 	// recomputed running sum, or the newest balance from the account's.
 	Sound bool
 
-	Directions, Statuses, States, Actions, Keywords []string
+	Directions, Statuses, States, Actions, Keywords, Templates []string
 	// Partner views: request states, callback statuses, configured
 	// partners; CanAct is true when partner actions are available.
 	PartnerStates, CallbackStatuses, Partners []string
@@ -289,8 +300,8 @@ type listBody struct {
 }
 
 var listTitles = map[string]string{
-	ViewSMS: "SMS log", ViewSessions: "Sessions", ViewCustomers: "Customers", ViewLedger: "Ledger", ViewAudit: "Audit trail",
-	ViewPartners: "Partner requests", ViewCallbacks: "Partner callbacks",
+	report.ViewSMS: "SMS log", report.ViewSessions: "Sessions", report.ViewCustomers: "Customers", report.ViewLedger: "Ledger", report.ViewAudit: "Audit trail",
+	report.ViewPartners: "Partner requests", report.ViewCallbacks: "Partner callbacks",
 }
 
 func (c *Console) listPage(view string) handlerFunc {
@@ -298,20 +309,23 @@ func (c *Console) listPage(view string) handlerFunc {
 		q := r.URL.Query()
 		b := &listBody{
 			View: view, Q: q, Sound: true,
-			Directions: directions, Statuses: statuses, States: states, Actions: auditActions,
-			Keywords:      append(slices.Clone(moKeywords), replyNames...),
-			PartnerStates: partnerStates, CallbackStatuses: callbackStatuses,
+			Directions: report.Choices(report.ViewSMS, "direction"), Statuses: report.Choices(report.ViewSMS, "status"),
+			States: report.Choices(report.ViewSessions, "state"), Actions: report.Choices(report.ViewAudit, "action"),
+			Keywords:      report.Choices(report.ViewSMS, "keyword"),
+			Templates:     report.Choices(report.ViewSMS, "template"),
+			PartnerStates: report.Choices(report.ViewPartners, "status"), CallbackStatuses: report.Choices(report.ViewCallbacks, "status"),
 			Partners: c.partnerIDs(), CanAct: c.o.Partners != nil,
 		}
 		d := c.data(s, listTitles[view], view, b)
 		format := q.Get("format")
-		l, err := parseListing(view, q, c.env())
-		var fe *FilterError
+		e := c.env()
+		l, err := report.ParseQuery(view, filterValues(view, q), e)
+		var fe *report.FilterError
 		switch {
 		case errors.As(err, &fe) && format != "":
 			http.Error(w, fe.Error(), http.StatusBadRequest)
 			return
-		case errors.As(err, &fe) && view == ViewLedger && q.Get("account") == "":
+		case errors.As(err, &fe) && view == report.ViewLedger && q.Get("account") == "":
 			c.render(w, r, http.StatusOK, view, d) // the ledger's account form
 			return
 		case errors.As(err, &fe):
@@ -323,18 +337,18 @@ func (c *Console) listPage(view string) handlerFunc {
 			return
 		}
 		if format != "" {
-			c.export(w, r, s, view, l, format)
+			c.export(w, r, s, l, e, format)
 			return
 		}
 		b.Offset = min(max(atoiOr(q.Get("offset"), 0), 0), 1_000_000)
-		var rows []record
+		var rows []report.Record
 		err = c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
 			var err error
-			if rows, err = l.fetch(tx, c.o.PageSize+1, b.Offset); err != nil {
+			if rows, err = l.Fetch(tx, e, c.o.PageSize+1, b.Offset); err != nil {
 				return err
 			}
-			if ll, ok := l.(*ledgerListing); ok {
-				b.Account, err = tx.Account(ll.f.Account)
+			if lq, ok := l.(*report.LedgerQuery); ok {
+				b.Account, err = tx.Account(lq.Account)
 				if smsgw.ErrorCode(err) == smsgw.ENotFound {
 					return nil
 				}
@@ -353,8 +367,8 @@ func (c *Console) listPage(view string) handlerFunc {
 			b.Prev = pageURL(r.URL.Path, q, max(b.Offset-c.o.PageSize, 0))
 		}
 		b.Rows = rows
-		b.CSV, b.JSON = exportURL(r.URL.Path, q, FormatCSV), exportURL(r.URL.Path, q, FormatJSON)
-		if view == ViewLedger {
+		b.CSV, b.JSON = exportURL(r.URL.Path, q, report.FormatCSV), exportURL(r.URL.Path, q, report.FormatJSON)
+		if view == report.ViewLedger {
 			b.Sound = ledgerSound(rows, b.Account, b.Offset == 0 && q.Get("until") == "")
 			if b.Account == nil {
 				d.Error = "No such account."
@@ -368,13 +382,13 @@ func (c *Console) listPage(view string) handlerFunc {
 // ledgerSound checks the lines shown: each stored balance equals the
 // recomputed running sum, and (on the newest page) the newest balance is
 // the account's balance.
-func ledgerSound(rows []record, acct *smsgw.Account, newest bool) bool {
+func ledgerSound(rows []report.Record, acct *smsgw.Account, newest bool) bool {
 	for _, r := range rows {
-		if !r.(*LedgerRecord).Consistent() {
+		if !r.(*report.LedgerRecord).Consistent() {
 			return false
 		}
 	}
-	if newest && acct != nil && len(rows) > 0 && rows[0].(*LedgerRecord).BalanceAfter != int64(acct.Balance) {
+	if newest && acct != nil && len(rows) > 0 && rows[0].(*report.LedgerRecord).BalanceAfter != int64(acct.Balance) {
 		return false
 	}
 	return true
@@ -382,11 +396,11 @@ func ledgerSound(rows []record, acct *smsgw.Account, newest bool) bool {
 
 // exportFormat reads an export's ?format and sets its Content-Type; an
 // unknown format is answered 400 and ok is false.
-func exportFormat(w http.ResponseWriter, format string) (f Format, ok bool) {
-	switch f = Format(strings.ToLower(format)); f {
-	case FormatCSV:
+func exportFormat(w http.ResponseWriter, format string) (f report.Format, ok bool) {
+	switch f = report.Format(strings.ToLower(format)); f {
+	case report.FormatCSV:
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	case FormatJSON:
+	case report.FormatJSON:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	default:
 		http.Error(w, "format: want csv or json", http.StatusBadRequest)
@@ -396,18 +410,19 @@ func exportFormat(w http.ResponseWriter, format string) (f Format, ok bool) {
 }
 
 // attachView names the download of a list view, stamped with the time.
-func (c *Console) attachView(w http.ResponseWriter, view string, f Format) {
+func (c *Console) attachView(w http.ResponseWriter, view string, f report.Format) {
 	name := fmt.Sprintf("smsgw-%s-%s.%s", view, c.o.Now().In(c.o.Location).Format("20060102-150405"), f)
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 }
 
-func (c *Console) export(w http.ResponseWriter, r *http.Request, s *session, view string, l listing, format string) {
+func (c *Console) export(w http.ResponseWriter, r *http.Request, s *session, l report.Query, e report.Env, format string) {
 	f, ok := exportFormat(w, format)
 	if !ok {
 		return
 	}
+	view := l.View()
 	c.attachView(w, view, f)
-	n, err := export(r.Context(), c.o.Store, l, f, w, c.o.ExportRows)
+	n, err := report.Export(r.Context(), c.o.Store, l, f, w, report.ExportOptions{Location: e.Location, Now: e.Now, MaxRows: c.o.ExportRows})
 	if err != nil {
 		// The status is sent; the truncated file is all we can do.
 		c.log.Error("console export failed", "view", view, "rows", n, "user", s.user.name, "err", err)
@@ -428,7 +443,7 @@ func pageURL(path string, q url.Values, offset int) string {
 	return path + "?" + v.Encode()
 }
 
-func exportURL(path string, q url.Values, f Format) string {
+func exportURL(path string, q url.Values, f report.Format) string {
 	v := cloneValues(q)
 	v.Del("offset")
 	v.Del("done")
@@ -457,7 +472,7 @@ func atoiOr(s string, def int) int {
 // Message, transaction and transfer pages.
 
 type messageBody struct {
-	Message *SMSRecord
+	Message *report.SMSRecord
 	Parts   []smsgw.MessagePart
 }
 
@@ -478,7 +493,7 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, s *session
 		if err != nil {
 			return err
 		}
-		b.Message = newSMSRecord(m, c.o.Location)
+		b.Message = report.NewSMSRecord(m, c.o.Location)
 		b.Parts, err = tx.MessageParts(id)
 		return err
 	})
@@ -486,10 +501,10 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, s *session
 		return
 	}
 	if b.Message.SessionID != 0 || b.Message.TransferID != 0 {
-		http.Redirect(w, r, b.Message.TxURL(), http.StatusSeeOther)
+		http.Redirect(w, r, txURL(b.Message), http.StatusSeeOther)
 		return
 	}
-	c.render(w, r, http.StatusOK, "message", c.data(s, fmt.Sprintf("SMS %d", id), ViewSMS, &b))
+	c.render(w, r, http.StatusOK, "message", c.data(s, fmt.Sprintf("SMS %d", id), report.ViewSMS, &b))
 }
 
 // lookupFailed renders the page for a failed lookup and reports whether
@@ -507,7 +522,7 @@ func (c *Console) lookupFailed(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 type txBody struct {
-	Tx   *TransactionRecord
+	Tx   *report.TransactionRecord
 	ID   int64
 	CSV  string
 	JSON string
@@ -534,7 +549,7 @@ func (c *Console) showTransaction(w http.ResponseWriter, r *http.Request, s *ses
 		}
 		// Write to a buffer first so that a missing transaction is a 404.
 		var buf strings.Builder
-		err := ExportTransaction(r.Context(), c.o.Store, id, byTransfer, format, &buf, c.o.Location)
+		err := report.ExportTransaction(r.Context(), c.o.Store, id, byTransfer, format, &buf, c.o.Location)
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			http.Error(w, "no such transaction", http.StatusNotFound)
 			return
@@ -567,23 +582,23 @@ func (c *Console) showTransaction(w http.ResponseWriter, r *http.Request, s *ses
 		http.Redirect(w, r, "/console/tx/"+itoa(t.Session.ID), http.StatusSeeOther)
 		return
 	}
-	b := &txBody{Tx: newTransactionRecord(t, c.o.Location), ID: id}
+	b := &txBody{Tx: report.NewTransactionRecord(t, c.o.Location), ID: id}
 	base := r.URL.Path
 	b.CSV, b.JSON = base+"?format=csv", base+"?format=json"
 	title := fmt.Sprintf("Transaction %d", id)
 	if byTransfer {
 		title = fmt.Sprintf("Transfer %d", id)
 	}
-	c.render(w, r, http.StatusOK, "tx", c.data(s, title, ViewSessions, b))
+	c.render(w, r, http.StatusOK, "tx", c.data(s, title, report.ViewSessions, b))
 }
 
 // Customers.
 
 type customerBody struct {
-	Customer  *CustomerRecord
+	Customer  *report.CustomerRecord
 	Wallet    *smsgw.Account
-	Sessions  []*SessionRecord
-	Audit     []*AuditRecord
+	Sessions  []*report.SessionRecord
+	Audit     []*report.AuditRecord
 	Durations []lockChoice
 	PINLen    string
 }
@@ -610,7 +625,7 @@ func (c *Console) customerBody(r *http.Request, msisdn string) (*customerBody, e
 		if err != nil {
 			return err
 		}
-		b.Customer = newCustomerRecord(cu, now, c.o.Location)
+		b.Customer = report.NewCustomerRecord(cu, now, c.o.Location)
 		b.Wallet, err = tx.Account(domain.WalletID(cu.Account))
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			b.Wallet, err = nil, nil
@@ -623,15 +638,14 @@ func (c *Console) customerBody(r *http.Request, msisdn string) (*customerBody, e
 			return err
 		}
 		for i := range ss {
-			b.Sessions = append(b.Sessions, newSessionRecord(&ss[i], c.o.Location))
+			b.Sessions = append(b.Sessions, report.NewSessionRecord(&ss[i], c.o.Location))
 		}
 		es, err := tx.AuditTrail(smsgw.AuditFilter{Target: string(cu.MSISDN), Limit: 10})
 		if err != nil {
 			return err
 		}
-		for _, e := range es {
-			b.Audit = append(b.Audit, &AuditRecord{ID: e.ID, Time: e.At.In(c.o.Location), Actor: e.Actor, Role: e.Role,
-				Action: e.Action, Target: e.Target, Detail: e.Detail, Remote: e.Remote})
+		for i := range es {
+			b.Audit = append(b.Audit, report.NewAuditRecord(&es[i], c.o.Location))
 		}
 		return nil
 	})
@@ -643,7 +657,7 @@ func (c *Console) customerPage(w http.ResponseWriter, r *http.Request, s *sessio
 	if c.lookupFailed(w, r, s, err, "No such customer.") {
 		return
 	}
-	d := c.data(s, "Customer "+localMSISDN(b.Customer.MSISDN), ViewCustomers, b)
+	d := c.data(s, "Customer "+localMSISDN(b.Customer.MSISDN), report.ViewCustomers, b)
 	d.Flash = flashes[r.URL.Query().Get("done")]
 	c.render(w, r, http.StatusOK, "customer", d)
 }
@@ -672,7 +686,7 @@ func (c *Console) actionDone(w http.ResponseWriter, r *http.Request, s *session,
 	if c.lookupFailed(w, r, s, lerr, "No such customer.") {
 		return
 	}
-	d := c.data(s, "Customer "+localMSISDN(b.Customer.MSISDN), ViewCustomers, b)
+	d := c.data(s, "Customer "+localMSISDN(b.Customer.MSISDN), report.ViewCustomers, b)
 	d.Error = msg
 	c.render(w, r, status, "customer", d)
 }

@@ -122,7 +122,10 @@ func TestSMSLogFilters(t *testing.T) {
 		{"msisdn=%2B62+811-0000-001", func(m smsgw.Message) bool { return m.MSISDN == payerBN }},
 		{"short_code=3355", func(m smsgw.Message) bool { return m.ShortCode == pinCode }},
 		{"keyword=im2pay", func(m smsgw.Message) bool { return m.Keyword == "IM2PAY" }},
-		{"keyword=PIN_PROMPT", func(m smsgw.Message) bool { return m.Keyword == smsgw.ReplyPINPrompt }},
+		{"keyword=PIN_PROMPT", func(m smsgw.Message) bool { return m.Template == smsgw.ReplyPINPrompt }}, // a reply name as keyword: its template
+		{"template=pin_prompt", func(m smsgw.Message) bool { return m.Template == smsgw.ReplyPINPrompt }},
+		{"template=SUCCESS", func(m smsgw.Message) bool { return m.Template == smsgw.ReplySuccess }},
+		{"keyword=im2pay&direction=out", func(smsgw.Message) bool { return false }}, // MTs have no keyword
 		{"keyword=PIN_REPLY", func(m smsgw.Message) bool { return m.Keyword == "PIN_REPLY" }},
 		{"direction=in", func(m smsgw.Message) bool { return m.Direction == smsgw.DirIn }},
 		{"direction=mt", func(m smsgw.Message) bool { return m.Direction == smsgw.DirOut }},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -71,7 +72,7 @@ func (c *Console) partnerPanel(stx smsgw.Tx, today, now time.Time) (*partnerPane
 	for _, n := range sum.Callbacks {
 		callbacks += n
 	}
-	for _, st := range partnerStates {
+	for _, st := range report.Choices(report.ViewPartners, "status") {
 		n := sum.Requests[partner.State(st)]
 		p.Total += n
 		p.States = append(p.States, outcome{State: st, Label: partnerStateLabel(st), Count: n})
@@ -85,11 +86,11 @@ func (c *Console) partnerPanel(stx smsgw.Tx, today, now time.Time) (*partnerPane
 // Request detail.
 
 type partnerBody struct {
-	Request   *PartnerRecord
-	Transfer  *TransferJSON
-	Entries   []EntryJSON
-	Callbacks []*CallbackRecord
-	Audit     []*AuditRecord // resends of its callbacks
+	Request   *report.PartnerRecord
+	Transfer  *report.TransferJSON
+	Entries   []report.EntryJSON
+	Callbacks []*report.CallbackRecord
+	Audit     []*report.AuditRecord // resends of its callbacks
 	CanAct    bool
 	Self      string // this page, to come back to after a resend
 	SMS       string // the SMS log of its transaction
@@ -122,21 +123,19 @@ func (c *Console) partnerPage(w http.ResponseWriter, r *http.Request, s *session
 		if err != nil {
 			return err
 		}
-		b.Request = newPartnerRecord(pr, loc)
+		b.Request = report.NewPartnerRecord(pr, loc)
 		if pr.TransferID != 0 {
 			tr, err := tx.TransferByID(pr.TransferID)
 			if err != nil {
 				return fmt.Errorf("transfer of partner request %d: %w", id, err)
 			}
-			b.Transfer = &TransferJSON{ID: tr.ID, Time: tr.CreatedAt.In(loc), Kind: tr.Kind, From: string(tr.From),
-				To: string(tr.To), Amount: int64(tr.Amount), Reference: tr.Reference, SessionID: tr.SessionID}
+			b.Transfer = report.NewTransferJSON(tr, loc)
 			es, err := tx.TransferEntries(tr.ID)
 			if err != nil {
 				return fmt.Errorf("entries of transfer %d: %w", tr.ID, err)
 			}
-			for _, e := range es {
-				b.Entries = append(b.Entries, EntryJSON{ID: e.ID, Account: string(e.Account), Amount: int64(e.Amount),
-					BalanceAfter: int64(e.BalanceAfter)})
+			for i := range es {
+				b.Entries = append(b.Entries, report.NewEntryJSON(&es[i]))
 			}
 		}
 		cs, err := tx.Callbacks(partner.CallbackFilter{RequestID: id, Limit: maxRequestCallbacks})
@@ -144,15 +143,14 @@ func (c *Console) partnerPage(w http.ResponseWriter, r *http.Request, s *session
 			return fmt.Errorf("callbacks of partner request %d: %w", id, err)
 		}
 		for i := range cs {
-			b.Callbacks = append(b.Callbacks, newCallbackRecord(&cs[i], pr, loc))
+			b.Callbacks = append(b.Callbacks, report.NewCallbackRecord(&cs[i], pr, loc))
 			es, err := tx.AuditTrail(smsgw.AuditFilter{Action: partner.ActionCallbackResend,
 				Target: callbackTarget(cs[i].ID), Limit: maxResendAudit})
 			if err != nil {
 				return fmt.Errorf("audit of callback %d: %w", cs[i].ID, err)
 			}
-			for _, e := range es {
-				b.Audit = append(b.Audit, &AuditRecord{ID: e.ID, Time: e.At.In(loc), Actor: e.Actor, Role: e.Role,
-					Action: e.Action, Target: e.Target, Detail: e.Detail, Remote: e.Remote})
+			for j := range es {
+				b.Audit = append(b.Audit, report.NewAuditRecord(&es[j], loc))
 			}
 		}
 		return nil
@@ -167,9 +165,9 @@ func (c *Console) partnerPage(w http.ResponseWriter, r *http.Request, s *session
 		b.SMS = "/console/sms?transfer=" + itoa(b.Request.TransferID)
 	}
 	q := url.Values{"trxid": {itoa(id)}}
-	b.CSV, b.JSON = exportURL("/console/partners", q, FormatCSV), exportURL("/console/partners", q, FormatJSON)
-	b.CbCSV, b.CbJSON = exportURL("/console/callbacks", q, FormatCSV), exportURL("/console/callbacks", q, FormatJSON)
-	d := c.data(s, fmt.Sprintf("Partner request %d", id), ViewPartners, b)
+	b.CSV, b.JSON = exportURL("/console/partners", q, report.FormatCSV), exportURL("/console/partners", q, report.FormatJSON)
+	b.CbCSV, b.CbJSON = exportURL("/console/callbacks", q, report.FormatCSV), exportURL("/console/callbacks", q, report.FormatJSON)
+	d := c.data(s, fmt.Sprintf("Partner request %d", id), report.ViewPartners, b)
 	d.Flash = flashes[r.URL.Query().Get("done")]
 	c.render(w, r, http.StatusOK, "partner", d)
 }
@@ -232,7 +230,7 @@ func withDone(next, def, flash string) string {
 
 type blockedBody struct {
 	Available bool // the partner API is on
-	Rows      []*DestinationRecord
+	Rows      []*report.DestinationRecord
 	Limit     int
 	More      bool
 	CSV, JSON string
@@ -255,46 +253,34 @@ func (c *Console) blockedPage(w http.ResponseWriter, r *http.Request, s *session
 			return
 		}
 		for i := range ds {
-			b.Rows = append(b.Rows, newDestinationRecord(&ds[i], c.o.Location))
+			b.Rows = append(b.Rows, report.NewDestinationRecord(&ds[i], c.o.Location))
 		}
 	}
 	if format != "" {
-		rows := make([]record, len(b.Rows))
+		rows := make([]report.Record, len(b.Rows))
 		for i, d := range b.Rows {
 			rows[i] = d
 		}
-		c.exportRecords(w, s, "blocked", format, destinationColumns, rows)
+		c.exportRecords(w, s, "blocked", format, report.DestinationColumns(), rows)
 		return
 	}
 	if len(b.Rows) > blockedRows {
 		b.Rows, b.More = b.Rows[:blockedRows], true
 	}
 	b.CSV, b.JSON = "/console/blocked?format=csv", "/console/blocked?format=json"
-	d := c.data(s, "Blocked destinations", ViewPartners, b)
+	d := c.data(s, "Blocked destinations", report.ViewPartners, b)
 	d.Flash = flashes[r.URL.Query().Get("done")]
 	c.render(w, r, http.StatusOK, "blocked", d)
 }
 
 // exportRecords writes rows already loaded as CSV or JSON.
-func (c *Console) exportRecords(w http.ResponseWriter, s *session, view, format string, columns []string, rows []record) {
+func (c *Console) exportRecords(w http.ResponseWriter, s *session, view, format string, columns []string, rows []report.Record) {
 	f, ok := exportFormat(w, format)
 	if !ok {
 		return
 	}
-	var out rowWriter
-	if f == FormatCSV {
-		out = newCSVWriter(w, columns)
-	} else {
-		out = newJSONWriter(w)
-	}
 	c.attachView(w, view, f)
-	for _, row := range rows {
-		if err := out.write(row); err != nil {
-			c.log.Error("console export failed", "view", view, "user", s.user.name, "err", err)
-			return
-		}
-	}
-	if err := out.close(); err != nil {
+	if err := report.WriteRecords(w, f, columns, rows); err != nil {
 		c.log.Error("console export failed", "view", view, "user", s.user.name, "err", err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -350,7 +351,7 @@ func TestPartnerRequestDetail(t *testing.T) {
 	}
 	// The exports of the page are the filtered lists.
 	res := admin.get(fmt.Sprintf("/console/partners?trxid=%d&format=json", h.inv.ID))
-	var recs []console.PartnerRecord
+	var recs []report.PartnerRecord
 	if err := json.Unmarshal([]byte(res.body), &recs); err != nil || len(recs) != 1 || recs[0].RefID != "INV-1" ||
 		recs[0].Status != "20" || recs[0].TransferID != h.inv.TransferID || recs[0].Amount != 50_000 || recs[0].Price != 50_000 {
 		t.Errorf("export of request INV-1 = %+v, %v", recs, err)
@@ -412,7 +413,7 @@ func TestPartnerTimeline(t *testing.T) {
 	}
 	// The JSON export carries the request and the callback.
 	res := c.get(fmt.Sprintf("/console/tx/%d?format=json", h.conf.SessionID))
-	var tr console.TransactionRecord
+	var tr report.TransactionRecord
 	if err := json.Unmarshal([]byte(res.body), &tr); err != nil || tr.Partner == nil || tr.Partner.RefID != "C-1" ||
 		len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != partner.CallbackQueued || tr.Callbacks[0].Attempts != 1 {
 		t.Fatalf("tx JSON = %+v, %v", tr, err)
@@ -478,7 +479,7 @@ func TestCallbacksPage(t *testing.T) {
 		recs[1][3] != "BR-77" || recs[1][6] != "dead" || recs[1][7] != "1" || recs[1][10] != "partner answered 404 Not Found" {
 		t.Errorf("dead letters CSV = %v, %v", recs, err)
 	}
-	var js []console.CallbackRecord
+	var js []report.CallbackRecord
 	res = c.get("/console/callbacks?partner=conf&format=json")
 	if err := json.Unmarshal([]byte(res.body), &js); err != nil || len(js) != 2 || js[0].NextAttempt == nil || js[0].Attempts != 1 || js[0].Sent != nil {
 		t.Errorf("conf callbacks JSON = %+v, %v", js, err)
@@ -621,7 +622,7 @@ func TestBlockedDestinations(t *testing.T) {
 		recs[1][0] != strangerN || recs[1][1] != fmt.Sprint(blockAfter) {
 		t.Errorf("blocked CSV = %v, %v", recs, err)
 	}
-	var js []console.DestinationRecord
+	var js []report.DestinationRecord
 	if err := json.Unmarshal([]byte(admin.get("/console/blocked?format=json").body), &js); err != nil || len(js) != 1 || js[0].LastFailure == nil {
 		t.Errorf("blocked JSON = %+v, %v", js, err)
 	}
@@ -726,9 +727,9 @@ func TestPartnerPagesShowNoSecret(t *testing.T) {
 		}
 	}
 	var buf strings.Builder
-	for _, v := range []string{console.ViewPartners, console.ViewCallbacks} {
-		for _, f := range []console.Format{console.FormatCSV, console.FormatJSON, console.FormatTable} {
-			if _, err := console.Export(t.Context(), h.store, v, url.Values{}, f, &buf, console.ExportOptions{}); err != nil {
+	for _, v := range []string{report.ViewPartners, report.ViewCallbacks} {
+		for _, f := range []report.Format{report.FormatCSV, report.FormatJSON, report.FormatTable} {
+			if _, err := report.ExportView(t.Context(), h.store, v, nil, f, &buf, report.ExportOptions{}); err != nil {
 				t.Errorf("Export(%s, %s): %v", v, f, err)
 			}
 		}

@@ -67,30 +67,58 @@ type Partner struct {
 // LogValue logs the partner's id only.
 func (p Partner) LogValue() slog.Value { return slog.StringValue(p.ID) }
 
-// Validate checks p; errors name the field.
-func (p *Partner) Validate() error {
+// FieldError is a Partner field that Validate refuses; Field names it as
+// the configuration does ("signature", "secret", "allow", "format",
+// "callback_url", ...).
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// CheckSettings checks the fields of p that are not secrets: the
+// signature scheme, the address ranges, the answer format and the
+// callback URL. A configuration loader calls it before any secret is
+// read; Validate calls it first. A *FieldError names the field.
+func (p *Partner) CheckSettings() error {
 	switch {
 	case p.Scheme != SchemeHMAC && p.Scheme != SchemeOtomaX:
-		return fmt.Errorf("signature: must be %s or %s, got %q", SchemeHMAC, SchemeOtomaX, p.Scheme)
-	case len(p.Keys) == 0 || p.Keys[0] == "":
-		return errors.New("secret: required (it signs callbacks)")
-	case p.Scheme == SchemeOtomaX && (p.PIN == "" || p.Password == ""):
-		return errors.New("pin and password: required by the otomax signature")
-	case p.BasicUser != "" && p.BasicPassword == "":
-		return errors.New("basic password: required with a basic user")
+		return fieldErr("signature", "must be %s or %s, got %q", SchemeHMAC, SchemeOtomaX, p.Scheme)
 	case len(p.Allow) == 0:
-		return errors.New("allow: at least one address range is required")
+		return fieldErr("allow", "at least one address range (CIDR) is required")
 	case p.Format != FormatJSON && p.Format != FormatText:
-		return fmt.Errorf("format: must be %s or %s, got %q", FormatJSON, FormatText, p.Format)
-	}
-	for _, k := range p.Keys {
-		if len(k) < 16 {
-			return errors.New("secret: at least 16 characters")
-		}
+		return fieldErr("format", "must be %s or %s, got %q", FormatJSON, FormatText, p.Format)
 	}
 	u, err := url.Parse(p.CallbackURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("callback_url: an absolute http or https URL is required")
+		return fieldErr("callback_url", "an absolute http or https URL is required")
+	}
+	return nil
+}
+
+// Validate checks p: its settings (CheckSettings) and its secrets. A
+// *FieldError names the field.
+func (p *Partner) Validate() error {
+	if err := p.CheckSettings(); err != nil {
+		return err
+	}
+	switch {
+	case len(p.Keys) == 0 || p.Keys[0] == "":
+		return fieldErr("secret", "required (it signs callbacks)")
+	case p.Scheme == SchemeOtomaX && (p.PIN == "" || p.Password == ""):
+		return fieldErr("pin and password", "required by the otomax signature")
+	case p.BasicUser != "" && p.BasicPassword == "":
+		return fieldErr("basic password", "required with a basic user")
+	}
+	for _, k := range p.Keys {
+		if len(k) < 16 {
+			return fieldErr("secret", "at least 16 characters")
+		}
 	}
 	return nil
 }

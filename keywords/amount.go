@@ -6,12 +6,6 @@ import (
 	"github.com/smsgw/smsgw/domain"
 )
 
-type Amount = domain.Amount
-
-const MaxAmount = domain.MaxAmount
-
-var FormatAmounts = domain.FormatAmounts
-
 // ParseAmount parses an amount of rupiah written the way Indonesian users
 // write it. Leading and trailing white space is ignored. Accepted forms
 // (the grammar is in the package documentation):

@@ -4,14 +4,15 @@
 //
 // It owns the grammar of MO text: the keyword table with its aliases (from
 // configuration), the number of arguments of each command, and the syntax
-// of accounts (MSISDNs), amounts of rupiah and PINs. It also provides the
-// Amount type, MSISDN normalization, the redacting PIN type and typed
-// errors that tell the caller which reply to send.
+// of accounts (MSISDNs), amounts of rupiah and PINs, which it parses into
+// the shared value types of package domain (domain.MSISDN, domain.Amount,
+// domain.PIN). It also provides MSISDN normalization and typed errors that
+// tell the caller which reply to send.
 //
 // The package is pure: no I/O, no logging, no clock, no mutable package
 // state. It does not know about flows, pending payments, PIN attempts or
 // reply texts; those belong to package smsgw, which maps each ErrorKind to
-// an Indonesian reply SMS (FormatAmounts helps it list the nominal amounts).
+// an Indonesian reply SMS (domain.FormatAmounts lists the nominal amounts).
 // All functions and a *Table are safe for concurrent use.
 //
 // # Grammar
@@ -106,7 +107,7 @@
 // # PINs
 //
 // A PIN is ASCII digits with DefaultPINLength (6) digits unless the table
-// is configured otherwise (4 to 12). The PIN type hides its value from
+// is configured otherwise (4 to 12). The domain.PIN type hides its value from
 // fmt, log/slog, encoding/json and encoding.TextMarshaler; errors never
 // contain PIN digits (an *Error never holds argument text, and an unknown
 // first word with more than three digits is not echoed in Error.Word).

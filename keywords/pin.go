@@ -15,8 +15,6 @@ const (
 	MaxPINLength     = 12
 )
 
-type PIN = domain.PIN
-
 // errPINBounds reports invalid length bounds passed to ParsePIN.
 var errPINBounds = errors.New("invalid PIN length bounds")
 

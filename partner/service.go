@@ -162,19 +162,12 @@ func New(g *smsgw.Gateway, o Options) (*Service, error) {
 		p.log = g.Logger()
 	}
 	p.log = p.log.With("component", "partners")
-	for i, pt := range o.Partners {
-		if !validID(pt.ID) {
-			return nil, fmt.Errorf("smsgw: partner %d: id %q must be 1-32 letters, digits, '.', '_' or '-'", i, pt.ID)
-		}
-		if _, dup := p.partners[pt.ID]; dup {
-			return nil, fmt.Errorf("smsgw: partner %q configured twice", pt.ID)
-		}
-		switch pt.Mode {
-		case "":
+	if err := CheckPartners(o.Partners); err != nil {
+		return nil, fmt.Errorf("smsgw: %w", err)
+	}
+	for _, pt := range o.Partners {
+		if pt.Mode == "" {
 			pt.Mode = ModeImmediate
-		case ModeImmediate, ModeConfirm:
-		default:
-			return nil, fmt.Errorf("smsgw: partner %q: mode must be %s or %s, got %q", pt.ID, ModeImmediate, ModeConfirm, pt.Mode)
 		}
 		if pt.Deposit == "" {
 			pt.Deposit = domain.AccountID(domain.KindDeposit + ":" + pt.ID)
@@ -187,6 +180,44 @@ func New(g *smsgw.Gateway, o Options) (*Service, error) {
 	}
 	Register(g)
 	return p, nil
+}
+
+// PartnerError is a partner of Options.Partners that CheckPartners
+// refuses: Index is its position, Field the field at fault ("id" or
+// "mode").
+type PartnerError struct {
+	Index int
+	Field string
+	Msg   string
+}
+
+func (e *PartnerError) Error() string {
+	return fmt.Sprintf("partner %d: %s: %s", e.Index, e.Field, e.Msg)
+}
+
+// CheckPartners checks the partners New is given: each id is 1-32
+// letters, digits, '.', '_' or '-' and unique, and each mode is
+// ModeImmediate or ModeConfirm (empty for ModeImmediate). A
+// *PartnerError names the partner and the field at fault. New calls it;
+// a configuration loader calls it to report the error against its own
+// key before building the service.
+func CheckPartners(ps []Partner) error {
+	seen := make(map[string]bool, len(ps))
+	for i, pt := range ps {
+		if !validID(pt.ID) {
+			return &PartnerError{i, "id", fmt.Sprintf("1-32 letters, digits, '.', '_' or '-' required, got %q", pt.ID)}
+		}
+		if seen[pt.ID] {
+			return &PartnerError{i, "id", fmt.Sprintf("duplicate partner id %q", pt.ID)}
+		}
+		seen[pt.ID] = true
+		switch pt.Mode {
+		case "", ModeImmediate, ModeConfirm:
+		default:
+			return &PartnerError{i, "mode", fmt.Sprintf("must be %s or %s, got %q", ModeImmediate, ModeConfirm, pt.Mode)}
+		}
+	}
+	return nil
 }
 
 // validID reports whether s is a usable partner id.

@@ -57,14 +57,33 @@ func TxOf(tx smsgw.Tx) (Tx, error) {
 // the same transaction type as smsgw.Tx (see Tx), so a partner request,
 // its ledger transfer and its callback are written in one transaction.
 // Error codes are those of smsgw.Tx. store/storetest holds their contract
-// tests.
+// tests, one suite per area.
+//
+// Records is the composition of the areas below; a store being brought
+// up implements them one by one (each with its storetest suite), and
+// readers that need only one area (the reports) ask for just that.
 type Records interface {
+	NonceStore
+	RequestStore
+	InquiryStore
+	DestinationStore
+	CallbackStore
+	SummaryStore
+}
+
+// NonceStore records the nonces of signed partner requests, against
+// replays.
+type NonceStore interface {
 	// UseNonce records a request nonce of partner at the given time.
 	// EDuplicate if the pair was recorded before (a replayed request).
 	UseNonce(partner, nonce string, at time.Time) error
 	// PurgeNonces forgets nonces recorded before t; returns the count.
 	PurgeNonces(before time.Time) (int64, error)
+}
 
+// RequestStore holds the partner requests: one per partner and refid,
+// with the PIN session, inquiry or transfer that served it.
+type RequestStore interface {
 	// CreatePartnerRequest inserts p in any state and sets p.ID. EConflict
 	// if the partner already used p.RefID in any letter case (refids are
 	// ASCII; "B-1" and "b-1" are one request), or if p.TransferID or
@@ -86,6 +105,9 @@ type Records interface {
 	// PartnerRequestByInquiry returns the request that paid inquiry id
 	// (ENotFound).
 	PartnerRequestByInquiry(inquiryID int64) (*Request, error)
+	// PartnerRequestByTransfer returns the partner request whose credit is
+	// transfer id (ENotFound).
+	PartnerRequestByTransfer(transferID int64) (*Request, error)
 	// ResolvePartnerRequest moves request p.ID to p.State, writing Code,
 	// Message, TransferID, SN, BalanceAfter and ResolvedAt (default now).
 	// It is a conditional update: a pending request may become success,
@@ -98,13 +120,20 @@ type Records interface {
 	// LastPartnerRequest returns the newest request of partner for product
 	// and dest created at or after since (ENotFound).
 	LastPartnerRequest(partner, product, dest string, since time.Time) (*Request, error)
+}
 
+// InquiryStore holds the inquiries of inquiry → payment requests.
+type InquiryStore interface {
 	// CreateInquiry inserts q and sets q.ID; CreatedAt defaults to now
 	// (EInvalid if ExpiresAt is zero or a field is out of range).
 	CreateInquiry(q *Inquiry) error
 	// Inquiry returns an inquiry by ID (ENotFound).
 	Inquiry(id int64) (*Inquiry, error)
+}
 
+// DestinationStore holds the consecutive failure counters of destination
+// numbers, which block a destination after too many failed requests.
+type DestinationStore interface {
 	// Destination returns the failure counter of dest; a destination never
 	// seen is returned with zero counts, not ENotFound.
 	Destination(dest string) (*Destination, error)
@@ -114,7 +143,11 @@ type Records interface {
 	// Destinations lists destinations with at least minFailures
 	// consecutive failures, most failures first.
 	Destinations(minFailures int, limit int) ([]Destination, error)
+}
 
+// CallbackStore is the outbox of callbacks to partners: queued, retried,
+// sent or dead-lettered, and queued again by an operator.
+type CallbackStore interface {
 	// EnqueueCallback queues the callback of a final request and sets c.ID
 	// (status queued). EConflict if the request already has one,
 	// ENotFound if the request does not exist. NextAttempt, CreatedAt and
@@ -139,10 +172,11 @@ type Records interface {
 	RequeueCallback(id int64, now, deadline time.Time) error
 	// Callbacks lists callbacks by filter, newest first.
 	Callbacks(f CallbackFilter) ([]Callback, error)
+}
 
-	// PartnerRequestByTransfer returns the partner request whose credit is
-	// transfer id (ENotFound).
-	PartnerRequestByTransfer(transferID int64) (*Request, error)
+// SummaryStore counts the partner requests and callbacks for the
+// dashboard.
+type SummaryStore interface {
 	// PartnerSummary counts the partner requests created in [from, to) by
 	// state, and the callbacks queued and dead now (whenever they were
 	// created; acknowledged callbacks are not counted).

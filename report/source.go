@@ -6,7 +6,8 @@ import "github.com/smsgw/smsgw/smsgw"
 // (smsgw.ReportStore) and the single rows they join (a session, a message,
 // a transfer). A store's smsgw.Tx is a Source; so is any read-only view of
 // a store that serves these methods. When the Source also implements
-// partner.Records, the reports include the partner requests and
+// partner.RequestStore and partner.CallbackStore (as every
+// partner.Records does), the reports include the partner requests and
 // callbacks. The console and `smsgw audit` read their listings and
 // timelines through it.
 type Source interface {

@@ -94,7 +94,7 @@ func LoadTransaction(tx Source, sessionID int64) (*Transaction, error) {
 			return nil, fmt.Errorf("transfer of session %d: %w", s.ID, err)
 		}
 	}
-	if ptx, ok := tx.(partner.Records); ok {
+	if ptx, ok := tx.(partner.RequestStore); ok {
 		r, err := ptx.PartnerRequestBySession(s.ID)
 		if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, fmt.Errorf("partner request of session %d: %w", s.ID, err)
@@ -129,7 +129,7 @@ func LoadTransferTransaction(tx Source, transferID int64) (*Transaction, error) 
 			msgs = append(msgs, *m)
 		}
 	}
-	if ptx, ok := tx.(partner.Records); ok {
+	if ptx, ok := tx.(partner.RequestStore); ok {
 		r, err := ptx.PartnerRequestByTransfer(tr.ID)
 		if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, fmt.Errorf("partner request of transfer %d: %w", tr.ID, err)
@@ -166,7 +166,7 @@ func (t *Transaction) load(tx Source, msgs []smsgw.Message) error {
 		}
 		t.Entries = entries
 	}
-	if ptx, ok := tx.(partner.Records); ok && t.Partner != nil {
+	if ptx, ok := tx.(partner.CallbackStore); ok && t.Partner != nil {
 		cs, err := ptx.Callbacks(partner.CallbackFilter{RequestID: t.Partner.ID, Limit: maxTransactionCallbacks})
 		if err != nil {
 			return fmt.Errorf("callbacks of partner request %d: %w", t.Partner.ID, err)

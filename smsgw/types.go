@@ -6,19 +6,6 @@ import (
 	"github.com/smsgw/smsgw/domain"
 )
 
-type Amount = domain.Amount
-type PIN = domain.PIN
-type MSISDN = domain.MSISDN
-type AccountID = domain.AccountID
-
-const (
-	KindWallet     = domain.KindWallet
-	KindSettlement = domain.KindSettlement
-	KindDeposit    = domain.KindDeposit
-)
-
-var WalletID = domain.WalletID
-
 // Customer is a payer registered for SMS top-up: the MSISDN that sends
 // IM2PAY and answers the PIN prompt.
 type Customer struct {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,14 +20,9 @@ import (
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
-	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/metrics"
-	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/sim"
-	"github.com/smsgw/smsgw/smpp"
-	"github.com/smsgw/smsgw/smpp/dlr"
 	"github.com/smsgw/smsgw/smpp/smsc"
-	"github.com/smsgw/smsgw/smpp/text"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/sqlite"
 )
@@ -60,59 +52,6 @@ type App struct {
 	h2h   *h2hRuntime // the partner API, built by mountH2H or h2hJobs
 }
 
-// buildRules turns the reloadable parts of the config into smsgw.Rules.
-func buildRules(cfg *Config) (smsgw.Rules, error) {
-	allowed := make([]domain.Amount, len(cfg.Nominal.Allowed))
-	for i, a := range cfg.Nominal.Allowed {
-		allowed[i] = domain.Amount(a)
-	}
-	table, err := keywords.NewTable(keywords.TableConfig{
-		Aliases: cfg.Keywords.Aliases,
-		Rules: keywords.Rules{
-			Allowed: allowed,
-			Min:     domain.Amount(cfg.Nominal.Min),
-			Max:     domain.Amount(cfg.Nominal.Max),
-		},
-		PINMinLen: cfg.PIN.MinLength,
-		PINMaxLen: cfg.PIN.MaxLength,
-	})
-	if err != nil {
-		return smsgw.Rules{}, fmt.Errorf("keywords: %w", err)
-	}
-	replies, err := smsgw.NewReplies(cfg.Messages)
-	if err != nil {
-		return smsgw.Rules{}, fmt.Errorf("messages: %w", err)
-	}
-	loc, err := cfg.location()
-	if err != nil {
-		return smsgw.Rules{}, err
-	}
-	return smsgw.Rules{
-		RequestCode:  cfg.ShortCodes.Request,
-		PINCode:      cfg.ShortCodes.PIN,
-		Keywords:     table,
-		Replies:      replies,
-		SessionTTL:   cfg.Session.TTL.Duration,
-		MaxAttempts:  cfg.PIN.MaxAttempts,
-		LockDuration: cfg.PIN.LockDuration.Duration,
-		PINMinLen:    cfg.PIN.MinLength,
-		PINMaxLen:    cfg.PIN.MaxLength,
-		Abuse: smsgw.AbuseRules{
-			MOPerMinute: cfg.Abuse.MOPerMinute, MOBurst: cfg.Abuse.MOBurst, MOBlock: cfg.Abuse.MOBlock.Duration,
-			MaxAccounts: cfg.Abuse.MaxAccounts, AccountWindow: cfg.Abuse.AccountWindow.Duration,
-		},
-		Location: loc,
-	}, nil
-}
-
-func randomKey() ([]byte, error) {
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, err
-	}
-	return k, nil
-}
-
 // openStore opens (and migrates) the configured database.
 func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() time.Time) (*sqlite.Store, error) {
 	path := cfg.resolve(cfg.Database.Path)
@@ -120,101 +59,6 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() ti
 		return nil, fmt.Errorf("database.path: %w", err)
 	}
 	return sqlite.Open(ctx, path, sqlite.Options{Now: now, BusyTimeout: cfg.Database.BusyTimeout.Duration, Logger: log})
-}
-
-// newGateway builds the gateway over st with sender; obs may be nil.
-func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logger, now func() time.Time, obs smsgw.Observer) (*smsgw.Gateway, error) {
-	rules, err := buildRules(cfg)
-	if err != nil {
-		return nil, err
-	}
-	key, err := cfg.pinKey(randomKey)
-	if err != nil {
-		return nil, err
-	}
-	hasher, err := smsgw.NewPINHasher(key)
-	if err != nil {
-		return nil, fmt.Errorf("security: %w", err)
-	}
-	gw, err := smsgw.New(smsgw.Options{
-		Store: st, Sender: sender, Hasher: hasher, Rules: rules,
-		DedupWindow:   cfg.Session.DedupWindow.Duration,
-		MTMaxAttempts: cfg.Outbox.MaxAttempts,
-		MTRetryBase:   cfg.Outbox.RetryBase.Duration,
-		PartTimeout:   cfg.Session.ConcatTimeout.Duration,
-		Now:           now,
-		Logger:        log,
-		Observer:      obs,
-	})
-	if err != nil {
-		return nil, err
-	}
-	// The store holds the partner records: a partner request waiting on a
-	// PIN session is finalised with it, also while [h2h] is disabled.
-	partner.Register(gw)
-	return gw, nil
-}
-
-func concatOf(s string) text.Concat {
-	switch s {
-	case "udh16":
-		return text.ConcatUDH16
-	case "sar":
-		return text.ConcatSAR
-	case "payload":
-		return text.ConcatPayload
-	default:
-		return text.ConcatUDH8
-	}
-}
-
-func idModeOf(s string) dlr.IDMode {
-	switch s {
-	case "exact":
-		return dlr.IDExact
-	case "hex_to_dec":
-		return dlr.IDHexToDec
-	case "dec_to_hex":
-		return dlr.IDDecToHex
-	default:
-		return dlr.IDAuto
-	}
-}
-
-// bindOptions maps [[bind]] to esme.BindOptions.
-func bindOptions(cfg *Config) ([]esme.BindOptions, error) {
-	var out []esme.BindOptions
-	for _, b := range cfg.Binds {
-		pw, err := b.bindPassword()
-		if err != nil {
-			return nil, err
-		}
-		mode := smpp.Transceiver
-		if b.Mode == "transmitter_receiver" {
-			mode = smpp.TransmitterReceiver
-		}
-		co := smpp.ClientOptions{
-			Addr:                net.JoinHostPort(b.Host, strconv.Itoa(b.Port)),
-			SystemID:            b.SystemID,
-			Password:            pw,
-			SystemType:          b.SystemType,
-			Mode:                mode,
-			Window:              b.Window,
-			Rate:                b.Throughput,
-			EnquireLinkInterval: b.EnquireLink.Duration,
-			ResponseTimeout:     b.ResponseTimeout.Duration,
-		}
-		if b.TLS {
-			co.TLS = &tls.Config{ServerName: b.Host, InsecureSkipVerify: b.TLSSkipVerify, MinVersion: tls.VersionTLS12}
-		}
-		out = append(out, esme.BindOptions{
-			Name: b.Name, Client: co, Concat: concatOf(b.Concat), IDMode: idModeOf(b.DLRIDMode),
-			RegisteredDelivery: b.RegisteredDelivery,
-			SourceTON:          uint8(b.SourceTON), SourceNPI: uint8(b.SourceNPI),
-			DestTON: uint8(b.DestTON), DestNPI: uint8(b.DestNPI),
-		})
-	}
-	return out, nil
 }
 
 // Run starts everything, blocks until ctx is done, then stops in reverse
@@ -478,61 +322,6 @@ func (a *App) Reload(path string) error {
 		"nominal_allowed", len(cfg.Nominal.Allowed), "session_ttl", cfg.Session.TTL.Duration)
 	return nil
 }
-
-// startCron schedules the periodic jobs; each only calls a Gateway method.
-func (a *App) startCron() error {
-	cfg := &a.Config
-	loc, err := time.LoadLocation(cfg.Cron.Timezone)
-	if err != nil {
-		return fmt.Errorf("cron.timezone: %w", err)
-	}
-	logger := cron.PrintfLogger(slogPrintf{a.Logger.With("component", "cron")})
-	a.cron = cron.New(cron.WithLocation(loc), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
-	jobs := []cronJob{
-		{"cron.expire_sessions", cfg.Cron.ExpireSessions, func(ctx context.Context) error {
-			_, err := a.gw.ExpirePending(ctx, a.Now())
-			return err
-		}},
-		{"cron.unlock_pins", cfg.Cron.UnlockPINs, func(ctx context.Context) error {
-			_, err := a.gw.UnlockDue(ctx, a.Now())
-			return err
-		}},
-		{"cron.purge_dedup", cfg.Cron.PurgeDedup, func(ctx context.Context) error {
-			_, err := a.gw.PurgeDedup(ctx, a.Now())
-			_, perr := a.gw.ExpireMOParts(ctx, a.Now())
-			return errors.Join(err, perr)
-		}},
-		{"cron.daily_summary", cfg.Cron.DailySummary, func(ctx context.Context) error {
-			_, err := a.gw.DailySummary(ctx, a.Now())
-			return err
-		}},
-	}
-	jobs = append(jobs, a.h2hJobs()...)
-	for _, j := range jobs {
-		_, err := a.cron.AddFunc(j.spec, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := j.run(ctx); err != nil {
-				a.Logger.Error("cron job failed", "job", j.key, "err", err)
-			}
-		})
-		if err != nil {
-			return fmt.Errorf("%s: %w", j.key, err)
-		}
-	}
-	a.cron.Start()
-	return nil
-}
-
-// cronJob is one periodic job: its config key, cron spec and work.
-type cronJob struct {
-	key, spec string
-	run       func(context.Context) error
-}
-
-type slogPrintf struct{ l *slog.Logger }
-
-func (s slogPrintf) Printf(format string, args ...any) { s.l.Info(fmt.Sprintf(format, args...)) }
 
 // adminGateway opens the store and a gateway that cannot send (admin
 // commands only change customers and read wallets).

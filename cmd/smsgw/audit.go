@@ -8,29 +8,28 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// auditViews maps `smsgw audit` subcommands to console views.
+// auditViews maps `smsgw audit` subcommands to report views.
 var auditViews = map[string]string{
-	"sms":       console.ViewSMS,
-	"sessions":  console.ViewSessions,
-	"customers": console.ViewCustomers,
-	"ledger":    console.ViewLedger,
-	"trail":     console.ViewAudit,
-	"partners":  console.ViewPartners,
-	"callbacks": console.ViewCallbacks,
+	"sms":       report.ViewSMS,
+	"sessions":  report.ViewSessions,
+	"customers": report.ViewCustomers,
+	"ledger":    report.ViewLedger,
+	"trail":     report.ViewAudit,
+	"partners":  report.ViewPartners,
+	"callbacks": report.ViewCallbacks,
 }
 
 const auditUsage = `audit sms|sessions|customers|ledger|trail|partners|callbacks [filters] [-format table|csv|json] [-limit N]
        audit tx <session-id> | audit transfer <transfer-id> [-format table|csv|json]
 filters (as in the console):
-  sms        -msisdn -short_code -keyword -direction in|out -status -since -until -session -transfer
+  sms        -msisdn -short_code -keyword (MOs) -template (MT replies) -direction in|out -status -since -until -session -transfer
   sessions   -msisdn -state awaiting_pin|confirmed|wrong_pin_locked|expired|cancelled|failed -since -until
   customers  -msisdn (prefix) -locked
   ledger     -account (required: an account number or id such as settlement:bank) -since -until
@@ -54,7 +53,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 	view, isView := auditViews[sub]
 	switch {
 	case isView:
-		for _, name := range console.Filters(view) {
+		for _, name := range report.Filters(view) {
 			filters[name] = fs.String(name, "", "filter "+name)
 		}
 	case sub == "tx" || sub == "transfer":
@@ -68,7 +67,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	f, err := console.ParseFormat(*format)
+	f, err := report.ParseFormat(*format)
 	if err != nil {
 		return fmt.Errorf("%w: audit: %v", errUsage, err)
 	}
@@ -103,7 +102,7 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 	defer st.Close()
 	out := bufio.NewWriter(stdout)
 	if !isView {
-		err := console.ExportTransaction(ctx, st, id, sub == "transfer", f, out, loc)
+		err := report.ExportTransaction(ctx, st, id, sub == "transfer", f, out, loc)
 		if smsgw.ErrorCode(err) == smsgw.ENotFound {
 			return fmt.Errorf("audit %s %d: not found", sub, id)
 		} else if err != nil {
@@ -111,14 +110,14 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return out.Flush()
 	}
-	q := url.Values{}
+	values := report.Values{}
 	for name, v := range filters {
 		if *v != "" {
-			q.Set(name, *v)
+			values[name] = *v
 		}
 	}
-	_, err = console.Export(ctx, st, view, q, f, out, console.ExportOptions{Location: loc, Now: time.Now(), MaxRows: *limit})
-	var fe *console.FilterError
+	_, err = report.ExportView(ctx, st, view, values, f, out, report.ExportOptions{Location: loc, Now: time.Now(), MaxRows: *limit})
+	var fe *report.FilterError
 	if errors.As(err, &fe) {
 		return fmt.Errorf("%w: audit %s: -%s", errUsage, sub, fe.Error())
 	} else if err != nil {

@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
+	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -80,7 +81,7 @@ func TestAuditPartnerViews(t *testing.T) {
 		return out.String() + errb.String()
 	}
 
-	var rs []console.PartnerRecord
+	var rs []report.PartnerRecord
 	if err := json.Unmarshal([]byte(run(0, "audit", "partners", "-format", "json")), &rs); err != nil ||
 		len(rs) != 2 || rs[0].RefID != "BR-1" || rs[1].RefID != "INV-1" || rs[1].Status != "20" || rs[1].SN != inv.Request.SN {
 		t.Errorf("audit partners json = %+v, %v", rs, err)
@@ -101,7 +102,7 @@ func TestAuditPartnerViews(t *testing.T) {
 		t.Errorf("audit partners -status pending =\n%s", out)
 	}
 
-	var cs []console.CallbackRecord
+	var cs []report.CallbackRecord
 	if err := json.Unmarshal([]byte(run(0, "audit", "callbacks", "-status", "dead", "-format", "json")), &cs); err != nil ||
 		len(cs) != 1 || cs[0].TrxID != va.Request.ID || cs[0].RefID != "BR-1" || cs[0].LastError != "partner answered 410 Gone" {
 		t.Errorf("audit callbacks -status dead = %+v, %v", cs, err)
@@ -112,7 +113,7 @@ func TestAuditPartnerViews(t *testing.T) {
 	}
 
 	// The transaction of an immediate credit names its request.
-	var tr console.TransactionRecord
+	var tr report.TransactionRecord
 	if err := json.Unmarshal([]byte(run(0, "audit", "transfer", fmt.Sprint(inv.Request.TransferID), "-format", "json")), &tr); err != nil ||
 		tr.Partner == nil || tr.Partner.RefID != "INV-1" || len(tr.Callbacks) != 1 || tr.Callbacks[0].Status != partner.CallbackSent {
 		t.Errorf("audit transfer json = %+v, %v", tr, err)
@@ -142,5 +143,21 @@ func TestAuditPartnerViews(t *testing.T) {
 	}
 	if strings.Contains(run(0, "audit", "partners", "-format", "json")+run(0, "audit", "callbacks", "-format", "csv"), pin) {
 		t.Errorf("the partner views show the customer's PIN")
+	}
+	// `smsgw partner` shows its times in display.timezone (Asia/Jakarta by
+	// default), as `smsgw audit` does.
+	created := rs[1].Time.Format(time.RFC3339)
+	if !strings.HasSuffix(created, "+07:00") {
+		t.Fatalf("audit partners time = %s, want display.timezone (+07:00)", created)
+	}
+	for _, args := range [][]string{{"partner", "list"}, {"partner", "status", "reseller", "INV-1"}} {
+		if out := run(0, args...); !strings.Contains(out, created) {
+			t.Errorf("smsgw %v does not show the created time %s:\n%s", args, created, out)
+		}
+	}
+	out = run(0, "partner", "callbacks", "-dead")
+	if !strings.Contains(out, cs[0].Deadline.Format(time.RFC3339)) || strings.Contains(out, "Z ") {
+		t.Errorf("partner callbacks -dead does not show the deadline %s in display.timezone:\n%s",
+			cs[0].Deadline.Format(time.RFC3339), out)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/report"
 )
 
 // Config is the whole of config.toml. Every key is documented in the
@@ -639,7 +640,7 @@ func (c *ConsoleConfig) validate(cfg *Config) error {
 		return keyErr("console.page_size", "must be 1..1000 (0 for the default 50)")
 	}
 	if c.ExportRows < 0 || c.ExportRows > 10_000_000 {
-		return keyErr("console.export_rows", "must be 1..10000000 (0 for the default %d)", console.DefaultExportRows)
+		return keyErr("console.export_rows", "must be 1..10000000 (0 for the default %d)", report.DefaultExportRows)
 	}
 	for i, d := range c.LockDurations {
 		if d.Duration < time.Minute {

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/report"
 )
 
 // The demo console user of the repository's config.toml (public demo
@@ -302,7 +303,7 @@ password_hash = %q
 	}
 	out = e.cli("", "audit", "sessions", "-state", "confirmed", "-format", "json")
 	seen = append(seen, out)
-	var sessions []console.SessionRecord
+	var sessions []report.SessionRecord
 	if err := json.Unmarshal([]byte(out), &sessions); err != nil || len(sessions) != 1 || sessions[0].Amount != 50_000 || sessions[0].Attempts != 1 {
 		t.Fatalf("audit sessions json = %+v, %v\n%s", sessions, err, out)
 	}
@@ -315,7 +316,7 @@ password_hash = %q
 	}
 	out = e.cli("", "audit", "transfer", fmt.Sprint(sessions[0].TransferID), "-format", "json")
 	seen = append(seen, out)
-	var txr console.TransactionRecord
+	var txr report.TransactionRecord
 	if err := json.Unmarshal([]byte(out), &txr); err != nil || txr.Session == nil || txr.Session.ID != sessions[0].ID {
 		t.Errorf("audit transfer json = %+v, %v", txr, err)
 	}

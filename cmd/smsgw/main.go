@@ -137,11 +137,11 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return fmt.Errorf("%w: unknown command %q\n%s", errUsage, name, usage())
 }
 
-// usageMessage is the text of a usage error with exactly one "usage: "
-// in front, also when the command's own synopsis starts with one.
+// usageMessage is the text of a usage error with one "usage: " in front.
+// The commands' synopses (usage, auditUsage, partnerUsage) start with the
+// command, never with "usage: ", and are wrapped with errUsage.
 func usageMessage(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "usage: ")
-	return "usage: " + strings.TrimPrefix(msg, "usage: ")
+	return "usage: " + strings.TrimPrefix(err.Error(), "usage: ")
 }
 
 // newFlags returns a flag set with the common -config flag.

@@ -54,7 +54,12 @@ func TestStore(t *testing.T) {
 	storetest.TestAudit(t, open)
 	storetest.TestReports(t, open)
 	storetest.TestTx(t, open)
-	storetest.TestPartners(t, open)
+	storetest.TestPartnerRequests(t, open)
+	storetest.TestPartnerInquiries(t, open)
+	storetest.TestPartnerNonces(t, open)
+	storetest.TestPartnerDestinations(t, open)
+	storetest.TestPartnerCallbacks(t, open)
+	storetest.TestPartnerSummary(t, open)
 }
 
 func TestOpenRejectsNonFile(t *testing.T) {

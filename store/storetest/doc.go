@@ -28,10 +28,12 @@
 //	               error and panic, no writes in View, cancelled contexts),
 //	               a whole PIN top-up in one transaction, and concurrent
 //	               Update calls (no lost update, every snapshot balanced)
-//	TestPartners   the partner records (partner.Records: requests,
-//	               inquiries, nonces, destinations, callbacks, the dashboard
-//	               summary), reached with partner.TxOf from the store's
-//	               smsgw.Tx, and the report timeline built on them
+//	TestPartners   the partner records (partner.Records), reached with
+//	               partner.TxOf from the store's smsgw.Tx: every suite of
+//	               its areas, TestPartnerRequests, TestPartnerInquiries,
+//	               TestPartnerNonces, TestPartnerDestinations,
+//	               TestPartnerCallbacks and TestPartnerSummary (the
+//	               dashboard summary and the report timeline built on them)
 //
 // A suite may seed its rows through other areas (accounts, customers,
 // sessions, messages), so bring up TestCustomers and TestLedger first.

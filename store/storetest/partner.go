@@ -9,30 +9,78 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// partnerTests are the contract of partner.Records (requests, inquiries,
-// nonces, destinations, callbacks, the dashboard summary), reached with
-// partner.TxOf from the store's smsgw.Tx, and the report timeline built on
-// them.
-var partnerTests = []test{
-	{"Partner/RequestCreateGet", testPartnerRequestCreateGet},
-	{"Partner/RequestConflict", testPartnerRequestConflict},
-	{"Partner/RefIDCase", testPartnerRefIDCase},
-	{"Partner/RequestInvalid", testPartnerRequestInvalid},
-	{"Partner/Resolve", testPartnerResolve},
-	{"Partner/Filter", testPartnerFilter},
-	{"Partner/Inquiry", testPartnerInquiry},
-	{"Partner/Nonce", testPartnerNonce},
-	{"Partner/Destination", testPartnerDestination},
-	{"Partner/Callback", testPartnerCallback},
-	{"Partner/CallbackRequeue", testPartnerCallbackRequeue},
-	{"Partner/TopUpInOneTx", testPartnerTopUpInOneTx},
-	{"Audit/PartnerByTransfer", testPartnerRequestByTransfer},
-	{"Audit/PartnerSummary", testPartnerSummary},
-	{"Audit/PartnerTransaction", testPartnerTransaction},
+// The contract of partner.Records, one suite per area (the interfaces it
+// is composed of), reached with partner.TxOf from the store's smsgw.Tx.
+// The area suites seed their rows through partner requests, so bring up
+// TestPartnerRequests first.
+var (
+	partnerRequestTests = []test{
+		{"Partner/RequestCreateGet", testPartnerRequestCreateGet},
+		{"Partner/RequestConflict", testPartnerRequestConflict},
+		{"Partner/RefIDCase", testPartnerRefIDCase},
+		{"Partner/RequestInvalid", testPartnerRequestInvalid},
+		{"Partner/Resolve", testPartnerResolve},
+		{"Partner/Filter", testPartnerFilter},
+		{"Partner/TopUpInOneTx", testPartnerTopUpInOneTx},
+		{"Audit/PartnerByTransfer", testPartnerRequestByTransfer},
+	}
+	partnerInquiryTests     = []test{{"Partner/Inquiry", testPartnerInquiry}}
+	partnerNonceTests       = []test{{"Partner/Nonce", testPartnerNonce}}
+	partnerDestinationTests = []test{{"Partner/Destination", testPartnerDestination}}
+	partnerCallbackTests    = []test{
+		{"Partner/Callback", testPartnerCallback},
+		{"Partner/CallbackRequeue", testPartnerCallbackRequeue},
+	}
+	partnerSummaryTests = []test{
+		{"Audit/PartnerSummary", testPartnerSummary},
+		{"Audit/PartnerTransaction", testPartnerTransaction},
+	}
+)
+
+// TestPartnerRequests runs the contract of partner.RequestStore (create,
+// conflicts, refid case, resolve, filters, lookups by transfer, a
+// partner top-up in one transaction) as subtests; see Run for open.
+func TestPartnerRequests(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	run(t, open, partnerRequestTests)
 }
 
-// TestPartners runs partnerTests as subtests; see Run for open.
-func TestPartners(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, open, partnerTests) }
+// TestPartnerInquiries runs the contract of partner.InquiryStore.
+func TestPartnerInquiries(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	run(t, open, partnerInquiryTests)
+}
+
+// TestPartnerNonces runs the contract of partner.NonceStore.
+func TestPartnerNonces(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	run(t, open, partnerNonceTests)
+}
+
+// TestPartnerDestinations runs the contract of partner.DestinationStore.
+func TestPartnerDestinations(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	run(t, open, partnerDestinationTests)
+}
+
+// TestPartnerCallbacks runs the contract of partner.CallbackStore (the
+// callback outbox).
+func TestPartnerCallbacks(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	run(t, open, partnerCallbackTests)
+}
+
+// TestPartnerSummary runs the contract of partner.SummaryStore and the
+// report timeline of a partner request (which reads the request and
+// callback areas).
+func TestPartnerSummary(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	run(t, open, partnerSummaryTests)
+}
+
+// TestPartners runs every partner area suite above; see Run for open.
+func TestPartners(t *testing.T, open func(t *testing.T) smsgw.Store) {
+	TestPartnerRequests(t, open)
+	TestPartnerInquiries(t, open)
+	TestPartnerNonces(t, open)
+	TestPartnerDestinations(t, open)
+	TestPartnerCallbacks(t, open)
+	TestPartnerSummary(t, open)
+}
 
 // partnerUpdate runs fn in s.Update with the transaction as a partner.Tx.
 func partnerUpdate(t *testing.T, s smsgw.Store, fn func(partner.Tx) error) error {

@@ -1,4 +1,4 @@
-package console
+package report
 
 import (
 	"bufio"
@@ -7,14 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode"
 
-	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -56,53 +54,43 @@ type ExportOptions struct {
 	MaxRows int
 }
 
-func (o ExportOptions) env() env {
-	e := env{now: o.Now, loc: o.Location}
-	if e.now.IsZero() {
-		e.now = time.Now()
-	}
-	if e.loc == nil {
-		e.loc = time.UTC
-	}
-	return e
-}
+// Env is the clock and zone of o, with their defaults.
+func (o ExportOptions) Env() Env { return Env{Now: o.Now, Location: o.Location}.norm() }
 
-// Export writes the rows of a view (one of Views) that match the filter q
-// (the view's Filters, as in the console's query strings) to w in format f,
-// newest first (customers by number), and returns how many it wrote. Rows
-// are read in batches inside one read transaction, so the export is one
-// consistent snapshot. A *FilterError reports a bad filter value.
-func Export(ctx context.Context, st smsgw.Store, view string, q url.Values, f Format, w io.Writer, o ExportOptions) (int, error) {
-	l, err := parseListing(view, q, o.env())
+// ExportView parses the filter values v of a view (one of Views) and
+// exports its rows as Export does. A *FilterError reports a bad filter
+// value.
+func ExportView(ctx context.Context, st smsgw.Store, view string, v Values, f Format, w io.Writer, o ExportOptions) (int, error) {
+	e := o.Env()
+	q, err := ParseQuery(view, v, e)
 	if err != nil {
 		return 0, err
 	}
+	o.Now, o.Location = e.Now, e.Location
+	return Export(ctx, st, q, f, w, o)
+}
+
+// Export writes the rows q selects to w in format f, in the view's order
+// (newest first, customers by number), and returns how many it wrote.
+// Rows are read in batches inside one read transaction, so the export is
+// one consistent snapshot.
+func Export(ctx context.Context, st smsgw.Store, q Query, f Format, w io.Writer, o ExportOptions) (int, error) {
 	maxRows := o.MaxRows
 	if maxRows <= 0 {
 		maxRows = DefaultExportRows
 	}
-	return export(ctx, st, l, f, w, maxRows)
-}
-
-func export(ctx context.Context, st smsgw.Store, l listing, f Format, w io.Writer, maxRows int) (int, error) {
-	var out rowWriter
-	switch f {
-	case FormatCSV:
-		out = newCSVWriter(w, l.columns())
-	case FormatJSON:
-		out = newJSONWriter(w)
-	case FormatTable:
-		out = newTableWriter(w, l.columns())
-	default:
-		return 0, filterErr("format", "want csv, json or table, got %q", f)
+	e := o.Env()
+	out, err := newRowWriter(w, f, q.Columns())
+	if err != nil {
+		return 0, err
 	}
 	n := 0
-	err := st.View(ctx, func(tx smsgw.Tx) error {
+	err = st.View(ctx, func(tx smsgw.Tx) error {
 		for n < maxRows {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			batch, err := l.fetch(tx, min(exportBatch, maxRows-n), n)
+			batch, err := q.Fetch(tx, e, min(exportBatch, maxRows-n), n)
 			if err != nil {
 				return err
 			}
@@ -127,8 +115,35 @@ func export(ctx context.Context, st smsgw.Store, l listing, f Format, w io.Write
 	return n, nil
 }
 
+// WriteRecords writes rows already loaded to w in format f, with the
+// header columns for CSV and table.
+func WriteRecords(w io.Writer, f Format, columns []string, rows []Record) error {
+	out, err := newRowWriter(w, f, columns)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := out.write(r); err != nil {
+			return err
+		}
+	}
+	return out.close()
+}
+
+func newRowWriter(w io.Writer, f Format, columns []string) (rowWriter, error) {
+	switch f {
+	case FormatCSV:
+		return newCSVWriter(w, columns), nil
+	case FormatJSON:
+		return newJSONWriter(w), nil
+	case FormatTable:
+		return newTableWriter(w, columns), nil
+	}
+	return nil, filterErr("format", "want csv, json or table, got %q", f)
+}
+
 type rowWriter interface {
-	write(r record) error
+	write(r Record) error
 	close() error
 }
 
@@ -152,11 +167,11 @@ func (c *csvWriter) start() error {
 	return c.w.Write(c.header)
 }
 
-func (c *csvWriter) write(r record) error {
+func (c *csvWriter) write(r Record) error {
 	if err := c.start(); err != nil {
 		return err
 	}
-	cells := r.cells()
+	cells := r.Cells()
 	for i, s := range cells {
 		cells[i] = spreadsheetSafe(s)
 	}
@@ -201,7 +216,7 @@ func newJSONWriter(w io.Writer) *jsonWriter {
 	return &jsonWriter{w: bw, enc: enc}
 }
 
-func (j *jsonWriter) write(r record) error {
+func (j *jsonWriter) write(r Record) error {
 	sep := ",\n"
 	if j.count == 0 {
 		sep = "[\n"
@@ -258,8 +273,8 @@ func tableCell(s string) string {
 	}, s)
 }
 
-func (t *tableWriter) write(r record) error {
-	cells := r.cells()
+func (t *tableWriter) write(r Record) error {
+	cells := r.Cells()
 	for i, s := range cells {
 		cells[i] = tableCell(s)
 		if cells[i] == "" {
@@ -297,12 +312,23 @@ type TransferJSON struct {
 	SessionID int64     `json:"session_id"`
 }
 
+// NewTransferJSON converts tr with its time in loc.
+func NewTransferJSON(tr *smsgw.Transfer, loc *time.Location) *TransferJSON {
+	return &TransferJSON{ID: tr.ID, Time: tr.CreatedAt.In(loc), Kind: tr.Kind, From: string(tr.From), To: string(tr.To),
+		Amount: int64(tr.Amount), Reference: tr.Reference, SessionID: tr.SessionID}
+}
+
 // EntryJSON is a ledger entry as exported.
 type EntryJSON struct {
 	ID           int64  `json:"id"`
 	Account      string `json:"account"`
 	Amount       int64  `json:"amount"`
 	BalanceAfter int64  `json:"balance_after"`
+}
+
+// NewEntryJSON converts e.
+func NewEntryJSON(e *smsgw.Entry) EntryJSON {
+	return EntryJSON{ID: e.ID, Account: string(e.Account), Amount: int64(e.Amount), BalanceAfter: int64(e.BalanceAfter)}
 }
 
 // StepRecord is one timeline step as exported: Message for MOs, MTs and
@@ -324,7 +350,8 @@ type StepRecord struct {
 	Callback *CallbackRecord `json:"callback,omitempty"`
 }
 
-func (s *StepRecord) cells() []string {
+// Cells gives the CSV and table values of the step.
+func (s *StepRecord) Cells() []string {
 	var msg, text, detail string
 	if s.Message != nil {
 		msg = itoa(s.Message.ID)
@@ -332,11 +359,11 @@ func (s *StepRecord) cells() []string {
 		detail = s.Message.Direction + " " + s.Message.ShortCode + " " + s.Message.Status
 	}
 	switch {
-	case s.Kind == report.StepReceipt:
+	case s.Kind == StepReceipt:
 		detail = s.SMSCID + " " + s.DLRState + " " + s.DLRError
 	case s.TransferID != 0:
 		detail = "transfer " + itoa(s.TransferID)
-	case s.Kind == report.StepPartnerRequest && s.Partner != nil:
+	case s.Kind == StepPartnerRequest && s.Partner != nil:
 		p := s.Partner
 		detail = fmt.Sprintf("trxid %d %s/%s %s %d", p.TrxID, p.Partner, p.RefID, p.Kind, p.Amount)
 	case s.Partner != nil:
@@ -355,33 +382,32 @@ func (s *StepRecord) cells() []string {
 	return []string{fmtTime(s.Time), s.Kind, s.Label, msg, strings.TrimSpace(detail), text}
 }
 
-// newTransactionRecord converts a loaded transaction for display and
+// NewTransactionRecord converts a loaded transaction for display and
 // export; texts are the redacted ones.
-func newTransactionRecord(t *report.Transaction, loc *time.Location) *TransactionRecord {
+func NewTransactionRecord(t *Transaction, loc *time.Location) *TransactionRecord {
 	r := &TransactionRecord{Entries: []EntryJSON{}, Steps: []StepRecord{}}
 	if t.Session != nil {
-		r.Session = newSessionRecord(t.Session, loc)
+		r.Session = NewSessionRecord(t.Session, loc)
 	}
 	if tr := t.Transfer; tr != nil {
-		r.Transfer = &TransferJSON{ID: tr.ID, Time: tr.CreatedAt.In(loc), Kind: tr.Kind, From: string(tr.From), To: string(tr.To),
-			Amount: int64(tr.Amount), Reference: tr.Reference, SessionID: tr.SessionID}
+		r.Transfer = NewTransferJSON(tr, loc)
 	}
 	for _, e := range t.Entries {
-		r.Entries = append(r.Entries, EntryJSON{ID: e.ID, Account: string(e.Account), Amount: int64(e.Amount), BalanceAfter: int64(e.BalanceAfter)})
+		r.Entries = append(r.Entries, NewEntryJSON(&e))
 	}
 	callbacks := map[int64]*CallbackRecord{}
 	if t.Partner != nil {
-		r.Partner = newPartnerRecord(t.Partner, loc)
+		r.Partner = NewPartnerRecord(t.Partner, loc)
 		for i := range t.Callbacks {
-			cr := newCallbackRecord(&t.Callbacks[i], t.Partner, loc)
+			cr := NewCallbackRecord(&t.Callbacks[i], t.Partner, loc)
 			r.Callbacks = append(r.Callbacks, cr)
 			callbacks[cr.ID] = cr
 		}
 	}
 	for _, s := range t.Steps {
-		sr := StepRecord{Time: s.At.In(loc), Kind: s.Kind, Label: stepLabel(s.Kind), State: string(s.State)}
+		sr := StepRecord{Time: s.At.In(loc), Kind: s.Kind, Label: StepLabel(s.Kind), State: string(s.State)}
 		if s.Message != nil {
-			sr.Message = newSMSRecord(s.Message, loc)
+			sr.Message = NewSMSRecord(s.Message, loc)
 		}
 		if s.Part != nil {
 			sr.SMSCID, sr.DLRState, sr.DLRError = s.Part.SMSCID, s.Part.DLRState, s.Part.DLRError
@@ -400,34 +426,34 @@ func newTransactionRecord(t *report.Transaction, loc *time.Location) *Transactio
 	return r
 }
 
-// stepLabel names a timeline step for people.
-func stepLabel(kind string) string {
+// StepLabel names a timeline step (a Step* kind) for people.
+func StepLabel(kind string) string {
 	switch kind {
-	case report.StepMO:
+	case StepMO:
 		return "Request (MO)"
-	case report.StepOtherMO:
+	case StepOtherMO:
 		return "MO"
-	case report.StepPINPrompt:
+	case StepPINPrompt:
 		return "PIN prompt (MT)"
-	case report.StepPIN:
+	case StepPIN:
 		return "PIN reply (MO, redacted)"
-	case report.StepReply:
+	case StepReply:
 		return "Reply (MT)"
-	case report.StepTransfer:
+	case StepTransfer:
 		return "Ledger transfer"
-	case report.StepResolved:
+	case StepResolved:
 		return "Session resolved"
-	case report.StepResult:
+	case StepResult:
 		return "Result (MT)"
-	case report.StepReceipt:
+	case StepReceipt:
 		return "Delivery receipt"
-	case report.StepPartnerRequest:
+	case StepPartnerRequest:
 		return "Partner request (H2H)"
-	case report.StepPartnerResult:
+	case StepPartnerResult:
 		return "Partner request result"
-	case report.StepCallback:
+	case StepCallback:
 		return "Callback to partner"
-	case report.StepCallbackSent:
+	case StepCallbackSent:
 		return "Callback acknowledged"
 	}
 	return kind
@@ -440,32 +466,27 @@ func ExportTransaction(ctx context.Context, st smsgw.Store, id int64, byTransfer
 	if loc == nil {
 		loc = time.UTC
 	}
-	var t *report.Transaction
+	var t *Transaction
 	err := st.View(ctx, func(tx smsgw.Tx) (err error) {
 		if byTransfer {
-			t, err = report.LoadTransferTransaction(tx, id)
+			t, err = LoadTransferTransaction(tx, id)
 		} else {
-			t, err = report.LoadTransaction(tx, id)
+			t, err = LoadTransaction(tx, id)
 		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	r := newTransactionRecord(t, loc)
-	var out rowWriter
-	columns := []string{"time", "step", "label", "message_id", "detail", "text"}
-	switch f {
-	case FormatJSON:
+	r := NewTransactionRecord(t, loc)
+	if f == FormatJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
-	case FormatCSV:
-		out = newCSVWriter(w, columns)
-	case FormatTable:
-		out = newTableWriter(w, columns)
-	default:
-		return filterErr("format", "want csv, json or table, got %q", f)
+	}
+	out, err := newRowWriter(w, f, []string{"time", "step", "label", "message_id", "detail", "text"})
+	if err != nil {
+		return err
 	}
 	for i := range r.Steps {
 		if err := out.write(&r.Steps[i]); err != nil {

@@ -1,40 +1,33 @@
-package console
+package report
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
-	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
 // Partner requests and callbacks of the host-to-host API, as listings.
 
+// partnerReads are the partner records the listings read.
+type partnerReads interface {
+	partner.RequestStore
+	partner.CallbackStore
+}
+
 // partnerRecords returns the partner records of src, or an error naming
 // its type when the store does not hold them (as partner.TxOf does).
-func partnerRecords(src report.Source) (partner.Records, error) {
-	r, ok := src.(partner.Records)
+func partnerRecords(src Source) (partnerReads, error) {
+	r, ok := src.(partnerReads)
 	if !ok {
-		return nil, fmt.Errorf("partner: store transaction %T does not implement partner.Records", src)
+		return nil, fmt.Errorf("partner: store transaction %T does not implement partner.RequestStore and partner.CallbackStore", src)
 	}
 	return r, nil
 }
-
-// View names of the partner API.
-const (
-	ViewPartners  = "partners"
-	ViewCallbacks = "callbacks"
-)
-
-var (
-	partnerStates = []string{string(partner.Pending), string(partner.Success), string(partner.Failed),
-		string(partner.Unknown)}
-	callbackStatuses = []string{partner.CallbackQueued, partner.CallbackSent, partner.CallbackDead}
-)
 
 // Status codes of partner requests as the partner API reports them.
 const (
@@ -74,87 +67,101 @@ func parsePartnerStatus(s string) ([]partner.State, error) {
 	return []partner.State{partner.State(st)}, nil
 }
 
-// parseText reads a free-text filter: trimmed, at most 64 characters.
-func parseText(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > 64 {
-		return "", filterErr(field, "at most 64 characters")
-	}
-	return s, nil
+// PartnerQuery filters the host-to-host partner requests (view
+// "partners"). With TrxID it selects that one request, if it matches the
+// other fields.
+type PartnerQuery struct {
+	Partner string
+	RefID   string
+	TrxID   int64
+	MSISDN  domain.MSISDN   // the destination
+	States  []partner.State // any of them
+	Since   time.Time
+	Until   time.Time
 }
 
-type partnerListing struct {
-	f     partner.RequestFilter
-	trxid int64
-	loc   *time.Location
-}
-
-func parsePartners(q url.Values, e env) (listing, error) {
+// ParsePartnerQuery reads the partner request filters
+// (Filters(ViewPartners)).
+func ParsePartnerQuery(v Values, e Env) (*PartnerQuery, error) {
 	var (
-		l   = &partnerListing{loc: e.loc}
+		q   = &PartnerQuery{}
 		err error
 	)
-	if l.f.Partner, err = parseText("partner", q.Get("partner")); err != nil {
+	e = e.norm()
+	if q.Partner, err = parseText("partner", v["partner"]); err != nil {
 		return nil, err
 	}
-	if l.f.RefID, err = parseText("refid", q.Get("refid")); err != nil {
+	if q.RefID, err = parseText("refid", v["refid"]); err != nil {
 		return nil, err
 	}
-	if l.trxid, err = parseID("trxid", q.Get("trxid")); err != nil {
+	if q.TrxID, err = parseID("trxid", v["trxid"]); err != nil {
 		return nil, err
 	}
-	if l.f.Dest, err = parseMSISDN("msisdn", q.Get("msisdn")); err != nil {
+	if q.MSISDN, err = parseMSISDN("msisdn", v["msisdn"]); err != nil {
 		return nil, err
 	}
-	if l.f.States, err = parsePartnerStatus(q.Get("status")); err != nil {
+	if q.States, err = parsePartnerStatus(v["status"]); err != nil {
 		return nil, err
 	}
-	if l.f.Since, l.f.Until, err = parseRange(q, e); err != nil {
+	if q.Since, q.Until, err = parseRange(v, e); err != nil {
 		return nil, err
 	}
-	return l, nil
+	return q, nil
 }
 
-func (l *partnerListing) columns() []string {
+// View is ViewPartners.
+func (q *PartnerQuery) View() string { return ViewPartners }
+
+// Columns names the cells of a PartnerRecord.
+func (q *PartnerQuery) Columns() []string {
 	return []string{"trxid", "time", "partner", "refid", "kind", "mode", "product", "msisdn", "amount", "price",
 		"status", "state", "reason", "message", "sn", "transfer_id", "session_id", "inquiry_id", "duplicate",
 		"balance_before", "balance_after", "paid_at", "resolved", "updated"}
 }
 
-func (l *partnerListing) fetch(src report.Source, limit, offset int) ([]record, error) {
+func (q *PartnerQuery) filter() partner.RequestFilter {
+	return partner.RequestFilter{Partner: q.Partner, RefID: q.RefID, Dest: q.MSISDN, States: q.States,
+		Since: q.Since, Until: q.Until}
+}
+
+// Fetch reads a page of *PartnerRecord, newest first. src must hold the
+// partner requests and callbacks (partner.RequestStore and
+// partner.CallbackStore).
+func (q *PartnerQuery) Fetch(src Source, e Env, limit, offset int) ([]Record, error) {
+	e = e.norm()
 	tx, err := partnerRecords(src)
 	if err != nil {
 		return nil, err
 	}
-	if l.trxid != 0 {
+	if q.TrxID != 0 {
 		// One request by its trxid, if it matches the other filters.
 		if offset > 0 {
 			return nil, nil
 		}
-		r, err := tx.PartnerRequest(l.trxid)
-		if smsgw.ErrorCode(err) == smsgw.ENotFound || (err == nil && !l.matches(r)) {
+		r, err := tx.PartnerRequest(q.TrxID)
+		if smsgw.ErrorCode(err) == smsgw.ENotFound || (err == nil && !q.matches(r)) {
 			return nil, nil
 		} else if err != nil {
 			return nil, err
 		}
-		return []record{newPartnerRecord(r, l.loc)}, nil
+		return []Record{NewPartnerRecord(r, e.Location)}, nil
 	}
-	f := l.f
+	f := q.filter()
 	f.Limit, f.Offset = limit, offset
 	rs, err := tx.PartnerRequests(f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]record, len(rs))
+	out := make([]Record, len(rs))
 	for i := range rs {
-		out[i] = newPartnerRecord(&rs[i], l.loc)
+		out[i] = NewPartnerRecord(&rs[i], e.Location)
 	}
 	return out, nil
 }
 
 // matches applies the filter to one request, as PartnerRequests would.
-func (l *partnerListing) matches(r *partner.Request) bool {
-	f := l.f
+func (q *PartnerQuery) matches(r *partner.Request) bool {
+	f := q.filter()
 	switch {
 	case f.Partner != "" && r.Partner != f.Partner,
 		f.RefID != "" && r.RefID != f.RefID,
@@ -174,11 +181,11 @@ func (l *partnerListing) matches(r *partner.Request) bool {
 	return false
 }
 
-// PartnerRecord is one host-to-host partner request as the console shows
-// and exports it. It carries no secret: signatures, keys and the request
-// hash are never part of it. Status is the code the partner sees (20
-// success, 40 failed, 10 pending or unknown); Reason is the failure
-// reason of a failed request.
+// PartnerRecord is one host-to-host partner request as operators see and
+// export it. It carries no secret: signatures, keys and the request hash
+// are never part of it. Status is the code the partner sees (20 success,
+// 40 failed, 10 pending or unknown); Reason is the failure reason of a
+// failed request.
 type PartnerRecord struct {
 	TrxID         int64      `json:"trxid"`
 	Time          time.Time  `json:"time"`
@@ -206,7 +213,8 @@ type PartnerRecord struct {
 	Updated       time.Time  `json:"updated"`
 }
 
-func newPartnerRecord(r *partner.Request, loc *time.Location) *PartnerRecord {
+// NewPartnerRecord converts r with its times in loc.
+func NewPartnerRecord(r *partner.Request, loc *time.Location) *PartnerRecord {
 	p := &PartnerRecord{
 		TrxID: r.ID, Time: r.CreatedAt.In(loc), Partner: r.Partner, RefID: r.RefID, Kind: r.Kind, Mode: r.Mode,
 		Product: r.Product, MSISDN: string(r.Dest), Amount: int64(r.Amount), Price: int64(r.Price),
@@ -225,79 +233,75 @@ func newPartnerRecord(r *partner.Request, loc *time.Location) *PartnerRecord {
 	return p
 }
 
-func (r *PartnerRecord) cells() []string {
+// Cells gives the CSV and table values in column order.
+func (r *PartnerRecord) Cells() []string {
 	return []string{itoa(r.TrxID), fmtTime(r.Time), r.Partner, r.RefID, r.Kind, r.Mode, r.Product, r.MSISDN,
 		itoa(r.Amount), itoa(r.Price), r.Status, r.State, r.Reason, r.Message, r.SN, idOrEmpty(r.TransferID),
 		idOrEmpty(r.SessionID), idOrEmpty(r.InquiryID), strconv.FormatBool(r.Duplicate), itoa(r.BalanceBefore),
 		itoa(r.BalanceAfter), fmtTimePtr(r.PaidAt), fmtTimePtr(r.Resolved), fmtTime(r.Updated)}
 }
 
-// URL is the request's page.
-func (r *PartnerRecord) URL() string { return "/console/partners/" + itoa(r.TrxID) }
-
-// TxURL is the page of the request's transaction: its PIN session in
-// confirmation mode, else its transfer; "" while it has neither.
-func (r *PartnerRecord) TxURL() string {
-	switch {
-	case r.SessionID != 0:
-		return "/console/tx/" + itoa(r.SessionID)
-	case r.TransferID != 0:
-		return "/console/transfers/" + itoa(r.TransferID)
-	}
-	return ""
-}
-
 // Callback outbox.
 
-type callbackListing struct {
-	f   partner.CallbackFilter
-	loc *time.Location
+// CallbackQuery filters the callback outbox (view "callbacks").
+type CallbackQuery struct {
+	Partner string
+	Status  string // partner.CallbackQueued, CallbackSent or CallbackDead
+	TrxID   int64  // the callbacks of this request
 }
 
-func parseCallbacks(q url.Values, e env) (listing, error) {
+// ParseCallbackQuery reads the callback filters (Filters(ViewCallbacks)).
+func ParseCallbackQuery(v Values) (*CallbackQuery, error) {
 	var (
-		l   = &callbackListing{loc: e.loc}
+		q   = &CallbackQuery{}
 		err error
 	)
-	if l.f.Partner, err = parseText("partner", q.Get("partner")); err != nil {
+	if q.Partner, err = parseText("partner", v["partner"]); err != nil {
 		return nil, err
 	}
-	status := strings.ToLower(strings.TrimSpace(q.Get("status")))
+	status := strings.ToLower(strings.TrimSpace(v["status"]))
 	if status == "dead_letter" || status == "dead-letter" {
 		status = partner.CallbackDead
 	}
-	if l.f.Status, err = oneOf("status", status, callbackStatuses...); err != nil {
+	if q.Status, err = oneOf("status", status, callbackStatuses...); err != nil {
 		return nil, err
 	}
-	if l.f.RequestID, err = parseID("trxid", q.Get("trxid")); err != nil {
+	if q.TrxID, err = parseID("trxid", v["trxid"]); err != nil {
 		return nil, err
 	}
-	return l, nil
+	return q, nil
 }
 
-func (l *callbackListing) columns() []string {
+// View is ViewCallbacks.
+func (q *CallbackQuery) View() string { return ViewCallbacks }
+
+// Columns names the cells of a CallbackRecord.
+func (q *CallbackQuery) Columns() []string {
 	return []string{"id", "trxid", "partner", "refid", "msisdn", "request_state", "status", "attempts",
 		"next_attempt", "deadline", "last_error", "created", "updated", "sent"}
 }
 
-func (l *callbackListing) fetch(src report.Source, limit, offset int) ([]record, error) {
+// Fetch reads a page of *CallbackRecord, newest first. src must hold the
+// partner requests and callbacks (partner.RequestStore and
+// partner.CallbackStore).
+func (q *CallbackQuery) Fetch(src Source, e Env, limit, offset int) ([]Record, error) {
+	e = e.norm()
 	tx, err := partnerRecords(src)
 	if err != nil {
 		return nil, err
 	}
-	f := l.f
-	f.Limit, f.Offset = limit, offset
-	cs, err := tx.Callbacks(f)
+	cs, err := tx.Callbacks(partner.CallbackFilter{Partner: q.Partner, Status: q.Status, RequestID: q.TrxID,
+		Limit: limit, Offset: offset})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]record, len(cs))
+	out := make([]Record, len(cs))
 	for i := range cs {
 		r, err := tx.PartnerRequest(cs[i].RequestID)
 		if err != nil && smsgw.ErrorCode(err) != smsgw.ENotFound {
 			return nil, err
 		}
-		out[i] = newCallbackRecord(&cs[i], r, l.loc)
+		out[i] = NewCallbackRecord(&cs[i], r, e.Location)
 	}
 	return out, nil
 }
@@ -324,8 +328,9 @@ type CallbackRecord struct {
 	Sent         *time.Time `json:"sent"`
 }
 
-// newCallbackRecord converts c; r is its request, nil if unknown.
-func newCallbackRecord(c *partner.Callback, r *partner.Request, loc *time.Location) *CallbackRecord {
+// NewCallbackRecord converts c with its times in loc; r is its request,
+// nil if unknown.
+func NewCallbackRecord(c *partner.Callback, r *partner.Request, loc *time.Location) *CallbackRecord {
 	cr := &CallbackRecord{
 		ID: c.ID, TrxID: c.RequestID, Partner: c.Partner, Status: c.Status, Attempts: c.Attempts,
 		Deadline: c.Deadline.In(loc), LastError: c.LastError, Created: c.CreatedAt.In(loc), Updated: c.UpdatedAt.In(loc),
@@ -344,7 +349,8 @@ func newCallbackRecord(c *partner.Callback, r *partner.Request, loc *time.Locati
 	return cr
 }
 
-func (r *CallbackRecord) cells() []string {
+// Cells gives the CSV and table values in column order.
+func (r *CallbackRecord) Cells() []string {
 	return []string{itoa(r.ID), itoa(r.TrxID), r.Partner, r.RefID, r.MSISDN, r.RequestState, r.Status,
 		strconv.Itoa(r.Attempts), fmtTimePtr(r.NextAttempt), fmtTime(r.Deadline), r.LastError, fmtTime(r.Created),
 		fmtTime(r.Updated), fmtTimePtr(r.Sent)}
@@ -371,9 +377,11 @@ type DestinationRecord struct {
 	Updated     time.Time  `json:"updated"`
 }
 
-var destinationColumns = []string{"msisdn", "failures", "last_failure", "updated"}
+// DestinationColumns names the cells of a DestinationRecord.
+func DestinationColumns() []string { return []string{"msisdn", "failures", "last_failure", "updated"} }
 
-func newDestinationRecord(d *partner.Destination, loc *time.Location) *DestinationRecord {
+// NewDestinationRecord converts d with its times in loc.
+func NewDestinationRecord(d *partner.Destination, loc *time.Location) *DestinationRecord {
 	r := &DestinationRecord{MSISDN: string(d.Dest), Failures: d.Failures, Updated: d.UpdatedAt.In(loc)}
 	if d.LastFailure != nil {
 		t := d.LastFailure.In(loc)
@@ -382,6 +390,7 @@ func newDestinationRecord(d *partner.Destination, loc *time.Location) *Destinati
 	return r
 }
 
-func (r *DestinationRecord) cells() []string {
+// Cells gives the CSV and table values in column order.
+func (r *DestinationRecord) Cells() []string {
 	return []string{r.MSISDN, strconv.Itoa(r.Failures), fmtTimePtr(r.LastFailure), fmtTime(r.Updated)}
 }
