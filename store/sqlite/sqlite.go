@@ -251,8 +251,8 @@ func (s *Store) checkWAL(ctx context.Context) error {
 }
 
 // Close stops the writer goroutine, waiting for the group commit in
-// progress, and closes both pools. Update calls still queued, and every
-// Update after Close, fail with ErrClosed. Transactions in progress must
+// progress, and closes both pools. Update calls the writer has not taken,
+// and every Update after Close, fail with ErrClosed. Transactions in progress must
 // have finished.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
@@ -283,9 +283,10 @@ func (s *Store) Close() error {
 // are unaffected. When the group transaction itself fails, fn runs again
 // in a transaction of its own: fn may run more than once (smsgw.Store).
 // A ctx that ends before fn runs makes Update return ctx.Err() without
-// running fn; one that ends while fn runs makes it roll back and return
-// ctx.Err(). fn must not call Update or View on the same Store (Update
-// would wait for itself). After Close, Update returns ErrClosed.
+// running fn; one that ends while fn runs makes it roll back and fail
+// (with ctx.Err() unless fn returned an error of its own). fn must not
+// call Update or View on the same Store (Update would wait for itself).
+// After Close, Update returns ErrClosed.
 func (s *Store) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
 	return s.update(ctx, fn)
 }
