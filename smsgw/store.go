@@ -12,8 +12,19 @@ import (
 //
 // Update runs fn in one read-write transaction (SQLite: BEGIN IMMEDIATE) and
 // commits when fn returns nil; View runs fn in a read-only transaction. A Tx
-// must not be used after fn returns. Implementations retry nothing: a busy or
-// failed commit is returned as an internal error.
+// must not be used after fn returns, and fn must not call Update on the same
+// Store (it would wait for itself). Update returns nil only once fn's writes
+// are committed. A busy or failed commit of fn's own transaction is returned
+// as an internal error, not retried.
+//
+// fn may run more than once in one Update call: an implementation that
+// commits concurrent calls together (store/sqlite's group commit) runs fn
+// again, in a transaction of its own, when the shared transaction failed
+// for a reason that was not fn's. Only the last run's writes are
+// committed, so fn must not accumulate state across runs (append to a
+// slice declared outside it, count, send on a channel...): it should set
+// its results afresh on every run, as when a caller retries a failed
+// Update.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -38,6 +39,10 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Logger receives lifecycle and migration messages. Default slog.Default().
 	Logger *slog.Logger
+	// MaxBatch is the most Update calls one group commit holds (see the
+	// package documentation). Default DefaultMaxBatch; 1 commits every
+	// Update on its own.
+	MaxBatch int
 
 	// synchronous overrides PRAGMA synchronous; only tests and benchmarks
 	// set it, to measure what FULL costs.
@@ -61,6 +66,19 @@ type Store struct {
 	r    *sql.DB // readers, query_only
 	now  func() time.Time
 	log  *slog.Logger
+
+	// Group commit (batch.go): Update queues a call, the writer goroutine
+	// runs up to maxBatch queued calls in one transaction.
+	maxBatch   int
+	queue      chan *call    // unbuffered: a call is taken or still the caller's
+	closing    chan struct{} // closed by Close: the writer stops, Update fails
+	closeOnce  sync.Once
+	writerDone chan struct{} // closed when the writer goroutine has returned
+	stats      writeStats
+	// beforeCommit, when set (by tests only, before the first Update), is
+	// called before a group transaction of n calls commits; an error makes
+	// the group fail as a failed COMMIT would.
+	beforeCommit func(n int) error
 }
 
 var _ smsgw.Store = (*Store)(nil)
@@ -94,6 +112,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.sync = opts.synchronous
 	if s.sync == "" {
 		s.sync = "FULL"
+	}
+	s.maxBatch = opts.MaxBatch
+	if s.maxBatch <= 0 {
+		s.maxBatch = DefaultMaxBatch
 	}
 
 	if err := s.privateFiles(); err != nil {
@@ -129,6 +151,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s readers: %w", abs, err)
 	}
+	s.queue = make(chan *call)
+	s.closing = make(chan struct{})
+	s.writerDone = make(chan struct{})
+	go s.writer()
 	s.log.Info("database opened", "path", abs)
 	return s, nil
 }
@@ -224,8 +250,13 @@ func (s *Store) checkWAL(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools. Transactions in progress must have finished.
+// Close stops the writer goroutine, waiting for the group commit in
+// progress, and closes both pools. Update calls the writer has not taken,
+// and every Update after Close, fail with ErrClosed. Transactions in progress must
+// have finished.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	<-s.writerDone
 	err := s.r.Close()
 	// Let SQLite refresh planner statistics it found useful; failure is
 	// harmless.
@@ -240,13 +271,24 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Update runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
-// when fn returns nil. It rolls back when fn returns an error, which it
-// returns unchanged, and when fn panics, after which the panic continues.
-// Update calls from several goroutines are serialised; fn must not call
-// Update or View on the same Store (that would wait for itself).
+// Update runs fn in a write transaction (BEGIN IMMEDIATE) and returns once
+// fn's writes are committed (durable with synchronous=FULL). Concurrent
+// Update calls are group-committed: up to Options.MaxBatch of them run one
+// after the other in one transaction, each inside its own savepoint, and
+// share one commit (see the package documentation).
+//
+// When fn returns an error, its writes are rolled back and the error is
+// returned unchanged; when fn panics, its writes are rolled back and the
+// panic continues in the caller. Either way the other calls of the group
+// are unaffected. When the group transaction itself fails, fn runs again
+// in a transaction of its own: fn may run more than once (smsgw.Store).
+// A ctx that ends before fn runs makes Update return ctx.Err() without
+// running fn; one that ends while fn runs makes it roll back and fail
+// (with ctx.Err() unless fn returned an error of its own). fn must not
+// call Update or View on the same Store (Update would wait for itself).
+// After Close, Update returns ErrClosed.
 func (s *Store) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
-	return s.run(ctx, s.w, fn, "update")
+	return s.update(ctx, fn)
 }
 
 // View runs fn in a read-only transaction that sees one consistent snapshot.

@@ -1,0 +1,357 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/smsgw/smsgw/smsgw"
+)
+
+// DefaultMaxBatch is the largest number of Update calls one group commit
+// holds when Options.MaxBatch is 0.
+const DefaultMaxBatch = 128
+
+// ErrClosed is returned by Update once Close has been called.
+var ErrClosed = errors.New("sqlite: store is closed")
+
+// memberSavepoint encloses the writes of one Update call inside a group
+// transaction. The savepoints of tx.atomic are nested inside it and have
+// other names.
+const memberSavepoint = "update_call"
+
+// Stats counts the write transactions of a Store since Open. Batched /
+// Commits is the average number of Update calls per commit (per fsync).
+type Stats struct {
+	Commits  uint64 // write transactions Update committed
+	Batched  uint64 // Update calls whose writes those commits hold
+	MaxBatch int    // most Update calls held by one commit
+	Retried  uint64 // calls run again alone after their group transaction failed
+	Queued   int    // Update calls waiting for the writer now
+}
+
+// writeStats are the counters behind Stats; the writer goroutine updates
+// them, any goroutine reads them.
+type writeStats struct {
+	commits, batched, retried atomic.Uint64
+	maxBatch, queued          atomic.Int64
+}
+
+// Stats returns the write counters. It is safe for concurrent use.
+func (s *Store) Stats() Stats {
+	return Stats{
+		Commits:  s.stats.commits.Load(),
+		Batched:  s.stats.batched.Load(),
+		MaxBatch: int(s.stats.maxBatch.Load()),
+		Retried:  s.stats.retried.Load(),
+		Queued:   int(s.stats.queued.Load()),
+	}
+}
+
+// committed records one commit holding n Update calls.
+func (s *Store) committed(n int) {
+	s.stats.commits.Add(1)
+	s.stats.batched.Add(uint64(n))
+	if int64(n) > s.stats.maxBatch.Load() {
+		s.stats.maxBatch.Store(int64(n)) // only the writer goroutine stores
+	}
+}
+
+// call is one Update waiting for, or being run by, the writer goroutine.
+//
+// fn runs in the caller's goroutine, not the writer's: the writer hands the
+// caller a transaction on turn, the caller runs fn and reports on out. So a
+// panic or runtime.Goexit (t.Fatal in a test) inside fn unwinds the caller,
+// as it always did, and the writer goroutine is never affected. Closing turn
+// gives the caller its final result, err.
+type call struct {
+	ctx  context.Context
+	fn   func(smsgw.Tx) error
+	turn chan *tx     // writer → caller: run fn on this transaction
+	out  chan outcome // caller → writer: how fn ended
+	err  error        // the result; written before turn is closed
+	done bool         // answered: turn is closed (writer only)
+}
+
+// outcome is how one run of fn ended.
+type outcome struct {
+	err      error
+	abnormal bool // fn panicked or called runtime.Goexit
+}
+
+// exec runs fn on t in the caller's goroutine (see call) and returns how it
+// ended. Only the writer goroutine calls it.
+func (c *call) exec(t *tx) outcome {
+	c.turn <- t
+	return <-c.out
+}
+
+// answer gives the caller its result. Only the writer goroutine calls it.
+func (c *call) answer(err error) {
+	c.err = err
+	c.done = true
+	close(c.turn)
+}
+
+// runFn is the caller's side of call.exec.
+func (c *call) runFn(t *tx) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		// fn panicked or called runtime.Goexit. Let the writer roll back
+		// what fn wrote and wait until it has (it gives a call that ended
+		// so no further turn); then the panic or Goexit goes on unwinding
+		// this goroutine.
+		c.out <- outcome{abnormal: true}
+		for range c.turn {
+		}
+	}()
+	err := c.fn(t)
+	returned = true
+	c.out <- outcome{err: err}
+}
+
+// update is Update: it queues the call for the writer goroutine and runs fn
+// each time the writer hands it a transaction.
+func (s *Store) update(ctx context.Context, fn func(smsgw.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c := &call{ctx: ctx, fn: fn, turn: make(chan *tx), out: make(chan outcome, 1)}
+	s.stats.queued.Add(1)
+	select {
+	case s.queue <- c:
+		s.stats.queued.Add(-1)
+	case <-ctx.Done():
+		// Not taken by the writer: fn never runs.
+		s.stats.queued.Add(-1)
+		return ctx.Err()
+	case <-s.closing:
+		s.stats.queued.Add(-1)
+		return ErrClosed
+	}
+	// Taken by the writer: wait for the result whatever ctx does, so that
+	// the caller never returns before it knows whether fn committed (the
+	// writer skips calls whose ctx has ended before running them).
+	for t := range c.turn {
+		c.runFn(t)
+	}
+	return c.err
+}
+
+// writer is the goroutine behind Update, started by Open and stopped by
+// Close. It takes the first queued call and every call queued at that
+// moment, up to maxBatch, and commits them together.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	batch := make([]*call, 0, s.maxBatch)
+	for {
+		select {
+		case c := <-s.queue:
+			batch = append(batch[:0], c)
+		case <-s.closing:
+			return
+		}
+	fill:
+		for len(batch) < s.maxBatch {
+			select {
+			case c := <-s.queue:
+				batch = append(batch, c)
+			default:
+				break fill
+			}
+		}
+		s.commitBatch(batch)
+		clear(batch)
+	}
+}
+
+// commitBatch runs the calls of one batch and answers every one of them.
+func (s *Store) commitBatch(batch []*call) {
+	live := make([]*call, 0, len(batch))
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.answer(err)
+			continue
+		}
+		live = append(live, c)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		s.alone(live[0])
+		return
+	}
+	err := s.group(live)
+	if err == nil {
+		return
+	}
+	// The group transaction is gone: run every call that did not fail on
+	// its own again, each in its own transaction, so that one call that
+	// breaks the transaction cannot fail the others.
+	s.log.Warn("group commit failed; running its updates one by one", "updates", len(live), "err", err)
+	for _, c := range live {
+		if !c.done {
+			s.stats.retried.Add(1)
+			s.alone(c)
+		}
+	}
+}
+
+// alone runs c in a transaction of its own, with c's context (a
+// cancellation interrupts only c's own transaction), and answers it.
+func (s *Store) alone(c *call) {
+	if err := c.ctx.Err(); err != nil {
+		c.answer(err)
+		return
+	}
+	conn, sqlTx, err := s.begin(c.ctx)
+	if err != nil {
+		c.answer(err)
+		return
+	}
+	defer conn.Close()
+	o := c.exec(&tx{ctx: c.ctx, tx: sqlTx, now: s.now})
+	if o.err == nil && !o.abnormal {
+		o.err = c.ctx.Err()
+	}
+	if o.err != nil || o.abnormal {
+		s.rollback(sqlTx)
+		c.answer(o.err)
+		return
+	}
+	if err := s.commit(conn, sqlTx); err != nil {
+		c.answer(err)
+		return
+	}
+	s.committed(1)
+	c.answer(nil)
+}
+
+// group runs the calls of live one after the other in one transaction,
+// each inside its own savepoint, and commits once. A call whose fn fails
+// (error, panic, or its context ended) has its savepoint rolled back and
+// gets its own error; the others are answered only after the commit. When
+// the transaction itself fails (a savepoint statement fails, SQLite rolled
+// it back on its own, COMMIT fails) group rolls back and returns the error
+// with the calls that did not fail on their own left unanswered.
+//
+// Statements run with context.WithoutCancel of the call's context: a
+// cancelled statement interrupts the connection, which could roll back the
+// whole shared transaction. Contexts are checked between calls instead.
+func (s *Store) group(live []*call) error {
+	bg := context.Background()
+	conn, sqlTx, err := s.begin(bg)
+	if err != nil {
+		// Nothing ran: every call gets the error, as it would alone.
+		for _, c := range live {
+			c.answer(err)
+		}
+		return nil
+	}
+	defer conn.Close()
+	var (
+		failed []*call // failed on their own; answered once the transaction ends
+		n      int     // calls whose writes are in the transaction
+		gerr   error   // the transaction failed
+	)
+	sp := func(stmt string) error {
+		if _, err := sqlTx.ExecContext(bg, stmt); err != nil {
+			return fmt.Errorf("sqlite: %s: %w", stmt, err)
+		}
+		return nil
+	}
+	for _, c := range live {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			failed = append(failed, c)
+			continue
+		}
+		if gerr = sp("SAVEPOINT " + memberSavepoint); gerr != nil {
+			break
+		}
+		o := c.exec(&tx{ctx: context.WithoutCancel(c.ctx), tx: sqlTx, now: s.now})
+		if o.err == nil && !o.abnormal {
+			o.err = c.ctx.Err()
+		}
+		if o.err != nil || o.abnormal {
+			c.err = o.err
+			failed = append(failed, c)
+			if gerr = sp("ROLLBACK TO " + memberSavepoint); gerr != nil {
+				break
+			}
+			if gerr = sp("RELEASE " + memberSavepoint); gerr != nil {
+				break
+			}
+			continue
+		}
+		if gerr = sp("RELEASE " + memberSavepoint); gerr != nil {
+			break
+		}
+		n++
+	}
+	if gerr == nil && s.beforeCommit != nil {
+		gerr = s.beforeCommit(n)
+	}
+	if gerr == nil {
+		gerr = s.commit(conn, sqlTx)
+	} else {
+		s.rollback(sqlTx)
+	}
+	for _, c := range failed {
+		c.answer(c.err)
+	}
+	if gerr != nil {
+		return gerr
+	}
+	if n > 0 {
+		s.committed(n)
+	}
+	for _, c := range live {
+		if !c.done {
+			c.answer(nil)
+		}
+	}
+	return nil
+}
+
+// begin starts a write transaction (BEGIN IMMEDIATE) on the writer
+// connection, held as a *sql.Conn so that a failed COMMIT can be cleaned up.
+func (s *Store) begin(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: begin update: %w", err)
+	}
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("sqlite: begin update: %w", err)
+	}
+	return conn, sqlTx, nil
+}
+
+// commit commits sqlTx. When COMMIT fails SQLite may leave the transaction
+// open; commit then rolls it back (SQLite's advice) so that the connection
+// serves the next transaction.
+func (s *Store) commit(conn *sql.Conn, sqlTx *sql.Tx) error {
+	err := sqlTx.Commit()
+	if err == nil {
+		return nil
+	}
+	if _, rerr := conn.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
+		s.log.Debug("rollback after failed commit", "err", rerr) // usually: no transaction is active
+	}
+	return fmt.Errorf("sqlite: commit update: %w", err)
+}
+
+// rollback rolls sqlTx back; SQLite may have done it already.
+func (s *Store) rollback(sqlTx *sql.Tx) {
+	if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		s.log.Warn("rollback failed", "op", "update", "err", err)
+	}
+}
