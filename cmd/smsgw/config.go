@@ -104,6 +104,14 @@ type BindConfig struct {
 	SourceNPI          int      `toml:"source_npi"`
 	DestTON            int      `toml:"dest_ton"`
 	DestNPI            int      `toml:"dest_npi"`
+	// Workers is how many MOs of this bind are stored at once (the store
+	// commits concurrent ones together); one sender's MOs still go one
+	// at a time.
+	Workers int `toml:"workers"`
+	// ReplyAddress is as_received (a reply goes to the sender address as
+	// the MO brought it: digits, TON, NPI) or international (to the
+	// canonical 62... number with dest_ton/dest_npi).
+	ReplyAddress string `toml:"reply_address"`
 }
 
 // ShortCodeConfig names the two short codes of the flow.
@@ -252,6 +260,12 @@ func defaultBind(b BindConfig) BindConfig {
 	if b.DLRIDMode == "" {
 		b.DLRIDMode = "auto"
 	}
+	if b.Workers == 0 {
+		b.Workers = 32
+	}
+	if b.ReplyAddress == "" {
+		b.ReplyAddress = "as_received"
+	}
 	return b
 }
 
@@ -387,6 +401,14 @@ func (c *Config) Validate() error {
 		}
 		if b.Throughput < 0 {
 			return keyErr(k+".throughput", "must be >= 0 (0 = unlimited)")
+		}
+		if b.Workers < 1 || b.Workers > 1000 {
+			return keyErr(k+".workers", "must be 1..1000, got %d", b.Workers)
+		}
+		switch b.ReplyAddress {
+		case "as_received", "international":
+		default:
+			return keyErr(k+".reply_address", "must be as_received or international, got %q", b.ReplyAddress)
 		}
 		if b.EnquireLink.Duration < 100*time.Millisecond {
 			return keyErr(k+".enquire_link", "must be at least 100ms")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	conc := fs.Int("c", 20, "concurrent customers")
 	window := fs.Int("window", 10, "SMPP window of the bind")
 	dir := fs.String("dir", "", "directory for the database (default: a temporary one)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (gateway and load together) to this file")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -115,6 +117,19 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		latencies []time.Duration
 		wg        sync.WaitGroup
 	)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			stop()
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			stop()
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	for _, m := range msisdns {
 		wg.Add(1)

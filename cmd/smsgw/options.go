@@ -150,6 +150,7 @@ func bindOptions(cfg *Config) ([]esme.BindOptions, error) {
 			SystemType:          b.SystemType,
 			Mode:                mode,
 			Window:              b.Window,
+			Workers:             b.Workers,
 			Rate:                b.Throughput,
 			EnquireLinkInterval: b.EnquireLink.Duration,
 			ResponseTimeout:     b.ResponseTimeout.Duration,
@@ -162,6 +163,7 @@ func bindOptions(cfg *Config) ([]esme.BindOptions, error) {
 			RegisteredDelivery: b.RegisteredDelivery,
 			SourceTON:          uint8(b.SourceTON), SourceNPI: uint8(b.SourceNPI),
 			DestTON: uint8(b.DestTON), DestNPI: uint8(b.DestNPI),
+			NormalizeReplies: b.ReplyAddress == "international",
 		})
 	}
 	return out, nil
