@@ -58,7 +58,8 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() ti
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("database.path: %w", err)
 	}
-	return sqlite.Open(ctx, path, sqlite.Options{Now: now, BusyTimeout: cfg.Database.BusyTimeout.Duration, Logger: log})
+	return sqlite.Open(ctx, path, sqlite.Options{Now: now, BusyTimeout: cfg.Database.BusyTimeout.Duration,
+		Synchronous: cfg.Database.Synchronous, Logger: log})
 }
 
 // Run starts everything, blocks until ctx is done, then stops in reverse

@@ -55,6 +55,9 @@ type LogConfig struct {
 type DatabaseConfig struct {
 	Path        string   `toml:"path"`
 	BusyTimeout Duration `toml:"busy_timeout"`
+	// Synchronous is full (default) or normal; see config.toml for what a
+	// crash can cost in each.
+	Synchronous string `toml:"synchronous"`
 }
 
 // HTTPConfig is the operator/simulator HTTP listener.
@@ -216,7 +219,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 func DefaultConfig() Config {
 	return Config{
 		Log:        LogConfig{Level: "info", Format: "text"},
-		Database:   DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}},
+		Database:   DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}, Synchronous: "full"},
 		HTTP:       HTTPConfig{Listen: "127.0.0.1:8080", Pprof: true},
 		Security:   SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
 		Simulator:  SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
@@ -346,6 +349,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Database.Path == "" {
 		return keyErr("database.path", "required")
+	}
+	switch strings.ToLower(c.Database.Synchronous) {
+	case "", "full", "normal":
+	default:
+		return keyErr("database.synchronous", "must be full or normal, got %q", c.Database.Synchronous)
 	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {

@@ -60,3 +60,29 @@ func TestConfigValidatesRules(t *testing.T) {
 		}
 	}
 }
+
+// The performance keys are checked and errors name them:
+// the store's synchronous mode, a bind's workers and reply address.
+func TestConfigPerformanceKeys(t *testing.T) {
+	base := fmt.Sprintf(consoleBase, false)
+	for _, tc := range []struct{ body, want string }{
+		{"[database]\nsynchronous = \"off\"\n", "database.synchronous"},
+		{"workers = 0\n", ""}, // 0 takes the default
+		{"workers = 5000\n", "bind[0].workers"},
+		{"reply_address = \"e164\"\n", "bind[0].reply_address"},
+		{"reply_address = \"international\"\n", ""},
+		{"[database]\nsynchronous = \"NORMAL\"\n", ""},
+	} {
+		body := base + tc.body
+		if strings.HasPrefix(tc.body, "[database]") {
+			body = tc.body + base
+		}
+		_, err := LoadConfig(writeConfig(t, body))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("config %q = %v, want it accepted", tc.body, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("config %q = %v, want an error naming %q", tc.body, err, tc.want)
+		}
+	}
+}

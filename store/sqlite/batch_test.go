@@ -380,7 +380,7 @@ func TestCloseWaitsForWriter(t *testing.T) {
 func BenchmarkUpdateParallel(b *testing.B) {
 	for _, batch := range []int{1, DefaultMaxBatch} {
 		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) {
-			s := MustOpen(b, tempDB(b), Options{synchronous: "FULL", MaxBatch: batch})
+			s := MustOpen(b, tempDB(b), Options{Synchronous: "FULL", MaxBatch: batch})
 			secret := make([]byte, 33)
 			var n atomic.Int64
 			b.SetParallelism(16) // 16 × GOMAXPROCS goroutines, like concurrent MO intake

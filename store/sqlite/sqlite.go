@@ -44,9 +44,13 @@ type Options struct {
 	// Update on its own.
 	MaxBatch int
 
-	// synchronous overrides PRAGMA synchronous; only tests and benchmarks
-	// set it, to measure what FULL costs.
-	synchronous string
+	// Synchronous is PRAGMA synchronous: "FULL" (the default) syncs the
+	// write-ahead log on every commit, so an acknowledged MO survives an
+	// OS crash or a power cut; "NORMAL" syncs only at checkpoints: the
+	// database stays consistent and survives a killed process, but an OS
+	// crash or power cut can lose the last commits, acknowledged MOs and
+	// credits included (their SMSs are not sent again by the SMSC).
+	Synchronous string
 }
 
 // Store is a smsgw.Store on one SQLite database file. It is safe for
@@ -109,9 +113,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if s.busy <= 0 {
 		s.busy = DefaultBusyTimeout
 	}
-	s.sync = opts.synchronous
-	if s.sync == "" {
+	switch s.sync = strings.ToUpper(opts.Synchronous); s.sync {
+	case "":
 		s.sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("sqlite: open %q: synchronous must be FULL or NORMAL, got %q", path, opts.Synchronous)
 	}
 	s.maxBatch = opts.MaxBatch
 	if s.maxBatch <= 0 {

@@ -470,7 +470,7 @@ func seed(tb testing.TB, s *Store) {
 func BenchmarkTransfer(b *testing.B) {
 	for _, mode := range []string{"FULL", "NORMAL"} {
 		b.Run("synchronous="+mode, func(b *testing.B) {
-			s := MustOpen(b, tempDB(b), Options{synchronous: mode})
+			s := MustOpen(b, tempDB(b), Options{Synchronous: mode})
 			seed(b, s)
 			i := 0
 			for b.Loop() {
@@ -488,7 +488,7 @@ func BenchmarkTransfer(b *testing.B) {
 func BenchmarkInsertMO(b *testing.B) {
 	for _, mode := range []string{"FULL", "NORMAL"} {
 		b.Run("synchronous="+mode, func(b *testing.B) {
-			s := MustOpen(b, tempDB(b), Options{synchronous: mode})
+			s := MustOpen(b, tempDB(b), Options{Synchronous: mode})
 			secret := make([]byte, 33)
 			i := 0
 			for b.Loop() {
