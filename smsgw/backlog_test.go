@@ -16,7 +16,7 @@ func TestBacklogBound(t *testing.T) {
 	ctx := t.Context()
 	path := t.TempDir() + "/gw.db"
 	opts := []smsgwtest.Option{smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPath(path),
-		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog, o.BacklogWait = 3, 20*time.Millisecond })}
+		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog, o.BacklogWait, o.DeferProcessing = 3, 20*time.Millisecond, true })}
 	st, gw := smsgwtest.Open(t, opts...)
 	for i := range 3 {
 		if err := gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO", SMSCID: string(rune('a' + i))}); err != nil {

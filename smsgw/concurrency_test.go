@@ -13,7 +13,7 @@ import (
 // each sender's messages are handled, and each number's replies sent, in
 // the order they arrived.
 func TestConcurrentSendersKeepTheirOrder(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, deferred) // all stored first, then processed together
 	ctx := t.Context()
 	const senders = 60
 	for i := range senders {

@@ -143,6 +143,12 @@ type Options struct {
 	// turns the bound off.
 	MaxBacklog  int
 	BacklogWait time.Duration
+	// DeferProcessing makes HandleMO only store an MO, for the inbox to
+	// process it. By default an MO whose sender has no earlier MO waiting
+	// is processed in the transaction that stores it: one commit holds
+	// the MO, its effects and its reply, at the price of a slightly later
+	// acknowledgement.
+	DeferProcessing bool
 	// Workers bounds how many senders' MOs are processed, and how many
 	// numbers' MTs are sent, at the same time (default DefaultWorkers).
 	// Concurrent transactions let the store commit them together; one
@@ -177,6 +183,7 @@ type Gateway struct {
 
 	procMu  sync.Mutex          // serialises inbox processing
 	workers int                 // senders processed (and MT destinations sent to) at once
+	deferMO bool                // Options.DeferProcessing
 	backlog backlog             // stored MOs not yet processed
 	failMu  sync.Mutex          // guards moFails
 	moFails map[int64]moFailure // inbox rows that failed, under failMu
@@ -255,6 +262,7 @@ func New(o Options) (*Gateway, error) {
 		g.backlog.wait = DefaultBacklogWait
 	}
 	g.workers = o.Workers
+	g.deferMO = o.DeferProcessing
 	if g.workers <= 0 {
 		g.workers = DefaultWorkers
 	}
@@ -365,13 +373,29 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		g.acks.wait(ctx, m.DedupKey, m.Link, g.ackWait)
 	}
 	var (
-		dup bool
-		tk  ackTicket
+		dup    bool
+		tk     ackTicket
+		f      *flow // set when the MO was processed in the storing transaction
+		inline = !g.deferMO
 	)
-	err := g.store.Update(ctx, func(tx Tx) (err error) {
-		dup, err = g.admit(tx, r, m, mo.ReceivedAt, track, &tk)
+	store := func(tx Tx) error {
+		f = nil
+		var (
+			secret []byte
+			err    error
+		)
+		if dup, secret, err = g.admit(tx, r, m, mo.ReceivedAt, track, &tk); err != nil || dup || !inline {
+			return err
+		}
+		f, err = g.processNow(tx, r, m, secret)
 		return err
-	})
+	}
+	err := g.store.Update(ctx, store)
+	if errors.Is(err, errProcessLater) {
+		// Processing failed: store the MO alone; the inbox retries it.
+		inline = false
+		err = g.store.Update(ctx, store)
+	}
 	g.handOver(&tk, mo.Track, err == nil)
 	if err != nil {
 		return fmt.Errorf("store MO: %w", err)
@@ -382,9 +406,43 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		return nil
 	}
 	g.stats.MOStored.Add(1)
+	if f != nil {
+		g.stats.MOProcessed.Add(1)
+		g.abuse.forget(m.ID)
+		g.report(f)
+		g.wake(g.wakeMT)
+		return nil
+	}
 	g.backlog.add(1)
 	g.wake(g.wakeIn)
 	return nil
+}
+
+// errProcessLater makes the storing transaction of an MO roll back when
+// processing it there failed; the MO is then stored alone.
+var errProcessLater = errors.New("process the MO from the inbox")
+
+// processNow processes the MO m that tx has just stored, in the same
+// transaction, unless an earlier MO of the same sender still waits in the
+// inbox (the sender's MOs are handled in order): then it returns nil and
+// the inbox processes m after it. One transaction (and one commit) then
+// holds the MO, its processing and its reply. A processing failure is
+// logged and returned as errProcessLater.
+func (g *Gateway) processNow(tx Tx, r *Rules, m *Message, secret []byte) (*flow, error) {
+	n, err := tx.PendingMOCount(m.MSISDN)
+	if err != nil {
+		return nil, err
+	}
+	if n != 1 { // m itself is pending
+		return nil, nil
+	}
+	in := InboundMO{Message: *m, Secret: secret}
+	f, err := g.processIn(tx, r, in)
+	if err != nil {
+		g.log.Warn("processing an MO as it was stored failed; the inbox retries it", "sms_id", m.ID, "msisdn", m.MSISDN, "err", err)
+		return nil, errProcessLater
+	}
+	return f, nil
 }
 
 // inbound fills the defaults of mo and returns its SMS log row.
@@ -421,14 +479,14 @@ func (g *Gateway) inbound(mo *MO) *Message {
 
 // storeMO classifies m once (Rules.Classify) and stores it in tx with its
 // request, its redacted text and the verifiers of the PINs it carries.
-func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message) error {
+func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message) ([]byte, error) {
 	in := r.Classify(m.ShortCode, m.Text)
 	sec, err := g.secretOf(tx, m.MSISDN, in)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.Keyword, m.Text, m.Request = in.Keyword, in.Text, in.Request.Encode()
-	return tx.InsertMO(m, sec)
+	return sec, tx.InsertMO(m, sec)
 }
 
 // smscKeyPrefix starts the de-duplication key of an MO with an SMSC id.
@@ -748,18 +806,9 @@ type flow struct {
 func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 	r := g.rules.Load()
 	var f *flow
-	err := g.store.Update(ctx, func(tx Tx) error {
-		f = &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword}
-		if err := f.process(); err != nil {
-			return err
-		}
-		if err := tx.FinishMO(in.ID, f.keyword, f.session, f.xfer); err != nil {
-			return err
-		}
-		if f.status != "" {
-			return tx.SetMOStatus(in.ID, f.status)
-		}
-		return nil
+	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		f, err = g.processIn(tx, r, in)
+		return err
 	})
 	if err != nil {
 		return err
@@ -768,6 +817,23 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 	g.abuse.forget(in.ID)
 	g.report(f)
 	return nil
+}
+
+// processIn processes the inbox row in within tx and finishes it.
+func (g *Gateway) processIn(tx Tx, r *Rules, in InboundMO) (*flow, error) {
+	f := &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword}
+	if err := f.process(); err != nil {
+		return nil, err
+	}
+	if err := tx.FinishMO(in.ID, f.keyword, f.session, f.xfer); err != nil {
+		return nil, err
+	}
+	if f.status != "" {
+		if err := tx.SetMOStatus(in.ID, f.status); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // report updates counters and the Observer once a flow has committed.

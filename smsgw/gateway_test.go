@@ -13,6 +13,10 @@ import (
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
+// deferred makes HandleMO only store MOs, so that a test can act between
+// storing an MO and processing it.
+var deferred = smsgwtest.WithOptions(func(o *smsgw.Options) { o.DeferProcessing = true })
+
 type harness struct {
 	t     *testing.T
 	gw    *smsgw.Gateway
@@ -32,15 +36,15 @@ const (
 	pinCode = "3355"
 )
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, opts ...smsgwtest.Option) *harness {
 	t.Helper()
 	ctx := t.Context()
 	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	logs := new(smsgwtest.LogBuffer)
 	out := &smsgwtest.Sender{}
-	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
+	st, gw := smsgwtest.Open(t, append([]smsgwtest.Option{smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
-		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
+		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32))}, opts...)...)
 	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
 		t.Fatal(err)
 	}
@@ -470,7 +474,7 @@ func TestFailingMODoesNotBlockOthers(t *testing.T) {
 // A PIN reply stored before the PIN was reset is neither accepted nor
 // counted as wrong when it is processed after the reset.
 func TestPINReplyAcrossReset(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, deferred)
 	ctx := t.Context()
 	one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), pinCode, "Balas SMS ini dengan PIN")
 	if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: pinCode, Text: pin}); err != nil {

@@ -206,17 +206,18 @@ type ackTicket struct{ id int64 }
 
 // admit stores m in tx unless it is the SMSC's redelivery of an MO stored
 // before (dup). With track, the stored or matched MO enters the ack book
-// before tx commits, and tk names it.
-func (g *Gateway) admit(tx Tx, r *Rules, m *Message, receivedAt time.Time, track bool, tk *ackTicket) (dup bool, err error) {
+// before tx commits, and tk names it. secret is what m was stored with
+// (PIN verifiers), for processing it in the same transaction.
+func (g *Gateway) admit(tx Tx, r *Rules, m *Message, receivedAt time.Time, track bool, tk *ackTicket) (dup bool, secret []byte, err error) {
 	g.drop(tk) // a retried transaction
 	if dup, err = g.redelivered(tx, m, receivedAt); err == nil && !dup {
-		err = g.storeMO(tx, r, m)
+		secret, err = g.storeMO(tx, r, m)
 	}
 	if err == nil && track {
 		g.acks.track(m.ID, m.DedupKey, m.Link)
 		tk.id = m.ID
 	}
-	return dup, err
+	return dup, secret, err
 }
 
 // drop undoes tk's ack book entry.

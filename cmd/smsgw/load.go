@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,231 +24,660 @@ import (
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/keywords"
+	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smsc"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
-// cmdLoad is `smsgw load`: it measures the whole gateway (SMPP in, SQLite,
-// flow, SMPP out) by running complete top-ups (IM2PAY, PIN prompt, PIN,
-// result SMS) against an in-process SMSC, with the daemon's own code and a
-// fresh database, and prints throughput and latency.
+const loadUsage = `load [-flow saldo|topup] [-n 20000] [-msisdns 1000] [-window 100] [-rate MO/s] [-duration 60s]
+            [-against gateway|echo] [-external host:port -system-id ID -password PW] [-json] [-cpuprofile FILE]
+       load seed [-config config.toml] [-msisdns 1000] [-pin 135790]
+Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
+  saldo   one MO (SALDO to the request code), one reply
+  topup   IM2PAY to the request code, the PIN prompt, the PIN to the PIN code, the result
+  -against gateway   the gateway's own code in this process, on a fresh database (default)
+  -against echo      a zero-work ESME that answers every MO at once: the harness's own ceiling
+  -external ADDR     listen on ADDR and wait for a gateway started separately to bind
+                     (its config: a [[bind]] to ADDR with -system-id/-password);
+                     register its customers first with 'smsgw load seed'
+  -window N          flows in progress at once (MOs the SMSC has in flight)
+  -rate R            start at most R MOs per second (0: as fast as replies come)
+  -duration D        with -rate: run for D instead of -n flows`
+
+// Load customers: numbers 0812 followed by 8 digits, all with one PIN.
+const (
+	loadPIN          = "135790"
+	loadMSISDNFormat = "0812%08d"
+	loadSystemID     = "load"
+	loadPassword     = "loadpw"
+)
+
+// loadOptions are the flags of `smsgw load`.
+type loadOptions struct {
+	flow       string
+	flows      int
+	msisdns    int
+	window     int
+	rate       float64
+	duration   time.Duration
+	against    string
+	external   string
+	systemID   string
+	password   string
+	json       bool
+	progress   bool
+	cpuProfile string
+	dir        string
+	request    string
+	pinCode    string
+	pin        string
+}
+
+// cmdLoad is `smsgw load`: it plays the SMSC over TCP against the
+// gateway (in this process, or any running one with -external) or a
+// zero-work responder, and reports throughput and latency.
 func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "seed" {
+		return cmdLoadSeed(ctx, args[1:], stdout)
+	}
 	fs, _ := newFlags("load")
-	flows := fs.Int("n", 1000, "top-ups to run")
-	conc := fs.Int("c", 20, "concurrent customers")
-	window := fs.Int("window", 10, "SMPP window of the bind")
-	dir := fs.String("dir", "", "directory for the database (default: a temporary one)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (gateway and load together) to this file")
+	o := loadOptions{}
+	fs.StringVar(&o.flow, "flow", "topup", "saldo or topup")
+	fs.IntVar(&o.flows, "n", 2000, "flows to run")
+	fs.IntVar(&o.msisdns, "msisdns", 1000, "distinct customers")
+	fs.IntVar(&o.window, "window", 100, "flows in progress at once")
+	fs.Float64Var(&o.rate, "rate", 0, "MOs per second at most (0: unpaced)")
+	fs.DurationVar(&o.duration, "duration", 0, "with -rate: run this long instead of -n flows")
+	fs.StringVar(&o.against, "against", "gateway", "gateway or echo")
+	fs.StringVar(&o.external, "external", "", "listen here for a gateway started separately")
+	fs.StringVar(&o.systemID, "system-id", loadSystemID, "system_id the gateway binds with (-external)")
+	fs.StringVar(&o.password, "password", loadPassword, "password the gateway binds with (-external)")
+	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
+	fs.BoolVar(&o.progress, "progress", true, "show progress on stderr")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	fs.StringVar(&o.dir, "dir", "", "directory for the in-process gateway's database (default: a temporary one)")
+	fs.StringVar(&o.request, "request-code", "9779", "request short code")
+	fs.StringVar(&o.pinCode, "pin-code", "3355", "PIN short code")
+	fs.StringVar(&o.pin, "pin", loadPIN, "the customers' PIN")
 	if _, err := parseFlags(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, loadUsage)
+		}
 		return err
 	}
-	if *flows < 1 || *conc < 1 || *conc > 10000 {
-		return fmt.Errorf("%w: need -n >= 1 and 1 <= -c <= 10000", errUsage)
+	switch {
+	case o.flow != "saldo" && o.flow != "topup":
+		return fmt.Errorf("%w: load: -flow must be saldo or topup", errUsage)
+	case o.against != "gateway" && o.against != "echo":
+		return fmt.Errorf("%w: load: -against must be gateway or echo", errUsage)
+	case o.external != "" && o.against == "echo":
+		return fmt.Errorf("%w: load: -external and -against echo exclude each other", errUsage)
+	case o.against == "echo" && o.flow != "saldo":
+		return fmt.Errorf("%w: load: the echo responder answers saldo flows only", errUsage)
+	case o.flows < 1 || o.msisdns < 1 || o.msisdns > 100_000_000 || o.window < 1 || o.window > 100_000:
+		return fmt.Errorf("%w: load: need -n >= 1, 1 <= -msisdns <= 10^8, 1 <= -window <= 100000", errUsage)
+	case o.rate < 0 || o.duration < 0 || (o.duration > 0 && o.rate == 0):
+		return fmt.Errorf("%w: load: -duration needs a positive -rate", errUsage)
 	}
-	work := *dir
-	if work == "" {
-		d, err := os.MkdirTemp("", "smsgw-load")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(d)
-		work = d
+	if o.duration > 0 {
+		o.flows = max(1, int(o.rate*o.duration.Seconds())/o.mosPerFlow())
 	}
 
-	// The SMSC routes every MT to the waiting customer.
 	replies := newReplyRouter()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	listen := "127.0.0.1:0"
+	if o.external != "" {
+		listen = o.external
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("smsc: %w", err)
+		return fmt.Errorf("load: listen: %w", err)
 	}
 	srv := &smsc.Server{
 		Listener:    l,
-		Credentials: map[string]string{"load": "loadpw"},
+		Credentials: map[string]string{o.systemID: o.password},
 		MaxRecords:  -1,
 		OnSubmit:    replies.deliver,
 	}
 	srv.Start()
 	defer srv.Close()
-	host, port, _ := net.SplitHostPort(srv.Addr())
-	p, _ := strconv.Atoi(port)
 
-	cfg := DefaultConfig()
-	cfg.dir = work
-	// A few synthetic customers send top-up after top-up: the per-sender
-	// abuse limits would refuse them, and they are not what is measured.
-	cfg.Abuse = AbuseConfig{}
-	cfg.Log.Level = "error"
-	cfg.HTTP.Listen = ""
-	cfg.Security = SecurityConfig{PINKeyFile: filepath.Join(work, "pin.key"), CreatePINKey: true}
-	cfg.Binds = []BindConfig{defaultBind(BindConfig{
-		Name: "load", Host: host, Port: p, SystemID: "load", Password: "loadpw", Window: *window,
-	})}
-	cfg.Outbox.Poll = Duration{50 * time.Millisecond}
-	if err := cfg.Validate(); err != nil {
+	peer, err := startLoadPeer(ctx, &o, srv)
+	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	app := &App{Config: cfg, Logger: logger}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx) }()
-	bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
-	_, err = srv.WaitBound(bctx, "load")
+	defer peer.stop()
+	if o.external != "" {
+		fmt.Fprintf(os.Stderr, "load: playing the SMSC on %s; waiting for a gateway to bind as %q\n", srv.Addr(), o.systemID)
+	}
+	wait := 10 * time.Second
+	if o.external != "" {
+		wait = 5 * time.Minute
+	}
+	bctx, bcancel := context.WithTimeout(ctx, wait)
+	_, err = srv.WaitBound(bctx, o.systemID)
 	bcancel()
 	if err != nil {
-		stop()
-		return fmt.Errorf("gateway did not bind: %w (%v)", err, <-done)
+		return fmt.Errorf("load: no bind as %q: %w %v", o.systemID, err, peer.err())
+	}
+	if err := peer.seed(ctx, &o); err != nil {
+		return err
 	}
 
-	// Customers, each with its own wallet and PIN.
-	const pin = "135790"
-	msisdns := make([]string, *conc)
-	for i := range msisdns {
-		msisdns[i] = fmt.Sprintf("0812%08d", i)
-		if err := app.gw.AddCustomer(ctx, msisdns[i], msisdns[i], "load", domain.PIN(pin)); err != nil {
-			stop()
-			return fmt.Errorf("seed customer: %w", err)
-		}
-	}
-
-	var (
-		next      atomic.Int64
-		failures  atomic.Int64
-		mu        sync.Mutex
-		latencies []time.Duration
-		wg        sync.WaitGroup
-	)
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
 		if err != nil {
-			stop()
 			return err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			stop()
 			return err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	start := time.Now()
-	for _, m := range msisdns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inbox := replies.subscribe(m)
-			for next.Add(1) <= int64(*flows) {
-				t0 := time.Now()
-				if err := oneTopUp(ctx, srv, inbox, m, pin); err != nil {
-					failures.Add(1)
-					fmt.Fprintf(os.Stderr, "top-up of %s failed: %v\n", m, err)
-					continue
-				}
-				d := time.Since(t0)
-				mu.Lock()
-				latencies = append(latencies, d)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	stop()
-	if err := <-done; err != nil {
+	res := runLoad(ctx, &o, srv, replies)
+	if err := peer.stop(); err != nil {
 		return err
 	}
-
-	ok := len(latencies)
-	slices.Sort(latencies)
-	pct := func(q float64) time.Duration {
-		if ok == 0 {
-			return 0
-		}
-		return latencies[min(ok-1, int(math.Ceil(q*float64(ok)))-1)]
+	res.Against = o.against
+	if o.external != "" {
+		res.Against = "external gateway at " + srv.Addr()
 	}
-	fmt.Fprintf(stdout, "smsgw load: %d top-ups (%d MO + %d MT each), %d concurrent customers, window %d, %s/%s, %d CPU\n",
-		*flows, 2, 2, *conc, *window, runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
-	fmt.Fprintf(stdout, "completed %d, failed %d in %s\n", ok, failures.Load(), elapsed.Round(time.Millisecond))
-	fmt.Fprintf(stdout, "throughput %.1f top-ups/s (%.1f MO/s, %.1f MT/s)\n",
-		float64(ok)/elapsed.Seconds(), 2*float64(ok)/elapsed.Seconds(), 2*float64(ok)/elapsed.Seconds())
-	fmt.Fprintf(stdout, "top-up latency (IM2PAY sent → result SMS received): p50 %s  p90 %s  p99 %s  max %s\n",
-		pct(.50).Round(time.Microsecond), pct(.90).Round(time.Microsecond), pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
-	if failures.Load() > 0 {
-		return fmt.Errorf("%d top-ups failed", failures.Load())
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		res.print(stdout)
+	}
+	if res.Failed > 0 {
+		return fmt.Errorf("%d flows failed", res.Failed)
 	}
 	return nil
 }
 
-// oneTopUp runs one complete flow for msisdn.
-func oneTopUp(ctx context.Context, srv *smsc.Server, inbox <-chan string, msisdn, pin string) error {
-	send := func(to, text string) error {
-		sts, err := srv.DeliverText(ctx, msisdn, to, text, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
-		if err != nil {
-			return err
+// mosPerFlow is how many MOs one flow sends.
+func (o *loadOptions) mosPerFlow() int {
+	if o.flow == "topup" {
+		return 2
+	}
+	return 1
+}
+
+// msisdn returns the number of load customer i.
+func loadMSISDN(i int) string { return fmt.Sprintf(loadMSISDNFormat, i) }
+
+// loadPeer is what answers the harness's MOs: the gateway in this process,
+// the echo responder, or nothing here (-external).
+type loadPeer struct {
+	stopFn func() error
+	errFn  func() error
+	seedFn func(ctx context.Context, o *loadOptions) error
+	once   sync.Once
+	res    error
+}
+
+func (p *loadPeer) stop() error {
+	p.once.Do(func() {
+		if p.stopFn != nil {
+			p.res = p.stopFn()
 		}
-		for _, st := range sts {
-			if st != pdu.StatusOK {
-				return fmt.Errorf("MO answered %s", st.Name())
-			}
-		}
+	})
+	return p.res
+}
+
+func (p *loadPeer) err() error {
+	if p.errFn == nil {
 		return nil
 	}
-	await := func(want string) error {
+	return p.errFn()
+}
+
+func (p *loadPeer) seed(ctx context.Context, o *loadOptions) error {
+	if p.seedFn == nil {
+		return nil
+	}
+	return p.seedFn(ctx, o)
+}
+
+// startLoadPeer starts what -against names, bound to srv.
+func startLoadPeer(ctx context.Context, o *loadOptions, srv *smsc.Server) (*loadPeer, error) {
+	host, port, _ := net.SplitHostPort(srv.Addr())
+	p, _ := strconv.Atoi(port)
+	switch {
+	case o.external != "":
+		return &loadPeer{}, nil
+	case o.against == "echo":
+		return startEchoPeer(ctx, srv.Addr(), o)
+	}
+	work := o.dir
+	var cleanup func()
+	if work == "" {
+		d, err := os.MkdirTemp("", "smsgw-load")
+		if err != nil {
+			return nil, err
+		}
+		work, cleanup = d, func() { os.RemoveAll(d) }
+	}
+	cfg := DefaultConfig()
+	cfg.dir = work
+	// Synthetic customers send flow after flow: the per-sender abuse
+	// limits would refuse them, and they are not what is measured.
+	cfg.Abuse = AbuseConfig{}
+	cfg.Log.Level = "error"
+	cfg.HTTP.Listen = ""
+	cfg.ShortCodes.Request, cfg.ShortCodes.PIN = o.request, o.pinCode
+	cfg.Security = SecurityConfig{PINKeyFile: filepath.Join(work, "pin.key"), CreatePINKey: true}
+	cfg.Binds = []BindConfig{defaultBind(BindConfig{
+		Name: "load", Host: host, Port: p, SystemID: o.systemID, Password: o.password, Window: min(o.window, 1000),
+	})}
+	cfg.Outbox.Poll = Duration{50 * time.Millisecond}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	app := &App{Config: cfg, Logger: logger}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	var runErr error
+	var got bool
+	return &loadPeer{
+		stopFn: func() error {
+			cancel()
+			if !got {
+				runErr, got = <-done, true
+			}
+			if cleanup != nil {
+				cleanup()
+			}
+			return runErr
+		},
+		errFn: func() error {
+			select {
+			case runErr = <-done:
+				got = true
+				return runErr
+			default:
+				return nil
+			}
+		},
+		seedFn: func(ctx context.Context, o *loadOptions) error {
+			return seedCustomers(ctx, app.gw, o.msisdns, o.pin)
+		},
+	}, nil
+}
+
+// seedCustomers registers load customers 0..n-1, each with its own
+// wallet and the PIN pin; those already registered are left alone.
+func seedCustomers(ctx context.Context, gw *smsgw.Gateway, n int, pin string) error {
+	for i := range n {
+		m := loadMSISDN(i)
+		err := gw.AddCustomer(ctx, m, m, "load", domain.PIN(pin))
+		if err != nil && smsgw.ErrorCode(err) != smsgw.EConflict {
+			return fmt.Errorf("seed customer %s: %w", m, err)
+		}
+	}
+	return nil
+}
+
+// cmdLoadSeed is `smsgw load seed`: it registers the load customers in the
+// configured store, for a gateway that `smsgw load -external` will drive.
+func cmdLoadSeed(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, path := newFlags("load seed")
+	n := fs.Int("msisdns", 1000, "customers to register")
+	pin := fs.String("pin", loadPIN, "their PIN")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *n < 1 {
+		return fmt.Errorf("%w: load seed: -msisdns must be positive", errUsage)
+	}
+	if _, err := keywords.ParsePIN(*pin, keywords.MinPINLength, keywords.MaxPINLength); err != nil {
+		return fmt.Errorf("%w: load seed: -pin: %v", errUsage, err)
+	}
+	gw, closeFn, err := adminGateway(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if err := seedCustomers(ctx, gw, *n, *pin); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d load customers registered (%s to %s)\n", *n, loadMSISDN(0), loadMSISDN(*n-1))
+	return nil
+}
+
+// startEchoPeer binds a zero-work ESME to addr that answers every MO with
+// one MT at once, storing nothing: what the harness can drive at most.
+func startEchoPeer(ctx context.Context, addr string, o *loadOptions) (*loadPeer, error) {
+	var c *smpp.Client
+	var wg sync.WaitGroup
+	handler := smpp.HandlerFunc(func(_ context.Context, p pdu.PDU) error {
+		d, ok := p.(*pdu.DeliverSM)
+		if !ok {
+			return nil
+		}
+		sm := &pdu.SubmitSM{}
+		sm.SourceAddr, sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = d.DestinationAddr, d.SourceAddrTON, d.SourceAddrNPI, d.SourceAddr
+		sm.ShortMessage = []byte("Saldo echo")
+		wg.Go(func() { _, _ = c.Submit(context.Background(), sm) })
+		return nil
+	})
+	c, err := smpp.NewClient(smpp.ClientOptions{
+		Addr: addr, SystemID: o.systemID, Password: o.password, Window: min(o.window, 1000),
+		Workers: 32, Handler: handler, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+	return &loadPeer{stopFn: func() error {
+		wg.Wait()
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	}}, nil
+}
+
+// loadResult is the summary of a run.
+type loadResult struct {
+	Flow        string   `json:"flow"`
+	Against     string   `json:"against"`
+	Flows       int      `json:"flows"`
+	Completed   int      `json:"completed"`
+	Failed      int      `json:"failed"`
+	Unmatched   int64    `json:"unmatched_replies"`
+	MSISDNs     int      `json:"msisdns"`
+	Window      int      `json:"window"`
+	Rate        float64  `json:"rate,omitempty"`
+	Seconds     float64  `json:"seconds"`
+	FlowsPerSec float64  `json:"flows_per_second"`
+	MOPerSec    float64  `json:"mo_per_second"`
+	MTPerSec    float64  `json:"mt_per_second"`
+	PDUsPerSec  float64  `json:"pdus_per_second"` // deliver_sm and submit_sm with their responses
+	Reply       latency  `json:"mo_to_reply"`
+	FlowTime    latency  `json:"flow_time"`
+	Errors      []string `json:"errors,omitempty"`
+	Machine     string   `json:"machine"`
+}
+
+// latency is a distribution in milliseconds.
+type latency struct {
+	P50 float64 `json:"p50_ms"`
+	P90 float64 `json:"p90_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+func latencyOf(ds []time.Duration) latency {
+	if len(ds) == 0 {
+		return latency{}
+	}
+	slices.Sort(ds)
+	at := func(q float64) float64 {
+		i := min(len(ds)-1, max(0, int(math.Ceil(q*float64(len(ds))))-1))
+		return float64(ds[i].Microseconds()) / 1000
+	}
+	return latency{P50: at(.50), P90: at(.90), P99: at(.99), Max: at(1)}
+}
+
+func (r *loadResult) print(w io.Writer) {
+	fmt.Fprintf(w, "smsgw load: %d %s flows against %s, %d customers, window %d", r.Flows, r.Flow, r.Against, r.MSISDNs, r.Window)
+	if r.Rate > 0 {
+		fmt.Fprintf(w, ", paced at %.0f MO/s", r.Rate)
+	}
+	fmt.Fprintf(w, ", %s\n", r.Machine)
+	fmt.Fprintf(w, "completed %d, failed %d, unmatched replies %d, in %.3fs\n", r.Completed, r.Failed, r.Unmatched, r.Seconds)
+	fmt.Fprintf(w, "throughput %.1f flows/s: %.1f MO/s, %.1f MT/s, %.1f PDU/s\n", r.FlowsPerSec, r.MOPerSec, r.MTPerSec, r.PDUsPerSec)
+	fmt.Fprintf(w, "MO → reply: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.Reply.P50, r.Reply.P90, r.Reply.P99, r.Reply.Max)
+	if r.Flow == "topup" {
+		fmt.Fprintf(w, "flow (IM2PAY → result): p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.FlowTime.P50, r.FlowTime.P90, r.FlowTime.P99, r.FlowTime.Max)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+}
+
+// runLoad runs o.flows flows over o.window workers and measures them.
+func runLoad(ctx context.Context, o *loadOptions, srv *smsc.Server, replies *replyRouter) *loadResult {
+	var (
+		next      atomic.Int64
+		failed    atomic.Int64
+		done      atomic.Int64
+		mu        sync.Mutex
+		replyLat  []time.Duration
+		flowLat   []time.Duration
+		errs      []string
+		wg        sync.WaitGroup
+		customers = make([]*loadCustomer, o.msisdns)
+	)
+	for i := range customers {
+		customers[i] = replies.subscribe(loadMSISDN(i))
+	}
+	pace := newPacer(o.rate)
+	stopProgress := startProgress(o, &done)
+	start := time.Now()
+	for range min(o.window, o.flows) {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(o.flows) || ctx.Err() != nil {
+					return
+				}
+				c := customers[int(i)%len(customers)]
+				c.mu.Lock() // one flow per customer at a time
+				t0 := time.Now()
+				lats, err := c.flow(ctx, o, srv, pace)
+				d := time.Since(t0)
+				c.mu.Unlock()
+				done.Add(1)
+				mu.Lock()
+				replyLat = append(replyLat, lats...)
+				if err != nil {
+					failed.Add(1)
+					if len(errs) < 10 {
+						errs = append(errs, fmt.Sprintf("%s: %v", c.msisdn, err))
+					}
+				} else {
+					flowLat = append(flowLat, d)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	stopProgress()
+	n := int(done.Load())
+	ok := n - int(failed.Load())
+	mos := float64(len(replyLat))
+	return &loadResult{
+		Flow: o.flow, Flows: o.flows, Completed: ok, Failed: int(failed.Load()), Unmatched: replies.unmatched.Load(),
+		MSISDNs: o.msisdns, Window: o.window, Rate: o.rate, Seconds: elapsed,
+		FlowsPerSec: float64(ok) / elapsed, MOPerSec: mos / elapsed, MTPerSec: mos / elapsed,
+		PDUsPerSec: 4 * mos / elapsed,
+		Reply:      latencyOf(replyLat), FlowTime: latencyOf(flowLat), Errors: errs,
+		Machine: fmt.Sprintf("%s/%s, %d CPU", runtime.GOOS, runtime.GOARCH, runtime.NumCPU()),
+	}
+}
+
+// flow runs one flow of customer c and returns the MO → reply latency of
+// each MO that was answered.
+func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *smsc.Server, pace *pacer) ([]time.Duration, error) {
+	var lats []time.Duration
+	step := func(to, text, want string) error {
+		if err := pace.wait(ctx); err != nil {
+			return err
+		}
+		c.expect.Add(1)
+		t0 := time.Now()
+		sts, err := srv.DeliverText(ctx, c.msisdn, to, text, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
+		if err == nil {
+			for _, st := range sts {
+				if st != pdu.StatusOK {
+					err = fmt.Errorf("MO %q answered %s", text, st.Name())
+				}
+			}
+		}
+		if err != nil {
+			c.expect.Add(-1)
+			return err
+		}
 		select {
-		case txt := <-inbox:
-			if !strings.Contains(txt, want) {
-				return fmt.Errorf("reply %q, want %q", txt, want)
+		case r := <-c.inbox:
+			lats = append(lats, r.at.Sub(t0))
+			if want != "" && !strings.Contains(r.text, want) {
+				return fmt.Errorf("reply to %q is %q, want %q in it", text, r.text, want)
 			}
 			return nil
 		case <-time.After(30 * time.Second):
-			return errors.New("no reply within 30s")
+			c.expect.Add(-1)
+			return fmt.Errorf("no reply to %q within 30s", text)
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	if err := send("9779", "IM2PAY "+msisdn+" 50000"); err != nil {
-		return err
+	if o.flow == "saldo" {
+		want := "Saldo"
+		if o.against == "echo" {
+			want = ""
+		}
+		return lats, step(o.request, "SALDO", want)
 	}
-	if err := await("PIN"); err != nil {
-		return err
+	if err := step(o.request, "IM2PAY "+c.msisdn+" 50000", "PIN"); err != nil {
+		return lats, err
 	}
-	if err := send("3355", pin); err != nil {
-		return err
-	}
-	return await("BERHASIL")
+	return lats, step(o.pinCode, o.pin, "BERHASIL")
 }
 
-// replyRouter hands each MT to the goroutine playing its recipient.
+// pacer spaces MOs at a fixed rate; a nil pacer does not wait.
+type pacer struct {
+	mu   sync.Mutex
+	next time.Time
+	gap  time.Duration
+}
+
+func newPacer(rate float64) *pacer {
+	if rate <= 0 {
+		return nil
+	}
+	return &pacer{next: time.Now(), gap: time.Duration(float64(time.Second) / rate)}
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	at := p.next
+	p.next = p.next.Add(p.gap)
+	p.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// startProgress draws a progress bar on stderr until the returned func is
+// called.
+func startProgress(o *loadOptions, done *atomic.Int64) func() {
+	if !o.progress {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				fmt.Fprintln(os.Stderr)
+				return
+			case <-t.C:
+			}
+			n := done.Load()
+			frac := float64(n) / float64(o.flows)
+			bar := strings.Repeat("#", int(frac*30)) + strings.Repeat(" ", 30-int(frac*30))
+			fmt.Fprintf(os.Stderr, "\r[%s] %3.0f%% %d/%d flows, %.0f flows/s ", bar, 100*frac, n, o.flows,
+				float64(n)/time.Since(start).Seconds())
+		}
+	}()
+	return func() { close(stop); <-finished }
+}
+
+// loadCustomer is one customer the harness plays: its replies arrive in
+// inbox; expect counts the replies it waits for, so that any other reply
+// is counted as unmatched.
+type loadCustomer struct {
+	msisdn string
+	mu     sync.Mutex
+	inbox  chan loadReply
+	expect atomic.Int64
+}
+
+type loadReply struct {
+	text string
+	at   time.Time
+}
+
+// replyRouter hands each MT to the customer it is addressed to.
 type replyRouter struct {
-	mu  sync.Mutex
-	chs map[domain.MSISDN]chan string
+	mu        sync.Mutex
+	customers map[domain.MSISDN]*loadCustomer
+	unmatched atomic.Int64
 }
 
-func newReplyRouter() *replyRouter { return &replyRouter{chs: map[domain.MSISDN]chan string{}} }
+func newReplyRouter() *replyRouter {
+	return &replyRouter{customers: map[domain.MSISDN]*loadCustomer{}}
+}
 
-func (r *replyRouter) subscribe(msisdn string) <-chan string {
+func (r *replyRouter) subscribe(msisdn string) *loadCustomer {
 	n, _ := keywords.NormalizeMSISDN(msisdn)
-	ch := make(chan string, 16)
+	c := &loadCustomer{msisdn: msisdn, inbox: make(chan loadReply, 4)}
 	r.mu.Lock()
-	r.chs[n] = ch
+	r.customers[n] = c
 	r.mu.Unlock()
-	return ch
+	return c
 }
 
 func (r *replyRouter) deliver(s smsc.Submission) {
+	at := time.Now()
 	txt, err := s.Text()
 	if err != nil {
 		txt = "undecodable: " + hex.EncodeToString(s.UserData())
 	}
 	n, _ := keywords.NormalizeMSISDN(s.Destination())
 	r.mu.Lock()
-	ch := r.chs[n]
+	c := r.customers[n]
 	r.mu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- txt:
-		default:
+	if c == nil || c.expect.Add(-1) < 0 {
+		if c != nil {
+			c.expect.Add(1)
 		}
+		r.unmatched.Add(1)
+		return
+	}
+	select {
+	case c.inbox <- loadReply{text: txt, at: at}:
+	default:
+		r.unmatched.Add(1)
 	}
 }

@@ -97,7 +97,8 @@ var commands = []command{
 		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 			return cmdSim(ctx, args, stdout)
 		}},
-	{"load", "load [-n 1000] [-c 20] [-window 10]       measure complete top-ups against an in-process SMSC",
+	{"load", `load [-flow saldo|topup] [-n N] [-window W] [-rate R] [-external addr] | load seed
+                                            play the SMSC: measure flows/s and MO → reply latency (load -h)`,
 		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 			return cmdLoad(ctx, args, stdout)
 		}},

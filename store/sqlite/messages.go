@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -193,6 +194,17 @@ func (t *tx) eachRedelivery(op, stmt string, args [][]any) (int64, error) {
 			return n, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 		n += k
+	}
+	return n, nil
+}
+
+// PendingMOCount counts the unprocessed inbox rows of sender msisdn.
+func (t *tx) PendingMOCount(msisdn domain.MSISDN) (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM sms_log l JOIN inbox i ON i.sms_id = l.id
+		WHERE l.msisdn = ? AND l.direction = 'in' AND l.status = 'received' AND i.processed_at IS NULL`, string(msisdn)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: pending MO count: %w", err)
 	}
 	return n, nil
 }
