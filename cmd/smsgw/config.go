@@ -37,6 +37,7 @@ type Config struct {
 	Cron       CronConfig        `toml:"cron"`
 	Display    DisplayConfig     `toml:"display"`
 	Outbox     OutboxConfig      `toml:"outbox"`
+	Inbox      InboxConfig       `toml:"inbox"`
 	Messages   map[string]string `toml:"messages"`
 	Demo       DemoConfig        `toml:"demo"`
 	Console    ConsoleConfig     `toml:"console"`
@@ -184,6 +185,14 @@ type OutboxConfig struct {
 	Poll        Duration `toml:"poll"`
 }
 
+// InboxConfig bounds the work between storing MOs and answering them.
+type InboxConfig struct {
+	MaxBacklog      int      `toml:"max_backlog"`
+	BacklogWait     Duration `toml:"backlog_wait"`
+	Workers         int      `toml:"workers"`
+	DeferProcessing bool     `toml:"defer_processing"`
+}
+
 // DemoConfig seeds customers for the simulator so the happy path works on
 // first start.
 type DemoConfig struct {
@@ -241,6 +250,7 @@ func DefaultConfig() Config {
 		},
 		Display: DisplayConfig{Timezone: "Asia/Jakarta"},
 		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
+		Inbox:   InboxConfig{MaxBacklog: 2000, BacklogWait: Duration{500 * time.Millisecond}, Workers: 32},
 	}
 }
 
@@ -523,6 +533,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Outbox.Poll.Duration <= 0 {
 		return keyErr("outbox.poll", "must be > 0")
+	}
+	if c.Inbox.MaxBacklog < 0 {
+		return keyErr("inbox.max_backlog", "must be >= 0 (0: no bound)")
+	}
+	if c.Inbox.BacklogWait.Duration < 0 || c.Inbox.BacklogWait.Duration > 10*time.Second {
+		return keyErr("inbox.backlog_wait", "must be 0s..10s (an SMSC waits for the answer)")
+	}
+	if c.Inbox.Workers < 1 || c.Inbox.Workers > 1000 {
+		return keyErr("inbox.workers", "must be 1..1000, got %d", c.Inbox.Workers)
 	}
 	if len(c.Demo.Customers) > 0 && !c.Simulator.Enabled {
 		return keyErr("demo.customers", "demo customers are only allowed with simulator.enabled = true")

@@ -72,9 +72,13 @@ func TestConfigPerformanceKeys(t *testing.T) {
 		{"reply_address = \"e164\"\n", "bind[0].reply_address"},
 		{"reply_address = \"international\"\n", ""},
 		{"[database]\nsynchronous = \"NORMAL\"\n", ""},
+		{"[inbox]\nmax_backlog = -1\n", "inbox.max_backlog"},
+		{"[inbox]\nbacklog_wait = \"1m\"\n", "inbox.backlog_wait"},
+		{"[inbox]\nworkers = 0\n", "inbox.workers"},
+		{"[inbox]\nmax_backlog = 0\ndefer_processing = true\n", ""},
 	} {
 		body := base + tc.body
-		if strings.HasPrefix(tc.body, "[database]") {
+		if strings.HasPrefix(tc.body, "[") {
 			body = tc.body + base
 		}
 		_, err := LoadConfig(writeConfig(t, body))

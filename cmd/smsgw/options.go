@@ -88,13 +88,17 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 	}
 	gw, err := smsgw.New(smsgw.Options{
 		Store: st, Sender: sender, Hasher: hasher, Rules: rules,
-		DedupWindow:   cfg.Session.DedupWindow.Duration,
-		MTMaxAttempts: cfg.Outbox.MaxAttempts,
-		MTRetryBase:   cfg.Outbox.RetryBase.Duration,
-		PartTimeout:   cfg.Session.ConcatTimeout.Duration,
-		Now:           now,
-		Logger:        log,
-		Observer:      obs,
+		DedupWindow:     cfg.Session.DedupWindow.Duration,
+		MTMaxAttempts:   cfg.Outbox.MaxAttempts,
+		MTRetryBase:     cfg.Outbox.RetryBase.Duration,
+		PartTimeout:     cfg.Session.ConcatTimeout.Duration,
+		MaxBacklog:      backlogOf(cfg.Inbox.MaxBacklog),
+		BacklogWait:     cfg.Inbox.BacklogWait.Duration,
+		Workers:         cfg.Inbox.Workers,
+		DeferProcessing: cfg.Inbox.DeferProcessing,
+		Now:             now,
+		Logger:          log,
+		Observer:        obs,
 	})
 	if err != nil {
 		return nil, err
@@ -103,6 +107,14 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 	// PIN session is finalised with it, also while [h2h] is disabled.
 	partner.Register(gw)
 	return gw, nil
+}
+
+// backlogOf maps the config's "0: no bound" to smsgw's negative bound.
+func backlogOf(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func concatOf(s string) text.Concat {
