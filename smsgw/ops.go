@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,60 +17,158 @@ type temporary interface{ Temporary() bool }
 
 // SendDue sends queued MTs whose next attempt is due and returns how many
 // were accepted by the SMSC. MTs to different numbers are sent
-// concurrently (up to Workers at a time, so that the SMPP window fills and
-// the store records their results together); MTs to one number are sent
-// in the order they were queued. A failed send is retried with
-// exponential backoff up to MTMaxAttempts; a permanent error fails the
-// message at once. A crash between the SMSC's acceptance and MarkMTSent
-// resends the message after restart (at-least-once for replies; credits
-// are never repeated).
-func (g *Gateway) SendDue(ctx context.Context) (int, error) {
+// concurrently (up to Workers at a time, so that the SMPP window fills);
+// MTs to one number are sent in the order they were queued, and after one
+// fails its later ones wait for the next call. The SMSC's acceptances are
+// recorded in batches, one transaction for all the MTs accepted meanwhile,
+// while the next MTs are already being sent; SendDue returns once every
+// acceptance is recorded (or kept in memory to be recorded, never resent,
+// after a storage fault). A failed send is retried with exponential
+// backoff up to MTMaxAttempts; a permanent error fails the message at
+// once. A crash between the SMSC's acceptance and its record resends the
+// message after restart (at-least-once for replies; credits are never
+// repeated).
+func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 	g.sendMu.Lock()
 	defer g.sendMu.Unlock()
-	var sent atomic.Int64
+	var (
+		sent    atomic.Int64
+		rec     = make(chan acceptance, outboxPage)
+		recDone = make(chan struct{})
+		seen    = map[int64]bool{}         // handled in this call
+		blocked = map[domain.MSISDN]bool{} // an MT to this number failed in this call
+		mu      sync.Mutex                 // guards blocked
+	)
+	go func() {
+		defer close(recDone)
+		g.recordAccepted(ctx, rec, &sent)
+	}()
+	defer func() {
+		close(rec)
+		<-recDone
+		n = int(sent.Load()) // every acceptance is recorded (or kept to be) now
+	}()
 	for {
 		var due []Message
 		err := g.store.View(ctx, func(tx Tx) error {
 			var err error
-			due, err = tx.DueMTs(g.now(), outboxPage)
+			due, err = tx.DueMTs(g.now(), outboxPage+len(seen))
 			return err
 		})
 		if err != nil {
 			return int(sent.Load()), fmt.Errorf("list outbox: %w", err)
 		}
-		if len(due) == 0 {
-			return int(sent.Load()), nil
+		fresh := due[:0]
+		for _, m := range due {
+			if !seen[m.ID] && !blocked[m.MSISDN] {
+				seen[m.ID] = true
+				fresh = append(fresh, m)
+			}
 		}
-		queues := bySender(due, func(m Message) domain.MSISDN { return m.MSISDN })
+		if len(fresh) == 0 || len(seen) > maxSendCall {
+			return int(sent.Load()), ctx.Err()
+		}
+		queues := bySender(fresh, func(m Message) domain.MSISDN { return m.MSISDN })
 		err = g.parallel(ctx, len(queues), func(i int) {
 			for _, m := range queues[i] {
 				if ctx.Err() != nil {
 					return
 				}
-				if !g.sendOne(ctx, m) {
-					return // its later MTs wait for the next call, in order
+				if !g.sendOne(ctx, m, rec) {
+					mu.Lock()
+					blocked[m.MSISDN] = true // its later MTs wait for the next call, in order
+					mu.Unlock()
+					return
 				}
-				sent.Add(1)
 			}
 		})
 		if err != nil {
 			return int(sent.Load()), err
 		}
-		if len(due) < outboxPage {
-			return int(sent.Load()), nil
+	}
+}
+
+// outboxPage is how many due MTs SendDue reads at a time; after
+// maxSendCall MTs one call returns (the loop calls again when woken), so
+// that its memory of what it handled stays small under a constant flow.
+const (
+	outboxPage  = 200
+	maxSendCall = 20 * outboxPage
+)
+
+// acceptance is an MT the SMSC accepted, to be recorded as sent.
+type acceptance struct {
+	m   Message
+	ids []string
+	at  time.Time
+}
+
+// recordAccepted records the acceptances arriving on rec, each batch of
+// those waiting in one transaction, until rec is closed. An acceptance
+// that cannot be recorded stays in g.unrecorded: it is recorded later,
+// never sent again (see sendOne).
+func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sent *atomic.Int64) {
+	// Recording outlives a cancelled ctx: what the SMSC accepted is
+	// written down if at all possible, so that a restart does not send it
+	// again.
+	ctx = context.WithoutCancel(ctx)
+	for a := range rec {
+		batch := []acceptance{a}
+	more:
+		for len(batch) < outboxPage {
+			select {
+			case a, ok := <-rec:
+				if !ok {
+					break more
+				}
+				batch = append(batch, a)
+			default:
+				break more
+			}
+		}
+		var gone []bool // recorded elsewhere already: no longer queued
+		err := g.store.Update(ctx, func(tx Tx) error {
+			gone = make([]bool, len(batch))
+			for i, a := range batch {
+				err := tx.MarkMTSent(a.m.ID, a.ids, a.at)
+				if ErrorCode(err) == ENotFound {
+					gone[i] = true
+				} else if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		g.recMu.Lock()
+		for i, a := range batch {
+			if err != nil {
+				if g.unrecorded == nil {
+					g.unrecorded = map[int64][]string{}
+				}
+				g.unrecorded[a.m.ID] = a.ids
+				continue
+			}
+			delete(g.unrecorded, a.m.ID)
+			if !gone[i] {
+				sent.Add(1)
+				g.stats.MTSent.Add(1)
+				g.obs.MT(a.m.ShortCode, a.m.Template, "sent")
+			}
+		}
+		g.recMu.Unlock()
+		if err != nil {
+			g.log.Error("record sent MTs failed; will record them again, not resend them", "mts", len(batch), "err", err)
 		}
 	}
 }
 
-// outboxPage is how many due MTs SendDue reads at a time.
-const outboxPage = 200
-
-// sendOne sends m, or, when the SMSC has already accepted it and only the
-// record of that failed (a store fault), records it without sending it
-// again: a storage fault must not repeat an MT to the customer on every
-// poll while it lasts. Only a restart forgets such an MT and sends it once
-// more.
-func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
+// sendOne sends m and hands its acceptance to rec, or, when the SMSC has
+// already accepted it and only the record of that failed (a store fault),
+// hands it over without sending it again: a storage fault must not repeat
+// an MT to the customer on every poll while it lasts. Only a restart
+// forgets such an MT and sends it once more. It reports whether m was
+// accepted.
+func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) bool {
 	g.recMu.Lock()
 	ids, accepted := g.unrecorded[m.ID]
 	g.recMu.Unlock()
@@ -79,23 +178,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message) bool {
 	}
 	now := g.now()
 	if err == nil {
-		uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTSent(m.ID, ids, now) })
-		g.recMu.Lock()
-		defer g.recMu.Unlock()
-		if uerr != nil && ErrorCode(uerr) != ENotFound {
-			if g.unrecorded == nil {
-				g.unrecorded = map[int64][]string{}
-			}
-			g.unrecorded[m.ID] = ids
-			g.log.Error("record sent MT failed; will record it again, not resend it", "sms_id", m.ID, "err", uerr)
-			return false
-		}
-		delete(g.unrecorded, m.ID)
-		if uerr != nil {
-			return false // no longer queued: recorded elsewhere
-		}
-		g.stats.MTSent.Add(1)
-		g.obs.MT(m.ShortCode, m.Template, "sent")
+		rec <- acceptance{m: m, ids: ids, at: now}
 		return true
 	}
 	if ctx.Err() != nil {
