@@ -209,3 +209,27 @@ func (m *Metrics) OutboxDepth(reg prometheus.Registerer, depth func() float64) {
 		Name: "smsgw_outbox_depth", Help: "Outbound messages queued and not yet accepted by the SMSC.",
 	}, depth))
 }
+
+// Inbox registers the back-pressure figures, read at scrape time: the MOs
+// stored and not yet processed, and the MOs refused (ESME_RTHROTTLED)
+// while that backlog was full.
+func (m *Metrics) Inbox(reg prometheus.Registerer, backlog, throttled func() float64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "smsgw_inbox_backlog", Help: "MOs stored and not yet processed.",
+	}, backlog))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "smsgw_mo_throttled_total", Help: "MOs refused with ESME_RTHROTTLED while the inbox backlog was full.",
+	}, throttled))
+}
+
+// GroupCommit registers the store's write figures, read at scrape time:
+// commits, and the Update calls they held (calls / commits is the average
+// group size: the writers sharing one fsync).
+func (m *Metrics) GroupCommit(reg prometheus.Registerer, commits, calls func() float64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "smsgw_store_commits_total", Help: "Write transactions committed by the store.",
+	}, commits))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "smsgw_store_commit_calls_total", Help: "Update calls held by those commits (group commit).",
+	}, calls))
+}

@@ -73,6 +73,8 @@ func TestNewRegistersEveryCollector(t *testing.T) {
 	b.Bound(true)
 	_ = m.Store(nopStore{}).View(t.Context(), func(smsgw.Tx) error { return nil })
 	m.OutboxDepth(reg, func() float64 { return 0 })
+	m.Inbox(reg, func() float64 { return 3 }, func() float64 { return 1 })
+	m.GroupCommit(reg, func() float64 { return 2 }, func() float64 { return 50 })
 	m.H2HRequest("trx", "bank", "00", 200, time.Millisecond)
 	m.H2HCallback("bank", true, time.Millisecond)
 	for _, name := range []string{
@@ -80,7 +82,8 @@ func TestNewRegistersEveryCollector(t *testing.T) {
 		"smsgw_credits_total", "smsgw_credited_rupiah_total", "smsgw_smpp_pdus_total", "smsgw_smpp_window_in_use",
 		"smsgw_smpp_roundtrip_seconds", "smsgw_smpp_reconnects_total", "smsgw_smpp_bound", "smsgw_db_seconds",
 		"smsgw_outbox_depth", "smsgw_h2h_requests_total", "smsgw_h2h_request_seconds", "smsgw_h2h_callbacks_total",
-		"smsgw_mo_refused_total",
+		"smsgw_mo_refused_total", "smsgw_inbox_backlog", "smsgw_mo_throttled_total", "smsgw_store_commits_total",
+		"smsgw_store_commit_calls_total",
 	} {
 		if n, err := testutil.GatherAndCount(reg, name); err != nil || n != 1 {
 			t.Errorf("GatherAndCount(%s) = %d, %v; want 1 series", name, n, err)

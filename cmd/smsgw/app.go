@@ -96,6 +96,19 @@ func (a *App) Run(ctx context.Context) (err error) {
 		})
 		return float64(n)
 	})
+	a.mets.Inbox(a.reg, func() float64 {
+		if gw := a.live.Load(); gw != nil {
+			return float64(gw.Backlog())
+		}
+		return 0
+	}, func() float64 {
+		if gw := a.live.Load(); gw != nil {
+			return float64(gw.Stats().MOThrottled.Load())
+		}
+		return 0
+	})
+	a.mets.GroupCommit(a.reg, func() float64 { return float64(a.store.Stats().Commits) },
+		func() float64 { return float64(a.store.Stats().Batched) })
 
 	// The ESME is built first and is the gateway's Sender; it is told the
 	// gateway when it runs, so neither needs the other at construction.
