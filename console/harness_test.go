@@ -24,6 +24,7 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // The customers of the test data and their PINs. The PINs are digit
@@ -113,7 +114,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: smsgwtest.NewClock(t0), binds: &binds{suspended: map[string]bool{}}, logs: new(smsgwtest.LogBuffer)}
 	logger := smsgwtest.NewLogger(h.logs)
-	h.store, h.gw = smsgwtest.Open(t, smsgwtest.WithClock(h.clk), smsgwtest.WithLogger(logger),
+	h.store, h.gw = sqlitetest.Open(t, smsgwtest.WithClock(h.clk), smsgwtest.WithLogger(logger),
 		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPINKey(bytes.Repeat([]byte{9}, 32)))
 	st := h.store
 	h.seed()

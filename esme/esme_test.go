@@ -20,6 +20,7 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 const (
@@ -214,7 +215,7 @@ type realGateway struct {
 func openGateway(t *testing.T, path string, sender smsgw.Sender) *realGateway {
 	t.Helper()
 	var fs *flakyStore
-	db, gw := smsgwtest.Open(t, smsgwtest.WithPath(path), smsgwtest.WithSender(sender),
+	db, gw := sqlitetest.Open(t, smsgwtest.WithPath(path), smsgwtest.WithSender(sender),
 		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithOptions(func(o *smsgw.Options) {
 			fs = &flakyStore{Store: o.Store}
 			o.Store = fs

@@ -13,6 +13,7 @@ import (
 	"github.com/smsgw/smsgw/smpp/text"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // A whole gateway over real binds, for the redelivery rule: SQLite store,
@@ -27,7 +28,7 @@ func newRedeliveryRig(t *testing.T, binds ...string) *redeliveryRig {
 	t.Helper()
 	srv := newSMSC(t, text.Options{})
 	ls := &lateSender{}
-	db, gw := smsgwtest.Open(t, smsgwtest.WithPath(filepath.Join(t.TempDir(), "gw.db")), smsgwtest.WithSender(ls),
+	db, gw := sqlitetest.Open(t, smsgwtest.WithPath(filepath.Join(t.TempDir(), "gw.db")), smsgwtest.WithSender(ls),
 		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithOptions(func(o *smsgw.Options) {
 			o.MTRetryBase = 20 * time.Millisecond
 		}))

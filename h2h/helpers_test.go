@@ -20,6 +20,7 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // Secrets of the test partners. Tests assert that none of them reaches a
@@ -77,7 +78,7 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 	logs := &smsgwtest.LogBuffer{}
 	log := smsgwtest.NewLogger(logs)
 	out := &smsgwtest.Sender{}
-	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
+	st, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
 		smsgwtest.WithStoreLogger(log), smsgwtest.WithCodes("9779", "3355"))
 	ctx := t.Context()
 	if err := gw.AddCustomer(ctx, payer, payer, "Budi Santoso", domain.PIN(payerPIN)); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // compare checks the named metrics of reg against the exposition text want.
@@ -188,7 +189,7 @@ func TestGatewayObserver(t *testing.T) {
 	ctx := t.Context()
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg)
-	_, gw := smsgwtest.Open(t, smsgwtest.WithCodes("9779", "3355"), smsgwtest.WithOptions(func(o *smsgw.Options) {
+	_, gw := sqlitetest.Open(t, smsgwtest.WithCodes("9779", "3355"), smsgwtest.WithOptions(func(o *smsgw.Options) {
 		o.Store = m.Store(o.Store)
 		o.Observer = m
 	}))

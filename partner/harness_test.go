@@ -9,6 +9,7 @@ import (
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // harness is a gateway on a fresh store with one payer and one wallet, as
@@ -38,7 +39,7 @@ func newHarness(t *testing.T) *harness {
 	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	logs := new(smsgwtest.LogBuffer)
 	out := &smsgwtest.Sender{}
-	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
+	st, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
 	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // refusals is an Observer that records the abuse refusals it is told of.
@@ -65,7 +66,7 @@ func newAbuseHarness(t *testing.T) (*harness, *refusals) {
 	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	logs := new(smsgwtest.LogBuffer)
 	out := &smsgwtest.Sender{}
-	st, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
+	st, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Observer = obs }))

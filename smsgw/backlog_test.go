@@ -6,6 +6,7 @@ import (
 
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // Above MaxBacklog stored-but-unprocessed MOs, a new MO is refused with
@@ -17,7 +18,7 @@ func TestBacklogBound(t *testing.T) {
 	path := t.TempDir() + "/gw.db"
 	opts := []smsgwtest.Option{smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPath(path),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog, o.BacklogWait, o.DeferProcessing = 3, 20*time.Millisecond, true })}
-	st, gw := smsgwtest.Open(t, opts...)
+	st, gw := sqlitetest.Open(t, opts...)
 	for i := range 3 {
 		if err := gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO", SMSCID: string(rune('a' + i))}); err != nil {
 			t.Fatalf("HandleMO %d: %v", i, err)
@@ -49,7 +50,7 @@ func TestBacklogBound(t *testing.T) {
 
 	// A restart with a full inbox starts with a full backlog.
 	st.Close()
-	_, gw = smsgwtest.Open(t, opts...)
+	_, gw = sqlitetest.Open(t, opts...)
 	if got := gw.Backlog(); got != 3 {
 		t.Errorf("Backlog() after restart = %d, want 3", got)
 	}

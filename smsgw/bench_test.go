@@ -9,6 +9,7 @@ import (
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // The hot paths of the engine, on the SQLite store with synchronous=FULL
@@ -16,7 +17,7 @@ import (
 
 // BenchmarkClassify is the one parse of an MO text at ingest.
 func BenchmarkClassify(b *testing.B) {
-	_, gw := smsgwtest.Open(b, smsgwtest.WithCodes(request, pinCode))
+	_, gw := sqlitetest.Open(b, smsgwtest.WithCodes(request, pinCode))
 	r := gw.Rules()
 	for _, tc := range []struct{ name, code, text string }{
 		{"topup", request, "IM2PAY 08110000009 50000"},
@@ -52,7 +53,7 @@ func BenchmarkPINCheck(b *testing.B) {
 // BenchmarkHandleMO stores MOs from parallel goroutines, as SMPP binds
 // hand them over: each returns once its MO is committed.
 func BenchmarkHandleMO(b *testing.B) {
-	_, gw := smsgwtest.Open(b, smsgwtest.WithCodes(request, pinCode),
+	_, gw := sqlitetest.Open(b, smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog = -1 }))
 	var n atomic.Int64
 	b.SetParallelism(16)
@@ -73,7 +74,7 @@ func BenchmarkHandleMO(b *testing.B) {
 // registered customers per iteration batch.
 func BenchmarkSaldo(b *testing.B) {
 	out := &smsgwtest.Sender{}
-	_, gw := smsgwtest.Open(b, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out),
+	_, gw := sqlitetest.Open(b, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog = -1 }))
 	ctx := b.Context()
 	const customers = 1000
@@ -116,7 +117,7 @@ func BenchmarkSaldo(b *testing.B) {
 // SendDue over b.N queued MTs to 1,000 numbers.
 func BenchmarkOutboxDrain(b *testing.B) {
 	out := &smsgwtest.Sender{}
-	_, gw := smsgwtest.Open(b, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out),
+	_, gw := sqlitetest.Open(b, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog = -1 }))
 	ctx := b.Context()
 	for i := range b.N {

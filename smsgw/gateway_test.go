@@ -11,6 +11,7 @@ import (
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // deferred makes HandleMO only store MOs, so that a test can act between
@@ -42,7 +43,7 @@ func newHarness(t *testing.T, opts ...smsgwtest.Option) *harness {
 	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	logs := new(smsgwtest.LogBuffer)
 	out := &smsgwtest.Sender{}
-	st, gw := smsgwtest.Open(t, append([]smsgwtest.Option{smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
+	st, gw := sqlitetest.Open(t, append([]smsgwtest.Option{smsgwtest.WithClock(clk), smsgwtest.WithSender(out),
 		smsgwtest.WithLogger(smsgwtest.NewLogger(logs)), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32))}, opts...)...)
 	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
@@ -396,7 +397,7 @@ func (noSessionTx) CreateSession(*smsgw.Session) error { return errors.New("disk
 func TestFailingMOGivenUp(t *testing.T) {
 	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	out := &smsgwtest.Sender{}
-	_, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
+	_, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Store = failingSessions{o.Store} }))
 	ctx := t.Context()
 	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
@@ -443,7 +444,7 @@ func TestFailingMOGivenUp(t *testing.T) {
 func TestFailingMODoesNotBlockOthers(t *testing.T) {
 	clk := smsgwtest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	out := &smsgwtest.Sender{}
-	_, gw := smsgwtest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
+	_, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithCodes(request, pinCode),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Store = failingSessions{o.Store} }))
 	ctx := t.Context()
 	if err := gw.AddCustomer(ctx, payer, payer, "Payer", domain.PIN(pin)); err != nil {
@@ -506,7 +507,7 @@ func TestPINReplyAcrossReset(t *testing.T) {
 // Arabic-Indic, full-width, mixed) are starred out like ASCII ones,
 // one star per digit, wherever they appear.
 func TestRedactUnicodeDigits(t *testing.T) {
-	_, gw := smsgwtest.Open(t, smsgwtest.WithCodes(request, pinCode))
+	_, gw := sqlitetest.Open(t, smsgwtest.WithCodes(request, pinCode))
 	r := gw.Rules()
 	tests := []struct{ code, in, want string }{
 		{request, "SALDO ٢٤٦٨٠٥", "SALDO ******"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // An MO whose sender has nothing waiting is processed in the transaction
@@ -15,7 +16,7 @@ import (
 func TestMOProcessedAsStored(t *testing.T) {
 	ctx := t.Context()
 	out := &smsgwtest.Sender{}
-	st, gw := smsgwtest.Open(t, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out))
+	st, gw := sqlitetest.Open(t, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out))
 	queued := func() int {
 		t.Helper()
 		var n int

@@ -8,12 +8,13 @@ import (
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // Classify decides once what an MO asks for, what the SMS log records and
 // which PINs it carries.
 func TestClassify(t *testing.T) {
-	_, gw := smsgwtest.Open(t, smsgwtest.WithCodes(request, pinCode))
+	_, gw := sqlitetest.Open(t, smsgwtest.WithCodes(request, pinCode))
 	r := gw.Rules()
 	tests := []struct {
 		code, text string

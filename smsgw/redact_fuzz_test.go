@@ -7,6 +7,7 @@ import (
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // FuzzRedact checks that no run of decimal digits (any script) as long as
@@ -21,7 +22,7 @@ func FuzzRedact(f *testing.F) {
 		f.Add(true, s)
 		f.Add(false, s)
 	}
-	_, gw := smsgwtest.Open(f, smsgwtest.WithCodes("9779", "3355"))
+	_, gw := sqlitetest.Open(f, smsgwtest.WithCodes("9779", "3355"))
 	r := gw.Rules()
 	f.Fuzz(func(t *testing.T, toPINCode bool, text string) {
 		code := r.RequestCode

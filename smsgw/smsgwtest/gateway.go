@@ -3,13 +3,11 @@ package smsgwtest
 import (
 	"bytes"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
-	"github.com/smsgw/smsgw/store/sqlite"
 )
 
 // The short codes a gateway uses unless WithCodes says otherwise.
@@ -49,7 +47,7 @@ func WithSender(s smsgw.Sender) Option { return func(cf *config) { cf.sender = s
 // makes one that writes into a LogBuffer.
 func WithLogger(l *slog.Logger) Option { return func(cf *config) { cf.logger = l } }
 
-// WithStoreLogger makes the store that Open opens log to l instead of
+// WithStoreLogger makes the store a store helper opens log to l instead of
 // nowhere. Its records include the database path, which holds the test's
 // name and random digits.
 func WithStoreLogger(l *slog.Logger) Option { return func(cf *config) { cf.storeLogger = l } }
@@ -79,9 +77,9 @@ func WithPINLength(minLen, maxLen int) Option {
 	return func(cf *config) { cf.pinMin, cf.pinMax = minLen, maxLen }
 }
 
-// WithPath makes Open use the database file at path, which may already
-// exist, instead of a new file in the test's temporary directory. New
-// ignores it.
+// WithPath makes a store helper (StoreSettings.Path) use the database file
+// at path, which may already exist, instead of a new file in the test's
+// temporary directory. New ignores it.
 func WithPath(path string) Option { return func(cf *config) { cf.path = path } }
 
 // WithOptions has edit change the gateway's options once every other
@@ -111,28 +109,21 @@ func newConfig(opts []Option) *config {
 	return cf
 }
 
-// Open opens an SQLite store, in a new file in tb.TempDir() unless
-// WithPath names one, and returns it with a gateway on it (built as New
-// does) whose Init has run. The store is closed when the test ends. The
-// returned store is the SQLite store itself, not a wrapper set with
-// WithOptions. Any failure ends the test.
-func Open(tb testing.TB, opts ...Option) (*sqlite.Store, *smsgw.Gateway) {
-	tb.Helper()
+// StoreSettings are what the options say about the store a test opens for
+// a gateway (the store packages' test helpers read them, e.g.
+// store/sqlite/sqlitetest.Open): the file (WithPath; "" for a new one in
+// the test's temporary directory), the clock (WithClock; nil for the real
+// time) and the logger (WithStoreLogger; one that discards by default).
+type StoreSettings struct {
+	Path   string
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Store returns the StoreSettings of opts.
+func Store(opts ...Option) StoreSettings {
 	cf := newConfig(opts)
-	path := cf.path
-	if path == "" {
-		path = filepath.Join(tb.TempDir(), "gw.db")
-	}
-	st, err := sqlite.Open(tb.Context(), path, sqlite.Options{Now: cf.now, Logger: cf.storeLogger})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	gw := build(tb, st, cf)
-	if err := gw.Init(tb.Context()); err != nil {
-		tb.Fatalf("init gateway: %v", err)
-	}
-	return st, gw
+	return StoreSettings{Path: cf.path, Now: cf.now, Logger: cf.storeLogger}
 }
 
 // New returns a gateway over st, configured by opts; it does no I/O and

@@ -13,6 +13,7 @@ import (
 	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -104,7 +105,7 @@ func roundTrip(t *testing.T, gw *smsgw.Gateway, out *smsgwtest.Sender, from, to,
 func TestOpenDefaults(t *testing.T) {
 	out := &smsgwtest.Sender{}
 	clk := smsgwtest.NewClock(t0)
-	st, gw := smsgwtest.Open(t, smsgwtest.WithSender(out), smsgwtest.WithClock(clk))
+	st, gw := sqlitetest.Open(t, smsgwtest.WithSender(out), smsgwtest.WithClock(clk))
 	if err := gw.AddCustomer(t.Context(), "08110000002", "08110000002", "Ani", domain.PIN("246810")); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestOpenOptions(t *testing.T) {
 	clk := smsgwtest.NewClock(t0)
 	var edited bool
 	path := filepath.Join(t.TempDir(), "own.db")
-	st, gw := smsgwtest.Open(t, smsgwtest.WithSender(out), smsgwtest.WithPath(path), smsgwtest.WithClock(clk),
+	st, gw := sqlitetest.Open(t, smsgwtest.WithSender(out), smsgwtest.WithPath(path), smsgwtest.WithClock(clk),
 		smsgwtest.WithCodes("1111", "2222"),
 		smsgwtest.WithKeywords(keywords.TableConfig{Aliases: map[string][]string{"SALDO": {"CEK"}}}),
 		smsgwtest.WithPINLength(4, 4),
@@ -182,7 +183,7 @@ func TestOpenOptions(t *testing.T) {
 	// de-duplication window of the repeated texts.)
 	clk.Add(time.Hour)
 	out2 := &smsgwtest.Sender{}
-	_, gw2 := smsgwtest.Open(t, smsgwtest.WithSender(out2), smsgwtest.WithPath(path), smsgwtest.WithClock(clk),
+	_, gw2 := sqlitetest.Open(t, smsgwtest.WithSender(out2), smsgwtest.WithPath(path), smsgwtest.WithClock(clk),
 		smsgwtest.WithCodes("1111", "2222"), smsgwtest.WithPINLength(4, 4),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.Settlement = "settlement:test" }))
 	if a, _, err := gw2.Wallet(ctx, "08110000002", 1); err != nil || a.Balance != 50000 {
@@ -195,7 +196,7 @@ func TestOpenOptions(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	st, gw := smsgwtest.Open(t)
+	st, gw := sqlitetest.Open(t)
 	out := &smsgwtest.Sender{}
 	gw2 := smsgwtest.New(t, st, smsgwtest.WithSender(out))
 	if err := gw.AddCustomer(t.Context(), "08110000002", "08110000002", "Ani", domain.PIN("246810")); err != nil {
