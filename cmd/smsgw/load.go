@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -36,6 +37,8 @@ const loadUsage = `load [-flow saldo|topup] [-n 20000] [-msisdns 1000] [-window 
 Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
   saldo   one MO (SALDO to the request code), one reply
   topup   IM2PAY to the request code, the PIN prompt, the PIN to the PIN code, the result
+  open    IM2PAY and its PIN prompt only: leaves one open session per customer; in-process, it
+          then reports the memory in use and times the expiry of all those sessions
   -against gateway   the gateway's own code in this process, on a fresh database (default)
   -against echo      a zero-work ESME that answers every MO at once: the harness's own ceiling
   -external ADDR     listen on ADDR and wait for a gateway started separately to bind
@@ -83,7 +86,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fs, _ := newFlags("load")
 	o := loadOptions{}
-	fs.StringVar(&o.flow, "flow", "topup", "saldo or topup")
+	fs.StringVar(&o.flow, "flow", "topup", "saldo, topup or open")
 	fs.IntVar(&o.flows, "n", 2000, "flows to run")
 	fs.IntVar(&o.msisdns, "msisdns", 1000, "distinct customers")
 	fs.IntVar(&o.window, "window", 100, "flows in progress at once")
@@ -107,8 +110,10 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	switch {
-	case o.flow != "saldo" && o.flow != "topup":
-		return fmt.Errorf("%w: load: -flow must be saldo or topup", errUsage)
+	case o.flow != "saldo" && o.flow != "topup" && o.flow != "open":
+		return fmt.Errorf("%w: load: -flow must be saldo, topup or open", errUsage)
+	case o.flow == "open" && o.flows > o.msisdns:
+		return fmt.Errorf("%w: load: -flow open leaves one session per customer: -n at most -msisdns", errUsage)
 	case o.against != "gateway" && o.against != "echo":
 		return fmt.Errorf("%w: load: -against must be gateway or echo", errUsage)
 	case o.external != "" && o.against == "echo":
@@ -176,6 +181,15 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	res := runLoad(ctx, &o, srv, replies)
+	if o.flow == "open" && peer.expire != nil {
+		res.RSSMB = rssMB()
+		start := time.Now()
+		n, err := peer.expire(ctx)
+		if err != nil {
+			return fmt.Errorf("load: expire sessions: %w", err)
+		}
+		res.Expired, res.ExpirySeconds = n, time.Since(start).Seconds()
+	}
 	if err := peer.stop(); err != nil {
 		return err
 	}
@@ -212,6 +226,9 @@ func loadMSISDN(i int) string { return fmt.Sprintf(loadMSISDNFormat, i) }
 // loadPeer is what answers the harness's MOs: the gateway in this process,
 // the echo responder, or nothing here (-external).
 type loadPeer struct {
+	// expire, in-process only, expires every open session as the cron
+	// job does once their TTL has passed, and returns how many.
+	expire func(ctx context.Context) (int, error)
 	stopFn func() error
 	errFn  func() error
 	seedFn func(ctx context.Context, o *loadOptions) error
@@ -307,20 +324,38 @@ func startLoadPeer(ctx context.Context, o *loadOptions, srv *smsc.Server) (*load
 		seedFn: func(ctx context.Context, o *loadOptions) error {
 			return seedCustomers(ctx, app.gw, o.msisdns, o.pin)
 		},
+		expire: func(ctx context.Context) (int, error) {
+			return app.gw.ExpirePending(ctx, time.Now().Add(cfg.Session.TTL.Duration+time.Minute))
+		},
 	}, nil
 }
 
 // seedCustomers registers load customers 0..n-1, each with its own
 // wallet and the PIN pin; those already registered are left alone.
 func seedCustomers(ctx context.Context, gw *smsgw.Gateway, n int, pin string) error {
-	for i := range n {
-		m := loadMSISDN(i)
-		err := gw.AddCustomer(ctx, m, m, "load", domain.PIN(pin))
-		if err != nil && smsgw.ErrorCode(err) != smsgw.EConflict {
-			return fmt.Errorf("seed customer %s: %w", m, err)
-		}
+	// 16 at a time: the store commits concurrent registrations together.
+	var (
+		next atomic.Int64
+		mu   sync.Mutex
+		ferr error
+		wg   sync.WaitGroup
+	)
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				m := loadMSISDN(i)
+				err := gw.AddCustomer(ctx, m, m, "load", domain.PIN(pin))
+				if err != nil && smsgw.ErrorCode(err) != smsgw.EConflict {
+					mu.Lock()
+					ferr = cmp.Or(ferr, fmt.Errorf("seed customer %s: %w", m, err))
+					mu.Unlock()
+					return
+				}
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return ferr
 }
 
 // cmdLoadSeed is `smsgw load seed`: it registers the load customers in the
@@ -405,7 +440,12 @@ type loadResult struct {
 	Reply       latency  `json:"mo_to_reply"`
 	FlowTime    latency  `json:"flow_time"`
 	Errors      []string `json:"errors,omitempty"`
-	Machine     string   `json:"machine"`
+	// -flow open, in-process: the process's resident memory with the
+	// sessions open, and the expiry of all of them.
+	RSSMB         float64 `json:"rss_mb,omitempty"`
+	Expired       int     `json:"expired,omitempty"`
+	ExpirySeconds float64 `json:"expiry_seconds,omitempty"`
+	Machine       string  `json:"machine"`
 }
 
 // latency is a distribution in milliseconds.
@@ -439,6 +479,10 @@ func (r *loadResult) print(w io.Writer) {
 	fmt.Fprintf(w, "MO → reply: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.Reply.P50, r.Reply.P90, r.Reply.P99, r.Reply.Max)
 	if r.Flow == "topup" {
 		fmt.Fprintf(w, "flow (IM2PAY → result): p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.FlowTime.P50, r.FlowTime.P90, r.FlowTime.P99, r.FlowTime.Max)
+	}
+	if r.RSSMB > 0 {
+		fmt.Fprintf(w, "with %d sessions open: RSS %.0f MB (gateway and harness); expired %d in %.2fs (%.0f/s)\n",
+			r.Completed, r.RSSMB, r.Expired, r.ExpirySeconds, float64(r.Expired)/r.ExpirySeconds)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
@@ -544,6 +588,9 @@ func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *smsc.Serve
 			return ctx.Err()
 		}
 	}
+	if o.flow == "open" {
+		return lats, step(o.request, "IM2PAY "+c.msisdn+" 50000", "PIN")
+	}
 	if o.flow == "saldo" {
 		want := "Saldo"
 		if o.against == "echo" {
@@ -555,6 +602,21 @@ func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *smsc.Serve
 		return lats, err
 	}
 	return lats, step(o.pinCode, o.pin, "BERHASIL")
+}
+
+// rssMB returns the resident memory of this process in MB (Linux), or 0.
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // pacer spaces MOs at a fixed rate; a nil pacer does not wait.
