@@ -244,30 +244,40 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 		if len(batch) == 0 {
 			break
 		}
-		for _, s := range batch {
-			err := g.store.Update(ctx, func(tx Tx) error {
-				s := s
+		// One transaction (one commit) expires the whole batch; a session
+		// resolved meanwhile by a PIN or BATAL is skipped, not failed.
+		var expired int
+		err := g.store.Update(ctx, func(tx Tx) error {
+			expired = 0
+			for _, s := range batch {
 				resolved := now
 				s.State, s.ResolvedAt = StateExpired, &resolved
-				if err := tx.ResolveSession(&s); err != nil {
-					return err
+				err := tx.ResolveSession(&s)
+				if ErrorCode(err) == EConflict {
+					continue
+				} else if err != nil {
+					return fmt.Errorf("expire session %d: %w", s.ID, err)
 				}
 				if err := g.sessionResolved(tx, &s, resolved); err != nil {
-					return err
+					return fmt.Errorf("expire session %d: %w", s.ID, err)
 				}
 				d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
-				return g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0)
-			})
-			switch ErrorCode(err) {
-			case "":
-				n++
-				g.stats.Expired.Add(1)
-				g.obs.Session(StateExpired)
-			case EConflict: // resolved meanwhile by a PIN or BATAL
-			default:
-				return n, fmt.Errorf("expire session %d: %w", s.ID, err)
+				if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
+					return fmt.Errorf("expire session %d: %w", s.ID, err)
+				}
+				expired++
 			}
+			return nil
+		})
+		if err != nil {
+			return n, err
 		}
+		n += expired
+		g.stats.Expired.Add(int64(expired))
+		for range expired {
+			g.obs.Session(StateExpired)
+		}
+		g.wake(g.wakeMT)
 		if len(batch) < 100 {
 			break
 		}
