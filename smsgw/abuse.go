@@ -88,8 +88,12 @@ type senderState struct {
 	last         time.Time
 }
 
-// verdict is the outcome of the abuse checks for one inbox row.
+// verdict is the outcome of the abuse checks for one inbox row. from and
+// at identify the MO it was given to: a row id can come back for another
+// MO after a rolled-back insert, and such a verdict is not reused.
 type verdict struct {
+	from                        domain.MSISDN
+	at                          time.Time
 	rateChecked, rateOK, notify bool
 	until                       time.Time // end of the refusal
 	accountChecked, accountOK   bool
@@ -139,7 +143,7 @@ func (a *abuseGuard) admit(r *AbuseRules, id int64, from domain.MSISDN, at time.
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.sender(from, at)
-	v := a.rows[id]
+	v := a.verdict(id, from, at)
 	if v.rateChecked {
 		return v.rateOK, v.notify, v.until
 	}
@@ -175,7 +179,7 @@ func (a *abuseGuard) account(r *AbuseRules, id int64, from, own, account domain.
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.sender(from, at)
-	v := a.rows[id]
+	v := a.verdict(id, from, at)
 	if v.accountChecked {
 		return v.accountOK, v.accountsUntil
 	}
@@ -200,6 +204,16 @@ func (a *abuseGuard) account(r *AbuseRules, id int64, from, own, account domain.
 	}
 	a.rows[id] = v
 	return v.accountOK, v.accountsUntil
+}
+
+// verdict returns the verdict given to row id for the MO from from at at,
+// or a fresh one.
+func (a *abuseGuard) verdict(id int64, from domain.MSISDN, at time.Time) verdict {
+	v := a.rows[id]
+	if v.from != from || !v.at.Equal(at) {
+		v = verdict{from: from, at: at}
+	}
+	return v
 }
 
 // forget drops the verdict of row id once its outcome is committed.

@@ -28,12 +28,10 @@ type backlog struct {
 	n    atomic.Int64
 }
 
-// add changes the count by d (never below zero).
-func (b *backlog) add(d int64) {
-	if b.n.Add(d) < 0 {
-		b.n.Store(0)
-	}
-}
+// add changes the count by d. The count may dip below zero for a moment:
+// an MO's processing can finish (-1) before the HandleMO that stored it
+// counts it (+1).
+func (b *backlog) add(d int64) { b.n.Add(d) }
 
 // room waits until the backlog is below its bound, at most b.wait, and
 // returns EBusy if it is still full then. A bound <= 0 never refuses.
@@ -57,5 +55,7 @@ func (b *backlog) room(ctx context.Context) error {
 	return Errorf(EBusy, "%d stored MOs wait to be processed (max_backlog %d)", b.n.Load(), b.max)
 }
 
-// Backlog returns how many stored MOs wait to be processed.
-func (g *Gateway) Backlog() int { return int(g.backlog.n.Load()) }
+// Backlog returns how many stored MOs wait to be processed. The count is
+// kept in memory and set again from the store whenever the inbox is seen
+// empty.
+func (g *Gateway) Backlog() int { return int(max(g.backlog.n.Load(), 0)) }

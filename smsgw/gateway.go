@@ -359,7 +359,9 @@ const (
 // inbox (Run or ProcessInbox).
 func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 	if err := g.backlog.room(ctx); err != nil {
-		g.stats.MOThrottled.Add(1)
+		if ErrorCode(err) == EBusy {
+			g.stats.MOThrottled.Add(1)
+		}
 		return err
 	}
 	r := g.rules.Load()
@@ -378,7 +380,9 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		inline = !g.deferMO
 	)
 	store := func(tx Tx) error {
-		f = nil
+		// m afresh on every run: a run that does not commit (a retry, the
+		// fallback below) has redacted and classified the m it stored.
+		m, f = g.inbound(&mo), nil
 		var (
 			secret []byte
 			err    error
@@ -439,6 +443,7 @@ func (g *Gateway) processNow(tx Tx, r *Rules, m *Message, secret []byte) (*flow,
 	f, err := g.processIn(tx, r, in)
 	if err != nil {
 		g.log.Warn("processing an MO as it was stored failed; the inbox retries it", "sms_id", m.ID, "msisdn", m.MSISDN, "err", err)
+		g.abuse.forget(m.ID) // the row is rolled back; its id may come back for another MO
 		return nil, errProcessLater
 	}
 	return f, nil

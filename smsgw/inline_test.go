@@ -1,8 +1,12 @@
 package smsgw_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/smsgw/smsgw/domain"
 
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
@@ -70,5 +74,34 @@ func TestMOProcessedAsStored(t *testing.T) {
 	}
 	if len(texts) != 2 || !strings.Contains(texts[0], "SALDO") || !strings.Contains(texts[1], "Tidak ada permintaan") {
 		t.Errorf("replies to the second sender = %q, want the SALDO answer, then BATAL's", texts)
+	}
+}
+
+// When processing an MO in the transaction that stores it fails, the MO is
+// stored alone, from its text as received: a PIN reply keeps its PIN
+// verifier and the inbox then credits it (the failed run had redacted the
+// text it stored and rolled back).
+func TestPINReplyStoredAloneAfterInlineFailure(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), pinCode, "Balas SMS ini dengan PIN")
+	failures := 1
+	h.gw.SetSessionHook(smsgw.SessionHookFunc(func(smsgw.Tx, *smsgw.Session, time.Time) error {
+		if failures > 0 {
+			failures--
+			return errors.New("hook down for a moment")
+		}
+		return nil
+	}))
+	if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: pinCode, Text: pin}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.gw.Backlog(); got != 1 {
+		t.Fatalf("Backlog() = %d after the inline failure, want the PIN reply waiting in the inbox", got)
+	}
+	h.flush()
+	one(t, h.out.Take(), pinCode, "BERHASIL")
+	if got, want := h.balance("08110000009"), domain.Amount(50000); got != want {
+		t.Errorf("balance = %v, want %v", got, want)
 	}
 }

@@ -58,14 +58,18 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		if err != nil {
 			return int(sent.Load()), fmt.Errorf("list outbox: %w", err)
 		}
-		fresh := due[:0]
+		fresh, unseen := due[:0], 0
 		for _, m := range due {
-			if !seen[m.ID] && !blocked[m.MSISDN] {
-				seen[m.ID] = true
+			if seen[m.ID] {
+				continue
+			}
+			seen[m.ID] = true // also when skipped: the next page reads past it
+			unseen++
+			if !blocked[m.MSISDN] {
 				fresh = append(fresh, m)
 			}
 		}
-		if len(fresh) == 0 || len(seen) > maxSendCall {
+		if unseen == 0 || len(seen) > maxSendCall {
 			return int(sent.Load()), ctx.Err()
 		}
 		queues := bySender(fresh, func(m Message) domain.MSISDN { return m.MSISDN })
@@ -246,31 +250,25 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 		}
 		// One transaction (one commit) expires the whole batch; a session
 		// resolved meanwhile by a PIN or BATAL is skipped, not failed.
-		var expired int
-		err := g.store.Update(ctx, func(tx Tx) error {
-			expired = 0
+		expired, err := g.expireBatch(ctx, r, batch, now)
+		if err != nil && ctx.Err() == nil && len(batch) > 1 {
+			// One session's failure must not hold back the others: expire
+			// them one by one, and leave the failing one for the next run.
+			g.log.Warn("expiring a batch of sessions failed; expiring them one by one", "sessions", len(batch), "err", err)
+			expired, err = 0, nil
+			failed := 0
 			for _, s := range batch {
-				resolved := now
-				s.State, s.ResolvedAt = StateExpired, &resolved
-				err := tx.ResolveSession(&s)
-				if ErrorCode(err) == EConflict {
-					continue
-				} else if err != nil {
-					return fmt.Errorf("expire session %d: %w", s.ID, err)
+				k, serr := g.expireBatch(ctx, r, []Session{s}, now)
+				expired += k
+				if serr != nil {
+					failed++
+					err = serr
+					g.log.Error("session not expired; will retry", "session", s.ID, "err", serr)
 				}
-				if err := g.sessionResolved(tx, &s, resolved); err != nil {
-					return fmt.Errorf("expire session %d: %w", s.ID, err)
-				}
-				d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
-				if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
-					return fmt.Errorf("expire session %d: %w", s.ID, err)
-				}
-				expired++
 			}
-			return nil
-		})
-		if err != nil {
-			return n, err
+			if failed < len(batch) {
+				err = nil // progress: the failing ones wait for the next run
+			}
 		}
 		n += expired
 		g.stats.Expired.Add(int64(expired))
@@ -278,6 +276,12 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 			g.obs.Session(StateExpired)
 		}
 		g.wake(g.wakeMT)
+		if err != nil {
+			return n, err
+		}
+		if expired == 0 {
+			break // only sessions that keep failing are left
+		}
 		if len(batch) < 100 {
 			break
 		}
@@ -287,6 +291,36 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 		g.wake(g.wakeMT)
 	}
 	return n, nil
+}
+
+// expireBatch expires batch in one transaction (one commit); a session
+// resolved meanwhile by a PIN or BATAL is skipped, not failed. It returns
+// how many it expired.
+func (g *Gateway) expireBatch(ctx context.Context, r *Rules, batch []Session, now time.Time) (int, error) {
+	var expired int
+	err := g.store.Update(ctx, func(tx Tx) error {
+		expired = 0
+		for _, s := range batch {
+			resolved := now
+			s.State, s.ResolvedAt = StateExpired, &resolved
+			err := tx.ResolveSession(&s)
+			if ErrorCode(err) == EConflict {
+				continue
+			} else if err != nil {
+				return fmt.Errorf("expire session %d: %w", s.ID, err)
+			}
+			if err := g.sessionResolved(tx, &s, resolved); err != nil {
+				return fmt.Errorf("expire session %d: %w", s.ID, err)
+			}
+			d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
+			if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
+				return fmt.Errorf("expire session %d: %w", s.ID, err)
+			}
+			expired++
+		}
+		return nil
+	})
+	return expired, err
 }
 
 // UnlockDue lifts PIN locks whose time has passed.

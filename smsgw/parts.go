@@ -83,7 +83,9 @@ type AssembleFunc func(parts []MOPart) string
 // internal.
 func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleFunc) error {
 	if err := g.backlog.room(ctx); err != nil {
-		g.stats.MOThrottled.Add(1)
+		if ErrorCode(err) == EBusy {
+			g.stats.MOThrottled.Add(1)
+		}
 		return err
 	}
 	if p.Key == "" || p.Seq < 1 || p.Seq > p.Total || p.Total > 255 {

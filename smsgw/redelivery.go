@@ -67,12 +67,20 @@ func newAckBook() *ackBook {
 // track marks id open on link; called inside the storing transaction,
 // before it commits, so no other MO can see the record without the book
 // knowing it. A fate noted for the record's previous link is void.
-func (b *ackBook) track(id int64, key, link string) {
+func (b *ackBook) track(id int64, key, link string) *ackEntry {
+	e := &ackEntry{key: key, link: link, decided: make(chan struct{})}
 	b.mu.Lock()
-	b.open[id] = &ackEntry{key: key, link: link, decided: make(chan struct{})}
+	old := b.open[id]
+	b.open[id] = e
 	delete(b.lost, id)
 	delete(b.done, id)
 	b.mu.Unlock()
+	if old != nil {
+		// The id came back after the insert that held it was rolled back:
+		// that entry is void; release whoever waits on it.
+		close(old.decided)
+	}
+	return e
 }
 
 // settle records the fate of id: confirmed, its record is to be deleted;
@@ -102,14 +110,16 @@ func (b *ackBook) settle(id int64, confirmed bool) {
 }
 
 // untrack drops id without a fate (its transaction did not commit).
-func (b *ackBook) untrack(id int64) {
+func (b *ackBook) untrack(id int64, e *ackEntry) {
 	b.mu.Lock()
-	e := b.open[id]
+	if b.open[id] != e {
+		// Replaced meanwhile (see track): not ours to remove.
+		b.mu.Unlock()
+		return
+	}
 	delete(b.open, id)
 	b.mu.Unlock()
-	if e != nil {
-		close(e.decided)
-	}
+	close(e.decided)
 }
 
 // candidate reports whether the record c is a redelivery candidate: lost,
@@ -202,7 +212,10 @@ func (b *ackBook) recorded(lost []RedeliveryRecord, done []int64) {
 
 // ackTicket names the ack book entry a storing transaction made, so that it
 // can be undone when the transaction is retried or does not commit.
-type ackTicket struct{ id int64 }
+type ackTicket struct {
+	id int64
+	e  *ackEntry
+}
 
 // admit stores m in tx unless it is the SMSC's redelivery of an MO stored
 // before (dup). With track, the stored or matched MO enters the ack book
@@ -214,8 +227,7 @@ func (g *Gateway) admit(tx Tx, r *Rules, m *Message, receivedAt time.Time, track
 		secret, err = g.storeMO(tx, r, m)
 	}
 	if err == nil && track {
-		g.acks.track(m.ID, m.DedupKey, m.Link)
-		tk.id = m.ID
+		tk.id, tk.e = m.ID, g.acks.track(m.ID, m.DedupKey, m.Link)
 	}
 	return dup, secret, err
 }
@@ -223,8 +235,8 @@ func (g *Gateway) admit(tx Tx, r *Rules, m *Message, receivedAt time.Time, track
 // drop undoes tk's ack book entry.
 func (g *Gateway) drop(tk *ackTicket) {
 	if tk.id != 0 {
-		g.acks.untrack(tk.id)
-		tk.id = 0
+		g.acks.untrack(tk.id, tk.e)
+		tk.id, tk.e = 0, nil
 	}
 }
 
