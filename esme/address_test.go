@@ -1,9 +1,13 @@
 package esme_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
 	"github.com/smsgw/smsgw/smpp/text"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -66,5 +70,27 @@ func TestReplyAddressAsReceived(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("submit %d to %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// A link that drops while a submit_sm waits for its answer leaves the
+// outcome unknown: Send's error says "try again" (the outbox retries),
+// even though the reset connection's own error calls itself permanent.
+func TestSendOverDroppedLinkIsTemporary(t *testing.T) {
+	srv := smpptest.NewUnstartedServer()
+	srv.Handler = func(ctx context.Context, c *smpptest.Conn, req pdu.PDU) pdu.PDU {
+		if _, ok := req.(*pdu.SubmitSM); ok {
+			c.Close() // no answer: the link is gone
+			return nil
+		}
+		return srv.HandleDefault(ctx, c, req)
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	e, _ := runESME(t, srv, &fakeGateway{}, esme.Options{Binds: []esme.BindOptions{bindTo(srv, "a")}})
+	_, err := e.Send(t.Context(), smsgw.MT{ID: 1, From: request, To: "628120000000", Text: "Saldo"})
+	var tmp interface{ Temporary() bool }
+	if err == nil || !errors.As(err, &tmp) || !tmp.Temporary() {
+		t.Fatalf("Send over a dropped link = %v, want an error whose Temporary() is true", err)
 	}
 }

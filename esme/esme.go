@@ -535,7 +535,11 @@ func (e *ESME) sendOn(ctx context.Context, b *bind, m smsgw.MT) ([]string, error
 			if errors.As(err, &st) && !st.Temporary() {
 				return ids, permanentError{fmt.Errorf("submit MT %d part %d/%d: %w", m.ID, part.Seq, len(msg.Parts), err)}
 			}
-			return ids, fmt.Errorf("submit MT %d part %d/%d: %w", m.ID, part.Seq, len(msg.Parts), err)
+			// Everything else (the link dropped, an unknown outcome, a
+			// temporary status) is worth another try. Said explicitly: an
+			// error deeper in the chain may call itself permanent (a
+			// *net.OpError for a reset connection reports Temporary false).
+			return ids, retryError{fmt.Errorf("submit MT %d part %d/%d: %w", m.ID, part.Seq, len(msg.Parts), err)}
 		}
 		ids = append(ids, dlr.NormalizeID(resp.MessageID, b.IDMode))
 	}
@@ -558,6 +562,13 @@ type permanentError struct{ err error }
 func (e permanentError) Error() string   { return e.err.Error() }
 func (e permanentError) Unwrap() error   { return e.err }
 func (e permanentError) Temporary() bool { return false }
+
+// retryError marks a send failure the outbox should retry.
+type retryError struct{ err error }
+
+func (e retryError) Error() string   { return e.err.Error() }
+func (e retryError) Unwrap() error   { return e.err }
+func (e retryError) Temporary() bool { return true }
 
 // maskAddr hides the middle of an address for logs.
 func maskAddr(s string) string { return domain.MSISDN(s).LogValue().String() }
