@@ -37,8 +37,9 @@ const loadUsage = `load [-flow saldo|topup] [-n 20000] [-msisdns 1000] [-window 
 Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
   saldo   one MO (SALDO to the request code), one reply
   topup   IM2PAY to the request code, the PIN prompt, the PIN to the PIN code, the result
-  open    IM2PAY and its PIN prompt only: leaves one open session per customer; in-process, it
-          then reports the memory in use and times the expiry of all those sessions
+  open    IM2PAY and its PIN prompt only: leaves an open session for each of the first -n customers;
+          in-process, it then reports the memory in use and times the expiry of all those sessions
+          while the other customers send SALDO at -during-rate, and reports their MO → reply
   -against gateway   the gateway's own code in this process, on a fresh database (default)
   -against echo      a zero-work ESME that answers every MO at once: the harness's own ceiling
   -external ADDR     listen on ADDR and wait for a gateway started separately to bind
@@ -75,6 +76,8 @@ type loadOptions struct {
 	request    string
 	pinCode    string
 	pin        string
+	duringRate float64
+	first      int // the first customer used: customers first..msisdns-1
 }
 
 // cmdLoad is `smsgw load`: it plays the SMSC over TCP against the
@@ -103,6 +106,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.request, "request-code", "9779", "request short code")
 	fs.StringVar(&o.pinCode, "pin-code", "3355", "PIN short code")
 	fs.StringVar(&o.pin, "pin", loadPIN, "the customers' PIN")
+	fs.Float64Var(&o.duringRate, "during-rate", 200, "-flow open: SALDO MOs per second sent, by the customers without a session (-n to -msisdns), while the sessions expire (0: none)")
 	if _, err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, loadUsage)
@@ -183,12 +187,32 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	res := runLoad(ctx, &o, srv, replies)
 	if o.flow == "open" && peer.expire != nil {
 		res.RSSMB = rssMB()
+		// While the sessions expire, the same customers keep sending
+		// SALDO at -during-rate: how MOs fare next to the expiry job.
+		during := o
+		// Customers without a session do it (those of -n to -msisdns), so
+		// that no expiry notice crosses their replies.
+		during.flow, during.rate, during.flows, during.progress = "saldo", o.duringRate, math.MaxInt32, false
+		during.first = o.flows
+		dctx, stopDuring := context.WithCancel(ctx)
+		var dres *loadResult
+		ddone := make(chan struct{})
+		if during.rate > 0 && during.first < o.msisdns {
+			go func() { defer close(ddone); dres = runLoad(dctx, &during, srv, replies) }()
+		} else {
+			close(ddone)
+		}
 		start := time.Now()
 		n, err := peer.expire(ctx)
+		res.Expired, res.ExpirySeconds = n, time.Since(start).Seconds()
+		stopDuring()
+		<-ddone
 		if err != nil {
 			return fmt.Errorf("load: expire sessions: %w", err)
 		}
-		res.Expired, res.ExpirySeconds = n, time.Since(start).Seconds()
+		if dres != nil {
+			res.DuringExpiry = &dres.Reply
+		}
 	}
 	if err := peer.stop(); err != nil {
 		return err
@@ -442,10 +466,11 @@ type loadResult struct {
 	Errors      []string `json:"errors,omitempty"`
 	// -flow open, in-process: the process's resident memory with the
 	// sessions open, and the expiry of all of them.
-	RSSMB         float64 `json:"rss_mb,omitempty"`
-	Expired       int     `json:"expired,omitempty"`
-	ExpirySeconds float64 `json:"expiry_seconds,omitempty"`
-	Machine       string  `json:"machine"`
+	RSSMB         float64  `json:"rss_mb,omitempty"`
+	Expired       int      `json:"expired,omitempty"`
+	ExpirySeconds float64  `json:"expiry_seconds,omitempty"`
+	DuringExpiry  *latency `json:"mo_to_reply_during_expiry,omitempty"`
+	Machine       string   `json:"machine"`
 }
 
 // latency is a distribution in milliseconds.
@@ -484,6 +509,9 @@ func (r *loadResult) print(w io.Writer) {
 		fmt.Fprintf(w, "with %d sessions open: RSS %.0f MB (gateway and harness); expired %d in %.2fs (%.0f/s)\n",
 			r.Completed, r.RSSMB, r.Expired, r.ExpirySeconds, float64(r.Expired)/r.ExpirySeconds)
 	}
+	if d := r.DuringExpiry; d != nil {
+		fmt.Fprintf(w, "SALDO MO → reply during the expiry: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", d.P50, d.P90, d.P99, d.Max)
+	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
@@ -500,10 +528,10 @@ func runLoad(ctx context.Context, o *loadOptions, srv *smsc.Server, replies *rep
 		flowLat   []time.Duration
 		errs      []string
 		wg        sync.WaitGroup
-		customers = make([]*loadCustomer, o.msisdns)
+		customers = make([]*loadCustomer, o.msisdns-o.first)
 	)
 	for i := range customers {
-		customers[i] = replies.subscribe(loadMSISDN(i))
+		customers[i] = replies.subscribe(loadMSISDN(o.first + i))
 	}
 	pace := newPacer(o.rate)
 	stopProgress := startProgress(o, &done)

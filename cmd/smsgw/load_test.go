@@ -41,7 +41,7 @@ func TestLoadInProcess(t *testing.T) {
 		{"saldo", []string{"-flow", "saldo", "-n", "60", "-msisdns", "10", "-window", "5"}, 60},
 		{"topup", []string{"-flow", "topup", "-n", "30", "-msisdns", "10", "-window", "5"}, 30},
 		{"paced", []string{"-flow", "saldo", "-rate", "100", "-duration", "500ms", "-msisdns", "10", "-window", "5"}, 50},
-		{"open", []string{"-flow", "open", "-n", "40", "-msisdns", "40", "-window", "5"}, 40},
+		{"open", []string{"-flow", "open", "-n", "40", "-msisdns", "60", "-window", "5", "-during-rate", "200"}, 40},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := runLoadCmd(t, tc.args...)
@@ -51,7 +51,7 @@ func TestLoadInProcess(t *testing.T) {
 			if res.Reply.P50 <= 0 || res.Reply.Max < res.Reply.P99 || res.FlowsPerSec <= 0 {
 				t.Errorf("latencies %+v, %.1f flows/s: want measured ones", res.Reply, res.FlowsPerSec)
 			}
-			if tc.name == "open" && (res.Expired != tc.want || res.RSSMB <= 0 || res.ExpirySeconds <= 0) {
+			if tc.name == "open" && (res.Expired != tc.want || res.RSSMB <= 0 || res.ExpirySeconds <= 0 || res.DuringExpiry == nil) {
 				t.Errorf("open sessions: expired %d in %.3fs, RSS %.1f MB; want %d expired and both measured",
 					res.Expired, res.ExpirySeconds, res.RSSMB, tc.want)
 			}
