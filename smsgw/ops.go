@@ -240,7 +240,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 		var batch []Session
 		if err := g.store.View(ctx, func(tx Tx) error {
 			var err error
-			batch, err = tx.ExpiredSessions(now, 100)
+			batch, err = tx.ExpiredSessions(now, expiryBatch)
 			return err
 		}); err != nil {
 			return n, fmt.Errorf("list expired sessions: %w", err)
@@ -282,7 +282,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 		if expired == 0 {
 			break // only sessions that keep failing are left
 		}
-		if len(batch) < 100 {
+		if len(batch) < expiryBatch {
 			break
 		}
 	}
@@ -467,3 +467,7 @@ func (g *Gateway) Wallet(ctx context.Context, account string, limit int) (*Accou
 	})
 	return acct, entries, err
 }
+
+// expiryBatch is how many sessions one expiry transaction resolves: enough
+// to share a commit, few enough that the MOs queued behind it wait little.
+const expiryBatch = 100
