@@ -413,13 +413,26 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		g.stats.MOProcessed.Add(1)
 		g.abuse.forget(m.ID)
 		g.report(f)
-		g.wake(g.wakeMT)
+		if track {
+			// The transport writes the acknowledgement once HandleMO
+			// returns. The reply should leave after it: the SMSC's answer
+			// to the reply then proves it read the acknowledgement (see
+			// redelivery.go); a reply ahead of it proves nothing, and the
+			// MO's fate waits for the transport's probe.
+			time.AfterFunc(ackLead, func() { g.wake(g.wakeMT) })
+		} else {
+			g.wake(g.wakeMT)
+		}
 		return nil
 	}
 	g.backlog.add(1)
 	g.wake(g.wakeIn)
 	return nil
 }
+
+// ackLead is how long the reply to an MO processed as it was stored waits
+// for the MO's acknowledgement to be written first.
+const ackLead = 5 * time.Millisecond
 
 // errProcessLater makes the storing transaction of an MO roll back when
 // processing it there failed; the MO is then stored alone.
