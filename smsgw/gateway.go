@@ -379,10 +379,12 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		f      *flow // set when the MO was processed in the storing transaction
 		inline = !g.deferMO
 	)
+	received := *m
 	store := func(tx Tx) error {
 		// m afresh on every run: a run that does not commit (a retry, the
 		// fallback below) has redacted and classified the m it stored.
-		m, f = g.inbound(&mo), nil
+		mm := received
+		m, f = &mm, nil
 		var (
 			secret []byte
 			err    error
@@ -410,8 +412,6 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 	}
 	g.stats.MOStored.Add(1)
 	if f != nil {
-		g.stats.MOProcessed.Add(1)
-		g.abuse.forget(m.ID)
 		g.report(f)
 		if track {
 			// The transport writes the acknowledgement once HandleMO

@@ -65,7 +65,6 @@ func (g *Gateway) ProcessInbox(ctx context.Context) (int, error) {
 					g.failMu.Lock()
 					delete(g.moFails, in.ID)
 					g.failMu.Unlock()
-					g.stats.MOProcessed.Add(1)
 					g.wake(g.wakeMT)
 				} else {
 					if ctx.Err() != nil {
@@ -223,7 +222,6 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 		return err
 	}
 	g.backlog.add(-1)
-	g.abuse.forget(in.ID)
 	g.report(f)
 	return nil
 }
