@@ -483,6 +483,12 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool, []st
 		if strings.Contains(pin, "00") || slices.ContainsFunc(known, func(k string) bool { return strings.Contains(k, pin) }) {
 			return true
 		}
+		// A short code stored in an index page is followed by record
+		// bytes that can read as digits ("9779" then the row id 0x3539
+		// reads "977959"), so a PIN must not hold a whole short string.
+		if slices.ContainsFunc(known, func(k string) bool { return len(k) < 6 && strings.Contains(pin, k) }) {
+			return true
+		}
 		for n := 1; n < 6; n++ {
 			if tails[pin[:n]] && heads[pin[n:]] {
 				return true
