@@ -23,7 +23,7 @@ func TestAuditAppendOnly(t *testing.T) {
 		"UPDATE audit_log SET detail = ''",
 		"DELETE FROM audit_log",
 	} {
-		_, err := s.w.ExecContext(t.Context(), q)
+		err := execRaw(t.Context(), s, q)
 		var se sqlite3.Error
 		if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintTrigger {
 			t.Errorf("Exec(%q) = %v, want a trigger constraint error", q, err)

@@ -148,6 +148,7 @@ func (s *Store) update(ctx context.Context, fn func(smsgw.Tx) error) error {
 // moment, up to maxBatch, and commits them together.
 func (s *Store) writer() {
 	defer close(s.writerDone)
+	defer s.dropConn()
 	batch := make([]*call, 0, s.maxBatch)
 	for {
 		select {
@@ -210,22 +211,21 @@ func (s *Store) alone(c *call) {
 		c.answer(err)
 		return
 	}
-	conn, sqlTx, err := s.begin(c.ctx)
+	w, err := s.begin(c.ctx)
 	if err != nil {
 		c.answer(err)
 		return
 	}
-	defer conn.Close()
-	o := c.exec(&tx{ctx: c.ctx, tx: sqlTx, now: s.now})
+	o := c.exec(&tx{ctx: c.ctx, w: w, now: s.now})
 	if o.err == nil && !o.abnormal {
 		o.err = c.ctx.Err()
 	}
 	if o.err != nil || o.abnormal {
-		s.rollback(sqlTx)
+		s.rollback(w)
 		c.answer(o.err)
 		return
 	}
-	if err := s.commit(conn, sqlTx); err != nil {
+	if err := s.commit(w); err != nil {
 		c.answer(err)
 		return
 	}
@@ -246,7 +246,7 @@ func (s *Store) alone(c *call) {
 // whole shared transaction. Contexts are checked between calls instead.
 func (s *Store) group(live []*call) error {
 	bg := context.Background()
-	conn, sqlTx, err := s.begin(bg)
+	w, err := s.begin(bg)
 	if err != nil {
 		// Nothing ran: every call gets the error, as it would alone.
 		for _, c := range live {
@@ -254,14 +254,13 @@ func (s *Store) group(live []*call) error {
 		}
 		return nil
 	}
-	defer conn.Close()
 	var (
 		failed []*call // failed on their own; answered once the transaction ends
 		n      int     // calls whose writes are in the transaction
 		gerr   error   // the transaction failed
 	)
 	sp := func(stmt string) error {
-		if _, err := sqlTx.ExecContext(bg, stmt); err != nil {
+		if _, err := w.conn.ExecContext(bg, stmt); err != nil {
 			return fmt.Errorf("sqlite: %s: %w", stmt, err)
 		}
 		return nil
@@ -275,7 +274,7 @@ func (s *Store) group(live []*call) error {
 		if gerr = sp("SAVEPOINT " + memberSavepoint); gerr != nil {
 			break
 		}
-		o := c.exec(&tx{ctx: context.WithoutCancel(c.ctx), tx: sqlTx, now: s.now})
+		o := c.exec(&tx{ctx: context.WithoutCancel(c.ctx), w: w, now: s.now})
 		if o.err == nil && !o.abnormal {
 			o.err = c.ctx.Err()
 		}
@@ -299,9 +298,9 @@ func (s *Store) group(live []*call) error {
 		gerr = s.beforeCommit(n)
 	}
 	if gerr == nil {
-		gerr = s.commit(conn, sqlTx)
+		gerr = s.commit(w)
 	} else {
-		s.rollback(sqlTx)
+		s.rollback(w)
 	}
 	for _, c := range failed {
 		c.answer(c.err)
@@ -321,37 +320,55 @@ func (s *Store) group(live []*call) error {
 }
 
 // begin starts a write transaction (BEGIN IMMEDIATE) on the writer
-// connection, held as a *sql.Conn so that a failed COMMIT can be cleaned up.
-func (s *Store) begin(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: begin update: %w", err)
+// connection, taking it from the pool the first time (see writerConn).
+func (s *Store) begin(ctx context.Context) (*writerConn, error) {
+	if s.wc == nil {
+		conn, err := s.wdb.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: begin update: %w", err)
+		}
+		s.wc = &writerConn{conn: conn, stmts: map[string]*sql.Stmt{}}
 	}
-	sqlTx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		conn.Close()
-		return nil, nil, fmt.Errorf("sqlite: begin update: %w", err)
+	if _, err := s.wc.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		// Take a fresh connection next time, in case this one is broken.
+		s.dropConn()
+		return nil, fmt.Errorf("sqlite: begin update: %w", err)
 	}
-	return conn, sqlTx, nil
+	return s.wc, nil
 }
 
-// commit commits sqlTx. When COMMIT fails SQLite may leave the transaction
-// open; commit then rolls it back (SQLite's advice) so that the connection
-// serves the next transaction.
-func (s *Store) commit(conn *sql.Conn, sqlTx *sql.Tx) error {
-	err := sqlTx.Commit()
+// commit commits the transaction on w. When COMMIT fails SQLite may leave
+// the transaction open; commit then rolls it back (SQLite's advice) so that
+// the connection serves the next transaction.
+func (s *Store) commit(w *writerConn) error {
+	_, err := w.conn.ExecContext(context.Background(), "COMMIT")
 	if err == nil {
 		return nil
 	}
-	if _, rerr := conn.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
-		s.log.Debug("rollback after failed commit", "err", rerr) // usually: no transaction is active
-	}
+	s.rollback(w)
 	return fmt.Errorf("sqlite: commit update: %w", err)
 }
 
-// rollback rolls sqlTx back; SQLite may have done it already.
-func (s *Store) rollback(sqlTx *sql.Tx) {
-	if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-		s.log.Warn("rollback failed", "op", "update", "err", err)
+// rollback rolls the transaction on w back. SQLite may have done it already
+// (after some errors it does); a connection left inside a transaction is
+// given up, so that the next one starts clean.
+func (s *Store) rollback(w *writerConn) {
+	_, err := w.conn.ExecContext(context.Background(), "ROLLBACK")
+	if err == nil || !w.inTx() {
+		return
 	}
+	s.log.Warn("rollback failed", "op", "update", "err", err)
+	s.dropConn()
+}
+
+// dropConn gives the writer connection back to the pool, which closes it
+// if it is broken. Only the writer goroutine calls it.
+func (s *Store) dropConn() {
+	if s.wc == nil {
+		return
+	}
+	if err := s.wc.close(); err != nil {
+		s.log.Debug("writer connection closed", "err", err)
+	}
+	s.wc = nil
 }

@@ -36,12 +36,12 @@ func TestPartnerRequestsFinalImmutable(t *testing.T) {
 		{`UPDATE partner_requests SET amount = 1 WHERE id = ?`, []any{final.ID}},
 		{`DELETE FROM partner_requests WHERE id = ?`, []any{open.ID}},
 	} {
-		if _, err := s.w.ExecContext(t.Context(), q.sql, q.args...); err == nil {
+		if err := execRaw(t.Context(), s, q.sql, q.args...); err == nil {
 			t.Errorf("%s succeeded", q.sql)
 		}
 	}
 	// An open request may still change.
-	if _, err := s.w.ExecContext(t.Context(), `UPDATE partner_requests SET message = 'x' WHERE id = ?`, open.ID); err != nil {
+	if err := execRaw(t.Context(), s, `UPDATE partner_requests SET message = 'x' WHERE id = ?`, open.ID); err != nil {
 		t.Errorf("update of an open request: %v", err)
 	}
 	storetest.MustView(t, s, func(stx smsgw.Tx) error {
@@ -105,7 +105,7 @@ func TestRefIDCaseMigration(t *testing.T) {
 		t.Errorf("%d requests marked as case duplicates, want 1 (b-1)", marked)
 	}
 	// Final requests are immutable again.
-	if _, err := s.w.ExecContext(t.Context(), `UPDATE partner_requests SET message = 'x' WHERE refid = 'B-1'`); err == nil {
+	if err := execRaw(t.Context(), s, `UPDATE partner_requests SET message = 'x' WHERE refid = 'B-1'`); err == nil {
 		t.Error("update of a final request succeeded after the migration")
 	}
 	again := &partner.Request{Partner: "p", RefID: "C-2", Kind: partner.KindTopUp, Mode: partner.ModeConfirm,

@@ -169,7 +169,7 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 func TestMigrateRefusesNewerSchema(t *testing.T) {
 	path := tempDB(t)
 	s := MustOpen(t, path, Options{})
-	if _, err := s.w.ExecContext(t.Context(), "INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", latestVersion(t)+1); err != nil {
+	if err := execRaw(t.Context(), s, "INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", latestVersion(t)+1); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Migrate(t.Context()); !errors.Is(err, ErrNewerSchema) {
@@ -296,7 +296,7 @@ func TestAppendOnly(t *testing.T) {
 		"DELETE FROM transfers",
 	}
 	for _, q := range stmts {
-		_, err := s.w.ExecContext(t.Context(), q)
+		err := execRaw(t.Context(), s, q)
 		var se sqlite3.Error
 		if !errors.As(err, &se) || se.ExtendedCode != sqlite3.ErrConstraintTrigger {
 			t.Errorf("Exec(%q) = %v, want a trigger constraint error", q, err)
@@ -515,7 +515,7 @@ func TestCheckLedger(t *testing.T) {
 	if broken, err := s.CheckLedger(t.Context()); err != nil || len(broken) != 0 {
 		t.Fatalf("CheckLedger(sound) = %q, %v; want none", broken, err)
 	}
-	if _, err := s.w.ExecContext(t.Context(), "UPDATE accounts SET balance = 7 WHERE id = 'wallet:1'"); err != nil {
+	if err := execRaw(t.Context(), s, "UPDATE accounts SET balance = 7 WHERE id = 'wallet:1'"); err != nil {
 		t.Fatal(err)
 	}
 	broken, err := s.CheckLedger(t.Context())
@@ -571,5 +571,14 @@ func TestTemplateMigration(t *testing.T) {
 			t.Errorf("PendingMOs() = %+v, %v; want message 1 without a request", in, err)
 		}
 		return nil
+	})
+}
+
+// execRaw runs one SQL statement past the store's methods, in a write
+// transaction of its own, as a tampering tool or a bug would.
+func execRaw(ctx context.Context, s *Store, query string, args ...any) error {
+	return s.Update(ctx, func(x smsgw.Tx) error {
+		_, err := x.(*tx).exec(query, args...)
+		return err
 	})
 }

@@ -11,26 +11,53 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// tx implements smsgw.Tx on one database/sql transaction. It is not safe for
+// tx implements smsgw.Tx on one transaction: a sql.Tx for View, the writer
+// connection inside BEGIN IMMEDIATE for Update. It is not safe for
 // concurrent use, like the transaction it wraps.
 type tx struct {
 	ctx context.Context // the Update or View call's context
-	tx  *sql.Tx
+	db  querier         // the sql.Tx of a View; nil in an Update (w)
+	w   *writerConn     // the writer connection of an Update
 	now func() time.Time
+}
+
+// querier is what a tx needs of a sql.Tx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 var _ smsgw.Tx = (*tx)(nil)
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	if t.w != nil {
+		if st := t.w.stmt(query); st != nil {
+			return st.ExecContext(t.ctx, args...)
+		}
+		return t.w.conn.ExecContext(t.ctx, query, args...)
+	}
+	return t.db.ExecContext(t.ctx, query, args...)
 }
 
 func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
+	if t.w != nil {
+		// Not compiled once: the rows of a compiled statement would be
+		// reset under a caller that runs the same query while reading them.
+		return t.w.conn.QueryContext(t.ctx, query, args...)
+	}
+	return t.db.QueryContext(t.ctx, query, args...)
 }
 
+// queryRow runs a query whose one row the caller scans at once.
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	if t.w != nil {
+		if st := t.w.stmt(query); st != nil {
+			return st.QueryRowContext(t.ctx, args...)
+		}
+		return t.w.conn.QueryRowContext(t.ctx, query, args...)
+	}
+	return t.db.QueryRowContext(t.ctx, query, args...)
 }
 
 // atomic runs fn inside a savepoint: when fn fails, everything fn wrote is
