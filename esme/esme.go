@@ -371,6 +371,9 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	}
 	mo := smsgw.MO{From: f.source, FromTON: f.sourceTON, FromNPI: f.sourceNPI, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
 	mo.Track = e.tracker(ctx, mo.Link)
+	if mo.Track != nil {
+		mo.AfterAck = func(fn func()) { smpp.AfterResponse(ctx, fn) }
+	}
 	if op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp); ok || f.serviceType == "USSD" {
 		mo.Channel = smsgw.ChannelUSSD
 		_ = op

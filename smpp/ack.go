@@ -45,15 +45,33 @@ func OnAck(ctx context.Context, fn func(confirmed bool)) bool {
 	return true
 }
 
+// AfterResponse registers fn to run once the response to the deliver_sm
+// or data_sm whose Handler call ctx belongs to has been queued for writing,
+// or could not be: a request the session queues after that is written after
+// the response. A gateway that answers an MO by SMS waits for it, so that
+// the SMSC reads the acknowledgement before the reply. fn must not block.
+// Like OnAck it must be called before Handle returns; otherwise, and with a
+// ctx that is not a Handler's, fn runs at once and AfterResponse returns
+// false.
+func AfterResponse(ctx context.Context, fn func()) bool {
+	h, ok := ctx.Value(inboundKey{}).(*inboundCtx)
+	if !ok || !h.registerAfter(fn) {
+		fn()
+		return false
+	}
+	return true
+}
+
 type inboundKey struct{}
 
 // inboundCtx is the Context of one Handler call: the session's handler
 // context plus the acknowledgement callbacks registered with OnAck.
 type inboundCtx struct {
 	context.Context
-	mu   sync.Mutex
-	fns  []func(bool)
-	done bool // Handle returned: no more registrations
+	mu    sync.Mutex
+	fns   []func(bool)
+	after []func() // AfterResponse
+	done  bool     // Handle returned: no more registrations
 }
 
 func (c *inboundCtx) Value(key any) any {
@@ -73,12 +91,23 @@ func (c *inboundCtx) register(fn func(bool)) bool {
 	return true
 }
 
-// finish closes registration and returns the callbacks registered.
-func (c *inboundCtx) finish() []func(bool) {
+func (c *inboundCtx) registerAfter(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return false
+	}
+	c.after = append(c.after, fn)
+	return true
+}
+
+// finish closes registration and returns the callbacks registered with
+// OnAck and with AfterResponse.
+func (c *inboundCtx) finish() ([]func(bool), []func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.done = true
-	return c.fns
+	return c.fns, c.after
 }
 
 // ackTracker holds the responses whose reading by the SMSC is not yet

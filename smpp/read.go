@@ -290,7 +290,12 @@ func (s *Session) handleInbound(p pdu.PDU) {
 	}
 	hc := &inboundCtx{Context: s.hctx}
 	st := s.callHandler(hc, p)
-	fns := hc.finish()
+	fns, after := hc.finish()
+	defer func() {
+		for _, fn := range after {
+			fn()
+		}
+	}()
 	s.stats.handled.Add(1)
 	if st != pdu.StatusOK {
 		s.stats.handlerErrors.Add(1)

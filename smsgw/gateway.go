@@ -37,6 +37,11 @@ type MO struct {
 	// when the link ended first (it may). A transport that cannot tell
 	// leaves it nil: its MOs are never taken for redeliveries.
 	Track func(fate func(confirmed bool))
+	// AfterAck, when set, registers a function the transport calls once
+	// it has queued the MO's acknowledgement (or given up on it), so that
+	// a reply sent after that reaches the peer after the acknowledgement.
+	// Without it a reply to an MO whose fate is tracked waits ackLead.
+	AfterAck func(fn func())
 }
 
 // MT is one outbound message for the Sender.
@@ -419,7 +424,11 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 			// to the reply then proves it read the acknowledgement (see
 			// redelivery.go); a reply ahead of it proves nothing, and the
 			// MO's fate waits for the transport's probe.
-			time.AfterFunc(ackLead, func() { g.wake(g.wakeMT) })
+			if mo.AfterAck != nil {
+				mo.AfterAck(func() { g.wake(g.wakeMT) })
+			} else {
+				time.AfterFunc(ackLead, func() { g.wake(g.wakeMT) })
+			}
 		} else {
 			g.wake(g.wakeMT)
 		}
@@ -431,7 +440,8 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 }
 
 // ackLead is how long the reply to an MO processed as it was stored waits
-// for the MO's acknowledgement to be written first.
+// for the MO's acknowledgement to be written first, when the transport does
+// not say when it has (MO.AfterAck).
 const ackLead = 5 * time.Millisecond
 
 // errProcessLater makes the storing transaction of an MO roll back when

@@ -323,7 +323,7 @@ func (s *Store) group(live []*call) error {
 // connection, taking it from the pool the first time (see writerConn).
 func (s *Store) begin(ctx context.Context) (*writerConn, error) {
 	if s.wc == nil {
-		conn, err := s.wdb.Conn(ctx)
+		conn, err := s.w.Conn(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: begin update: %w", err)
 		}

@@ -30,11 +30,12 @@ type migration struct {
 	sql     string
 }
 
-// Migrate applies the embedded migrations the database has not seen, in
+// migrateAll applies the embedded migrations the database has not seen, in
 // order, each in its own write transaction together with its row in
-// schema_version. It is idempotent and safe against a concurrent Migrate in
-// another process. Open calls it.
-func (s *Store) Migrate(ctx context.Context) error {
+// schema_version. It is idempotent and safe against a concurrent migration
+// by another process. Open calls it, before the writer goroutine takes the
+// write connection.
+func (s *Store) migrateAll(ctx context.Context) error {
 	sub, err := embeddedMigrations()
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)

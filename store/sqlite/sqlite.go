@@ -56,19 +56,18 @@ type Options struct {
 // Store is a smsgw.Store on one SQLite database file. It is safe for
 // concurrent use.
 //
-// A Store holds its connections to the same file in three pools: the
-// writer goroutine's single connection (wdb, see writerConn), on which
-// every Update runs, so write transactions of this process queue in Go
-// (honouring their context) instead of failing with SQLITE_BUSY; a second
-// write connection for migrations and maintenance (w); and read-only
-// connections (PRAGMA query_only) for View, which in WAL mode read a
-// consistent snapshot while a write is in progress. Write transactions
-// start with BEGIN IMMEDIATE.
+// A Store holds two connection pools on the same file: a writer with a
+// single connection, which the writer goroutine holds once Open has applied
+// the migrations (see writerConn), so write transactions of this process
+// queue in Go (honouring their context) instead of failing with
+// SQLITE_BUSY; and read-only connections (PRAGMA query_only) for View,
+// which in WAL mode read a consistent snapshot while a write is in
+// progress. Write transactions start with BEGIN IMMEDIATE.
 type Store struct {
 	path string
 	busy time.Duration
 	sync string  // PRAGMA synchronous
-	w    *sql.DB // one connection, BEGIN IMMEDIATE: migrations, maintenance
+	w    *sql.DB // one connection, BEGIN IMMEDIATE
 	r    *sql.DB // readers, query_only
 	now  func() time.Time
 	log  *slog.Logger
@@ -81,7 +80,6 @@ type Store struct {
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer goroutine has returned
 	stats      writeStats
-	wdb        *sql.DB     // the writer goroutine's pool: one connection
 	wc         *writerConn // the writer goroutine's connection; nil until its first transaction
 	// beforeCommit, when set (by tests only, before the first Update), is
 	// called before a group transaction of n calls commits; an error makes
@@ -144,7 +142,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.Close()
 		return nil, err
 	}
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.migrateAll(ctx); err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -162,16 +160,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s readers: %w", abs, err)
 	}
-	// The writer goroutine's own connection (see writerConn), apart from
-	// s.w so that migrations and maintenance never wait for it.
-	s.wdb, err = sql.Open("sqlite3", s.dsn(roleWriter))
-	if err != nil {
-		s.r.Close()
-		s.w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
-	}
-	s.wdb.SetMaxOpenConns(1)
-	s.wdb.SetMaxIdleConns(1)
 	s.queue = make(chan *call)
 	s.closing = make(chan struct{})
 	s.writerDone = make(chan struct{})
@@ -278,7 +266,7 @@ func (s *Store) checkWAL(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.writerDone
-	err := errors.Join(s.wdb.Close(), s.r.Close())
+	err := s.r.Close()
 	// Let SQLite refresh planner statistics it found useful; failure is
 	// harmless.
 	if _, oerr := s.w.Exec("PRAGMA optimize"); oerr != nil {

@@ -145,8 +145,8 @@ func TestMigrateFreshAndIdempotent(t *testing.T) {
 	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
 		return tx.CreateAccount(&smsgw.Account{ID: "settlement:bank", Kind: domain.KindSettlement})
 	})
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Errorf("second Migrate() = %v", err)
+	if err := migrateFile(t.Context(), path); err != nil {
+		t.Errorf("second migration = %v", err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -172,8 +172,8 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	if err := execRaw(t.Context(), s, "INSERT INTO schema_version (version, applied_at) VALUES (?, 0)", latestVersion(t)+1); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Migrate(t.Context()); !errors.Is(err, ErrNewerSchema) {
-		t.Errorf("Migrate() on a newer schema = %v, want ErrNewerSchema", err)
+	if err := migrateFile(t.Context(), path); !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("migration of a newer schema = %v, want ErrNewerSchema", err)
 	}
 	s2, err := Open(t.Context(), path, Options{Logger: discard})
 	if !errors.Is(err, ErrNewerSchema) {
@@ -581,4 +581,19 @@ func execRaw(ctx context.Context, s *Store, query string, args ...any) error {
 		_, err := x.(*tx).exec(query, args...)
 		return err
 	})
+}
+
+// migrateFile applies the embedded migrations to the database at path over
+// a connection of its own, as another process would.
+func migrateFile(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite3", dsn(path, DefaultBusyTimeout, "FULL", roleWriter))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sub, err := embeddedMigrations()
+	if err != nil {
+		return err
+	}
+	return migrate(ctx, db, sub, discard, time.Now)
 }
