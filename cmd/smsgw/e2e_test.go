@@ -202,6 +202,18 @@ func (e *e2e) start() {
 	}
 }
 
+// waitLog waits until the daemon's log holds s.
+func (e *e2e) waitLog(s string) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.stderr.String(), s) {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no %s in the daemon's log:\n%s", s, e.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // stop sends SIGTERM and waits for a clean exit.
 func (e *e2e) stop() {
 	if e.proc == nil {
@@ -323,6 +335,7 @@ func TestE2EHappyPath(t *testing.T) {
 	if got := e.balance(e2eAccount); got != "50.000" {
 		t.Errorf("balance = %s, want 50.000", got)
 	}
+	e.waitLog(`msg="smsgw ready"`) // it looks every 50 ms; the top-up may be quicker
 	e.stop()
 	// The daemon said it was ready and with which binds; a clean stop
 	// logs no warning.

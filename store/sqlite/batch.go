@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlstore"
 )
 
 // DefaultMaxBatch is the largest number of Update calls one group commit
@@ -69,10 +70,10 @@ func (s *Store) committed(n int) {
 type call struct {
 	ctx  context.Context
 	fn   func(smsgw.Tx) error
-	turn chan *tx     // writer → caller: run fn on this transaction
-	out  chan outcome // caller → writer: how fn ended
-	err  error        // the result; written before turn is closed
-	done bool         // answered: turn is closed (writer only)
+	turn chan *sqlstore.Tx // writer → caller: run fn on this transaction
+	out  chan outcome      // caller → writer: how fn ended
+	err  error             // the result; written before turn is closed
+	done bool              // answered: turn is closed (writer only)
 }
 
 // outcome is how one run of fn ended.
@@ -83,7 +84,7 @@ type outcome struct {
 
 // exec runs fn on t in the caller's goroutine (see call) and returns how it
 // ended. Only the writer goroutine calls it.
-func (c *call) exec(t *tx) outcome {
+func (c *call) exec(t *sqlstore.Tx) outcome {
 	c.turn <- t
 	return <-c.out
 }
@@ -96,7 +97,7 @@ func (c *call) answer(err error) {
 }
 
 // runFn is the caller's side of call.exec.
-func (c *call) runFn(t *tx) {
+func (c *call) runFn(t *sqlstore.Tx) {
 	returned := false
 	defer func() {
 		if returned {
@@ -121,7 +122,7 @@ func (s *Store) update(ctx context.Context, fn func(smsgw.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c := &call{ctx: ctx, fn: fn, turn: make(chan *tx), out: make(chan outcome, 1)}
+	c := &call{ctx: ctx, fn: fn, turn: make(chan *sqlstore.Tx), out: make(chan outcome, 1)}
 	s.stats.queued.Add(1)
 	select {
 	case s.queue <- c:
@@ -216,7 +217,7 @@ func (s *Store) alone(c *call) {
 		c.answer(err)
 		return
 	}
-	o := c.exec(&tx{ctx: c.ctx, w: w, now: s.now})
+	o := c.exec(sqlstore.NewTx(c.ctx, w, dialect, s.now))
 	if o.err == nil && !o.abnormal {
 		o.err = c.ctx.Err()
 	}
@@ -274,7 +275,7 @@ func (s *Store) group(live []*call) error {
 		if gerr = sp("SAVEPOINT " + memberSavepoint); gerr != nil {
 			break
 		}
-		o := c.exec(&tx{ctx: context.WithoutCancel(c.ctx), w: w, now: s.now})
+		o := c.exec(sqlstore.NewTx(context.WithoutCancel(c.ctx), w, dialect, s.now))
 		if o.err == nil && !o.abnormal {
 			o.err = c.ctx.Err()
 		}

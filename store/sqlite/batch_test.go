@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlstore"
 )
 
 // insertMO writes an MO whose dedup key is key.
@@ -270,7 +271,7 @@ func TestGroupCommitBrokenTransaction(t *testing.T) {
 			if err := insertMO(stx, "bad"); err != nil {
 				return err
 			}
-			_, err := stx.(*tx).exec("ROLLBACK")
+			_, err := stx.(*sqlstore.Tx).Exec("ROLLBACK")
 			return err
 		},
 		func(tx smsgw.Tx) error { return insertMO(tx, "b") },

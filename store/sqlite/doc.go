@@ -4,15 +4,16 @@
 // # What it owns
 //
 // The SQL schema and its embedded, numbered migrations (migrations/NNNN_*.sql,
-// recorded in schema_version, each applied in its own transaction by
-// Migrate, which Open runs; numbers may have gaps and a migration numbered
+// recorded in schema_version, each applied in its own transaction when
+// Open runs; numbers may have gaps and a migration numbered
 // below one already applied still runs, so changes developed side by side
 // land in either order; a database holding a version the program does not
 // know is refused with ErrNewerSchema), the file modes of the database
 // (FileMode: owner only, which SQLite copies to -wal and -shm), the
 // transactions behind Store.Update and Store.View, and
-// the mapping of driver errors to smsgw error codes. It does not know the
-// flows: no keyword, PIN or reply logic lives here.
+// SQLite's Dialect for package sqlstore, which holds the statements of every
+// smsgw.Tx and partner.Tx method. It does not know the flows: no keyword,
+// PIN or reply logic lives here.
 //
 // # Connections and transactions
 //
@@ -23,7 +24,11 @@
 //     lock at once. Update calls of this process queue in Go (honouring
 //     their context) for the writer goroutine that owns that connection
 //     (see Group commit) rather than failing with SQLITE_BUSY, and a
-//     read-modify-write inside one Update can never lose an update.
+//     read-modify-write inside one Update can never lose an update. Once
+//     Open has migrated, the writer goroutine holds the connection and
+//     runs BEGIN IMMEDIATE and COMMIT on it itself, with its statements
+//     compiled once (writerConn): a sql.Tx would start a goroutine for
+//     every query.
 //   - readers (up to GOMAXPROCS, at least 4) with PRAGMA query_only, used by
 //     View. In WAL mode each View sees one consistent snapshot and does not
 //     block, nor is blocked by, the writer. A write inside View fails.

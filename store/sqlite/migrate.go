@@ -148,7 +148,7 @@ func apply(ctx context.Context, db *sql.DB, m migration, known map[int]bool, now
 		return false, fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-		m.version, encTime(now())); err != nil {
+		m.version, now().UnixNano()); err != nil {
 		return false, fmt.Errorf("sqlite: migrate %s: record version: %w", m.name, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlstore"
 )
 
 // DefaultBusyTimeout is how long a connection waits for a lock held by
@@ -27,7 +28,7 @@ const DefaultBusyTimeout = 5 * time.Second
 
 // DefaultLimit is the number of rows a list method returns when it is given
 // a limit <= 0.
-const DefaultLimit = 100
+const DefaultLimit = sqlstore.DefaultLimit
 
 // Options configure a Store. The zero value is usable.
 type Options struct {
@@ -90,7 +91,7 @@ type Store struct {
 var _ smsgw.Store = (*Store)(nil)
 
 // The transactions of a Store hold the partner records too.
-var _ partner.Tx = (*tx)(nil)
+var _ partner.Tx = (*sqlstore.Tx)(nil)
 
 // Open opens (creating if needed, with FileMode) the database at path,
 // applies pending migrations and returns the Store. path must name a file: an in-memory
@@ -321,7 +322,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(smsgw.Tx) error, op
 			s.log.Error("rollback failed", "op", op, "err", rerr)
 		}
 	}()
-	t := &tx{ctx: ctx, db: sqlTx, now: s.now}
+	t := sqlstore.NewTx(ctx, sqlTx, dialect, s.now)
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -371,34 +372,26 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 	return nil
 }
 
-// constraint returns the extended code of a constraint violation, or 0 when
-// err is not one.
-func constraint(err error) sqlite3.ErrNoExtended {
+// dialect is SQLite's SQL for package sqlstore.
+var dialect = &sqlstore.Dialect{
+	Constraint: constraint,
+	SMSCIDs:    `(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`,
+	FoldEq:     func(col string) string { return col + " = ? COLLATE NOCASE" },
+}
+
+// constraint classifies a constraint violation by its extended code.
+func constraint(err error) sqlstore.Constraint {
 	var se sqlite3.Error
-	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint {
-		return se.ExtendedCode
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrConstraint {
+		return sqlstore.ConstraintNone
 	}
-	return 0
-}
-
-// isUnique reports whether err violates a UNIQUE or PRIMARY KEY constraint.
-func isUnique(err error) bool {
-	c := constraint(err)
-	return c == sqlite3.ErrConstraintUnique || c == sqlite3.ErrConstraintPrimaryKey
-}
-
-// mapErr turns a driver error of operation op into a domain error by its
-// constraint code: unique → EConflict, CHECK and NOT NULL → EInvalid,
-// foreign key → ENotFound. Anything else, including a trigger's RAISE, is
-// internal and wrapped.
-func mapErr(op string, err error) error {
-	switch constraint(err) {
+	switch se.ExtendedCode {
 	case sqlite3.ErrConstraintUnique, sqlite3.ErrConstraintPrimaryKey:
-		return smsgw.Errorf(smsgw.EConflict, "%s: already exists", op)
+		return sqlstore.ConstraintUnique
 	case sqlite3.ErrConstraintCheck, sqlite3.ErrConstraintNotNull:
-		return smsgw.Errorf(smsgw.EInvalid, "%s: value out of range", op)
+		return sqlstore.ConstraintCheck
 	case sqlite3.ErrConstraintForeignKey:
-		return smsgw.Errorf(smsgw.ENotFound, "%s: referenced row does not exist", op)
+		return sqlstore.ConstraintForeignKey
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
+	return sqlstore.ConstraintNone
 }

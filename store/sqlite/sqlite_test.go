@@ -17,6 +17,7 @@ import (
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlstore"
 	"github.com/smsgw/smsgw/store/storetest"
 )
 
@@ -368,49 +369,25 @@ func TestStatusLiterals(t *testing.T) {
 	}
 }
 
-func TestMapErr(t *testing.T) {
+func TestConstraint(t *testing.T) {
 	tests := []struct {
 		err  error
-		want string
+		want sqlstore.Constraint
 	}{
-		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}, smsgw.EConflict},
-		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintPrimaryKey}, smsgw.EConflict},
-		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintCheck}, smsgw.EInvalid},
-		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintNotNull}, smsgw.EInvalid},
-		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintForeignKey}, smsgw.ENotFound},
-		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintTrigger}, smsgw.EInternal},
-		{sqlite3.Error{Code: sqlite3.ErrBusy, ExtendedCode: sqlite3.ErrBusySnapshot}, smsgw.EInternal},
-		{fmt.Errorf("wrapped: %w", sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}), smsgw.EConflict},
-		{context.Canceled, smsgw.EInternal},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}, sqlstore.ConstraintUnique},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintPrimaryKey}, sqlstore.ConstraintUnique},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintCheck}, sqlstore.ConstraintCheck},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintNotNull}, sqlstore.ConstraintCheck},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintForeignKey}, sqlstore.ConstraintForeignKey},
+		{sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintTrigger}, sqlstore.ConstraintNone},
+		{sqlite3.Error{Code: sqlite3.ErrBusy, ExtendedCode: sqlite3.ErrBusySnapshot}, sqlstore.ConstraintNone},
+		{fmt.Errorf("wrapped: %w", sqlite3.Error{Code: sqlite3.ErrConstraint, ExtendedCode: sqlite3.ErrConstraintUnique}), sqlstore.ConstraintUnique},
+		{context.Canceled, sqlstore.ConstraintNone},
 	}
 	for _, tc := range tests {
-		got := mapErr("op", tc.err)
-		if code := smsgw.ErrorCode(got); code != tc.want {
-			t.Errorf("mapErr(%v) = %v (code %q), want code %q", tc.err, got, code, tc.want)
+		if got := constraint(tc.err); got != tc.want {
+			t.Errorf("constraint(%v) = %v, want %v", tc.err, got, tc.want)
 		}
-		if tc.want == smsgw.EInternal && !errors.Is(got, tc.err) {
-			t.Errorf("mapErr(%v) = %v, want it wrapped", tc.err, got)
-		}
-	}
-}
-
-func TestTimeEncoding(t *testing.T) {
-	tests := []struct {
-		in   time.Time
-		want time.Time
-	}{
-		{time.Date(2025, 3, 1, 10, 0, 0, 123456789, time.FixedZone("WIB", 7*3600)), time.Date(2025, 3, 1, 3, 0, 0, 123456789, time.UTC)},
-		{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), maxTime.UTC()},
-		{time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), minTime.UTC()},
-	}
-	for _, tc := range tests {
-		if got := decTime(encTime(tc.in)); !got.Equal(tc.want) || got.Location() != time.UTC {
-			t.Errorf("decTime(encTime(%v)) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-	a, b := time.Date(2025, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(2025, 1, 1, 0, 0, 0, 2, time.UTC)
-	if encTime(a) >= encTime(b) {
-		t.Errorf("encTime(%v) = %d >= encTime(%v) = %d, want order kept", a, encTime(a), b, encTime(b))
 	}
 }
 
@@ -578,7 +555,7 @@ func TestTemplateMigration(t *testing.T) {
 // transaction of its own, as a tampering tool or a bug would.
 func execRaw(ctx context.Context, s *Store, query string, args ...any) error {
 	return s.Update(ctx, func(x smsgw.Tx) error {
-		_, err := x.(*tx).exec(query, args...)
+		_, err := x.(*sqlstore.Tx).Exec(query, args...)
 		return err
 	})
 }

@@ -50,6 +50,30 @@ func (w *writerConn) stmt(query string) *sql.Stmt {
 	return st
 }
 
+// ExecContext runs query on the connection, compiled once.
+func (w *writerConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := w.stmt(query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return w.conn.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query whose rows are read in a loop. It is not
+// compiled once: the rows of a compiled statement would be reset under a
+// caller that runs the same query while reading them.
+func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return w.conn.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query whose one row the caller scans at once,
+// compiled once.
+func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := w.stmt(query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return w.conn.QueryRowContext(ctx, query, args...)
+}
+
 // close closes the statements and gives the connection back to the pool.
 func (w *writerConn) close() error {
 	var err error

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,83 +8,80 @@ import (
 	"math"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// tx implements smsgw.Tx on one transaction: a sql.Tx for View, the writer
-// connection inside BEGIN IMMEDIATE for Update. It is not safe for
-// concurrent use, like the transaction it wraps.
-type tx struct {
+// Tx implements smsgw.Tx and partner.Tx on one transaction of a SQL
+// engine, described by its Dialect. It is not safe for concurrent use, like
+// the transaction it wraps.
+type Tx struct {
 	ctx context.Context // the Update or View call's context
-	db  querier         // the sql.Tx of a View; nil in an Update (w)
-	w   *writerConn     // the writer connection of an Update
+	q   Querier
+	d   *Dialect
 	now func() time.Time
 }
 
-// querier is what a tx needs of a sql.Tx.
-type querier interface {
+// Querier runs statements inside one transaction; *sql.Tx is one.
+type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-var _ smsgw.Tx = (*tx)(nil)
+var (
+	_ smsgw.Tx   = (*Tx)(nil)
+	_ partner.Tx = (*Tx)(nil)
+)
 
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	if t.w != nil {
-		if st := t.w.stmt(query); st != nil {
-			return st.ExecContext(t.ctx, args...)
-		}
-		return t.w.conn.ExecContext(t.ctx, query, args...)
-	}
-	return t.db.ExecContext(t.ctx, query, args...)
+// NewTx returns the Tx whose statements run on q with ctx, in the SQL of d.
+// now is the store's clock, for times the caller leaves zero.
+func NewTx(ctx context.Context, q Querier, d *Dialect, now func() time.Time) *Tx {
+	return &Tx{ctx: ctx, q: q, d: d, now: now}
 }
 
-func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
-	if t.w != nil {
-		// Not compiled once: the rows of a compiled statement would be
-		// reset under a caller that runs the same query while reading them.
-		return t.w.conn.QueryContext(t.ctx, query, args...)
-	}
-	return t.db.QueryContext(t.ctx, query, args...)
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.q.ExecContext(t.ctx, t.d.rebind(query), args...)
+}
+
+// Exec runs one statement in the transaction, past the methods of Tx: for
+// an engine's own maintenance and for tests that tamper with the data.
+func (t *Tx) Exec(query string, args ...any) (sql.Result, error) { return t.exec(query, args...) }
+
+func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
 }
 
 // queryRow runs a query whose one row the caller scans at once.
-func (t *tx) queryRow(query string, args ...any) *sql.Row {
-	if t.w != nil {
-		if st := t.w.stmt(query); st != nil {
-			return st.QueryRowContext(t.ctx, args...)
-		}
-		return t.w.conn.QueryRowContext(t.ctx, query, args...)
-	}
-	return t.db.QueryRowContext(t.ctx, query, args...)
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	return t.q.QueryRowContext(t.ctx, t.d.rebind(query), args...)
 }
 
 // atomic runs fn inside a savepoint: when fn fails, everything fn wrote is
 // undone and the enclosing transaction stays usable. Methods that write more
 // than one row use it, so a domain error (EFunds, EDuplicate...) leaves
 // nothing behind even when the caller goes on and commits.
-func (t *tx) atomic(name string, fn func() error) error {
+func (t *Tx) atomic(name string, fn func() error) error {
 	if _, err := t.exec("SAVEPOINT " + name); err != nil {
-		return fmt.Errorf("sqlite: savepoint %s: %w", name, err)
+		return fmt.Errorf("store: savepoint %s: %w", name, err)
 	}
 	if err := fn(); err != nil {
 		if _, rerr := t.exec("ROLLBACK TO " + name); rerr != nil {
-			return errors.Join(err, fmt.Errorf("sqlite: rollback to %s: %w", name, rerr))
+			return errors.Join(err, fmt.Errorf("store: rollback to %s: %w", name, rerr))
 		}
 		if _, rerr := t.exec("RELEASE " + name); rerr != nil {
-			return errors.Join(err, fmt.Errorf("sqlite: release %s: %w", name, rerr))
+			return errors.Join(err, fmt.Errorf("store: release %s: %w", name, rerr))
 		}
 		return err
 	}
 	if _, err := t.exec("RELEASE " + name); err != nil {
-		return fmt.Errorf("sqlite: release %s: %w", name, err)
+		return fmt.Errorf("store: release %s: %w", name, err)
 	}
 	return nil
 }
 
 // orNow returns tm, or the store's clock when tm is zero.
-func (t *tx) orNow(tm time.Time) time.Time {
+func (t *Tx) orNow(tm time.Time) time.Time {
 	if tm.IsZero() {
 		return t.now()
 	}
@@ -159,6 +156,10 @@ func nullBlob(b []byte) any {
 	}
 	return b
 }
+
+// DefaultLimit is the number of rows a list method returns when it is given
+// a limit <= 0.
+const DefaultLimit = 100
 
 func limitOf(n int) int {
 	if n <= 0 {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -6,27 +6,25 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
 // CreateAccount inserts a with balance 0; CreatedAt defaults to now. EInvalid
 // if the kind is unknown or the ID empty.
-func (t *tx) CreateAccount(a *smsgw.Account) error {
+func (t *Tx) CreateAccount(a *smsgw.Account) error {
 	a.Balance = 0
 	a.CreatedAt = t.orNow(a.CreatedAt)
 	_, err := t.exec(`INSERT INTO accounts (id, kind, owner, balance, created_at) VALUES (?, ?, ?, 0, ?)`,
 		string(a.ID), a.Kind, string(a.Owner), encTime(a.CreatedAt))
 	if err != nil {
-		return mapErr("create account", err)
+		return t.mapErr("create account", err)
 	}
 	return nil
 }
 
 // Account returns an account by ID.
-func (t *tx) Account(id domain.AccountID) (*smsgw.Account, error) {
+func (t *Tx) Account(id domain.AccountID) (*smsgw.Account, error) {
 	var (
 		a       smsgw.Account
 		aid     string
@@ -38,7 +36,7 @@ func (t *tx) Account(id domain.AccountID) (*smsgw.Account, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("account not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: account: %w", err)
+		return nil, fmt.Errorf("store: account: %w", err)
 	}
 	a.ID, a.Owner, a.CreatedAt = domain.AccountID(aid), domain.MSISDN(owner), decTime(created)
 	return &a, nil
@@ -48,7 +46,7 @@ func (t *tx) Account(id domain.AccountID) (*smsgw.Account, error) {
 // one savepoint, so a failure writes nothing. Balances are computed by
 // SQLite (balance = balance ± amount); the accounts table's CHECK constraint
 // rejects a negative wallet or deposit balance, which becomes EFunds.
-func (t *tx) Transfer(tr *smsgw.Transfer) error {
+func (t *Tx) Transfer(tr *smsgw.Transfer) error {
 	switch {
 	case tr.Amount <= 0:
 		return smsgw.Errorf(smsgw.EInvalid, "transfer amount must be positive")
@@ -65,10 +63,10 @@ func (t *tx) Transfer(tr *smsgw.Transfer) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			tr.IdempotencyKey, tr.RequestHash, tr.Kind, string(tr.From), string(tr.To), int64(tr.Amount),
 			nullID(tr.SessionID), nullID(tr.MessageID), tr.Reference, encTime(created)).Scan(&id)
-		if isUnique(err) {
+		if t.isUnique(err) {
 			return smsgw.Errorf(smsgw.EConflict, "transfer idempotency key already used")
 		} else if err != nil {
-			return mapErr("insert transfer", err)
+			return t.mapErr("insert transfer", err)
 		}
 		if err := t.post(id, tr.From, -int64(tr.Amount), created); err != nil {
 			return err
@@ -83,21 +81,21 @@ func (t *tx) Transfer(tr *smsgw.Transfer) error {
 }
 
 // post changes the balance of account by amount and appends the entry.
-func (t *tx) post(transferID int64, account domain.AccountID, amount int64, created time.Time) error {
+func (t *Tx) post(transferID int64, account domain.AccountID, amount int64, created time.Time) error {
 	var after int64
 	err := t.queryRow(`UPDATE accounts SET balance = balance + ? WHERE id = ? RETURNING balance`,
 		amount, string(account)).Scan(&after)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return notFound("account %s not found", account)
-	case constraint(err) == sqlite3.ErrConstraintCheck:
+	case t.d.Constraint(err) == ConstraintCheck:
 		return smsgw.Errorf(smsgw.EFunds, "balance of %s would go negative", account)
 	case err != nil:
-		return fmt.Errorf("sqlite: post to %s: %w", account, err)
+		return fmt.Errorf("store: post to %s: %w", account, err)
 	}
 	if _, err := t.exec(`INSERT INTO ledger_entries (transfer_id, account, amount, balance_after, created_at)
 		VALUES (?, ?, ?, ?, ?)`, transferID, string(account), amount, after, encTime(created)); err != nil {
-		return mapErr("insert ledger entry", err)
+		return t.mapErr("insert ledger entry", err)
 	}
 	return nil
 }
@@ -122,45 +120,45 @@ func scanTransfer(row scanner) (*smsgw.Transfer, error) {
 	return &tr, nil
 }
 
-func (t *tx) transfer(op, where string, arg any) (*smsgw.Transfer, error) {
+func (t *Tx) transfer(op, where string, arg any) (*smsgw.Transfer, error) {
 	tr, err := scanTransfer(t.queryRow(`SELECT `+transferCols+` FROM transfers t WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("transfer not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return tr, nil
 }
 
 // TransferByKey returns the transfer with this idempotency key.
-func (t *tx) TransferByKey(key string) (*smsgw.Transfer, error) {
+func (t *Tx) TransferByKey(key string) (*smsgw.Transfer, error) {
 	return t.transfer("transfer by key", "t.idempotency_key = ?", key)
 }
 
 // TransferByID returns a transfer.
-func (t *tx) TransferByID(id int64) (*smsgw.Transfer, error) {
+func (t *Tx) TransferByID(id int64) (*smsgw.Transfer, error) {
 	return t.transfer("transfer by id", "t.id = ?", id)
 }
 
 // Transfers lists the transfers touching account, newest first. Each
 // transfer has exactly one entry on each of its two accounts, so the join
 // yields every transfer once.
-func (t *tx) Transfers(account domain.AccountID, limit int) ([]smsgw.Transfer, error) {
+func (t *Tx) Transfers(account domain.AccountID, limit int) ([]smsgw.Transfer, error) {
 	rows, err := t.query(`SELECT `+transferCols+` FROM ledger_entries e JOIN transfers t ON t.id = e.transfer_id
 		WHERE e.account = ? ORDER BY e.id DESC LIMIT ?`, string(account), limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: transfers: %w", err)
+		return nil, fmt.Errorf("store: transfers: %w", err)
 	}
 	return collect(rows, "transfers", scanTransfer)
 }
 
 // Entries lists the ledger entries of account after entry afterID, oldest
 // first.
-func (t *tx) Entries(account domain.AccountID, afterID int64, limit int) ([]smsgw.Entry, error) {
+func (t *Tx) Entries(account domain.AccountID, afterID int64, limit int) ([]smsgw.Entry, error) {
 	rows, err := t.query(`SELECT `+entryCols+` FROM ledger_entries
 		WHERE account = ? AND id > ? ORDER BY id LIMIT ?`, string(account), afterID, limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: entries: %w", err)
+		return nil, fmt.Errorf("store: entries: %w", err)
 	}
 	return collect(rows, "entries", scanEntry)
 }
@@ -182,10 +180,10 @@ func scanEntry(row scanner) (*smsgw.Entry, error) {
 }
 
 // LedgerSum returns the sum of all ledger entries.
-func (t *tx) LedgerSum() (int64, error) {
+func (t *Tx) LedgerSum() (int64, error) {
 	var sum int64
 	if err := t.queryRow(`SELECT coalesce(sum(amount), 0) FROM ledger_entries`).Scan(&sum); err != nil {
-		return 0, fmt.Errorf("sqlite: ledger sum: %w", err)
+		return 0, fmt.Errorf("store: ledger sum: %w", err)
 	}
 	return sum, nil
 }

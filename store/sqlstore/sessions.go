@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -33,7 +33,7 @@ func scanSession(row scanner) (*smsgw.Session, error) {
 // CreateSession inserts s as awaiting_pin; CreatedAt defaults to now and
 // ExpiresAt is required. The partial unique index sessions_open turns a
 // second open session of the same MSISDN into EBusy.
-func (t *tx) CreateSession(s *smsgw.Session) error {
+func (t *Tx) CreateSession(s *smsgw.Session) error {
 	if s.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
 	}
@@ -43,38 +43,38 @@ func (t *tx) CreateSession(s *smsgw.Session) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
 		nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt)).Scan(&s.ID)
-	if isUnique(err) {
+	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
 	} else if err != nil {
-		return mapErr("create session", err)
+		return t.mapErr("create session", err)
 	}
 	s.State, s.PINMessage, s.TransferID, s.ResolvedAt = smsgw.StateAwaitingPIN, 0, 0, nil
 	return nil
 }
 
 // Session returns a session by ID.
-func (t *tx) Session(id int64) (*smsgw.Session, error) {
+func (t *Tx) Session(id int64) (*smsgw.Session, error) {
 	return t.session("session", `id = ?`, id)
 }
 
 // OpenSession returns the awaiting_pin session of msisdn.
-func (t *tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
+func (t *Tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
 	return t.session("open session", `msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
 }
 
-func (t *tx) session(op, where string, arg any) (*smsgw.Session, error) {
+func (t *Tx) session(op, where string, arg any) (*smsgw.Session, error) {
 	s, err := scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("session not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return s, nil
 }
 
 // ResolveSession moves an awaiting_pin session to the final state s.State
 // with a conditional UPDATE; ResolvedAt defaults to now.
-func (t *tx) ResolveSession(s *smsgw.Session) error {
+func (t *Tx) ResolveSession(s *smsgw.Session) error {
 	if s.State == smsgw.StateAwaitingPIN || s.State == "" {
 		return smsgw.Errorf(smsgw.EInvalid, "session must be resolved to a final state")
 	}
@@ -83,7 +83,7 @@ func (t *tx) ResolveSession(s *smsgw.Session) error {
 		WHERE id = ? AND state = 'awaiting_pin'`,
 		string(s.State), s.Attempts, encTime(resolved), nullID(s.PINMessage), nullID(s.TransferID), s.ID)
 	if err != nil {
-		return mapErr("resolve session", err)
+		return t.mapErr("resolve session", err)
 	}
 	if err := expectOne(res, "resolve session", func() error { return t.notOpen(s.ID) }); err != nil {
 		return err
@@ -93,41 +93,41 @@ func (t *tx) ResolveSession(s *smsgw.Session) error {
 }
 
 // SetSessionAttempts stores the wrong-PIN counter of an open session.
-func (t *tx) SetSessionAttempts(id int64, attempts int) error {
+func (t *Tx) SetSessionAttempts(id int64, attempts int) error {
 	res, err := t.exec(`UPDATE sessions SET attempts = ? WHERE id = ? AND state = 'awaiting_pin'`, attempts, id)
 	if err != nil {
-		return mapErr("set session attempts", err)
+		return t.mapErr("set session attempts", err)
 	}
 	return expectOne(res, "set session attempts", func() error { return t.notOpen(id) })
 }
 
 // notOpen explains why session id is not awaiting_pin: ENotFound when it
 // does not exist, EConflict when it is already resolved.
-func (t *tx) notOpen(id int64) error {
+func (t *Tx) notOpen(id int64) error {
 	var state string
 	err := t.queryRow(`SELECT state FROM sessions WHERE id = ?`, id).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("session not found")
 	} else if err != nil {
-		return fmt.Errorf("sqlite: session state: %w", err)
+		return fmt.Errorf("store: session state: %w", err)
 	}
 	return smsgw.Errorf(smsgw.EConflict, "session already %s", state)
 }
 
 // ExpiredSessions lists awaiting_pin sessions with ExpiresAt <= now, the
 // longest expired first.
-func (t *tx) ExpiredSessions(now time.Time, limit int) ([]smsgw.Session, error) {
+func (t *Tx) ExpiredSessions(now time.Time, limit int) ([]smsgw.Session, error) {
 	rows, err := t.query(`SELECT `+sessionCols+` FROM sessions
 		WHERE state = 'awaiting_pin' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, encTime(now), limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: expired sessions: %w", err)
+		return nil, fmt.Errorf("store: expired sessions: %w", err)
 	}
 	return collect(rows, "expired sessions", scanSession)
 }
 
 // Sessions lists sessions matching f, newest first. Since is inclusive and
 // Until exclusive, both on CreatedAt.
-func (t *tx) Sessions(f smsgw.SessionFilter) ([]smsgw.Session, error) {
+func (t *Tx) Sessions(f smsgw.SessionFilter) ([]smsgw.Session, error) {
 	var c conds
 	c.eq("msisdn", string(f.MSISDN))
 	c.eq("state", string(f.State))
@@ -135,7 +135,7 @@ func (t *tx) Sessions(f smsgw.SessionFilter) ([]smsgw.Session, error) {
 	q := `SELECT ` + sessionCols + ` FROM sessions` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
 	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: sessions: %w", err)
+		return nil, fmt.Errorf("store: sessions: %w", err)
 	}
 	return collect(rows, "sessions", scanSession)
 }

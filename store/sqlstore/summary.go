@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"fmt"
@@ -10,13 +10,13 @@ import (
 // Summary counts the sessions created in [from, to) by state (open ones
 // under awaiting_pin), the transfers of the confirmed ones and their sum,
 // and the MOs and MTs logged in the same interval.
-func (t *tx) Summary(from, to time.Time) (smsgw.Summary, error) {
+func (t *Tx) Summary(from, to time.Time) (smsgw.Summary, error) {
 	s := smsgw.Summary{From: from, To: to, ByState: map[smsgw.SessionState]int{}}
 	f, u := encTime(from), encTime(to)
 
 	rows, err := t.query(`SELECT state, count(*) FROM sessions WHERE created_at >= ? AND created_at < ? GROUP BY state`, f, u)
 	if err != nil {
-		return s, fmt.Errorf("sqlite: summary sessions: %w", err)
+		return s, fmt.Errorf("store: summary sessions: %w", err)
 	}
 	type stateCount struct {
 		state smsgw.SessionState
@@ -36,14 +36,14 @@ func (t *tx) Summary(from, to time.Time) (smsgw.Summary, error) {
 	if err := t.queryRow(`SELECT count(*), coalesce(sum(tr.amount), 0) FROM sessions s JOIN transfers tr ON tr.id = s.transfer_id
 		WHERE s.created_at >= ? AND s.created_at < ? AND s.state = 'confirmed'`, f, u).
 		Scan(&s.CreditedCount, &s.Credited); err != nil {
-		return s, fmt.Errorf("sqlite: summary credits: %w", err)
+		return s, fmt.Errorf("store: summary credits: %w", err)
 	}
 
 	if err := t.queryRow(`SELECT
 			coalesce(sum(direction = 'in'), 0),
 			coalesce(sum(direction = 'out'), 0)
 		FROM sms_log WHERE created_at >= ? AND created_at < ?`, f, u).Scan(&s.MOs, &s.MTs); err != nil {
-		return s, fmt.Errorf("sqlite: summary messages: %w", err)
+		return s, fmt.Errorf("store: summary messages: %w", err)
 	}
 	return s, nil
 }

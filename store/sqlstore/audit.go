@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -12,7 +12,7 @@ import (
 
 // AppendAudit appends e to the audit trail (append-only: triggers refuse
 // UPDATE and DELETE) and sets e.ID; At defaults to now.
-func (t *tx) AppendAudit(e *smsgw.AuditEntry) error {
+func (t *Tx) AppendAudit(e *smsgw.AuditEntry) error {
 	if e.Actor == "" || e.Action == "" {
 		return smsgw.Errorf(smsgw.EInvalid, "audit entry needs an actor and an action")
 	}
@@ -21,13 +21,13 @@ func (t *tx) AppendAudit(e *smsgw.AuditEntry) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		encTime(e.At), e.Actor, e.Role, e.Action, e.Target, e.Detail, e.Remote).Scan(&e.ID)
 	if err != nil {
-		return mapErr("append audit entry", err)
+		return t.mapErr("append audit entry", err)
 	}
 	return nil
 }
 
 // AuditTrail lists audit entries matching f, newest first.
-func (t *tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
+func (t *Tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
 	var c conds
 	c.eq("actor", f.Actor)
 	c.eq("action", f.Action)
@@ -36,7 +36,7 @@ func (t *tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
 	rows, err := t.query(`SELECT id, at, actor, role, action, target, detail, remote FROM audit_log`+
 		c.clause()+` ORDER BY id DESC LIMIT ? OFFSET ?`, c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: audit trail: %w", err)
+		return nil, fmt.Errorf("store: audit trail: %w", err)
 	}
 	return collect(rows, "audit trail", func(row scanner) (*smsgw.AuditEntry, error) {
 		var (
@@ -52,7 +52,7 @@ func (t *tx) AuditTrail(f smsgw.AuditFilter) ([]smsgw.AuditEntry, error) {
 }
 
 // CustomerList lists customers matching f by MSISDN.
-func (t *tx) CustomerList(f smsgw.CustomerFilter) ([]smsgw.Customer, error) {
+func (t *Tx) CustomerList(f smsgw.CustomerFilter) ([]smsgw.Customer, error) {
 	var c conds
 	if f.MSISDNPrefix != "" {
 		// substr, not LIKE: the prefix is matched literally.
@@ -64,7 +64,7 @@ func (t *tx) CustomerList(f smsgw.CustomerFilter) ([]smsgw.Customer, error) {
 	rows, err := t.query(`SELECT `+customerCols+` FROM customers`+c.clause()+` ORDER BY msisdn LIMIT ? OFFSET ?`,
 		c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: customer list: %w", err)
+		return nil, fmt.Errorf("store: customer list: %w", err)
 	}
 	return collect(rows, "customer list", scanCustomer)
 }
@@ -73,13 +73,13 @@ func (t *tx) CustomerList(f smsgw.CustomerFilter) ([]smsgw.Customer, error) {
 const minuteNanos = int64(time.Minute)
 
 // Traffic counts MOs and MTs per minute of created_at in [from, to).
-func (t *tx) Traffic(from, to time.Time) ([]smsgw.TrafficPoint, error) {
+func (t *Tx) Traffic(from, to time.Time) ([]smsgw.TrafficPoint, error) {
 	rows, err := t.query(`SELECT created_at / ?1 AS minute,
 			sum(direction = 'in'), sum(direction = 'out')
 		FROM sms_log WHERE created_at >= ?2 AND created_at < ?3
 		GROUP BY minute ORDER BY minute`, minuteNanos, encTime(from), encTime(to))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: traffic: %w", err)
+		return nil, fmt.Errorf("store: traffic: %w", err)
 	}
 	return collect(rows, "traffic", func(row scanner) (*smsgw.TrafficPoint, error) {
 		var (
@@ -96,13 +96,13 @@ func (t *tx) Traffic(from, to time.Time) ([]smsgw.TrafficPoint, error) {
 
 // Credits sums transfers into wallet accounts created in [from, to) by
 // transfer kind.
-func (t *tx) Credits(from, to time.Time) ([]smsgw.CreditTotal, error) {
+func (t *Tx) Credits(from, to time.Time) ([]smsgw.CreditTotal, error) {
 	rows, err := t.query(`SELECT tr.kind, count(*), sum(tr.amount)
 		FROM transfers tr JOIN accounts a ON a.id = tr.to_account
 		WHERE a.kind = 'wallet' AND tr.created_at >= ? AND tr.created_at < ?
 		GROUP BY tr.kind ORDER BY tr.kind`, encTime(from), encTime(to))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: credits: %w", err)
+		return nil, fmt.Errorf("store: credits: %w", err)
 	}
 	return collect(rows, "credits", func(row scanner) (*smsgw.CreditTotal, error) {
 		var c smsgw.CreditTotal
@@ -111,11 +111,11 @@ func (t *tx) Credits(from, to time.Time) ([]smsgw.CreditTotal, error) {
 }
 
 // MessageParts lists the SMSC ids of message id with their receipts.
-func (t *tx) MessageParts(id int64) ([]smsgw.MessagePart, error) {
+func (t *Tx) MessageParts(id int64) ([]smsgw.MessagePart, error) {
 	rows, err := t.query(`SELECT part, smsc_id, dlr_state, dlr_error, dlr_at FROM sms_smsc_ids
 		WHERE sms_id = ? ORDER BY part`, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: message parts: %w", err)
+		return nil, fmt.Errorf("store: message parts: %w", err)
 	}
 	return collect(rows, "message parts", func(row scanner) (*smsgw.MessagePart, error) {
 		var (
@@ -131,11 +131,11 @@ func (t *tx) MessageParts(id int64) ([]smsgw.MessagePart, error) {
 }
 
 // TransferEntries lists the entries of transfer id, debit first.
-func (t *tx) TransferEntries(id int64) ([]smsgw.Entry, error) {
+func (t *Tx) TransferEntries(id int64) ([]smsgw.Entry, error) {
 	rows, err := t.query(`SELECT `+entryCols+` FROM ledger_entries
 		WHERE transfer_id = ? ORDER BY amount, id`, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: transfer entries: %w", err)
+		return nil, fmt.Errorf("store: transfer entries: %w", err)
 	}
 	return collect(rows, "transfer entries", scanEntry)
 }
@@ -143,7 +143,7 @@ func (t *tx) TransferEntries(id int64) ([]smsgw.Entry, error) {
 // Ledger lists the entries of f.Account with their transfers, newest
 // first. The running sum is a window over all of the account's entries,
 // computed before the time filter and the page are applied.
-func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
+func (t *Tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 	if f.Account == "" {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "ledger needs an account")
 	}
@@ -158,7 +158,7 @@ func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 		JOIN transfers tr ON tr.id = x.transfer_id`+c.clause()+`
 		ORDER BY x.id DESC LIMIT ? OFFSET ?`, c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: ledger: %w", err)
+		return nil, fmt.Errorf("store: ledger: %w", err)
 	}
 	return collect(rows, "ledger", func(row scanner) (*smsgw.LedgerLine, error) {
 		var (
@@ -180,19 +180,19 @@ func (t *tx) Ledger(f smsgw.LedgerFilter) ([]smsgw.LedgerLine, error) {
 
 // PartnerRequestByTransfer returns the request whose credit is transfer
 // id (transfer_id is unique).
-func (t *tx) PartnerRequestByTransfer(transferID int64) (*partner.Request, error) {
+func (t *Tx) PartnerRequestByTransfer(transferID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by transfer", `transfer_id = ?`, transferID)
 }
 
 // PartnerSummary counts the requests created in [from, to) by state and
 // the queued and dead callbacks. Acknowledged callbacks, the bulk of the
 // table, are left out so that the count stays an index range scan.
-func (t *tx) PartnerSummary(from, to time.Time) (partner.Summary, error) {
+func (t *Tx) PartnerSummary(from, to time.Time) (partner.Summary, error) {
 	s := partner.Summary{Requests: map[partner.State]int{}, Callbacks: map[string]int{}}
 	rows, err := t.query(`SELECT state, count(*) FROM partner_requests
 		WHERE created_at >= ? AND created_at < ? GROUP BY state`, encTime(from), encTime(to))
 	if err != nil {
-		return s, fmt.Errorf("sqlite: partner summary: %w", err)
+		return s, fmt.Errorf("store: partner summary: %w", err)
 	}
 	type count struct {
 		key string
@@ -212,7 +212,7 @@ func (t *tx) PartnerSummary(from, to time.Time) (partner.Summary, error) {
 	rows, err = t.query(`SELECT status, count(*) FROM partner_callbacks
 		WHERE status IN ('queued', 'dead') GROUP BY status`)
 	if err != nil {
-		return s, fmt.Errorf("sqlite: callback summary: %w", err)
+		return s, fmt.Errorf("store: callback summary: %w", err)
 	}
 	statuses, err := collect(rows, "callback summary", scan)
 	if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -13,25 +13,25 @@ import (
 
 // UseNonce records (partner, nonce); the primary key turns a second use
 // into EDuplicate.
-func (t *tx) UseNonce(partner, nonce string, at time.Time) error {
+func (t *Tx) UseNonce(partner, nonce string, at time.Time) error {
 	if partner == "" || nonce == "" {
 		return smsgw.Errorf(smsgw.EInvalid, "nonce needs a partner and a value")
 	}
 	_, err := t.exec(`INSERT INTO partner_nonces (partner, nonce, created_at) VALUES (?, ?, ?)`,
 		partner, nonce, encTime(t.orNow(at)))
-	if isUnique(err) {
+	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EDuplicate, "nonce already used")
 	} else if err != nil {
-		return mapErr("use nonce", err)
+		return t.mapErr("use nonce", err)
 	}
 	return nil
 }
 
 // PurgeNonces deletes nonces recorded before t.
-func (t *tx) PurgeNonces(before time.Time) (int64, error) {
+func (t *Tx) PurgeNonces(before time.Time) (int64, error) {
 	res, err := t.exec(`DELETE FROM partner_nonces WHERE created_at < ?`, encTime(before))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: purge nonces: %w", err)
+		return 0, fmt.Errorf("store: purge nonces: %w", err)
 	}
 	return res.RowsAffected()
 }
@@ -64,7 +64,7 @@ func scanPartnerRequest(row scanner) (*partner.Request, error) {
 // CreatePartnerRequest inserts p. The unique keys (partner, refid) with
 // refid compared case-insensitively, transfer_id and inquiry_id turn a
 // second request for the same thing into EConflict.
-func (t *tx) CreatePartnerRequest(p *partner.Request) error {
+func (t *Tx) CreatePartnerRequest(p *partner.Request) error {
 	p.CreatedAt = t.orNow(p.CreatedAt)
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
@@ -83,46 +83,46 @@ func (t *tx) CreatePartnerRequest(p *partner.Request) error {
 		nullID(p.InquiryID), p.SN, int64(p.BalanceBefore), int64(p.BalanceAfter), dup, encTimeZero(p.PaidAt),
 		encTime(p.CreatedAt), encTime(p.UpdatedAt), encTimePtr(p.ResolvedAt)).Scan(&p.ID)
 	if err != nil {
-		return mapErr("create partner request", err)
+		return t.mapErr("create partner request", err)
 	}
 	return nil
 }
 
-func (t *tx) partnerRequest(op, where string, args ...any) (*partner.Request, error) {
+func (t *Tx) partnerRequest(op, where string, args ...any) (*partner.Request, error) {
 	p, err := scanPartnerRequest(t.queryRow(`SELECT `+partnerRequestCols+` FROM partner_requests WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("partner request not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return p, nil
 }
 
 // PartnerRequest returns a request by ID.
-func (t *tx) PartnerRequest(id int64) (*partner.Request, error) {
+func (t *Tx) PartnerRequest(id int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request", `id = ?`, id)
 }
 
 // PartnerRequestByRef returns the request of partner with refid, in any
 // letter case (the partial unique index partner_requests_refid_nocase).
-func (t *tx) PartnerRequestByRef(partner, refid string) (*partner.Request, error) {
-	return t.partnerRequest("partner request by ref", `partner = ? AND refid = ? COLLATE NOCASE AND refid_dup = 0`,
+func (t *Tx) PartnerRequestByRef(partner, refid string) (*partner.Request, error) {
+	return t.partnerRequest("partner request by ref", `partner = ? AND `+t.d.FoldEq("refid")+` AND refid_dup = 0`,
 		partner, refid)
 }
 
 // PartnerRequestBySession returns the request tied to a PIN session.
-func (t *tx) PartnerRequestBySession(sessionID int64) (*partner.Request, error) {
+func (t *Tx) PartnerRequestBySession(sessionID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by session", `session_id = ?`, sessionID)
 }
 
 // PartnerRequestByInquiry returns the request that paid an inquiry.
-func (t *tx) PartnerRequestByInquiry(inquiryID int64) (*partner.Request, error) {
+func (t *Tx) PartnerRequestByInquiry(inquiryID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by inquiry", `inquiry_id = ?`, inquiryID)
 }
 
 // ResolvePartnerRequest is a conditional UPDATE from pending (to any other
 // state) or from unknown (to a final state).
-func (t *tx) ResolvePartnerRequest(p *partner.Request) error {
+func (t *Tx) ResolvePartnerRequest(p *partner.Request) error {
 	switch p.State {
 	case partner.Success, partner.Failed, partner.Unknown:
 	default:
@@ -143,7 +143,7 @@ func (t *tx) ResolvePartnerRequest(p *partner.Request) error {
 		string(p.State), p.Code, p.Message, nullID(p.TransferID), p.SN, int64(p.BalanceAfter), encTime(p.UpdatedAt), resolved,
 		p.ID, string(p.State))
 	if err != nil {
-		return mapErr("resolve partner request", err)
+		return t.mapErr("resolve partner request", err)
 	}
 	return expectOne(res, "resolve partner request", func() error {
 		var state string
@@ -151,7 +151,7 @@ func (t *tx) ResolvePartnerRequest(p *partner.Request) error {
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("partner request not found")
 		} else if err != nil {
-			return fmt.Errorf("sqlite: partner request state: %w", err)
+			return fmt.Errorf("store: partner request state: %w", err)
 		}
 		return smsgw.Errorf(smsgw.EConflict, "partner request already %s", state)
 	})
@@ -159,11 +159,11 @@ func (t *tx) ResolvePartnerRequest(p *partner.Request) error {
 
 // PartnerRequests lists requests matching f, newest first. Since is
 // inclusive and Until exclusive, both on CreatedAt.
-func (t *tx) PartnerRequests(f partner.RequestFilter) ([]partner.Request, error) {
+func (t *Tx) PartnerRequests(f partner.RequestFilter) ([]partner.Request, error) {
 	var c conds
 	c.eq("partner", f.Partner)
 	if f.RefID != "" { // in any case, the marked duplicates of 0006 included
-		c.add("refid = ? COLLATE NOCASE", f.RefID)
+		c.add(t.d.FoldEq("refid"), f.RefID)
 	}
 	c.eq("dest", string(f.Dest))
 	states := make([]string, len(f.States))
@@ -175,21 +175,21 @@ func (t *tx) PartnerRequests(f partner.RequestFilter) ([]partner.Request, error)
 	q := `SELECT ` + partnerRequestCols + ` FROM partner_requests` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
 	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: partner requests: %w", err)
+		return nil, fmt.Errorf("store: partner requests: %w", err)
 	}
 	return collect(rows, "partner requests", scanPartnerRequest)
 }
 
 // LastPartnerRequest returns the newest request of partner for product and
 // dest created at or after since.
-func (t *tx) LastPartnerRequest(partner, product, dest string, since time.Time) (*partner.Request, error) {
+func (t *Tx) LastPartnerRequest(partner, product, dest string, since time.Time) (*partner.Request, error) {
 	return t.partnerRequest("last partner request",
 		`partner = ? AND product = ? AND dest = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1`,
 		partner, product, dest, encTime(since))
 }
 
 // CreateInquiry inserts q.
-func (t *tx) CreateInquiry(q *partner.Inquiry) error {
+func (t *Tx) CreateInquiry(q *partner.Inquiry) error {
 	if q.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "inquiry needs an expiry time")
 	}
@@ -198,13 +198,13 @@ func (t *tx) CreateInquiry(q *partner.Inquiry) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, q.Partner, q.Product, string(q.Dest), int64(q.Amount), q.Name,
 		encTime(q.CreatedAt), encTime(q.ExpiresAt)).Scan(&q.ID)
 	if err != nil {
-		return mapErr("create inquiry", err)
+		return t.mapErr("create inquiry", err)
 	}
 	return nil
 }
 
 // Inquiry returns an inquiry by ID.
-func (t *tx) Inquiry(id int64) (*partner.Inquiry, error) {
+func (t *Tx) Inquiry(id int64) (*partner.Inquiry, error) {
 	var (
 		q                partner.Inquiry
 		dest             string
@@ -216,7 +216,7 @@ func (t *tx) Inquiry(id int64) (*partner.Inquiry, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("inquiry not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: inquiry: %w", err)
+		return nil, fmt.Errorf("store: inquiry: %w", err)
 	}
 	q.Dest, q.CreatedAt, q.ExpiresAt = domain.MSISDN(dest), decTime(created), decTime(expires)
 	return &q, nil
@@ -237,36 +237,36 @@ func scanDestination(row scanner) (*partner.Destination, error) {
 }
 
 // Destination returns the counter of dest, zero when never seen.
-func (t *tx) Destination(dest string) (*partner.Destination, error) {
+func (t *Tx) Destination(dest string) (*partner.Destination, error) {
 	d, err := scanDestination(t.queryRow(`SELECT dest, failures, last_failure, updated_at
 		FROM partner_destinations WHERE dest = ?`, dest))
 	if errors.Is(err, sql.ErrNoRows) {
 		return &partner.Destination{Dest: domain.MSISDN(dest)}, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: destination: %w", err)
+		return nil, fmt.Errorf("store: destination: %w", err)
 	}
 	return d, nil
 }
 
 // SetDestination upserts d.
-func (t *tx) SetDestination(d *partner.Destination) error {
+func (t *Tx) SetDestination(d *partner.Destination) error {
 	d.UpdatedAt = t.orNow(d.UpdatedAt)
 	_, err := t.exec(`INSERT INTO partner_destinations (dest, failures, last_failure, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (dest) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure,
 		updated_at = excluded.updated_at`,
 		string(d.Dest), d.Failures, encTimePtr(d.LastFailure), encTime(d.UpdatedAt))
 	if err != nil {
-		return mapErr("set destination", err)
+		return t.mapErr("set destination", err)
 	}
 	return nil
 }
 
 // Destinations lists destinations with at least minFailures failures.
-func (t *tx) Destinations(minFailures int, limit int) ([]partner.Destination, error) {
+func (t *Tx) Destinations(minFailures int, limit int) ([]partner.Destination, error) {
 	rows, err := t.query(`SELECT dest, failures, last_failure, updated_at FROM partner_destinations
 		WHERE failures >= ? ORDER BY failures DESC, dest LIMIT ?`, max(minFailures, 1), limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: destinations: %w", err)
+		return nil, fmt.Errorf("store: destinations: %w", err)
 	}
 	return collect(rows, "destinations", scanDestination)
 }
@@ -290,7 +290,7 @@ func scanCallback(row scanner) (*partner.Callback, error) {
 }
 
 // EnqueueCallback inserts c as queued.
-func (t *tx) EnqueueCallback(c *partner.Callback) error {
+func (t *Tx) EnqueueCallback(c *partner.Callback) error {
 	if c.Deadline.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "callback needs a deadline")
 	}
@@ -308,68 +308,68 @@ func (t *tx) EnqueueCallback(c *partner.Callback) error {
 		c.RequestID, c.Partner, encTime(c.NextAttempt), encTime(c.Deadline), c.LastError,
 		encTime(c.CreatedAt), encTime(c.UpdatedAt)).Scan(&c.ID)
 	if err != nil {
-		return mapErr("enqueue callback", err)
+		return t.mapErr("enqueue callback", err)
 	}
 	return nil
 }
 
 // Callback returns a callback by ID.
-func (t *tx) Callback(id int64) (*partner.Callback, error) {
+func (t *Tx) Callback(id int64) (*partner.Callback, error) {
 	c, err := scanCallback(t.queryRow(`SELECT `+callbackCols+` FROM partner_callbacks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("callback not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: callback: %w", err)
+		return nil, fmt.Errorf("store: callback: %w", err)
 	}
 	return c, nil
 }
 
 // DueCallbacks lists queued callbacks due at now.
-func (t *tx) DueCallbacks(now time.Time, limit int) ([]partner.Callback, error) {
+func (t *Tx) DueCallbacks(now time.Time, limit int) ([]partner.Callback, error) {
 	rows, err := t.query(`SELECT `+callbackCols+` FROM partner_callbacks
 		WHERE status = 'queued' AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`, encTime(now), limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: due callbacks: %w", err)
+		return nil, fmt.Errorf("store: due callbacks: %w", err)
 	}
 	return collect(rows, "due callbacks", scanCallback)
 }
 
 // markCallback updates a queued callback.
-func (t *tx) markCallback(op string, id int64, set string, args ...any) error {
+func (t *Tx) markCallback(op string, id int64, set string, args ...any) error {
 	res, err := t.exec(`UPDATE partner_callbacks SET `+set+` WHERE id = ? AND status = 'queued'`, append(args, id)...)
 	if err != nil {
-		return mapErr(op, err)
+		return t.mapErr(op, err)
 	}
 	return expectOne(res, op, func() error { return notFound("callback %d is not queued", id) })
 }
 
 // MarkCallbackSent records the acknowledgement.
-func (t *tx) MarkCallbackSent(id int64, now time.Time) error {
+func (t *Tx) MarkCallbackSent(id int64, now time.Time) error {
 	at := encTime(t.orNow(now))
 	return t.markCallback("mark callback sent", id,
 		`status = 'sent', attempts = attempts + 1, last_error = '', sent_at = ?, updated_at = ?`, at, at)
 }
 
 // MarkCallbackRetry records a failed attempt and the next one.
-func (t *tx) MarkCallbackRetry(id int64, errText string, now, next time.Time) error {
+func (t *Tx) MarkCallbackRetry(id int64, errText string, now, next time.Time) error {
 	return t.markCallback("mark callback retry", id,
 		`attempts = attempts + 1, last_error = ?, next_attempt = ?, updated_at = ?`,
 		errText, encTime(next), encTime(t.orNow(now)))
 }
 
 // MarkCallbackDead dead-letters the callback.
-func (t *tx) MarkCallbackDead(id int64, errText string, now time.Time) error {
+func (t *Tx) MarkCallbackDead(id int64, errText string, now time.Time) error {
 	return t.markCallback("mark callback dead", id,
 		`status = 'dead', attempts = attempts + 1, last_error = ?, updated_at = ?`, errText, encTime(t.orNow(now)))
 }
 
 // RequeueCallback queues a dead or sent callback again.
-func (t *tx) RequeueCallback(id int64, now, deadline time.Time) error {
+func (t *Tx) RequeueCallback(id int64, now, deadline time.Time) error {
 	at := encTime(t.orNow(now))
 	res, err := t.exec(`UPDATE partner_callbacks SET status = 'queued', attempts = 0, next_attempt = ?, deadline = ?,
 		sent_at = NULL, updated_at = ? WHERE id = ? AND status IN ('dead', 'sent')`, at, encTime(deadline), at, id)
 	if err != nil {
-		return mapErr("requeue callback", err)
+		return t.mapErr("requeue callback", err)
 	}
 	return expectOne(res, "requeue callback", func() error {
 		if _, err := t.Callback(id); err != nil {
@@ -380,7 +380,7 @@ func (t *tx) RequeueCallback(id int64, now, deadline time.Time) error {
 }
 
 // Callbacks lists callbacks matching f, newest first.
-func (t *tx) Callbacks(f partner.CallbackFilter) ([]partner.Callback, error) {
+func (t *Tx) Callbacks(f partner.CallbackFilter) ([]partner.Callback, error) {
 	var c conds
 	c.eq("partner", f.Partner)
 	c.eq("status", f.Status)
@@ -388,7 +388,7 @@ func (t *tx) Callbacks(f partner.CallbackFilter) ([]partner.Callback, error) {
 	q := `SELECT ` + callbackCols + ` FROM partner_callbacks` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
 	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: callbacks: %w", err)
+		return nil, fmt.Errorf("store: callbacks: %w", err)
 	}
 	return collect(rows, "callbacks", scanCallback)
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -11,12 +11,14 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// messageCols selects an SMS log row aliased l, with its SMSC ids as a JSON
-// array in part order.
-const messageCols = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.template, l.addr, l.addr_ton, l.addr_npi, l.dedup_key,
+// messageColsBase selects an SMS log row aliased l; messageCols adds its
+// SMSC ids as a JSON array in part order.
+const messageColsBase = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.template, l.addr, l.addr_ton, l.addr_npi, l.dedup_key,
 	l.status, l.dlr_state, l.dlr_error, l.attempts, l.next_attempt, l.last_error, l.session_id, l.transfer_id,
-	l.ussd_session, l.created_at, l.updated_at,
-	(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`
+	l.ussd_session, l.created_at, l.updated_at, `
+
+// messageCols selects an SMS log row aliased l, with its SMSC ids.
+func (t *Tx) messageCols() string { return messageColsBase + t.d.SMSCIDs }
 
 func scanMessage(row scanner) (*smsgw.Message, error) {
 	m, _, err := scanMessageWith(row)
@@ -51,7 +53,7 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 }
 
 // insertMessage writes m to the SMS log with its SMSC ids and sets m.ID.
-func (t *tx) insertMessage(m *smsgw.Message) error {
+func (t *Tx) insertMessage(m *smsgw.Message) error {
 	err := t.queryRow(`INSERT INTO sms_log
 		(direction, channel, short_code, msisdn, text, keyword, template, addr, addr_ton, addr_npi, dedup_key, status,
 		 dlr_state, dlr_error, session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, created_at, updated_at)
@@ -61,20 +63,20 @@ func (t *tx) insertMessage(m *smsgw.Message) error {
 		m.DLRState, m.DLRError, nullID(m.SessionID), nullID(m.TransferID), m.Attempts, encTimeZero(m.NextAttempt),
 		m.LastError, m.USSDSession, encTime(m.CreatedAt), encTime(m.UpdatedAt)).Scan(&m.ID)
 	if err != nil {
-		return mapErr("insert message", err)
+		return t.mapErr("insert message", err)
 	}
 	return t.insertSMSCIDs(m.ID, m.SMSCIDs)
 }
 
 // insertSMSCIDs stores one row per part; empty ids match no receipt and are
 // skipped, keeping the part numbers of the others.
-func (t *tx) insertSMSCIDs(smsID int64, ids []string) error {
+func (t *Tx) insertSMSCIDs(smsID int64, ids []string) error {
 	for part, id := range ids {
 		if id == "" {
 			continue
 		}
 		if _, err := t.exec(`INSERT INTO sms_smsc_ids (sms_id, part, smsc_id) VALUES (?, ?, ?)`, smsID, part, id); err != nil {
-			return mapErr("insert SMSC id", err)
+			return t.mapErr("insert SMSC id", err)
 		}
 	}
 	return nil
@@ -84,7 +86,7 @@ func (t *tx) insertSMSCIDs(smsID int64, ids []string) error {
 // m.ID; with a DedupKey it is also recorded for redelivery matching.
 // Direction defaults to "in", Status to "received", CreatedAt (which also
 // dates the redelivery record) to now.
-func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
+func (t *Tx) InsertMO(m *smsgw.Message, secret []byte) error {
 	if m.Direction == "" {
 		m.Direction = smsgw.DirIn
 	}
@@ -110,11 +112,11 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 		if m.DedupKey != "" {
 			if _, err := t.exec(`INSERT INTO mo_redelivery (sms_id, key, created_at, link) VALUES (?, ?, ?, ?)`,
 				m.ID, m.DedupKey, encTime(m.CreatedAt), m.Link); err != nil {
-				return mapErr("insert redelivery record", err)
+				return t.mapErr("insert redelivery record", err)
 			}
 		}
 		if _, err := t.exec(`INSERT INTO inbox (sms_id, secret, request) VALUES (?, ?, ?)`, m.ID, nullBlob(secret), m.Request); err != nil {
-			return mapErr("insert inbox row", err)
+			return t.mapErr("insert inbox row", err)
 		}
 		return nil
 	})
@@ -128,11 +130,11 @@ func (t *tx) InsertMO(m *smsgw.Message, secret []byte) error {
 
 // RedeliveryCandidates lists the recorded MOs with key, recorded at or
 // after since, oldest first.
-func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.RedeliveryRecord, error) {
+func (t *Tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.RedeliveryRecord, error) {
 	rows, err := t.query(`SELECT sms_id, key, created_at, link, lost FROM mo_redelivery
 		WHERE key = ? AND created_at >= ? ORDER BY sms_id`, key, encTime(since))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: redelivery candidates: %w", err)
+		return nil, fmt.Errorf("store: redelivery candidates: %w", err)
 	}
 	return collect(rows, "redelivery candidates", func(r scanner) (*smsgw.RedeliveryRecord, error) {
 		var (
@@ -147,13 +149,13 @@ func (t *tx) RedeliveryCandidates(key string, since time.Time) ([]smsgw.Redelive
 
 // RelinkRedelivery sets the link of smsID's redelivery record and clears
 // its lost mark.
-func (t *tx) RelinkRedelivery(smsID int64, link string) error {
+func (t *Tx) RelinkRedelivery(smsID int64, link string) error {
 	res, err := t.exec(`UPDATE mo_redelivery SET link = ?, lost = 0 WHERE sms_id = ?`, link, smsID)
 	if err != nil {
-		return fmt.Errorf("sqlite: relink redelivery: %w", err)
+		return fmt.Errorf("store: relink redelivery: %w", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: relink redelivery: %w", err)
+		return fmt.Errorf("store: relink redelivery: %w", err)
 	} else if n == 0 {
 		return smsgw.Errorf(smsgw.ENotFound, "no redelivery record for MO %d", smsID)
 	}
@@ -162,7 +164,7 @@ func (t *tx) RelinkRedelivery(smsID int64, link string) error {
 
 // MarkMOsLost marks lost the redelivery records of recs still on the link
 // given and returns how many it marked.
-func (t *tx) MarkMOsLost(recs []smsgw.RedeliveryRecord) (int64, error) {
+func (t *Tx) MarkMOsLost(recs []smsgw.RedeliveryRecord) (int64, error) {
 	args := make([][]any, len(recs))
 	for i, r := range recs {
 		args[i] = []any{r.SMSID, r.Link}
@@ -172,7 +174,7 @@ func (t *tx) MarkMOsLost(recs []smsgw.RedeliveryRecord) (int64, error) {
 
 // ForgetMOs deletes the redelivery records of ids and returns how many
 // there were.
-func (t *tx) ForgetMOs(ids []int64) (int64, error) {
+func (t *Tx) ForgetMOs(ids []int64) (int64, error) {
 	args := make([][]any, len(ids))
 	for i, id := range ids {
 		args[i] = []any{id}
@@ -182,16 +184,16 @@ func (t *tx) ForgetMOs(ids []int64) (int64, error) {
 
 // eachRedelivery runs stmt with each set of args and returns the rows
 // affected.
-func (t *tx) eachRedelivery(op, stmt string, args [][]any) (int64, error) {
+func (t *Tx) eachRedelivery(op, stmt string, args [][]any) (int64, error) {
 	var n int64
 	for _, a := range args {
 		res, err := t.exec(stmt, a...)
 		if err != nil {
-			return n, fmt.Errorf("sqlite: %s: %w", op, err)
+			return n, fmt.Errorf("store: %s: %w", op, err)
 		}
 		k, err := res.RowsAffected()
 		if err != nil {
-			return n, fmt.Errorf("sqlite: %s: %w", op, err)
+			return n, fmt.Errorf("store: %s: %w", op, err)
 		}
 		n += k
 	}
@@ -199,22 +201,22 @@ func (t *tx) eachRedelivery(op, stmt string, args [][]any) (int64, error) {
 }
 
 // PendingMOCount counts the unprocessed inbox rows of sender msisdn.
-func (t *tx) PendingMOCount(msisdn domain.MSISDN) (int, error) {
+func (t *Tx) PendingMOCount(msisdn domain.MSISDN) (int, error) {
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM sms_log l JOIN inbox i ON i.sms_id = l.id
 		WHERE l.msisdn = ? AND l.direction = 'in' AND l.status = 'received' AND i.processed_at IS NULL`, string(msisdn)).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: pending MO count: %w", err)
+		return 0, fmt.Errorf("store: pending MO count: %w", err)
 	}
 	return n, nil
 }
 
 // PendingMOs lists unprocessed inbox rows in arrival order.
-func (t *tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
-	rows, err := t.query(`SELECT `+messageCols+`, i.secret, i.request FROM inbox i JOIN sms_log l ON l.id = i.sms_id
+func (t *Tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
+	rows, err := t.query(`SELECT `+t.messageCols()+`, i.secret, i.request FROM inbox i JOIN sms_log l ON l.id = i.sms_id
 		WHERE i.processed_at IS NULL ORDER BY i.sms_id LIMIT ?`, limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: pending MOs: %w", err)
+		return nil, fmt.Errorf("store: pending MOs: %w", err)
 	}
 	return collect(rows, "pending MOs", func(row scanner) (*smsgw.InboundMO, error) {
 		var (
@@ -236,17 +238,17 @@ func (t *tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
 // FinishMO marks inbox row id processed, erases its secret and links its
 // log row. ENotFound if there is no such inbox row, EConflict if it was
 // already processed.
-func (t *tx) FinishMO(id int64, keyword string, sessionID, transferID int64) error {
+func (t *Tx) FinishMO(id int64, keyword string, sessionID, transferID int64) error {
 	now := encTime(t.now())
 	return t.atomic("finish_mo", func() error {
 		res, err := t.exec(`UPDATE inbox SET processed_at = ?, secret = NULL, request = '' WHERE sms_id = ? AND processed_at IS NULL`, now, id)
 		if err != nil {
-			return mapErr("finish MO", err)
+			return t.mapErr("finish MO", err)
 		}
 		if err := expectOne(res, "finish MO", func() error {
 			var n int
 			if err := t.queryRow(`SELECT count(*) FROM inbox WHERE sms_id = ?`, id).Scan(&n); err != nil {
-				return fmt.Errorf("sqlite: finish MO: %w", err)
+				return fmt.Errorf("store: finish MO: %w", err)
 			}
 			if n == 0 {
 				return notFound("inbox message not found")
@@ -257,7 +259,7 @@ func (t *tx) FinishMO(id int64, keyword string, sessionID, transferID int64) err
 		}
 		if _, err := t.exec(`UPDATE sms_log SET status = ?, keyword = ?, session_id = ?, transfer_id = ?, updated_at = ?
 			WHERE id = ?`, smsgw.MsgProcessed, keyword, nullID(sessionID), nullID(transferID), now, id); err != nil {
-			return mapErr("finish MO", err)
+			return t.mapErr("finish MO", err)
 		}
 		return nil
 	})
@@ -265,7 +267,7 @@ func (t *tx) FinishMO(id int64, keyword string, sessionID, transferID int64) err
 
 // EnqueueMT stores an outbound message (status queued) in the SMS log and
 // the outbox. Direction defaults to "out", NextAttempt and CreatedAt to now.
-func (t *tx) EnqueueMT(m *smsgw.Message) error {
+func (t *Tx) EnqueueMT(m *smsgw.Message) error {
 	if m.Direction == "" {
 		m.Direction = smsgw.DirOut
 	}
@@ -290,7 +292,7 @@ func (t *tx) EnqueueMT(m *smsgw.Message) error {
 		}
 		id = m.ID
 		if _, err := t.exec(`INSERT INTO outbox (sms_id, next_attempt) VALUES (?, ?)`, m.ID, encTime(m.NextAttempt)); err != nil {
-			return mapErr("insert outbox row", err)
+			return t.mapErr("insert outbox row", err)
 		}
 		return nil
 	})
@@ -303,34 +305,34 @@ func (t *tx) EnqueueMT(m *smsgw.Message) error {
 }
 
 // DueMTs lists queued messages whose next attempt is due, in queue order.
-func (t *tx) DueMTs(now time.Time, limit int) ([]smsgw.Message, error) {
-	rows, err := t.query(`SELECT `+messageCols+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
+func (t *Tx) DueMTs(now time.Time, limit int) ([]smsgw.Message, error) {
+	rows, err := t.query(`SELECT `+t.messageCols()+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
 		WHERE o.next_attempt <= ? ORDER BY o.sms_id LIMIT ?`, encTime(now), limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: due MTs: %w", err)
+		return nil, fmt.Errorf("store: due MTs: %w", err)
 	}
 	return collect(rows, "due MTs", scanMessage)
 }
 
 // dequeue removes id from the outbox; ENotFound if it is not queued.
-func (t *tx) dequeue(id int64, op string) error {
+func (t *Tx) dequeue(id int64, op string) error {
 	res, err := t.exec(`DELETE FROM outbox WHERE sms_id = ?`, id)
 	if err != nil {
-		return mapErr(op, err)
+		return t.mapErr(op, err)
 	}
 	return expectOne(res, op, func() error { return notFound("message %d is not queued", id) })
 }
 
 // MarkMTSent records the SMSC ids of a sent MT, one row per part, counts
 // the attempt and removes it from the outbox. ENotFound unless queued.
-func (t *tx) MarkMTSent(id int64, smscIDs []string, now time.Time) error {
+func (t *Tx) MarkMTSent(id int64, smscIDs []string, now time.Time) error {
 	return t.atomic("mark_sent", func() error {
 		if err := t.dequeue(id, "mark MT sent"); err != nil {
 			return err
 		}
 		if _, err := t.exec(`UPDATE sms_log SET status = ?, attempts = attempts + 1, next_attempt = NULL, updated_at = ?
 			WHERE id = ?`, smsgw.MsgSent, encTime(now), id); err != nil {
-			return mapErr("mark MT sent", err)
+			return t.mapErr("mark MT sent", err)
 		}
 		return t.insertSMSCIDs(id, smscIDs)
 	})
@@ -338,18 +340,18 @@ func (t *tx) MarkMTSent(id int64, smscIDs []string, now time.Time) error {
 
 // MarkMTRetry counts a failed attempt and schedules the next one. ENotFound
 // unless queued.
-func (t *tx) MarkMTRetry(id int64, errText string, next time.Time) error {
+func (t *Tx) MarkMTRetry(id int64, errText string, next time.Time) error {
 	return t.atomic("mark_retry", func() error {
 		res, err := t.exec(`UPDATE outbox SET next_attempt = ? WHERE sms_id = ?`, encTime(next), id)
 		if err != nil {
-			return mapErr("mark MT retry", err)
+			return t.mapErr("mark MT retry", err)
 		}
 		if err := expectOne(res, "mark MT retry", func() error { return notFound("message %d is not queued", id) }); err != nil {
 			return err
 		}
 		if _, err := t.exec(`UPDATE sms_log SET attempts = attempts + 1, last_error = ?, next_attempt = ?, updated_at = ?
 			WHERE id = ?`, errText, encTime(next), encTime(t.now()), id); err != nil {
-			return mapErr("mark MT retry", err)
+			return t.mapErr("mark MT retry", err)
 		}
 		return nil
 	})
@@ -357,14 +359,14 @@ func (t *tx) MarkMTRetry(id int64, errText string, next time.Time) error {
 
 // MarkMTFailed counts the last attempt, gives the MT up and removes it from
 // the outbox. ENotFound unless queued.
-func (t *tx) MarkMTFailed(id int64, errText string, now time.Time) error {
+func (t *Tx) MarkMTFailed(id int64, errText string, now time.Time) error {
 	return t.atomic("mark_failed", func() error {
 		if err := t.dequeue(id, "mark MT failed"); err != nil {
 			return err
 		}
 		if _, err := t.exec(`UPDATE sms_log SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt = NULL,
 			updated_at = ? WHERE id = ?`, smsgw.MsgFailed, errText, encTime(now), id); err != nil {
-			return mapErr("mark MT failed", err)
+			return t.mapErr("mark MT failed", err)
 		}
 		return nil
 	})
@@ -374,20 +376,20 @@ func (t *tx) MarkMTFailed(id int64, errText string, now time.Time) error {
 // exactly (the newest MT if an id was reused) and to its message: DLRState
 // and DLRError take the receipt's values, and Status becomes undelivered as
 // soon as one part is undelivered, delivered when every part is.
-func (t *tx) UpdateDLR(smscID string, state string, errCode string, at time.Time) error {
+func (t *Tx) UpdateDLR(smscID string, state string, errCode string, at time.Time) error {
 	var smsID int64
 	err := t.queryRow(`SELECT p.sms_id FROM sms_smsc_ids p JOIN sms_log l ON l.id = p.sms_id
 		WHERE p.smsc_id = ? AND l.direction = 'out' ORDER BY p.sms_id DESC LIMIT 1`, smscID).Scan(&smsID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("no MT with this SMSC message id")
 	} else if err != nil {
-		return fmt.Errorf("sqlite: update DLR: %w", err)
+		return fmt.Errorf("store: update DLR: %w", err)
 	}
 	ts := encTime(at)
 	return t.atomic("update_dlr", func() error {
 		if _, err := t.exec(`UPDATE sms_smsc_ids SET dlr_state = ?, dlr_error = ?, dlr_at = ? WHERE sms_id = ? AND smsc_id = ?`,
 			state, errCode, ts, smsID, smscID); err != nil {
-			return mapErr("update DLR", err)
+			return t.mapErr("update DLR", err)
 		}
 		// The literals are smsgw.MsgSent, MsgDelivered and MsgUndeliv
 		// (a test keeps them in step).
@@ -398,26 +400,26 @@ func (t *tx) UpdateDLR(smscID string, state string, errCode string, at time.Time
 				WHEN NOT EXISTS (SELECT 1 FROM sms_smsc_ids WHERE sms_id = ?4 AND dlr_state <> 'delivered') THEN 'delivered'
 				ELSE status END
 			WHERE id = ?4`, state, errCode, ts, smsID); err != nil {
-			return mapErr("update DLR", err)
+			return t.mapErr("update DLR", err)
 		}
 		return nil
 	})
 }
 
 // Message returns one SMS log row.
-func (t *tx) Message(id int64) (*smsgw.Message, error) {
-	m, err := scanMessage(t.queryRow(`SELECT `+messageCols+` FROM sms_log l WHERE l.id = ?`, id))
+func (t *Tx) Message(id int64) (*smsgw.Message, error) {
+	m, err := scanMessage(t.queryRow(`SELECT `+t.messageCols()+` FROM sms_log l WHERE l.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("message not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: message: %w", err)
+		return nil, fmt.Errorf("store: message: %w", err)
 	}
 	return m, nil
 }
 
 // Messages lists SMS log rows matching f, newest first. Since is inclusive
 // and Until exclusive, both on CreatedAt.
-func (t *tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
+func (t *Tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
 	var c conds
 	c.eq("l.msisdn", string(f.MSISDN))
 	c.eq("l.short_code", f.ShortCode)
@@ -428,23 +430,23 @@ func (t *tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
 	c.span("l.created_at", f.Since, f.Until)
 	c.id("l.session_id", f.SessionID)
 	c.id("l.transfer_id", f.TransferID)
-	q := `SELECT ` + messageCols + ` FROM sms_log l` + c.clause() + ` ORDER BY l.id DESC LIMIT ? OFFSET ?`
+	q := `SELECT ` + t.messageCols() + ` FROM sms_log l` + c.clause() + ` ORDER BY l.id DESC LIMIT ? OFFSET ?`
 	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: messages: %w", err)
+		return nil, fmt.Errorf("store: messages: %w", err)
 	}
 	return collect(rows, "messages", scanMessage)
 }
 
 // PurgeDedup deletes redelivery records created before before.
-func (t *tx) PurgeDedup(before time.Time) (int64, error) {
+func (t *Tx) PurgeDedup(before time.Time) (int64, error) {
 	res, err := t.exec(`DELETE FROM mo_redelivery WHERE created_at < ?`, encTime(before))
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: purge dedup: %w", err)
+		return 0, fmt.Errorf("store: purge dedup: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: purge dedup: %w", err)
+		return 0, fmt.Errorf("store: purge dedup: %w", err)
 	}
 	return n, nil
 }

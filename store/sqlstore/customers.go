@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -32,7 +32,7 @@ func scanCustomer(row scanner) (*smsgw.Customer, error) {
 }
 
 // CreateCustomer inserts c; CreatedAt and UpdatedAt default to now.
-func (t *tx) CreateCustomer(c *smsgw.Customer) error {
+func (t *Tx) CreateCustomer(c *smsgw.Customer) error {
 	c.CreatedAt = t.orNow(c.CreatedAt)
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.CreatedAt
@@ -41,52 +41,52 @@ func (t *tx) CreateCustomer(c *smsgw.Customer) error {
 		string(c.MSISDN), c.Name, string(c.Account), c.PINHash, c.PINSalt, c.PINFailures,
 		encTimePtr(c.LockedUntil), encTime(c.CreatedAt), encTime(c.UpdatedAt))
 	if err != nil {
-		return mapErr("create customer", err)
+		return t.mapErr("create customer", err)
 	}
 	return nil
 }
 
 // Customer returns the customer registered with msisdn.
-func (t *tx) Customer(msisdn domain.MSISDN) (*smsgw.Customer, error) {
+func (t *Tx) Customer(msisdn domain.MSISDN) (*smsgw.Customer, error) {
 	c, err := scanCustomer(t.queryRow(`SELECT `+customerCols+` FROM customers WHERE msisdn = ?`, string(msisdn)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("customer not found")
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: customer: %w", err)
+		return nil, fmt.Errorf("store: customer: %w", err)
 	}
 	return c, nil
 }
 
 // UpdateCustomer writes the PIN hash and salt, failure counter, lock and
 // UpdatedAt (default now) of c.
-func (t *tx) UpdateCustomer(c *smsgw.Customer) error {
+func (t *Tx) UpdateCustomer(c *smsgw.Customer) error {
 	c.UpdatedAt = t.orNow(c.UpdatedAt)
 	res, err := t.exec(`UPDATE customers SET pin_hash = ?, pin_salt = ?, pin_failures = ?, locked_until = ?, updated_at = ?
 		WHERE msisdn = ?`,
 		c.PINHash, c.PINSalt, c.PINFailures, encTimePtr(c.LockedUntil), encTime(c.UpdatedAt), string(c.MSISDN))
 	if err != nil {
-		return mapErr("update customer", err)
+		return t.mapErr("update customer", err)
 	}
 	return expectOne(res, "update customer", func() error { return notFound("customer not found") })
 }
 
 // Customers lists customers by MSISDN after the given one.
-func (t *tx) Customers(after domain.MSISDN, limit int) ([]smsgw.Customer, error) {
+func (t *Tx) Customers(after domain.MSISDN, limit int) ([]smsgw.Customer, error) {
 	rows, err := t.query(`SELECT `+customerCols+` FROM customers WHERE msisdn > ? ORDER BY msisdn LIMIT ?`,
 		string(after), limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: customers: %w", err)
+		return nil, fmt.Errorf("store: customers: %w", err)
 	}
 	return collect(rows, "customers", scanCustomer)
 }
 
 // UnlockDue clears the lock and the failure counter of customers whose lock
 // ended at or before now, and returns their MSISDNs in order.
-func (t *tx) UnlockDue(now time.Time) ([]domain.MSISDN, error) {
+func (t *Tx) UnlockDue(now time.Time) ([]domain.MSISDN, error) {
 	rows, err := t.query(`UPDATE customers SET locked_until = NULL, pin_failures = 0, updated_at = ?
 		WHERE locked_until <= ? RETURNING msisdn`, encTime(now), encTime(now))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: unlock due: %w", err)
+		return nil, fmt.Errorf("store: unlock due: %w", err)
 	}
 	ms, err := collect(rows, "unlock due", func(row scanner) (*domain.MSISDN, error) {
 		var m domain.MSISDN
@@ -106,12 +106,12 @@ func collect[T any](rows *sql.Rows, op string, scan func(scanner) (*T, error)) (
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+			return nil, fmt.Errorf("store: %s: %w", op, err)
 		}
 		out = append(out, *v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return out, nil
 }
@@ -120,7 +120,7 @@ func collect[T any](rows *sql.Rows, op string, scan func(scanner) (*T, error)) (
 func expectOne(res sql.Result, op string, missing func() error) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if n == 0 {
 		return missing()

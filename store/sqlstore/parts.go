@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -29,7 +29,7 @@ func scanPart(row scanner) (*smsgw.MOPart, error) {
 // InsertMOPart stores one part; EDuplicate if (Key, Seq) is stored,
 // EInvalid for an empty key or out-of-range numbers. CreatedAt defaults to
 // now.
-func (t *tx) InsertMOPart(p *smsgw.MOPart) error {
+func (t *Tx) InsertMOPart(p *smsgw.MOPart) error {
 	if p.Key == "" || p.Seq < 1 || p.Seq > p.Total || p.Total > 255 {
 		return smsgw.Errorf(smsgw.EInvalid, "MO part %d of %d", p.Seq, p.Total)
 	}
@@ -45,50 +45,50 @@ func (t *tx) InsertMOPart(p *smsgw.MOPart) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return smsgw.Errorf(smsgw.EDuplicate, "MO part %d already stored", p.Seq)
 	} else if err != nil {
-		return mapErr("insert MO part", err)
+		return t.mapErr("insert MO part", err)
 	}
 	p.ID = id
 	return nil
 }
 
 // MOParts lists the parts of key by seq.
-func (t *tx) MOParts(key string) ([]smsgw.MOPart, error) {
+func (t *Tx) MOParts(key string) ([]smsgw.MOPart, error) {
 	rows, err := t.query(`SELECT `+partCols+` FROM mo_parts WHERE msg_key = ? ORDER BY seq`, key)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: MO parts: %w", err)
+		return nil, fmt.Errorf("store: MO parts: %w", err)
 	}
 	return collect(rows, "MO parts", scanPart)
 }
 
 // DeleteMOParts deletes the parts of key.
-func (t *tx) DeleteMOParts(key string) (int64, error) {
+func (t *Tx) DeleteMOParts(key string) (int64, error) {
 	res, err := t.exec(`DELETE FROM mo_parts WHERE msg_key = ?`, key)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete MO parts: %w", err)
+		return 0, fmt.Errorf("store: delete MO parts: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: delete MO parts: %w", err)
+		return 0, fmt.Errorf("store: delete MO parts: %w", err)
 	}
 	return n, nil
 }
 
 // MOPartMessages counts the distinct keys with stored parts.
-func (t *tx) MOPartMessages() (int, error) {
+func (t *Tx) MOPartMessages() (int, error) {
 	var n int
 	if err := t.queryRow(`SELECT count(DISTINCT msg_key) FROM mo_parts`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: count MO part messages: %w", err)
+		return 0, fmt.Errorf("store: count MO part messages: %w", err)
 	}
 	return n, nil
 }
 
 // ExpireMOParts deletes the messages whose earliest part was created before
 // before and describes them, oldest first.
-func (t *tx) ExpireMOParts(before time.Time) ([]smsgw.MOPartGroup, error) {
+func (t *Tx) ExpireMOParts(before time.Time) ([]smsgw.MOPartGroup, error) {
 	rows, err := t.query(`SELECT msg_key, min(source), min(dest), max(total), count(*), min(created_at)
 		FROM mo_parts GROUP BY msg_key HAVING min(created_at) < ? ORDER BY min(created_at), msg_key`, encTime(before))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: expire MO parts: %w", err)
+		return nil, fmt.Errorf("store: expire MO parts: %w", err)
 	}
 	groups, err := collect(rows, "expire MO parts", func(row scanner) (*smsgw.MOPartGroup, error) {
 		var (
@@ -114,7 +114,7 @@ func (t *tx) ExpireMOParts(before time.Time) ([]smsgw.MOPartGroup, error) {
 			}
 			q := `DELETE FROM mo_parts WHERE msg_key IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
 			if _, err := t.exec(q, args...); err != nil {
-				return fmt.Errorf("sqlite: expire MO parts: %w", err)
+				return fmt.Errorf("store: expire MO parts: %w", err)
 			}
 		}
 		return nil

@@ -1,0 +1,86 @@
+package sqlstore
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/smsgw/smsgw/smsgw"
+)
+
+// Constraint is the kind of constraint a failed statement violated.
+type Constraint int
+
+// The constraint kinds a Dialect tells apart.
+const (
+	ConstraintNone   Constraint = iota
+	ConstraintUnique            // UNIQUE or PRIMARY KEY
+	ConstraintCheck             // CHECK or NOT NULL
+	ConstraintForeignKey
+)
+
+// Dialect is what differs between the SQL engines a Tx runs on. The
+// statements of this package are written with ? placeholders and SQL both
+// engines accept; a Dialect supplies the rest.
+type Dialect struct {
+	// Constraint classifies a driver error (ConstraintNone for anything
+	// that is not a constraint violation).
+	Constraint func(err error) Constraint
+	// Placeholder, when set, is the engine's placeholder for argument n
+	// (from 1), which replaces each ? in order.
+	Placeholder func(n int) string
+	// SMSCIDs is an expression giving the SMSC ids of the SMS log row l as
+	// a JSON array of strings in part order, '[]' when there is none.
+	SMSCIDs string
+	// FoldEq returns a condition that col equals the next argument in any
+	// ASCII letter case.
+	FoldEq func(col string) string
+
+	rebound sync.Map // query → query with the engine's placeholders
+}
+
+// rebind returns query with the engine's placeholders.
+func (d *Dialect) rebind(query string) string {
+	if d.Placeholder == nil {
+		return query
+	}
+	if q, ok := d.rebound.Load(query); ok {
+		return q.(string)
+	}
+	out := make([]byte, 0, len(query)+16)
+	n := 0
+	inString := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inString = !inString
+		case c == '?' && !inString:
+			n++
+			out = append(out, d.Placeholder(n)...)
+			continue
+		}
+		out = append(out, c)
+	}
+	q := string(out)
+	d.rebound.Store(query, q)
+	return q
+}
+
+// mapErr turns a driver error of operation op into a domain error by its
+// constraint: unique → EConflict, CHECK and NOT NULL → EInvalid, foreign
+// key → ENotFound. Anything else, including a trigger's refusal, is
+// internal and wrapped.
+func (t *Tx) mapErr(op string, err error) error {
+	switch t.d.Constraint(err) {
+	case ConstraintUnique:
+		return smsgw.Errorf(smsgw.EConflict, "%s: already exists", op)
+	case ConstraintCheck:
+		return smsgw.Errorf(smsgw.EInvalid, "%s: value out of range", op)
+	case ConstraintForeignKey:
+		return smsgw.Errorf(smsgw.ENotFound, "%s: referenced row does not exist", op)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// isUnique reports whether err violates a UNIQUE or PRIMARY KEY constraint.
+func (t *Tx) isUnique(err error) bool { return t.d.Constraint(err) == ConstraintUnique }
