@@ -151,8 +151,8 @@ func migratedBefore(t *testing.T, path string, v int) *sql.DB {
 		t.Fatal(err)
 	}
 	for _, m := range ms {
-		if m.version < v {
-			older[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		if m.Version < v {
+			older[m.Name] = &fstest.MapFile{Data: []byte(m.SQL)}
 		}
 	}
 	if err := migrate(t.Context(), db, older, discard, time.Now); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"path/filepath"
@@ -112,7 +113,7 @@ func latestVersion(t *testing.T) int {
 	if err != nil {
 		t.Fatalf("loadMigrations(embedded) = %v", err)
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // migrationCount is the number of embedded migrations (versions may have
@@ -257,27 +258,6 @@ func TestMigrateOutOfOrder(t *testing.T) {
 	delete(fsys, "0002_b.sql")
 	if err := migrate(t.Context(), db, fsys, discard, now); !errors.Is(err, ErrNewerSchema) {
 		t.Errorf("migrate without 0002 on a database that has it = %v, want ErrNewerSchema", err)
-	}
-}
-
-func TestLoadMigrationsNames(t *testing.T) {
-	sql := &fstest.MapFile{Data: []byte("SELECT 1;")}
-	tests := []struct {
-		name string
-		fsys fstest.MapFS
-		ok   bool
-	}{
-		{"ordered", fstest.MapFS{"0002_b.sql": sql, "0001_a.sql": sql}, true},
-		{"gap", fstest.MapFS{"0001_a.sql": sql, "0003_c.sql": sql}, true},
-		{"repeat", fstest.MapFS{"0001_a.sql": sql, "001_b.sql": sql}, false},
-		{"no number", fstest.MapFS{"init.sql": sql}, false},
-		{"zero", fstest.MapFS{"0000_a.sql": sql}, false},
-	}
-	for _, tc := range tests {
-		_, err := loadMigrations(tc.fsys)
-		if (err == nil) != tc.ok {
-			t.Errorf("loadMigrations(%s) = %v, want ok %v", tc.name, err, tc.ok)
-		}
 	}
 }
 
@@ -574,3 +554,11 @@ func migrateFile(ctx context.Context, path string) error {
 	}
 	return migrate(ctx, db, sub, discard, time.Now)
 }
+
+// migrate and loadMigrations are the generic migration code with SQLite's
+// dialect.
+func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger, now func() time.Time) error {
+	return sqlstore.Migrate(ctx, db, fsys, dialect, log, now)
+}
+
+var loadMigrations = sqlstore.LoadMigrations

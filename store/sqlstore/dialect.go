@@ -34,6 +34,10 @@ type Dialect struct {
 	// FoldEq returns a condition that col equals the next argument in any
 	// ASCII letter case.
 	FoldEq func(col string) string
+	// MigrationLock, when set, is a statement that makes concurrent
+	// migrations of one database take turns (Migrate runs it first in
+	// each migration transaction).
+	MigrationLock string
 
 	rebound sync.Map // query → query with the engine's placeholders
 }
