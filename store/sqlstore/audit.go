@@ -75,7 +75,7 @@ const minuteNanos = int64(time.Minute)
 // Traffic counts MOs and MTs per minute of created_at in [from, to).
 func (t *Tx) Traffic(from, to time.Time) ([]smsgw.TrafficPoint, error) {
 	rows, err := t.query(`SELECT created_at / ?1 AS minute,
-			sum(direction = 'in'), sum(direction = 'out')
+			sum(CASE WHEN direction = 'in' THEN 1 ELSE 0 END), sum(CASE WHEN direction = 'out' THEN 1 ELSE 0 END)
 		FROM sms_log WHERE created_at >= ?2 AND created_at < ?3
 		GROUP BY minute ORDER BY minute`, minuteNanos, encTime(from), encTime(to))
 	if err != nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/smsgw/smsgw/smsgw"
@@ -34,6 +35,11 @@ type Dialect struct {
 	// FoldEq returns a condition that col equals the next argument in any
 	// ASCII letter case.
 	FoldEq func(col string) string
+	// StatementRollback is set for an engine where a failed statement
+	// aborts the whole transaction (PostgreSQL): each write then runs in a
+	// savepoint of its own, so that a refused write (a duplicate, a
+	// check) leaves the transaction usable, as in SQLite.
+	StatementRollback bool
 	// MigrationLock, when set, is a statement that makes concurrent
 	// migrations of one database take turns (Migrate runs it first in
 	// each migration transaction).
@@ -59,6 +65,18 @@ func (d *Dialect) rebind(query string) string {
 		case c == '\'':
 			inString = !inString
 		case c == '?' && !inString:
+			// ?NNN names argument NNN (SQLite's numbered form); a bare ?
+			// is the next one.
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				k, _ := strconv.Atoi(query[i+1 : j])
+				out = append(out, d.Placeholder(k)...)
+				i = j - 1
+				continue
+			}
 			n++
 			out = append(out, d.Placeholder(n)...)
 			continue

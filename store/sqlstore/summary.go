@@ -40,8 +40,8 @@ func (t *Tx) Summary(from, to time.Time) (smsgw.Summary, error) {
 	}
 
 	if err := t.queryRow(`SELECT
-			coalesce(sum(direction = 'in'), 0),
-			coalesce(sum(direction = 'out'), 0)
+			coalesce(sum(CASE WHEN direction = 'in' THEN 1 ELSE 0 END), 0),
+			coalesce(sum(CASE WHEN direction = 'out' THEN 1 ELSE 0 END), 0)
 		FROM sms_log WHERE created_at >= ? AND created_at < ?`, f, u).Scan(&s.MOs, &s.MTs); err != nil {
 		return s, fmt.Errorf("store: summary messages: %w", err)
 	}

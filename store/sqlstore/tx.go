@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/partner"
@@ -41,7 +42,16 @@ func NewTx(ctx context.Context, q Querier, d *Dialect, now func() time.Time) *Tx
 }
 
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.q.ExecContext(t.ctx, t.d.rebind(query), args...)
+	q := t.d.rebind(query)
+	if !t.guarded(q) {
+		return t.q.ExecContext(t.ctx, q, args...)
+	}
+	var res sql.Result
+	err := t.guard(func() (err error) {
+		res, err = t.q.ExecContext(t.ctx, q, args...)
+		return err
+	})
+	return res, err
 }
 
 // Exec runs one statement in the transaction, past the methods of Tx: for
@@ -52,9 +62,58 @@ func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	return t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
 }
 
-// queryRow runs a query whose one row the caller scans at once.
-func (t *Tx) queryRow(query string, args ...any) *sql.Row {
-	return t.q.QueryRowContext(t.ctx, t.d.rebind(query), args...)
+// queryRow runs a query whose one row the caller scans at once (the
+// statement runs, or its error shows, when Scan is called).
+func (t *Tx) queryRow(query string, args ...any) row {
+	return row{t: t, query: t.d.rebind(query), args: args}
+}
+
+// row is the result of queryRow.
+type row struct {
+	t     *Tx
+	query string
+	args  []any
+}
+
+func (r row) Scan(dest ...any) error {
+	if !r.t.guarded(r.query) {
+		return r.t.q.QueryRowContext(r.t.ctx, r.query, r.args...).Scan(dest...)
+	}
+	return r.t.guard(func() error { return r.t.q.QueryRowContext(r.t.ctx, r.query, r.args...).Scan(dest...) })
+}
+
+// guarded reports whether query is a write that runs in a savepoint of its
+// own (Dialect.StatementRollback).
+func (t *Tx) guarded(query string) bool {
+	if !t.d.StatementRollback {
+		return false
+	}
+	q := strings.TrimLeft(query, " \t\n")
+	for _, w := range []string{"INSERT", "UPDATE", "DELETE"} {
+		if len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
+// guard runs fn, one write, inside a savepoint: when it fails, only its
+// own effects are undone and the transaction goes on, as SQLite does with a
+// failed statement.
+func (t *Tx) guard(fn func() error) error {
+	if _, err := t.q.ExecContext(t.ctx, "SAVEPOINT stmt"); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := t.q.ExecContext(t.ctx, "ROLLBACK TO SAVEPOINT stmt"); rerr != nil {
+			return errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
+		}
+		return err
+	}
+	if _, err := t.q.ExecContext(t.ctx, "RELEASE SAVEPOINT stmt"); err != nil {
+		return fmt.Errorf("store: release savepoint: %w", err)
+	}
+	return nil
 }
 
 // atomic runs fn inside a savepoint: when fn fails, everything fn wrote is

@@ -28,10 +28,11 @@ func TestTimeEncoding(t *testing.T) {
 func TestRebind(t *testing.T) {
 	d := &Dialect{Placeholder: func(n int) string { return "$" + string(rune('0'+n)) }}
 	for in, want := range map[string]string{
-		"SELECT a FROM t WHERE b = ? AND c = ?": "SELECT a FROM t WHERE b = $1 AND c = $2",
-		"SELECT '?' FROM t WHERE b = ?":         "SELECT '?' FROM t WHERE b = $1",
-		"SELECT 'it''s' WHERE x = ?":            "SELECT 'it''s' WHERE x = $1",
-		"SELECT 1":                              "SELECT 1",
+		"SELECT a FROM t WHERE b = ? AND c = ?":    "SELECT a FROM t WHERE b = $1 AND c = $2",
+		"SELECT '?' FROM t WHERE b = ?":            "SELECT '?' FROM t WHERE b = $1",
+		"SELECT 'it''s' WHERE x = ?":               "SELECT 'it''s' WHERE x = $1",
+		"SELECT 1":                                 "SELECT 1",
+		"UPDATE t SET a = ?1, b = ?2 WHERE c = ?1": "UPDATE t SET a = $1, b = $2 WHERE c = $1",
 	} {
 		if got := d.rebind(in); got != want {
 			t.Errorf("rebind(%q) = %q, want %q", in, got, want)
