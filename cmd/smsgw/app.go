@@ -24,6 +24,7 @@ import (
 	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/smpp/smsc"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/postgres"
 	"github.com/smsgw/smsgw/store/sqlite"
 )
 
@@ -35,7 +36,7 @@ type App struct {
 	// Now is the clock of the gateway and the cron jobs (tests replace it).
 	Now func() time.Time
 
-	store *sqlite.Store
+	store smsgw.Store
 	reg   *prometheus.Registry
 	mets  *metrics.Metrics
 	gw    *smsgw.Gateway
@@ -53,13 +54,29 @@ type App struct {
 }
 
 // openStore opens (and migrates) the configured database.
-func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() time.Time) (*sqlite.Store, error) {
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger, now func() time.Time) (smsgw.Store, error) {
+	if cfg.Database.Driver == "postgres" {
+		dsn := os.Getenv(cfg.Database.DSNEnv)
+		if dsn == "" {
+			return nil, keyErr("database.dsn_env", "environment variable %s is empty: set it to the PostgreSQL URL", cfg.Database.DSNEnv)
+		}
+		return postgres.Open(ctx, dsn, postgres.Options{Now: now, Logger: log,
+			MaxConns: int32(cfg.Database.MaxConns), StatementTimeout: cfg.Database.StatementTimeout.Duration})
+	}
 	path := cfg.resolve(cfg.Database.Path)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("database.path: %w", err)
 	}
 	return sqlite.Open(ctx, path, sqlite.Options{Now: now, BusyTimeout: cfg.Database.BusyTimeout.Duration,
 		Synchronous: cfg.Database.Synchronous, Logger: log})
+}
+
+// storeName says which database a command works on, for its output.
+func storeName(cfg *Config) string {
+	if cfg.Database.Driver == "postgres" {
+		return "PostgreSQL (" + cfg.Database.DSNEnv + ")"
+	}
+	return cfg.resolve(cfg.Database.Path)
 }
 
 // Run starts everything, blocks until ctx is done, then stops in reverse
@@ -107,8 +124,10 @@ func (a *App) Run(ctx context.Context) (err error) {
 		}
 		return 0
 	})
-	a.mets.GroupCommit(a.reg, func() float64 { return float64(a.store.Stats().Commits) },
-		func() float64 { return float64(a.store.Stats().Batched) })
+	if st, ok := a.store.(*sqlite.Store); ok {
+		a.mets.GroupCommit(a.reg, func() float64 { return float64(st.Stats().Commits) },
+			func() float64 { return float64(st.Stats().Batched) })
+	}
 
 	// The ESME is built first and is the gateway's Sender; it is told the
 	// gateway when it runs, so neither needs the other at construction.

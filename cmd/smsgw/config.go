@@ -52,13 +52,24 @@ type LogConfig struct {
 	Format string `toml:"format"`
 }
 
-// DatabaseConfig is the embedded SQLite store.
+// DatabaseConfig chooses the store: the embedded SQLite file (default) or
+// a PostgreSQL database shared by several daemons.
 type DatabaseConfig struct {
+	// Driver is sqlite (default) or postgres.
+	Driver      string   `toml:"driver"`
 	Path        string   `toml:"path"`
 	BusyTimeout Duration `toml:"busy_timeout"`
 	// Synchronous is full (default) or normal; see config.toml for what a
 	// crash can cost in each.
 	Synchronous string `toml:"synchronous"`
+	// DSNEnv names the environment variable holding the PostgreSQL URL
+	// (with its password, which never goes in the config file).
+	DSNEnv string `toml:"dsn_env"`
+	// MaxConns is the PostgreSQL pool size (0: the larger of 4 and the
+	// number of CPUs).
+	MaxConns int `toml:"max_conns"`
+	// StatementTimeout ends a PostgreSQL statement that runs longer.
+	StatementTimeout Duration `toml:"statement_timeout"`
 }
 
 // HTTPConfig is the operator/simulator HTTP listener.
@@ -227,8 +238,9 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // DefaultConfig is what an empty file means.
 func DefaultConfig() Config {
 	return Config{
-		Log:        LogConfig{Level: "info", Format: "text"},
-		Database:   DatabaseConfig{Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}, Synchronous: "full"},
+		Log: LogConfig{Level: "info", Format: "text"},
+		Database: DatabaseConfig{Driver: "sqlite", Path: "data/smsgw.db", BusyTimeout: Duration{5 * time.Second}, Synchronous: "full",
+			DSNEnv: "SMSGW_DATABASE_URL", StatementTimeout: Duration{30 * time.Second}},
 		HTTP:       HTTPConfig{Listen: "127.0.0.1:8080", Pprof: true},
 		Security:   SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
 		Simulator:  SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
@@ -357,8 +369,23 @@ func (c *Config) Validate() error {
 	default:
 		return keyErr("log.format", "must be text or json, got %q", c.Log.Format)
 	}
-	if c.Database.Path == "" {
-		return keyErr("database.path", "required")
+	switch c.Database.Driver {
+	case "", "sqlite":
+		if c.Database.Path == "" {
+			return keyErr("database.path", "required")
+		}
+	case "postgres":
+		if c.Database.DSNEnv == "" {
+			return keyErr("database.dsn_env", "required with driver postgres: the name of the environment variable holding the database URL")
+		}
+	default:
+		return keyErr("database.driver", "must be sqlite or postgres, got %q", c.Database.Driver)
+	}
+	if c.Database.MaxConns < 0 || c.Database.MaxConns > 10000 {
+		return keyErr("database.max_conns", "must be between 0 and 10000, got %d", c.Database.MaxConns)
+	}
+	if c.Database.StatementTimeout.Duration < 0 {
+		return keyErr("database.statement_timeout", "must not be negative")
 	}
 	switch strings.ToLower(c.Database.Synchronous) {
 	case "", "full", "normal":

@@ -19,6 +19,7 @@ import (
 
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/store/postgres/pgtest"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -109,8 +110,7 @@ func newE2EWith(t *testing.T, extra string, setup func(*smpptest.Server)) *e2e {
 	cfg := fmt.Sprintf(`
 [log]
 level = "debug"
-[database]
-path = "gw.db"
+%s
 [http]
 listen = ""
 [simulator]
@@ -130,7 +130,7 @@ expire_sessions = "@every 1s"
 poll = "200ms"
 retry_base = "200ms"
 %s
-`, host, port, extra)
+`, dbSection(extra), host, port, extra)
 	e.config = filepath.Join(e.dir, "config.toml")
 	if err := os.WriteFile(e.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -529,8 +529,31 @@ func TestE2ESameTextAfterRestartAnswered(t *testing.T) {
 	e.reply("9779", "Saldo")
 }
 
+// dbSection is the [database] section of an end-to-end test's config:
+// the embedded store in gw.db unless extra has its own.
+func dbSection(extra string) string {
+	if strings.Contains(extra, "[database]") {
+		return ""
+	}
+	return "[database]\npath = \"gw.db\""
+}
+
+// onPostgres is the config of a daemon on a new PostgreSQL database of the
+// test cluster.
+func onPostgres(t *testing.T) string {
+	t.Setenv("E2E_DATABASE_URL", pgtest.DSN(t))
+	return "[database]\ndriver = \"postgres\"\ndsn_env = \"E2E_DATABASE_URL\"\nmax_conns = 8\n"
+}
+
 func TestE2EKillMidSession(t *testing.T) {
-	e := newE2E(t, "")
+	t.Run("sqlite", func(t *testing.T) { testKillMidSession(t, "") })
+	t.Run("postgres", func(t *testing.T) { testKillMidSession(t, onPostgres(t)) })
+}
+
+// testKillMidSession kills the daemon while a session waits for its PIN
+// and right after a PIN was acknowledged, on the store extra configures.
+func testKillMidSession(t *testing.T, extra string) {
+	e := newE2E(t, extra)
 	e.resendOK = true
 	e.start()
 	e.mo(e2ePayer, "9779", "IM2PAY "+e2eAccount+" 150000")

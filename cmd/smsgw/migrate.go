@@ -23,6 +23,6 @@ func cmdMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, "database %s is up to date\n", cfg.resolve(cfg.Database.Path))
+	fmt.Fprintf(stdout, "database %s is up to date\n", storeName(&cfg))
 	return nil
 }
