@@ -19,9 +19,9 @@ import (
 
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smpptest"
-	"github.com/smsgw/smsgw/store/postgres/pgtest"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/postgres/pgtest"
 	"github.com/smsgw/smsgw/store/sqlite"
 )
 
