@@ -215,11 +215,22 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 	r := g.rules.Load()
 	var f *flow
 	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		f = nil
+		// Another gateway on the same store may have processed it since
+		// the inbox was read; the store's isolation makes this check and
+		// the processing below one step.
+		if pending, err := tx.MOPending(in.ID); err != nil || !pending {
+			return err
+		}
 		f, err = g.processIn(tx, r, in)
 		return err
 	})
 	if err != nil {
 		return err
+	}
+	if f == nil {
+		g.log.Debug("MO processed elsewhere", "sms_id", in.ID)
+		return nil
 	}
 	g.backlog.add(-1)
 	g.report(f)

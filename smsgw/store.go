@@ -148,6 +148,11 @@ type MessageStore interface {
 	PendingMOCount(msisdn domain.MSISDN) (int, error)
 	// PendingMOs lists inbox rows not yet processed, oldest first.
 	PendingMOs(limit int) ([]InboundMO, error)
+	// MOPending reports whether inbox row id still waits to be processed:
+	// false once FinishMO has run (ENotFound if there is no such row).
+	// Gateways sharing a store check it in the transaction that processes
+	// the row, so that a row another one has processed is skipped.
+	MOPending(id int64) (bool, error)
 	// FinishMO marks an inbox row processed, clears its secret and request, and stores
 	// keyword, session and transfer links on its log row. ENotFound if id has
 	// no inbox row; EConflict if it was already processed (so a second

@@ -211,6 +211,18 @@ func (t *Tx) PendingMOCount(msisdn domain.MSISDN) (int, error) {
 	return n, nil
 }
 
+// MOPending reports whether inbox row id is not processed yet.
+func (t *Tx) MOPending(id int64) (bool, error) {
+	var processed sql.NullInt64
+	err := t.queryRow(`SELECT processed_at FROM inbox WHERE sms_id = ?`, id).Scan(&processed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, notFound("inbox message %d not found", id)
+	} else if err != nil {
+		return false, fmt.Errorf("store: MO pending: %w", err)
+	}
+	return !processed.Valid, nil
+}
+
 // PendingMOs lists unprocessed inbox rows in arrival order.
 func (t *Tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
 	rows, err := t.query(`SELECT `+t.messageCols()+`, i.secret, i.request FROM inbox i JOIN sms_log l ON l.id = i.sms_id

@@ -210,7 +210,27 @@ func testMOFinish(t *testing.T, s smsgw.Store) {
 		}
 		return tx.Transfer(tr)
 	})
+	pending := func(id int64) bool {
+		t.Helper()
+		var ok bool
+		MustView(t, s, func(tx smsgw.Tx) (err error) {
+			ok, err = tx.MOPending(id)
+			return err
+		})
+		return ok
+	}
+	if !pending(mo.ID) {
+		t.Error("MOPending(stored MO) = false, want true")
+	}
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.FinishMO(mo.ID, "PIN_REPLY", sess.ID, tr.ID) })
+	if pending(mo.ID) {
+		t.Error("MOPending(finished MO) = true, want false")
+	}
+	MustView(t, s, func(tx smsgw.Tx) error {
+		_, err := tx.MOPending(other.ID + 100)
+		wantCode(t, "MOPending(unknown)", err, smsgw.ENotFound)
+		return nil
+	})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		got, err := tx.Message(mo.ID)
 		if err != nil {
