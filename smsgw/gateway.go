@@ -3,11 +3,13 @@ package smsgw
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,6 +155,12 @@ type Options struct {
 	// the MO, its effects and its reply, at the price of a slightly later
 	// acknowledgement.
 	DeferProcessing bool
+	// SharedStore says that other gateways (other daemons) use the same
+	// store. The outbox then claims the MTs it sends (ClaimDueMTs), so that
+	// each goes out once, through whichever gateway claims it. Alone on
+	// its store a gateway reads them, and can send a queued MT even while
+	// the store cannot be written.
+	SharedStore bool
 	// Workers bounds how many senders' MOs are processed, and how many
 	// numbers' MTs are sent, at the same time (default DefaultWorkers).
 	// Concurrent transactions let the store commit them together; one
@@ -167,6 +175,8 @@ type Options struct {
 // processing is sequential, so MOs of one MSISDN are handled in order.
 type Gateway struct {
 	store       Store
+	node        string // this gateway among those sharing the store: its claims on MTs
+	shared      bool   // Options.SharedStore
 	sender      Sender
 	hasher      *PINHasher
 	dedupMACKey []byte // keys the content de-duplication MAC
@@ -220,7 +230,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, errors.New("smsgw: Store, Sender and Hasher are required")
 	}
 	g := &Gateway{
-		store: o.Store, sender: o.Sender, hasher: o.Hasher,
+		store: o.Store, node: newNodeID(), shared: o.SharedStore, sender: o.Sender, hasher: o.Hasher,
 		dedupMACKey: o.Hasher.subkey("smsgw: MO de-duplication v1"),
 		settlement:  o.Settlement,
 		dedupWindow: o.DedupWindow,
@@ -605,4 +615,14 @@ func (g *Gateway) loop(ctx context.Context, poll time.Duration, wake chan struct
 		case <-t.C:
 		}
 	}
+}
+
+// newNodeID names this gateway among those sharing a store: host, process
+// and a random part, so that a restarted process never holds its earlier
+// claims.
+func newNodeID() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
 }

@@ -1,11 +1,13 @@
 package smsgw_test
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // Two gateways on one store (as daemons sharing a database are) process
@@ -45,5 +47,37 @@ func TestInboxSharedByTwoGateways(t *testing.T) {
 	}
 	if logs := h.logs.String(); strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "level=WARN") {
 		t.Errorf("warnings while sharing the inbox:\n%s", logs)
+	}
+}
+
+// Two gateways sharing a store send its queued MTs at once: each MT
+// reaches the SMSC once, through one of them.
+func TestOutboxSharedByTwoGateways(t *testing.T) {
+	shared := smsgwtest.WithOptions(func(o *smsgw.Options) { o.SharedStore, o.DeferProcessing = true, true })
+	h := newHarness(t, shared)
+	gw2 := newPartGateway(t, h, 7, shared)
+	ctx := t.Context()
+	const n = 60
+	for i := range n {
+		if err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO", SMSCID: fmt.Sprint("o", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.gw.ProcessInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, gw := range []*smsgw.Gateway{h.gw, gw2, h.gw, gw2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := gw.SendDue(ctx); err != nil {
+				t.Errorf("SendDue: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(h.out.Take()); got != n {
+		t.Errorf("%d MTs reached the SMSC for %d queued, want each once", got, n)
 	}
 }

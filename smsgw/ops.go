@@ -47,14 +47,18 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		close(rec)
 		<-recDone
 		n = int(sent.Load()) // every acceptance is recorded (or kept to be) now
+		if !g.shared {
+			return
+		}
+		// What this call claimed and did not send (a number blocked by a
+		// failure, a cancelled ctx) is free for the next call, here or in
+		// another gateway on the same store.
+		if rerr := g.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.ReleaseMTs(g.node) }); rerr != nil {
+			g.log.Warn("releasing claimed MTs failed; they wait for their claims to end", "err", rerr)
+		}
 	}()
 	for {
-		var due []Message
-		err := g.store.View(ctx, func(tx Tx) error {
-			var err error
-			due, err = tx.DueMTs(g.now(), outboxPage+len(seen))
-			return err
-		})
+		due, err := g.dueMTs(ctx, len(seen))
 		if err != nil {
 			return int(sent.Load()), fmt.Errorf("list outbox: %w", err)
 		}
@@ -91,6 +95,32 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		}
 	}
 }
+
+// dueMTs returns the next page of due MTs for SendDue. Alone on its store
+// the gateway reads them (seen: how many this call has handled, which may
+// still be queued); sharing it, it claims them (ClaimDueMTs), so that no
+// other gateway sends them too.
+func (g *Gateway) dueMTs(ctx context.Context, seen int) ([]Message, error) {
+	var due []Message
+	if !g.shared {
+		err := g.store.View(ctx, func(tx Tx) (err error) {
+			due, err = tx.DueMTs(g.now(), outboxPage+seen)
+			return err
+		})
+		return due, err
+	}
+	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		now := g.now()
+		due, err = tx.ClaimDueMTs(g.node, now, now.Add(mtClaim), outboxPage)
+		return err
+	})
+	return due, err
+}
+
+// mtClaim is how long SendDue holds the MTs it claims: enough to send them
+// and record the SMSC's answers; the MTs of a gateway that dies meanwhile
+// go out through another one after it.
+const mtClaim = 30 * time.Second
 
 // outboxPage is how many due MTs SendDue reads at a time; after
 // maxSendCall MTs one call returns (the loop calls again when woken), so

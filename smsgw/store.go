@@ -167,6 +167,14 @@ type MessageStore interface {
 	EnqueueMT(m *Message) error
 	// DueMTs lists queued outbox messages with NextAttempt <= now, oldest first.
 	DueMTs(now time.Time, limit int) ([]Message, error)
+	// ClaimDueMTs takes up to limit queued MTs due at now for owner until
+	// until, and returns them oldest first. It skips MTs another owner
+	// holds (a claim whose until has passed is free again) and MTs to a
+	// number with an earlier MT still held by another owner, so that one
+	// number's MTs go out in order whichever gateway sends them.
+	ClaimDueMTs(owner string, now, until time.Time, limit int) ([]Message, error)
+	// ReleaseMTs gives up owner's claims on MTs still queued.
+	ReleaseMTs(owner string) error
 	// MarkMTSent records the SMSC message ids of a sent MT (one per part, in
 	// order), counts the attempt and removes it from the outbox. This and the
 	// two below return ENotFound unless id is queued in the outbox.

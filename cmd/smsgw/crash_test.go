@@ -1109,8 +1109,9 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' ||
 
 // bytes records every PIN found in b. A match inside a long hex string
 // (a MAC, a hash, an id), in a de-duplication key, overlapping a digit
-// string stored anyway or in the fraction of a logged duration is a
-// coincidence and only counted.
+// string stored anyway, in a partner serial number (H2H and a transfer id)
+// or in the fraction of a logged duration is a coincidence and only
+// counted.
 func (s *pinScan) bytes(name string, b []byte) {
 	s.scanned += int64(len(b))
 	run := 0
@@ -1137,6 +1138,10 @@ func (s *pinScan) bytes(name string, b []byte) {
 		}
 		// The fraction of a logged duration, as in "duration=4.123456ms".
 		ds, de := i-run+1, i+1
+		if ds >= 3 && string(b[ds-3:ds]) == "H2H" {
+			s.benign++ // a partner serial number: "H2H" and a transfer id
+			continue
+		}
 		for de < len(b) && b[de] >= '0' && b[de] <= '9' {
 			de++
 		}

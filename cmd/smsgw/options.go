@@ -96,6 +96,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		BacklogWait:     cfg.Inbox.BacklogWait.Duration,
 		Workers:         cfg.Inbox.Workers,
 		DeferProcessing: cfg.Inbox.DeferProcessing,
+		SharedStore:     cfg.Database.Driver == "postgres", // other daemons may share it
 		Now:             now,
 		Logger:          log,
 		Observer:        obs,

@@ -35,6 +35,10 @@ type Dialect struct {
 	// FoldEq returns a condition that col equals the next argument in any
 	// ASCII letter case.
 	FoldEq func(col string) string
+	// SkipLocked ends the subquery that picks rows to claim: rows another
+	// transaction has locked are skipped rather than waited for (empty
+	// where one writer runs at a time).
+	SkipLocked string
 	// StatementRollback is set for an engine where a failed statement
 	// aborts the whole transaction (PostgreSQL): each write then runs in a
 	// savepoint of its own, so that a refused write (a duplicate, a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
@@ -326,6 +327,49 @@ func (t *Tx) DueMTs(now time.Time, limit int) ([]smsgw.Message, error) {
 	return collect(rows, "due MTs", scanMessage)
 }
 
+// ClaimDueMTs takes due, unheld MTs for owner until until (see smsgw.Tx).
+func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, limit int) ([]smsgw.Message, error) {
+	if owner == "" {
+		return nil, smsgw.Errorf(smsgw.EInvalid, "claim MTs: owner required")
+	}
+	n, u := encTime(now), encTime(until)
+	rows, err := t.query(`UPDATE outbox SET claimed_by = ?1, claim_until = ?2 WHERE sms_id IN (
+		SELECT o.sms_id FROM outbox o JOIN sms_log l ON l.id = o.sms_id
+		WHERE o.next_attempt <= ?3 AND (o.claimed_by = '' OR o.claim_until < ?3)
+			AND NOT EXISTS (SELECT 1 FROM outbox o2 JOIN sms_log l2 ON l2.id = o2.sms_id
+				WHERE l2.msisdn = l.msisdn AND o2.sms_id < o.sms_id
+					AND o2.claimed_by NOT IN ('', ?1) AND o2.claim_until >= ?3)
+		ORDER BY o.sms_id LIMIT ?4`+t.d.SkipLocked+`) RETURNING sms_id`, owner, u, n, limitOf(limit))
+	if err != nil {
+		return nil, t.mapErr("claim MTs", err)
+	}
+	claimed, err := collect(rows, "claim MTs", func(r scanner) (*int64, error) {
+		var id int64
+		return &id, r.Scan(&id)
+	})
+	if err != nil || len(claimed) == 0 {
+		return nil, err
+	}
+	args := make([]any, len(claimed))
+	for i, id := range claimed {
+		args[i] = id
+	}
+	rows, err = t.query(`SELECT `+t.messageCols()+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
+		WHERE o.sms_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`) ORDER BY o.sms_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim MTs: %w", err)
+	}
+	return collect(rows, "claim MTs", scanMessage)
+}
+
+// ReleaseMTs frees owner's claims on MTs still queued.
+func (t *Tx) ReleaseMTs(owner string) error {
+	if _, err := t.exec(`UPDATE outbox SET claimed_by = '', claim_until = NULL WHERE claimed_by = ?`, owner); err != nil {
+		return t.mapErr("release MTs", err)
+	}
+	return nil
+}
+
 // dequeue removes id from the outbox; ENotFound if it is not queued.
 func (t *Tx) dequeue(id int64, op string) error {
 	res, err := t.exec(`DELETE FROM outbox WHERE sms_id = ?`, id)
@@ -354,7 +398,7 @@ func (t *Tx) MarkMTSent(id int64, smscIDs []string, now time.Time) error {
 // unless queued.
 func (t *Tx) MarkMTRetry(id int64, errText string, next time.Time) error {
 	return t.atomic("mark_retry", func() error {
-		res, err := t.exec(`UPDATE outbox SET next_attempt = ? WHERE sms_id = ?`, encTime(next), id)
+		res, err := t.exec(`UPDATE outbox SET next_attempt = ?, claimed_by = '', claim_until = NULL WHERE sms_id = ?`, encTime(next), id)
 		if err != nil {
 			return t.mapErr("mark MT retry", err)
 		}

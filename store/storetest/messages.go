@@ -22,6 +22,7 @@ var messageTests = []test{
 	{"MO/PurgeDedup", testPurgeDedup},
 	{"MT/Outbox", testOutbox},
 	{"MT/OutboxDepth", testOutboxDepth},
+	{"MT/Claims", testClaims},
 	{"MT/DLR", testDLR},
 }
 
@@ -602,6 +603,54 @@ func testMOSetStatus(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		same(t, "PendingMOs ids", ids(ps, func(m smsgw.InboundMO) int64 { return m.ID }), []int64{waiting.ID})
+		return nil
+	})
+}
+
+// testClaims: gateways sharing a store claim due MTs so that each goes out
+// once, and one number's MTs in order.
+func testClaims(t *testing.T, s smsgw.Store) {
+	a1, a2 := newMT(msisdnA, "a1", t0), newMT(msisdnA, "a2", t0)
+	b1 := newMT(msisdnB, "b1", t0)
+	later := newMT(msisdnC, "later", at(time.Hour))
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		for _, m := range []*smsgw.Message{a1, a2, b1, later} {
+			if err := tx.EnqueueMT(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	claim := func(owner string, now time.Time, limit int) []string {
+		t.Helper()
+		var got []smsgw.Message
+		MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+			got, err = tx.ClaimDueMTs(owner, now, now.Add(time.Minute), limit)
+			return err
+		})
+		var texts []string
+		for _, m := range got {
+			texts = append(texts, m.Text)
+		}
+		return texts
+	}
+	now := at(time.Second)
+	same(t, "ClaimDueMTs(A, limit 1)", claim("A", now, 1), []string{"a1"})
+	// a2 waits behind a1, which A holds; later is not due.
+	same(t, "ClaimDueMTs(B)", claim("B", now, 10), []string{"b1"})
+	same(t, "ClaimDueMTs(C) with everything held", claim("C", now, 10), []string(nil))
+	// A claims again: a2 is free for A (its earlier MT is A's own).
+	same(t, "ClaimDueMTs(A) again", claim("A", now, 10), []string{"a2"})
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.ReleaseMTs("A") })
+	same(t, "ClaimDueMTs(C) after A released", claim("C", now, 10), []string{"a1", "a2"})
+	// Claims end: C's are free a minute on, to anyone.
+	same(t, "ClaimDueMTs(D) after the claims ended", claim("D", at(2*time.Minute), 10), []string{"a1", "a2", "b1"})
+	// A retry frees the claim for its next attempt.
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkMTRetry(a1.ID, "throttled", at(3*time.Minute)) })
+	same(t, "ClaimDueMTs(E) at the retry", claim("E", at(3*time.Minute), 10), []string{"a1"})
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		_, err := tx.ClaimDueMTs("", now, now, 1)
+		wantCode(t, "ClaimDueMTs(no owner)", err, smsgw.EInvalid)
 		return nil
 	})
 }
