@@ -3,7 +3,6 @@ package smsgw
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -161,6 +160,11 @@ type Options struct {
 	// its store a gateway reads them, and can send a queued MT even while
 	// the store cannot be written.
 	SharedStore bool
+	// Node names this gateway among those sharing a store (default: the
+	// host name). It must differ between the daemons that share one and
+	// stay the same across restarts: a daemon that starts takes up the MT
+	// claims its node left.
+	Node string
 	// Workers bounds how many senders' MOs are processed, and how many
 	// numbers' MTs are sent, at the same time (default DefaultWorkers).
 	// Concurrent transactions let the store commit them together; one
@@ -230,7 +234,7 @@ func New(o Options) (*Gateway, error) {
 		return nil, errors.New("smsgw: Store, Sender and Hasher are required")
 	}
 	g := &Gateway{
-		store: o.Store, node: newNodeID(), shared: o.SharedStore, sender: o.Sender, hasher: o.Hasher,
+		store: o.Store, node: o.Node, shared: o.SharedStore, sender: o.Sender, hasher: o.Hasher,
 		dedupMACKey: o.Hasher.subkey("smsgw: MO de-duplication v1"),
 		settlement:  o.Settlement,
 		dedupWindow: o.DedupWindow,
@@ -252,6 +256,9 @@ func New(o Options) (*Gateway, error) {
 	}
 	if g.dedupWindow <= 0 {
 		g.dedupWindow = 2 * time.Minute
+	}
+	if g.node == "" {
+		g.node = defaultNode()
 	}
 	if g.ackWait <= 0 {
 		g.ackWait = DefaultAckWait
@@ -592,6 +599,13 @@ func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
 	if poll <= 0 {
 		poll = time.Second
 	}
+	if g.shared {
+		// Claims this node left when it last stopped (killed, say) would
+		// hold its MTs back until they end: this node takes them up again.
+		if err := g.store.Update(ctx, func(tx Tx) error { return tx.ReleaseMTs(g.node) }); err != nil {
+			g.log.Warn("releasing the MT claims of this node's last run failed; they wait for their claims to end", "node", g.node, "err", err)
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeIn, g.ProcessInbox) }()
@@ -617,12 +631,11 @@ func (g *Gateway) loop(ctx context.Context, poll time.Duration, wake chan struct
 	}
 }
 
-// newNodeID names this gateway among those sharing a store: host, process
-// and a random part, so that a restarted process never holds its earlier
-// claims.
-func newNodeID() string {
-	host, _ := os.Hostname()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
+// defaultNode is the default of Options.Node: the host name.
+func defaultNode() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "smsgw"
+	}
+	return host
 }

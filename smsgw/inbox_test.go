@@ -53,9 +53,11 @@ func TestInboxSharedByTwoGateways(t *testing.T) {
 // Two gateways sharing a store send its queued MTs at once: each MT
 // reaches the SMSC once, through one of them.
 func TestOutboxSharedByTwoGateways(t *testing.T) {
-	shared := smsgwtest.WithOptions(func(o *smsgw.Options) { o.SharedStore, o.DeferProcessing = true, true })
-	h := newHarness(t, shared)
-	gw2 := newPartGateway(t, h, 7, shared)
+	shared := func(node string) smsgwtest.Option {
+		return smsgwtest.WithOptions(func(o *smsgw.Options) { o.SharedStore, o.DeferProcessing, o.Node = true, true, node })
+	}
+	h := newHarness(t, shared("a"))
+	gw2 := newPartGateway(t, h, 7, shared("b"))
 	ctx := t.Context()
 	const n = 60
 	for i := range n {

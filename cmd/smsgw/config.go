@@ -70,6 +70,9 @@ type DatabaseConfig struct {
 	MaxConns int `toml:"max_conns"`
 	// StatementTimeout ends a PostgreSQL statement that runs longer.
 	StatementTimeout Duration `toml:"statement_timeout"`
+	// Node names this daemon among those sharing a PostgreSQL database
+	// (default: the host name).
+	Node string `toml:"node"`
 }
 
 // HTTPConfig is the operator/simulator HTTP listener.

@@ -97,6 +97,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		Workers:         cfg.Inbox.Workers,
 		DeferProcessing: cfg.Inbox.DeferProcessing,
 		SharedStore:     cfg.Database.Driver == "postgres", // other daemons may share it
+		Node:            cfg.Database.Node,
 		Now:             now,
 		Logger:          log,
 		Observer:        obs,
