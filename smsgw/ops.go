@@ -500,3 +500,18 @@ func (g *Gateway) Wallet(ctx context.Context, account string, limit int) (*Accou
 // expiryBatch is how many sessions one expiry transaction resolves: enough
 // to share a commit, few enough that the MOs queued behind it wait little.
 const expiryBatch = 100
+
+// ClaimJobRun reports whether this gateway runs job for the tick starting
+// at tick: true unless another gateway sharing the store has claimed that
+// tick (JobStore.ClaimJobRun).
+func (g *Gateway) ClaimJobRun(ctx context.Context, job string, tick time.Time) (bool, error) {
+	var ok bool
+	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		ok, err = tx.ClaimJobRun(job, tick, g.node)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim job %s: %w", job, err)
+	}
+	return ok, nil
+}

@@ -49,6 +49,17 @@ type Tx interface {
 	PartStore
 	AuditStore
 	ReportStore
+	JobStore
+}
+
+// JobStore records the runs of periodic jobs, so that gateways sharing a
+// store run each job once per tick. Error codes follow Tx.
+type JobStore interface {
+	// ClaimJobRun records that node runs job for the tick starting at tick
+	// and reports true, or reports false when a run of that tick is
+	// recorded already (another node took it). Runs recorded more than a
+	// day before tick are forgotten. EInvalid if job is empty.
+	ClaimJobRun(job string, tick time.Time, node string) (bool, error)
 }
 
 // CustomerStore holds customers and their PIN state (hash, salt, failure

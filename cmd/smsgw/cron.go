@@ -39,20 +39,49 @@ func (a *App) startCron() error {
 		}},
 	}
 	jobs = append(jobs, a.h2hJobs()...)
+	shared := cfg.Database.Driver == "postgres" // other daemons run the same jobs
 	for _, j := range jobs {
-		_, err := a.cron.AddFunc(j.spec, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if err := j.run(ctx); err != nil {
-				a.Logger.Error("cron job failed", "job", j.key, "err", err)
-			}
-		})
+		sched, err := cron.ParseStandard(j.spec)
 		if err != nil {
 			return fmt.Errorf("%s: %w", j.key, err)
 		}
+		if s, ok := sched.(*cron.SpecSchedule); ok && s.Location == time.Local {
+			s.Location = loc
+		}
+		a.cron.Schedule(sched, cron.FuncJob(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if shared {
+				// One daemon of those sharing the database runs each tick.
+				mine, err := a.gw.ClaimJobRun(ctx, j.key, tickOf(sched, a.Now()))
+				if err != nil {
+					a.Logger.Error("cron job not run", "job", j.key, "err", err)
+					return
+				}
+				if !mine {
+					return
+				}
+			}
+			if err := j.run(ctx); err != nil {
+				a.Logger.Error("cron job failed", "job", j.key, "err", err)
+			}
+		}))
 	}
 	a.cron.Start()
 	return nil
+}
+
+// tickOf names the tick of sched that a run at now belongs to, the same
+// for every daemon whatever its start time or a little lateness: for
+// "@every d", the d-long slot of the clock holding now; for a calendar
+// schedule, its firing time nearest to now.
+func tickOf(sched cron.Schedule, now time.Time) time.Time {
+	if c, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return now.Truncate(c.Delay)
+	}
+	next := sched.Next(now)
+	period := sched.Next(next).Sub(next)
+	return sched.Next(now.Add(-period / 2))
 }
 
 // cronJob is one periodic job: its config key, cron spec and work.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ var txTests = []test{
 	{"Tx/Canceled", testCanceled},
 	{"Concurrent/Transfers", testConcurrentTransfers},
 	{"Concurrent/ReadModifyWrite", testConcurrentReadModifyWrite},
+	{"Jobs/OncePerTick", testJobOncePerTick},
 }
 
 // TestTx runs txTests as subtests; see Run for open.
@@ -413,6 +415,57 @@ func testConcurrentReadModifyWrite(t *testing.T, s smsgw.Store) {
 		if c.PINFailures != workers*each {
 			t.Errorf("PINFailures after %d increments = %d", workers*each, c.PINFailures)
 		}
+		return nil
+	})
+}
+
+// testJobOncePerTick: of the nodes that claim a job's tick, one gets it,
+// also when they claim at once.
+func testJobOncePerTick(t *testing.T, s smsgw.Store) {
+	claim := func(job string, tick time.Time, node string) bool {
+		t.Helper()
+		var ok bool
+		MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+			ok, err = tx.ClaimJobRun(job, tick, node)
+			return err
+		})
+		return ok
+	}
+	if !claim("expire", t0, "a") {
+		t.Error("first claim of a tick = false, want true")
+	}
+	if claim("expire", t0, "b") || claim("expire", t0, "a") {
+		t.Error("second claim of the same tick = true, want false")
+	}
+	if !claim("expire", at(time.Second), "b") || !claim("unlock", t0, "b") {
+		t.Error("claim of another tick or job = false, want true")
+	}
+	// Many nodes at once: one wins each tick.
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ok bool
+			err := s.Update(t.Context(), func(tx smsgw.Tx) (err error) {
+				ok, err = tx.ClaimJobRun("race", t0, fmt.Sprint("n", i))
+				return err
+			})
+			if err != nil {
+				t.Errorf("ClaimJobRun: %v", err)
+			} else if ok {
+				wins.Add(1) // counted once committed (fn may run again)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Errorf("%d of 8 concurrent claims of one tick won, want 1", n)
+	}
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		_, err := tx.ClaimJobRun("", t0, "a")
+		wantCode(t, "ClaimJobRun(no job)", err, smsgw.EInvalid)
 		return nil
 	})
 }
