@@ -22,6 +22,12 @@ const (
 	EUnsupported = "unsupported" // operation not offered here
 )
 
+// ErrTxConflict marks a store error that says the transaction conflicted
+// with a concurrent one (another daemon's, on a shared store) and was
+// aborted: the store runs the whole transaction again, so code inside an
+// Update must return it, never handle it.
+var ErrTxConflict = errors.New("transaction conflicts with a concurrent one")
+
 // Error is a domain error with a code from the E* constants and a message
 // that is safe to show to the customer's operator (never a PIN).
 type Error struct {

@@ -481,6 +481,10 @@ func (g *Gateway) processNow(tx Tx, r *Rules, m *Message, secret []byte) (*flow,
 	}
 	in := InboundMO{Message: *m, Secret: secret}
 	f, err := g.processIn(tx, r, in)
+	if errors.Is(err, ErrTxConflict) {
+		g.abuse.forget(m.ID)
+		return nil, err // the store runs the whole transaction again
+	}
 	if err != nil {
 		g.log.Warn("processing an MO as it was stored failed; the inbox retries it", "sms_id", m.ID, "msisdn", m.MSISDN, "err", err)
 		g.abuse.forget(m.ID) // the row is rolled back; its id may come back for another MO
@@ -602,7 +606,7 @@ func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
 	if g.shared {
 		// Claims this node left when it last stopped (killed, say) would
 		// hold its MTs back until they end: this node takes them up again.
-		if err := g.store.Update(ctx, func(tx Tx) error { return tx.ReleaseMTs(g.node) }); err != nil {
+		if err := g.store.Update(ctx, func(tx Tx) error { return tx.ReleaseMTs(g.node, nil) }); err != nil {
 			g.log.Warn("releasing the MT claims of this node's last run failed; they wait for their claims to end", "node", g.node, "err", err)
 		}
 	}

@@ -37,7 +37,8 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		recDone = make(chan struct{})
 		seen    = map[int64]bool{}         // handled in this call
 		blocked = map[domain.MSISDN]bool{} // an MT to this number failed in this call
-		mu      sync.Mutex                 // guards blocked
+		tried   = map[int64]bool{}         // handed to the sender in this call
+		mu      sync.Mutex                 // guards blocked and tried
 	)
 	go func() {
 		defer close(recDone)
@@ -50,10 +51,22 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		if !g.shared {
 			return
 		}
-		// What this call claimed and did not send (a number blocked by a
-		// failure, a cancelled ctx) is free for the next call, here or in
-		// another gateway on the same store.
-		if rerr := g.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.ReleaseMTs(g.node) }); rerr != nil {
+		// What this call claimed and did not hand to the sender (behind a
+		// failed MT to the same number, or after ctx ended) is free for the
+		// next call, here or in another gateway on the same store. An MT
+		// the SMSC took keeps its claim until its record is written, even
+		// when that fails now (see unrecorded): released, another gateway
+		// would send it again.
+		var untried []int64
+		for id := range seen {
+			if !tried[id] {
+				untried = append(untried, id)
+			}
+		}
+		if len(untried) == 0 {
+			return
+		}
+		if rerr := g.store.Update(context.WithoutCancel(ctx), func(tx Tx) error { return tx.ReleaseMTs(g.node, untried) }); rerr != nil {
 			g.log.Warn("releasing claimed MTs failed; they wait for their claims to end", "err", rerr)
 		}
 	}()
@@ -82,6 +95,9 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 				if ctx.Err() != nil {
 					return
 				}
+				mu.Lock()
+				tried[m.ID] = true
+				mu.Unlock()
 				if !g.sendOne(ctx, m, rec) {
 					mu.Lock()
 					blocked[m.MSISDN] = true // its later MTs wait for the next call, in order

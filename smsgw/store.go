@@ -184,8 +184,9 @@ type MessageStore interface {
 	// number with an earlier MT still held by another owner, so that one
 	// number's MTs go out in order whichever gateway sends them.
 	ClaimDueMTs(owner string, now, until time.Time, limit int) ([]Message, error)
-	// ReleaseMTs gives up owner's claims on MTs still queued.
-	ReleaseMTs(owner string) error
+	// ReleaseMTs gives up owner's claims on the queued MTs ids, or on all
+	// of owner's when ids is nil.
+	ReleaseMTs(owner string, ids []int64) error
 	// MarkMTSent records the SMSC message ids of a sent MT (one per part, in
 	// order), counts the attempt and removes it from the outbox. This and the
 	// two below return ENotFound unless id is queued in the outbox.

@@ -17,6 +17,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"embed"
@@ -49,7 +50,9 @@ const (
 	DefaultStatementTimeout = 30 * time.Second
 	// maxAttempts bounds how often Update runs a transaction that keeps
 	// conflicting with others.
-	maxAttempts = 20
+	maxAttempts = 50
+	// DefaultWriters is the default of Options.Writers.
+	DefaultWriters = 4
 )
 
 // Options configure a Store. The zero value is usable.
@@ -61,6 +64,9 @@ type Options struct {
 	// StatementTimeout ends any statement that runs longer (PostgreSQL's
 	// statement_timeout; default DefaultStatementTimeout).
 	StatementTimeout time.Duration
+	// Writers bounds the write transactions this process runs at once
+	// (default DefaultWriters); the others wait for their turn.
+	Writers int
 	// Now is the clock for timestamps the caller leaves zero. Default
 	// time.Now.
 	Now func() time.Time
@@ -73,8 +79,10 @@ type Options struct {
 type Store struct {
 	pool *pgxpool.Pool
 	db   *sql.DB // database/sql over the pool, for package sqlstore
-	now  func() time.Time
-	log  *slog.Logger
+	// writers holds a token per write transaction running (Options.Writers).
+	writers chan struct{}
+	now     func() time.Time
+	log     *slog.Logger
 }
 
 var (
@@ -98,7 +106,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "smsgw"
-	s := &Store{now: opts.Now, log: opts.Logger}
+	s := &Store{now: opts.Now, log: opts.Logger, writers: make(chan struct{}, cmp.Or(max(opts.Writers, 0), DefaultWriters))}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -150,14 +158,28 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // and fn runs again (up to maxAttempts times); fn's own errors are
 // returned unchanged, with everything it wrote rolled back.
 func (s *Store) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
+	// Few writers at a time from this process: transactions that touch the
+	// same rows (every credit updates the settlement account) conflict,
+	// and many at once would mostly run to be rolled back.
+	select {
+	case s.writers <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writers }()
+	backoff := time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := s.run(ctx, fn, &sql.TxOptions{Isolation: sql.LevelSerializable})
 		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+			if err != nil && retryable(err) {
+				s.log.Warn("transaction kept conflicting; given up", "attempts", attempt, "err", err)
+			}
 			return err
 		}
-		// Back off a little, at random, so that the transactions that
+		// Back off exponentially, at random, so that the transactions that
 		// conflicted do not meet again at once.
-		d := time.Duration(rand.Int64N(int64(attempt)*int64(2*time.Millisecond))) + time.Millisecond
+		d := backoff/2 + time.Duration(rand.Int64N(int64(backoff)))
+		backoff = min(2*backoff, 100*time.Millisecond)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -198,6 +220,9 @@ func (s *Store) run(ctx context.Context, fn func(smsgw.Tx) error, opts *sql.TxOp
 // retryable reports whether err is PostgreSQL aborting a transaction for
 // a conflict with a concurrent one, which running it again resolves.
 func retryable(err error) bool {
+	if errors.Is(err, smsgw.ErrTxConflict) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return false
@@ -213,6 +238,7 @@ func retryable(err error) bool {
 // dialect is PostgreSQL's SQL for package sqlstore.
 var dialect = &sqlstore.Dialect{
 	Constraint:  constraint,
+	Conflict:    retryable,
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 	SMSCIDs: `(SELECT coalesce(json_agg(smsc_id ORDER BY part), '[]'::json)::text
 		FROM sms_smsc_ids WHERE sms_id = l.id)`,

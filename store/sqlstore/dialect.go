@@ -35,6 +35,10 @@ type Dialect struct {
 	// FoldEq returns a condition that col equals the next argument in any
 	// ASCII letter case.
 	FoldEq func(col string) string
+	// Conflict, when set, reports whether a driver error says that the
+	// transaction conflicted with a concurrent one (and must be run
+	// again): such errors are wrapped with smsgw.ErrTxConflict.
+	Conflict func(err error) bool
 	// SkipLocked ends the subquery that picks rows to claim: rows another
 	// transaction has locked are skipped rather than waited for (empty
 	// where one writer runs at a time).
@@ -110,3 +114,12 @@ func (t *Tx) mapErr(op string, err error) error {
 
 // isUnique reports whether err violates a UNIQUE or PRIMARY KEY constraint.
 func (t *Tx) isUnique(err error) bool { return t.d.Constraint(err) == ConstraintUnique }
+
+// conflict wraps err with smsgw.ErrTxConflict when the engine says the
+// transaction conflicted with another one.
+func (d *Dialect) conflict(err error) error {
+	if err != nil && d.Conflict != nil && d.Conflict(err) {
+		return fmt.Errorf("%w: %w", smsgw.ErrTxConflict, err)
+	}
+	return err
+}

@@ -362,9 +362,20 @@ func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, limit int) ([]smsgw
 	return collect(rows, "claim MTs", scanMessage)
 }
 
-// ReleaseMTs frees owner's claims on MTs still queued.
-func (t *Tx) ReleaseMTs(owner string) error {
-	if _, err := t.exec(`UPDATE outbox SET claimed_by = '', claim_until = NULL WHERE claimed_by = ?`, owner); err != nil {
+// ReleaseMTs frees owner's claims on the queued MTs ids (all of owner's
+// when ids is nil).
+func (t *Tx) ReleaseMTs(owner string, ids []int64) error {
+	q, args := `UPDATE outbox SET claimed_by = '', claim_until = NULL WHERE claimed_by = ?`, []any{owner}
+	if ids != nil {
+		if len(ids) == 0 {
+			return nil
+		}
+		q += ` AND sms_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `)`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	if _, err := t.exec(q, args...); err != nil {
 		return t.mapErr("release MTs", err)
 	}
 	return nil

@@ -44,14 +44,15 @@ func NewTx(ctx context.Context, q Querier, d *Dialect, now func() time.Time) *Tx
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
 	q := t.d.rebind(query)
 	if !t.guarded(q) {
-		return t.q.ExecContext(t.ctx, q, args...)
+		res, err := t.q.ExecContext(t.ctx, q, args...)
+		return res, t.d.conflict(err)
 	}
 	var res sql.Result
 	err := t.guard(func() (err error) {
 		res, err = t.q.ExecContext(t.ctx, q, args...)
 		return err
 	})
-	return res, err
+	return res, t.d.conflict(err)
 }
 
 // Exec runs one statement in the transaction, past the methods of Tx: for
@@ -59,7 +60,8 @@ func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) { return t.exec(query, args...) }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
+	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
+	return rows, t.d.conflict(err)
 }
 
 // queryRow runs a query whose one row the caller scans at once (the
@@ -77,9 +79,9 @@ type row struct {
 
 func (r row) Scan(dest ...any) error {
 	if !r.t.guarded(r.query) {
-		return r.t.q.QueryRowContext(r.t.ctx, r.query, r.args...).Scan(dest...)
+		return r.t.d.conflict(r.t.q.QueryRowContext(r.t.ctx, r.query, r.args...).Scan(dest...))
 	}
-	return r.t.guard(func() error { return r.t.q.QueryRowContext(r.t.ctx, r.query, r.args...).Scan(dest...) })
+	return r.t.d.conflict(r.t.guard(func() error { return r.t.q.QueryRowContext(r.t.ctx, r.query, r.args...).Scan(dest...) }))
 }
 
 // guarded reports whether query is a write that runs in a savepoint of its

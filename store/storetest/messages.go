@@ -641,8 +641,11 @@ func testClaims(t *testing.T, s smsgw.Store) {
 	same(t, "ClaimDueMTs(C) with everything held", claim("C", now, 10), []string(nil))
 	// A claims again: a2 is free for A (its earlier MT is A's own).
 	same(t, "ClaimDueMTs(A) again", claim("A", now, 10), []string{"a2"})
-	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.ReleaseMTs("A") })
-	same(t, "ClaimDueMTs(C) after A released", claim("C", now, 10), []string{"a1", "a2"})
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.ReleaseMTs("A", []int64{a2.ID}) })
+	same(t, "ClaimDueMTs(C) after A released a2", claim("C", now, 10), []string(nil)) // a1 is A's still
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.ReleaseMTs("B", nil) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.ReleaseMTs("A", nil) })
+	same(t, "ClaimDueMTs(C) after A released all", claim("C", now, 10), []string{"a1", "a2", "b1"})
 	// Claims end: C's are free a minute on, to anyone.
 	same(t, "ClaimDueMTs(D) after the claims ended", claim("D", at(2*time.Minute), 10), []string{"a1", "a2", "b1"})
 	// A retry frees the claim for its next attempt.

@@ -1,0 +1,450 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/store/postgres/pgtest"
+)
+
+// TestCluster runs three daemons on one PostgreSQL database, all bound to
+// one SMSC that delivers each MO to any of them. Customers top up their
+// wallets while one daemon is killed (SIGKILL) and, later, another is
+// restarted. Afterwards: every flow was answered, each confirmed session
+// has exactly one transfer and one result SMS, the ledger sums to zero,
+// every wallet holds what its customer paid, and each abandoned session
+// was expired (and its customer told) once.
+//
+// SMSGW_CLUSTER_TOPUPS sets the number of top-ups (default 2000, over 200
+// customers).
+func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	topups := 2000
+	if v, err := strconv.Atoi(os.Getenv("SMSGW_CLUSTER_TOPUPS")); err == nil && v > 0 {
+		topups = v
+	}
+	const customers = 200
+	perCustomer := max(1, topups/customers)
+	dsn := pgtest.DSN(t)
+	c := newCluster(t, dsn)
+	c.cli("load", "seed", "-msisdns", strconv.Itoa(customers), "-pin", clusterPIN)
+	for i := range c.nodes {
+		c.start(i)
+	}
+
+	var done, abandoned atomic.Int64
+	total := customers * perCustomer
+	var wg sync.WaitGroup
+	for i := range customers {
+		wg.Go(func() {
+			m := loadMSISDN(i)
+			for k := range perCustomer {
+				c.topUp(m, 50000)
+				done.Add(1)
+				_ = k
+			}
+			// The last request of every tenth customer is left to expire.
+			if i%10 == 0 {
+				c.deliver(m, "9779", "IM2PAY "+m+" 50000")
+				c.await(m, "3355", "PIN")
+				abandoned.Add(1)
+			}
+		})
+	}
+	// One daemon killed a third of the way, another restarted at two
+	// thirds, the killed one back after that.
+	c.waitProgress(&done, total/3)
+	c.kill(0)
+	c.waitProgress(&done, 2*total/3)
+	c.restart(1)
+	c.start(0)
+	wg.Wait()
+	if t.Failed() {
+		c.diagnose()
+		return
+	}
+	// Abandoned sessions expire (ttl 20s, the expiry job every second).
+	deadline := time.Now().Add(60 * time.Second)
+	for c.count(`SELECT count(*) FROM sessions WHERE state = 'awaiting_pin'`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("sessions still open 60s after the last flow")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i := range c.nodes {
+		c.stop(i)
+	}
+
+	defer func() {
+		if t.Failed() {
+			c.diagnose()
+		}
+	}()
+	confirmed := c.count(`SELECT count(*) FROM sessions WHERE state = 'confirmed'`)
+	if confirmed != int64(total) {
+		t.Errorf("%d confirmed sessions, want %d (one per top-up)", confirmed, total)
+	}
+	for _, q := range []struct{ what, sql string }{
+		{"MOs never processed", `SELECT count(*) FROM inbox WHERE processed_at IS NULL`},
+		{"confirmed sessions without exactly one transfer", `SELECT count(*) FROM sessions s WHERE state = 'confirmed'
+			AND (SELECT count(*) FROM transfers WHERE session_id = s.id) <> 1`},
+		{"confirmed sessions without exactly one result SMS", `SELECT count(*) FROM sessions s WHERE state = 'confirmed'
+			AND (SELECT count(*) FROM sms_log WHERE session_id = s.id AND direction = 'out' AND template = 'success') <> 1`},
+		{"expired sessions without exactly one expiry SMS", `SELECT count(*) FROM sessions s WHERE state = 'expired'
+			AND (SELECT count(*) FROM sms_log WHERE session_id = s.id AND direction = 'out' AND template = 'expired') <> 1`},
+		{"MTs still queued", `SELECT count(*) FROM outbox`},
+		{"ledger sum", `SELECT coalesce(sum(amount), 0) FROM ledger_entries`},
+		{"wallets not holding what their customer paid", `SELECT count(*) FROM accounts a WHERE kind = 'wallet'
+			AND balance <> 50000 * (SELECT count(*) FROM sessions WHERE state = 'confirmed' AND account = a.owner)`},
+	} {
+		if n := c.count(q.sql); n != 0 {
+			t.Errorf("%s: %d, want 0", q.what, n)
+		}
+	}
+	if n := c.count(`SELECT count(*) FROM sessions WHERE state = 'expired'`); n != abandoned.Load() {
+		t.Errorf("%d expired sessions, want the %d abandoned", n, abandoned.Load())
+	}
+	// MTs the SMSC accepted that the SMS log does not know: sent again
+	// after a kill (at-least-once), never credited again.
+	known := map[string]bool{}
+	rows, err := c.db.Query(t.Context(), `SELECT smsc_id FROM sms_smsc_ids`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		_ = rows.Scan(&id)
+		known[strings.TrimLeft(strings.ToLower(id), "0")] = true
+	}
+	rows.Close()
+	c.mu.Lock()
+	var unknown []string
+	for k, ids := range c.subIDs {
+		for _, id := range ids {
+			mid, _, _ := strings.Cut(id, "@")
+			if !known[strings.TrimLeft(strings.ToLower(mid), "0")] {
+				unknown = append(unknown, k)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(unknown) > 0 {
+		t.Logf("%d MTs sent but not in the SMS log (sent again after the kill), e.g. %q", len(unknown), unknown[0])
+	}
+	// At most what the killed daemon had handed to the SMSC and not yet
+	// recorded: one page of claimed MTs.
+	if len(unknown) > outboxClaimPage {
+		t.Errorf("%d MTs sent again, more than one page of claims (%d) for one kill", len(unknown), outboxClaimPage)
+	}
+	// Each daemon ran the expiry job for some ticks, never two for one.
+	nodes := c.count(`SELECT count(DISTINCT node) FROM job_runs WHERE job = 'cron.expire_sessions'`)
+	t.Logf("%d top-ups over %d customers, %d abandoned; the SMSC took %d MTs, %d of them unknown to the SMS log; expiry ticks run by %d daemons",
+		total, customers, abandoned.Load(), c.submitted.Load(), len(unknown), nodes)
+}
+
+const clusterPIN = "135790"
+
+// outboxClaimPage is how many MTs a daemon claims at a time (the
+// gateway's outboxPage).
+const outboxClaimPage = 200
+
+// cluster is three daemons on one database and one SMSC, and the
+// customers' phones.
+type cluster struct {
+	t         *testing.T
+	bin, dsn  string
+	smsc      *smpptest.Server
+	nodes     []*clusterNode
+	mu        sync.Mutex
+	inbox     map[string]chan string // MTs by destination address
+	subIDs    map[string][]string    // SMSC message ids by destination and text
+	submitted atomic.Int64
+	db        *pgx.Conn
+}
+
+type clusterNode struct {
+	config string
+	proc   *exec.Cmd
+	exited chan struct{}
+	log    *syncBuffer
+}
+
+func newCluster(t *testing.T, dsn string) *cluster {
+	c := &cluster{t: t, bin: daemonBinary(t), dsn: dsn, inbox: map[string]chan string{}, subIDs: map[string][]string{}}
+	c.smsc = smpptest.NewUnstartedServer()
+	c.smsc.Credentials = map[string]string{"smsgw": "e2epw"}
+	c.smsc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	c.smsc.OnSubmit = func(s smpptest.Submission) {
+		c.submitted.Add(1)
+		txt, _ := s.Text()
+		c.mu.Lock()
+		c.subIDs[s.Destination()+"|"+txt] = append(c.subIDs[s.Destination()+"|"+txt], s.MessageID+"@"+s.Time.Format("05.000"))
+		c.mu.Unlock()
+		c.box(s.Destination()) <- txt
+	}
+	c.smsc.Start()
+	t.Cleanup(c.smsc.Close)
+	host, port, _ := net.SplitHostPort(c.smsc.Addr())
+	dir := t.TempDir()
+	for i := range 3 {
+		cfg := fmt.Sprintf(`
+[log]
+level = "info"
+[database]
+driver = "postgres"
+dsn_env = "E2E_DATABASE_URL"
+max_conns = 12
+node = "node%d"
+[http]
+listen = ""
+[simulator]
+enabled = false
+[[bind]]
+name = "smsc"
+host = %q
+port = %s
+system_id = "smsgw"
+password_env = "E2E_BIND_PASSWORD"
+enquire_link = "1s"
+response_timeout = "2s"
+[session]
+ttl = "20s"
+[abuse]
+mo_per_minute = 0
+[cron]
+expire_sessions = "@every 1s"
+[outbox]
+poll = "200ms"
+retry_base = "200ms"
+`, i+1, host, port)
+		path := filepath.Join(dir, fmt.Sprintf("node%d.toml", i+1))
+		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.nodes = append(c.nodes, &clusterNode{config: path})
+	}
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	})
+	db, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+	c.db = db
+	return c
+}
+
+func (c *cluster) env() []string {
+	return append(os.Environ(), "SMSGW_PIN_KEY="+e2eKey, "E2E_BIND_PASSWORD=e2epw", "E2E_DATABASE_URL="+c.dsn)
+}
+
+// cli runs a command of the daemon's binary with the first node's config.
+func (c *cluster) cli(args ...string) {
+	c.t.Helper()
+	cmd := exec.Command(c.bin, append(args, "-config", c.nodes[0].config)...)
+	cmd.Env = c.env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("smsgw %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (c *cluster) start(i int) {
+	c.t.Helper()
+	n := c.nodes[i]
+	n.proc = exec.Command(c.bin, "run", "-config", n.config)
+	n.proc.Env = c.env()
+	n.log = &syncBuffer{}
+	n.proc.Stderr = n.log
+	if err := n.proc.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	n.exited = make(chan struct{})
+	go func(p *exec.Cmd, done chan struct{}) { _ = p.Wait(); close(done) }(n.proc, n.exited)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(n.log.String(), `msg="smsgw ready"`) {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("node%d not ready:\n%s", i+1, n.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill ends node i with SIGKILL: no unbind, no cleanup.
+func (c *cluster) kill(i int) {
+	n := c.nodes[i]
+	_ = n.proc.Process.Kill()
+	<-n.exited
+	n.proc = nil
+}
+
+// restart stops node i with SIGTERM and starts it again.
+func (c *cluster) restart(i int) {
+	c.stop(i)
+	c.start(i)
+}
+
+func (c *cluster) stop(i int) {
+	n := c.nodes[i]
+	if n.proc == nil {
+		return
+	}
+	_ = n.proc.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.exited:
+	case <-time.After(20 * time.Second):
+		_ = n.proc.Process.Kill()
+		<-n.exited
+		c.t.Errorf("node%d did not stop on SIGTERM", i+1)
+	}
+	if n.proc.ProcessState != nil && !n.proc.ProcessState.Success() {
+		c.t.Errorf("node%d exit: %v\n%s", i+1, n.proc.ProcessState, n.log.String())
+	}
+	n.proc = nil
+}
+
+func (c *cluster) box(addr string) chan string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.inbox[addr]
+	if !ok {
+		b = make(chan string, 64)
+		c.inbox[addr] = b
+	}
+	return b
+}
+
+// deliver hands one MO to the SMSC until a daemon acknowledges it: a
+// daemon that dies first may not have stored it, and the SMSC delivers it
+// again (to another one).
+func (c *cluster) deliver(from, to, text string) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sts, err := c.smsc.DeliverText(ctx, from, to, text, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
+		cancel()
+		if err == nil && len(sts) == 1 && sts[0] == pdu.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Errorf("MO %q from %s not acknowledged in 60s: %v %v", text, from, sts, err)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// await waits for an MT to addr from code containing want, skipping
+// others (a reply sent again after a kill).
+func (c *cluster) await(addr, code, want string) bool {
+	timeout := time.After(90 * time.Second) // a dead daemon's claims on MTs end after 30s
+	for {
+		select {
+		case txt := <-c.box(addr):
+			if strings.Contains(txt, want) {
+				return true
+			}
+		case <-timeout:
+			c.t.Errorf("%s: no MT containing %q in 90s", addr, want)
+			return false
+		}
+	}
+}
+
+// topUp runs one top-up of the customer's own wallet: IM2PAY, the PIN
+// prompt, the PIN, the result.
+func (c *cluster) topUp(m string, amount int) {
+	c.deliver(m, "9779", fmt.Sprintf("IM2PAY %s %d", m, amount))
+	if !c.await(m, "3355", "PIN") {
+		return
+	}
+	c.deliver(m, "3355", clusterPIN)
+	c.await(m, "3355", "BERHASIL")
+}
+
+func (c *cluster) waitProgress(done *atomic.Int64, n int) {
+	for done.Load() < int64(n) && !c.t.Failed() {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *cluster) count(sql string) int64 {
+	c.t.Helper()
+	var n int64
+	if err := c.db.QueryRow(c.t.Context(), sql).Scan(&n); err != nil {
+		c.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// diagnose logs the store's state and the daemons' warnings after a
+// failure.
+func (c *cluster) diagnose() {
+	for _, q := range []string{
+		`SELECT count(*) FROM sessions WHERE state = 'awaiting_pin'`,
+		`SELECT count(*) FROM sessions WHERE state = 'confirmed'`,
+		`SELECT count(*) FROM inbox WHERE processed_at IS NULL`,
+		`SELECT count(*) FROM outbox`,
+		`SELECT count(*) FROM outbox WHERE claimed_by <> ''`,
+		`SELECT count(*) FROM sessions`,
+		`SELECT count(*) FROM sms_log WHERE direction = 'in'`,
+		`SELECT count(*) FROM sms_log WHERE direction = 'out'`,
+	} {
+		c.t.Logf("%s: %d", q, c.count(q))
+	}
+	var last string
+	if err := c.db.QueryRow(c.t.Context(), `SELECT addr FROM sms_log WHERE direction = 'in' ORDER BY id DESC LIMIT 1`).Scan(&last); err == nil {
+		c.logRows(last)
+	}
+	for i, n := range c.nodes {
+		var lines []string
+		if n.log == nil {
+			continue
+		}
+		for _, l := range strings.Split(n.log.String(), "\n") {
+			if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+				lines = append(lines, l)
+			}
+		}
+		c.t.Logf("node%d: %d warnings and errors, the first: %s", i+1, len(lines), strings.Join(lines[:min(len(lines), 8)], "\n"))
+	}
+}
+
+// logRows logs the SMS log of the customer at addr.
+func (c *cluster) logRows(addr string) {
+	rows, err := c.db.Query(c.t.Context(), `SELECT l.id, direction, short_code, status, keyword, template, attempts, left(text, 30),
+			coalesce((SELECT string_agg(smsc_id, ',') FROM sms_smsc_ids WHERE sms_id = l.id), '')
+		FROM sms_log l WHERE addr = $1 ORDER BY id`, addr)
+	if err != nil {
+		c.t.Log(err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, att int64
+		var a, b, st, kw, tp, tx, ids string
+		_ = rows.Scan(&id, &a, &b, &st, &kw, &tp, &att, &tx, &ids)
+		c.t.Logf("  #%d %s %s %s %s %s attempts %d %q smsc %s", id, a, b, st, kw, tp, att, tx, ids)
+	}
+}
