@@ -82,11 +82,12 @@ func TestCluster(t *testing.T) {
 		c.diagnose()
 		return
 	}
-	// Abandoned sessions expire (ttl 20s, the expiry job every second).
-	deadline := time.Now().Add(60 * time.Second)
+	// Abandoned sessions expire: ttl 60s (longer than the 30s a dead
+	// daemon's claims on MTs last), the expiry job every second.
+	deadline := time.Now().Add(120 * time.Second)
 	for c.count(`SELECT count(*) FROM sessions WHERE state = 'awaiting_pin'`) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("sessions still open 60s after the last flow")
+			t.Fatal("sessions still open 120s after the last flow")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -175,7 +176,7 @@ type cluster struct {
 	smsc      *smpptest.Server
 	nodes     []*clusterNode
 	mu        sync.Mutex
-	inbox     map[string]chan string // MTs by destination address
+	inbox     map[string]*phone      // MTs by destination address
 	subIDs    map[string][]string    // SMSC message ids by destination and text
 	submitted atomic.Int64
 	db        *pgx.Conn
@@ -189,7 +190,7 @@ type clusterNode struct {
 }
 
 func newCluster(t *testing.T, dsn string) *cluster {
-	c := &cluster{t: t, bin: daemonBinary(t), dsn: dsn, inbox: map[string]chan string{}, subIDs: map[string][]string{}}
+	c := &cluster{t: t, bin: daemonBinary(t), dsn: dsn, inbox: map[string]*phone{}, subIDs: map[string][]string{}}
 	c.smsc = smpptest.NewUnstartedServer()
 	c.smsc.Credentials = map[string]string{"smsgw": "e2epw"}
 	c.smsc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -199,7 +200,7 @@ func newCluster(t *testing.T, dsn string) *cluster {
 		c.mu.Lock()
 		c.subIDs[s.Destination()+"|"+txt] = append(c.subIDs[s.Destination()+"|"+txt], s.MessageID+"@"+s.Time.Format("05.000"))
 		c.mu.Unlock()
-		c.box(s.Destination()) <- txt
+		c.box(s.Destination()).put(txt) // never blocks the SMSC
 	}
 	c.smsc.Start()
 	t.Cleanup(c.smsc.Close)
@@ -224,10 +225,10 @@ host = %q
 port = %s
 system_id = "smsgw"
 password_env = "E2E_BIND_PASSWORD"
-enquire_link = "1s"
-response_timeout = "2s"
+enquire_link = "5s"
+response_timeout = "15s"
 [session]
-ttl = "20s"
+ttl = "60s"
 [abuse]
 mo_per_minute = 0
 [cron]
@@ -324,31 +325,66 @@ func (c *cluster) stop(i int) {
 	n.proc = nil
 }
 
-func (c *cluster) box(addr string) chan string {
+func (c *cluster) box(addr string) *phone {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b, ok := c.inbox[addr]
 	if !ok {
-		b = make(chan string, 64)
+		b = &phone{arrived: make(chan struct{}, 1)}
 		c.inbox[addr] = b
 	}
 	return b
+}
+
+// phone holds the MTs one customer has received and not read yet.
+type phone struct {
+	mu      sync.Mutex
+	unread  []string
+	arrived chan struct{} // capacity 1: an MT arrived
+}
+
+func (p *phone) put(text string) {
+	p.mu.Lock()
+	p.unread = append(p.unread, text)
+	p.mu.Unlock()
+	select {
+	case p.arrived <- struct{}{}:
+	default:
+	}
+}
+
+// take reads the unread MTs up to the first containing want, and reports
+// whether there was one.
+func (p *phone) take(want string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, txt := range p.unread {
+		if strings.Contains(txt, want) {
+			p.unread = p.unread[i+1:]
+			return true
+		}
+	}
+	p.unread = p.unread[:0]
+	return false
 }
 
 // deliver hands one MO to the SMSC until a daemon acknowledges it: a
 // daemon that dies first may not have stored it, and the SMSC delivers it
 // again (to another one).
 func (c *cluster) deliver(from, to, text string) {
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Generous: an SMSC waits long for an acknowledgement, and one
+		// delivered again is a new message for a daemon that has not
+		// confirmed the first (only a lost one is matched).
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		sts, err := c.smsc.DeliverText(ctx, from, to, text, &smpptest.TextOptions{SourceTON: 1, SourceNPI: 1})
 		cancel()
 		if err == nil && len(sts) == 1 && sts[0] == pdu.StatusOK {
 			return
 		}
 		if time.Now().After(deadline) {
-			c.t.Errorf("MO %q from %s not acknowledged in 60s: %v %v", text, from, sts, err)
+			c.t.Errorf("MO %q from %s not acknowledged in 120s: %v %v", text, from, sts, err)
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -359,12 +395,13 @@ func (c *cluster) deliver(from, to, text string) {
 // others (a reply sent again after a kill).
 func (c *cluster) await(addr, code, want string) bool {
 	timeout := time.After(90 * time.Second) // a dead daemon's claims on MTs end after 30s
+	p := c.box(addr)
 	for {
+		if p.take(want) {
+			return true
+		}
 		select {
-		case txt := <-c.box(addr):
-			if strings.Contains(txt, want) {
-				return true
-			}
+		case <-p.arrived:
 		case <-timeout:
 			c.t.Errorf("%s: no MT containing %q in 90s", addr, want)
 			return false

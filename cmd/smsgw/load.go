@@ -42,6 +42,8 @@ Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
           while the other customers send SALDO at -during-rate, and reports their MO → reply
   -against gateway   the gateway's own code in this process, on a fresh database (default)
   -against echo      a zero-work ESME that answers every MO at once: the harness's own ceiling
+  -postgres ENV      the in-process gateway runs on the (empty) PostgreSQL database whose URL
+                     is in the environment variable ENV instead of a fresh SQLite file
   -external ADDR     listen on ADDR and wait for a gateway started separately to bind
                      (its config: a [[bind]] to ADDR with -system-id/-password);
                      register its customers first with 'smsgw load seed'
@@ -60,6 +62,7 @@ const (
 // loadOptions are the flags of `smsgw load`.
 type loadOptions struct {
 	flow       string
+	postgres   string // environment variable holding a PostgreSQL URL
 	flows      int
 	msisdns    int
 	window     int
@@ -103,6 +106,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&o.progress, "progress", true, "show progress on stderr")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	fs.StringVar(&o.dir, "dir", "", "directory for the in-process gateway's database (default: a temporary one)")
+	fs.StringVar(&o.postgres, "postgres", "", "the in-process gateway runs on the PostgreSQL database whose URL is in this environment variable (an empty database)")
 	fs.StringVar(&o.request, "request-code", "9779", "request short code")
 	fs.StringVar(&o.pinCode, "pin-code", "3355", "PIN short code")
 	fs.StringVar(&o.pin, "pin", loadPIN, "the customers' PIN")
@@ -315,6 +319,9 @@ func startLoadPeer(ctx context.Context, o *loadOptions, srv *smsc.Server) (*load
 		Name: "load", Host: host, Port: p, SystemID: o.systemID, Password: o.password, Window: min(o.window, 1000),
 	})}
 	cfg.Outbox.Poll = Duration{50 * time.Millisecond}
+	if o.postgres != "" {
+		cfg.Database.Driver, cfg.Database.DSNEnv = "postgres", o.postgres
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
