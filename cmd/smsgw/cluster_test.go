@@ -176,8 +176,8 @@ type cluster struct {
 	smsc      *smpptest.Server
 	nodes     []*clusterNode
 	mu        sync.Mutex
-	inbox     map[string]*phone      // MTs by destination address
-	subIDs    map[string][]string    // SMSC message ids by destination and text
+	inbox     map[string]*phone   // MTs by destination address
+	subIDs    map[string][]string // SMSC message ids by destination and text
 	submitted atomic.Int64
 	db        *pgx.Conn
 }
