@@ -26,21 +26,5 @@ func open(t *testing.T) smsgw.Store {
 	return s
 }
 
-// TestStore runs the store contract area by area, as the SQLite store's
-// tests do.
-func TestStore(t *testing.T) {
-	storetest.TestCustomers(t, open)
-	storetest.TestLedger(t, open)
-	storetest.TestSessions(t, open)
-	storetest.TestMessages(t, open)
-	storetest.TestParts(t, open)
-	storetest.TestAudit(t, open)
-	storetest.TestReports(t, open)
-	storetest.TestTx(t, open)
-	storetest.TestPartnerRequests(t, open)
-	storetest.TestPartnerInquiries(t, open)
-	storetest.TestPartnerNonces(t, open)
-	storetest.TestPartnerDestinations(t, open)
-	storetest.TestPartnerCallbacks(t, open)
-	storetest.TestPartnerSummary(t, open)
-}
+// TestStore runs the whole store contract, as the SQLite store passes it.
+func TestStore(t *testing.T) { storetest.Run(t, open) }
