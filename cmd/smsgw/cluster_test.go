@@ -312,12 +312,17 @@ func (c *cluster) stop(i int) {
 		return
 	}
 	_ = n.proc.Process.Signal(syscall.SIGTERM)
+	// A daemon stops once its in-flight submits are answered (up to the
+	// 15s response timeout here) and what the SMSC took is recorded; on a
+	// loaded CI machine that takes a while.
+	start := time.Now()
 	select {
 	case <-n.exited:
-	case <-time.After(20 * time.Second):
+		c.t.Logf("node%d stopped in %v", i+1, time.Since(start).Round(time.Millisecond))
+	case <-time.After(60 * time.Second):
 		_ = n.proc.Process.Kill()
 		<-n.exited
-		c.t.Errorf("node%d did not stop on SIGTERM", i+1)
+		c.t.Errorf("node%d did not stop within 60s of SIGTERM:\n%s", i+1, lastLines(n.log.String(), 20))
 	}
 	if n.proc.ProcessState != nil && !n.proc.ProcessState.Success() {
 		c.t.Errorf("node%d exit: %v\n%s", i+1, n.proc.ProcessState, n.log.String())
@@ -484,4 +489,10 @@ func (c *cluster) logRows(addr string) {
 		_ = rows.Scan(&id, &a, &b, &st, &kw, &tp, &att, &tx, &ids)
 		c.t.Logf("  #%d %s %s %s %s %s attempts %d %q smsc %s", id, a, b, st, kw, tp, att, tx, ids)
 	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
