@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
@@ -350,12 +349,9 @@ func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, limit int) ([]smsgw
 	if err != nil || len(claimed) == 0 {
 		return nil, err
 	}
-	args := make([]any, len(claimed))
-	for i, id := range claimed {
-		args[i] = id
-	}
+	list, args := inList(claimed)
 	rows, err = t.query(`SELECT `+t.messageCols()+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
-		WHERE o.sms_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`) ORDER BY o.sms_id`, args...)
+		WHERE o.sms_id IN `+list+` ORDER BY o.sms_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim MTs: %w", err)
 	}
@@ -370,10 +366,9 @@ func (t *Tx) ReleaseMTs(owner string, ids []int64) error {
 		if len(ids) == 0 {
 			return nil
 		}
-		q += ` AND sms_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `)`
-		for _, id := range ids {
-			args = append(args, id)
-		}
+		list, idArgs := inList(ids)
+		q += ` AND sms_id IN ` + list
+		args = append(args, idArgs...)
 	}
 	if _, err := t.exec(q, args...); err != nil {
 		return t.mapErr("release MTs", err)

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/smsgw/smsgw/smsgw"
@@ -108,12 +107,12 @@ func (t *Tx) ExpireMOParts(before time.Time) ([]smsgw.MOPartGroup, error) {
 		const batch = 200 // well under SQLite's bound-parameter limit
 		for i := 0; i < len(groups); i += batch {
 			chunk := groups[i:min(i+batch, len(groups))]
-			args := make([]any, len(chunk))
+			keys := make([]string, len(chunk))
 			for j, g := range chunk {
-				args[j] = g.Key
+				keys[j] = g.Key
 			}
-			q := `DELETE FROM mo_parts WHERE msg_key IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
-			if _, err := t.exec(q, args...); err != nil {
+			list, args := inList(keys)
+			if _, err := t.exec(`DELETE FROM mo_parts WHERE msg_key IN `+list, args...); err != nil {
 				return fmt.Errorf("store: expire MO parts: %w", err)
 			}
 		}

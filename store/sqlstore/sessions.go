@@ -173,12 +173,18 @@ func (c *conds) in(col string, vs []string) {
 	if len(vs) == 0 {
 		return
 	}
-	marks := make([]string, len(vs))
+	list, args := inList(vs)
+	c.add(col+" IN "+list, args...)
+}
+
+// inList returns the parenthesised placeholder list "(?, ?, ...)" for vs
+// and vs as statement arguments. vs must not be empty.
+func inList[T any](vs []T) (string, []any) {
 	args := make([]any, len(vs))
 	for i, v := range vs {
-		marks[i], args[i] = "?", v
+		args[i] = v
 	}
-	c.add(col+" IN ("+strings.Join(marks, ", ")+")", args...)
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", len(vs)), ", ") + ")", args
 }
 
 // span adds since <= col < until for the bounds that are set.
