@@ -283,13 +283,7 @@ func (c *cluster) start(i int) {
 	}
 	n.exited = make(chan struct{})
 	go func(p *exec.Cmd, done chan struct{}) { _ = p.Wait(); close(done) }(n.proc, n.exited)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(n.log.String(), `msg="smsgw ready"`) {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("node%d not ready:\n%s", i+1, n.log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForLog(c.t, n.log, `msg="smsgw ready"`, 20*time.Second)
 }
 
 // kill ends node i with SIGKILL: no unbind, no cleanup.

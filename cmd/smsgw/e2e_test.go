@@ -205,10 +205,16 @@ func (e *e2e) start() {
 // waitLog waits until the daemon's log holds s.
 func (e *e2e) waitLog(s string) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(e.stderr.String(), s) {
+	waitForLog(e.t, e.stderr, s, 10*time.Second)
+}
+
+// waitForLog waits up to timeout until log holds s.
+func waitForLog(t *testing.T, log *syncBuffer, s string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !strings.Contains(log.String(), s) {
 		if time.Now().After(deadline) {
-			e.t.Fatalf("no %s in the daemon's log:\n%s", s, e.stderr.String())
+			t.Fatalf("no %s in the daemon's log:\n%s", s, log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
