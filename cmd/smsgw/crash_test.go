@@ -489,6 +489,15 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool, []st
 		if slices.ContainsFunc(known, func(k string) bool { return len(k) < 6 && strings.Contains(pin, k) }) {
 			return true
 		}
+		// A freed cell in a database page keeps the start or the end of
+		// an MSISDN beside bytes that can read as digits ("62813" then
+		// "13"), so a PIN must not start like a known string or end
+		// like one either.
+		for n := 3; n < 6; n++ {
+			if heads[pin[:n]] || tails[pin[6-n:]] {
+				return true
+			}
+		}
 		for n := 1; n < 6; n++ {
 			if tails[pin[:n]] && heads[pin[n:]] {
 				return true
