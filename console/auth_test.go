@@ -1,8 +1,11 @@
 package console_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -406,4 +409,111 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 	}
 	// The operator is still not affected.
 	h.clientFrom("127.0.0.3").login(adminName, adminPass)
+}
+
+// Two consoles on one store (two daemons behind a load balancer) share
+// logins: a login on one works on the other, a logout on either ends it,
+// and the store holds only the hash of the cookie.
+func TestLoginsSharedByConsoles(t *testing.T) {
+	h := newHarness(t)
+	second, err := console.New(console.Options{
+		Store: h.store, Admin: h.gw, Now: h.clk.Now,
+		Users: []console.User{{Name: adminName, Role: console.RoleAdmin, PasswordHash: mustBcrypt(t, adminPass)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(second)
+	t.Cleanup(srv2.Close)
+	get2 := func(c *client, path string) response {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv2.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.do(req)
+	}
+
+	admin := h.admin()
+	if res := get2(admin, "/console/sms"); res.status != http.StatusOK {
+		t.Fatalf("login on the first console, page on the second: %d, want 200", res.status)
+	}
+	// The CSRF token of the session is the same on both.
+	if page := get2(admin, "/console/"); !strings.Contains(page.body, `value="`+admin.csrf+`"`) {
+		t.Errorf("the second console's forms carry another CSRF token")
+	}
+	// The viewer is not a user of the second console: its login is not
+	// honoured there.
+	viewer := h.viewer()
+	if res := get2(viewer, "/console/sms"); res.status != http.StatusSeeOther {
+		t.Errorf("a login of a user the second console does not know: %d, want 303 to login", res.status)
+	}
+
+	// The store holds the hash of the cookie, never the cookie.
+	u, _ := url.Parse(h.srv.URL + "/console/")
+	var token string
+	for _, ck := range admin.http.Jar.Cookies(u) {
+		if ck.Name == "smsgw_console" {
+			token = ck.Value
+		}
+	}
+	if token == "" {
+		t.Fatal("no session cookie")
+	}
+	err = h.store.View(t.Context(), func(tx smsgw.Tx) error {
+		ls := tx.(console.LoginStore)
+		if _, _, _, err := ls.Login(token); smsgw.ErrorCode(err) != smsgw.ENotFound {
+			t.Errorf("the store finds a login by the clear cookie value (err %v)", err)
+		}
+		sum := sha256.Sum256([]byte(token))
+		if name, _, _, err := ls.Login(hex.EncodeToString(sum[:])); err != nil || name != adminName {
+			t.Errorf("login by the cookie's hash = %q, %v; want %s", name, err, adminName)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A logout on the second console ends the login on the first.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv2.URL+"/console/logout",
+		strings.NewReader(url.Values{"csrf": {admin.csrf}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res := admin.do(req); res.status != http.StatusSeeOther {
+		t.Fatalf("logout on the second console: %d", res.status)
+	}
+	if res := admin.get("/console/sms"); res.status != http.StatusSeeOther {
+		t.Errorf("page on the first console after a logout on the second: %d, want 303", res.status)
+	}
+}
+
+// Login attempts are counted in the store: attempts on one console use up
+// the allowance on another, so a load balancer spreading guesses over
+// daemons does not multiply them.
+func TestLoginLimitSharedByConsoles(t *testing.T) {
+	h := newHarness(t, func(o *console.Options) { o.LoginAttempts, o.LoginWindow = 2, time.Minute })
+	second, err := console.New(console.Options{
+		Store: h.store, Admin: h.gw, Now: h.clk.Now, LoginAttempts: 2, LoginWindow: time.Minute,
+		Users: []console.User{{Name: adminName, Role: console.RoleAdmin, PasswordHash: mustBcrypt(t, adminPass)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(second)
+	t.Cleanup(srv2.Close)
+	c := h.client()
+	for range 2 {
+		if res := c.tryLogin(adminName, "wrong"); res.status != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d, want 401", res.status)
+		}
+	}
+	// The third attempt, on the other console, is over the limit.
+	c2 := h.client()
+	c2.h = &harness{t: t, srv: srv2}
+	if res := c2.tryLogin(adminName, adminPass); res.status != http.StatusTooManyRequests {
+		t.Errorf("third attempt on the second console: %d, want 429", res.status)
+	}
 }

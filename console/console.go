@@ -147,13 +147,12 @@ func New(o Options) (*Console, error) {
 		o.Logger = slog.Default()
 	}
 	c := &Console{
-		o:        o,
-		users:    map[string]*user{},
-		sessions: &sessionStore{m: map[string]*session{}, lifetime: o.SessionLifetime, idle: o.IdleTimeout},
-		byIP:     newLimiter(o.LoginAttempts*4, o.LoginWindow),
-		byUser:   newLimiter(o.LoginAttempts, o.LoginWindow),
-		verify:   make(chan struct{}, 2),
-		log:      o.Logger.With("component", "console"),
+		o:      o,
+		users:  map[string]*user{},
+		byIP:   newLimiter(o.Store, "console-ip:", o.LoginAttempts*4, o.LoginWindow),
+		byUser: newLimiter(o.Store, "console-user:", o.LoginAttempts, o.LoginWindow),
+		verify: make(chan struct{}, 2),
+		log:    o.Logger.With("component", "console"),
 	}
 	if len(o.Users) == 0 {
 		return nil, errors.New("console: no users")
@@ -178,6 +177,7 @@ func New(o Options) (*Console, error) {
 			c.decoy = h
 		}
 	}
+	c.sessions = &sessionStore{store: o.Store, users: c.users, lifetime: o.SessionLifetime, idle: o.IdleTimeout}
 	var err error
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -257,7 +257,11 @@ func (c *Console) current(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	return c.sessions.get(ck.Value, c.o.Now())
+	s, err := c.sessions.get(r.Context(), ck.Value, c.o.Now())
+	if err != nil {
+		c.log.Error("console session lookup failed", "err", err)
+	}
+	return s
 }
 
 // page serves a GET page to any logged-in user; others are sent to the

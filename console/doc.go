@@ -27,14 +27,16 @@
 //
 // Users and their roles come from the configuration with argon2id or bcrypt
 // password hashes (HashPassword makes one). Login creates a server-side
-// session (in memory: a restart logs everyone out) with an absolute
+// session (in the store, by a hash of its cookie: any daemon sharing the
+// store serves it, a restart ends none) with an absolute
 // lifetime and an idle timeout; its cookie is HttpOnly, SameSite=Strict,
 // Path=/console and Secure when the request came over TLS or SecureCookies
 // is set. Every POST form carries the session's CSRF token (the login form
 // a token bound to a short-lived login cookie), and http.CrossOriginProtection
 // refuses cross-origin POSTs as well. Logins are rate limited per user name
 // and client address, with a wider cap per address, so guesses from one
-// address never lock an operator out of another. Viewers read and export; only admins may POST
+// address never lock an operator out of another; the attempts are counted
+// in the store, so daemons behind one load balancer count them together. Viewers read and export; only admins may POST
 // admin actions. Pages are sent with a strict Content-Security-Policy.
 //
 // # URLs and element ids (stable, for browser tests)

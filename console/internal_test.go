@@ -9,6 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 func TestHashPassword(t *testing.T) {
@@ -90,32 +91,41 @@ func TestSafeNext(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
-	l := newLimiter(3, time.Minute)
+	store, _ := sqlitetest.Open(t)
+	l := newLimiter(store, "test:", 3, time.Minute)
 	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	allow := func(key string, at time.Time) (bool, time.Duration) {
+		t.Helper()
+		ok, wait, err := l.allow(t.Context(), key, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, wait
+	}
 	for i := range 3 {
-		if ok, _ := l.allow("k", now); !ok {
+		if ok, _ := allow("k", now); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
 	}
-	ok, wait := l.allow("k", now)
+	ok, wait := allow("k", now)
 	if ok || wait <= 0 || wait > 20*time.Second {
 		t.Errorf("4th attempt = %v, wait %v; want refused for at most 20s", ok, wait)
 	}
-	if ok, _ := l.allow("other", now); !ok {
+	if ok, _ := allow("other", now); !ok {
 		t.Errorf("another key is limited too")
 	}
 	// A refused attempt costs nothing: after 20s exactly one is back.
-	if ok, _ := l.allow("k", now.Add(20*time.Second)); !ok {
+	if ok, _ := allow("k", now.Add(20*time.Second)); !ok {
 		t.Errorf("attempt after 20s refused")
 	}
-	if ok, _ := l.allow("k", now.Add(20*time.Second)); ok {
+	if ok, _ := allow("k", now.Add(20*time.Second)); ok {
 		t.Errorf("two attempts allowed after 20s")
 	}
-	// Full buckets are forgotten when the map is full.
-	l.maxItems = 2
-	l.allow("x", now.Add(time.Hour))
-	if _, found := l.m["other"]; found {
-		t.Errorf("refilled key kept when the map is full")
+	// Another limiter on the same store (another daemon) sees the same
+	// attempts.
+	other := newLimiter(store, "test:", 3, time.Minute)
+	if ok, _, err := other.allow(t.Context(), "k", now.Add(20*time.Second)); err != nil || ok {
+		t.Errorf("a second limiter on the store allowed an attempt the first used up (err %v)", err)
 	}
 }
 

@@ -89,7 +89,11 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	now := c.o.Now()
 	ip := clientIP(r)
 	addr := addressKey(ip)
-	okIP, waitIP := c.byIP.allow(addr, now)
+	okIP, waitIP, err := c.byIP.allow(r.Context(), addr, now)
+	if err != nil {
+		c.internal(w, r, nil, err)
+		return
+	}
 	okUser, waitUser := okIP, time.Duration(0)
 	if okIP {
 		// A name is limited per address: guesses from elsewhere never
@@ -100,7 +104,10 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		if len(key) > 64 {
 			key = key[:64]
 		}
-		okUser, waitUser = c.byUser.allow(key+" "+addr, now)
+		if okUser, waitUser, err = c.byUser.allow(r.Context(), key+" "+addr, now); err != nil {
+			c.internal(w, r, nil, err)
+			return
+		}
 	}
 	if !okIP || !okUser {
 		wait := max(waitIP, waitUser)
@@ -116,13 +123,15 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusUnauthorized, name, "Wrong user name or password.")
 		return
 	}
-	token, sess, err := c.sessions.create(u, now)
+	token, sess, err := c.sessions.create(r.Context(), u, now)
 	if err != nil {
 		c.internal(w, r, nil, err)
 		return
 	}
 	if err := c.o.Admin.RecordAudit(r.Context(), actor(r, sess), smsgw.ActionLogin, "", "logged in"); err != nil {
-		c.sessions.delete(token)
+		if derr := c.sessions.delete(r.Context(), token); derr != nil {
+			c.log.Error("ending an unaudited console login failed", "user", u.name, "err", derr)
+		}
 		c.internal(w, r, nil, fmt.Errorf("record login: %w", err))
 		return
 	}
@@ -150,7 +159,10 @@ func (c *Console) checkPassword(name, password string) *user {
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
 	if ck, err := r.Cookie(sessionCookie); err == nil {
-		c.sessions.delete(ck.Value)
+		if err := c.sessions.delete(r.Context(), ck.Value); err != nil {
+			c.internal(w, r, s, err)
+			return
+		}
 	}
 	if err := c.o.Admin.RecordAudit(r.Context(), actor(r, s), smsgw.ActionLogout, "", "logged out"); err != nil {
 		c.log.Error("record console logout failed", "user", s.user.name, "err", err)

@@ -291,3 +291,32 @@ func TestWrongPINsAcrossAccountsLock(t *testing.T) {
 	h.clk.Add(3 * time.Minute)
 	one(t, h.send(payer, request, "IM2PAY 08110000013 50000"), request, "diblokir")
 }
+
+// The abuse limits live in the store: a second gateway on it (another
+// daemon) sees the MOs the first one counted, and the refusal the first
+// one started; so does a gateway started anew (a restart).
+func TestAbuseLimitsSharedByGateways(t *testing.T) {
+	h, _ := newAbuseHarness(t)
+	rules := smsgw.AbuseRules{MOPerMinute: 2, MOBurst: 3, MOBlock: 5 * time.Minute, MaxAccounts: 1, AccountWindow: time.Hour}
+	h.setAbuse(rules)
+	for _, text := range []string{"SALDO", "CEK"} {
+		one(t, h.send(payer, request, text), request, "Saldo i-Pay")
+	}
+	one(t, h.send(payer, request, "IM2PAY 08110000009 50000"), pinCode, "")
+
+	second := &harness{t: t, gw: newPartGateway(t, h, 7), store: h.store, clk: h.clk, out: h.out, logs: h.logs}
+	setAbuse(t, second.gw, rules)
+	one(t, second.send(payer, request, "BAL"), request, "Terlalu banyak SMS")
+	if got := h.send(payer, request, "cek"); len(got) != 0 {
+		t.Errorf("the first gateway answered within a refusal the second started: %+v", got)
+	}
+	// After the refusal, the account limit counts what the first gateway
+	// let through: a second account is refused on the second gateway.
+	h.clk.Add(6 * time.Minute)
+	one(t, second.send(payer, pinCode, "BATAL"), request, "dibatalkan")
+	one(t, second.send(payer, request, "IM2PAY 08110000011 50000"), request, "")
+	ms := h.mosOf(payerN)
+	if last := ms[len(ms)-1]; last.Status != smsgw.MsgRefused {
+		t.Errorf("a second account within the window on the other gateway: MO status %q, want %q", last.Status, smsgw.MsgRefused)
+	}
+}

@@ -32,11 +32,9 @@ type flow struct {
 	refused string
 }
 
-// report updates counters and the Observer once a flow has committed, and
-// forgets the MO's abuse verdict.
+// report updates counters and the Observer once a flow has committed.
 func (g *Gateway) report(f *flow) {
 	g.stats.MOProcessed.Add(1)
-	g.abuse.forget(f.in.ID)
 	g.obs.MO(f.in.ShortCode, f.keyword)
 	if f.pinFailure {
 		g.stats.WrongPIN.Add(1)

@@ -205,7 +205,6 @@ type Gateway struct {
 	backlog backlog             // stored MOs not yet processed
 	failMu  sync.Mutex          // guards moFails
 	moFails map[int64]moFailure // inbox rows that failed, under failMu
-	abuse   abuseGuard          // per-sender abuse limits (AbuseRules)
 	sendMu  sync.Mutex          // serialises outbox sending
 	wakeIn  chan struct{}
 	wakeMT  chan struct{}
@@ -482,12 +481,10 @@ func (g *Gateway) processNow(tx Tx, r *Rules, m *Message, secret []byte) (*flow,
 	in := InboundMO{Message: *m, Secret: secret}
 	f, err := g.processIn(tx, r, in)
 	if errors.Is(err, ErrTxConflict) {
-		g.abuse.forget(m.ID)
 		return nil, err // the store runs the whole transaction again
 	}
 	if err != nil {
 		g.log.Warn("processing an MO as it was stored failed; the inbox retries it", "sms_id", m.ID, "msisdn", m.MSISDN, "err", err)
-		g.abuse.forget(m.ID) // the row is rolled back; its id may come back for another MO
 		return nil, errProcessLater
 	}
 	return f, nil

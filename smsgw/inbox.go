@@ -205,7 +205,6 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 	delete(g.moFails, in.ID)
 	g.failMu.Unlock()
 	g.backlog.add(-1)
-	g.abuse.forget(in.ID)
 	g.log.Error("MO given up after repeated failures; the sender was told", "sms_id", in.ID,
 		"msisdn", in.MSISDN, "attempts", f.attempts, "err", cause)
 	return true

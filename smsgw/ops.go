@@ -385,12 +385,19 @@ func (g *Gateway) UnlockDue(ctx context.Context, now time.Time) (int, error) {
 	return len(ms), nil
 }
 
-// PurgeDedup forgets de-duplication keys older than the window.
+// PurgeDedup forgets de-duplication keys older than the window, and the
+// abuse limits' rows that no longer limit anyone (a full MO rate bucket,
+// accounts out of the window).
 func (g *Gateway) PurgeDedup(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
+	window := g.rules.Load().Abuse.AccountWindow
 	err := g.store.Update(ctx, func(tx Tx) error {
-		var err error
-		n, err = tx.PurgeDedup(now.Add(-g.dedupWindow))
+		keys, err := tx.PurgeDedup(now.Add(-g.dedupWindow))
+		if err != nil {
+			return err
+		}
+		limits, err := tx.PurgeLimits(now, window)
+		n = keys + limits
 		return err
 	})
 	return n, err

@@ -50,6 +50,7 @@ type Tx interface {
 	AuditStore
 	ReportStore
 	JobStore
+	LimitStore
 }
 
 // JobStore records the runs of periodic jobs, so that gateways sharing a
@@ -60,6 +61,47 @@ type JobStore interface {
 	// recorded already (another node took it). Runs recorded more than a
 	// day before tick are forgotten. EInvalid if job is empty.
 	ClaimJobRun(job string, tick time.Time, node string) (bool, error)
+}
+
+// LimitStore holds rate limits by key and the accounts each sender asked
+// to top up lately, so that gateways sharing a store share the limits and
+// a restart does not reset them. A refused event writes nothing, so a
+// refusal costs no write. Error codes follow Tx.
+type LimitStore interface {
+	// TakeRate takes one event for key at at from the bucket r describes
+	// (generic cell rate algorithm) and reports the verdict. EInvalid if
+	// key is empty or r has no interval or burst.
+	TakeRate(key string, r Rate, at time.Time) (RateVerdict, error)
+	// UseAccount records that sender asks to top up account at at, unless
+	// sender asked for max other accounts within window before at: then it
+	// reports false and when the oldest of them leaves the window. An
+	// account asked for within window is always allowed again.
+	UseAccount(sender, account domain.MSISDN, at time.Time, window time.Duration, max int) (ok bool, until time.Time, err error)
+	// PurgeLimits forgets rate keys whose bucket is full and refusal over
+	// at now, and accounts last asked for before now-window; returns the
+	// rows removed.
+	PurgeLimits(now time.Time, window time.Duration) (int64, error)
+}
+
+// Rate is a token bucket: Burst events at once, refilled one per
+// Interval. When Block is set, an event over the bucket starts a refusal
+// of that length, during which every event is refused whatever the
+// bucket holds.
+type Rate struct {
+	Interval time.Duration
+	Burst    int
+	Block    time.Duration
+}
+
+// RateVerdict is the outcome of TakeRate for one event.
+type RateVerdict struct {
+	OK bool
+	// Started is set when this event started a refusal (Rate.Block): the
+	// first event refused, the one to answer.
+	Started bool
+	// Until is, when refused, the end of the refusal or the time the next
+	// event would be allowed.
+	Until time.Time
 }
 
 // CustomerStore holds customers and their PIN state (hash, salt, failure

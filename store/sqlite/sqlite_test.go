@@ -62,6 +62,8 @@ func TestStore(t *testing.T) {
 	storetest.TestPartnerDestinations(t, open)
 	storetest.TestPartnerCallbacks(t, open)
 	storetest.TestPartnerSummary(t, open)
+	storetest.TestLimits(t, open)
+	storetest.TestLogins(t, open)
 }
 
 func TestOpenRejectsNonFile(t *testing.T) {

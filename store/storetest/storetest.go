@@ -10,10 +10,10 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// Run runs the whole contract of smsgw.Store, smsgw.Tx and partner.Records
-// as subtests: every area suite below, in this order. open must return a
-// new, empty store each time it is called and close it when the test ends
-// (t.Cleanup). Subtests do not run in parallel.
+// Run runs the whole contract of smsgw.Store, smsgw.Tx, partner.Records
+// and console.LoginStore as subtests: every area suite below, in this
+// order. open must return a new, empty store each time it is called and
+// close it when the test ends (t.Cleanup). Subtests do not run in parallel.
 //
 // A store being brought up area by area calls the area suites it
 // implements instead (TestCustomers, TestLedger, ...); each takes the same
@@ -35,6 +35,8 @@ var suites = []func(*testing.T, func(*testing.T) smsgw.Store){
 	TestReports,
 	TestTx,
 	TestPartners,
+	TestLimits,
+	TestLogins,
 }
 
 // test is one contract test; fn gets a new, empty store.

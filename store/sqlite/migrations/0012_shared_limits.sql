@@ -1,0 +1,30 @@
+-- Rate limits by key (an MO sender, a console login address), as a
+-- generic cell rate algorithm: tat is the theoretical arrival time of the
+-- next event in Unix nanoseconds; blocked_until ends a refusal that lasts
+-- longer than the bucket takes to refill. Kept in the store so that
+-- daemons sharing it share the limits and a restart does not reset them.
+CREATE TABLE rate_limits (
+	name          TEXT    PRIMARY KEY CHECK (name <> ''),
+	tat           INTEGER NOT NULL,
+	blocked_until INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+-- The accounts each sender asked to top up lately (the distinct-accounts
+-- limit): one row per sender and account with the last time it was asked.
+CREATE TABLE sender_accounts (
+	msisdn  TEXT    NOT NULL,
+	account TEXT    NOT NULL,
+	last_at INTEGER NOT NULL,
+	PRIMARY KEY (msisdn, account)
+) WITHOUT ROWID;
+CREATE INDEX sender_accounts_last ON sender_accounts (last_at);
+
+-- Console logins, by the SHA-256 of their cookie value (the table never
+-- holds a usable token), so that any daemon behind a load balancer serves
+-- a logged-in operator and a restart does not log everyone out.
+CREATE TABLE console_logins (
+	token_hash TEXT    PRIMARY KEY,
+	user_name  TEXT    NOT NULL,
+	created_at INTEGER NOT NULL,
+	seen_at    INTEGER NOT NULL
+) WITHOUT ROWID;
