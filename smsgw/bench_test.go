@@ -72,10 +72,25 @@ func BenchmarkHandleMO(b *testing.B) {
 // BenchmarkSaldo is one SALDO end to end inside the engine: store the MO,
 // process it, send the reply and record it sent; b.N MOs from 1,000
 // registered customers per iteration batch.
+//
+// With abuse limits on (high enough that no MO is refused), each MO also
+// takes from its sender's MO rate bucket in the store.
 func BenchmarkSaldo(b *testing.B) {
+	b.Run("limits=off", func(b *testing.B) { benchSaldo(b, smsgw.AbuseRules{}) })
+	b.Run("limits=on", func(b *testing.B) {
+		benchSaldo(b, smsgw.AbuseRules{MOPerMinute: 6000, MOBurst: 10000, MaxAccounts: 5})
+	})
+}
+
+func benchSaldo(b *testing.B, abuse smsgw.AbuseRules) {
 	out := &smsgwtest.Sender{}
 	_, gw := sqlitetest.Open(b, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithSender(out),
 		smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxBacklog = -1 }))
+	r := gw.Rules()
+	r.Abuse = abuse
+	if err := gw.SetRules(r); err != nil {
+		b.Fatal(err)
+	}
 	ctx := b.Context()
 	const customers = 1000
 	for i := range customers {
