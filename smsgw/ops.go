@@ -525,16 +525,26 @@ func (g *Gateway) Wallet(ctx context.Context, account string, limit int) (*Accou
 const expiryBatch = 100
 
 // ClaimJobRun reports whether this gateway runs job for the tick starting
-// at tick: true unless another gateway sharing the store has claimed that
-// tick (JobStore.ClaimJobRun).
-func (g *Gateway) ClaimJobRun(ctx context.Context, job string, tick time.Time) (bool, error) {
+// at tick, to end by deadline: true unless another gateway sharing the
+// store has claimed that tick or still runs an earlier one
+// (JobStore.ClaimJobRun). A claimed run is ended with FinishJobRun.
+func (g *Gateway) ClaimJobRun(ctx context.Context, job string, tick, deadline time.Time) (bool, error) {
 	var ok bool
 	err := g.store.Update(ctx, func(tx Tx) (err error) {
-		ok, err = tx.ClaimJobRun(job, tick, g.node)
+		ok, err = tx.ClaimJobRun(job, tick, g.node, deadline)
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim job %s: %w", job, err)
 	}
 	return ok, nil
+}
+
+// FinishJobRun records the end of this gateway's run of job for tick, so
+// that the next tick may run before the run's deadline.
+func (g *Gateway) FinishJobRun(ctx context.Context, job string, tick time.Time) error {
+	if err := g.store.Update(ctx, func(tx Tx) error { return tx.FinishJobRun(job, tick) }); err != nil {
+		return fmt.Errorf("finish job %s: %w", job, err)
+	}
+	return nil
 }

@@ -56,11 +56,17 @@ type Tx interface {
 // JobStore records the runs of periodic jobs, so that gateways sharing a
 // store run each job once per tick. Error codes follow Tx.
 type JobStore interface {
-	// ClaimJobRun records that node runs job for the tick starting at tick
-	// and reports true, or reports false when a run of that tick is
-	// recorded already (another node took it). Runs recorded more than a
-	// day before tick are forgotten. EInvalid if job is empty.
-	ClaimJobRun(job string, tick time.Time, node string) (bool, error)
+	// ClaimJobRun records that node runs job for the tick starting at tick,
+	// to end by deadline at the latest, and reports true. It reports false
+	// when a run of that tick is recorded already (another node took it),
+	// or when a run of job for an earlier tick is not finished and its
+	// deadline is after tick (a run that outlasts its interval is not
+	// joined by another). Runs recorded more than a day before tick are
+	// forgotten. EInvalid if job is empty.
+	ClaimJobRun(job string, tick time.Time, node string, deadline time.Time) (bool, error)
+	// FinishJobRun records that the run of job for tick has ended
+	// (ENotFound if there is no such run).
+	FinishJobRun(job string, tick time.Time) error
 }
 
 // LimitStore holds rate limits by key and the accounts each sender asked

@@ -49,11 +49,14 @@ func (a *App) startCron() error {
 			s.Location = loc
 		}
 		a.cron.Schedule(sched, cron.FuncJob(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 			defer cancel()
 			if shared {
-				// One daemon of those sharing the database runs each tick.
-				mine, err := a.gw.ClaimJobRun(ctx, j.key, tickOf(sched, a.Now()))
+				// One daemon of those sharing the database runs each tick,
+				// and none while a run of an earlier tick goes on.
+				deadline, _ := ctx.Deadline()
+				tick := tickOf(sched, a.Now())
+				mine, err := a.gw.ClaimJobRun(ctx, j.key, tick, deadline)
 				if err != nil {
 					a.Logger.Error("cron job not run", "job", j.key, "err", err)
 					return
@@ -61,6 +64,13 @@ func (a *App) startCron() error {
 				if !mine {
 					return
 				}
+				defer func() {
+					fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					if err := a.gw.FinishJobRun(fctx, j.key, tick); err != nil {
+						a.Logger.Warn("cron job end not recorded; the next tick waits for its deadline", "job", j.key, "err", err)
+					}
+				}()
 			}
 			if err := j.run(ctx); err != nil {
 				a.Logger.Error("cron job failed", "job", j.key, "err", err)
@@ -70,6 +80,10 @@ func (a *App) startCron() error {
 	a.cron.Start()
 	return nil
 }
+
+// jobTimeout bounds one run of a periodic job: its context ends there, and
+// daemons sharing a database take a run not finished by then for over.
+const jobTimeout = time.Minute
 
 // tickOf names the tick of sched that a run at now belongs to, the same
 // for every daemon whatever its start time or a little lateness: for

@@ -26,6 +26,7 @@ var txTests = []test{
 	{"Concurrent/Transfers", testConcurrentTransfers},
 	{"Concurrent/ReadModifyWrite", testConcurrentReadModifyWrite},
 	{"Jobs/OncePerTick", testJobOncePerTick},
+	{"Jobs/RunNotJoined", testJobRunNotJoined},
 }
 
 // TestTx runs txTests as subtests; see Run for open.
@@ -426,7 +427,7 @@ func testJobOncePerTick(t *testing.T, s smsgw.Store) {
 		t.Helper()
 		var ok bool
 		MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
-			ok, err = tx.ClaimJobRun(job, tick, node)
+			ok, err = tx.ClaimJobRun(job, tick, node, tick)
 			return err
 		})
 		return ok
@@ -449,7 +450,7 @@ func testJobOncePerTick(t *testing.T, s smsgw.Store) {
 			defer wg.Done()
 			var ok bool
 			err := s.Update(t.Context(), func(tx smsgw.Tx) (err error) {
-				ok, err = tx.ClaimJobRun("race", t0, fmt.Sprint("n", i))
+				ok, err = tx.ClaimJobRun("race", t0, fmt.Sprint("n", i), t0)
 				return err
 			})
 			if err != nil {
@@ -464,8 +465,40 @@ func testJobOncePerTick(t *testing.T, s smsgw.Store) {
 		t.Errorf("%d of 8 concurrent claims of one tick won, want 1", n)
 	}
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		_, err := tx.ClaimJobRun("", t0, "a")
+		_, err := tx.ClaimJobRun("", t0, "a", t0)
 		wantCode(t, "ClaimJobRun(no job)", err, smsgw.EInvalid)
+		wantCode(t, "FinishJobRun(no run)", tx.FinishJobRun("expire", at(time.Hour)), smsgw.ENotFound)
 		return nil
 	})
+}
+
+// testJobRunNotJoined: while a run is unfinished and before its deadline,
+// no later tick of the job is run; once it is finished, or its deadline
+// has passed (its node died), the next tick runs.
+func testJobRunNotJoined(t *testing.T, s smsgw.Store) {
+	claim := func(job string, tick time.Time, node string, deadline time.Time) bool {
+		t.Helper()
+		var ok bool
+		MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+			ok, err = tx.ClaimJobRun(job, tick, node, deadline)
+			return err
+		})
+		return ok
+	}
+	if !claim("callbacks", t0, "a", at(time.Minute)) {
+		t.Fatal("first claim = false")
+	}
+	if claim("callbacks", at(10*time.Second), "b", at(70*time.Second)) {
+		t.Error("a tick claimed while the run of an earlier one goes on")
+	}
+	if !claim("other", at(10*time.Second), "b", at(70*time.Second)) {
+		t.Error("another job held back by a running one")
+	}
+	if !claim("callbacks", at(time.Minute), "b", at(2*time.Minute)) {
+		t.Error("a tick after the running one's deadline (its node died) = false")
+	}
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.FinishJobRun("callbacks", at(time.Minute)) })
+	if !claim("callbacks", at(70*time.Second), "a", at(130*time.Second)) {
+		t.Error("a tick after the run finished = false")
+	}
 }

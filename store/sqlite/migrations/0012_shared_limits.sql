@@ -28,3 +28,11 @@ CREATE TABLE console_logins (
 	created_at INTEGER NOT NULL,
 	seen_at    INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- A run of a periodic job lasts until its deadline at most (its context
+-- ends there); a run not finished by then is over anyway (its daemon died
+-- or the job was cut short). A new tick is not run while another run of
+-- the same job is unfinished and before its deadline, so a job that
+-- outlasts its interval does not run on two daemons at once.
+ALTER TABLE job_runs ADD COLUMN deadline    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE job_runs ADD COLUMN finished_at INTEGER;
