@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +34,13 @@ import (
 // every wallet holds what its customer paid, and each abandoned session
 // was expired (and its customer told) once.
 //
+// Meanwhile a reseller sends signed top-ups over the partner API to any
+// daemon (a load balancer), moving to another when one does not answer and
+// sending some again through another daemon: each refid is credited once,
+// its wallet holds it, and the reseller hears of each by a callback.
+//
 // SMSGW_CLUSTER_TOPUPS sets the number of top-ups (default 2000, over 200
-// customers).
+// customers; a tenth as many partner top-ups).
 func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
@@ -46,7 +53,9 @@ func TestCluster(t *testing.T) {
 	perCustomer := max(1, topups/customers)
 	dsn := pgtest.DSN(t)
 	c := newCluster(t, dsn)
-	c.cli("load", "seed", "-msisdns", strconv.Itoa(customers), "-pin", clusterPIN)
+	// The partner top-ups go to wallets of their own, past the customers'.
+	c.cli("load", "seed", "-msisdns", strconv.Itoa(customers+clusterPartnerDests), "-pin", clusterPIN)
+	c.cli("partner", "deposit", "reseller", "1000000000", "-ref", "CLUSTER-FUND")
 	for i := range c.nodes {
 		c.start(i)
 	}
@@ -70,6 +79,8 @@ func TestCluster(t *testing.T) {
 			}
 		})
 	}
+	partnerReqs := max(1, total/10)
+	wg.Go(func() { c.partnerTopUps(partnerReqs, customers, &done, total) })
 	// One daemon killed a third of the way, another restarted at two
 	// thirds, the killed one back after that.
 	c.waitProgress(&done, total/3)
@@ -91,6 +102,7 @@ func TestCluster(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	c.checkCallbacks(partnerReqs)
 	for i := range c.nodes {
 		c.stop(i)
 	}
@@ -114,12 +126,21 @@ func TestCluster(t *testing.T) {
 			AND (SELECT count(*) FROM sms_log WHERE session_id = s.id AND direction = 'out' AND template = 'expired') <> 1`},
 		{"MTs still queued", `SELECT count(*) FROM outbox`},
 		{"ledger sum", `SELECT coalesce(sum(amount), 0) FROM ledger_entries`},
-		{"wallets not holding what their customer paid", `SELECT count(*) FROM accounts a WHERE kind = 'wallet'
-			AND balance <> 50000 * (SELECT count(*) FROM sessions WHERE state = 'confirmed' AND account = a.owner)`},
+		{"wallets not holding what their customer and the reseller paid", `SELECT count(*) FROM accounts a WHERE kind = 'wallet'
+			AND balance <> 50000 * (SELECT count(*) FROM sessions WHERE state = 'confirmed' AND account = a.owner)
+				+ (SELECT coalesce(sum(amount), 0) FROM partner_requests WHERE state = 'success' AND dest = a.owner)`},
+		{"partner refids not credited exactly once", `SELECT count(*) FROM partner_requests r WHERE state <> 'success'
+			OR (SELECT count(*) FROM transfers WHERE idempotency_key = r.transfer_key) <> 1`},
 	} {
 		if n := c.count(q.sql); n != 0 {
 			t.Errorf("%s: %d, want 0", q.what, n)
 		}
+	}
+	if n := c.count(`SELECT count(*) FROM partner_requests`); n != int64(partnerReqs) {
+		t.Errorf("%d partner requests recorded, want the %d sent", n, partnerReqs)
+	}
+	if n := c.count(`SELECT coalesce(sum(amount), 0) FROM partner_requests WHERE state = 'success'`); n != int64(partnerReqs)*50000 {
+		t.Errorf("partner top-ups credited Rp%d, want Rp%d", n, int64(partnerReqs)*50000)
 	}
 	if n := c.count(`SELECT count(*) FROM sessions WHERE state = 'expired'`); n != abandoned.Load() {
 		t.Errorf("%d expired sessions, want the %d abandoned", n, abandoned.Load())
@@ -164,6 +185,100 @@ func TestCluster(t *testing.T) {
 
 const clusterPIN = "135790"
 
+// clusterPartnerDests is how many wallets the reseller's top-ups go to.
+const clusterPartnerDests = 20
+
+// partnerTopUps sends n signed top-ups of Rp50.000 from the reseller to
+// the wallets of customers firstDest and after,
+// spread over the daemons' partner APIs as they go along with the
+// customers' flows (done of total). A request not answered by one daemon
+// (killed, restarting) goes to the next with the same refid and a new
+// nonce; every fifth one is sent again through another daemon once
+// answered, and must be answered as the same request.
+func (c *cluster) partnerTopUps(n, firstDest int, done *atomic.Int64, total int) {
+	client := &http.Client{Timeout: 10 * time.Second}
+	var nonce atomic.Int64
+	for k := range n {
+		// Keep pace with the SMS flows, so that the kill and the restart
+		// fall among the partner requests too.
+		for done.Load()*int64(n) < int64(k)*int64(total) && !c.t.Failed() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		refid := fmt.Sprintf("CL-%04d", k)
+		body := fmt.Sprintf(`{"memberid":"reseller","product":"IP50","dest":%q,"refid":%q}`,
+			loadMSISDN(firstDest+k%clusterPartnerDests), refid)
+		var first map[string]any
+		for try, node := 0, k%len(c.nodes); ; try, node = try+1, (node+1)%len(c.nodes) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			status, out, err := h2hDo(ctx, client, c.nodes[node].http, "/h2h/trx", h2hSecret, body, fmt.Sprint("cl-", nonce.Add(1)))
+			cancel()
+			if err == nil && status < 500 {
+				if out["rc"] != "00" {
+					c.t.Errorf("partner %s through node%d: %d %v", refid, node+1, status, out)
+				}
+				first = out
+				break
+			}
+			c.partnerFailovers.Add(1)
+			if try > 100 {
+				c.t.Errorf("partner %s: no answer from any daemon: %d %v %v", refid, status, out, err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if k%5 != 0 {
+			continue
+		}
+		for try, node := 0, (k+1)%len(c.nodes); try < 100; try, node = try+1, (node+1)%len(c.nodes) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			status, out, err := h2hDo(ctx, client, c.nodes[node].http, "/h2h/trx", h2hSecret, body, fmt.Sprint("cl-", nonce.Add(1)))
+			cancel()
+			if err == nil && status < 500 {
+				if out["trxid"] != first["trxid"] {
+					c.t.Errorf("partner %s sent again through node%d: trxid %v, first answer %v", refid, node+1, out["trxid"], first["trxid"])
+				}
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// checkCallbacks waits for a success callback of each of the n partner
+// refids; one delivered twice (the daemon sending it died before
+// recording it) is counted, never a failure or a refid not sent.
+func (c *cluster) checkCallbacks(n int) {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		seen, dup := map[string]bool{}, 0
+		c.site.mu.Lock()
+		for _, cb := range c.site.got {
+			ref, _ := cb["refid"].(string)
+			if cb["status"] != float64(20) || !strings.HasPrefix(ref, "CL-") {
+				c.t.Errorf("unexpected callback %v", cb)
+			}
+			if seen[ref] {
+				dup++
+			}
+			seen[ref] = true
+		}
+		bad := len(c.site.bad)
+		c.site.mu.Unlock()
+		if bad > 0 {
+			c.t.Errorf("%d callbacks with a bad signature", bad)
+		}
+		if len(seen) == n || time.Now().After(deadline) || c.t.Failed() {
+			if len(seen) != n {
+				c.t.Errorf("callbacks for %d of %d partner refids after 60s", len(seen), n)
+			}
+			c.t.Logf("partner: %d refids, each answered and credited once (%d times a daemon did not answer and the next one did); %d callbacks, %d of them repeated",
+				n, c.partnerFailovers.Load(), len(seen)+dup, dup)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // outboxClaimPage is how many MTs a daemon claims at a time (the
 // gateway's outboxPage).
 const outboxClaimPage = 200
@@ -180,10 +295,15 @@ type cluster struct {
 	subIDs    map[string][]string // SMSC message ids by destination and text
 	submitted atomic.Int64
 	db        *pgx.Conn
+	site      *h2hSite // the reseller's report URL
+	// partnerFailovers counts partner requests a daemon did not answer
+	// (sent again to the next one).
+	partnerFailovers atomic.Int64
 }
 
 type clusterNode struct {
 	config string
+	http   string // base URL of its partner API
 	proc   *exec.Cmd
 	exited chan struct{}
 	log    *syncBuffer
@@ -204,9 +324,13 @@ func newCluster(t *testing.T, dsn string) *cluster {
 	}
 	c.smsc.Start()
 	t.Cleanup(c.smsc.Close)
+	c.site = &h2hSite{fresh: make(chan struct{}, 1)}
+	report := httptest.NewServer(c.site)
+	t.Cleanup(report.Close)
 	host, port, _ := net.SplitHostPort(c.smsc.Addr())
 	dir := t.TempDir()
 	for i := range 3 {
+		httpPort := freePort(t)
 		cfg := fmt.Sprintf(`
 [log]
 level = "info"
@@ -216,7 +340,16 @@ dsn_env = "E2E_DATABASE_URL"
 max_conns = 12
 node = "node%d"
 [http]
-listen = ""
+listen = "127.0.0.1:%d"
+[h2h]
+enabled = true
+cutoff = "off"
+callbacks = "@every 1s"
+[[h2h.partner]]
+id = "reseller"
+secret_env = "E2E_H2H_SECRET"
+allow = ["127.0.0.1/32"]
+callback_url = %q
 [simulator]
 enabled = false
 [[bind]]
@@ -236,12 +369,12 @@ expire_sessions = "@every 1s"
 [outbox]
 poll = "200ms"
 retry_base = "200ms"
-`, i+1, host, port)
+`, i+1, httpPort, report.URL+"/report", host, port)
 		path := filepath.Join(dir, fmt.Sprintf("node%d.toml", i+1))
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c.nodes = append(c.nodes, &clusterNode{config: path})
+		c.nodes = append(c.nodes, &clusterNode{config: path, http: fmt.Sprintf("http://127.0.0.1:%d", httpPort)})
 	}
 	t.Cleanup(func() {
 		for i := range c.nodes {
@@ -258,7 +391,8 @@ retry_base = "200ms"
 }
 
 func (c *cluster) env() []string {
-	return append(os.Environ(), "SMSGW_PIN_KEY="+e2eKey, "E2E_BIND_PASSWORD=e2epw", "E2E_DATABASE_URL="+c.dsn)
+	return append(os.Environ(), "SMSGW_PIN_KEY="+e2eKey, "E2E_BIND_PASSWORD=e2epw", "E2E_DATABASE_URL="+c.dsn,
+		"E2E_H2H_SECRET="+h2hSecret)
 }
 
 // cli runs a command of the daemon's binary with the first node's config.
