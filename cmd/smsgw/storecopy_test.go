@@ -464,3 +464,84 @@ func TestStoreCopyUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreCopyWhileRunning copies a database a daemon keeps writing to:
+// the copy is one snapshot, so it verifies, and holds a prefix of the
+// writes.
+func TestStoreCopyWhileRunning(t *testing.T) {
+	cfg, db := copyInstallation(t)
+	dsn := pgtest.DSN(t)
+	gw, closeStore, err := adminGateway(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() {
+		n := 0
+		for ctx.Err() == nil {
+			if err := gw.RecordAudit(ctx, smsgw.Actor{Name: "cli:writer", Role: "admin"}, "test.write", strconv.Itoa(n), ""); err != nil {
+				break
+			}
+			n++
+		}
+		done <- n
+	}()
+	time.Sleep(50 * time.Millisecond)
+	res, err := storecopy.Copy(t.Context(), db, dsn, storecopy.Options{})
+	cancel()
+	written := <-done
+	if err != nil {
+		t.Fatalf("copy of a database in use: %v", err)
+	}
+	var audit int64
+	for _, tb := range res.Tables {
+		if tb.Name == "audit_log" {
+			audit = tb.Rows
+		}
+	}
+	t.Logf("%d audit rows written during the test, %d copied", written, audit)
+	if audit < 3 || audit > int64(3+written) {
+		t.Errorf("copied %d audit rows; the writer wrote %d after the 3 there were", audit, written)
+	}
+}
+
+// TestStoreCopyLarge measures a copy of SMSGW_STORECOPY_ROWS SMS log rows
+// (e.g. 1000000), with as many ids, receipts and audit rows.
+func TestStoreCopyLarge(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("SMSGW_STORECOPY_ROWS"))
+	if n <= 0 {
+		t.Skip("set SMSGW_STORECOPY_ROWS to the number of SMS log rows to copy")
+	}
+	_, db := copyInstallation(t)
+	raw, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for _, q := range []string{
+		`INSERT INTO sms_log (id, direction, channel, short_code, msisdn, text, keyword, status, created_at, updated_at)
+		 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+		 SELECT 1000 + i, 'in', 'sms', '9779', '6281' || (100000000 + i % 50000), 'SALDO', 'SALDO', 'processed', 1700000000000000000 + i * 1000, 1700000000000000000 + i * 1000 FROM s`,
+		`INSERT INTO sms_smsc_ids (sms_id, part, smsc_id, dlr_at)
+		 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+		 SELECT 1000 + i, 0, 'smsc-' || i, 1700000000000000000 + i FROM s`,
+		`INSERT INTO audit_log (at, actor, action, target, detail)
+		 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ? / 10)
+		 SELECT 1700000000000000000 + i, 'cli:load', 'test.load', 'x' || i, 'detail of row ' || i FROM s`,
+	} {
+		if _, err := raw.Exec(q, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	fi, _ := os.Stat(db)
+	t.Logf("built %d SMS log rows (%d MB) in %s", n, fi.Size()>>20, time.Since(start).Round(time.Millisecond))
+	var progress bytes.Buffer
+	res, err := storecopy.Copy(t.Context(), db, pgtest.DSN(t), storecopy.Options{Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("copied and verified %d rows in %s\n%s", res.Rows(), res.Elapsed.Round(time.Millisecond), progress.String())
+}
