@@ -23,8 +23,9 @@ refuses it unless its tables are empty, copies every table of the SQLite
 file (customers, wallets and the ledger, sessions, the SMS log, the audit
 trail, partner requests, ...) in one transaction, verifies the copy (row
 counts, a SHA-256 of every table, ledger totals, every wallet's balance and
-entries) and only then commits. On any error or difference nothing is
-written. Progress goes to stderr, the table-by-table summary to stdout.
+entries) and only then commits. On any error or difference no row is
+written (the target keeps only the empty schema) and the exit status is 1.
+Progress goes to stderr, the table-by-table summary to stdout.
 
 The SQLite file is opened read-only and read in one transaction: the copy
 is a consistent snapshot even while a daemon runs on it, but what arrives
