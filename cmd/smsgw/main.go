@@ -68,6 +68,12 @@ var commands = []command{
 		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 			return cmdMigrate(ctx, args, stdout)
 		}},
+	{"store", `store copy -from <sqlite file> -to <postgres DSN>
+                                            move the database to PostgreSQL, verified (store -h)
+  store verify -from <sqlite file> -to <postgres DSN>   compare the two again`,
+		func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+			return cmdStore(ctx, args, stdout, stderr)
+		}},
 	{"customer", `customer add <msisdn> <account> [-name N] register a payer (PIN read from the terminal or stdin)
   customer pin-reset <msisdn>               set a new PIN (read from the terminal or stdin)
   customer unlock <msisdn>                  lift a PIN lock`,
@@ -113,7 +119,7 @@ func usage() string {
 	}
 	b.WriteString("  version                                   print the version\n")
 	b.WriteString("  help                                      print this help\n")
-	b.WriteString("\nEvery command but version and help takes -config (default config.toml).")
+	b.WriteString("\nEvery command but store, version and help takes -config (default config.toml).")
 	return b.String()
 }
 
