@@ -30,6 +30,9 @@ type flow struct {
 	// MsgRefused) when an abuse limit refused it, for reason refused.
 	status  string
 	refused string
+	// said, when set, receives the replies instead of the outbox: the
+	// MO is a USSD input answered on the screen.
+	said *[]capturedReply
 }
 
 // report updates counters and the Observer once a flow has committed.
@@ -61,8 +64,17 @@ func (g *Gateway) report(f *flow) {
 	}
 }
 
-// reply enqueues a reply to the sender of the MO being processed.
+// reply enqueues a reply to the sender of the MO being processed; for a
+// USSD screen it records the reply instead, and sends the result of a
+// top-up by SMS as well.
 func (f *flow) reply(from, name string, d ReplyData) error {
+	if f.said != nil {
+		*f.said = append(*f.said, capturedReply{from: from, name: name, data: d})
+		if name != ReplySuccess {
+			return nil
+		}
+		return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, Address{}, ChannelSMS, "", name, d, f.session, f.xfer)
+	}
 	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Addr, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
 }
 

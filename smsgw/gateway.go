@@ -479,7 +479,7 @@ func (g *Gateway) processNow(tx Tx, r *Rules, m *Message, secret []byte) (*flow,
 		return nil, nil
 	}
 	in := InboundMO{Message: *m, Secret: secret}
-	f, err := g.processIn(tx, r, in)
+	f, err := g.processIn(tx, r, in, nil)
 	if errors.Is(err, ErrTxConflict) {
 		return nil, err // the store runs the whole transaction again
 	}

@@ -221,7 +221,7 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 		if pending, err := tx.MOPending(in.ID); err != nil || !pending {
 			return err
 		}
-		f, err = g.processIn(tx, r, in)
+		f, err = g.processIn(tx, r, in, nil)
 		return err
 	})
 	if err != nil {
@@ -237,8 +237,8 @@ func (g *Gateway) processOne(ctx context.Context, in InboundMO) error {
 }
 
 // processIn processes the inbox row in within tx and finishes it.
-func (g *Gateway) processIn(tx Tx, r *Rules, in InboundMO) (*flow, error) {
-	f := &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword}
+func (g *Gateway) processIn(tx Tx, r *Rules, in InboundMO, said *[]capturedReply) (*flow, error) {
+	f := &flow{g: g, r: r, tx: tx, in: in, now: g.now(), keyword: in.Keyword, said: said}
 	if err := f.process(); err != nil {
 		return nil, err
 	}

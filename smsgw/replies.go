@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 )
 
 // Reply names: one template per customer-visible outcome. Texts are
@@ -76,7 +77,24 @@ var DefaultReplies = map[string]string{
 	ReplyUnavailable:     "Maaf, pesan Anda tidak dapat diproses saat ini. Silakan coba lagi beberapa saat lagi.",
 	ReplyRateLimited:     "Terlalu banyak SMS dari nomor Anda dalam waktu singkat. Pesan berikutnya belum dapat kami proses; silakan coba lagi dalam {{.Minutes}} menit.",
 	ReplyTooManyAccounts: "IM2PAY GAGAL: demi keamanan, nomor Anda sudah meminta isi ulang untuk terlalu banyak Account-ID yang berbeda. Silakan coba lagi dalam {{.Minutes}} menit atau hubungi layanan pelanggan.",
+
+	// USSD screens (at most MaxUSSDScreen characters; "\n" starts a line).
+	ReplyUSSDMenu:        "i-Pay\n1 Isi saldo\n2 Saldo\n3 Riwayat\n00 Keluar",
+	ReplyUSSDAccount:     "Isi saldo i-Pay\nMasukkan Account-ID (nomor HP) tujuan:\n0 Kembali",
+	ReplyUSSDNominal:     "Isi saldo {{.Account}}\n{{if .Nominals}}Pilih nominal:{{range .Nominals}}\n{{.N}} Rp{{.Amount}}{{end}}{{else}}Masukkan nominal (Rp{{.Min}} s/d Rp{{.Max}}):{{end}}\n0 Kembali",
+	ReplyUSSDPIN:         "Isi saldo {{.Account}} Rp{{.Amount}}\nMasukkan PIN SMS Banking Anda:\n0 Batal",
+	ReplyUSSDWrongPIN:    "PIN salah. Sisa kesempatan {{.Left}} kali.\nMasukkan PIN SMS Banking Anda:\n0 Batal",
+	ReplyUSSDSuccess:     "Isi saldo {{.Account}} Rp{{.Amount}} BERHASIL. Ref: {{.Ref}}. Bukti transaksi dikirim lewat SMS. Terima kasih.",
+	ReplyUSSDUnknownAcct: "Account-ID {{.Account}} tidak terdaftar di i-Pay.",
+	ReplyUSSDRetry:       "Pilihan tidak valid, silakan ulangi.",
+	ReplyUSSDGiveUp:      "Pilihan tidak valid. Sesi diakhiri; silakan hubungi *{{.RequestCode}}# lagi.",
+	ReplyUSSDBye:         "Terima kasih telah menggunakan layanan i-Pay.",
+	ReplyUSSDTooMany:     "Demi keamanan, nomor Anda sudah meminta isi ulang untuk terlalu banyak Account-ID. Silakan coba lagi dalam {{.Minutes}} menit.",
+	ReplyUSSDWrongCode:   "Kode layanan tidak dikenal. Hubungi *{{.RequestCode}}# untuk layanan i-Pay.",
 }
+
+// sampleNominals is the longest nominal screen the defaults make.
+var sampleNominals = []NominalLine{{1, "50.000"}, {2, "75.000"}, {3, "100.000"}, {4, "150.000"}, {5, "300.000"}, {6, "500.000"}}
 
 // HistoryLine is one transfer in the RIWAYAT reply.
 type HistoryLine struct {
@@ -103,6 +121,7 @@ type ReplyData struct {
 	Keyword     string
 	Minutes     int // minutes to wait before trying again
 	History     []HistoryLine
+	Nominals    []NominalLine // the choices of the USSD nominal screen
 }
 
 // Replies renders reply texts. It is immutable and safe for concurrent use.
@@ -127,7 +146,8 @@ func NewReplies(overrides map[string]string) (*Replies, error) {
 	r := &Replies{t: make(map[string]*template.Template, len(src))}
 	sample := ReplyData{Keyword: "SALDO", Minutes: 5, Account: "08110000002", Amount: "50.000", Balance: "0", Allowed: "50.000", TTL: 5, Left: 1,
 		Attempts: 3, Until: "01/01 00:00", Ref: "1", RequestCode: "9779", PINCode: "3355",
-		History: []HistoryLine{{Time: "01/01 00:00", Sign: "+", Amount: "50.000", Ref: "1"}}}
+		History:  []HistoryLine{{Time: "01/01 00:00", Sign: "+", Amount: "50.000", Ref: "1"}},
+		Nominals: sampleNominals}
 	for name, text := range src {
 		if strings.TrimSpace(text) == "" {
 			return nil, fmt.Errorf("reply %q: empty text", name)
@@ -136,8 +156,12 @@ func NewReplies(overrides map[string]string) (*Replies, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reply %q: %w", name, err)
 		}
-		if err := t.Execute(new(strings.Builder), sample); err != nil {
+		var out strings.Builder
+		if err := t.Execute(&out, sample); err != nil {
 			return nil, fmt.Errorf("reply %q: %w", name, err)
+		}
+		if n := utf8.RuneCountInString(strings.TrimSpace(out.String())); strings.HasPrefix(name, "ussd_") && n > MaxUSSDScreen {
+			return nil, fmt.Errorf("reply %q: %d characters with sample values, more than a USSD screen holds (%d)", name, n, MaxUSSDScreen)
 		}
 		r.t[name] = t
 	}
