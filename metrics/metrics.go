@@ -40,6 +40,8 @@ type Metrics struct {
 	h2hReqs    *prometheus.CounterVec
 	h2hLatency *prometheus.HistogramVec
 	callbacks  *prometheus.CounterVec
+	ussd       *prometheus.CounterVec
+	ussdTime   *prometheus.HistogramVec
 }
 
 // New creates the collectors and registers them on reg.
@@ -97,8 +99,15 @@ func New(reg prometheus.Registerer) *Metrics {
 	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "smsgw_h2h_callbacks_total", Help: "Partner callback attempts by partner and result (delivered, failed).",
 	}, []string{"partner", "result"})
+	m.ussd = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "smsgw_ussd_screens_total", Help: "USSD screens answered by channel and outcome (continue, end, failed).",
+	}, []string{"channel", "outcome"})
+	m.ussdTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "smsgw_ussd_screen_seconds", Help: "Time to answer a USSD screen, by channel.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+	}, []string{"channel"})
 	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.refused, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db,
-		m.h2hReqs, m.h2hLatency, m.callbacks)
+		m.h2hReqs, m.h2hLatency, m.callbacks, m.ussd, m.ussdTime)
 	return m
 }
 
@@ -120,6 +129,19 @@ func (m *Metrics) H2HCallback(partner string, delivered bool, _ time.Duration) {
 		result = "delivered"
 	}
 	m.callbacks.WithLabelValues(partner, result).Inc()
+}
+
+// USSDScreen counts an answered USSD screen; it fits ussd.Observer.
+func (m *Metrics) USSDScreen(channel string, end, failed bool, d time.Duration) {
+	outcome := "continue"
+	switch {
+	case failed:
+		outcome = "failed"
+	case end:
+		outcome = "end"
+	}
+	m.ussd.WithLabelValues(channel, outcome).Inc()
+	m.ussdTime.WithLabelValues(channel).Observe(d.Seconds())
 }
 
 // MO counts a processed MO.

@@ -42,6 +42,7 @@ type Config struct {
 	Demo       DemoConfig        `toml:"demo"`
 	Console    ConsoleConfig     `toml:"console"`
 	H2H        H2HConfig         `toml:"h2h"`
+	USSD       USSDConfig        `toml:"ussd"`
 
 	dir string // directory of the config file; relative paths resolve against it
 }
@@ -266,6 +267,7 @@ func DefaultConfig() Config {
 		Display: DisplayConfig{Timezone: "Asia/Jakarta"},
 		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
 		Inbox:   InboxConfig{MaxBacklog: 2000, BacklogWait: Duration{500 * time.Millisecond}, Workers: 32},
+		USSD:    defaultUSSD(),
 	}
 }
 
@@ -360,6 +362,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.H2H.validate(); err != nil {
+		return err
+	}
+	if err := c.USSD.validate(); err != nil {
 		return err
 	}
 	switch c.Log.Level {

@@ -256,17 +256,9 @@ func (p *H2HPartnerConfig) validate(k string) error {
 	if (p.BasicUser == "") != (p.BasicPasswordEnv == "") {
 		return keyErr(k+".basic_user", "basic_user and basic_password_env go together")
 	}
-	p.allow = p.allow[:0]
-	for j, a := range p.Allow {
-		pfx, err := netip.ParsePrefix(a)
-		if err != nil {
-			addr, aerr := netip.ParseAddr(a)
-			if aerr != nil {
-				return keyErr(fmt.Sprintf("%s.allow[%d]", k, j), "not a CIDR range or address: %q", a)
-			}
-			pfx = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		p.allow = append(p.allow, pfx.Masked())
+	var err error
+	if p.allow, err = parseAllow(k+".allow", p.Allow); err != nil {
+		return err
 	}
 	if p.Mode == "" {
 		p.Mode = partner.ModeImmediate
@@ -376,4 +368,22 @@ func (p *H2HPartnerConfig) auth(k string) (h2h.Partner, bool, error) {
 		return a, false, keyErr(k, "%v", err)
 	}
 	return a, true, nil
+}
+
+// parseAllow reads a list of address ranges (CIDR, or a single address)
+// from the config key key.
+func parseAllow(key string, list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for j, a := range list {
+		pfx, err := netip.ParsePrefix(a)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(a)
+			if aerr != nil {
+				return nil, keyErr(fmt.Sprintf("%s[%d]", key, j), "not a CIDR range or address: %q", a)
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		out = append(out, pfx.Masked())
+	}
+	return out, nil
 }

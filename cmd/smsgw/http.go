@@ -48,6 +48,9 @@ func (a *App) startHTTP() error {
 	if err := a.mountH2H(mux); err != nil {
 		return err
 	}
+	if err := a.mountUSSD(mux); err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", a.Config.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
