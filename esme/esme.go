@@ -59,6 +59,8 @@ type BindOptions struct {
 	// NPI): an SMSC that routes by the original address delivers only
 	// that.
 	NormalizeReplies bool
+	// USSD is how this SMSC marks USSD (default USSDServiceOp).
+	USSD USSDMode
 }
 
 // Options configure the ESME.
@@ -73,6 +75,11 @@ type Options struct {
 	// ReceiptRetry is how long an unmatched receipt is retried (a receipt
 	// may overtake the submit response being recorded); default 30s.
 	ReceiptRetry time.Duration
+	// USSDLifetime is how long a USSD network session is kept without a
+	// message (default DefaultUSSDLifetime); USSDTimeout bounds the
+	// gateway's answer to one screen (default 5s).
+	USSDLifetime time.Duration
+	USSDTimeout  time.Duration
 }
 
 // ESME runs the binds.
@@ -89,6 +96,9 @@ type ESME struct {
 	wg     sync.WaitGroup
 	closed chan struct{}
 	nonce  string // distinguishes this process's SMPP sessions from a previous run's
+
+	ussdSess    ussdSessions
+	ussdTimeout time.Duration
 }
 
 func newNonce() string {
@@ -109,7 +119,14 @@ func New(o Options) (*ESME, error) {
 	if len(o.Binds) == 0 {
 		return nil, errors.New("esme: no binds")
 	}
-	e := &ESME{log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce()}
+	e := &ESME{log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce(),
+		ussdSess: ussdSessions{lifetime: o.USSDLifetime}, ussdTimeout: o.USSDTimeout}
+	if e.ussdSess.lifetime <= 0 {
+		e.ussdSess.lifetime = DefaultUSSDLifetime
+	}
+	if e.ussdTimeout <= 0 {
+		e.ussdTimeout = 5 * time.Second
+	}
 	if e.log == nil {
 		e.log = slog.Default()
 	}
@@ -368,6 +385,13 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 	msg, err := text.Decode(dcs, ud, decodeOpts)
 	if err != nil {
 		e.log.Warn("MO text not decodable; storing replacement", "bind", b.Name, "msisdn", maskAddr(f.source), "data_coding", dcs, "err", err)
+	}
+	if ug, ok := e.gw.(USSDGateway); ok {
+		if op, isUSSD := b.ussdOp(f, msg); isUSSD {
+			unlock := e.locks.lock(f.source)
+			defer unlock()
+			return e.ussd(ctx, b, ug, f, op, msg)
+		}
 	}
 	mo := smsgw.MO{From: f.source, FromTON: f.sourceTON, FromNPI: f.sourceNPI, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
 	mo.Track = e.tracker(ctx, mo.Link)

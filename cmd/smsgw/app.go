@@ -138,7 +138,8 @@ func (a *App) Run(ctx context.Context) (err error) {
 	for i := range binds {
 		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
 	}
-	a.esme, err = esme.New(esme.Options{Binds: binds, Logger: log, Now: time.Now})
+	a.esme, err = esme.New(esme.Options{Binds: binds, Logger: log, Now: time.Now,
+		USSDLifetime: a.Config.USSD.SessionLifetime.Duration, USSDTimeout: a.Config.USSD.AnswerTimeout.Duration})
 	if err != nil {
 		return err
 	}

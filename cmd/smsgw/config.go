@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/smsgw/smsgw/console"
+	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/report"
 )
 
@@ -131,6 +132,10 @@ type BindConfig struct {
 	// the MO brought it: digits, TON, NPI) or international (to the
 	// canonical 62... number with dest_ton/dest_npi).
 	ReplyAddress string `toml:"reply_address"`
+	// USSD is how this SMSC marks USSD: service_op (the ussd_service_op
+	// TLV, default), service_type (service_type "USSD", no operation) or
+	// off (no USSD on this bind).
+	USSD string `toml:"ussd"`
 }
 
 // ShortCodeConfig names the two short codes of the flow.
@@ -295,6 +300,9 @@ func defaultBind(b BindConfig) BindConfig {
 	}
 	if b.ReplyAddress == "" {
 		b.ReplyAddress = "as_received"
+	}
+	if b.USSD == "" {
+		b.USSD = string(esme.USSDServiceOp)
 	}
 	return b
 }
@@ -462,6 +470,11 @@ func (c *Config) Validate() error {
 		case "as_received", "international":
 		default:
 			return keyErr(k+".reply_address", "must be as_received or international, got %q", b.ReplyAddress)
+		}
+		switch esme.USSDMode(b.USSD) {
+		case esme.USSDServiceOp, esme.USSDServiceType, esme.USSDOff:
+		default:
+			return keyErr(k+".ussd", "must be service_op, service_type or off, got %q", b.USSD)
 		}
 		if b.EnquireLink.Duration < 100*time.Millisecond {
 			return keyErr(k+".enquire_link", "must be at least 100ms")

@@ -178,6 +178,7 @@ func bindOptions(cfg *Config) ([]esme.BindOptions, error) {
 			SourceTON:          uint8(b.SourceTON), SourceNPI: uint8(b.SourceNPI),
 			DestTON: uint8(b.DestTON), DestNPI: uint8(b.DestNPI),
 			NormalizeReplies: b.ReplyAddress == "international",
+			USSD:             esme.USSDMode(b.USSD),
 		})
 	}
 	return out, nil

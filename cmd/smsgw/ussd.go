@@ -21,12 +21,16 @@ type USSDConfig struct {
 	HTTPTokenEnv string   `toml:"http_token_env"`
 	// AnswerTimeout bounds the answer to one screen.
 	AnswerTimeout Duration `toml:"answer_timeout"`
+	// SessionLifetime is how long a USSD network session over SMPP is
+	// kept without a message (the network's own timer is usually shorter).
+	SessionLifetime Duration `toml:"session_lifetime"`
 
 	allow []netip.Prefix
 }
 
 func defaultUSSD() USSDConfig {
-	return USSDConfig{HTTPPath: "/ussd", HTTPAllow: []string{"127.0.0.1/32", "::1/128"}, AnswerTimeout: Duration{5 * time.Second}}
+	return USSDConfig{HTTPPath: "/ussd", HTTPAllow: []string{"127.0.0.1/32", "::1/128"}, AnswerTimeout: Duration{5 * time.Second},
+		SessionLifetime: Duration{180 * time.Second}}
 }
 
 func (c *USSDConfig) validate() error {
@@ -45,6 +49,9 @@ func (c *USSDConfig) validate() error {
 	}
 	if d := c.AnswerTimeout.Duration; d < 500*time.Millisecond || d > 30*time.Second {
 		return keyErr("ussd.answer_timeout", "must be 500ms..30s, got %s", d)
+	}
+	if d := c.SessionLifetime.Duration; d < 10*time.Second || d > 30*time.Minute {
+		return keyErr("ussd.session_lifetime", "must be 10s..30m, got %s", d)
 	}
 	return nil
 }

@@ -1,0 +1,167 @@
+package esme_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/smpp/pdu"
+	"github.com/smsgw/smsgw/smpp/smpptest"
+	"github.com/smsgw/smsgw/smpp/text"
+	"github.com/smsgw/smsgw/smsgw"
+)
+
+const ussdPIN = "246810"
+
+// ussdNet plays the network side of USSD sessions on an SMSC.
+type ussdNet struct {
+	t    *testing.T
+	srv  *smpptest.Server
+	seen int // submissions read so far
+}
+
+// send delivers one USSD message and returns the screen the ESME answers
+// with: its text, ussd_service_op and its_session_info.
+func (n *ussdNet) send(op uint8, msg string, info *pdu.ITSSessionInfo, serviceType string) (string, uint8, pdu.ITSSessionInfo) {
+	n.t.Helper()
+	ctx, cancel := context.WithTimeout(n.t.Context(), 10*time.Second)
+	defer cancel()
+	u := smpptest.USSD{From: customer, To: request, Text: msg, Op: op, Session: info, ServiceType: serviceType}
+	if serviceType != "" && serviceType != "USSD" {
+		u.ServiceType = serviceType
+	}
+	var (
+		st  pdu.Status
+		err error
+	)
+	if serviceType == "USSD-noop" { // service_type USSD without the operation TLV
+		d, berr := n.srv.USSDPDU(u)
+		if berr != nil {
+			n.t.Fatal(berr)
+		}
+		d.ServiceType = "USSD"
+		d.TLVs.Del(pdu.TagUSSDServiceOp)
+		st, err = n.srv.DeliverTo(ctx, "", d)
+	} else {
+		st, err = n.srv.DeliverUSSD(ctx, u)
+	}
+	if err != nil || st != pdu.StatusOK {
+		n.t.Fatalf("deliver USSD %q: %v %v", msg, st, err)
+	}
+	subs, err := n.srv.WaitSubmitted(ctx, n.seen+1)
+	if err != nil {
+		n.t.Fatalf("no screen after %q: %v", msg, err)
+	}
+	s := subs[n.seen]
+	n.seen = len(subs)
+	txt, err := s.Text()
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	if s.Destination() != customer || s.Source() != request || s.SubmitSM.ServiceType != "USSD" {
+		n.t.Errorf("screen from %q to %q service type %q", s.Source(), s.Destination(), s.SubmitSM.ServiceType)
+	}
+	gotOp, _ := s.TLVs().Uint8(pdu.TagUSSDServiceOp)
+	gotInfo, _ := s.TLVs().ITSSessionInfo()
+	return txt, gotOp, gotInfo
+}
+
+func ussdSetup(t *testing.T, mode esme.USSDMode) (*ussdNet, *realGateway) {
+	t.Helper()
+	srv := newSMSC(t, text.Options{})
+	ls := &lateSender{}
+	g := openGateway(t, filepath.Join(t.TempDir(), "gw.db"), ls)
+	ctx := t.Context()
+	if err := g.gw.AddCustomer(ctx, customer, customer, "Pelanggan", domain.PIN(ussdPIN)); err != nil {
+		t.Fatal(err)
+	}
+	b := bindTo(srv, "smsc")
+	b.USSD = mode
+	e, _ := runESME(t, srv, g.gw, esme.Options{Binds: []esme.BindOptions{b}})
+	ls.e.Store(e)
+	return &ussdNet{t: t, srv: srv}, g
+}
+
+// A top-up over SMPP USSD: PSSR indication opens the session, each screen
+// goes back as a USSR request echoing the session number with the next
+// sequence, the last as a PSSR response with the end flag; the wallet is
+// credited and the PIN input stored redacted.
+func TestUSSDTopUpOverSMPP(t *testing.T) {
+	n, g := ussdSetup(t, esme.USSDServiceOp)
+	info := &pdu.ITSSessionInfo{Session: 7}
+	txt, op, got := n.send(smpptest.USSDOpPSSRIndication, "*9779#", info, "")
+	if !strings.Contains(txt, "1 Isi saldo") || op != smpptest.USSDOpUSSRRequest || got.Session != 7 || got.Sequence != 1 || got.End {
+		t.Fatalf("first screen %q op %d info %+v", txt, op, got)
+	}
+	for _, step := range []struct{ in, want string }{{"1", "Account-ID"}, {customer, "Pilih nominal"}, {"1", "Masukkan PIN"}} {
+		info.Sequence += 2
+		txt, op, _ = n.send(smpptest.USSDOpUSSRConfirm, step.in, info, "")
+		if !strings.Contains(txt, step.want) || op != smpptest.USSDOpUSSRRequest {
+			t.Fatalf("after %q: screen %q op %d, want %q", step.in, txt, op, step.want)
+		}
+	}
+	info.Sequence += 2
+	txt, op, got = n.send(smpptest.USSDOpUSSRConfirm, ussdPIN, info, "")
+	if !strings.Contains(txt, "BERHASIL") || op != smpptest.USSDOpPSSRResponse || !got.End || got.Session != 7 {
+		t.Fatalf("last screen %q op %d info %+v, want the result, PSSR response, end", txt, op, got)
+	}
+	var saw bool
+	for _, m := range g.messages(t, smsgw.DirIn) {
+		if strings.Contains(m.Text, ussdPIN) {
+			t.Errorf("PIN in clear in the SMS log: %q", m.Text)
+		}
+		saw = saw || m.Channel == smsgw.ChannelUSSD && m.ShortCode == pinCode
+	}
+	if !saw {
+		t.Error("no USSD PIN input in the SMS log")
+	}
+	w, _, err := g.gw.Wallet(t.Context(), customer, 1)
+	if err != nil || w.Balance != 50000 {
+		t.Errorf("wallet %+v %v, want Rp50.000", w, err)
+	}
+}
+
+// service_type "USSD" without an operation: a dial string opens the
+// session, other texts answer it; the screens carry no operation TLV.
+func TestUSSDServiceTypeMode(t *testing.T) {
+	n, _ := ussdSetup(t, esme.USSDServiceType)
+	txt, op, _ := n.send(0, "*9779#", nil, "USSD-noop")
+	if !strings.Contains(txt, "1 Isi saldo") || op != 0 {
+		t.Fatalf("first screen %q op %d", txt, op)
+	}
+	txt, _, _ = n.send(0, "2", nil, "USSD-noop")
+	if !strings.Contains(txt, "Saldo i-Pay") {
+		t.Fatalf("balance screen %q", txt)
+	}
+}
+
+// A new dial replaces the open session; a released session is forgotten,
+// and an answer to a forgotten session starts from the menu.
+func TestUSSDNewDialAndRelease(t *testing.T) {
+	n, _ := ussdSetup(t, esme.USSDServiceOp)
+	info := &pdu.ITSSessionInfo{Session: 3}
+	n.send(smpptest.USSDOpPSSRIndication, "*9779#", info, "")
+	n.send(smpptest.USSDOpUSSRConfirm, "1", info, "")
+	txt, _, _ := n.send(smpptest.USSDOpPSSRIndication, "*9779#", info, "")
+	if !strings.Contains(txt, "1 Isi saldo") {
+		t.Fatalf("new dial: %q, want the menu", txt)
+	}
+	// Released by the network: no answer.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if st, err := n.srv.DeliverUSSD(ctx, smpptest.USSD{From: customer, To: request, Text: "", Op: 0x81, Session: info}); err != nil || st != pdu.StatusOK {
+		t.Fatalf("release: %v %v", st, err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if subs := n.srv.Submitted(); len(subs) != n.seen {
+		t.Errorf("%d screens after a release", len(subs)-n.seen)
+	}
+	txt, _, _ = n.send(smpptest.USSDOpUSSRConfirm, "2", info, "")
+	if !strings.Contains(txt, "1 Isi saldo") {
+		t.Errorf("answer to a released session: %q, want the menu again", txt)
+	}
+}
