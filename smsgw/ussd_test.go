@@ -1,12 +1,15 @@
 package smsgw_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
+	"github.com/smsgw/smsgw/store/sqlite/sqlitetest"
 )
 
 // ussd plays one USSD network session: each call sends the inputs so far,
@@ -183,4 +186,50 @@ func (h *harness) sessions(m domain.MSISDN) []smsgw.Session {
 		h.t.Fatal(err)
 	}
 	return ss
+}
+
+// FuzzUSSD walks arbitrary dial strings and inputs: the engine answers
+// every one with a screen that fits (or refuses a malformed request as
+// invalid), and the ledger stays balanced whatever was typed.
+func FuzzUSSD(f *testing.F) {
+	for _, s := range [][2]string{
+		{"*9779#", ""}, {"*9779#", "1*08110000009*2*246810"}, {"*9779*08110000009*50000#", "111111*0"},
+		{"*9779#", "1*0*0*00"}, {"*9779*2#", ""}, {"*9779#", "3"}, {"*1*2#", "9"}, {"*9779#", "1*x*y"},
+		{"*9779#", "1*08110000009*75000*" + pin}, {"9779", " 1 * 08110000009 "},
+	} {
+		f.Add(s[0], s[1])
+	}
+	st, gw := sqlitetest.Open(f, smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
+	if err := gw.AddCustomer(f.Context(), payer, payer, "Payer", domain.PIN(pin)); err != nil {
+		f.Fatal(err)
+	}
+	if err := gw.AddWallet(f.Context(), "08110000009"); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, dial, text string) {
+		in := strings.Split(text, "*")
+		if text == "" {
+			in = nil
+		}
+		sc, err := gw.USSD(t.Context(), smsgw.USSDRequest{Session: "fuzz", MSISDN: payer, ServiceCode: dial, Inputs: in})
+		if err != nil {
+			if smsgw.ErrorCode(err) != smsgw.EInvalid {
+				t.Fatalf("USSD(%q, %q): %v", dial, text, err)
+			}
+			return
+		}
+		if n := utf8.RuneCountInString(sc.Text); n == 0 || n > smsgw.MaxUSSDScreen {
+			t.Fatalf("USSD(%q, %q): screen of %d characters", dial, text, n)
+		}
+		err = st.View(t.Context(), func(tx smsgw.Tx) error {
+			sum, err := tx.LedgerSum()
+			if err == nil && sum != 0 {
+				t.Fatalf("ledger sums to %d after USSD(%q, %q)", sum, dial, text)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }
