@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,5 +180,66 @@ func TestNewHTTPChecks(t *testing.T) {
 	}
 	if _, err := ussd.NewHTTP(ussd.HTTPOptions{Engine: failing{}}); err == nil {
 		t.Error("no allowed addresses accepted")
+	}
+}
+
+// BenchmarkHTTPScreens runs whole top-ups over the HTTP channel, five
+// screens each, from 200 subscribers in parallel, and reports the
+// latency of a screen (p50, p99) besides the time per top-up.
+func BenchmarkHTTPScreens(b *testing.B) {
+	logger := slog.New(slog.DiscardHandler)
+	_, gw := sqlitetest.Open(b, smsgwtest.WithCodes("9779", "3355"), smsgwtest.WithLogger(logger))
+	const subscribers = 200
+	for i := range subscribers {
+		m := fmt.Sprintf("0812%07d", i)
+		if err := gw.AddCustomer(b.Context(), m, m, "Bench", domain.PIN(pin)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h, err := ussd.NewHTTP(ussd.HTTPOptions{Engine: gw, Allow: loopback, Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var (
+		mu    sync.Mutex
+		times []time.Duration
+		n     atomic.Int64
+	)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		client := srv.Client()
+		var mine []time.Duration
+		for pb.Next() {
+			i := n.Add(1)
+			m := fmt.Sprintf("0812%07d", i%subscribers)
+			for _, text := range []string{"", "1", "1*" + m, "1*" + m + "*1", "1*" + m + "*1*" + pin} {
+				form := url.Values{"sessionId": {fmt.Sprint("b", i)}, "serviceCode": {"*9779#"}, "phoneNumber": {m}, "text": {text}}
+				start := time.Now()
+				res, err := client.PostForm(srv.URL, form)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				mine = append(mine, time.Since(start))
+				if res.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "CON ") && !strings.HasPrefix(string(body), "END ") {
+					b.Errorf("%d %q", res.StatusCode, body)
+					return
+				}
+			}
+		}
+		mu.Lock()
+		times = append(times, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	slices.Sort(times)
+	if len(times) > 0 {
+		b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms/screen")
+		b.ReportMetric(float64(times[len(times)*99/100].Microseconds())/1000, "p99-ms/screen")
 	}
 }
