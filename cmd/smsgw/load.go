@@ -197,6 +197,9 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	mos := newMOSender(srv, o.systemID)
+	if o.external != "" {
+		fmt.Fprintf(os.Stderr, "load: %d binds as %q up; starting %d %s flows\n", len(receivers(srv, o.systemID)), o.systemID, o.flows, o.flow)
+	}
 	res := runLoad(ctx, &o, mos, replies)
 	if o.flow == "open" && peer.expire != nil {
 		res.RSSMB = rssMB()
