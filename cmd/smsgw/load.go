@@ -467,12 +467,15 @@ func startEchoPeer(ctx context.Context, addr string, o *loadOptions) (*loadPeer,
 
 // loadResult is the summary of a run.
 type loadResult struct {
-	Flow        string  `json:"flow"`
-	Against     string  `json:"against"`
-	Flows       int     `json:"flows"`
-	Completed   int     `json:"completed"`
-	Failed      int     `json:"failed"`
-	Unmatched   int64   `json:"unmatched_replies"`
+	Flow      string `json:"flow"`
+	Against   string `json:"against"`
+	Flows     int    `json:"flows"`
+	Completed int    `json:"completed"`
+	Failed    int    `json:"failed"`
+	Unmatched int64  `json:"unmatched_replies"`
+	// Redelivered counts MOs the gateway refused for now (it could not
+	// store them) that the harness delivered again, as an SMSC does.
+	Redelivered int64   `json:"redelivered_mos"`
 	MSISDNs     int     `json:"msisdns"`
 	Window      int     `json:"window"`
 	Rate        float64 `json:"rate,omitempty"`
@@ -522,7 +525,8 @@ func (r *loadResult) print(w io.Writer) {
 		fmt.Fprintf(w, ", paced at %.0f MO/s", r.Rate)
 	}
 	fmt.Fprintf(w, ", %s\n", r.Machine)
-	fmt.Fprintf(w, "completed %d, failed %d, unmatched replies %d, in %.3fs\n", r.Completed, r.Failed, r.Unmatched, r.Seconds)
+	fmt.Fprintf(w, "completed %d, failed %d, unmatched replies %d, MOs refused for now and delivered again %d, in %.3fs\n",
+		r.Completed, r.Failed, r.Unmatched, r.Redelivered, r.Seconds)
 	if len(r.MOsPerBind) > 1 {
 		parts := make([]string, len(r.MOsPerBind))
 		for i, n := range r.MOsPerBind {
@@ -602,7 +606,8 @@ func runLoad(ctx context.Context, o *loadOptions, srv *moSender, replies *replyR
 	mos := float64(len(replyLat))
 	return &loadResult{
 		Flow: o.flow, Flows: o.flows, Completed: ok, Failed: int(failed.Load()), Unmatched: replies.unmatched.Load(),
-		MSISDNs: o.msisdns, Window: o.window, Rate: o.rate, Seconds: elapsed,
+		Redelivered: srv.redelivered.Load(),
+		MSISDNs:     o.msisdns, Window: o.window, Rate: o.rate, Seconds: elapsed,
 		FlowsPerSec: float64(ok) / elapsed, MOPerSec: mos / elapsed, MTPerSec: mos / elapsed,
 		PDUsPerSec: 4 * mos / elapsed,
 		Reply:      latencyOf(replyLat), FlowTime: latencyOf(flowLat), Errors: errs,
@@ -620,12 +625,30 @@ func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *moSender, 
 		}
 		c.expect.Add(1)
 		t0 := time.Now()
-		sts, err := srv.deliver(ctx, c.msisdn, to, text)
-		if err == nil {
+		var err error
+		// An MO refused for now (ESME_RX_T_APPN: the gateway could not
+		// store it) is delivered again later, as an SMSC does, a few times.
+		for attempt := 0; ; attempt++ {
+			var sts []pdu.Status
+			sts, err = srv.deliver(ctx, c.msisdn, to, text)
+			temporary := false
 			for _, st := range sts {
-				if st != pdu.StatusOK {
-					err = fmt.Errorf("MO %q answered %s", text, st.Name())
+				if st != pdu.StatusOK && err == nil {
+					err, temporary = fmt.Errorf("MO %q answered %s", text, st.Name()), st.Temporary()
 				}
+			}
+			if err == nil || !temporary || attempt == loadRedeliveries {
+				if err != nil && attempt > 0 {
+					err = fmt.Errorf("%w, delivered %d times", err, attempt+1)
+				}
+				break
+			}
+			srv.redelivered.Add(1)
+			select {
+			case <-time.After(loadRedeliverAfter):
+			case <-ctx.Done():
+				c.expect.Add(-1)
+				return ctx.Err()
 			}
 		}
 		if err != nil {
@@ -834,6 +857,13 @@ func receivers(srv *smsc.Server, systemID string) []*smsc.Conn {
 	return cs
 }
 
+// An MO the gateway refuses for now is delivered again after
+// loadRedeliverAfter, at most loadRedeliveries times.
+const (
+	loadRedeliveries   = 5
+	loadRedeliverAfter = time.Second
+)
+
 // moSender delivers the harness's MOs, each to the next bound session in
 // turn (round-robin, as an SMSC spreads MOs over an ESME's binds), and
 // counts the MOs each session received. Replies are matched by the
@@ -844,6 +874,8 @@ type moSender struct {
 	next     atomic.Uint64
 	mu       sync.Mutex
 	perConn  map[uint64]*atomic.Int64 // by Conn.ID
+	// redelivered counts MOs delivered again after a temporary refusal.
+	redelivered atomic.Int64
 }
 
 func newMOSender(srv *smsc.Server, systemID string) *moSender {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,7 +165,9 @@ password_env = "LOAD_BIND_PASSWORD"
 // -external -binds 2 waits for two binds, as from two daemons on one
 // database, and spreads the MOs over them; each reply is matched to its
 // flow whichever bind sends it. Two stateless responders stand in for the
-// daemons, and each answers every MO through the other's bind.
+// daemons, and each answers every MO through the other's bind. Two MOs are
+// refused for now (ESME_RX_T_APPN, as a gateway that could not store them
+// answers): the harness delivers them again, as an SMSC does.
 func TestLoadExternalBinds(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -181,12 +184,16 @@ func TestLoadExternalBinds(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var clients [2]*smpp.Client
 	var wg sync.WaitGroup
+	var mos atomic.Int64
 	for i := range clients {
 		other := &clients[1-i]
 		handler := smpp.HandlerFunc(func(_ context.Context, p pdu.PDU) error {
 			d, ok := p.(*pdu.DeliverSM)
 			if !ok {
 				return nil
+			}
+			if n := mos.Add(1); n == 3 || n == 10 {
+				return pdu.StatusXTAppn
 			}
 			reply := "Ketik PIN Anda"
 			if d.DestinationAddr == "3355" {
@@ -233,7 +240,10 @@ func TestLoadExternalBinds(t *testing.T) {
 	if res.Completed != 40 || res.Failed != 0 || res.Unmatched != 0 {
 		t.Fatalf("completed %d, failed %d, unmatched %d (%v); want 40, 0, 0", res.Completed, res.Failed, res.Unmatched, res.Errors)
 	}
-	if len(res.MOsPerBind) != 2 || res.MOsPerBind[0] != 40 || res.MOsPerBind[1] != 40 {
-		t.Errorf("MOs per bind %v, want [40 40] (80 MOs in turn over two binds)", res.MOsPerBind)
+	if res.Redelivered != 2 {
+		t.Errorf("%d MOs delivered again, want the 2 refused", res.Redelivered)
+	}
+	if len(res.MOsPerBind) != 2 || res.MOsPerBind[0] != 41 || res.MOsPerBind[1] != 41 {
+		t.Errorf("MOs per bind %v, want [41 41] (80 MOs and 2 delivered again, in turn over two binds)", res.MOsPerBind)
 	}
 }
