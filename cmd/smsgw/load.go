@@ -32,7 +32,7 @@ import (
 )
 
 const loadUsage = `load [-flow saldo|topup] [-n 20000] [-msisdns 1000] [-window 100] [-rate MO/s] [-duration 60s]
-            [-against gateway|echo] [-external host:port -system-id ID -password PW] [-json] [-cpuprofile FILE]
+            [-against gateway|echo] [-external host:port [-binds N] -system-id ID -password PW] [-json] [-cpuprofile FILE]
        load seed [-config config.toml] [-msisdns 1000] [-pin 135790]
 Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
   saldo   one MO (SALDO to the request code), one reply
@@ -47,6 +47,10 @@ Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
   -external ADDR     listen on ADDR and wait for a gateway started separately to bind
                      (its config: a [[bind]] to ADDR with -system-id/-password);
                      register its customers first with 'smsgw load seed'
+  -binds N           with -external: wait for N binds (several daemons on one database)
+                     before starting; each MO goes to the next bound session in turn, as
+                     an SMSC spreads MOs over an ESME's binds, and a reply counts
+                     whichever bind it comes back on
   -window N          flows in progress at once (MOs the SMSC has in flight)
   -rate R            start at most R MOs per second (0: as fast as replies come)
   -duration D        with -rate: run for D instead of -n flows`
@@ -70,6 +74,7 @@ type loadOptions struct {
 	duration   time.Duration
 	against    string
 	external   string
+	binds      int // with -external: binds to wait for before starting
 	systemID   string
 	password   string
 	json       bool
@@ -100,6 +105,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 0, "with -rate: run this long instead of -n flows")
 	fs.StringVar(&o.against, "against", "gateway", "gateway or echo")
 	fs.StringVar(&o.external, "external", "", "listen here for a gateway started separately")
+	fs.IntVar(&o.binds, "binds", 1, "with -external: wait for this many binds (one per daemon) before starting")
 	fs.StringVar(&o.systemID, "system-id", loadSystemID, "system_id the gateway binds with (-external)")
 	fs.StringVar(&o.password, "password", loadPassword, "password the gateway binds with (-external)")
 	fs.BoolVar(&o.json, "json", false, "print the summary as JSON")
@@ -128,6 +134,8 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: load: -external and -against echo exclude each other", errUsage)
 	case o.against == "echo" && o.flow != "saldo":
 		return fmt.Errorf("%w: load: the echo responder answers saldo flows only", errUsage)
+	case o.binds < 1 || o.binds > 1000 || (o.binds > 1 && o.external == ""):
+		return fmt.Errorf("%w: load: -binds must be between 1 and 1000, and more than 1 only with -external", errUsage)
 	case o.flows < 1 || o.msisdns < 1 || o.msisdns > 100_000_000 || o.window < 1 || o.window > 100_000:
 		return fmt.Errorf("%w: load: need -n >= 1, 1 <= -msisdns <= 10^8, 1 <= -window <= 100000", errUsage)
 	case o.rate < 0 || o.duration < 0 || (o.duration > 0 && o.rate == 0):
@@ -168,10 +176,10 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		wait = 5 * time.Minute
 	}
 	bctx, bcancel := context.WithTimeout(ctx, wait)
-	_, err = srv.WaitBound(bctx, o.systemID)
+	err = waitBinds(bctx, srv, o.systemID, o.binds)
 	bcancel()
 	if err != nil {
-		return fmt.Errorf("load: no bind as %q: %w %v", o.systemID, err, peer.err())
+		return fmt.Errorf("load: %w %v", err, peer.err())
 	}
 	if err := peer.seed(ctx, &o); err != nil {
 		return err
@@ -188,7 +196,11 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res := runLoad(ctx, &o, srv, replies)
+	mos := newMOSender(srv, o.systemID)
+	if o.external != "" {
+		fmt.Fprintf(os.Stderr, "load: %d binds as %q up; starting %d %s flows\n", len(receivers(srv, o.systemID)), o.systemID, o.flows, o.flow)
+	}
+	res := runLoad(ctx, &o, mos, replies)
 	if o.flow == "open" && peer.expire != nil {
 		res.RSSMB = rssMB()
 		// While the sessions expire, the same customers keep sending
@@ -202,7 +214,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		var dres *loadResult
 		ddone := make(chan struct{})
 		if during.rate > 0 && during.first < o.msisdns {
-			go func() { defer close(ddone); dres = runLoad(dctx, &during, srv, replies) }()
+			go func() { defer close(ddone); dres = runLoad(dctx, &during, mos, replies) }()
 		} else {
 			close(ddone)
 		}
@@ -222,6 +234,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	res.Against = o.against
+	res.MOsPerBind = mos.counts()
 	if o.external != "" {
 		res.Against = "external gateway at " + srv.Addr()
 	}
@@ -454,23 +467,29 @@ func startEchoPeer(ctx context.Context, addr string, o *loadOptions) (*loadPeer,
 
 // loadResult is the summary of a run.
 type loadResult struct {
-	Flow        string   `json:"flow"`
-	Against     string   `json:"against"`
-	Flows       int      `json:"flows"`
-	Completed   int      `json:"completed"`
-	Failed      int      `json:"failed"`
-	Unmatched   int64    `json:"unmatched_replies"`
-	MSISDNs     int      `json:"msisdns"`
-	Window      int      `json:"window"`
-	Rate        float64  `json:"rate,omitempty"`
-	Seconds     float64  `json:"seconds"`
-	FlowsPerSec float64  `json:"flows_per_second"`
-	MOPerSec    float64  `json:"mo_per_second"`
-	MTPerSec    float64  `json:"mt_per_second"`
-	PDUsPerSec  float64  `json:"pdus_per_second"` // deliver_sm and submit_sm with their responses
-	Reply       latency  `json:"mo_to_reply"`
-	FlowTime    latency  `json:"flow_time"`
-	Errors      []string `json:"errors,omitempty"`
+	Flow      string `json:"flow"`
+	Against   string `json:"against"`
+	Flows     int    `json:"flows"`
+	Completed int    `json:"completed"`
+	Failed    int    `json:"failed"`
+	Unmatched int64  `json:"unmatched_replies"`
+	// Redelivered counts MOs the gateway refused for now (it could not
+	// store them) that the harness delivered again, as an SMSC does.
+	Redelivered int64   `json:"redelivered_mos"`
+	MSISDNs     int     `json:"msisdns"`
+	Window      int     `json:"window"`
+	Rate        float64 `json:"rate,omitempty"`
+	Seconds     float64 `json:"seconds"`
+	FlowsPerSec float64 `json:"flows_per_second"`
+	MOPerSec    float64 `json:"mo_per_second"`
+	MTPerSec    float64 `json:"mt_per_second"`
+	PDUsPerSec  float64 `json:"pdus_per_second"` // deliver_sm and submit_sm with their responses
+	Reply       latency `json:"mo_to_reply"`
+	FlowTime    latency `json:"flow_time"`
+	// MOsPerBind is how many MOs each bound session received, in bind
+	// order (one entry per daemon with -external -binds N).
+	MOsPerBind []int64  `json:"mos_per_bind,omitempty"`
+	Errors     []string `json:"errors,omitempty"`
 	// -flow open, in-process: the process's resident memory with the
 	// sessions open, and the expiry of all of them.
 	RSSMB         float64  `json:"rss_mb,omitempty"`
@@ -506,7 +525,15 @@ func (r *loadResult) print(w io.Writer) {
 		fmt.Fprintf(w, ", paced at %.0f MO/s", r.Rate)
 	}
 	fmt.Fprintf(w, ", %s\n", r.Machine)
-	fmt.Fprintf(w, "completed %d, failed %d, unmatched replies %d, in %.3fs\n", r.Completed, r.Failed, r.Unmatched, r.Seconds)
+	fmt.Fprintf(w, "completed %d, failed %d, unmatched replies %d, MOs refused for now and delivered again %d, in %.3fs\n",
+		r.Completed, r.Failed, r.Unmatched, r.Redelivered, r.Seconds)
+	if len(r.MOsPerBind) > 1 {
+		parts := make([]string, len(r.MOsPerBind))
+		for i, n := range r.MOsPerBind {
+			parts[i] = strconv.FormatInt(n, 10)
+		}
+		fmt.Fprintf(w, "%d binds, MOs per bind: %s\n", len(r.MOsPerBind), strings.Join(parts, " / "))
+	}
 	fmt.Fprintf(w, "throughput %.1f flows/s: %.1f MO/s, %.1f MT/s, %.1f PDU/s\n", r.FlowsPerSec, r.MOPerSec, r.MTPerSec, r.PDUsPerSec)
 	fmt.Fprintf(w, "MO → reply: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.Reply.P50, r.Reply.P90, r.Reply.P99, r.Reply.Max)
 	if r.Flow == "topup" {
@@ -525,7 +552,7 @@ func (r *loadResult) print(w io.Writer) {
 }
 
 // runLoad runs o.flows flows over o.window workers and measures them.
-func runLoad(ctx context.Context, o *loadOptions, srv *smsc.Server, replies *replyRouter) *loadResult {
+func runLoad(ctx context.Context, o *loadOptions, srv *moSender, replies *replyRouter) *loadResult {
 	var (
 		next      atomic.Int64
 		failed    atomic.Int64
@@ -579,7 +606,8 @@ func runLoad(ctx context.Context, o *loadOptions, srv *smsc.Server, replies *rep
 	mos := float64(len(replyLat))
 	return &loadResult{
 		Flow: o.flow, Flows: o.flows, Completed: ok, Failed: int(failed.Load()), Unmatched: replies.unmatched.Load(),
-		MSISDNs: o.msisdns, Window: o.window, Rate: o.rate, Seconds: elapsed,
+		Redelivered: srv.redelivered.Load(),
+		MSISDNs:     o.msisdns, Window: o.window, Rate: o.rate, Seconds: elapsed,
 		FlowsPerSec: float64(ok) / elapsed, MOPerSec: mos / elapsed, MTPerSec: mos / elapsed,
 		PDUsPerSec: 4 * mos / elapsed,
 		Reply:      latencyOf(replyLat), FlowTime: latencyOf(flowLat), Errors: errs,
@@ -589,7 +617,7 @@ func runLoad(ctx context.Context, o *loadOptions, srv *smsc.Server, replies *rep
 
 // flow runs one flow of customer c and returns the MO → reply latency of
 // each MO that was answered.
-func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *smsc.Server, pace *pacer) ([]time.Duration, error) {
+func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *moSender, pace *pacer) ([]time.Duration, error) {
 	var lats []time.Duration
 	step := func(to, text, want string) error {
 		if err := pace.wait(ctx); err != nil {
@@ -597,12 +625,30 @@ func (c *loadCustomer) flow(ctx context.Context, o *loadOptions, srv *smsc.Serve
 		}
 		c.expect.Add(1)
 		t0 := time.Now()
-		sts, err := srv.DeliverText(ctx, c.msisdn, to, text, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
-		if err == nil {
+		var err error
+		// An MO refused for now (ESME_RX_T_APPN: the gateway could not
+		// store it) is delivered again later, as an SMSC does, a few times.
+		for attempt := 0; ; attempt++ {
+			var sts []pdu.Status
+			sts, err = srv.deliver(ctx, c.msisdn, to, text)
+			temporary := false
 			for _, st := range sts {
-				if st != pdu.StatusOK {
-					err = fmt.Errorf("MO %q answered %s", text, st.Name())
+				if st != pdu.StatusOK && err == nil {
+					err, temporary = fmt.Errorf("MO %q answered %s", text, st.Name()), st.Temporary()
 				}
+			}
+			if err == nil || !temporary || attempt == loadRedeliveries {
+				if err != nil && attempt > 0 {
+					err = fmt.Errorf("%w, delivered %d times", err, attempt+1)
+				}
+				break
+			}
+			srv.redelivered.Add(1)
+			select {
+			case <-time.After(loadRedeliverAfter):
+			case <-ctx.Done():
+				c.expect.Add(-1)
+				return ctx.Err()
 			}
 		}
 		if err != nil {
@@ -777,4 +823,108 @@ func (r *replyRouter) deliver(s smsc.Submission) {
 	default:
 		r.unmatched.Add(1)
 	}
+}
+
+// waitBinds waits until n sessions bound as systemID can receive MOs.
+func waitBinds(ctx context.Context, srv *smsc.Server, systemID string, n int) error {
+	if _, err := srv.WaitBound(ctx, systemID); err != nil {
+		return fmt.Errorf("no bind as %q: %w", systemID, err)
+	}
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if got := len(receivers(srv, systemID)); got >= n {
+			return nil
+		} else if ctx.Err() != nil {
+			return fmt.Errorf("%d of %d binds as %q: %w", got, n, systemID, context.Cause(ctx))
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// receivers returns the open sessions bound as systemID that take MOs
+// (receiver or transceiver), in bind order.
+func receivers(srv *smsc.Server, systemID string) []*smsc.Conn {
+	var cs []*smsc.Conn
+	for _, c := range srv.Conns() {
+		if m := c.Mode(); m.CanReceive() && c.SystemID() == systemID {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// An MO the gateway refuses for now is delivered again after
+// loadRedeliverAfter, at most loadRedeliveries times.
+const (
+	loadRedeliveries   = 5
+	loadRedeliverAfter = time.Second
+)
+
+// moSender delivers the harness's MOs, each to the next bound session in
+// turn (round-robin, as an SMSC spreads MOs over an ESME's binds), and
+// counts the MOs each session received. Replies are matched by the
+// customer they are addressed to, whichever session sends them.
+type moSender struct {
+	srv      *smsc.Server
+	systemID string
+	next     atomic.Uint64
+	mu       sync.Mutex
+	perConn  map[uint64]*atomic.Int64 // by Conn.ID
+	// redelivered counts MOs delivered again after a temporary refusal.
+	redelivered atomic.Int64
+}
+
+func newMOSender(srv *smsc.Server, systemID string) *moSender {
+	return &moSender{srv: srv, systemID: systemID, perConn: map[uint64]*atomic.Int64{}}
+}
+
+// deliver sends text from from to to as an MO (all its parts on one
+// session) and returns the ESME's status for each part.
+func (m *moSender) deliver(ctx context.Context, from, to, text string) ([]pdu.Status, error) {
+	ds, err := m.srv.TextPDUs(from, to, text, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
+	if err != nil {
+		return nil, err
+	}
+	cs := receivers(m.srv, m.systemID)
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("%w (system_id %q)", smsc.ErrNotBound, m.systemID)
+	}
+	c := cs[(m.next.Add(1)-1)%uint64(len(cs))]
+	m.mu.Lock()
+	n := m.perConn[c.ID()]
+	if n == nil {
+		n = new(atomic.Int64)
+		m.perConn[c.ID()] = n
+	}
+	m.mu.Unlock()
+	n.Add(1)
+	sts := make([]pdu.Status, 0, len(ds))
+	for i, d := range ds {
+		st, err := c.Deliver(ctx, d)
+		if err != nil {
+			return sts, fmt.Errorf("deliver part %d of %d: %w", i+1, len(ds), err)
+		}
+		sts = append(sts, st)
+	}
+	return sts, nil
+}
+
+// counts returns the MOs delivered to each session, in bind order.
+func (m *moSender) counts() []int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]uint64, 0, len(m.perConn))
+	for id := range m.perConn {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		out[i] = m.perConn[id].Load()
+	}
+	return out
 }

@@ -2,15 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/smsgw/smsgw/smpp"
+	"github.com/smsgw/smsgw/smpp/pdu"
 )
 
 // runLoadCmd runs `smsgw load args...` in this process and decodes its
@@ -63,7 +71,7 @@ func TestLoadInProcess(t *testing.T) {
 func TestLoadUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"-flow", "nope"}, {"-against", "echo", "-flow", "topup"}, {"-flow", "open", "-n", "20", "-msisdns", "10"}, {"-duration", "1s"}, {"-n", "0"},
-		{"-external", "127.0.0.1:0", "-against", "echo"},
+		{"-external", "127.0.0.1:0", "-against", "echo"}, {"-binds", "2"}, {"-external", "127.0.0.1:0", "-binds", "0"},
 	} {
 		err := cmdLoad(t.Context(), args, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), "usage") {
@@ -151,5 +159,91 @@ password_env = "LOAD_BIND_PASSWORD"
 	}
 	if res.Completed != 20 || res.Failed != 0 || res.Unmatched != 0 || !strings.Contains(res.Against, "external") {
 		t.Fatalf("external run = %+v, want 20 top-ups completed against the external gateway", res)
+	}
+}
+
+// -external -binds 2 waits for two binds, as from two daemons on one
+// database, and spreads the MOs over them; each reply is matched to its
+// flow whichever bind sends it. Two stateless responders stand in for the
+// daemons, and each answers every MO through the other's bind. Two MOs are
+// refused for now (ESME_RX_T_APPN, as a gateway that could not store them
+// answers): the harness delivers them again, as an SMSC does.
+func TestLoadExternalBinds(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	var out bytes.Buffer
+	loadDone := make(chan error, 1)
+	go func() {
+		loadDone <- cmdLoad(t.Context(), []string{"-external", addr, "-binds", "2", "-system-id", "gw", "-password", "pw",
+			"-flow", "topup", "-n", "40", "-msisdns", "8", "-window", "4", "-json", "-progress=false"}, &out)
+	}()
+	ctx, cancel := context.WithCancel(t.Context())
+	var clients [2]*smpp.Client
+	var wg sync.WaitGroup
+	var mos atomic.Int64
+	for i := range clients {
+		other := &clients[1-i]
+		handler := smpp.HandlerFunc(func(_ context.Context, p pdu.PDU) error {
+			d, ok := p.(*pdu.DeliverSM)
+			if !ok {
+				return nil
+			}
+			if n := mos.Add(1); n == 3 || n == 10 {
+				return pdu.StatusXTAppn
+			}
+			reply := "Ketik PIN Anda"
+			if d.DestinationAddr == "3355" {
+				reply = "BERHASIL"
+			}
+			sm := &pdu.SubmitSM{}
+			sm.SourceAddr, sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = d.DestinationAddr, d.SourceAddrTON, d.SourceAddrNPI, d.SourceAddr
+			sm.ShortMessage = []byte(reply)
+			wg.Go(func() { _, _ = (*other).Submit(ctx, sm) })
+			return nil
+		})
+		c, err := smpp.NewClient(smpp.ClientOptions{Addr: addr, SystemID: "gw", Password: "pw", Window: 10,
+			Handler: handler, Logger: slog.New(slog.DiscardHandler), BackoffBase: 10 * time.Millisecond, BackoffCap: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[i] = c
+	}
+	runs := make(chan error, len(clients))
+	for _, c := range clients {
+		go func() { runs <- c.Run(ctx) }()
+	}
+	defer func() {
+		wg.Wait()
+		cancel()
+		for range clients {
+			if err := <-runs; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("responder: %v", err)
+			}
+		}
+	}()
+	select {
+	case err := <-loadDone:
+		if err != nil {
+			t.Fatalf("load -external -binds 2: %v\n%s", err, out.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("load -external -binds 2 did not finish in 20s")
+	}
+	var res loadResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("summary %q: %v", out.String(), err)
+	}
+	if res.Completed != 40 || res.Failed != 0 || res.Unmatched != 0 {
+		t.Fatalf("completed %d, failed %d, unmatched %d (%v); want 40, 0, 0", res.Completed, res.Failed, res.Unmatched, res.Errors)
+	}
+	if res.Redelivered != 2 {
+		t.Errorf("%d MOs delivered again, want the 2 refused", res.Redelivered)
+	}
+	if len(res.MOsPerBind) != 2 || res.MOsPerBind[0] != 41 || res.MOsPerBind[1] != 41 {
+		t.Errorf("MOs per bind %v, want [41 41] (80 MOs and 2 delivered again, in turn over two binds)", res.MOsPerBind)
 	}
 }
