@@ -211,11 +211,11 @@ type Gateway struct {
 
 	stats Stats
 
-	// unrecorded holds, under recMu, the SMSC ids of MTs the SMSC
-	// accepted but the store failed to mark sent: they are recorded, not
-	// sent again.
+	// unrecorded holds, under recMu, the acceptances (MT and SMSC ids)
+	// the store failed to mark sent: each SendDue records them first, and
+	// they are never sent again.
 	recMu      sync.Mutex
-	unrecorded map[int64][]string
+	unrecorded map[int64]acceptance
 }
 
 // Stats are counters a metrics exporter can read.

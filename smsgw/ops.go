@@ -44,6 +44,18 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		defer close(recDone)
 		g.recordAccepted(ctx, rec, &sent)
 	}()
+	// Acceptances a storage fault kept from being recorded are recorded
+	// first: sharing the store, this gateway's claims on them end after
+	// mtClaim, and another gateway would then send them again.
+	g.recMu.Lock()
+	retry := make([]acceptance, 0, len(g.unrecorded))
+	for _, a := range g.unrecorded {
+		retry = append(retry, a)
+	}
+	g.recMu.Unlock()
+	for _, a := range retry {
+		rec <- a
+	}
 	defer func() {
 		close(rec)
 		<-recDone
@@ -193,9 +205,9 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 		for i, a := range batch {
 			if err != nil {
 				if g.unrecorded == nil {
-					g.unrecorded = map[int64][]string{}
+					g.unrecorded = map[int64]acceptance{}
 				}
-				g.unrecorded[a.m.ID] = a.ids
+				g.unrecorded[a.m.ID] = a
 				continue
 			}
 			delete(g.unrecorded, a.m.ID)
@@ -220,8 +232,9 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 // accepted.
 func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) bool {
 	g.recMu.Lock()
-	ids, accepted := g.unrecorded[m.ID]
+	a, accepted := g.unrecorded[m.ID]
 	g.recMu.Unlock()
+	ids := a.ids
 	var err error
 	if !accepted {
 		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, ToAddr: m.Addr, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})

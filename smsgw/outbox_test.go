@@ -1,7 +1,11 @@
 package smsgw_test
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
@@ -48,5 +52,68 @@ func TestSentMTNotResentWhileUnrecorded(t *testing.T) {
 	}
 	if n, err := gw.SendDue(ctx); n != 0 || err != nil {
 		t.Errorf("SendDue with nothing due = %d, %v", n, err)
+	}
+}
+
+// failMarkSent fails the transactions that record a sent MT while armed.
+type failMarkSent struct {
+	smsgw.Store
+	armed atomic.Bool
+}
+
+type markSentTx struct {
+	smsgw.Tx
+	s *failMarkSent
+}
+
+func (t markSentTx) MarkMTSent(id int64, ids []string, now time.Time) error {
+	if t.s.armed.Load() {
+		return errors.New("could not serialize access due to read/write dependencies")
+	}
+	return t.Tx.MarkMTSent(id, ids, now)
+}
+
+func (s *failMarkSent) Update(ctx context.Context, fn func(smsgw.Tx) error) error {
+	return s.Store.Update(ctx, func(tx smsgw.Tx) error { return fn(markSentTx{Tx: tx, s: s}) })
+}
+
+// Sharing the store, an MT whose record failed keeps its claim; the next
+// SendDue records it at once, long before the claim would end and another
+// gateway would send it again.
+func TestSharedUnrecordedMTRecordedNextCall(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	fs := &failMarkSent{Store: h.store}
+	gw := smsgwtest.New(t, fs, smsgwtest.WithClock(h.clk), smsgwtest.WithSender(h.out),
+		smsgwtest.WithLogger(smsgwtest.NewLogger(h.logs)), smsgwtest.WithCodes(request, pinCode),
+		smsgwtest.WithOptions(func(o *smsgw.Options) { o.SharedStore, o.Node = true, "node-a" }))
+	if err := gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.ProcessInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs.armed.Store(true)
+	if n, err := gw.SendDue(ctx); n != 0 || err != nil {
+		t.Fatalf("SendDue with the record failing = %d, %v; want 0, nil", n, err)
+	}
+	one(t, h.out.Take(), request, "Saldo")
+	fs.armed.Store(false)
+	if n, err := gw.SendDue(ctx); n != 1 || err != nil {
+		t.Fatalf("next SendDue = %d, %v; want the MT recorded", n, err)
+	}
+	if mts := h.out.Take(); len(mts) != 0 {
+		t.Fatalf("sent again: %+v", mts)
+	}
+	// Another gateway after the claim's end finds nothing to send.
+	h.clk.Add(time.Minute)
+	other := smsgwtest.New(t, h.store, smsgwtest.WithClock(h.clk), smsgwtest.WithSender(h.out),
+		smsgwtest.WithLogger(smsgwtest.NewLogger(h.logs)), smsgwtest.WithCodes(request, pinCode),
+		smsgwtest.WithOptions(func(o *smsgw.Options) { o.SharedStore, o.Node = true, "node-b" }))
+	if n, err := other.SendDue(ctx); n != 0 || err != nil {
+		t.Errorf("other gateway's SendDue = %d, %v", n, err)
+	}
+	if mts := h.out.Take(); len(mts) != 0 {
+		t.Errorf("sent again by another gateway: %+v", mts)
 	}
 }
