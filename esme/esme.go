@@ -80,6 +80,9 @@ type Options struct {
 	// gateway's answer to one screen (default 5s).
 	USSDLifetime time.Duration
 	USSDTimeout  time.Duration
+	// USSDObserver, when set, counts the USSD screens answered (channel
+	// "smpp"); metrics.Metrics implements it.
+	USSDObserver USSDObserver
 }
 
 // ESME runs the binds.
@@ -99,6 +102,7 @@ type ESME struct {
 
 	ussdSess    ussdSessions
 	ussdTimeout time.Duration
+	ussdObs     USSDObserver
 }
 
 func newNonce() string {
@@ -120,7 +124,7 @@ func New(o Options) (*ESME, error) {
 		return nil, errors.New("esme: no binds")
 	}
 	e := &ESME{log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce(),
-		ussdSess: ussdSessions{lifetime: o.USSDLifetime}, ussdTimeout: o.USSDTimeout}
+		ussdSess: ussdSessions{lifetime: o.USSDLifetime}, ussdTimeout: o.USSDTimeout, ussdObs: o.USSDObserver}
 	if e.ussdSess.lifetime <= 0 {
 		e.ussdSess.lifetime = DefaultUSSDLifetime
 	}
@@ -307,7 +311,7 @@ func (e *ESME) handle(ctx context.Context, b *bind, p pdu.PDU) (err error) {
 		return e.mo(ctx, b, moFields{
 			source: m.SourceAddr, sourceTON: m.SourceAddrTON, sourceNPI: m.SourceAddrNPI,
 			dest: m.DestinationAddr, esm: m.ESMClass, dcs: m.DataCoding,
-			tlvs: m.TLVs, serviceType: m.ServiceType,
+			tlvs: m.TLVs, serviceType: m.ServiceType, dataSM: true,
 		})
 	default:
 		return pdu.StatusInvCmdID
@@ -321,6 +325,7 @@ type moFields struct {
 	dcs                       uint8
 	sm                        []byte
 	tlvs                      pdu.TLVs
+	dataSM                    bool // it came as data_sm (a USSD answer goes back as one)
 }
 
 // mo decodes, reassembles and hands an MO to the gateway. A nil return

@@ -21,6 +21,12 @@ type USSDGateway interface {
 	USSD(ctx context.Context, req smsgw.USSDRequest) (smsgw.USSDScreen, error)
 }
 
+// USSDObserver counts answered USSD screens: end says the screen closed
+// the session, failed that the gateway could not make it.
+type USSDObserver interface {
+	USSDScreen(channel string, end, failed bool, d time.Duration)
+}
+
 // USSDMode is how a bind's SMSC marks USSD.
 type USSDMode string
 
@@ -174,12 +180,16 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 		u.info = &info
 	}
 	req := smsgw.USSDRequest{Session: u.id, MSISDN: f.source, ServiceCode: u.dial, Inputs: u.inputs}
+	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, e.ussdTimeout)
 	sc, err := gw.USSD(sctx, req)
 	cancel()
 	if err != nil {
 		e.log.Error("USSD screen failed; the session is closed", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
 		sc = smsgw.USSDScreen{Text: USSDErrorText, End: true}
+	}
+	if e.ussdObs != nil {
+		e.ussdObs.USSDScreen("smpp", sc.End, err != nil, time.Since(start))
 	}
 	if sc.End {
 		e.ussdSess.drop(key)
@@ -198,7 +208,13 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 			}
 			sctx, cancel := context.WithTimeout(context.Background(), rt+time.Second)
 			defer cancel()
-			if _, err := b.client.Submit(sctx, answer); err != nil {
+			var err error
+			if dsm, ok := answer.(*pdu.DataSM); ok {
+				_, err = b.client.Send(sctx, dsm)
+			} else {
+				_, err = b.client.Submit(sctx, answer.(*pdu.SubmitSM))
+			}
+			if err != nil {
 				e.log.Warn("USSD screen not sent", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
 			}
 		}()
@@ -209,33 +225,41 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 // USSDErrorText ends a session whose screen the gateway could not make.
 const USSDErrorText = "Maaf, layanan sedang sibuk. Silakan coba lagi beberapa saat lagi."
 
-// ussdAnswer builds the submit_sm carrying screen sc back to the
-// subscriber: a USSR request when the session goes on, a PSSR response
-// when it ends, echoing the session number with the next sequence.
-func (e *ESME) ussdAnswer(b *bind, f moFields, u *ussdSession, sc smsgw.USSDScreen) *pdu.SubmitSM {
-	sm := &pdu.SubmitSM{}
-	sm.ServiceType = "USSD"
-	sm.SourceAddrTON, sm.SourceAddrNPI, sm.SourceAddr = b.SourceTON, b.SourceNPI, f.dest
-	sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = f.sourceTON, f.sourceNPI, f.source
+// ussdAnswer builds the submit_sm (or data_sm, for a message that came as
+// one) carrying screen sc back to the subscriber: a USSR request when the
+// session goes on, a PSSR response when it ends, echoing the session
+// number with the next sequence.
+func (e *ESME) ussdAnswer(b *bind, f moFields, u *ussdSession, sc smsgw.USSDScreen) pdu.PDU {
 	dcs, data, err := text.Encode(sc.Text, b.Text)
 	if err != nil { // a screen the SMSC's alphabet cannot carry: UCS-2
 		dcs, data = 0x08, text.EncodeUCS2(sc.Text)
 	}
-	sm.DataCoding = dcs
-	if len(data) <= 254 {
-		sm.ShortMessage = data
-	} else {
-		sm.TLVs.Set(pdu.TagMessagePayload, data)
-	}
+	var tlvs pdu.TLVs
 	op := smscOpUSSRRequest
 	if sc.End {
 		op = smscOpPSSRResponse
 	}
 	if b.USSD != USSDServiceType {
-		sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, op)
+		tlvs.SetUint8(pdu.TagUSSDServiceOp, op)
 	}
 	if u.info != nil {
-		sm.TLVs.SetITSSessionInfo(pdu.ITSSessionInfo{Session: u.info.Session, Sequence: u.info.Sequence + 1, End: sc.End})
+		tlvs.SetITSSessionInfo(pdu.ITSSessionInfo{Session: u.info.Session, Sequence: u.info.Sequence + 1, End: sc.End})
+	}
+	if f.dataSM {
+		dsm := &pdu.DataSM{Header: pdu.Header{ID: pdu.DataSMID}, ServiceType: "USSD", DataCoding: dcs}
+		dsm.SourceAddrTON, dsm.SourceAddrNPI, dsm.SourceAddr = b.SourceTON, b.SourceNPI, f.dest
+		dsm.DestAddrTON, dsm.DestAddrNPI, dsm.DestinationAddr = f.sourceTON, f.sourceNPI, f.source
+		dsm.TLVs = append(tlvs, pdu.TLV{Tag: pdu.TagMessagePayload, Value: data})
+		return dsm
+	}
+	sm := &pdu.SubmitSM{}
+	sm.ServiceType, sm.DataCoding, sm.TLVs = "USSD", dcs, tlvs
+	sm.SourceAddrTON, sm.SourceAddrNPI, sm.SourceAddr = b.SourceTON, b.SourceNPI, f.dest
+	sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = f.sourceTON, f.sourceNPI, f.source
+	if len(data) <= 254 {
+		sm.ShortMessage = data
+	} else {
+		sm.TLVs.Set(pdu.TagMessagePayload, data)
 	}
 	return sm
 }

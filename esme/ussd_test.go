@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,5 +164,71 @@ func TestUSSDNewDialAndRelease(t *testing.T) {
 	txt, _, _ = n.send(smpptest.USSDOpUSSRConfirm, "2", info, "")
 	if !strings.Contains(txt, "1 Isi saldo") {
 		t.Errorf("answer to a released session: %q, want the menu again", txt)
+	}
+}
+
+// An SMSC that carries USSD in data_sm gets its screens back as data_sm.
+func TestUSSDOverDataSM(t *testing.T) {
+	n, _ := ussdSetup(t, esme.USSDServiceOp)
+	send := func(op uint8, msg string) (string, uint8, pdu.ITSSessionInfo) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		d := &pdu.DataSM{Header: pdu.Header{ID: pdu.DataSMID}, ServiceType: "USSD", SourceAddr: customer, DestinationAddr: request}
+		d.TLVs.Set(pdu.TagMessagePayload, []byte(msg))
+		d.TLVs.SetUint8(pdu.TagUSSDServiceOp, op)
+		d.TLVs.SetITSSessionInfo(pdu.ITSSessionInfo{Session: 9, Sequence: uint8(2 * n.seen)})
+		resp, err := n.srv.Send(ctx, d)
+		if err != nil || resp.(*pdu.DataSMResp).Header.Status != pdu.StatusOK {
+			t.Fatalf("data_sm %q: %v %v", msg, resp, err)
+		}
+		subs, err := n.srv.WaitSubmitted(ctx, n.seen+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := subs[n.seen]
+		n.seen = len(subs)
+		if s.DataSM == nil || s.DataSM.ServiceType != "USSD" || s.Destination() != customer {
+			t.Fatalf("screen not a USSD data_sm to %s: %+v", customer, s)
+		}
+		txt, terr := s.Text()
+		if terr != nil {
+			t.Fatal(terr)
+		}
+		gotOp, _ := s.TLVs().Uint8(pdu.TagUSSDServiceOp)
+		info, _ := s.TLVs().ITSSessionInfo()
+		return txt, gotOp, info
+	}
+	if txt, op, info := send(smpptest.USSDOpPSSRIndication, "*9779#"); !strings.Contains(txt, "1 Isi saldo") || op != smpptest.USSDOpUSSRRequest || info.Session != 9 {
+		t.Fatalf("first screen %q op %d info %+v", txt, op, info)
+	}
+	if txt, op, info := send(smpptest.USSDOpUSSRConfirm, "2"); !strings.Contains(txt, "Saldo i-Pay") || op != smpptest.USSDOpPSSRResponse || !info.End {
+		t.Fatalf("balance screen %q op %d info %+v", txt, op, info)
+	}
+}
+
+// A session with no message for USSDLifetime is forgotten: an answer to it
+// starts at the menu again.
+func TestUSSDSessionLifetime(t *testing.T) {
+	srv := newSMSC(t, text.Options{})
+	ls := &lateSender{}
+	g := openGateway(t, filepath.Join(t.TempDir(), "gw.db"), ls)
+	if err := g.gw.AddCustomer(t.Context(), customer, customer, "Pelanggan", domain.PIN(ussdPIN)); err != nil {
+		t.Fatal(err)
+	}
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	e, _ := runESME(t, srv, g.gw, esme.Options{Binds: []esme.BindOptions{bindTo(srv, "smsc")}, Now: now, USSDLifetime: time.Minute})
+	ls.e.Store(e)
+	n := &ussdNet{t: t, srv: srv}
+	info := &pdu.ITSSessionInfo{Session: 1}
+	n.send(smpptest.USSDOpPSSRIndication, "*9779#", info, "")
+	if txt, _, _ := n.send(smpptest.USSDOpUSSRConfirm, "1", info, ""); !strings.Contains(txt, "Account-ID") {
+		t.Fatalf("within the lifetime: %q", txt)
+	}
+	clock.Add(int64(61 * time.Second))
+	if txt, _, _ := n.send(smpptest.USSDOpUSSRConfirm, customer, info, ""); !strings.Contains(txt, "1 Isi saldo") {
+		t.Errorf("after the lifetime: %q, want the menu again", txt)
 	}
 }

@@ -139,7 +139,8 @@ func (a *App) Run(ctx context.Context) (err error) {
 		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
 	}
 	a.esme, err = esme.New(esme.Options{Binds: binds, Logger: log, Now: time.Now,
-		USSDLifetime: a.Config.USSD.SessionLifetime.Duration, USSDTimeout: a.Config.USSD.AnswerTimeout.Duration})
+		USSDLifetime: a.Config.USSD.SessionLifetime.Duration, USSDTimeout: a.Config.USSD.AnswerTimeout.Duration,
+		USSDObserver: a.mets})
 	if err != nil {
 		return err
 	}
