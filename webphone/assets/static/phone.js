@@ -322,7 +322,14 @@
               ussdFail(data.error || ('HTTP ' + res.status));
               // A refused input (400) leaves the screen open; anything
               // else means there is no session to answer any more.
-              if (res.status === 400 && path === 'answer') { state('open'); inputEl.focus(); } else if (!data.screen) { state('end'); }
+              if (res.status === 400 && path === 'answer') {
+                state('open');
+                inputEl.focus();
+              } else if (!data.screen) {
+                if (path === 'dial') { screenEl.textContent = 'Call failed.'; }
+                state('end');
+                ussdClose.focus();
+              }
             }
           });
         })
