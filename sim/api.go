@@ -33,6 +33,24 @@ type Backend interface {
 	Thread(after int64, msisdn string) ([]Message, int64, <-chan struct{})
 }
 
+// USSDBackend is the USSD side of the simulated network; *Simulator
+// implements it.
+type USSDBackend interface {
+	// DialUSSD opens a USSD session for msisdn with the dial string
+	// (*9779#) and returns the gateway's first screen.
+	DialUSSD(ctx context.Context, msisdn, dial string) (USSDScreen, error)
+	// AnswerUSSD sends the subscriber's input on the current screen and
+	// returns the next one.
+	AnswerUSSD(ctx context.Context, msisdn, input string) (USSDScreen, error)
+	// CancelUSSD ends the open session: with a release to the gateway, or
+	// with drop without a word.
+	CancelUSSD(ctx context.Context, msisdn string, drop bool) (USSDScreen, error)
+	// USSD returns the last screen of msisdn's latest session.
+	USSD(msisdn string) (USSDScreen, bool)
+}
+
+var _ USSDBackend = (*Simulator)(nil)
+
 // HandlerOptions configure the API.
 type HandlerOptions struct {
 	// Prefix is the path the API is mounted at; default "/sim".
@@ -41,6 +59,10 @@ type HandlerOptions struct {
 	ShortCodes []string
 	// MaxText bounds the length of an MO in characters; default 1000.
 	MaxText int
+	// USSDCodes are the USSD service codes a phone may dial (e.g. "9779"
+	// for *9779#). With none, the USSD endpoints are not served; with
+	// some, the backend must implement USSDBackend.
+	USSDCodes []string
 	// StreamMax bounds one event stream; the client then reconnects and
 	// resumes. Default 5m.
 	StreamMax time.Duration
@@ -55,6 +77,7 @@ type HandlerOptions struct {
 // phone, `smsgw sim send` and scripts. It is safe for concurrent use.
 type Handler struct {
 	b       Backend
+	ussd    USSDBackend // nil without USSD codes
 	o       HandlerOptions
 	log     *slog.Logger
 	handler http.Handler
@@ -97,12 +120,26 @@ func NewHandler(b Backend, o HandlerOptions) (*Handler, error) {
 		o.Logger = slog.Default()
 	}
 	o.ShortCodes = slices.Clone(o.ShortCodes)
+	o.USSDCodes = slices.Clone(o.USSDCodes)
 	h := &Handler{b: b, o: o, log: o.Logger.With("component", "sim"), done: make(chan struct{})}
+	if len(o.USSDCodes) > 0 {
+		u, ok := b.(USSDBackend)
+		if !ok {
+			return nil, errors.New("sim: USSD codes given but the backend has no USSD")
+		}
+		h.ussd = u
+	}
 	p := o.Prefix
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+p+"/send", h.serveSend)
 	mux.HandleFunc("GET "+p+"/events", h.serveEvents)
 	mux.HandleFunc("GET "+p+"/messages", h.serveMessages)
+	if h.ussd != nil {
+		mux.HandleFunc("POST "+p+"/ussd/dial", h.serveUSSDDial)
+		mux.HandleFunc("POST "+p+"/ussd/answer", h.serveUSSDAnswer)
+		mux.HandleFunc("POST "+p+"/ussd/cancel", h.serveUSSDCancel)
+		mux.HandleFunc("GET "+p+"/ussd", h.serveUSSDState)
+	}
 	// A web page on another origin must not inject MOs through a browser
 	// on the operator's machine.
 	h.handler = http.NewCrossOriginProtection().Handler(mux)
@@ -197,22 +234,31 @@ func (h *Handler) Send(ctx context.Context, req SendRequest) (Message, error) {
 	return h.b.Send(ctx, req.MSISDN, req.To, req.Text)
 }
 
-func (h *Handler) serveSend(w http.ResponseWriter, r *http.Request) {
+// readJSON decodes the JSON body of a POST into v (unknown fields
+// refused), or answers the error (415, 413 or 400) and returns false.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
 		w.Header().Set("Accept-Post", "application/json")
 		writeJSON(w, http.StatusUnsupportedMediaType, apiError{Error: "send JSON (Content-Type: application/json)"})
-		return
+		return false
 	}
-	var req SendRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("request body too large: at most %d bytes", maxBody)})
-			return
+			return false
 		}
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "bad JSON body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+func (h *Handler) serveSend(w http.ResponseWriter, r *http.Request) {
+	var req SendRequest
+	if !readJSON(w, r, &req) {
 		return
 	}
 	since := h.Cursor()

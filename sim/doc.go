@@ -25,6 +25,43 @@
 // Replies to an MO come after its response's "since"; `smsgw sim send`
 // reads the MTs after it from /sim/messages.
 //
+// # USSD
+//
+// The simulator also plays the network side of USSD over the same SMPP
+// bind. DialUSSD opens a session for a subscriber: the dial string
+// (*9779#) goes to the gateway as a deliver_sm with ussd_service_op 1
+// (PSSR indication) and its_session_info carrying a new session number
+// (one per dialogue, unique among the open ones) and sequence 0.
+// AnswerUSSD sends each input as ussd_service_op 18 (USSR confirm) with
+// the sequence after the gateway's. A submit_sm from the gateway with
+// service_type "USSD" or the ussd_service_op TLV is a screen, never an SMS
+// of the thread: it goes to the session of its its_session_info session
+// number (or the subscriber's open session without one); op 2 (USSR
+// request) waits for the subscriber's input, op 17 (PSSR response), 16 or
+// the end bit of its_session_info ends the session. A screen for no open
+// session is dropped. The network ends a session itself, with a release
+// to the gateway (ussd_service_op 0x81 and the end bit): when the
+// subscriber hangs up (CancelUSSD), after Options.USSDTimeout without
+// input (default 180s), when the gateway does not answer within
+// Options.USSDAnswerWait (default 10s), and when the subscriber dials
+// again. A subscriber's phone may also just drop the session (CancelUSSD
+// with drop): the gateway is told nothing. USSD inputs are not kept.
+//
+//	POST /sim/ussd/dial               {"msisdn","dial"}: the first screen as {"screen":{...}}
+//	POST /sim/ussd/answer             {"msisdn","text"}: the next screen
+//	POST /sim/ussd/cancel             {"msisdn","drop"}: the ended screen
+//	GET  /sim/ussd?msisdn=            the last screen of the number's latest session (404 when none)
+//
+// A screen (USSDScreen) has session, msisdn, code (the service code),
+// text, end, reason (why the network ended it: cancelled, dropped,
+// timeout, no_answer, replaced, failed) and time. The USSD endpoints are
+// served when HandlerOptions.USSDCodes names the service codes a phone
+// may dial; a dial string that is not *CODE# (or *CODE*ARG...#) of one of
+// them, or an input that is empty or over 182 characters, is answered 400;
+// an input without an open session, or while a screen is on its way, 409;
+// a dial or input the gateway did not take or answer, 503 with the ended
+// screen.
+//
 // Bad input is answered 400 with {"error": "..."} naming the field; a body
 // over 16 KiB 413; a body that is not JSON 415; an MO the gateway did not
 // take 503 with the message (its status the SMPP status, e.g.

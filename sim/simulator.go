@@ -68,6 +68,14 @@ type Options struct {
 	Redact func(code, text string) string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// USSDTimeout is how long a USSD session stays open without the
+	// subscriber's input before the network releases it; default
+	// DefaultUSSDTimeout (180s).
+	USSDTimeout time.Duration
+	// USSDAnswerWait is how long the network waits for the gateway's
+	// screen before it releases the session; default
+	// DefaultUSSDAnswerWait (10s).
+	USSDAnswerWait time.Duration
 }
 
 // Simulator is the embedded SMSC as a person sees it: MOs go in through
@@ -81,10 +89,17 @@ type Simulator struct {
 	redact func(code, text string) string
 	now    func() time.Time
 
+	ussdTimeout    time.Duration
+	ussdAnswerWait time.Duration
+
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change
 	id, rev int64
 	msgs    []Message // the most recent messages, by ID
+
+	ussdByNum    map[uint8]*ussdSession  // open USSD sessions by session number
+	ussdByMSISDN map[string]*ussdSession // the latest USSD session of each subscriber
+	ussdNext     uint8                   // the next session number to try
 }
 
 var _ Backend = (*Simulator)(nil)
@@ -99,6 +114,17 @@ func New(srv *smsc.Server, o Options) *Simulator {
 		redact:  o.Redact,
 		now:     o.Now,
 		changed: make(chan struct{}),
+
+		ussdTimeout:    o.USSDTimeout,
+		ussdAnswerWait: o.USSDAnswerWait,
+		ussdByNum:      map[uint8]*ussdSession{},
+		ussdByMSISDN:   map[string]*ussdSession{},
+	}
+	if s.ussdTimeout <= 0 {
+		s.ussdTimeout = DefaultUSSDTimeout
+	}
+	if s.ussdAnswerWait <= 0 {
+		s.ussdAnswerWait = DefaultUSSDAnswerWait
 	}
 	if s.keep <= 0 {
 		s.keep = 1000
@@ -113,8 +139,13 @@ func New(srv *smsc.Server, o Options) *Simulator {
 // Server returns the SMSC the simulator is attached to.
 func (s *Simulator) Server() *smsc.Server { return s.srv }
 
-// record keeps a submitted MT, joining concatenated parts.
+// record keeps a submitted MT, joining concatenated parts. A USSD screen
+// goes to its session instead: it is not an SMS.
 func (s *Simulator) record(sub smsc.Submission) {
+	if isUSSD(sub) {
+		s.recordUSSD(sub)
+		return
+	}
 	ud := sub.UserData()
 	dcs := sub.DataCoding()
 	var ref uint16

@@ -24,6 +24,9 @@
 //	POST /sim/send              sends the message
 //	GET  /sim/events            the live thread (Server-Sent Events)
 //	GET  /sim/messages          the polling fallback, when the stream does not come up
+//	POST /sim/ussd/dial         the dial pad's call: opens a USSD session, answers the first screen
+//	POST /sim/ussd/answer       the reply typed on a USSD screen
+//	POST /sim/ussd/cancel       the dialog's Cancel (or Escape): hangs up
 //
 // Cross-origin form POSTs are refused (http.CrossOriginProtection). The
 // page sets a Content-Security-Policy without inline scripts, and all
@@ -46,6 +49,27 @@
 //	p#error                 the last error (hidden when none)
 //	span#live               "live" (SSE), "polling", "reconnecting" or "offline"
 //	button.use-number       a demo number (data-msisdn); button.example a message to try (data-to, data-text)
+//
+// When the simulator serves USSD (sim.Handler.USSDCodes), the page also
+// has a dial pad; the script shows it (it is hidden without the script):
+//
+//	section#dialer          the dial pad
+//	input#dial              the code to dial; empty dials its placeholder, *<first USSD code>#
+//	button.key              a key (data-key: 0-9, * or #), appended to input#dial
+//	button#call             dials for the number in input#msisdn
+//	button#hangup           Cancel: clears input#dial
+//	dialog#ussd             the USSD screens, modal; data-state: "waiting" (a screen is on its
+//	                        way), "open" (waiting for the reply), "end" (the session is over),
+//	                        "closed"
+//	  p#ussd-text           the screen, as the gateway wrote it (data-session: its session number),
+//	                        or why the network ended the session
+//	  p#ussd-error          what went wrong (hidden when nothing did)
+//	  input#ussd-input      the reply; button#ussd-send sends it (form#ussd-form)
+//	  button#ussd-cancel    hangs up: the simulator sends the gateway a release
+//	  button#ussd-close     OK: shown instead of the reply on the last screen, closes the dialog
+//
+// USSD screens never enter the thread; an SMS the gateway sends after a
+// USSD top-up (the result) does.
 //
 // A reply arriving live selects its short code in select#to, so a PIN
 // prompt is answered where it came from. The thread opens scrolled to its

@@ -135,6 +135,9 @@ type pageData struct {
 	Cursor     int64
 	MaxText    int
 	Error      string
+	// USSD is the dial string the dial pad offers (*9779#); empty when the
+	// simulator serves no USSD, and the page has no dial pad.
+	USSD string
 }
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
@@ -142,6 +145,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{
 		Prefix: h.o.Prefix, API: h.api.Prefix(), ShortCodes: h.o.ShortCodes, Demo: h.o.Demo, Examples: h.o.Examples,
 		Selected: h.o.ShortCodes[0].Code, MaxText: h.api.MaxText(), Error: q.Get("error"),
+	}
+	if codes := h.api.USSDCodes(); len(codes) > 0 {
+		d.USSD = "*" + codes[0] + "#"
 	}
 	if len(d.Error) > 300 {
 		d.Error = d.Error[:300]

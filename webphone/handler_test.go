@@ -248,3 +248,53 @@ func TestNewChecksOptions(t *testing.T) {
 		t.Errorf("GET under a custom prefix = %d", rec.Code)
 	}
 }
+
+// ussdBackend is a fakeBackend with USSD.
+type ussdBackend struct{ fakeBackend }
+
+func (u *ussdBackend) DialUSSD(_ context.Context, msisdn, dial string) (sim.USSDScreen, error) {
+	return sim.USSDScreen{MSISDN: msisdn, Code: "9779", Text: "menu"}, nil
+}
+
+func (u *ussdBackend) AnswerUSSD(_ context.Context, msisdn, input string) (sim.USSDScreen, error) {
+	return sim.USSDScreen{MSISDN: msisdn, Code: "9779", Text: "after " + input}, nil
+}
+
+func (u *ussdBackend) CancelUSSD(_ context.Context, msisdn string, drop bool) (sim.USSDScreen, error) {
+	return sim.USSDScreen{MSISDN: msisdn, Code: "9779", End: true, Reason: sim.USSDCancelled}, nil
+}
+
+func (u *ussdBackend) USSD(string) (sim.USSDScreen, bool) { return sim.USSDScreen{}, false }
+
+// The dial pad and the USSD dialog are on the page when the simulator
+// serves USSD, and absent when it does not.
+func TestDialPad(t *testing.T) {
+	api, err := sim.NewHandler(&ussdBackend{}, sim.HandlerOptions{ShortCodes: []string{"9779", "3355"}, USSDCodes: []string{"9779"},
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	h, err := webphone.New(api, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := do(h, "GET", "/phone", "", "").Body.String()
+	for _, want := range []string{
+		`id="dialer"`, `id="dial"`, `placeholder="*9779#"`, `id="call"`, `id="hangup"`,
+		`data-key="1"`, `data-key="0"`, `data-key="*" aria-label="star"`, `data-key="#" aria-label="hash"`,
+		`<dialog id="ussd"`, `id="ussd-text"`, `id="ussd-input"`, `<label for="ussd-input">`, `id="ussd-send"`, `id="ussd-cancel"`, `id="ussd-close"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "style=") || strings.Contains(body, "onclick") {
+		t.Error("page has inline style or script")
+	}
+	// Without USSD there is no dial pad.
+	body = do(newHandler(t, &fakeBackend{}, testOptions), "GET", "/phone", "", "").Body.String()
+	if strings.Contains(body, `id="dialer"`) || strings.Contains(body, `id="ussd"`) {
+		t.Error("dial pad shown without USSD")
+	}
+}

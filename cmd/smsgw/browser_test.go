@@ -86,7 +86,23 @@ func artifactsDir(t *testing.T) string {
 	return dir
 }
 
-func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
+// browserRun is the daemon, started on the repository's config.toml, and a
+// headless Chromium to drive its pages.
+type browserRun struct {
+	t      *testing.T
+	base   string // the daemon's HTTP base URL
+	dir    string // the daemon's working directory (data/ is there)
+	config string // the config file it runs with
+	bin    string
+	logs   *syncBuffer
+	ctx    context.Context // the browser tab, bounded by 90s
+	shots  string          // where screenshots go
+}
+
+// startBrowser starts the daemon and Chromium; both stop when the test
+// ends, the daemon's log shown if it failed.
+func startBrowser(t *testing.T) *browserRun {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test")
 	}
@@ -100,7 +116,7 @@ func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
 	proc.Dir = dir
 	// The config's key file, created on first start, unless the environment
 	// brings a key.
-	proc.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "SMSGW_PIN_KEY=") })
+	proc.Env = browserEnv()
 	logs := &syncBuffer{}
 	proc.Stdout, proc.Stderr = logs, logs
 	if err := proc.Start(); err != nil {
@@ -137,23 +153,46 @@ func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
 		chromedp.WindowSize(1280, 900),
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
 	)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
-	defer cancelCtx()
+	t.Cleanup(cancelCtx)
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	return &browserRun{t: t, base: base, dir: dir, config: config, bin: bin, logs: logs, ctx: ctx, shots: artifactsDir(t)}
+}
 
-	shots := artifactsDir(t)
-	var pages []string // every console page as rendered
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		})
+// browserEnv is the environment of the daemon and its CLI: the config's
+// key file, unless the environment brings a key.
+func browserEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "SMSGW_PIN_KEY=") })
+}
+
+// shot saves a screenshot as name.png.
+func (b *browserRun) shot(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644)
+	})
+}
+
+// do runs the actions of one step; on failure it saves a screenshot and
+// fails the test.
+func (b *browserRun) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		_ = chromedp.Do(b.ctx, b.shot("failed-"+step))
+		b.t.Fatalf("%s: %v", step, err)
 	}
+}
+
+func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
+	b := startBrowser(t)
+	base, logs, ctx, shots, shot, do := b.base, b.logs, b.ctx, b.shots, b.shot, b.do
+
+	var pages []string // every console page as rendered
 	keepPage := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		html, err := chromedp.OuterHTML(chromedp.CSS("html"))(ctx, tg)
 		pages = append(pages, html)
@@ -164,13 +203,6 @@ func TestBrowserTopUpAndConsoleAudit(t *testing.T) {
 			*into, err = chromedp.Text(chromedp.CSS(sel))(ctx, tg)
 			return err
 		})
-	}
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			_ = chromedp.Do(ctx, shot("failed-"+step))
-			t.Fatalf("%s: %v", step, err)
-		}
 	}
 	// mtWith waits until the phone's thread holds a reply from code with text.
 	mtWith := func(code, text string) chromedp.Action[chromedp.Void] {

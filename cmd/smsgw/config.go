@@ -99,6 +99,9 @@ type SimulatorConfig struct {
 	Password    string   `toml:"password"`
 	PasswordEnv string   `toml:"password_env"`
 	DLRDelay    Duration `toml:"dlr_delay"`
+	// USSDTimeout is how long the simulated network keeps a USSD session
+	// without the subscriber's input before it releases it.
+	USSDTimeout Duration `toml:"ussd_timeout"`
 }
 
 // BindConfig is one SMPP bind to an SMSC.
@@ -252,7 +255,7 @@ func DefaultConfig() Config {
 			DSNEnv: "SMSGW_DATABASE_URL", StatementTimeout: Duration{30 * time.Second}},
 		HTTP:       HTTPConfig{Listen: "127.0.0.1:8080", Pprof: true},
 		Security:   SecurityConfig{PINKeyEnv: "SMSGW_PIN_KEY"},
-		Simulator:  SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}},
+		Simulator:  SimulatorConfig{Listen: "127.0.0.1:2775", SystemID: "smsgw", DLRDelay: Duration{500 * time.Millisecond}, USSDTimeout: Duration{180 * time.Second}},
 		ShortCodes: ShortCodeConfig{Request: "9779", PIN: "3355"},
 		Nominal: NominalConfig{
 			Allowed: []int64{50000, 75000, 100000, 150000, 300000, 500000},
@@ -419,6 +422,9 @@ func (c *Config) Validate() error {
 	if c.Simulator.Enabled {
 		if _, _, err := net.SplitHostPort(c.Simulator.Listen); err != nil {
 			return keyErr("simulator.listen", "%v", err)
+		}
+		if d := c.Simulator.USSDTimeout.Duration; d < time.Second || d > 30*time.Minute {
+			return keyErr("simulator.ussd_timeout", "must be 1s..30m, got %s", d)
 		}
 	}
 	if len(c.Binds) == 0 {

@@ -90,3 +90,25 @@ func TestConfigPerformanceKeys(t *testing.T) {
 		}
 	}
 }
+
+// simulator.ussd_timeout defaults to 180s and is checked when the
+// simulator runs.
+func TestConfigSimulatorUSSDTimeout(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, fmt.Sprintf(consoleBase, true)))
+	if err != nil || cfg.Simulator.USSDTimeout.Duration != 180*time.Second {
+		t.Fatalf("default ussd_timeout = %v, %v; want 180s", cfg.Simulator.USSDTimeout, err)
+	}
+	for body, want := range map[string]string{
+		"[simulator]\nenabled = true\nussd_timeout = \"30s\"\n": "",
+		"[simulator]\nenabled = true\nussd_timeout = \"0s\"\n":  "simulator.ussd_timeout",
+		"[simulator]\nenabled = true\nussd_timeout = \"1h\"\n":  "simulator.ussd_timeout",
+	} {
+		_, err := LoadConfig(writeConfig(t, body+strings.SplitN(fmt.Sprintf(consoleBase, true), "enabled = true\n", 2)[1]))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("config %q = %v, want it accepted", body, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("config %q = %v, want an error naming %q", body, err, want)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/smsgw/smsgw/esme"
 	"github.com/smsgw/smsgw/sim"
 	"github.com/smsgw/smsgw/webphone"
 )
@@ -13,7 +15,13 @@ import (
 func (a *App) mountSimulator(mux *http.ServeMux) error {
 	cfg := &a.Config
 	req, pin := cfg.ShortCodes.Request, cfg.ShortCodes.PIN
-	api, err := sim.NewHandler(a.sim, sim.HandlerOptions{Prefix: "/sim", ShortCodes: []string{req, pin}, Logger: a.Logger})
+	// The phone dials the USSD menu (*<request code>#) when a bind takes
+	// USSD from its SMSC.
+	var ussdCodes []string
+	if slices.ContainsFunc(cfg.Binds, func(b BindConfig) bool { return esme.USSDMode(b.USSD) != esme.USSDOff }) {
+		ussdCodes = []string{req}
+	}
+	api, err := sim.NewHandler(a.sim, sim.HandlerOptions{Prefix: "/sim", ShortCodes: []string{req, pin}, USSDCodes: ussdCodes, Logger: a.Logger})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func (a *App) startSimulator() error {
 	}
 	srv.Logger = a.Logger
 	srv.ReceiptDelay = cfg.Simulator.DLRDelay.Duration
-	a.sim = sim.New(srv, sim.Options{Redact: a.redactMO})
+	a.sim = sim.New(srv, sim.Options{Redact: a.redactMO, USSDTimeout: cfg.Simulator.USSDTimeout.Duration})
 	srv.Start()
 	a.smsc = srv
 	a.Logger.Info("SMSC simulator listening", "addr", srv.Addr())

@@ -230,6 +230,167 @@
     });
   });
 
+  // USSD: the dial pad opens a session through the simulator API
+  // (/ussd/dial, /ussd/answer, /ussd/cancel) and shows each screen in a
+  // dialog until the gateway or the network ends it. Screens are not SMS:
+  // they never enter the thread.
+  var dialer = document.getElementById('dialer');
+  if (dialer) { setupUSSD(); }
+
+  function setupUSSD() {
+    var dialEl = document.getElementById('dial');
+    var callEl = document.getElementById('call');
+    var hangupEl = document.getElementById('hangup');
+    var dlg = document.getElementById('ussd');
+    var screenEl = document.getElementById('ussd-text');
+    var ussdError = document.getElementById('ussd-error');
+    var ussdForm = document.getElementById('ussd-form');
+    var inputEl = document.getElementById('ussd-input');
+    var ussdSend = document.getElementById('ussd-send');
+    var ussdCancel = document.getElementById('ussd-cancel');
+    var ussdClose = document.getElementById('ussd-close');
+    var who = '';      // the number of the open session
+    var seq = 0;       // bumped per request; stale answers are ignored
+
+    // Why the network ended a session (the gateway's texts come as they are).
+    var reasons = {
+      cancelled: 'Session cancelled.',
+      dropped: 'Session dropped.',
+      timeout: 'Session timed out.',
+      no_answer: 'The service did not answer.',
+      replaced: 'Session replaced by a new call.',
+      failed: 'The service did not take the request.'
+    };
+
+    dialer.hidden = false;
+
+    function state(s) {
+      dlg.setAttribute('data-state', s);
+      var end = s === 'end';
+      inputEl.hidden = end;
+      ussdForm.querySelector('label').hidden = end;
+      ussdSend.hidden = end;
+      ussdCancel.hidden = end;
+      ussdClose.hidden = !end;
+      inputEl.disabled = s === 'waiting';
+      ussdSend.disabled = s === 'waiting';
+    }
+
+    function ussdFail(msg) {
+      ussdError.textContent = msg || '';
+      ussdError.hidden = !msg;
+    }
+
+    function open() {
+      if (!dlg.open) {
+        if (dlg.showModal) { dlg.showModal(); } else { dlg.setAttribute('open', ''); }
+      }
+    }
+
+    function close() {
+      seq++;
+      state('closed');
+      ussdFail('');
+      if (dlg.open) {
+        if (dlg.close) { dlg.close(); } else { dlg.removeAttribute('open'); }
+      }
+      dialEl.focus();
+    }
+
+    function show(sc) {
+      screenEl.textContent = sc.text || reasons[sc.reason] || (sc.end ? 'Session ended.' : '');
+      screenEl.setAttribute('data-session', String(sc.session));
+      state(sc.end ? 'end' : 'open');
+      if (sc.end) { ussdClose.focus(); } else { inputEl.value = ''; inputEl.focus(); }
+    }
+
+    // request posts one USSD action and shows what comes back.
+    function request(path, body) {
+      var my = ++seq;
+      state('waiting');
+      ussdFail('');
+      return fetch(api + '/ussd/' + path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+        body: JSON.stringify(body)
+      })
+        .then(function (res) {
+          return res.json().catch(function () { return { error: 'HTTP ' + res.status }; }).then(function (data) {
+            if (my !== seq) { return; }
+            if (data.screen) { show(data.screen); }
+            if (!res.ok) {
+              ussdFail(data.error || ('HTTP ' + res.status));
+              // A refused input (400) leaves the screen open; anything
+              // else means there is no session to answer any more.
+              if (res.status === 400 && path === 'answer') {
+                state('open');
+                inputEl.focus();
+              } else if (!data.screen) {
+                if (path === 'dial') { screenEl.textContent = 'Call failed.'; }
+                state('end');
+                ussdClose.focus();
+              }
+            }
+          });
+        })
+        .catch(function (err) {
+          if (my !== seq) { return; }
+          ussdFail('The simulator did not answer: ' + err.message);
+          state('end');
+        });
+    }
+
+    function call() {
+      showError('');
+      var msisdn = msisdnEl.value.trim();
+      if (!msisdn) { showError('Enter your number first.'); msisdnEl.focus(); return; }
+      if (msisdn !== current) { follow(msisdn); }
+      var code = dialEl.value.trim() || dialEl.getAttribute('placeholder');
+      who = msisdn;
+      screenEl.textContent = 'Calling ' + code + '…';
+      open();
+      request('dial', { msisdn: msisdn, dial: code });
+    }
+
+    function hangup() {
+      var st = dlg.getAttribute('data-state');
+      if (st === 'open' || st === 'waiting') {
+        fetch(api + '/ussd/cancel', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+          body: JSON.stringify({ msisdn: who })
+        }).catch(function () {});
+      }
+      close();
+    }
+
+    dialer.querySelectorAll('button.key').forEach(function (b) {
+      b.addEventListener('click', function () {
+        dialEl.value += b.getAttribute('data-key');
+        dialEl.focus();
+      });
+    });
+    callEl.addEventListener('click', call);
+    dialEl.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter') { e.preventDefault(); call(); }
+    });
+    hangupEl.addEventListener('click', function () {
+      if (dlg.open) { hangup(); } else { dialEl.value = ''; dialEl.focus(); }
+    });
+    ussdForm.addEventListener('submit', function (e) {
+      e.preventDefault();
+      if (dlg.getAttribute('data-state') !== 'open') { return; }
+      var v = inputEl.value.trim();
+      if (!v) { ussdFail('Type your answer first.'); inputEl.focus(); return; }
+      request('answer', { msisdn: who, text: v });
+    });
+    ussdCancel.addEventListener('click', hangup);
+    ussdClose.addEventListener('click', close);
+    // Escape hangs up, as a phone's end key does.
+    dlg.addEventListener('cancel', function (e) { e.preventDefault(); hangup(); });
+    state('closed');
+  }
+
   // The thread opens at its newest message, as a phone's does.
   thread.scrollTop = thread.scrollHeight;
   follow(current);
