@@ -61,6 +61,7 @@ type ussdSession struct {
 	inputs []string
 	info   *pdu.ITSSessionInfo // as last received, to echo
 	seen   time.Time
+	pssd   bool // opened by a PSSD indication: the last screen is a PSSD response
 }
 
 // ussdSessions holds the open network sessions of all binds.
@@ -137,6 +138,8 @@ const (
 	smscOpPSSDIndication uint8 = 0
 	smscOpPSSRIndication uint8 = 1
 	smscOpUSSRRequest    uint8 = 2
+	smscOpUSSNRequest    uint8 = 3
+	smscOpPSSDResponse   uint8 = 16
 	smscOpPSSRResponse   uint8 = 17
 	smscOpUSSRConfirm    uint8 = 18
 )
@@ -158,7 +161,8 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 	case op == smscOpPSSRIndication || op == smscOpPSSDIndication:
 		// A dial: a new session, also when one was open (a new dial
 		// replaces it).
-		u = &ussdSession{id: e.nonce + "-" + b.Name + "-" + f.source + "-" + now.Format("150405.000"), dial: strings.TrimSpace(msg)}
+		u = &ussdSession{id: e.nonce + "-" + b.Name + "-" + f.source + "-" + now.Format("150405.000"), dial: strings.TrimSpace(msg),
+			pssd: op == smscOpPSSDIndication}
 	case op == smscOpUSSRConfirm && !(hasInfo && info.End):
 		if u == nil {
 			// The session was forgotten (timed out here, or this daemon
@@ -236,7 +240,10 @@ func (e *ESME) ussdAnswer(b *bind, f moFields, u *ussdSession, sc smsgw.USSDScre
 	}
 	var tlvs pdu.TLVs
 	op := smscOpUSSRRequest
-	if sc.End {
+	switch {
+	case sc.End && u.pssd:
+		op = smscOpPSSDResponse
+	case sc.End:
 		op = smscOpPSSRResponse
 	}
 	if b.USSD != USSDServiceType {

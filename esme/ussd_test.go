@@ -232,3 +232,13 @@ func TestUSSDSessionLifetime(t *testing.T) {
 		t.Errorf("after the lifetime: %q, want the menu again", txt)
 	}
 }
+
+// A session opened by a PSSD indication (phase 1 handsets) ends with a
+// PSSD response.
+func TestUSSDPSSD(t *testing.T) {
+	n, _ := ussdSetup(t, esme.USSDServiceOp)
+	txt, op, _ := n.send(smpptest.USSDOpPSSDIndication, "*9779*2#", nil, "")
+	if !strings.Contains(txt, "Saldo i-Pay") || op != smpptest.USSDOpPSSDResponse {
+		t.Errorf("answer to a PSSD indication: %q op %d, want the balance as a PSSD response (16)", txt, op)
+	}
+}
