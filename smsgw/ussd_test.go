@@ -233,3 +233,19 @@ func FuzzUSSD(f *testing.F) {
 		}
 	})
 }
+
+// The network drops the session on the PIN screen: the request stays
+// open like an SMS one, the PIN answered by SMS confirms it (one credit),
+// and a new dial for another top-up meanwhile hears that one waits.
+func TestUSSDNetworkTimeoutMidPIN(t *testing.T) {
+	h := newHarness(t)
+	s := h.dial(payer, "*9779*08110000009*50000#")
+	wantScreen(t, s.screen(), false, "Masukkan PIN")
+	// The network times out: no more screens for this session.
+	wantScreen(t, h.dial(payer, "*9779*08110000009*75000#").screen(), true, "menunggu PIN")
+	one(t, h.send(payer, pinCode, pin), pinCode, "BERHASIL")
+	if b := h.balance("08110000009"); b != 50000 {
+		t.Errorf("balance %d, want 50000", b)
+	}
+	h.checkLedger()
+}
