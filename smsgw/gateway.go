@@ -154,6 +154,9 @@ type Options struct {
 	// the MO, its effects and its reply, at the price of a slightly later
 	// acknowledgement.
 	DeferProcessing bool
+	// CorrectionTTL is how long a requested correction of the ledger waits
+	// for its checker (default DefaultCorrectionTTL).
+	CorrectionTTL time.Duration
 	// SharedStore says that other gateways (other daemons) use the same
 	// store. The outbox then claims the MTs it sends (ClaimDueMTs), so that
 	// each goes out once, through whichever gateway claims it. Alone on
@@ -178,23 +181,24 @@ type Options struct {
 // Gateway runs the top-up flows. It is safe for concurrent use; inbox
 // processing is sequential, so MOs of one MSISDN are handled in order.
 type Gateway struct {
-	store       Store
-	node        string // this gateway among those sharing the store: its claims on MTs
-	shared      bool   // Options.SharedStore
-	sender      Sender
-	hasher      *PINHasher
-	dedupMACKey []byte // keys the content de-duplication MAC
-	settlement  domain.AccountID
-	dedupWindow time.Duration
-	ackWait     time.Duration
-	acks        *ackBook
-	mtMax       int
-	mtBase      time.Duration
-	partTimeout time.Duration
-	maxPartMsgs int
-	now         func() time.Time
-	log         *slog.Logger
-	obs         Observer
+	store         Store
+	node          string // this gateway among those sharing the store: its claims on MTs
+	shared        bool   // Options.SharedStore
+	sender        Sender
+	hasher        *PINHasher
+	dedupMACKey   []byte // keys the content de-duplication MAC
+	settlement    domain.AccountID
+	dedupWindow   time.Duration
+	ackWait       time.Duration
+	acks          *ackBook
+	mtMax         int
+	mtBase        time.Duration
+	partTimeout   time.Duration
+	maxPartMsgs   int
+	correctionTTL time.Duration
+	now           func() time.Time
+	log           *slog.Logger
+	obs           Observer
 
 	rules atomic.Pointer[Rules]
 	hook  atomic.Pointer[hookBox] // SessionHook, see SetSessionHook
@@ -234,27 +238,31 @@ func New(o Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		store: o.Store, node: o.Node, shared: o.SharedStore, sender: o.Sender, hasher: o.Hasher,
-		dedupMACKey: o.Hasher.subkey("smsgw: MO de-duplication v1"),
-		settlement:  o.Settlement,
-		dedupWindow: o.DedupWindow,
-		ackWait:     o.AckWait,
-		acks:        newAckBook(),
-		mtMax:       o.MTMaxAttempts,
-		mtBase:      o.MTRetryBase,
-		partTimeout: o.PartTimeout,
-		maxPartMsgs: o.MaxPartMessages,
-		now:         o.Now,
-		log:         o.Logger,
-		obs:         o.Observer,
-		moFails:     map[int64]moFailure{},
-		wakeIn:      make(chan struct{}, 1),
-		wakeMT:      make(chan struct{}, 1),
+		dedupMACKey:   o.Hasher.subkey("smsgw: MO de-duplication v1"),
+		settlement:    o.Settlement,
+		dedupWindow:   o.DedupWindow,
+		ackWait:       o.AckWait,
+		acks:          newAckBook(),
+		mtMax:         o.MTMaxAttempts,
+		mtBase:        o.MTRetryBase,
+		partTimeout:   o.PartTimeout,
+		maxPartMsgs:   o.MaxPartMessages,
+		correctionTTL: o.CorrectionTTL,
+		now:           o.Now,
+		log:           o.Logger,
+		obs:           o.Observer,
+		moFails:       map[int64]moFailure{},
+		wakeIn:        make(chan struct{}, 1),
+		wakeMT:        make(chan struct{}, 1),
 	}
 	if g.settlement == "" {
 		g.settlement = "settlement:bank"
 	}
 	if g.dedupWindow <= 0 {
 		g.dedupWindow = 2 * time.Minute
+	}
+	if g.correctionTTL <= 0 {
+		g.correctionTTL = DefaultCorrectionTTL
 	}
 	if g.node == "" {
 		g.node = defaultNode()

@@ -41,6 +41,7 @@ const (
 	ReplyUnavailable     = "unavailable"
 	ReplyRateLimited     = "rate_limited"      // first MO over the sender's MO rate
 	ReplyTooManyAccounts = "too_many_accounts" // top-up for one account too many
+	ReplyCorrected       = "corrected"         // an operator reversed (part of) a credit to the wallet
 )
 
 // DefaultReplies are the built-in reply templates (text/template syntax).
@@ -77,6 +78,7 @@ var DefaultReplies = map[string]string{
 	ReplyUnavailable:     "Maaf, pesan Anda tidak dapat diproses saat ini. Silakan coba lagi beberapa saat lagi.",
 	ReplyRateLimited:     "Terlalu banyak SMS dari nomor Anda dalam waktu singkat. Pesan berikutnya belum dapat kami proses; silakan coba lagi dalam {{.Minutes}} menit.",
 	ReplyTooManyAccounts: "IM2PAY GAGAL: demi keamanan, nomor Anda sudah meminta isi ulang untuk terlalu banyak Account-ID yang berbeda. Silakan coba lagi dalam {{.Minutes}} menit atau hubungi layanan pelanggan.",
+	ReplyCorrected:       "Saldo i-Pay {{.Account}} dikoreksi sebesar -Rp{{.Amount}} (pembatalan transaksi Ref {{.Ref}}). Saldo Anda sekarang Rp{{.Balance}}.",
 
 	// USSD screens (at most MaxUSSDScreen characters; "\n" starts a line).
 	ReplyUSSDMenu:        "i-Pay\n1 Isi saldo\n2 Saldo\n3 Riwayat\n00 Keluar",

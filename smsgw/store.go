@@ -51,6 +51,7 @@ type Tx interface {
 	ReportStore
 	JobStore
 	LimitStore
+	CorrectionStore
 }
 
 // JobStore records the runs of periodic jobs, so that gateways sharing a
@@ -67,6 +68,32 @@ type JobStore interface {
 	// FinishJobRun records that the run of job for tick has ended
 	// (ENotFound if there is no such run).
 	FinishJobRun(job string, tick time.Time) error
+}
+
+// CorrectionStore holds the maker-checker requests to correct the ledger.
+// Error codes follow Tx.
+type CorrectionStore interface {
+	// CreateCorrection inserts c in state requested and sets c.ID.
+	// EConflict if c.IdempotencyKey is used already.
+	CreateCorrection(c *Correction) error
+	// Correction returns a correction by id (ENotFound).
+	Correction(id int64) (*Correction, error)
+	// CorrectionByKey returns the correction with this idempotency key
+	// (ENotFound).
+	CorrectionByKey(key string) (*Correction, error)
+	// Corrections lists corrections, newest first.
+	Corrections(f CorrectionFilter) ([]Correction, error)
+	// DecideCorrection moves correction c.ID from requested to c.State
+	// (approved, rejected or expired), writing Checker, Note,
+	// ResultTransferID and DecidedAt. EConflict if it is no longer
+	// requested.
+	DecideCorrection(c *Correction) error
+	// Reversed returns what the transfers reversing transfer id have
+	// moved back so far, and what open (requested) corrections of it ask
+	// for.
+	Reversed(id int64) (done, open domain.Amount, err error)
+	// DueCorrections lists requested corrections with ExpiresAt <= now.
+	DueCorrections(now time.Time, limit int) ([]Correction, error)
 }
 
 // LimitStore holds rate limits by key and the accounts each sender asked

@@ -39,6 +39,8 @@ const (
 	TransferSMSTopUp = "sms_topup" // IM2PAY confirmed by PIN
 	TransferBankVA   = "bank_va"   // bank payment confirmation to a virtual account
 	TransferH2H      = "h2h"       // host-to-host top-up from a deposit
+	TransferReversal = "reversal"  // a correction undoing (part of) a transfer
+	TransferRefund   = "refund"    // a reversal of a partner request, back to the partner's deposit
 )
 
 // Transfer moves Amount from one account to another; it is immutable and is
@@ -54,7 +56,10 @@ type Transfer struct {
 	SessionID      int64  // 0 if none
 	MessageID      int64  // SMS log id of the MO that caused it, 0 if none
 	Reference      string // the client's or bank's reference, if any
-	CreatedAt      time.Time
+	// ReversesID is, for a reversal or refund, the transfer it undoes
+	// (part of); 0 otherwise.
+	ReversesID int64
+	CreatedAt  time.Time
 }
 
 // Entry is one append-only ledger entry.
@@ -210,4 +215,43 @@ type Summary struct {
 	Credited      domain.Amount
 	CreditedCount int
 	MOs, MTs      int
+}
+
+// Correction kinds and states.
+const (
+	CorrectionReversal = "reversal" // undo (part of) a transfer to its source account
+	CorrectionRefund   = "refund"   // undo (part of) a partner request's transfer, back to the partner's deposit
+
+	CorrectionRequested = "requested"
+	CorrectionApproved  = "approved"
+	CorrectionRejected  = "rejected"
+	CorrectionExpired   = "expired"
+)
+
+// Correction is a maker-checker request to correct the ledger: one
+// operator (the maker) asks for a reversal or refund of (part of) a
+// transfer, another (the checker) approves it, which writes the reversing
+// transfer, or rejects it; a request nobody decides expires.
+type Correction struct {
+	ID               int64
+	Kind             string // CorrectionReversal or CorrectionRefund
+	TransferID       int64  // the transfer to undo
+	Amount           domain.Amount
+	Reason           string
+	IdempotencyKey   string
+	State            string
+	Maker, Checker   string
+	Note             string // the checker's words on a rejection
+	ResultTransferID int64  // the reversing transfer, once approved
+	CreatedAt        time.Time
+	ExpiresAt        time.Time
+	DecidedAt        *time.Time
+}
+
+// CorrectionFilter selects corrections; zero fields match anything.
+type CorrectionFilter struct {
+	State      string
+	TransferID int64
+	Limit      int
+	Offset     int
 }

@@ -59,10 +59,10 @@ func (t *Tx) Transfer(tr *smsgw.Transfer) error {
 	var id int64
 	err := t.atomic("transfer", func() error {
 		err := t.queryRow(`INSERT INTO transfers
-			(idempotency_key, request_hash, kind, from_account, to_account, amount, session_id, message_id, reference, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			(idempotency_key, request_hash, kind, from_account, to_account, amount, session_id, message_id, reference, created_at, reverses_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			tr.IdempotencyKey, tr.RequestHash, tr.Kind, string(tr.From), string(tr.To), int64(tr.Amount),
-			nullID(tr.SessionID), nullID(tr.MessageID), tr.Reference, encTime(created)).Scan(&id)
+			nullID(tr.SessionID), nullID(tr.MessageID), tr.Reference, encTime(created), nullID(tr.ReversesID)).Scan(&id)
 		if t.isUnique(err) {
 			return smsgw.Errorf(smsgw.EConflict, "transfer idempotency key already used")
 		} else if err != nil {
@@ -101,21 +101,22 @@ func (t *Tx) post(transferID int64, account domain.AccountID, amount int64, crea
 }
 
 const transferCols = `t.id, t.idempotency_key, t.request_hash, t.kind, t.from_account, t.to_account, t.amount,
-	t.session_id, t.message_id, t.reference, t.created_at`
+	t.session_id, t.message_id, t.reference, t.created_at, t.reverses_id`
 
 func scanTransfer(row scanner) (*smsgw.Transfer, error) {
 	var (
 		tr               smsgw.Transfer
 		from, to         string
 		session, message sql.NullInt64
+		reverses         sql.NullInt64
 		created          int64
 	)
 	if err := row.Scan(&tr.ID, &tr.IdempotencyKey, &tr.RequestHash, &tr.Kind, &from, &to, &tr.Amount,
-		&session, &message, &tr.Reference, &created); err != nil {
+		&session, &message, &tr.Reference, &created, &reverses); err != nil {
 		return nil, err
 	}
 	tr.From, tr.To = domain.AccountID(from), domain.AccountID(to)
-	tr.SessionID, tr.MessageID = session.Int64, message.Int64
+	tr.SessionID, tr.MessageID, tr.ReversesID = session.Int64, message.Int64, reverses.Int64
 	tr.CreatedAt = decTime(created)
 	return &tr, nil
 }

@@ -1,0 +1,329 @@
+package smsgw
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/smsgw/smsgw/domain"
+)
+
+// Corrections of the ledger are never an edit or a delete: a reversal is a
+// new transfer from the account credited back to the account debited,
+// linked to the transfer it undoes (Transfer.ReversesID), for all of it or
+// a part, never more than what remains of it. A refund is the same for the
+// credit of a partner request, back to the partner's deposit (or its bank
+// settlement account). Each is requested by one operator (the maker) and
+// approved by another (the checker) before it expires; both steps and a
+// rejection are in the audit trail, each in the transaction of its change.
+// The customer whose wallet is corrected is told by SMS.
+
+// Audit actions of corrections.
+const (
+	ActionCorrectionRequest = "ledger.correction_request"
+	ActionCorrectionApprove = "ledger.correction_approve"
+	ActionCorrectionReject  = "ledger.correction_reject"
+	ActionCorrectionExpire  = "ledger.correction_expire"
+)
+
+// DefaultCorrectionTTL is how long a correction waits for its checker.
+const DefaultCorrectionTTL = 24 * time.Hour
+
+// maxReason bounds the reason of a correction.
+const maxReason = 200
+
+// reversible are the transfer kinds a correction may undo, and whether a
+// refund (a partner request's credit) may.
+var reversible = map[string]bool{
+	TransferSMSTopUp: false,
+	TransferBankVA:   true,
+	TransferH2H:      true,
+}
+
+// CorrectionRequest asks for a correction of one transfer.
+type CorrectionRequest struct {
+	Kind       string        // CorrectionReversal (default) or CorrectionRefund
+	TransferID int64         // the transfer to undo
+	Amount     domain.Amount // 0: all that remains of it
+	Reason     string
+	// Key makes the request idempotent: asked again with the same key,
+	// the same correction is returned; with another transfer, kind or
+	// amount, it is EConflict. Empty: a key made of the maker, the
+	// transfer, the kind, the amount and the reason.
+	Key string
+}
+
+// RequestCorrection records who's request for a correction, with its
+// audit entry, for another operator to approve. EInvalid for a missing
+// reason or actor, a transfer of a kind that cannot be undone (a reversal
+// itself, a deposit top-up), a refund of a transfer that is no partner
+// request's credit, or an amount over what remains; EConflict when
+// nothing remains (reversed, or asked for by open requests) or the key
+// was used for another request; ENotFound for an unknown transfer.
+func (g *Gateway) RequestCorrection(ctx context.Context, who Actor, req CorrectionRequest) (*Correction, error) {
+	req.Reason = strings.TrimSpace(req.Reason)
+	if req.Kind == "" {
+		req.Kind = CorrectionReversal
+	}
+	switch {
+	case who.Name == "":
+		return nil, Errorf(EInvalid, "a correction needs the name of the operator asking for it")
+	case req.Kind != CorrectionReversal && req.Kind != CorrectionRefund:
+		return nil, Errorf(EInvalid, "correction kind must be %s or %s", CorrectionReversal, CorrectionRefund)
+	case req.Reason == "" || len(req.Reason) > maxReason:
+		return nil, Errorf(EInvalid, "a correction needs a reason of 1 to %d characters", maxReason)
+	case req.Amount < 0:
+		return nil, Errorf(EInvalid, "amount must be positive")
+	}
+	if req.Key == "" {
+		req.Key = fmt.Sprintf("%s:%d:%s:%d:%s", strings.ToLower(who.Name), req.TransferID, req.Kind, req.Amount, req.Reason)
+	}
+	var c *Correction
+	err := g.store.Update(ctx, func(tx Tx) error {
+		c = nil
+		if old, err := tx.CorrectionByKey(req.Key); err == nil {
+			if old.TransferID != req.TransferID || old.Kind != req.Kind || req.Amount != 0 && old.Amount != req.Amount {
+				return Errorf(EConflict, "correction key %q was used for another request (correction %d)", req.Key, old.ID)
+			}
+			c = old
+			return nil
+		} else if ErrorCode(err) != ENotFound {
+			return err
+		}
+		orig, err := tx.TransferByID(req.TransferID)
+		if err != nil {
+			return err
+		}
+		refundable, ok := reversible[orig.Kind]
+		switch {
+		case !ok:
+			return Errorf(EInvalid, "transfer %d (%s) cannot be corrected", orig.ID, orig.Kind)
+		case req.Kind == CorrectionRefund && !refundable:
+			return Errorf(EInvalid, "transfer %d (%s) is no partner request's credit; ask for a reversal", orig.ID, orig.Kind)
+		}
+		done, open, err := tx.Reversed(orig.ID)
+		if err != nil {
+			return err
+		}
+		remaining := orig.Amount - done - open
+		amount := req.Amount
+		switch {
+		case remaining <= 0:
+			return Errorf(EConflict, "nothing remains of transfer %d to correct (Rp%s reversed, Rp%s asked for)",
+				orig.ID, done.Grouped(), open.Grouped())
+		case amount == 0:
+			amount = remaining
+		case amount > remaining:
+			return Errorf(EInvalid, "Rp%s is more than what remains of transfer %d (Rp%s)", amount.Grouped(), orig.ID, remaining.Grouped())
+		}
+		now := g.now()
+		c = &Correction{Kind: req.Kind, TransferID: orig.ID, Amount: amount, Reason: req.Reason, IdempotencyKey: req.Key,
+			Maker: who.Name, CreatedAt: now, ExpiresAt: now.Add(g.correctionTTL)}
+		if err := tx.CreateCorrection(c); err != nil {
+			return err
+		}
+		return tx.AppendAudit(auditEntry(who, ActionCorrectionRequest, correctionTarget(c),
+			fmt.Sprintf("%s of Rp%s of transfer %d requested: %s", c.Kind, c.Amount.Grouped(), c.TransferID, c.Reason), now))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("request correction of transfer %d: %w", req.TransferID, err)
+	}
+	g.log.Info("correction requested", "correction", c.ID, "kind", c.Kind, "transfer", c.TransferID, "amount", c.Amount, "maker", c.Maker)
+	return c, nil
+}
+
+func correctionTarget(c *Correction) string { return "correction:" + strconv.FormatInt(c.ID, 10) }
+
+// ApproveCorrection approves correction id as who, which must not be its
+// maker: the reversing transfer, the decision, its audit entry and the
+// customer's SMS are written in one transaction. EInvalid when who is the
+// maker; EConflict when it is decided already or what remains of the
+// transfer no longer covers it; EExpired past its expiry (it is then
+// marked expired); EFunds when the account to debit holds too little (it
+// stays requested).
+func (g *Gateway) ApproveCorrection(ctx context.Context, who Actor, id int64) (*Correction, error) {
+	var (
+		c       *Correction
+		expired bool
+	)
+	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		expired = false
+		if c, err = g.decidable(tx, who, id); err != nil {
+			return err
+		}
+		now := g.now()
+		if !now.Before(c.ExpiresAt) {
+			expired = true
+			return g.expire(tx, c, now)
+		}
+		orig, err := tx.TransferByID(c.TransferID)
+		if err != nil {
+			return err
+		}
+		done, _, err := tx.Reversed(orig.ID)
+		if err != nil {
+			return err
+		}
+		if c.Amount > orig.Amount-done {
+			return Errorf(EConflict, "Rp%s is more than what remains of transfer %d (Rp%s)", c.Amount.Grouped(), orig.ID, (orig.Amount - done).Grouped())
+		}
+		kind, ref := TransferReversal, "REV"
+		if c.Kind == CorrectionRefund {
+			kind, ref = TransferRefund, "RFD"
+		}
+		t := &Transfer{
+			IdempotencyKey: "correction:" + strconv.FormatInt(c.ID, 10),
+			RequestHash:    requestHash("correction", c.Kind, strconv.FormatInt(orig.ID, 10), strconv.FormatInt(int64(c.Amount), 10)),
+			Kind:           kind, From: orig.To, To: orig.From, Amount: c.Amount, ReversesID: orig.ID,
+			Reference: ref + strconv.FormatInt(c.ID, 10), CreatedAt: now,
+		}
+		if err := tx.Transfer(t); ErrorCode(err) == EFunds {
+			return Errorf(EFunds, "account %s holds less than Rp%s", orig.To, c.Amount.Grouped())
+		} else if err != nil {
+			return err
+		}
+		c.State, c.Checker, c.ResultTransferID, c.DecidedAt = CorrectionApproved, who.Name, t.ID, &now
+		if err := tx.DecideCorrection(c); err != nil {
+			return err
+		}
+		if err := tx.AppendAudit(auditEntry(who, ActionCorrectionApprove, correctionTarget(c),
+			fmt.Sprintf("%s of Rp%s of transfer %d approved as transfer %d (requested by %s)", c.Kind, c.Amount.Grouped(), orig.ID, t.ID, c.Maker), now)); err != nil {
+			return err
+		}
+		return g.tellCorrected(tx, orig, t)
+	})
+	if err == nil && expired {
+		err = Errorf(EExpired, "correction %d expired at %s", id, c.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("approve correction %d: %w", id, err)
+	}
+	g.log.Info("correction approved", "correction", c.ID, "kind", c.Kind, "transfer", c.TransferID, "reversal", c.ResultTransferID,
+		"amount", c.Amount, "maker", c.Maker, "checker", c.Checker)
+	g.wake(g.wakeMT)
+	return c, nil
+}
+
+// RejectCorrection rejects correction id as who (not its maker), with a
+// note, and its audit entry. Errors as ApproveCorrection.
+func (g *Gateway) RejectCorrection(ctx context.Context, who Actor, id int64, note string) (*Correction, error) {
+	note = strings.TrimSpace(note)
+	if note == "" || len(note) > maxReason {
+		return nil, Errorf(EInvalid, "a rejection needs a note of 1 to %d characters", maxReason)
+	}
+	var (
+		c       *Correction
+		expired bool
+	)
+	err := g.store.Update(ctx, func(tx Tx) (err error) {
+		expired = false
+		if c, err = g.decidable(tx, who, id); err != nil {
+			return err
+		}
+		now := g.now()
+		if !now.Before(c.ExpiresAt) {
+			expired = true
+			return g.expire(tx, c, now)
+		}
+		c.State, c.Checker, c.Note, c.DecidedAt = CorrectionRejected, who.Name, note, &now
+		if err := tx.DecideCorrection(c); err != nil {
+			return err
+		}
+		return tx.AppendAudit(auditEntry(who, ActionCorrectionReject, correctionTarget(c),
+			fmt.Sprintf("%s of Rp%s of transfer %d rejected (requested by %s): %s", c.Kind, c.Amount.Grouped(), c.TransferID, c.Maker, note), now))
+	})
+	if err == nil && expired {
+		err = Errorf(EExpired, "correction %d expired at %s", id, c.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reject correction %d: %w", id, err)
+	}
+	g.log.Info("correction rejected", "correction", c.ID, "maker", c.Maker, "checker", c.Checker)
+	return c, nil
+}
+
+// decidable loads correction id for who's decision: still requested, and
+// who is not its maker.
+func (g *Gateway) decidable(tx Tx, who Actor, id int64) (*Correction, error) {
+	if who.Name == "" {
+		return nil, Errorf(EInvalid, "a decision needs the name of the operator making it")
+	}
+	c, err := tx.Correction(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.State != CorrectionRequested {
+		return nil, Errorf(EConflict, "correction %d is %s already", id, c.State)
+	}
+	if strings.EqualFold(c.Maker, who.Name) {
+		return nil, Errorf(EInvalid, "correction %d was requested by %s: another operator must decide it", id, c.Maker)
+	}
+	return c, nil
+}
+
+func (g *Gateway) expire(tx Tx, c *Correction, now time.Time) error {
+	c.State, c.DecidedAt = CorrectionExpired, &now
+	if err := tx.DecideCorrection(c); err != nil {
+		return err
+	}
+	return tx.AppendAudit(auditEntry(Actor{Name: "system"}, ActionCorrectionExpire, correctionTarget(c),
+		fmt.Sprintf("%s of Rp%s of transfer %d expired undecided (requested by %s)", c.Kind, c.Amount.Grouped(), c.TransferID, c.Maker), now))
+}
+
+// ExpireCorrections marks requested corrections past their expiry as
+// expired, each with its audit entry, and returns how many.
+func (g *Gateway) ExpireCorrections(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := g.store.Update(ctx, func(tx Tx) error {
+		n = 0
+		due, err := tx.DueCorrections(now, 100)
+		if err != nil {
+			return err
+		}
+		for i := range due {
+			if err := g.expire(tx, &due[i], now); err != nil {
+				return err
+			}
+		}
+		n = len(due)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire corrections: %w", err)
+	}
+	if n > 0 {
+		g.log.Info("corrections expired undecided", "count", n)
+	}
+	return n, nil
+}
+
+// Corrections lists corrections, newest first.
+func (g *Gateway) Corrections(ctx context.Context, f CorrectionFilter) ([]Correction, error) {
+	var cs []Correction
+	err := g.store.View(ctx, func(tx Tx) (err error) {
+		cs, err = tx.Corrections(f)
+		return err
+	})
+	return cs, err
+}
+
+// tellCorrected queues the SMS telling a customer their wallet was
+// corrected by reversal t of transfer orig.
+func (g *Gateway) tellCorrected(tx Tx, orig, t *Transfer) error {
+	acc, err := tx.Account(orig.To)
+	if err != nil {
+		return err
+	}
+	if acc.Kind != domain.KindWallet || acc.Owner == "" {
+		return nil
+	}
+	r := g.rules.Load()
+	ref := orig.Reference
+	if ref == "" {
+		ref = strconv.FormatInt(orig.ID, 10)
+	}
+	d := ReplyData{Account: acc.Owner.Local(), Amount: t.Amount.Grouped(), Balance: acc.Balance.Grouped(), Ref: ref}
+	return g.enqueue(tx, r, r.RequestCode, acc.Owner, Address{}, ChannelSMS, "", ReplyCorrected, d, 0, t.ID)
+}
