@@ -64,6 +64,7 @@ func TestStore(t *testing.T) {
 	storetest.TestPartnerSummary(t, open)
 	storetest.TestLimits(t, open)
 	storetest.TestLogins(t, open)
+	storetest.TestCorrections(t, open)
 }
 
 func TestOpenRejectsNonFile(t *testing.T) {

@@ -37,6 +37,7 @@ var suites = []func(*testing.T, func(*testing.T) smsgw.Store){
 	TestPartners,
 	TestLimits,
 	TestLogins,
+	TestCorrections,
 }
 
 // test is one contract test; fn gets a new, empty store.
