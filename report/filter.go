@@ -267,7 +267,8 @@ var (
 		string(smsgw.StateExpired), string(smsgw.StateCancelled), string(smsgw.StateFailed)}
 	auditActions = []string{smsgw.ActionCustomerLock, smsgw.ActionCustomerUnlock, smsgw.ActionCustomerResetPIN,
 		smsgw.ActionBindSuspend, smsgw.ActionBindResume, smsgw.ActionLogin, smsgw.ActionLogout,
-		partner.ActionDeposit, partner.ActionUnblock, partner.ActionCallbackResend}
+		partner.ActionDeposit, partner.ActionUnblock, partner.ActionCallbackResend,
+		smsgw.ActionCorrectionRequest, smsgw.ActionCorrectionApprove, smsgw.ActionCorrectionReject, smsgw.ActionCorrectionExpire}
 	partnerStates = []string{string(partner.Pending), string(partner.Success), string(partner.Failed),
 		string(partner.Unknown)}
 	callbackStatuses = []string{partner.CallbackQueued, partner.CallbackSent, partner.CallbackDead}

@@ -44,6 +44,7 @@ type Config struct {
 	Console    ConsoleConfig     `toml:"console"`
 	H2H        H2HConfig         `toml:"h2h"`
 	USSD       USSDConfig        `toml:"ussd"`
+	Ledger     LedgerConfig      `toml:"ledger"`
 
 	dir string // directory of the config file; relative paths resolve against it
 }
@@ -168,6 +169,13 @@ type SessionConfig struct {
 	ConcatTimeout Duration `toml:"concat_timeout"`
 }
 
+// LedgerConfig holds the rules of ledger corrections.
+type LedgerConfig struct {
+	// CorrectionTTL is how long a requested reversal or refund waits for
+	// another operator's decision before it expires.
+	CorrectionTTL Duration `toml:"correction_ttl"`
+}
+
 // PINConfig is the PIN policy.
 type PINConfig struct {
 	MaxAttempts  int      `toml:"max_attempts"`
@@ -276,6 +284,7 @@ func DefaultConfig() Config {
 		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
 		Inbox:   InboxConfig{MaxBacklog: 2000, BacklogWait: Duration{500 * time.Millisecond}, Workers: 32},
 		USSD:    defaultUSSD(),
+		Ledger:  LedgerConfig{CorrectionTTL: Duration{24 * time.Hour}},
 	}
 }
 
@@ -532,6 +541,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Session.DedupWindow.Duration < time.Second {
 		return keyErr("session.dedup_window", "must be at least 1s")
+	}
+	if d := c.Ledger.CorrectionTTL.Duration; d < time.Minute || d > 30*24*time.Hour {
+		return keyErr("ledger.correction_ttl", "must be 1m..720h, got %s", d)
 	}
 	if c.Session.ConcatTimeout.Duration < time.Second {
 		return keyErr("session.concat_timeout", "must be at least 1s")

@@ -22,7 +22,8 @@ func (a *App) startCron() error {
 	jobs := []cronJob{
 		{"cron.expire_sessions", cfg.Cron.ExpireSessions, func(ctx context.Context) error {
 			_, err := a.gw.ExpirePending(ctx, a.Now())
-			return err
+			_, cerr := a.gw.ExpireCorrections(ctx, a.Now())
+			return errors.Join(err, cerr)
 		}},
 		{"cron.unlock_pins", cfg.Cron.UnlockPINs, func(ctx context.Context) error {
 			_, err := a.gw.UnlockDue(ctx, a.Now())

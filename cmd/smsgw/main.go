@@ -84,6 +84,11 @@ var commands = []command{
 		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 			return cmdWallet(ctx, args, stdout)
 		}},
+	{"ledger", `ledger reverse|refund|approve|reject|corrections [args]
+                                            maker-checker corrections of the ledger (ledger -h)`,
+		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
+			return cmdLedger(ctx, args, stdout)
+		}},
 	{"audit", `audit sms|sessions|customers|ledger|trail|partners|callbacks [filters] [-format table|csv|json]
                                             the console's views, read from the database
   audit tx|transfer <id> [-format table|csv|json]   one transaction as a timeline`,

@@ -92,6 +92,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		MTMaxAttempts:   cfg.Outbox.MaxAttempts,
 		MTRetryBase:     cfg.Outbox.RetryBase.Duration,
 		PartTimeout:     cfg.Session.ConcatTimeout.Duration,
+		CorrectionTTL:   cfg.Ledger.CorrectionTTL.Duration,
 		MaxBacklog:      backlogOf(cfg.Inbox.MaxBacklog),
 		BacklogWait:     cfg.Inbox.BacklogWait.Duration,
 		Workers:         cfg.Inbox.Workers,
