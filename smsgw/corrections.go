@@ -144,20 +144,7 @@ func correctionTarget(c *Correction) string { return "correction:" + strconv.For
 // marked expired); EFunds when the account to debit holds too little (it
 // stays requested).
 func (g *Gateway) ApproveCorrection(ctx context.Context, who Actor, id int64) (*Correction, error) {
-	var (
-		c       *Correction
-		expired bool
-	)
-	err := g.store.Update(ctx, func(tx Tx) (err error) {
-		expired = false
-		if c, err = g.decidable(tx, who, id); err != nil {
-			return err
-		}
-		now := g.now()
-		if !now.Before(c.ExpiresAt) {
-			expired = true
-			return g.expire(tx, c, now)
-		}
+	c, err := g.decide(ctx, who, id, func(tx Tx, c *Correction, now time.Time) error {
 		orig, err := tx.TransferByID(c.TransferID)
 		if err != nil {
 			return err
@@ -194,9 +181,6 @@ func (g *Gateway) ApproveCorrection(ctx context.Context, who Actor, id int64) (*
 		}
 		return g.tellCorrected(tx, orig, t)
 	})
-	if err == nil && expired {
-		err = Errorf(EExpired, "correction %d expired at %s", id, c.ExpiresAt.UTC().Format(time.RFC3339))
-	}
 	if err != nil {
 		return nil, fmt.Errorf("approve correction %d: %w", id, err)
 	}
@@ -213,6 +197,26 @@ func (g *Gateway) RejectCorrection(ctx context.Context, who Actor, id int64, not
 	if note == "" || len(note) > maxReason {
 		return nil, Errorf(EInvalid, "a rejection needs a note of 1 to %d characters", maxReason)
 	}
+	c, err := g.decide(ctx, who, id, func(tx Tx, c *Correction, now time.Time) error {
+		c.State, c.Checker, c.Note, c.DecidedAt = CorrectionRejected, who.Name, note, &now
+		if err := tx.DecideCorrection(c); err != nil {
+			return err
+		}
+		return tx.AppendAudit(auditEntry(who, ActionCorrectionReject, correctionTarget(c),
+			fmt.Sprintf("%s of Rp%s of transfer %d rejected (requested by %s): %s", c.Kind, c.Amount.Grouped(), c.TransferID, c.Maker, note), now))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reject correction %d: %w", id, err)
+	}
+	g.log.Info("correction rejected", "correction", c.ID, "maker", c.Maker, "checker", c.Checker)
+	return c, nil
+}
+
+// decide runs fn, who's decision on correction id, in a transaction,
+// once the correction is found still requested, not expired and not who's
+// own. A correction past its expiry is marked expired (and committed) and
+// EExpired returned.
+func (g *Gateway) decide(ctx context.Context, who Actor, id int64, fn func(Tx, *Correction, time.Time) error) (*Correction, error) {
 	var (
 		c       *Correction
 		expired bool
@@ -227,21 +231,12 @@ func (g *Gateway) RejectCorrection(ctx context.Context, who Actor, id int64, not
 			expired = true
 			return g.expire(tx, c, now)
 		}
-		c.State, c.Checker, c.Note, c.DecidedAt = CorrectionRejected, who.Name, note, &now
-		if err := tx.DecideCorrection(c); err != nil {
-			return err
-		}
-		return tx.AppendAudit(auditEntry(who, ActionCorrectionReject, correctionTarget(c),
-			fmt.Sprintf("%s of Rp%s of transfer %d rejected (requested by %s): %s", c.Kind, c.Amount.Grouped(), c.TransferID, c.Maker, note), now))
+		return fn(tx, c, now)
 	})
 	if err == nil && expired {
 		err = Errorf(EExpired, "correction %d expired at %s", id, c.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reject correction %d: %w", id, err)
-	}
-	g.log.Info("correction rejected", "correction", c.ID, "maker", c.Maker, "checker", c.Checker)
-	return c, nil
+	return c, err
 }
 
 // decidable loads correction id for who's decision: still requested, and
