@@ -36,8 +36,9 @@
 // refuses cross-origin POSTs as well. Logins are rate limited per user name
 // and client address, with a wider cap per address, so guesses from one
 // address never lock an operator out of another; the attempts are counted
-// in the store, so daemons behind one load balancer count them together. Viewers read and export (and may post a settlement
-// file to reconcile, which only reads); only admins may POST admin actions. Pages are sent with a strict Content-Security-Policy.
+// in the store, so daemons behind one load balancer count them together.
+// Viewers read and export (and may post a settlement file to reconcile,
+// which only reads); only admins may POST admin actions. Pages are sent with a strict Content-Security-Policy.
 //
 // # URLs and element ids (stable, for browser tests)
 //
