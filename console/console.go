@@ -67,6 +67,12 @@ type Options struct {
 	// Location is the zone of the times shown, of filter times and of
 	// "today" on the dashboard (default UTC).
 	Location *time.Location
+	// PartnerLocation is the zone of the partners' days, which the
+	// reconciliation page compares (h2h.timezone; default Location).
+	PartnerLocation *time.Location
+	// MaxSettlement bounds an uploaded settlement file in bytes (default
+	// 8 MiB).
+	MaxSettlement int64
 	// SessionLifetime bounds a login (default 8h); IdleTimeout ends a
 	// session not used for that long (default 30m).
 	SessionLifetime time.Duration
@@ -118,6 +124,12 @@ func New(o Options) (*Console, error) {
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
+	}
+	if o.PartnerLocation == nil {
+		o.PartnerLocation = o.Location
+	}
+	if o.MaxSettlement <= 0 {
+		o.MaxSettlement = 8 << 20
 	}
 	if o.SessionLifetime <= 0 {
 		o.SessionLifetime = 8 * time.Hour
@@ -217,6 +229,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("GET /console/audit", c.page(c.listPage(report.ViewAudit)))
 	mux.Handle("GET /console/partners", c.page(c.listPage(report.ViewPartners)))
 	mux.Handle("GET /console/partners/{id}", c.page(c.partnerPage))
+	mux.Handle("GET /console/partners/reconcile", c.page(c.reconcilePage))
 	mux.Handle("GET /console/callbacks", c.page(c.listPage(report.ViewCallbacks)))
 	mux.Handle("GET /console/blocked", c.page(c.blockedPage))
 
@@ -227,6 +240,8 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/binds/{name}/resume", c.post(RoleAdmin, c.bindAction(false)))
 	mux.Handle("POST /console/callbacks/{id}/resend", c.post(RoleAdmin, c.resendCallback))
 	mux.Handle("POST /console/blocked/{msisdn}/unblock", c.post(RoleAdmin, c.unblockDestination))
+	// Reconciling only reads: viewers may upload a settlement file.
+	mux.Handle("POST /console/partners/reconcile", c.upload(RoleViewer, c.reconcilePage))
 
 	mux.Handle("/console/", c.page(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "No such page.")
@@ -281,16 +296,40 @@ func (c *Console) page(h handlerFunc) http.Handler {
 // post serves a form POST: it needs a session, the session's CSRF token
 // in the form, and the role.
 func (c *Console) post(role Role, h handlerFunc) http.Handler {
+	return c.postForm(role, 64<<10, false, h)
+}
+
+// upload serves a multipart form POST with a file of up to MaxSettlement
+// bytes, checked as post checks a form.
+func (c *Console) upload(role Role, h handlerFunc) http.Handler {
+	return c.postForm(role, c.o.MaxSettlement+64<<10, true, h)
+}
+
+func (c *Console) postForm(role Role, limit int64, multipart bool, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		s := c.current(r)
 		if s == nil {
 			c.fail(w, r, nil, http.StatusUnauthorized, "Your session has ended. Log in again.")
 			return
 		}
-		if err := r.ParseForm(); err != nil {
+		var err error
+		if multipart {
+			err = r.ParseMultipartForm(1 << 20)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				c.fail(w, r, s, http.StatusRequestEntityTooLarge, fmt.Sprintf("The upload is larger than %d bytes.", limit))
+				return
+			}
 			c.fail(w, r, s, http.StatusBadRequest, "Bad form.")
 			return
+		}
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
 		}
 		if !tokensEqual(r.PostForm.Get("csrf"), s.csrf) {
 			c.log.Warn("console POST without a valid CSRF token", "user", s.user.name, "path", r.URL.Path, "remote", clientIP(r))
@@ -368,7 +407,7 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, s *session, e
 
 // pageNames are the templates that are pages (each with the layout).
 var pageNames = []string{"login", "error", "dashboard", "sms", "message", "tx", "sessions", "customers", "customer", "ledger", "audit",
-	"partners", "partner", "callbacks", "blocked"}
+	"partners", "partner", "callbacks", "blocked", "reconcile"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

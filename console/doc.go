@@ -36,8 +36,9 @@
 // refuses cross-origin POSTs as well. Logins are rate limited per user name
 // and client address, with a wider cap per address, so guesses from one
 // address never lock an operator out of another; the attempts are counted
-// in the store, so daemons behind one load balancer count them together. Viewers read and export; only admins may POST
-// admin actions. Pages are sent with a strict Content-Security-Policy.
+// in the store, so daemons behind one load balancer count them together.
+// Viewers read and export (and may post a settlement file to reconcile,
+// which only reads); only admins may POST admin actions. Pages are sent with a strict Content-Security-Policy.
 //
 // # URLs and element ids (stable, for browser tests)
 //
@@ -106,6 +107,23 @@
 //	                                    tr#blocked-MSISDN[data-failures], admin: form.unblock-form;
 //	                                    p#partners-off when the partner API is not enabled
 //	POST /console/blocked/MSISDN/unblock admin
+//	GET  /console/partners/reconcile    daily reconciliation of a partner (any role; ?partner=P&date=
+//	                                    YYYY-MM-DD, default yesterday, in the partner time zone):
+//	                                    form#reconcile-form[enctype=multipart/form-data] with
+//	                                    input#reconcile-partner[name=partner], input#reconcile-date[name=date],
+//	                                    input#reconcile-file[name=settlement][type=file],
+//	                                    button#reconcile-submit, button#reconcile-csv and
+//	                                    button#reconcile-json (name=format); with a partner
+//	                                    section#reconcile-report[data-settled, data-mismatches] holding
+//	                                    p#reconcile-result, table#reconcile-totals (with a file;
+//	                                    tr[data-match, data-count], .mismatch), table#reconcile-sides
+//	                                    (tr[data-side=ours|theirs, data-state]), table#reconcile-items
+//	                                    with tr.recon-row[data-match, data-refid] and a.partner-link;
+//	                                    our side only: a#export-csv, a#export-json; a#reconcile-link on
+//	                                    /console/partners
+//	POST /console/partners/reconcile    the same form with the settlement CSV (viewers too: it only
+//	                                    reads, stores nothing; CSRF token, at most MaxSettlement bytes,
+//	                                    413 beyond); field format=csv|json downloads the reconciliation
 //	GET  /console/static/console.css, console.js
 //
 // Every list page (also /console/blocked) answers ?format=csv and

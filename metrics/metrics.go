@@ -42,6 +42,8 @@ type Metrics struct {
 	callbacks  *prometheus.CounterVec
 	ussd       *prometheus.CounterVec
 	ussdTime   *prometheus.HistogramVec
+	recMiss    *prometheus.GaugeVec
+	recRuns    *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them on reg.
@@ -106,8 +108,16 @@ func New(reg prometheus.Registerer) *Metrics {
 		Name: "smsgw_ussd_screen_seconds", Help: "Time to answer a USSD screen, by channel.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
 	}, []string{"channel"})
+	m.recMiss = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "smsgw_reconcile_mismatches",
+		Help: "Mismatches of the last daily reconciliation of a partner against its settlement file, by kind.",
+	}, []string{"partner", "kind"})
+	m.recRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "smsgw_reconcile_runs_total",
+		Help: "Daily reconciliations by partner and result (matched, mismatch, no_file, error).",
+	}, []string{"partner", "result"})
 	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.refused, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db,
-		m.h2hReqs, m.h2hLatency, m.callbacks, m.ussd, m.ussdTime)
+		m.h2hReqs, m.h2hLatency, m.callbacks, m.ussd, m.ussdTime, m.recMiss, m.recRuns)
 	return m
 }
 
@@ -129,6 +139,20 @@ func (m *Metrics) H2HCallback(partner string, delivered bool, _ time.Duration) {
 		result = "delivered"
 	}
 	m.callbacks.WithLabelValues(partner, result).Inc()
+}
+
+// Reconciled records a daily reconciliation of a partner: result is
+// matched, mismatch, no_file (our side only) or error. mismatches, by kind,
+// replace the partner's gauges when the run compared a file (result
+// matched or mismatch); other results leave the last ones.
+func (m *Metrics) Reconciled(partner, result string, mismatches map[string]int) {
+	m.recRuns.WithLabelValues(partner, result).Inc()
+	if result != "matched" && result != "mismatch" {
+		return
+	}
+	for kind, n := range mismatches {
+		m.recMiss.WithLabelValues(partner, kind).Set(float64(n))
+	}
 }
 
 // USSDScreen counts an answered USSD screen; it fits ussd.Observer.

@@ -425,3 +425,24 @@ func TestOutboxDepthGauge(t *testing.T) {
 	}
 	compare(t, reg, want("1"), "smsgw_outbox_depth")
 }
+
+// TestReconciled: a run that compared a file sets the partner's mismatch
+// gauges; a run without a file or that failed only counts.
+func TestReconciled(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	m.Reconciled("bank", "mismatch", map[string]int{"amount": 2, "missing_ours": 0})
+	m.Reconciled("bank", "no_file", map[string]int{"amount": 0})
+	m.Reconciled("bank", "error", nil)
+	compare(t, reg, `
+# HELP smsgw_reconcile_mismatches Mismatches of the last daily reconciliation of a partner against its settlement file, by kind.
+# TYPE smsgw_reconcile_mismatches gauge
+smsgw_reconcile_mismatches{kind="amount",partner="bank"} 2
+smsgw_reconcile_mismatches{kind="missing_ours",partner="bank"} 0
+# HELP smsgw_reconcile_runs_total Daily reconciliations by partner and result (matched, mismatch, no_file, error).
+# TYPE smsgw_reconcile_runs_total counter
+smsgw_reconcile_runs_total{partner="bank",result="error"} 1
+smsgw_reconcile_runs_total{partner="bank",result="mismatch"} 1
+smsgw_reconcile_runs_total{partner="bank",result="no_file"} 1
+`, "smsgw_reconcile_mismatches", "smsgw_reconcile_runs_total")
+}

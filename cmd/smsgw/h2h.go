@@ -151,7 +151,8 @@ func (a *App) stopH2H(ctx context.Context) {
 }
 
 // h2hJobs returns the partner API's periodic jobs: callbacks, the recheck
-// of pending requests and the purge of old nonces.
+// of pending requests, the purge of old nonces and, with
+// h2h.reconcile_dir, the daily reconciliation.
 func (a *App) h2hJobs() []cronJob {
 	rt, err := a.partners()
 	if err != nil {
@@ -165,7 +166,7 @@ func (a *App) h2hJobs() []cronJob {
 		a.Logger.Warn("h2h is enabled but not served: set [http] listen or [h2h] listen; callbacks and rechecks still run")
 	}
 	cfg := &a.Config.H2H
-	return []cronJob{
+	jobs := []cronJob{
 		{"h2h.callbacks", cfg.Callbacks, func(ctx context.Context) error {
 			_, err := rt.svc.SendCallbacks(ctx)
 			return err
@@ -179,6 +180,10 @@ func (a *App) h2hJobs() []cronJob {
 			return err
 		}},
 	}
+	if cfg.ReconcileDir != "" {
+		jobs = append(jobs, cronJob{"h2h.reconcile", cfg.Reconcile, a.reconcileJob})
+	}
+	return jobs
 }
 
 const partnerUsage = `partner <command> [args] [-config config.toml]
@@ -191,7 +196,10 @@ commands:
   unblock <msisdn>                          clear a destination's failure count
   deposit <partner> <amount> -ref <ref>     top up a partner's deposit (idempotent per ref)
   balance <partner>                         a partner's deposit balance
-times are shown in display.timezone`
+  reconcile <partner> [-date D] [-file F] [-format table|csv|json] [-out FILE]
+                                            a day's requests against the partner's settlement file
+                                            (partner reconcile -h; exit status 3 on mismatches)
+times are shown in display.timezone (reconcile: h2h.timezone)`
 
 // cmdPartner is `smsgw partner`: partner transactions and callbacks. It
 // works on the database directly and needs no partner secret.
@@ -200,6 +208,9 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: %s", errUsage, partnerUsage)
 	}
 	sub := args[0]
+	if sub == "reconcile" {
+		return cmdReconcile(ctx, args[1:], stdout)
+	}
 	fs, path := newFlags("partner " + sub)
 	only := fs.String("partner", "", "only this partner")
 	state := fs.String("state", "", "only this state (pending, success, failed, unknown)")

@@ -247,6 +247,8 @@ func TestH2HConfigErrors(t *testing.T) {
 		{base + "max_skew = \"1s\"\n" + p, "h2h.max_skew"},
 		{base + "duplicate_action = \"drop\"\n" + p, "h2h.duplicate_action"},
 		{base + "recheck = \"sometimes\"\n" + p, "h2h.recheck"},
+		{base + "reconcile = \"daily at 1\"\n" + p, "h2h.reconcile: bad schedule"},
+		{base + "reconcile_dir = \" recon\"\n" + p, "h2h.reconcile_dir: must not start or end with spaces"},
 		{base + "tls_cert_file = \"c.pem\"\n" + p, "h2h.tls_cert_file"},
 		{base + p + "allow = [\"10.0.0.0/33\"]\n", "allow"},
 		{base + strings.Replace(p, `allow = ["10.0.0.0/8"]`, `allow = ["10.0.0.0/8", "nope"]`, 1), "h2h.partner[0].allow[1]"},
@@ -283,7 +285,8 @@ func TestH2HConfigErrors(t *testing.T) {
 	}
 	h := cfg.H2H
 	if h.MaxSkew.Duration != 5*time.Minute || h.BlockAfter != 5 || h.Cutoff != "23:30-00:30" || h.Recheck != "@every 30s" ||
-		h.PendingMax.Duration != 15*time.Minute || h.Partners[0].Mode != "immediate" || h.Partners[0].Signature != "hmac" {
+		h.PendingMax.Duration != 15*time.Minute || h.Partners[0].Mode != "immediate" || h.Partners[0].Signature != "hmac" ||
+		h.Reconcile != "30 1 * * *" || h.ReconcileDir != "" {
 		t.Errorf("defaults = %+v", h)
 	}
 }

@@ -45,6 +45,10 @@ type H2HConfig struct {
 	CallbackTimeout   Duration `toml:"callback_timeout"`
 	CallbackRetryBase Duration `toml:"callback_retry_base"`
 	CallbackRetryMax  Duration `toml:"callback_retry_max"`
+	// Reconcile schedules the daily reconciliation of every partner's
+	// previous day, written under ReconcileDir (off when it is empty).
+	Reconcile    string `toml:"reconcile"`
+	ReconcileDir string `toml:"reconcile_dir"`
 
 	Partners []H2HPartnerConfig `toml:"partner"`
 
@@ -160,6 +164,7 @@ func (c *H2HConfig) validate() error {
 		{"h2h.recheck", &c.Recheck, "@every 30s"},
 		{"h2h.callbacks", &c.Callbacks, "@every 1s"},
 		{"h2h.purge_nonces", &c.PurgeNonces, "@every 5m"},
+		{"h2h.reconcile", &c.Reconcile, "30 1 * * *"},
 	} {
 		if *s.spec == "" {
 			*s.spec = s.def
@@ -167,6 +172,9 @@ func (c *H2HConfig) validate() error {
 		if _, err := parser.Parse(*s.spec); err != nil {
 			return keyErr(s.key, "bad schedule %q: %v", *s.spec, err)
 		}
+	}
+	if c.ReconcileDir != "" && strings.TrimSpace(c.ReconcileDir) != c.ReconcileDir {
+		return keyErr("h2h.reconcile_dir", "must not start or end with spaces, got %q", c.ReconcileDir)
 	}
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {

@@ -108,6 +108,7 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 		Partners:        partners,
 		Users:           users,
 		Location:        loc,
+		PartnerLocation: a.Config.H2H.cutoff.Location,
 		SessionLifetime: cfg.SessionLifetime.Duration,
 		IdleTimeout:     cfg.IdleTimeout.Duration,
 		SecureCookies:   cfg.SecureCookies,

@@ -28,7 +28,7 @@ func main() {
 }
 
 // Main runs one command and returns the process exit status: 0 success,
-// 1 failure, 2 usage error.
+// 1 failure, 2 usage error, 3 a reconciliation with mismatches.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdin, stdout, stderr)
 	switch {
@@ -36,6 +36,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errMismatch):
+		fmt.Fprintln(stderr, "smsgw:", err)
+		return 3
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(stderr, usageMessage(err))
 		return 2
@@ -96,7 +99,9 @@ var commands = []command{
 			return cmdAudit(ctx, args, stdout)
 		}},
 	{"partner", `partner list|status|callbacks|resend|blocked|unblock|deposit|balance [args]
-                                            partner requests, callbacks and deposits (smsgw partner lists them)`,
+                                            partner requests, callbacks and deposits (smsgw partner lists them)
+  partner reconcile <partner> -date YYYY-MM-DD [-file settlement.csv] [-format table|csv|json] [-out FILE]
+                                            a day's requests against the partner's settlement file (exit 3: mismatches)`,
 		func(ctx context.Context, args []string, _ io.Reader, stdout, _ io.Writer) error {
 			return cmdPartner(ctx, args, stdout)
 		}},
