@@ -28,12 +28,11 @@ type Dial struct {
 // final '#' is accepted when it is only digits and '*' (some aggregators
 // strip them), so "9779" and "9779*1" parse too.
 func ParseDial(s string) (Dial, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > MaxDialLen {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "*")
+	s = strings.TrimSuffix(s, "#")
+	if len(s)+2 > MaxDialLen { // its canonical form, "*" s "#", must fit
 		return Dial{}, ErrDialLength
 	}
-	s = strings.TrimPrefix(s, "*")
-	s = strings.TrimSuffix(s, "#")
 	fields := strings.Split(s, "*")
 	for _, f := range fields {
 		if f == "" || !allDigits(f) {

@@ -23,7 +23,8 @@ func TestParseDial(t *testing.T) {
 			t.Errorf("ParseDial(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "*#", "**9779#", "*9779**1#", "*97a9#", "*9779*1##", "*9779*-1#", "#9779*", strings.Repeat("1", 183)} {
+	for _, in := range []string{"", "*#", "**9779#", "*9779**1#", "*97a9#", "*9779*1##", "*9779*-1#", "#9779*", strings.Repeat("1", 183),
+		strings.Repeat("0", 181)} { // 181 digits: 183 characters once written as *...#
 		if got, err := keywords.ParseDial(in); err == nil {
 			t.Errorf("ParseDial(%q) = %+v, want an error", in, got)
 		}
