@@ -411,3 +411,36 @@ func TestCorrectionExpiredAndFunds(t *testing.T) {
 		t.Errorf("correction after a refused approval = %+v", c)
 	}
 }
+
+// TestCorrectionRefundOnPartnerPage asks for a refund of a partner
+// request's credit from the request's page, which the form returns to,
+// and another admin approves it: the credit goes back to the deposit.
+func TestCorrectionRefundOnPartnerPage(t *testing.T) {
+	h := newPartnerHarness(t, withChecker(t))
+	maker := h.admin()
+	page := fmt.Sprintf("/console/partners/%d", h.inv.ID)
+	wantIn(t, "partner request page", maker.get(page).body, `id="corrections"`, `data-kind="refund"`, "Request refund",
+		`id="correction-remaining">Rp50.000<`)
+	form := maker.requestForm(page)
+	if form.Get("next") != page || form.Get("kind") != smsgw.CorrectionRefund {
+		t.Errorf("partner page form: next %q, kind %q", form.Get("next"), form.Get("kind"))
+	}
+	form.Set("reason", "destination number was wrong")
+	res := maker.postCSRF(fmt.Sprintf("/console/transfers/%d/corrections", h.inv.TransferID), form)
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != page+"?done=correction_requested" {
+		t.Fatalf("refund request = %d to %q\n%s", res.status, res.header.Get("Location"), res.body)
+	}
+	deposit := domain.AccountID("deposit:demo")
+	before := h.balance(deposit)
+	cs := h.corrections()
+	if len(cs) != 1 || cs[0].Kind != smsgw.CorrectionRefund || cs[0].Amount != 50_000 {
+		t.Fatalf("corrections = %+v", cs)
+	}
+	checker := h.checker()
+	if res := checker.postCSRF(fmt.Sprintf("/console/corrections/%d/approve", cs[0].ID), nil); res.status != http.StatusSeeOther {
+		t.Fatalf("approval = %d\n%s", res.status, res.body)
+	}
+	if got := h.balance(deposit); got != before+50_000 {
+		t.Errorf("deposit after the refund = %d, want %d", got, before+50_000)
+	}
+}
