@@ -20,7 +20,8 @@ import (
 )
 
 // Role is what a console user may do: viewers read every page and export;
-// admins also lock, unlock and reset customers' PINs and suspend binds.
+// admins also lock, unlock and reset customers' PINs, suspend binds and
+// request and decide ledger corrections (never their own request).
 type Role string
 
 // Roles.

@@ -34,6 +34,13 @@ type Admin interface {
 	UnlockCustomer(ctx context.Context, who smsgw.Actor, msisdn string) error
 	ResetCustomerPIN(ctx context.Context, who smsgw.Actor, msisdn string, pin domain.PIN) error
 	RecordAudit(ctx context.Context, who smsgw.Actor, action, target, detail string) error
+
+	// Maker-checker corrections of the ledger: one admin requests a
+	// reversal or refund, another approves or rejects it (see the
+	// Gateway's methods for the rules and error codes).
+	RequestCorrection(ctx context.Context, who smsgw.Actor, req smsgw.CorrectionRequest) (*smsgw.Correction, error)
+	ApproveCorrection(ctx context.Context, who smsgw.Actor, id int64) (*smsgw.Correction, error)
+	RejectCorrection(ctx context.Context, who smsgw.Actor, id int64, note string) (*smsgw.Correction, error)
 }
 
 // PartnerAdmin performs the audited actions on the host-to-host partner
@@ -232,6 +239,7 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("GET /console/partners/reconcile", c.page(c.reconcilePage))
 	mux.Handle("GET /console/callbacks", c.page(c.listPage(report.ViewCallbacks)))
 	mux.Handle("GET /console/blocked", c.page(c.blockedPage))
+	mux.Handle("GET /console/corrections", c.page(c.correctionsPage))
 
 	mux.Handle("POST /console/customers/{msisdn}/lock", c.post(RoleAdmin, c.lockCustomer))
 	mux.Handle("POST /console/customers/{msisdn}/unlock", c.post(RoleAdmin, c.unlockCustomer))
@@ -242,6 +250,9 @@ func (c *Console) routes() http.Handler {
 	mux.Handle("POST /console/blocked/{msisdn}/unblock", c.post(RoleAdmin, c.unblockDestination))
 	// Reconciling only reads: viewers may upload a settlement file.
 	mux.Handle("POST /console/partners/reconcile", c.upload(RoleViewer, c.reconcilePage))
+	mux.Handle("POST /console/transfers/{id}/corrections", c.post(RoleAdmin, c.requestCorrection))
+	mux.Handle("POST /console/corrections/{id}/approve", c.post(RoleAdmin, c.decideCorrection(true)))
+	mux.Handle("POST /console/corrections/{id}/reject", c.post(RoleAdmin, c.decideCorrection(false)))
 
 	mux.Handle("/console/", c.page(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, "No such page.")
@@ -407,7 +418,7 @@ func (c *Console) internal(w http.ResponseWriter, r *http.Request, s *session, e
 
 // pageNames are the templates that are pages (each with the layout).
 var pageNames = []string{"login", "error", "dashboard", "sms", "message", "tx", "sessions", "customers", "customer", "ledger", "audit",
-	"partners", "partner", "callbacks", "blocked", "reconcile"}
+	"partners", "partner", "callbacks", "blocked", "reconcile", "corrections"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

@@ -2,7 +2,8 @@
 // pages under /console/ for auditing SMS, PIN sessions, customers, the
 // ledger and the host-to-host partner requests with their callbacks, the
 // admin actions (lock, unlock and reset a customer's PIN, suspend and
-// resume a bind, resend a partner callback, unblock a destination), CSV
+// resume a bind, resend a partner callback, unblock a destination, request
+// and approve or reject a ledger correction with maker-checker), CSV
 // and JSON exports of every filtered view, and the append-only audit
 // trail. The listings themselves (filters, columns, records, exports) are
 // package report's, which `smsgw audit` uses too: the console turns its
@@ -52,7 +53,8 @@
 //	                                    #outbox-depth; ?minutes=60|180|720; with the partner API or
 //	                                    partner data: section#partners-today (#partner-requests-today,
 //	                                    table#partner-states tr[data-state], a#dead-letters,
-//	                                    #callbacks-queued)
+//	                                    #callbacks-queued), a#corrections-waiting (requests waiting for a
+//	                                    decision, not expired)
 //	POST /console/binds/NAME/suspend    admin; POST /console/binds/NAME/resume
 //	GET  /console/sms                   SMS log: form#filter (msisdn, short_code, keyword, direction,
 //	                                    status, since, until, session, transfer), table#sms-table with
@@ -67,8 +69,31 @@
 //	                                    partner request's transaction section#partner[data-state,
 //	                                    data-status] (a#partner-link, #partner-refid, #partner-status,
 //	                                    #partner-callbacks span[data-callback])
+//	                                    section#corrections[data-transfer, data-kind=reversal|refund|""]
+//	                                    when it has a transfer (also on /console/partners/TRXID):
+//	                                    #correction-done, #correction-open, #correction-remaining,
+//	                                    table#transfer-corrections with tr#transfer-correction-ID
+//	                                    .correction-row[data-state], p#reverses (a reversal or refund:
+//	                                    link to the transfer it undoes), p#not-correctable,
+//	                                    p#nothing-remains; admin: form#correction-form[data-kind]
+//	                                    (input#correction-amount, input#correction-reason,
+//	                                    button#correction-submit)
 //	GET  /console/transfers/ID          a transfer's transaction (redirects to /console/tx/SESSION
 //	                                    when the transfer has a session)
+//	POST /console/transfers/ID/corrections admin; asks for a correction of transfer ID: fields kind
+//	                                    (reversal for an SMS top-up, refund for a bank_va or h2h
+//	                                    credit), amount (rupiah; empty: all that remains), reason,
+//	                                    key (the form's idempotency key), next (page to return to)
+//	GET  /console/corrections           form#filter (state: requested|approved|rejected|expired,
+//	                                    transfer), a#requested-corrections, table#corrections-table with
+//	                                    tr#correction-ID.correction-row[data-state, data-kind, data-maker]
+//	                                    (a.transfer-link, a.result-link, span.maker, span.checker,
+//	                                    .note); on a requested one: for other admins form.approve-form
+//	                                    button.approve and form.reject-form (input.note, button.reject),
+//	                                    for its maker span.waiting.mine, for viewers span.waiting;
+//	                                    newest first, a#prev, a#next, a#export-csv, a#export-json
+//	POST /console/corrections/ID/approve admin other than the maker; field next
+//	POST /console/corrections/ID/reject  admin other than the maker; fields note (required), next
 //	GET  /console/sessions              form#filter (msisdn, state, since, until), table#sessions-table
 //	                                    with tr#session-ID[data-state]; a#open-sessions, a#expired-sessions
 //	GET  /console/customers             form#filter (msisdn prefix, locked), table#customers-table
@@ -131,7 +156,14 @@
 // /console/tx/SESSION and /console/transfers/ID answer them with the
 // timeline (and, for a partner request's transaction, the request and its
 // callbacks). Pages show #flash
-// after a successful action and #error when something failed. Times in
+// after a successful action and #error when something failed. A refused
+// correction step shows #error on the page it came from with status 400
+// (EInvalid: bad amount or reason, the maker deciding their own request,
+// more than what remains), 404 (unknown transfer or correction), 409
+// (EConflict: decided already, nothing remains), 410 (EExpired: past its
+// expiry, now marked expired) or 422 (EFunds: the account to debit holds
+// too little; the request stays open); a request past its expiry that the
+// expiry job has not marked yet is shown as expired. Times in
 // filters are RFC 3339, a local date and time (2025-03-01T10:00, in the
 // console's zone), a date, or a duration meaning "that long ago" (24h).
 //

@@ -181,6 +181,10 @@ var flashes = map[string]string{
 
 	"resent":         "Callback queued again with a fresh 24-hour retry window; the gateway sends it within seconds.",
 	"dest_unblocked": "Destination unblocked: partner requests to it are accepted again.",
+
+	"correction_requested": "Correction requested. Another admin must approve it on the Corrections page before it expires; nothing moves until then.",
+	"correction_approved":  "Correction approved: the money was moved back; a customer whose wallet was corrected is told by SMS.",
+	"correction_rejected":  "Correction rejected.",
 }
 
 // Dashboard.
@@ -197,6 +201,8 @@ type dashboardBody struct {
 	Today     string
 	UpdatedAt time.Time
 	Partner   *partnerPanel // nil when the partner API is off and has no data
+	// Corrections counts the ledger corrections waiting for a decision.
+	Corrections int
 }
 
 type outcome struct {
@@ -234,6 +240,9 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			return err
 		}
 		if b.Outbox, err = tx.OutboxDepth(); err != nil {
+			return err
+		}
+		if b.Corrections, err = waitingCorrections(tx, now); err != nil {
 			return err
 		}
 		b.Partner, err = c.partnerPanel(tx, today, now)
@@ -538,6 +547,9 @@ type txBody struct {
 	ID   int64
 	CSV  string
 	JSON string
+	// Corr is the corrections section of the transaction's transfer (nil
+	// when it has none).
+	Corr *correctionPanel
 }
 
 func (c *Console) transactionPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -578,30 +590,67 @@ func (c *Console) showTransaction(w http.ResponseWriter, r *http.Request, s *ses
 		_, _ = w.Write([]byte(buf.String()))
 		return
 	}
-	var t *report.Transaction
+	b, err := c.transactionBody(r, id, byTransfer)
+	if c.lookupFailed(w, r, s, err, "No such transaction.") {
+		return
+	}
+	if byTransfer && b.Tx.Session != nil {
+		http.Redirect(w, r, "/console/tx/"+itoa(b.Tx.Session.ID), http.StatusSeeOther)
+		return
+	}
+	c.renderTransaction(w, r, s, b, byTransfer, http.StatusOK, "")
+}
+
+// transactionBody loads the transaction of session id, or of transfer id
+// when byTransfer, with the corrections of its transfer.
+func (c *Console) transactionBody(r *http.Request, id int64, byTransfer bool) (*txBody, error) {
+	var (
+		t    *report.Transaction
+		corr *correctionPanel
+	)
 	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) (err error) {
 		if byTransfer {
 			t, err = report.LoadTransferTransaction(tx, id)
 		} else {
 			t, err = report.LoadTransaction(tx, id)
 		}
+		if err != nil || t.Transfer == nil {
+			return err
+		}
+		next := "/console/tx/" + itoa(id)
+		if t.Session == nil {
+			next = "/console/transfers/" + itoa(t.Transfer.ID)
+		} else if byTransfer {
+			next = "/console/tx/" + itoa(t.Session.ID)
+		}
+		corr, err = c.correctionPanel(tx, t.Transfer, next)
 		return err
 	})
-	if c.lookupFailed(w, r, s, err, "No such transaction.") {
-		return
+	if err != nil {
+		return nil, err
 	}
+	b := &txBody{Tx: report.NewTransactionRecord(t, c.o.Location), ID: id, Corr: corr}
 	if byTransfer && t.Session != nil {
-		http.Redirect(w, r, "/console/tx/"+itoa(t.Session.ID), http.StatusSeeOther)
-		return
+		b.ID = t.Session.ID
 	}
-	b := &txBody{Tx: report.NewTransactionRecord(t, c.o.Location), ID: id}
-	base := r.URL.Path
+	return b, nil
+}
+
+// renderTransaction shows a transaction page (with msg as its error when
+// status is not 200).
+func (c *Console) renderTransaction(w http.ResponseWriter, r *http.Request, s *session, b *txBody, byTransfer bool, status int, msg string) {
+	base := "/console/tx/" + itoa(b.ID)
+	title := fmt.Sprintf("Transaction %d", b.ID)
+	if byTransfer && b.Tx.Session == nil {
+		base, title = "/console/transfers/"+itoa(b.ID), fmt.Sprintf("Transfer %d", b.ID)
+	}
 	b.CSV, b.JSON = base+"?format=csv", base+"?format=json"
-	title := fmt.Sprintf("Transaction %d", id)
-	if byTransfer {
-		title = fmt.Sprintf("Transfer %d", id)
+	d := c.data(s, title, report.ViewSessions, b)
+	d.Error = msg
+	if status == http.StatusOK {
+		d.Flash = flashes[r.URL.Query().Get("done")]
 	}
-	c.render(w, r, http.StatusOK, "tx", c.data(s, title, report.ViewSessions, b))
+	c.render(w, r, status, "tx", d)
 }
 
 // Customers.

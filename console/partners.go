@@ -97,6 +97,7 @@ type partnerBody struct {
 	CSV, JSON string // exports of the request and of its callbacks
 	CbCSV     string
 	CbJSON    string
+	Corr      *correctionPanel // corrections of its transfer
 }
 
 // Bounds of the request page: callbacks (a request has one) and the
@@ -130,6 +131,9 @@ func (c *Console) partnerPage(w http.ResponseWriter, r *http.Request, s *session
 				return fmt.Errorf("transfer of partner request %d: %w", id, err)
 			}
 			b.Transfer = report.NewTransferJSON(tr, loc)
+			if b.Corr, err = c.correctionPanel(stx, tr, r.URL.Path); err != nil {
+				return err
+			}
 			es, err := tx.TransferEntries(tr.ID)
 			if err != nil {
 				return fmt.Errorf("entries of transfer %d: %w", tr.ID, err)

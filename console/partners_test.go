@@ -96,10 +96,11 @@ type partnerHarness struct {
 	inv, va, conf, open, bat *partner.Request
 }
 
-func newPartnerHarness(t *testing.T) *partnerHarness {
+func newPartnerHarness(t *testing.T, opts ...harnessOption) *partnerHarness {
 	t.Helper()
 	pa := &partners{}
-	h := &partnerHarness{harness: newHarness(t, func(o *console.Options) { o.Partners = pa }), notify: &notifier{}}
+	opts = append([]harnessOption{func(o *console.Options) { o.Partners = pa }}, opts...)
+	h := &partnerHarness{harness: newHarness(t, opts...), notify: &notifier{}}
 	ctx := t.Context()
 	svc, err := partner.New(h.gw, partner.Options{
 		Partners: []partner.Partner{

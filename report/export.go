@@ -310,12 +310,14 @@ type TransferJSON struct {
 	Amount    int64     `json:"amount"`
 	Reference string    `json:"reference"`
 	SessionID int64     `json:"session_id"`
+	// ReversesID is, for a reversal or refund, the transfer it undoes.
+	ReversesID int64 `json:"reverses_id,omitempty"`
 }
 
 // NewTransferJSON converts tr with its time in loc.
 func NewTransferJSON(tr *smsgw.Transfer, loc *time.Location) *TransferJSON {
 	return &TransferJSON{ID: tr.ID, Time: tr.CreatedAt.In(loc), Kind: tr.Kind, From: string(tr.From), To: string(tr.To),
-		Amount: int64(tr.Amount), Reference: tr.Reference, SessionID: tr.SessionID}
+		Amount: int64(tr.Amount), Reference: tr.Reference, SessionID: tr.SessionID, ReversesID: tr.ReversesID}
 }
 
 // EntryJSON is a ledger entry as exported.

@@ -47,8 +47,8 @@ func chromiumPath(t *testing.T) string {
 }
 
 // repoConfig is the repository's config.toml with its loopback ports moved
-// to free ones, in dir (so data/ lands there too).
-func repoConfig(t *testing.T, dir string) (path string, httpAddr string) {
+// to free ones and extra appended, in dir (so data/ lands there too).
+func repoConfig(t *testing.T, dir, extra string) (path string, httpAddr string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "config.toml"))
 	if err != nil {
@@ -68,7 +68,7 @@ func repoConfig(t *testing.T, dir string) (path string, httpAddr string) {
 		cfg = strings.ReplaceAll(cfg, old, repl)
 	}
 	path = filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(cfg+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path, httpAddr
@@ -103,13 +103,19 @@ type browserRun struct {
 // ends, the daemon's log shown if it failed.
 func startBrowser(t *testing.T) *browserRun {
 	t.Helper()
+	return startBrowserWith(t, "")
+}
+
+// startBrowserWith is startBrowser with extra appended to the config.
+func startBrowserWith(t *testing.T, extra string) *browserRun {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test")
 	}
 	chrome := chromiumPath(t)
 	bin := daemonBinary(t)
 	dir := t.TempDir()
-	config, addr := repoConfig(t, dir)
+	config, addr := repoConfig(t, dir, extra)
 	base := "http://" + addr
 
 	proc := exec.Command(bin, "run", "-config", config)
