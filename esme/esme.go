@@ -557,10 +557,10 @@ func (e *ESME) sendOn(ctx context.Context, b *bind, m smsgw.MT) ([]string, error
 		if m.Channel == smsgw.ChannelUSSD {
 			sm.ServiceType = "USSD"
 			if n, err := strconv.Atoi(m.USSDSession); err == nil {
-				sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, smscOpPSSRResponse) // the final answer in its session
+				sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, pdu.USSDOpPSSRResponse) // the final answer in its session
 				sm.TLVs.Set(pdu.TagITSSessionInfo, []byte{byte(n), 1})
 			} else {
-				sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, smscOpUSSNRequest) // a notice outside any session
+				sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, pdu.USSDOpUSSNRequest) // a notice outside any session
 			}
 		}
 		resp, err := b.client.Submit(ctx, sm)

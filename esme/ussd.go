@@ -44,9 +44,6 @@ const (
 	USSDOff USSDMode = "off"
 )
 
-// Vendor operation some gateways send to close a session (USSREL/abort).
-const ussdOpRelease uint8 = 0x81
-
 // DefaultUSSDLifetime is how long a network session lasts without a new
 // message before the ESME forgets it.
 const DefaultUSSDLifetime = 180 * time.Second
@@ -124,25 +121,14 @@ func (b *bind) ussdOp(f moFields, msg string) (uint8, bool) {
 			return op, true
 		}
 		if m := strings.TrimSpace(msg); strings.HasPrefix(m, "*") && strings.HasSuffix(m, "#") {
-			return smscOpPSSRIndication, true
+			return pdu.USSDOpPSSRIndication, true
 		}
-		return smscOpUSSRConfirm, true
+		return pdu.USSDOpUSSRConfirm, true
 	default:
 		op, ok := f.tlvs.Uint8(pdu.TagUSSDServiceOp)
 		return op, ok
 	}
 }
-
-// Operations of ussd_service_op (notes §9).
-const (
-	smscOpPSSDIndication uint8 = 0
-	smscOpPSSRIndication uint8 = 1
-	smscOpUSSRRequest    uint8 = 2
-	smscOpUSSNRequest    uint8 = 3
-	smscOpPSSDResponse   uint8 = 16
-	smscOpPSSRResponse   uint8 = 17
-	smscOpUSSRConfirm    uint8 = 18
-)
 
 // ussd handles one USSD message: it opens, continues or closes the network
 // session and sends the gateway's screen back on the same bind once the
@@ -157,18 +143,18 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 		key += "|" + strconv.Itoa(int(info.Session))
 	}
 	u := e.ussdSess.get(key, now)
+	// id names a network session to the gateway, unique to this process.
+	id := e.nonce + "-" + b.Name + "-" + f.source + "-" + now.Format("150405.000")
 	switch {
-	case op == smscOpPSSRIndication || op == smscOpPSSDIndication:
+	case op == pdu.USSDOpPSSRIndication || op == pdu.USSDOpPSSDIndication:
 		// A dial: a new session, also when one was open (a new dial
 		// replaces it).
-		u = &ussdSession{id: e.nonce + "-" + b.Name + "-" + f.source + "-" + now.Format("150405.000"), dial: strings.TrimSpace(msg),
-			pssd: op == smscOpPSSDIndication}
-	case op == smscOpUSSRConfirm && !(hasInfo && info.End):
+		u = &ussdSession{id: id, dial: strings.TrimSpace(msg), pssd: op == pdu.USSDOpPSSDIndication}
+	case op == pdu.USSDOpUSSRConfirm && !(hasInfo && info.End):
 		if u == nil {
 			// The session was forgotten (timed out here, or this daemon
 			// restarted): start from the menu of the service dialled.
-			u = &ussdSession{id: e.nonce + "-" + b.Name + "-" + f.source + "-" + now.Format("150405.000"),
-				dial: "*" + strings.Trim(f.dest, "*#") + "#"}
+			u = &ussdSession{id: id, dial: "*" + strings.Trim(f.dest, "*#") + "#"}
 		} else {
 			u.inputs = append(u.inputs, strings.TrimSpace(msg))
 		}
@@ -239,12 +225,12 @@ func (e *ESME) ussdAnswer(b *bind, f moFields, u *ussdSession, sc smsgw.USSDScre
 		dcs, data = 0x08, text.EncodeUCS2(sc.Text)
 	}
 	var tlvs pdu.TLVs
-	op := smscOpUSSRRequest
+	op := pdu.USSDOpUSSRRequest
 	switch {
 	case sc.End && u.pssd:
-		op = smscOpPSSDResponse
+		op = pdu.USSDOpPSSDResponse
 	case sc.End:
-		op = smscOpPSSRResponse
+		op = pdu.USSDOpPSSRResponse
 	}
 	if b.USSD != USSDServiceType {
 		tlvs.SetUint8(pdu.TagUSSDServiceOp, op)

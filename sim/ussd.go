@@ -23,10 +23,6 @@ const (
 	DefaultUSSDAnswerWait = 10 * time.Second
 )
 
-// ussdOpRelease is the vendor operation the network sends to release a
-// session (the subscriber hung up, or the session timed out).
-const ussdOpRelease uint8 = 0x81
-
 // Why a USSD session ended other than by the gateway's final screen
 // (USSDScreen.Reason).
 const (
@@ -171,7 +167,7 @@ func (s *Simulator) closeUSSDLocked(u *ussdSession, reason string) {
 // has nothing to release.
 func (s *Simulator) release(ctx context.Context, u *ussdSession, seq uint8) {
 	_, _ = s.srv.DeliverUSSD(ctx, smsc.USSD{
-		From: u.addr, To: u.code, Op: ussdOpRelease, SourceTON: 1, SourceNPI: 1,
+		From: u.addr, To: u.code, Op: pdu.USSDOpRelease, // the network releases the session SourceTON: 1, SourceNPI: 1,
 		Session: &pdu.ITSSessionInfo{Session: u.num, Sequence: seq & 0x7F, End: true},
 	})
 }

@@ -275,6 +275,22 @@ func (ts *TLVs) Del(tag Tag) {
 	*ts = out
 }
 
+// Values of ussd_service_op (§5.3.2.44): what the network sends to the
+// ESME and the ESME's answers.
+const (
+	USSDOpPSSDIndication uint8 = 0  // PSSD indication
+	USSDOpPSSRIndication uint8 = 1  // PSSR indication: the user dialled a code, session start
+	USSDOpUSSRRequest    uint8 = 2  // USSR request (from the ESME: menu, reply expected)
+	USSDOpUSSNRequest    uint8 = 3  // USSN request (from the ESME: notice)
+	USSDOpPSSDResponse   uint8 = 16 // PSSD response
+	USSDOpPSSRResponse   uint8 = 17 // PSSR response (from the ESME: final answer)
+	USSDOpUSSRConfirm    uint8 = 18 // USSR confirm: the user's reply to a USSR
+	USSDOpUSSNConfirm    uint8 = 19 // USSN confirm
+	// USSDOpRelease is the vendor operation (0x81, USSREL/abort) some
+	// gateways send to end a session; 32–255 are vendor values.
+	USSDOpRelease uint8 = 0x81
+)
+
 // ITSSessionInfo is the value of its_session_info (§5.3.2.43), used by USSD
 // gateways for session control.
 type ITSSessionInfo struct {

@@ -113,16 +113,16 @@ func (s *Server) TextPDUs(from, to, msg string, opts *TextOptions) ([]*pdu.Deliv
 func (s *Server) textOptions() text.Options { return s.cfg.text }
 
 // ussd_service_op values (notes §9) an SMSC sends to the ESME, and the
-// ESME's answers.
+// ESME's answers: those of package pdu.
 const (
-	USSDOpPSSDIndication uint8 = 0  // PSSD indication
-	USSDOpPSSRIndication uint8 = 1  // PSSR indication: the user dialled a code, session start
-	USSDOpUSSRRequest    uint8 = 2  // USSR request (from the ESME: menu, reply expected)
-	USSDOpUSSNRequest    uint8 = 3  // USSN request (from the ESME: notice)
-	USSDOpPSSDResponse   uint8 = 16 // PSSD response
-	USSDOpPSSRResponse   uint8 = 17 // PSSR response (from the ESME: final answer)
-	USSDOpUSSRConfirm    uint8 = 18 // USSR confirm: the user's reply to a USSR
-	USSDOpUSSNConfirm    uint8 = 19 // USSN confirm
+	USSDOpPSSDIndication = pdu.USSDOpPSSDIndication
+	USSDOpPSSRIndication = pdu.USSDOpPSSRIndication
+	USSDOpUSSRRequest    = pdu.USSDOpUSSRRequest
+	USSDOpUSSNRequest    = pdu.USSDOpUSSNRequest
+	USSDOpPSSDResponse   = pdu.USSDOpPSSDResponse
+	USSDOpPSSRResponse   = pdu.USSDOpPSSRResponse
+	USSDOpUSSRConfirm    = pdu.USSDOpUSSRConfirm
+	USSDOpUSSNConfirm    = pdu.USSDOpUSSNConfirm
 )
 
 // USSD is one USSD message from a handset for DeliverUSSD.
