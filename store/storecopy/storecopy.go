@@ -157,23 +157,12 @@ func Copy(ctx context.Context, from, dsn string, opts Options) (res *Result, err
 	}
 	start := time.Now()
 	res = &Result{Source: from, Target: describe(cfg)}
-
-	src, srcTx, err := openSource(ctx, from)
+	e, err := openEnds(ctx, from, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	defer srcTx.Rollback()
-	tables, err := sourceTables(ctx, srcTx)
-	if err != nil {
-		return nil, err
-	}
-
-	conn, err := connect(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close(context.Background())
+	defer e.close()
+	srcTx, tables, conn := e.srcTx, e.tables, e.conn
 	// A target holding rows is refused before its schema is touched.
 	if err := checkEmpty(ctx, conn); err != nil {
 		return nil, err
@@ -267,22 +256,13 @@ func Verify(ctx context.Context, from, dsn string) (res *Result, err error) {
 	defer func() { err = redact(err, cfg.Password) }()
 	start := time.Now()
 	res = &Result{Source: from, Target: describe(cfg)}
-	src, srcTx, err := openSource(ctx, from)
+	e, err := openEnds(ctx, from, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	defer srcTx.Rollback()
-	tables, err := sourceTables(ctx, srcTx)
-	if err != nil {
-		return nil, err
-	}
-	conn, err := connect(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close(context.Background())
-	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	defer e.close()
+	srcTx, tables := e.srcTx, e.tables
+	tx, err := e.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("target: begin: %w", err)
 	}
@@ -308,6 +288,40 @@ func Verify(ctx context.Context, from, dsn string) (res *Result, err error) {
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// ends are both databases of a copy or a verification: the source read in
+// one transaction (a snapshot) with its tables, and a connection to the
+// target.
+type ends struct {
+	src    *sql.DB
+	srcTx  *sql.Tx
+	tables []srcTable
+	conn   *pgx.Conn
+}
+
+func openEnds(ctx context.Context, from string, cfg *pgx.ConnConfig) (*ends, error) {
+	src, srcTx, err := openSource(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	e := &ends{src: src, srcTx: srcTx}
+	if e.tables, err = sourceTables(ctx, srcTx); err == nil {
+		e.conn, err = connect(ctx, cfg)
+	}
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *ends) close() {
+	if e.conn != nil {
+		_ = e.conn.Close(context.Background())
+	}
+	_ = e.srcTx.Rollback()
+	_ = e.src.Close()
 }
 
 type copier struct {
