@@ -116,6 +116,21 @@ func collect[T any](rows *sql.Rows, op string, scan func(scanner) (*T, error)) (
 	return out, nil
 }
 
+// affected returns a function that turns the result of a statement into
+// the number of rows it changed, with errors named after op.
+func (t *Tx) affected(op string) func(sql.Result, error) (int64, error) {
+	return func(res sql.Result, err error) (int64, error) {
+		if err != nil {
+			return 0, t.mapErr(op, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, t.mapErr(op, err)
+		}
+		return n, nil
+	}
+}
+
 // expectOne returns missing() when res affected no row.
 func expectOne(res sql.Result, op string, missing func() error) error {
 	n, err := res.RowsAffected()

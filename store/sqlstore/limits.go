@@ -113,18 +113,3 @@ func (t *Tx) PurgeLimits(now time.Time, window time.Duration) (int64, error) {
 	accounts, err := t.affected("purge limits")(t.exec(`DELETE FROM sender_accounts WHERE last_at <= ?`, encTime(now.Add(-window))))
 	return rates + accounts, err
 }
-
-// affected returns a function that turns the result of a statement into
-// the number of rows it changed, with errors named after op.
-func (t *Tx) affected(op string) func(sql.Result, error) (int64, error) {
-	return func(res sql.Result, err error) (int64, error) {
-		if err != nil {
-			return 0, t.mapErr(op, err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, t.mapErr(op, err)
-		}
-		return n, nil
-	}
-}

@@ -502,13 +502,5 @@ func (t *Tx) Messages(f smsgw.MessageFilter) ([]smsgw.Message, error) {
 
 // PurgeDedup deletes redelivery records created before before.
 func (t *Tx) PurgeDedup(before time.Time) (int64, error) {
-	res, err := t.exec(`DELETE FROM mo_redelivery WHERE created_at < ?`, encTime(before))
-	if err != nil {
-		return 0, fmt.Errorf("store: purge dedup: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("store: purge dedup: %w", err)
-	}
-	return n, nil
+	return t.affected("purge dedup")(t.exec(`DELETE FROM mo_redelivery WHERE created_at < ?`, encTime(before)))
 }

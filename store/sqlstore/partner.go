@@ -29,11 +29,7 @@ func (t *Tx) UseNonce(partner, nonce string, at time.Time) error {
 
 // PurgeNonces deletes nonces recorded before t.
 func (t *Tx) PurgeNonces(before time.Time) (int64, error) {
-	res, err := t.exec(`DELETE FROM partner_nonces WHERE created_at < ?`, encTime(before))
-	if err != nil {
-		return 0, fmt.Errorf("store: purge nonces: %w", err)
-	}
-	return res.RowsAffected()
+	return t.affected("purge nonces")(t.exec(`DELETE FROM partner_nonces WHERE created_at < ?`, encTime(before)))
 }
 
 const partnerRequestCols = `id, partner, refid, kind, mode, product, dest, amount, price, state, code, message,
