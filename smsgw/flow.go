@@ -79,8 +79,7 @@ func (f *flow) reply(from, name string, d ReplyData) error {
 }
 
 func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, addr Address, channel, ussd, name string, d ReplyData, session, xfer int64) error {
-	d.RequestCode, d.PINCode = r.RequestCode, r.PINCode
-	text, err := r.Replies.Render(name, d)
+	text, err := r.render(name, d)
 	if err != nil {
 		return err
 	}

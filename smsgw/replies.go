@@ -193,6 +193,12 @@ func (r *Replies) Render(name string, d ReplyData) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// render renders reply name with d and the rules' short codes.
+func (r *Rules) render(name string, d ReplyData) (string, error) {
+	d.RequestCode, d.PINCode = r.RequestCode, r.PINCode
+	return r.Replies.Render(name, d)
+}
+
 // wib is Western Indonesia Time, the default zone of times shown to
 // customers.
 var wib = time.FixedZone("WIB", 7*3600)

@@ -108,11 +108,11 @@ func (g *Gateway) USSD(ctx context.Context, req USSDRequest) (USSDScreen, error)
 		return USSDScreen{}, Errorf(EInvalid, "USSD service code %q: %v", req.ServiceCode, err)
 	}
 	if dial.Code != r.RequestCode {
-		return g.ussdEnd(r, ReplyUSSDWrongCode, ReplyData{})
+		return g.ussdEnd(r, ReplyUSSDWrongCode)
 	}
 	inputs := dialInputs(dial.Args)
 	if len(inputs)+len(req.Inputs) > maxUSSDInputs {
-		return g.ussdEnd(r, ReplyUSSDGiveUp, ReplyData{})
+		return g.ussdEnd(r, ReplyUSSDGiveUp)
 	}
 	inputs = append(inputs, req.Inputs...)
 	pos, err := g.walkUSSD(ctx, r, inputs)
@@ -120,12 +120,12 @@ func (g *Gateway) USSD(ctx context.Context, req USSDRequest) (USSDScreen, error)
 		return USSDScreen{}, err
 	}
 	if pos.end != "" {
-		return g.ussdEnd(r, pos.end, ReplyData{})
+		return g.ussdEnd(r, pos.end)
 	}
 	if pos.cmd != "" {
 		return g.ussdCommand(ctx, r, from, req, pos)
 	}
-	return g.ussdShow(r, pos, ReplyData{})
+	return g.ussdShow(r, pos)
 }
 
 // dialInputs turns the arguments of a dial string into the inputs they
@@ -280,7 +280,8 @@ func (g *Gateway) walletExists(ctx context.Context, m domain.MSISDN) (bool, erro
 }
 
 // ussdShow renders the screen pos is on.
-func (g *Gateway) ussdShow(r *Rules, pos ussdPos, d ReplyData) (USSDScreen, error) {
+func (g *Gateway) ussdShow(r *Rules, pos ussdPos) (USSDScreen, error) {
+	var d ReplyData
 	name := ReplyUSSDMenu
 	switch pos.step {
 	case stepAccount:
@@ -311,15 +312,14 @@ func (g *Gateway) ussdShow(r *Rules, pos ussdPos, d ReplyData) (USSDScreen, erro
 	return USSDScreen{Text: text}, nil
 }
 
-func (g *Gateway) ussdEnd(r *Rules, name string, d ReplyData) (USSDScreen, error) {
-	text, err := g.ussdText(r, name, d)
+func (g *Gateway) ussdEnd(r *Rules, name string) (USSDScreen, error) {
+	text, err := g.ussdText(r, name, ReplyData{})
 	return USSDScreen{Text: text, End: true}, err
 }
 
 // ussdText renders reply name for a screen.
 func (g *Gateway) ussdText(r *Rules, name string, d ReplyData) (string, error) {
-	d.RequestCode, d.PINCode = r.RequestCode, r.PINCode
-	text, err := r.Replies.Render(name, d)
+	text, err := r.render(name, d)
 	if err != nil {
 		return "", err
 	}
@@ -371,7 +371,7 @@ func (g *Gateway) ussdCommand(ctx context.Context, r *Rules, from domain.MSISDN,
 			return err
 		}
 		if len(said) == 0 { // nothing to say: an MO the engine keeps quiet on
-			screen, err = g.ussdEnd(r, ReplyUSSDBye, ReplyData{})
+			screen, err = g.ussdEnd(r, ReplyUSSDBye)
 			return err
 		}
 		reply := said[len(said)-1]
