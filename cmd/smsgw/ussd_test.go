@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,7 @@ func TestE2EUSSDOverSMPP(t *testing.T) {
 	base := "http://" + e.listenHTTP()
 	e.start()
 	info := &pdu.ITSSessionInfo{Session: 4}
+	var sms []string // SMS submitted between screens ("code|text")
 	screen := func(op uint8, text, want string, end bool) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -80,12 +82,21 @@ func TestE2EUSSDOverSMPP(t *testing.T) {
 		if err != nil || st != pdu.StatusOK {
 			t.Fatalf("deliver USSD: %v %v", st, err)
 		}
-		subs, err := e.smsc.WaitSubmitted(ctx, e.seen+1)
-		if err != nil {
-			t.Fatalf("no screen after %q: %v\n%s", text, err, e.stderr.String())
+		// The screen is sent once the input is acknowledged; an SMS the
+		// input caused (the result SMS) may reach the SMSC first.
+		var s smpptest.Submission
+		for s.SubmitSM == nil || s.SubmitSM.ServiceType != "USSD" {
+			subs, err := e.smsc.WaitSubmitted(ctx, e.seen+1)
+			if err != nil {
+				t.Fatalf("no screen after %q: %v\n%s", text, err, e.stderr.String())
+			}
+			s = subs[e.seen]
+			e.seen++
+			if s.SubmitSM != nil && s.SubmitSM.ServiceType != "USSD" {
+				txt, _ := s.Text()
+				sms = append(sms, s.Source()+"|"+txt)
+			}
 		}
-		s := subs[e.seen]
-		e.seen++
 		txt, _ := s.Text()
 		got, _ := s.TLVs().ITSSessionInfo()
 		if s.SubmitSM.ServiceType != "USSD" || !strings.Contains(txt, want) || got.End != end || got.Session != 4 {
@@ -98,7 +109,9 @@ func TestE2EUSSDOverSMPP(t *testing.T) {
 	screen(smpptest.USSDOpUSSRConfirm, e2eAccount, "Pilih nominal", false)
 	screen(smpptest.USSDOpUSSRConfirm, "2", "Rp75.000", false)
 	screen(smpptest.USSDOpUSSRConfirm, e2ePIN, "BERHASIL", true)
-	e.reply("3355", "BERHASIL")
+	if !slices.ContainsFunc(sms, func(m string) bool { return strings.HasPrefix(m, "3355|") && strings.Contains(m, "BERHASIL") }) {
+		e.reply("3355", "BERHASIL") // the result SMS, after the last screen
+	}
 	if got := e.balance(e2eAccount); got != "75.000" {
 		t.Errorf("balance = %s, want 75.000", got)
 	}
