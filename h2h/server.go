@@ -209,12 +209,13 @@ type endpoint struct {
 }
 
 var endpoints = map[string]endpoint{
-	"/h2h/trx":        {"trx", "GET POST", true, (*Server).trx},
-	"/h2h/status":     {"status", "GET POST", true, (*Server).status},
-	"/h2h/balance":    {"balance", "GET POST", true, (*Server).balance},
-	"/h2h/inquiry":    {"inquiry", "POST", false, (*Server).inquiry},
-	"/h2h/payment":    {"payment", "POST", false, (*Server).payment},
-	"/h2h/va/payment": {"va_payment", "POST", false, (*Server).vaPayment},
+	"/h2h/trx":         {"trx", "GET POST", true, (*Server).trx},
+	"/h2h/status":      {"status", "GET POST", true, (*Server).status},
+	"/h2h/balance":     {"balance", "GET POST", true, (*Server).balance},
+	"/h2h/inquiry":     {"inquiry", "POST", false, (*Server).inquiry},
+	"/h2h/payment":     {"payment", "POST", false, (*Server).payment},
+	"/h2h/va/payment":  {"va_payment", "POST", false, (*Server).vaPayment},
+	"/h2h/va/reversal": {"va_reversal", "POST", false, (*Server).vaReversal},
 }
 
 // call is one request being served.
@@ -558,6 +559,26 @@ func (s *Server) vaPayment(c *call) {
 		Amount: domain.Amount(amount), BankRef: ref, PaidAt: paid})
 	if err != nil {
 		s.fail(c, err, "", "", ref)
+		return
+	}
+	s.result(c, &res.Request, res.Resent)
+}
+
+func (s *Server) vaReversal(c *call) {
+	p := c.params
+	refid := p.Get("refid")
+	var amount int64
+	if a := p.Get("amount"); a != "" {
+		var err error
+		if amount, err = strconv.ParseInt(a, 10, 64); err != nil || amount <= 0 {
+			s.badParam(c, refid, "amount must be a positive integer of rupiah")
+			return
+		}
+	}
+	res, err := s.svc.ReverseVA(c.ctx, partner.VAReversal{Partner: c.pt.ID, Nonce: c.nonce, RefID: refid,
+		BankRef: p.Get("bank_ref"), Amount: domain.Amount(amount), Reason: p.Get("reason")})
+	if err != nil {
+		s.fail(c, err, "", "", refid)
 		return
 	}
 	s.result(c, &res.Request, res.Resent)

@@ -485,3 +485,61 @@ func BenchmarkTopUp(b *testing.B) {
 		}
 	}
 }
+
+// A bank reverses (part of) a VA payment it confirmed: its own refid,
+// trxid and status, idempotent like a payment.
+func TestVAReversal(t *testing.T) {
+	e := newEnv(t, "")
+	va := `{"memberid":"bank","va":"0138877` + wallet + `","amount":100000,"bank_ref":"ATM-1"}`
+	bank := req{uri: "/h2h/va/payment", body: va, key: bankKey, user: "bank", pass: bankBasic}
+	pay := e.json(bank, http.StatusOK, h2h.RCSuccess)
+
+	rev := bank
+	rev.uri = "/h2h/va/reversal"
+	rev.body = `{"memberid":"bank","refid":"REV-1","bank_ref":"ATM-1","amount":40000,"reason":"returned"}`
+	resp := e.json(rev, http.StatusOK, h2h.RCSuccess)
+	if resp.TrxID == 0 || resp.TrxID == pay.TrxID || resp.RefID != "REV-1" || resp.Amount != 40000 ||
+		resp.Dest != wallet || resp.Status != 20 || !strings.HasPrefix(resp.SN, "REV") {
+		t.Fatalf("reversal answer = %+v", resp)
+	}
+	if again := e.json(rev, http.StatusOK, h2h.RCSuccess); !again.Resent || again.TrxID != resp.TrxID {
+		t.Errorf("reversal resend = %+v", again)
+	}
+	if got := e.balance(wallet); got != 60000 {
+		t.Fatalf("wallet = %v, want 60000", got)
+	}
+	status := bank
+	status.uri, status.body = "/h2h/status", `{"memberid":"bank","refid":"rev-1"}`
+	if st := e.json(status, http.StatusOK, h2h.RCSuccess); st.TrxID != resp.TrxID || st.Amount != 40000 {
+		t.Errorf("status of the reversal = %+v", st)
+	}
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		rc         string
+	}{
+		{"refid reused", `{"memberid":"bank","refid":"REV-1","bank_ref":"ATM-1","amount":1000}`, http.StatusConflict, h2h.RCConflict},
+		{"unknown payment", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-9"}`, http.StatusNotFound, h2h.RCNotFound},
+		{"more than remains", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","amount":60001}`, http.StatusConflict, h2h.RCConflict},
+		{"bad amount", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","amount":"-5"}`, http.StatusBadRequest, h2h.RCBadRequest},
+		{"no bank_ref", `{"memberid":"bank","refid":"REV-2"}`, http.StatusBadRequest, h2h.RCBadRequest},
+	} {
+		r := rev
+		r.body = tc.body
+		e.with(t).json(r, tc.status, tc.rc)
+	}
+	// A partner not enabled for VA cannot reverse.
+	e.json(req{uri: "/h2h/va/reversal", body: `{"memberid":"demo","refid":"REV-3","bank_ref":"ATM-1"}`, key: demoKey},
+		http.StatusForbidden, h2h.RCForbidden)
+	// The rest.
+	rev.body = `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1"}`
+	if r := e.json(rev, http.StatusOK, h2h.RCSuccess); r.Amount != 60000 {
+		t.Errorf("reversal of the rest = %+v", r)
+	}
+	if got := e.balance(wallet); got != 0 {
+		t.Errorf("wallet = %v, want 0", got)
+	}
+	if got := len(e.requests()); got != 3 {
+		t.Errorf("partner requests = %d, want 3 (the payment and two reversals)", got)
+	}
+}

@@ -44,6 +44,12 @@ func settlePartner(tx Tx, r *Request, now time.Time) error {
 	if err := destinationResult(tx, r.Dest, r.State == Success, now); err != nil {
 		return err
 	}
+	return queueCallback(tx, r, now)
+}
+
+// queueCallback queues the callback telling the partner the final state
+// of r, in r's transaction.
+func queueCallback(tx Tx, r *Request, now time.Time) error {
 	return tx.EnqueueCallback(&Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
 		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
 }

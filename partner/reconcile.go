@@ -63,6 +63,16 @@ func (r *Request) BusinessTime() time.Time {
 	return r.CreatedAt
 }
 
+// Net is the request's amount as it counts in a reconciliation: negative
+// for a VA reversal (money back to the bank), as a settlement file lists
+// it.
+func (r *Request) Net() domain.Amount {
+	if r.Kind == KindVAReversal {
+		return -r.Amount
+	}
+	return r.Amount
+}
+
 // Day is the calendar day [Start, End) in a zone.
 type Day struct {
 	Date       string // 2006-01-02
@@ -150,7 +160,7 @@ func (rc *Reconciliation) Total(m Match) MatchTotal {
 // ours must be one partner's; Reconcile does no I/O.
 func Reconcile(ours []Request, theirs []SettlementRow, elsewhere func(refid string) (*Request, bool)) *Reconciliation {
 	rc := &Reconciliation{Settled: theirs != nil}
-	rc.Ours = stateTotals(len(ours), func(i int) (State, domain.Amount) { return ours[i].State, ours[i].Amount })
+	rc.Ours = stateTotals(len(ours), func(i int) (State, domain.Amount) { return ours[i].State, ours[i].Net() })
 	if theirs == nil {
 		for i := range ours {
 			rc.Items = append(rc.Items, ReconItem{RefID: ours[i].RefID, Ours: &ours[i]})
@@ -196,7 +206,7 @@ func Reconcile(ours []Request, theirs []SettlementRow, elsewhere func(refid stri
 			it.Match, it.Detail = Open, "our request is "+string(our.State)+"; theirs is "+string(row.State)
 		case our.State != row.State:
 			it.Match, it.Detail = StateDiffers, differences(our, row)
-		case our.Amount != row.Amount:
+		case our.Net() != row.Amount:
 			it.Match, it.Detail = AmountDiffers, differences(our, row)
 		default:
 			it.Match = Matched
@@ -229,7 +239,7 @@ func Reconcile(ours []Request, theirs []SettlementRow, elsewhere func(refid stri
 			}
 			t.Count++
 			if it.Ours != nil {
-				t.OurAmount += it.Ours.Amount
+				t.OurAmount += it.Ours.Net()
 			}
 			if it.Theirs != nil {
 				t.TheirAmount += it.Theirs.Amount
@@ -257,8 +267,8 @@ func differences(o *Request, row *SettlementRow) string {
 	if o.State != row.State {
 		d = append(d, fmt.Sprintf("state: ours %s, theirs %s", o.State, row.State))
 	}
-	if o.Amount != row.Amount {
-		d = append(d, fmt.Sprintf("amount: ours %d, theirs %d (%+d)", int64(o.Amount), int64(row.Amount), int64(row.Amount-o.Amount)))
+	if o.Net() != row.Amount {
+		d = append(d, fmt.Sprintf("amount: ours %d, theirs %d (%+d)", int64(o.Net()), int64(row.Amount), int64(row.Amount-o.Net())))
 	}
 	return strings.Join(d, "; ")
 }

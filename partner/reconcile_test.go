@@ -229,7 +229,9 @@ func TestParseSettlementErrors(t *testing.T) {
 		{"refid,amount,status,Refid\n", "line 1, column refid: column named twice"},
 		{"refid,amount,status\nA,5000\n", "line 2: 2 fields, the header has 3"},
 		{"refid,amount,status\nA,5000,success\nB,5.000,success\n", `line 3, column amount: "5.000" is not an amount`},
-		{"refid,amount,status\nA,-5,success\n", `line 2, column amount: "-5"`},
+		{"refid,amount,status\nA,+5,success\n", `line 2, column amount: "+5"`},
+		{"refid,amount,status\nA,--5,success\n", `line 2, column amount: "--5"`},
+		{"refid,amount,status\nA,-,success\n", `line 2, column amount: "-"`},
 		{"refid,amount,status\nA,0,success\n", `line 2, column amount: "0"`},
 		{"refid,amount,status\nA,+5,success\n", `line 2, column amount: "+5"`},
 		{"refid,amount,status\nA,99999999999999999999,success\n", "line 2, column amount"},
@@ -287,5 +289,35 @@ func TestParseSettlementTimes(t *testing.T) {
 	if !rows[0].Time.Equal(at("08:00")) || !rows[1].Time.Equal(at("08:00")) || !rows[2].Time.Equal(at("08:00")) ||
 		!rows[3].Time.IsZero() || rows[3].RefID != "D" || rows[3].State != partner.Failed || rows[1].State != partner.Failed {
 		t.Errorf("rows = %+v", rows)
+	}
+}
+
+// TestReconcileReversal: a bank's reversal of a VA payment is listed with a
+// minus and matches ours; listed without one, its amount differs; the
+// totals are net of it.
+func TestReconcileReversal(t *testing.T) {
+	pay := req(1, "ATM-1", 100_000, partner.Success, at("08:00"))
+	pay.Kind = partner.KindVA
+	rev := req(2, "RV-1", 40_000, partner.Success, at("09:00"))
+	rev.Kind, rev.ReversesID = partner.KindVAReversal, 1
+	ours := []partner.Request{pay, rev}
+	rc := partner.Reconcile(ours, parse(t, "refid,amount,status\nATM-1,100000,success\nRV-1,-40000,success\n"), nil)
+	if rc.Mismatches != 0 || rc.Total(partner.Matched).Count != 2 {
+		t.Fatalf("reversal listed with a minus = %+v", rc.Items)
+	}
+	if got := rc.Total(partner.Matched); got.OurAmount != 60_000 || got.TheirAmount != 60_000 {
+		t.Errorf("matched totals = %+v, want 60000 net on both sides", got)
+	}
+	if len(rc.Ours) != 1 || rc.Ours[0].State != partner.Success || rc.Ours[0].Amount != 60_000 {
+		t.Errorf("our totals = %+v, want success 60000 net", rc.Ours)
+	}
+	rc = partner.Reconcile(ours, parse(t, "refid,amount,status\nATM-1,100000,success\nRV-1,40000,success\n"), nil)
+	if rc.Mismatches != 1 || rc.Total(partner.AmountDiffers).Count != 1 {
+		t.Fatalf("reversal listed without a minus = %+v", rc.Items)
+	}
+	for _, it := range rc.Items {
+		if it.Match == partner.AmountDiffers && !strings.Contains(it.Detail, "amount: ours -40000, theirs 40000") {
+			t.Errorf("detail = %q", it.Detail)
+		}
 	}
 }

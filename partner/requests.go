@@ -210,7 +210,7 @@ func (p *Service) committed(res *Result) {
 		return
 	}
 	r := &res.Request
-	if r.State == Success {
+	if r.State == Success && r.Kind != KindVAReversal {
 		kind := smsgw.TransferH2H
 		if r.Kind == KindVA {
 			kind = smsgw.TransferBankVA

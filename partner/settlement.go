@@ -22,7 +22,8 @@ import (
 //	refid   required  the partner's refid (the bank reference for a VA
 //	                  payment), as sent to us
 //	amount  required  whole rupiah, digits only ("50000"; no separators,
-//	                  no decimals)
+//	                  no decimals); a bank's reversal of a VA payment
+//	                  with a minus ("-50000")
 //	status  required  success or failed (also 20 or 40, the status codes
 //	                  of the partner API)
 //	time    optional  the partner's transaction time: 2006-01-02 15:04:05,
@@ -175,11 +176,15 @@ func ParseSettlement(r io.Reader, o SettlementOptions) ([]SettlementRow, error) 
 			return nil, settlementErr(line, ColRefID, "%q is not a refid: 1-64 printable ASCII characters without spaces, '#', '&', '=' or '%%'", clip(row.RefID))
 		}
 		amount := strings.TrimSpace(rec[cols[ColAmount]])
-		n, err := strconv.ParseInt(amount, 10, 64)
-		if err != nil || !isDigits(amount) || n <= 0 || domain.Amount(n) > domain.MaxAmount {
-			return nil, settlementErr(line, ColAmount, "%q is not an amount: whole rupiah, digits only, such as 50000", clip(amount))
+		digits, reversal := strings.CutPrefix(amount, "-")
+		n, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || !isDigits(digits) || n <= 0 || domain.Amount(n) > domain.MaxAmount {
+			return nil, settlementErr(line, ColAmount, "%q is not an amount: whole rupiah, digits only, such as 50000 (-50000 for a reversal)", clip(amount))
 		}
 		row.Amount = domain.Amount(n)
+		if reversal {
+			row.Amount = -row.Amount
+		}
 		status := strings.ToLower(strings.TrimSpace(rec[cols[ColStatus]]))
 		switch status {
 		case "success", "20":

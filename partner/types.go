@@ -26,6 +26,10 @@ const (
 	KindTopUp   = "topup"   // top-up by product and destination
 	KindPayment = "payment" // payment of an earlier inquiry
 	KindVA      = "va"      // bank payment confirmation to a virtual account
+	// KindVAReversal is a bank's reversal of a VA payment it confirmed:
+	// its own refid, trxid, status and callback; ReversesID is the
+	// payment.
+	KindVAReversal = "va_reversal"
 )
 
 // Partner modes: how a top-up is funded and confirmed.
@@ -107,6 +111,7 @@ type Request struct {
 	SessionID   int64  // PIN session of a customer-confirmed request
 	TransferID  int64  // the credit, once successful
 	InquiryID   int64  // the inquiry a payment pays
+	ReversesID  int64  // the VA payment a reversal reverses
 	SN          string // our reference of the credit, quoted to support
 	// Partner deposit balance before the request and after its final
 	// state.

@@ -173,7 +173,7 @@ func NewReconRecord(it *partner.ReconItem, loc *time.Location) *ReconRecord {
 	r := &ReconRecord{Match: string(it.Match), RefID: it.RefID, Detail: it.Detail}
 	if o := it.Ours; o != nil {
 		t := o.BusinessTime().In(loc)
-		r.TrxID, r.Kind, r.OurAmount, r.OurPrice, r.OurState, r.OurTime = o.ID, o.Kind, int64(o.Amount), int64(o.Price), string(o.State), &t
+		r.TrxID, r.Kind, r.OurAmount, r.OurPrice, r.OurState, r.OurTime = o.ID, o.Kind, int64(o.Net()), int64(o.Price), string(o.State), &t
 	}
 	if s := it.Theirs; s != nil {
 		r.TheirAmount, r.TheirStatus, r.Line = int64(s.Amount), string(s.State), s.Line

@@ -149,37 +149,24 @@ func (g *Gateway) ApproveCorrection(ctx context.Context, who Actor, id int64) (*
 		if err != nil {
 			return err
 		}
-		done, _, err := tx.Reversed(orig.ID)
-		if err != nil {
-			return err
-		}
-		if c.Amount > orig.Amount-done {
-			return Errorf(EConflict, "Rp%s is more than what remains of transfer %d (Rp%s)", c.Amount.Grouped(), orig.ID, (orig.Amount - done).Grouped())
-		}
 		kind, ref := TransferReversal, "REV"
 		if c.Kind == CorrectionRefund {
 			kind, ref = TransferRefund, "RFD"
 		}
-		t := &Transfer{
-			IdempotencyKey: "correction:" + strconv.FormatInt(c.ID, 10),
-			RequestHash:    requestHash("correction", c.Kind, strconv.FormatInt(orig.ID, 10), strconv.FormatInt(int64(c.Amount), 10)),
-			Kind:           kind, From: orig.To, To: orig.From, Amount: c.Amount, ReversesID: orig.ID,
-			Reference: ref + strconv.FormatInt(c.ID, 10), CreatedAt: now,
-		}
-		if err := tx.Transfer(t); ErrorCode(err) == EFunds {
-			return Errorf(EFunds, "account %s holds less than Rp%s", orig.To, c.Amount.Grouped())
-		} else if err != nil {
+		t, err := g.Reverse(tx, Reversal{
+			Of: orig, Amount: c.Amount, Kind: kind, Key: "correction:" + strconv.FormatInt(c.ID, 10),
+			Hash:      requestHash("correction", c.Kind, strconv.FormatInt(orig.ID, 10), strconv.FormatInt(int64(c.Amount), 10)),
+			Reference: ref + strconv.FormatInt(c.ID, 10),
+		}, now)
+		if err != nil {
 			return err
 		}
 		c.State, c.Checker, c.ResultTransferID, c.DecidedAt = CorrectionApproved, who.Name, t.ID, &now
 		if err := tx.DecideCorrection(c); err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(auditEntry(who, ActionCorrectionApprove, correctionTarget(c),
-			fmt.Sprintf("%s of Rp%s of transfer %d approved as transfer %d (requested by %s)", c.Kind, c.Amount.Grouped(), orig.ID, t.ID, c.Maker), now)); err != nil {
-			return err
-		}
-		return g.tellCorrected(tx, orig, t)
+		return tx.AppendAudit(auditEntry(who, ActionCorrectionApprove, correctionTarget(c),
+			fmt.Sprintf("%s of Rp%s of transfer %d approved as transfer %d (requested by %s)", c.Kind, c.Amount.Grouped(), orig.ID, t.ID, c.Maker), now))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("approve correction %d: %w", id, err)
@@ -302,6 +289,50 @@ func (g *Gateway) Corrections(ctx context.Context, f CorrectionFilter) ([]Correc
 		return err
 	})
 	return cs, err
+}
+
+// Reversal is a transfer giving back Amount of transfer Of.
+type Reversal struct {
+	Of        *Transfer
+	Amount    domain.Amount
+	Kind      string // TransferReversal or TransferRefund
+	Key       string // idempotency key of the reversing transfer
+	Hash      string // request hash of the reversing transfer
+	Reference string
+}
+
+// Reverse writes in tx the transfer r asks for: r.Amount from the account
+// r.Of credited back to the account it debited, linked to it by
+// ReversesID, and queues the SMS telling the wallet's owner. EInvalid for
+// an amount that is not positive; EConflict when less than r.Amount
+// remains of r.Of (earlier reversals of it deducted); EFunds when the
+// account to debit holds too little: no account is left below zero.
+// Operators' corrections and partners' reversals both end here.
+func (g *Gateway) Reverse(tx Tx, r Reversal, now time.Time) (*Transfer, error) {
+	orig := r.Of
+	if r.Amount <= 0 {
+		return nil, Errorf(EInvalid, "a reversal needs a positive amount")
+	}
+	done, _, err := tx.Reversed(orig.ID)
+	if err != nil {
+		return nil, err
+	}
+	if r.Amount > orig.Amount-done {
+		return nil, Errorf(EConflict, "Rp%s is more than what remains of transfer %d (Rp%s)", r.Amount.Grouped(), orig.ID, (orig.Amount - done).Grouped())
+	}
+	t := &Transfer{
+		IdempotencyKey: r.Key, RequestHash: r.Hash, Kind: r.Kind, From: orig.To, To: orig.From, Amount: r.Amount,
+		ReversesID: orig.ID, Reference: r.Reference, CreatedAt: now,
+	}
+	if err := tx.Transfer(t); ErrorCode(err) == EFunds {
+		return nil, Errorf(EFunds, "account %s holds less than Rp%s", orig.To, r.Amount.Grouped())
+	} else if err != nil {
+		return nil, err
+	}
+	if err := g.tellCorrected(tx, orig, t); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // tellCorrected queues the SMS telling a customer their wallet was

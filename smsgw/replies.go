@@ -41,7 +41,7 @@ const (
 	ReplyUnavailable     = "unavailable"
 	ReplyRateLimited     = "rate_limited"      // first MO over the sender's MO rate
 	ReplyTooManyAccounts = "too_many_accounts" // top-up for one account too many
-	ReplyCorrected       = "corrected"         // an operator reversed (part of) a credit to the wallet
+	ReplyCorrected       = "corrected"         // an operator or the bank reversed (part of) a credit to the wallet
 )
 
 // DefaultReplies are the built-in reply templates (text/template syntax).

@@ -160,3 +160,75 @@ func migratedBefore(t *testing.T, path string, v int) *sql.DB {
 	}
 	return db
 }
+
+// Migration 0014 rebuilds partner_requests (to allow VA reversals) under
+// partner_callbacks, which refers to it: every request and callback is
+// kept, references resolve, the table's rules still hold, and a reversal
+// must name the payment it reverses.
+func TestVAReversalMigration(t *testing.T) {
+	path := tempDB(t)
+	db := migratedBefore(t, path, 14)
+	for _, q := range []string{
+		`INSERT INTO partner_requests (id, partner, refid, kind, mode, dest, amount, state, created_at, updated_at, resolved_at, message)
+			VALUES (7, 'bank', 'ATM-1', 'va', 'immediate', '628110000009', 50000, 'failed', 1, 1, 2, 'kept')`,
+		`INSERT INTO partner_requests (id, partner, refid, kind, mode, dest, amount, state, created_at, updated_at)
+			VALUES (8, 'p', 'T-1', 'topup', 'confirm', '628110000009', 50000, 'pending', 1, 1)`,
+		`INSERT INTO partner_callbacks (request_id, partner, status, next_attempt, deadline, created_at, updated_at)
+			VALUES (7, 'bank', 'queued', 1, 2, 1, 1)`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := MustOpen(t, path, Options{})
+	storetest.MustView(t, s, func(stx smsgw.Tx) error {
+		tx := stx.(partner.Tx)
+		r, err := tx.PartnerRequestByRef("bank", "atm-1")
+		if err != nil {
+			return err
+		}
+		if r.ID != 7 || r.Message != "kept" || r.State != partner.Failed || r.ReversesID != 0 {
+			t.Errorf("request 7 after the migration = %+v", r)
+		}
+		cs, err := tx.Callbacks(partner.CallbackFilter{RequestID: 7})
+		if err != nil {
+			return err
+		}
+		if len(cs) != 1 {
+			t.Errorf("callbacks of request 7 = %d, want 1", len(cs))
+		}
+		return nil
+	})
+	var violations int
+	if err := s.r.QueryRowContext(t.Context(), `SELECT count(*) FROM pragma_foreign_key_check`).Scan(&violations); err != nil {
+		t.Fatal(err)
+	}
+	if violations != 0 {
+		t.Errorf("%d foreign key violations after the migration", violations)
+	}
+	for _, q := range []string{
+		`UPDATE partner_requests SET message = 'x' WHERE id = 7`,
+		`DELETE FROM partner_requests WHERE id = 8`,
+		`INSERT INTO partner_requests (partner, refid, kind, mode, dest, amount, state, created_at, updated_at)
+			VALUES ('p', 't-1', 'topup', 'confirm', '628110000009', 50000, 'pending', 1, 1)`,
+		`INSERT INTO partner_requests (partner, refid, kind, mode, dest, amount, state, created_at, updated_at)
+			VALUES ('bank', 'REV-1', 'va_reversal', 'immediate', '628110000009', 50000, 'pending', 1, 1)`,
+		`INSERT INTO partner_requests (partner, refid, kind, mode, dest, amount, state, created_at, updated_at, reverses_id)
+			VALUES ('bank', 'REV-1', 'va_reversal', 'immediate', '628110000009', 50000, 'pending', 1, 1, 99)`,
+		`INSERT INTO partner_callbacks (request_id, partner, status, next_attempt, deadline, created_at, updated_at)
+			VALUES (99, 'bank', 'queued', 1, 2, 1, 1)`,
+	} {
+		if err := execRaw(t.Context(), s, q); err == nil {
+			t.Errorf("%s: succeeded after the migration", q)
+		}
+	}
+	if err := execRaw(t.Context(), s, `INSERT INTO partner_requests
+		(partner, refid, kind, mode, dest, amount, state, created_at, updated_at, reverses_id)
+		VALUES ('bank', 'REV-1', 'va_reversal', 'immediate', '628110000009', 50000, 'pending', 1, 1, 7)`); err != nil {
+		t.Errorf("insert of a reversal of request 7: %v", err)
+	}
+}

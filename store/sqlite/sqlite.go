@@ -377,6 +377,10 @@ var dialect = &sqlstore.Dialect{
 	Constraint: constraint,
 	SMSCIDs:    `(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`,
 	FoldEq:     func(col string) string { return col + " = ? COLLATE NOCASE" },
+
+	ForeignKeysOff:  "PRAGMA foreign_keys = OFF",
+	ForeignKeysOn:   "PRAGMA foreign_keys = ON",
+	ForeignKeyCheck: "PRAGMA foreign_key_check",
 }
 
 // constraint classifies a constraint violation by its extended code.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -565,3 +566,51 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, log *slog.Logger, now 
 }
 
 var loadMigrations = sqlstore.LoadMigrations
+
+// A migration marked "foreign keys off" may rebuild a table others refer
+// to; it commits only when every reference resolves, and enforcement is
+// on again afterwards.
+func TestMigrateForeignKeysOff(t *testing.T) {
+	db, err := sql.Open("sqlite3", dsn(tempDB(t), time.Second, "FULL", roleWriter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	now := func() time.Time { return time.Unix(1, 0) }
+	fsys := fstest.MapFS{
+		"0001_a.sql": {Data: []byte(`CREATE TABLE p (id INTEGER PRIMARY KEY, x INTEGER CHECK (x < 10));
+			CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES p (id));
+			INSERT INTO p VALUES (1, 1); INSERT INTO c VALUES (1, 1);`)},
+		// Leaves c.p = 1 dangling: refused, rolled back.
+		"0002_b.sql": {Data: []byte(`-- migrate: foreign keys off
+			CREATE TABLE p_new (id INTEGER PRIMARY KEY, x INTEGER CHECK (x < 100));
+			DROP TABLE p;
+			ALTER TABLE p_new RENAME TO p;`)},
+	}
+	err = migrate(t.Context(), db, fsys, discard, now)
+	if err == nil || !strings.Contains(err.Error(), "reference does not resolve") {
+		t.Fatalf("migrate(dangling 0002) = %v, want a foreign key error", err)
+	}
+	var version int
+	if err := db.QueryRow("SELECT max(version) FROM schema_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != 1 {
+		t.Fatalf("version after the refused 0002 = %d, want 1", version)
+	}
+	fsys["0002_b.sql"] = &fstest.MapFile{Data: []byte(`-- migrate: foreign keys off
+		CREATE TABLE p_new (id INTEGER PRIMARY KEY, x INTEGER CHECK (x < 100));
+		INSERT INTO p_new SELECT * FROM p;
+		DROP TABLE p;
+		ALTER TABLE p_new RENAME TO p;`)}
+	if err := migrate(t.Context(), db, fsys, discard, now); err != nil {
+		t.Fatalf("migrate(rebuilding 0002) = %v", err)
+	}
+	if _, err := db.Exec("INSERT INTO p VALUES (2, 50)"); err != nil {
+		t.Errorf("insert allowed by the rebuilt check: %v", err)
+	}
+	if _, err := db.Exec("INSERT INTO c VALUES (2, 99)"); err == nil {
+		t.Error("a dangling reference was accepted after the migration: foreign keys stayed off")
+	}
+}

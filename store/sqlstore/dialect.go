@@ -52,6 +52,12 @@ type Dialect struct {
 	// migrations of one database take turns (Migrate runs it first in
 	// each migration transaction).
 	MigrationLock string
+	// ForeignKeysOff and ForeignKeysOn, when set, switch a connection's
+	// foreign key enforcement off and on outside a transaction, and
+	// ForeignKeyCheck lists the rows whose references do not resolve
+	// (table name first): Migrate runs a Migration.ForeignKeysOff between
+	// them. An engine without them cannot run such a migration.
+	ForeignKeysOff, ForeignKeysOn, ForeignKeyCheck string
 
 	rebound sync.Map // query → query with the engine's placeholders
 }

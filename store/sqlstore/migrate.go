@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,7 +25,15 @@ type Migration struct {
 	Version int
 	Name    string
 	SQL     string
+	// ForeignKeysOff is set by a line "-- migrate: foreign keys off" in
+	// the script: it rebuilds a table that other tables refer to (SQLite's
+	// way to change a column's constraint), so it runs with foreign key
+	// enforcement off and commits only if no violation is left.
+	ForeignKeysOff bool
 }
+
+// foreignKeysOff is the line that marks a Migration.ForeignKeysOff.
+const foreignKeysOff = "-- migrate: foreign keys off"
 
 // LoadMigrations reads files named NNNN_name.sql from fsys, sorted by
 // version; versions must be positive and distinct. Gaps are allowed:
@@ -46,7 +55,13 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Migration{Version: v, Name: name, SQL: string(b)})
+		m := Migration{Version: v, Name: name, SQL: string(b)}
+		for _, line := range strings.Split(m.SQL, "\n") {
+			if strings.TrimSpace(line) == foreignKeysOff {
+				m.ForeignKeysOff = true
+			}
+		}
+		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	for i := 1; i < len(ms); i++ {
@@ -62,7 +77,9 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 // with its row in schema_version, which it creates. It is idempotent. A
 // database holding a version fsys does not know was migrated by a newer
 // program: ErrNewerSchema. d.MigrationLock, when set, runs first in each
-// transaction, so that processes migrating at once take turns.
+// transaction, so that processes migrating at once take turns. All of it
+// runs on one connection of db, so that a migration's connection settings
+// (Migration.ForeignKeysOff) hold for its transaction.
 func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, d *Dialect, log *slog.Logger, now func() time.Time) error {
 	ms, err := LoadMigrations(fsys)
 	if err != nil {
@@ -72,14 +89,19 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, d *Dialect, log *slog.
 	for _, m := range ms {
 		known[m.Version] = true
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version    BIGINT NOT NULL PRIMARY KEY,
 		applied_at BIGINT NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("store: migrate: create schema_version: %w", err)
 	}
 	for _, m := range ms {
-		applied, err := apply(ctx, db, d, m, known, now)
+		applied, err := applyOn(ctx, conn, d, m, known, now)
 		if err != nil {
 			return err
 		}
@@ -88,8 +110,31 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, d *Dialect, log *slog.
 		}
 	}
 	// Also refuses a newer schema when there was nothing to apply.
-	_, err = apply(ctx, db, d, Migration{}, known, now)
+	_, err = apply(ctx, conn, d, Migration{}, known, now)
 	return err
+}
+
+// applyOn runs apply, with foreign key enforcement of conn off around it
+// for a migration that asks for it.
+func applyOn(ctx context.Context, conn *sql.Conn, d *Dialect, m Migration, known map[int]bool, now func() time.Time) (bool, error) {
+	if !m.ForeignKeysOff {
+		return apply(ctx, conn, d, m, known, now)
+	}
+	if d.ForeignKeysOff == "" {
+		return false, fmt.Errorf("store: migrate %s: this engine cannot run a migration with foreign keys off", m.Name)
+	}
+	if _, err := conn.ExecContext(ctx, d.ForeignKeysOff); err != nil {
+		return false, fmt.Errorf("store: migrate %s: foreign keys off: %w", m.Name, err)
+	}
+	applied, err := apply(ctx, conn, d, m, known, now)
+	if _, onErr := conn.ExecContext(context.WithoutCancel(ctx), d.ForeignKeysOn); onErr != nil {
+		// The connection must not go back to the pool without its checks.
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		if err == nil {
+			err = fmt.Errorf("store: migrate %s: foreign keys on: %w", m.Name, onErr)
+		}
+	}
+	return applied, err
 }
 
 // apply runs m in one transaction unless the database already has it. A
@@ -97,8 +142,8 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, d *Dialect, log *slog.
 // version, not by the highest one applied, so one that landed after a
 // higher-numbered one still runs. A database holding a version this
 // program does not know was migrated by a newer program: ErrNewerSchema.
-func apply(ctx context.Context, db *sql.DB, d *Dialect, m Migration, known map[int]bool, now func() time.Time) (applied bool, err error) {
-	tx, err := db.BeginTx(ctx, nil)
+func apply(ctx context.Context, conn *sql.Conn, d *Dialect, m Migration, known map[int]bool, now func() time.Time) (applied bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("store: migrate: begin: %w", err)
 	}
@@ -126,6 +171,11 @@ func apply(ctx context.Context, db *sql.DB, d *Dialect, m Migration, known map[i
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, fmt.Errorf("store: migrate %s: %w", m.Name, err)
+	}
+	if m.ForeignKeysOff {
+		if err := foreignKeyCheck(ctx, tx, d, m); err != nil {
+			return false, err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, d.rebind("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
 		m.Version, now().UnixNano()); err != nil {
@@ -156,4 +206,28 @@ func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
 		return nil, fmt.Errorf("store: migrate: read versions: %w", err)
 	}
 	return done, nil
+}
+
+// foreignKeyCheck fails when migration m, run with foreign keys off, left
+// a row whose reference does not resolve.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, d *Dialect, m Migration) error {
+	rows, err := tx.QueryContext(ctx, d.ForeignKeyCheck)
+	if err != nil {
+		return fmt.Errorf("store: migrate %s: foreign key check: %w", m.Name, err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		vals[0] = &table
+		for i := 1; i < len(vals); i++ {
+			vals[i] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return fmt.Errorf("store: migrate %s: foreign key check: %w", m.Name, err)
+		}
+		return fmt.Errorf("store: migrate %s: leaves a row of %s whose reference does not resolve", m.Name, table)
+	}
+	return rows.Err()
 }

@@ -34,23 +34,23 @@ func (t *Tx) PurgeNonces(before time.Time) (int64, error) {
 
 const partnerRequestCols = `id, partner, refid, kind, mode, product, dest, amount, price, state, code, message,
 	request_hash, transfer_key, session_id, transfer_id, inquiry_id, sn, balance_before, balance_after, duplicate,
-	paid_at, created_at, updated_at, resolved_at`
+	paid_at, created_at, updated_at, resolved_at, reverses_id`
 
 func scanPartnerRequest(row scanner) (*partner.Request, error) {
 	var (
 		p                            partner.Request
 		dest, state                  string
 		session, transfer, inquiry   sql.NullInt64
-		paid, resolved               sql.NullInt64
+		paid, resolved, reverses     sql.NullInt64
 		created, updated, duplicated int64
 	)
 	if err := row.Scan(&p.ID, &p.Partner, &p.RefID, &p.Kind, &p.Mode, &p.Product, &dest, &p.Amount, &p.Price,
 		&state, &p.Code, &p.Message, &p.RequestHash, &p.TransferKey, &session, &transfer, &inquiry, &p.SN,
-		&p.BalanceBefore, &p.BalanceAfter, &duplicated, &paid, &created, &updated, &resolved); err != nil {
+		&p.BalanceBefore, &p.BalanceAfter, &duplicated, &paid, &created, &updated, &resolved, &reverses); err != nil {
 		return nil, err
 	}
 	p.Dest, p.State = domain.MSISDN(dest), partner.State(state)
-	p.SessionID, p.TransferID, p.InquiryID = session.Int64, transfer.Int64, inquiry.Int64
+	p.SessionID, p.TransferID, p.InquiryID, p.ReversesID = session.Int64, transfer.Int64, inquiry.Int64, reverses.Int64
 	p.Duplicate = duplicated != 0
 	p.PaidAt = decTimeZero(paid)
 	p.CreatedAt, p.UpdatedAt, p.ResolvedAt = decTime(created), decTime(updated), decTimePtr(resolved)
@@ -72,12 +72,12 @@ func (t *Tx) CreatePartnerRequest(p *partner.Request) error {
 	err := t.queryRow(`INSERT INTO partner_requests
 		(partner, refid, kind, mode, product, dest, amount, price, state, code, message, request_hash,
 		 transfer_key, session_id, transfer_id, inquiry_id, sn, balance_before, balance_after, duplicate,
-		 paid_at, created_at, updated_at, resolved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		 paid_at, created_at, updated_at, resolved_at, reverses_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		p.Partner, p.RefID, p.Kind, p.Mode, p.Product, string(p.Dest), int64(p.Amount), int64(p.Price),
 		string(p.State), p.Code, p.Message, p.RequestHash, p.TransferKey, nullID(p.SessionID), nullID(p.TransferID),
 		nullID(p.InquiryID), p.SN, int64(p.BalanceBefore), int64(p.BalanceAfter), dup, encTimeZero(p.PaidAt),
-		encTime(p.CreatedAt), encTime(p.UpdatedAt), encTimePtr(p.ResolvedAt)).Scan(&p.ID)
+		encTime(p.CreatedAt), encTime(p.UpdatedAt), encTimePtr(p.ResolvedAt), nullID(p.ReversesID)).Scan(&p.ID)
 	if err != nil {
 		return t.mapErr("create partner request", err)
 	}

@@ -155,7 +155,12 @@ func testPartnerRequestCreateGet(t *testing.T, s smsgw.Store) {
 	done.BalanceAfter, done.Code, done.Message = 50000, "", "ok"
 	va := newPartnerRequest("bank", "BR-1", partner.Pending, at(2*time.Second))
 	va.Kind, va.Mode, va.Product, va.PaidAt = partner.KindVA, partner.ModeImmediate, "", at(-time.Minute)
-	for _, r := range []*partner.Request{pending, done, va} {
+	rev := newPartnerRequest("bank", "REV-1", partner.Pending, at(3*time.Second))
+	rev.Kind, rev.Mode, rev.Product, rev.Amount = partner.KindVAReversal, partner.ModeImmediate, "", 20000
+	for _, r := range []*partner.Request{pending, done, va, rev} {
+		if r == rev {
+			rev.ReversesID = va.ID
+		}
 		mustPartnerRequest(t, s, r)
 		if r.ID == 0 {
 			t.Fatalf("CreatePartnerRequest(%s) left ID 0", r.RefID)
@@ -165,7 +170,7 @@ func testPartnerRequestCreateGet(t *testing.T, s smsgw.Store) {
 		t.Fatalf("CreatePartnerRequest ids %d, %d, %d are not distinct", pending.ID, done.ID, va.ID)
 	}
 	mustPartnerView(t, s, func(tx partner.Tx) error {
-		for _, want := range []*partner.Request{pending, done, va} {
+		for _, want := range []*partner.Request{pending, done, va, rev} {
 			got, err := tx.PartnerRequest(want.ID)
 			if err != nil {
 				return err
@@ -269,6 +274,11 @@ func testPartnerRequestInvalid(t *testing.T, s smsgw.Store) {
 		}, smsgw.EInvalid},
 		{"missing session", func(r *partner.Request) { r.SessionID = 77 }, smsgw.ENotFound},
 		{"missing inquiry", func(r *partner.Request) { r.InquiryID = 77 }, smsgw.ENotFound},
+		{"reversal of nothing", func(r *partner.Request) { r.Kind = partner.KindVAReversal }, smsgw.EInvalid},
+		{"reversal of a missing request", func(r *partner.Request) {
+			r.Kind, r.ReversesID = partner.KindVAReversal, 77
+		}, smsgw.ENotFound},
+		{"top-up reversing", func(r *partner.Request) { r.ReversesID = 77 }, smsgw.EInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
