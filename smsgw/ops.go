@@ -158,11 +158,14 @@ const (
 	maxSendCall = 20 * outboxPage
 )
 
-// acceptance is an MT the SMSC accepted, to be recorded as sent.
+// acceptance is an MT the SMSC accepted, to be recorded as sent. done,
+// when set, is closed once the record was attempted: the sender waits for
+// it before it sends its next MT.
 type acceptance struct {
-	m   Message
-	ids []string
-	at  time.Time
+	m    Message
+	ids  []string
+	at   time.Time
+	done chan struct{}
 }
 
 // recordAccepted records the acceptances arriving on rec, each batch of
@@ -207,7 +210,9 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 				if g.unrecorded == nil {
 					g.unrecorded = map[int64]acceptance{}
 				}
-				g.unrecorded[a.m.ID] = a
+				kept := a
+				kept.done = nil // closed below; a retry has no sender waiting
+				g.unrecorded[a.m.ID] = kept
 				continue
 			}
 			delete(g.unrecorded, a.m.ID)
@@ -218,6 +223,11 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 			}
 		}
 		g.recMu.Unlock()
+		for _, a := range batch {
+			if a.done != nil {
+				close(a.done)
+			}
+		}
 		if err != nil {
 			g.log.Error("record sent MTs failed; will record them again, not resend them", "mts", len(batch), "err", err)
 		}
@@ -229,7 +239,10 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 // hands it over without sending it again: a storage fault must not repeat
 // an MT to the customer on every poll while it lasts. Only a restart
 // forgets such an MT and sends it once more. It reports whether m was
-// accepted.
+// accepted, once the record of the acceptance was attempted: each of
+// SendDue's senders has at most one accepted MT not yet recorded, so a
+// crash sends at most that many again however far the records lag (they
+// still share their commits).
 func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) bool {
 	g.recMu.Lock()
 	a, accepted := g.unrecorded[m.ID]
@@ -241,7 +254,9 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	}
 	now := g.now()
 	if err == nil {
-		rec <- acceptance{m: m, ids: ids, at: now}
+		a := acceptance{m: m, ids: ids, at: now, done: make(chan struct{})}
+		rec <- a
+		<-a.done
 		return true
 	}
 	if ctx.Err() != nil {

@@ -173,7 +173,10 @@ func TestCluster(t *testing.T) {
 		t.Logf("%d MTs sent but not in the SMS log (sent again after the kill), e.g. %q", len(unknown), unknown[0])
 	}
 	// At most what the killed daemon had handed to the SMSC and not yet
-	// recorded: one page of claimed MTs.
+	// recorded: each of its inbox.workers senders waits for the record of
+	// one accepted MT before it sends the next, and records given up on
+	// after repeated conflicts wait in memory for the next pass; one page
+	// of claims bounds them both here.
 	if len(unknown) > outboxClaimPage {
 		t.Errorf("%d MTs sent again, more than one page of claims (%d) for one kill", len(unknown), outboxClaimPage)
 	}
