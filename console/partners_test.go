@@ -744,3 +744,31 @@ func TestPartnerPagesShowNoSecret(t *testing.T) {
 		t.Errorf("the exports lack the requests:\n%s", buf.String())
 	}
 }
+
+// A bank's reversal of a VA payment links to the payment and shows no
+// deposit movement.
+func TestPartnerReversalPage(t *testing.T) {
+	h := newPartnerHarness(t)
+	res, err := h.svc.ReverseVA(t.Context(), partner.VAReversal{Partner: "bank", RefID: "RV-1", BankRef: "BR-77", Amount: 40_000,
+		Reason: "debit returned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := res.Request
+	page := h.admin().get(fmt.Sprintf("/console/partners/%d", rev.ID))
+	if page.status != http.StatusOK {
+		t.Fatalf("GET request %d = %d\n%s", rev.ID, page.status, page.body)
+	}
+	for _, want := range []string{
+		`data-state="success" data-status="20"`, `id="refid">RV-1<`, `id="amount">Rp40.000<`, "va_reversal",
+		fmt.Sprintf(`id="reverses-link" href="/console/partners/%d"`, h.va.ID), "debit returned",
+		fmt.Sprintf(`id="transfer-link" href="/console/transfers/%d"`, rev.TransferID),
+	} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("reversal page lacks %s", want)
+		}
+	}
+	if strings.Contains(page.body, "<dt>Deposit</dt>") {
+		t.Error("reversal page shows a deposit movement")
+	}
+}

@@ -115,7 +115,7 @@ func (q *PartnerQuery) View() string { return ViewPartners }
 // Columns names the cells of a PartnerRecord.
 func (q *PartnerQuery) Columns() []string {
 	return []string{"trxid", "time", "partner", "refid", "kind", "mode", "product", "msisdn", "amount", "price",
-		"status", "state", "reason", "message", "sn", "transfer_id", "session_id", "inquiry_id", "duplicate",
+		"status", "state", "reason", "message", "sn", "transfer_id", "session_id", "inquiry_id", "reverses", "duplicate",
 		"balance_before", "balance_after", "paid_at", "resolved", "updated"}
 }
 
@@ -205,6 +205,7 @@ type PartnerRecord struct {
 	TransferID    int64      `json:"transfer_id"`
 	SessionID     int64      `json:"session_id"`
 	InquiryID     int64      `json:"inquiry_id"`
+	Reverses      int64      `json:"reverses"` // a VA reversal: the trxid of the payment
 	Duplicate     bool       `json:"duplicate"`
 	BalanceBefore int64      `json:"balance_before"`
 	BalanceAfter  int64      `json:"balance_after"`
@@ -219,7 +220,7 @@ func NewPartnerRecord(r *partner.Request, loc *time.Location) *PartnerRecord {
 		TrxID: r.ID, Time: r.CreatedAt.In(loc), Partner: r.Partner, RefID: r.RefID, Kind: r.Kind, Mode: r.Mode,
 		Product: r.Product, MSISDN: string(r.Dest), Amount: int64(r.Amount), Price: int64(r.Price),
 		Status: partnerCode(r.State), State: string(r.State), Reason: r.Code, Message: r.Message, SN: r.SN,
-		TransferID: r.TransferID, SessionID: r.SessionID, InquiryID: r.InquiryID, Duplicate: r.Duplicate,
+		TransferID: r.TransferID, SessionID: r.SessionID, InquiryID: r.InquiryID, Reverses: r.ReversesID, Duplicate: r.Duplicate,
 		BalanceBefore: int64(r.BalanceBefore), BalanceAfter: int64(r.BalanceAfter), Updated: r.UpdatedAt.In(loc),
 	}
 	if !r.PaidAt.IsZero() {
@@ -237,7 +238,7 @@ func NewPartnerRecord(r *partner.Request, loc *time.Location) *PartnerRecord {
 func (r *PartnerRecord) Cells() []string {
 	return []string{itoa(r.TrxID), fmtTime(r.Time), r.Partner, r.RefID, r.Kind, r.Mode, r.Product, r.MSISDN,
 		itoa(r.Amount), itoa(r.Price), r.Status, r.State, r.Reason, r.Message, r.SN, idOrEmpty(r.TransferID),
-		idOrEmpty(r.SessionID), idOrEmpty(r.InquiryID), strconv.FormatBool(r.Duplicate), itoa(r.BalanceBefore),
+		idOrEmpty(r.SessionID), idOrEmpty(r.InquiryID), idOrEmpty(r.Reverses), strconv.FormatBool(r.Duplicate), itoa(r.BalanceBefore),
 		itoa(r.BalanceAfter), fmtTimePtr(r.PaidAt), fmtTimePtr(r.Resolved), fmtTime(r.Updated)}
 }
 
