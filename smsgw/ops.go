@@ -44,18 +44,6 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		defer close(recDone)
 		g.recordAccepted(ctx, rec, &sent)
 	}()
-	// Acceptances a storage fault kept from being recorded are recorded
-	// first: sharing the store, this gateway's claims on them end after
-	// mtClaim, and another gateway would then send them again.
-	g.recMu.Lock()
-	retry := make([]acceptance, 0, len(g.unrecorded))
-	for _, a := range g.unrecorded {
-		retry = append(retry, a)
-	}
-	g.recMu.Unlock()
-	for _, a := range retry {
-		rec <- a
-	}
 	defer func() {
 		close(rec)
 		<-recDone
@@ -82,6 +70,26 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 			g.log.Warn("releasing claimed MTs failed; they wait for their claims to end", "err", rerr)
 		}
 	}()
+	// Acceptances a storage fault kept from being recorded are recorded
+	// first: sharing the store, this gateway's claims on them end after
+	// mtClaim, and another gateway would then send them again. The due MTs
+	// are read once those records are done with: read before a record
+	// commits, an MT it just took out of g.unrecorded would look unsent.
+	// Sending goes on even if they fail again: a customer's reply matters
+	// more than the few MTs a crash during the fault would send twice.
+	g.recMu.Lock()
+	retry := make([]acceptance, 0, len(g.unrecorded))
+	for _, a := range g.unrecorded {
+		a.done = make(chan bool, 1)
+		retry = append(retry, a)
+	}
+	g.recMu.Unlock()
+	for _, a := range retry {
+		rec <- a
+	}
+	for _, a := range retry {
+		<-a.done
+	}
 	for {
 		due, err := g.dueMTs(ctx, len(seen))
 		if err != nil {
@@ -159,13 +167,13 @@ const (
 )
 
 // acceptance is an MT the SMSC accepted, to be recorded as sent. done,
-// when set, is closed once the record was attempted: the sender waits for
-// it before it sends its next MT.
+// when set (buffered, one slot), receives whether the record was
+// committed: the sender waits for it before it sends its next MT.
 type acceptance struct {
 	m    Message
 	ids  []string
 	at   time.Time
-	done chan struct{}
+	done chan bool
 }
 
 // recordAccepted records the acceptances arriving on rec, each batch of
@@ -211,7 +219,7 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 					g.unrecorded = map[int64]acceptance{}
 				}
 				kept := a
-				kept.done = nil // closed below; a retry has no sender waiting
+				kept.done = nil // answered below; a retry gets its own
 				g.unrecorded[a.m.ID] = kept
 				continue
 			}
@@ -225,7 +233,7 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 		g.recMu.Unlock()
 		for _, a := range batch {
 			if a.done != nil {
-				close(a.done)
+				a.done <- err == nil
 			}
 		}
 		if err != nil {
@@ -239,10 +247,14 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 // hands it over without sending it again: a storage fault must not repeat
 // an MT to the customer on every poll while it lasts. Only a restart
 // forgets such an MT and sends it once more. It reports whether m was
-// accepted, once the record of the acceptance was attempted: each of
+// accepted and recorded, once the record was attempted: each of
 // SendDue's senders has at most one accepted MT not yet recorded, so a
 // crash sends at most that many again however far the records lag (they
-// still share their commits).
+// still share their commits). An MT accepted and not recorded (a storage
+// fault) counts as failed here, so that its number's later MTs wait for
+// the next call, but it is not sent again: it is kept in g.unrecorded and
+// recorded first by the next call. Those are the exception to the bound:
+// a crash during a storage fault sends them again too.
 func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) bool {
 	g.recMu.Lock()
 	a, accepted := g.unrecorded[m.ID]
@@ -254,10 +266,9 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	}
 	now := g.now()
 	if err == nil {
-		a := acceptance{m: m, ids: ids, at: now, done: make(chan struct{})}
+		a := acceptance{m: m, ids: ids, at: now, done: make(chan bool, 1)}
 		rec <- a
-		<-a.done
-		return true
+		return <-a.done
 	}
 	if ctx.Err() != nil {
 		return false
