@@ -567,19 +567,32 @@ func (s *Server) vaPayment(c *call) {
 func (s *Server) vaReversal(c *call) {
 	p := c.params
 	refid := p.Get("refid")
-	var amount int64
+	var amount domain.Amount
 	if a := p.Get("amount"); a != "" {
-		var err error
-		if amount, err = strconv.ParseInt(a, 10, 64); err != nil || amount <= 0 {
+		var ok bool
+		if amount, ok = rupiah(a); !ok {
 			s.badParam(c, refid, "amount must be a positive integer of rupiah")
 			return
 		}
 	}
 	res, err := s.svc.ReverseVA(c.ctx, partner.VAReversal{Partner: c.pt.ID, Nonce: c.nonce, RefID: refid,
-		BankRef: p.Get("bank_ref"), Amount: domain.Amount(amount), Reason: p.Get("reason")})
+		BankRef: p.Get("bank_ref"), Amount: amount, Reason: p.Get("reason")})
 	if err != nil {
 		s.fail(c, err, "", "", refid)
 		return
 	}
 	s.result(c, &res.Request, res.Resent)
+}
+
+// rupiah parses a positive amount of whole rupiah written in digits only
+// (no sign, no separators), at most domain.MaxAmount.
+func rupiah(s string) (domain.Amount, bool) {
+	if s == "" || len(s) > 16 || strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || domain.Amount(n) > domain.MaxAmount {
+		return 0, false
+	}
+	return domain.Amount(n), true
 }

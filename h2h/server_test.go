@@ -522,6 +522,9 @@ func TestVAReversal(t *testing.T) {
 		{"unknown payment", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-9"}`, http.StatusNotFound, h2h.RCNotFound},
 		{"more than remains", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","amount":60001}`, http.StatusConflict, h2h.RCConflict},
 		{"bad amount", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","amount":"-5"}`, http.StatusBadRequest, h2h.RCBadRequest},
+		{"signed amount", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","amount":"+5"}`, http.StatusBadRequest, h2h.RCBadRequest},
+		{"huge amount", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","amount":"9999999999999999"}`, http.StatusBadRequest, h2h.RCBadRequest},
+		{"control in reason", `{"memberid":"bank","refid":"REV-2","bank_ref":"ATM-1","reason":"a\u0007b"}`, http.StatusBadRequest, h2h.RCBadRequest},
 		{"no bank_ref", `{"memberid":"bank","refid":"REV-2"}`, http.StatusBadRequest, h2h.RCBadRequest},
 	} {
 		r := rev

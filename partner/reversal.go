@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
@@ -59,10 +60,12 @@ func (p *Service) ReverseVA(ctx context.Context, req VAReversal) (*Result, error
 		return nil, smsgw.Errorf(smsgw.EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
 	case req.Amount < 0:
 		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
-	case len(req.Reason) > maxReversalReason:
-		return nil, smsgw.Errorf(smsgw.EInvalid, "reason must be at most %d characters", maxReversalReason)
+	case len(req.Reason) > maxReversalReason || strings.IndexFunc(req.Reason, unicode.IsControl) >= 0:
+		return nil, smsgw.Errorf(smsgw.EInvalid, "reason must be at most %d printable characters", maxReversalReason)
 	}
-	hash := smsgw.RequestHash(KindVAReversal, strings.ToLower(req.BankRef), strconv.FormatInt(int64(req.Amount), 10))
+	// The hash leaves out the amount: a resend may give the amount the
+	// first answer showed, or leave it out again (see resentAs).
+	hash := smsgw.RequestHash(KindVAReversal, strings.ToLower(req.BankRef))
 	var res *Result
 	err = p.exec(ctx, pt.ID, req.Nonce, func(tx Tx, now time.Time) (*rejection, error) {
 		var (
@@ -72,7 +75,17 @@ func (p *Service) ReverseVA(ctx context.Context, req VAReversal) (*Result, error
 		res, rej, err = p.reverseTx(tx, now, pt, req, hash)
 		return rej, err
 	})
-	return p.outcome(ctx, pt.ID, req.RefID, hash, res, err)
+	res, err = p.outcome(ctx, pt.ID, req.RefID, hash, res, err)
+	if err == nil && !resentAs(res, req.Amount) {
+		return nil, smsgw.Errorf(smsgw.EConflict, "refid already used for another request")
+	}
+	return res, err
+}
+
+// resentAs reports whether res, when it is an earlier request, is the
+// reversal of amount (zero: whatever remained then).
+func resentAs(res *Result, amount domain.Amount) bool {
+	return !res.Resent || amount == 0 || res.Request.Amount == amount
 }
 
 func (p *Service) reverseTx(tx Tx, now time.Time, pt Partner, req VAReversal, hash string) (*Result, *rejection, error) {
@@ -89,17 +102,18 @@ func (p *Service) reverseTx(tx Tx, now time.Time, pt Partner, req VAReversal, ha
 	if err != nil {
 		return nil, nil, err
 	}
-	amount := orig.Amount
-	if req.Amount != 0 {
-		amount = req.Amount
-	} else {
-		done, _, err := tx.Reversed(orig.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if amount -= done; amount <= 0 {
-			return nil, reject(smsgw.EConflict, "VA payment %s is reversed already", pay.RefID), nil
-		}
+	done, _, err := tx.Reversed(orig.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	remains, amount := orig.Amount-done, req.Amount
+	switch {
+	case remains <= 0:
+		return nil, reject(smsgw.EConflict, "VA payment %s is reversed already", pay.RefID), nil
+	case amount == 0:
+		amount = remains
+	case amount > remains:
+		return nil, reject(smsgw.EConflict, "only Rp%s of VA payment %s remains to reverse", remains.Grouped(), pay.RefID), nil
 	}
 	r := &Request{
 		Partner: pt.ID, RefID: req.RefID, Kind: KindVAReversal, Mode: ModeImmediate, Dest: pay.Dest, Amount: amount,
@@ -109,11 +123,9 @@ func (p *Service) reverseTx(tx Tx, now time.Time, pt Partner, req VAReversal, ha
 	t, err := p.g.Reverse(tx, smsgw.Reversal{
 		Of: orig, Amount: amount, Kind: smsgw.TransferReversal, Key: r.TransferKey, Hash: hash, Reference: req.RefID,
 	}, now)
-	switch smsgw.ErrorCode(err) {
-	case "":
-	case smsgw.EConflict, smsgw.EFunds:
-		return nil, &rejection{err: err}, nil
-	default:
+	if smsgw.ErrorCode(err) == smsgw.EFunds {
+		return nil, reject(smsgw.EFunds, "the customer's wallet holds less than Rp%s", amount.Grouped()), nil
+	} else if err != nil {
 		return nil, nil, err
 	}
 	r.TransferID, r.SN = t.ID, "REV"+strconv.FormatInt(t.ID, 10)

@@ -71,6 +71,15 @@ func TestReverseVA(t *testing.T) {
 	}
 	_, err = h.reverse("REV-1", "ATM-1", 20000)
 	wantPartnerCode(t, "ReverseVA(refid reused)", err, smsgw.EConflict)
+	_, err = h.reverse("REV-1", "ATM-2", 30000)
+	wantPartnerCode(t, "ReverseVA(refid reused for another payment)", err, smsgw.EConflict)
+	// Resent with the amount the first answer showed, or without one.
+	if res, err := h.reverse("REV-2", "ATM-1", 70000); err != nil || !res.Resent {
+		t.Fatalf("ReverseVA(REV-2 with its amount) = %+v, %v; want the first, resent", res, err)
+	}
+	if res, err := h.reverse("REV-1", "ATM-1", 0); err != nil || !res.Resent || res.Request.Amount != 30000 {
+		t.Fatalf("ReverseVA(REV-1 without its amount) = %+v, %v; want the first, resent", res, err)
+	}
 	// Nothing remains.
 	_, err = h.reverse("REV-3", "ATM-1", 0)
 	wantPartnerCode(t, "ReverseVA(nothing remains)", err, smsgw.EConflict)

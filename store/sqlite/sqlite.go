@@ -380,7 +380,7 @@ var dialect = &sqlstore.Dialect{
 
 	ForeignKeysOff:  "PRAGMA foreign_keys = OFF",
 	ForeignKeysOn:   "PRAGMA foreign_keys = ON",
-	ForeignKeyCheck: "PRAGMA foreign_key_check",
+	ForeignKeyCheck: "PRAGMA foreign_key_check(%s)",
 }
 
 // constraint classifies a constraint violation by its extended code.

@@ -583,7 +583,7 @@ func TestMigrateForeignKeysOff(t *testing.T) {
 			CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES p (id));
 			INSERT INTO p VALUES (1, 1); INSERT INTO c VALUES (1, 1);`)},
 		// Leaves c.p = 1 dangling: refused, rolled back.
-		"0002_b.sql": {Data: []byte(`-- migrate: foreign keys off
+		"0002_b.sql": {Data: []byte(`-- migrate: foreign keys off; check p c
 			CREATE TABLE p_new (id INTEGER PRIMARY KEY, x INTEGER CHECK (x < 100));
 			DROP TABLE p;
 			ALTER TABLE p_new RENAME TO p;`)},
@@ -599,7 +599,7 @@ func TestMigrateForeignKeysOff(t *testing.T) {
 	if version != 1 {
 		t.Fatalf("version after the refused 0002 = %d, want 1", version)
 	}
-	fsys["0002_b.sql"] = &fstest.MapFile{Data: []byte(`-- migrate: foreign keys off
+	fsys["0002_b.sql"] = &fstest.MapFile{Data: []byte(`-- migrate: foreign keys off; check p c
 		CREATE TABLE p_new (id INTEGER PRIMARY KEY, x INTEGER CHECK (x < 100));
 		INSERT INTO p_new SELECT * FROM p;
 		DROP TABLE p;
@@ -612,5 +612,15 @@ func TestMigrateForeignKeysOff(t *testing.T) {
 	}
 	if _, err := db.Exec("INSERT INTO c VALUES (2, 99)"); err == nil {
 		t.Error("a dangling reference was accepted after the migration: foreign keys stayed off")
+	}
+}
+
+// The foreign keys off marker must name the tables to check.
+func TestMigrateForeignKeysOffNamesTables(t *testing.T) {
+	for _, line := range []string{"-- migrate: foreign keys off; check ", "-- migrate: foreign keys off; check p;DROP"} {
+		_, err := loadMigrations(fstest.MapFS{"0001_a.sql": {Data: []byte(line + "\nCREATE TABLE a (x INTEGER);")}})
+		if err == nil {
+			t.Errorf("loadMigrations(%q) = nil, want an error", line)
+		}
 	}
 }

@@ -54,9 +54,10 @@ type Dialect struct {
 	MigrationLock string
 	// ForeignKeysOff and ForeignKeysOn, when set, switch a connection's
 	// foreign key enforcement off and on outside a transaction, and
-	// ForeignKeyCheck lists the rows whose references do not resolve
-	// (table name first): Migrate runs a Migration.ForeignKeysOff between
-	// them. An engine without them cannot run such a migration.
+	// ForeignKeyCheck (a format of one table name) lists the table's rows
+	// whose references do not resolve (table name first): Migrate runs a
+	// Migration.ForeignKeysOff between them. An engine without them cannot
+	// run such a migration.
 	ForeignKeysOff, ForeignKeysOn, ForeignKeyCheck string
 
 	rebound sync.Map // query → query with the engine's placeholders

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,15 +26,21 @@ type Migration struct {
 	Version int
 	Name    string
 	SQL     string
-	// ForeignKeysOff is set by a line "-- migrate: foreign keys off" in
-	// the script: it rebuilds a table that other tables refer to (SQLite's
-	// way to change a column's constraint), so it runs with foreign key
-	// enforcement off and commits only if no violation is left.
+	// ForeignKeysOff is set by a line
+	//
+	//	-- migrate: foreign keys off; check TABLE...
+	//
+	// in the script: it rebuilds a table that other tables refer to
+	// (SQLite's way to change a column's constraint), so it runs with
+	// foreign key enforcement off and commits only if the tables named
+	// (the rebuilt one and those referring to it) hold no row whose
+	// reference does not resolve.
 	ForeignKeysOff bool
+	CheckTables    []string
 }
 
-// foreignKeysOff is the line that marks a Migration.ForeignKeysOff.
-const foreignKeysOff = "-- migrate: foreign keys off"
+// foreignKeysOff starts the line that marks a Migration.ForeignKeysOff.
+const foreignKeysOff = "-- migrate: foreign keys off; check"
 
 // LoadMigrations reads files named NNNN_name.sql from fsys, sorted by
 // version; versions must be positive and distinct. Gaps are allowed:
@@ -57,8 +64,13 @@ func LoadMigrations(fsys fs.FS) ([]Migration, error) {
 		}
 		m := Migration{Version: v, Name: name, SQL: string(b)}
 		for _, line := range strings.Split(m.SQL, "\n") {
-			if strings.TrimSpace(line) == foreignKeysOff {
-				m.ForeignKeysOff = true
+			tables, ok := strings.CutPrefix(strings.TrimSpace(line), foreignKeysOff)
+			if !ok {
+				continue
+			}
+			m.ForeignKeysOff, m.CheckTables = true, strings.Fields(tables)
+			if len(m.CheckTables) == 0 || slices.ContainsFunc(m.CheckTables, badName) {
+				return nil, fmt.Errorf("migration %s: %q must name the tables to check, plain names only", name, foreignKeysOff+" TABLE...")
 			}
 		}
 		ms = append(ms, m)
@@ -208,12 +220,31 @@ func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
 	return done, nil
 }
 
+// badName reports whether s is no plain table name.
+func badName(s string) bool {
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return true
+		}
+	}
+	return s == ""
+}
+
 // foreignKeyCheck fails when migration m, run with foreign keys off, left
-// a row whose reference does not resolve.
+// a row of the tables it names whose reference does not resolve.
 func foreignKeyCheck(ctx context.Context, tx *sql.Tx, d *Dialect, m Migration) error {
-	rows, err := tx.QueryContext(ctx, d.ForeignKeyCheck)
+	for _, t := range m.CheckTables {
+		if err := foreignKeyCheckTable(ctx, tx, d, m, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func foreignKeyCheckTable(ctx context.Context, tx *sql.Tx, d *Dialect, m Migration, table string) error {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(d.ForeignKeyCheck, table))
 	if err != nil {
-		return fmt.Errorf("store: migrate %s: foreign key check: %w", m.Name, err)
+		return fmt.Errorf("store: migrate %s: foreign key check of %s: %w", m.Name, table, err)
 	}
 	defer rows.Close()
 	if rows.Next() {

@@ -1,4 +1,4 @@
--- migrate: foreign keys off
+-- migrate: foreign keys off; check partner_requests partner_callbacks
 --
 -- A bank partner may reverse a VA payment it confirmed: the reversal is a
 -- partner request of its own (its own refid, trxid, status and callback)
