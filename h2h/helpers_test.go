@@ -71,6 +71,13 @@ func newEnv(t testing.TB, callbackURL string) *env {
 // newEnvWith is newEnv with edit applied to the partner options.
 func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *env {
 	t.Helper()
+	return newEnvAuth(t, callbackURL, edit, nil)
+}
+
+// newEnvAuth is newEnvWith with editAuth applied to the partners' transport
+// settings (by id) as well.
+func newEnvAuth(t testing.TB, callbackURL string, edit func(*partner.Options), editAuth func(id string, p *h2h.Partner)) *env {
+	t.Helper()
 	if callbackURL == "" {
 		callbackURL = "http://127.0.0.1:1/report"
 	}
@@ -99,6 +106,9 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 	}
 	for i := range auth {
 		auth[i].CallbackURL = callbackURL
+		if editAuth != nil {
+			editAuth(auth[i].ID, &auth[i])
+		}
 	}
 	ntf, err := h2h.NewNotifier(h2h.NotifierOptions{Partners: auth, Now: clk.Now, Location: wibZone, Timeout: 2 * time.Second})
 	if err != nil {
@@ -246,6 +256,16 @@ func (e *env) json(r req, status int, rc string) h2h.Response {
 func trxBody(member, product, dest, refid string) string {
 	b, _ := json.Marshal(map[string]string{"memberid": member, "product": product, "dest": dest, "refid": refid})
 	return string(b)
+}
+
+// request returns the partner's request with refid.
+func (e *env) request(partnerID, refid string) partner.Request {
+	e.t.Helper()
+	rs, err := e.svc.Requests(e.t.Context(), partner.RequestFilter{Partner: partnerID, RefID: refid})
+	if err != nil || len(rs) != 1 {
+		e.t.Fatalf("request %s/%s: %v, %v", partnerID, refid, rs, err)
+	}
+	return rs[0]
 }
 
 // requests returns every partner request.
