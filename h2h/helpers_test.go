@@ -1,12 +1,14 @@
 package h2h_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,6 +56,8 @@ type env struct {
 	logs  *smsgwtest.LogBuffer
 	out   *smsgwtest.Sender
 	auth  []h2h.Partner
+	// dbPath is the SQLite file (with its -wal and -shm beside it).
+	dbPath string
 }
 
 var (
@@ -85,7 +89,8 @@ func newEnvAuth(t testing.TB, callbackURL string, edit func(*partner.Options), e
 	logs := &smsgwtest.LogBuffer{}
 	log := smsgwtest.NewLogger(logs)
 	out := &smsgwtest.Sender{}
-	st, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
+	dbPath := filepath.Join(t.TempDir(), "gw.db")
+	st, gw := sqlitetest.Open(t, smsgwtest.WithPath(dbPath), smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
 		smsgwtest.WithStoreLogger(log), smsgwtest.WithCodes("9779", "3355"))
 	ctx := t.Context()
 	if err := gw.AddCustomer(ctx, payer, payer, "Budi Santoso", domain.PIN(payerPIN)); err != nil {
@@ -140,7 +145,7 @@ func newEnvAuth(t testing.TB, callbackURL string, edit func(*partner.Options), e
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, gw: gw, svc: svc, srv: srv, ntf: ntf, clk: clk, logs: logs, out: out, auth: auth}
+	e := &env{t: t, store: st, gw: gw, svc: svc, srv: srv, ntf: ntf, clk: clk, logs: logs, out: out, auth: auth, dbPath: dbPath}
 	t.Cleanup(e.checkLogs)
 	return e
 }
@@ -183,6 +188,7 @@ type req struct {
 	nonce       string // default: a fresh one
 	sig         string // override the signature
 	user, pass  string
+	tls         bool // the request arrived over TLS
 }
 
 var nonces atomic.Int64
@@ -226,6 +232,9 @@ func (e *env) build(r req) *http.Request {
 	}
 	if r.user != "" {
 		hr.SetBasicAuth(r.user, r.pass)
+	}
+	if r.tls {
+		hr.TLS = &tls.ConnectionState{HandshakeComplete: true, Version: tls.VersionTLS13}
 	}
 	return hr
 }
