@@ -241,6 +241,7 @@ callback_url = %q
 func TestH2HConfigErrors(t *testing.T) {
 	const base = "[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\n[h2h]\nenabled = true\n"
 	const p = "[[h2h.partner]]\nid = \"p\"\nsecret_env = \"S\"\nallow = [\"10.0.0.0/8\"]\ncallback_url = \"https://partner.example/cb\"\n"
+	const otomax = "signature = \"otomax\"\npin_env = \"P\"\npassword_env = \"W\"\nformat = \"text\"\n"
 	for _, c := range []struct{ body, want string }{
 		{base, "h2h.partner: at least one"},
 		{base + "cutoff = \"23:30\"\n" + p, "h2h.cutoff"},
@@ -263,6 +264,14 @@ func TestH2HConfigErrors(t *testing.T) {
 		{base + p + "deposit = \"wallet:x\"\n", "h2h.partner[0].deposit"},
 		{base + strings.Replace(p, "https://partner.example/cb", "partner.example/cb", 1), "h2h.partner[0].callback_url"},
 		{base + p + p, "h2h.partner[1].id"},
+		{base + p + "report = \"soap\"\n", "h2h.partner[0].report"},
+		{base + p + "http_status = \"201\"\n", "h2h.partner[0].http_status"},
+		{base + p + "legacy_plain_pin = true\n", "h2h.partner[0].legacy_plain_pin: needs signature = \"otomax\""},
+		{base + p + otomax + "legacy_plain_pin = true\n", "h2h.partner[0].legacy_plain_pin: the clear-text pin form needs TLS"},
+		{base + p + "max_addresses = -1\n", "h2h.partner[0].max_addresses"},
+		{base + p + "max_addresses = 1\n", "h2h.partner[0].allow: 10.0.0.0/8 is a range"},
+		{base + strings.Replace(p, `allow = ["10.0.0.0/8"]`, `allow = ["10.0.0.1", "10.0.0.2"]`, 1) + "max_addresses = 1\n",
+			"h2h.partner[0].allow: at most 1 address"},
 	} {
 		dir := t.TempDir()
 		path := dir + "/c.toml"
@@ -286,8 +295,45 @@ func TestH2HConfigErrors(t *testing.T) {
 	h := cfg.H2H
 	if h.MaxSkew.Duration != 5*time.Minute || h.BlockAfter != 5 || h.Cutoff != "23:30-00:30" || h.Recheck != "@every 30s" ||
 		h.PendingMax.Duration != 15*time.Minute || h.Partners[0].Mode != "immediate" || h.Partners[0].Signature != "hmac" ||
-		h.Reconcile != "30 1 * * *" || h.ReconcileDir != "" {
+		h.Reconcile != "30 1 * * *" || h.ReconcileDir != "" || h.Partners[0].Report != "json" || h.Partners[0].HTTPStatus != "codes" ||
+		h.Partners[0].LegacyPlainPIN || h.Partners[0].MaxAddresses != 0 {
 		t.Errorf("defaults = %+v", h)
+	}
+	if w := cfg.Warnings(); len(w) != 0 {
+		t.Errorf("warnings = %q, want none", w)
+	}
+	// A text or OtomaX partner gets the seeds' report and 200 answers.
+	if err := os.WriteFile(path, []byte(base+p+otomax), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = LoadConfig(path); err != nil {
+		t.Fatal(err)
+	}
+	if q := cfg.H2H.Partners[0]; q.Report != "query" || q.HTTPStatus != "200" {
+		t.Errorf("text partner defaults: report %q, http_status %q; want query, 200", q.Report, q.HTTPStatus)
+	}
+}
+
+// TestH2HLegacyPlainPINWarning: a partner with the clear-text pin form,
+// from its one address, is accepted with a warning that check-config
+// prints and that names the key.
+func TestH2HLegacyPlainPINWarning(t *testing.T) {
+	body := "[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\n[h2h]\nenabled = true\n" +
+		"[[h2h.partner]]\nid = \"kios\"\nsecret_env = \"S\"\nallow = [\"203.0.113.7\"]\nmax_addresses = 1\n" +
+		"callback_url = \"https://kios.example/report\"\nsignature = \"otomax\"\npin_env = \"P\"\npassword_env = \"W\"\n" +
+		"format = \"text\"\nlegacy_plain_pin = true\n"
+	path := t.TempDir() + "/c.toml"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := cmdCheckConfig([]string{"-config", path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": warning: h2h.partner[0].legacy_plain_pin: partner \"kios\" may send its pin and password in clear " +
+		"(the kiosAMPM form); use the signed form when its software allows\n" + path + ": ok\n"
+	if out.String() != want {
+		t.Errorf("check-config printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
