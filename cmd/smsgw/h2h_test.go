@@ -488,3 +488,88 @@ callback_url = %q
 		t.Errorf("callback = %v, want status 20 for OWN-1", cb)
 	}
 }
+
+// TestE2EPartnerSimulate: `smsgw partner simulate` plays a kiosAMPM partner
+// (OtomaX sign, text answers, the clear-text pin form from its one address)
+// against the real daemon: every seed format passes; the daemon warns about
+// the clear-text form and never logs the pin or password.
+func TestE2EPartnerSimulate(t *testing.T) {
+	const pin, password = "e2e-kios-pin-4321", "e2e-kios-pass-8765"
+	t.Setenv("E2E_KIOS_SECRET", h2hSecret)
+	t.Setenv("E2E_KIOS_PIN", pin)
+	t.Setenv("E2E_KIOS_PASSWORD", password)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := l.Addr().String()
+	l.Close()
+	e := newE2E(t, fmt.Sprintf(`
+[h2h]
+enabled = true
+cutoff = "off"
+callbacks = "@every 1s"
+[[h2h.partner]]
+id = "kios"
+signature = "otomax"
+secret_env = "E2E_KIOS_SECRET"
+pin_env = "E2E_KIOS_PIN"
+password_env = "E2E_KIOS_PASSWORD"
+legacy_plain_pin = true
+allow = ["127.0.0.1"]
+max_addresses = 1
+format = "text"
+callback_url = "http://%s/report"
+`, report))
+	addr := e.listenHTTP()
+	e.cli("warning: h2h.partner[0].legacy_plain_pin", "check-config")
+	e.cli("balance Rp500.000", "partner", "deposit", "kios", "500000", "-ref", "TRF-K")
+	e.start()
+	out := e.cli("", "partner", "simulate", "kios", "-url", "http://"+addr, "-dest", e2eAccount, "-wait", "20s")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			t.Fatalf("simulate line %q", l)
+		}
+		lines = append(lines, f[0]+" "+f[2]+" "+f[3])
+	}
+	want := "PASS 004 success,PASS 004 double,PASS 004 status,PASS 004 failed,PASS 004 request,PASS 002 report,PASS 002 report,PASS 002 report"
+	if strings.Join(lines, ",") != want {
+		t.Errorf("simulate printed\n%s\nwant %s", out, want)
+	}
+	for _, s := range []string{pin, password} {
+		if strings.Contains(out, s) {
+			t.Errorf("simulate output holds %q", s)
+		}
+	}
+	e.stop()
+	logs := e.stderr.String()
+	if !strings.Contains(logs, "legacy_plain_pin") {
+		t.Error("the daemon did not warn about the clear-text pin form")
+	}
+	for _, s := range []string{pin, password, h2hSecret} {
+		if strings.Contains(logs, s) {
+			t.Errorf("daemon log holds %q", s)
+		}
+	}
+	// Nor does the database (or any file the daemon wrote).
+	err = filepath.WalkDir(e.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range []string{pin, password} {
+			if bytes.Contains(b, []byte(s)) && !strings.HasSuffix(path, ".toml") {
+				t.Errorf("%s holds %q", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
