@@ -498,12 +498,7 @@ func TestE2EPartnerSimulate(t *testing.T) {
 	t.Setenv("E2E_KIOS_SECRET", h2hSecret)
 	t.Setenv("E2E_KIOS_PIN", pin)
 	t.Setenv("E2E_KIOS_PASSWORD", password)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	report := l.Addr().String()
-	l.Close()
+	report := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	e := newE2E(t, fmt.Sprintf(`
 [h2h]
 enabled = true
@@ -554,7 +549,7 @@ callback_url = "http://%s/report"
 		}
 	}
 	// Nor does the database (or any file the daemon wrote).
-	err = filepath.WalkDir(e.dir, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(e.dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
