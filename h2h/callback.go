@@ -115,7 +115,7 @@ func (n *Notifier) Notify(ctx context.Context, r partner.Request) (err error) {
 	if !ok {
 		return &callbackError{msg: "partner " + r.Partner + " is no longer configured", permanent: true}
 	}
-	req, err := n.Report(ctx, r)
+	req, err := n.request(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func CallbackStatus(r *partner.Request) int {
 	return StatusFailed
 }
 
-// Report returns the signed HTTP request that reports the final state of
+// request returns the signed HTTP request that reports the final state of
 // r to its partner, in the partner's report style:
 //
 //   - ReportQuery: GET <callback URL>?t=…&refid=…&status=20|40&price=…&message=…
@@ -173,7 +173,7 @@ func CallbackStatus(r *partner.Request) int {
 // Every style is signed like a request (X-Timestamp, X-Nonce and
 // X-Signature over method, request URI, timestamp, nonce and body) with
 // the partner's first key. Errors are permanent callback errors.
-func (n *Notifier) Report(ctx context.Context, r partner.Request) (*http.Request, error) {
+func (n *Notifier) request(ctx context.Context, r partner.Request) (*http.Request, error) {
 	p, ok := n.partners[r.Partner]
 	if !ok {
 		return nil, &callbackError{msg: "partner " + r.Partner + " is no longer configured", permanent: true}

@@ -1008,3 +1008,29 @@ func TestPartnerRefIDCaseInsensitive(t *testing.T) {
 	}
 	h.checkLedger()
 }
+
+// TestPartnerPaymentRefused: a payment refused after its trxid (deposit too
+// low) is recorded as failed with its report, not linked to the inquiry,
+// which another refid may still pay.
+func TestPartnerPaymentRefused(t *testing.T) {
+	h := newPartnerHarness(t, nil)
+	q, err := h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY-F", InquiryID: q.ID})
+	wantPartnerCode(t, "Pay(deposit too low)", err, smsgw.EFunds)
+	var refused *partner.Refused
+	if !errors.As(err, &refused) || refused.Request.Kind != partner.KindPayment || refused.Request.State != partner.Failed ||
+		refused.Request.InquiryID != 0 || refused.Request.Amount != 50000 {
+		t.Fatalf("Pay(deposit too low) = %v, want a recorded failed payment without the inquiry link", err)
+	}
+	if cbs := h.callbacks(); len(cbs) != 1 || cbs[0].RequestID != refused.Request.ID {
+		t.Errorf("callbacks = %+v, want the report of trxid %d", cbs, refused.Request.ID)
+	}
+	h.deposit("pulsa", 50000)
+	res, err := h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY-OK", InquiryID: q.ID})
+	if err != nil || res.Request.State != partner.Success || res.Request.InquiryID != q.ID {
+		t.Fatalf("Pay(after the deposit) = %+v, %v; want success", res, err)
+	}
+}
