@@ -44,12 +44,12 @@ func settlePartner(tx Tx, r *Request, now time.Time) error {
 	if err := destinationResult(tx, r.Dest, r.State == Success, now); err != nil {
 		return err
 	}
-	return enqueueCallback(tx, r, now)
+	return queueCallback(tx, r, now)
 }
 
-// enqueueCallback queues the final report of r, in the transaction that
-// made it final.
-func enqueueCallback(tx Tx, r *Request, now time.Time) error {
+// queueCallback queues the callback telling the partner the final state
+// of r, in r's transaction.
+func queueCallback(tx Tx, r *Request, now time.Time) error {
 	return tx.EnqueueCallback(&Callback{RequestID: r.ID, Partner: r.Partner, NextAttempt: now,
 		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
 }

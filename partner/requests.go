@@ -298,7 +298,7 @@ func (p *Service) refuseTx(tx Tx, now time.Time, pt Partner, spec creditSpec, re
 	if err := p.createRequest(tx, r); err != nil {
 		return err
 	}
-	if err := enqueueCallback(tx, r, now); err != nil {
+	if err := queueCallback(tx, r, now); err != nil {
 		return err
 	}
 	rej.recorded = r
