@@ -186,6 +186,33 @@ func TestSeed004Answers(t *testing.T) {
 	got = e.textAnswer(req{method: http.MethodGet, uri: "/h2h/status?memberid=text&refid=S-F", key: textKey})
 	check("failed", got, map[string]string{"trxid": fmt.Sprint(sf.ID), "kodeproduk": "IP100", "tujuan": wallet,
 		"keterangan": "Saldo Tidak Cukup.", "saldo": "50,000", "refid": "S-F"})
+	// Each request with a trxid (the success, the five unknown
+	// destinations, the blocked, the funds and the cutoff refusals) gets
+	// exactly one report: status 20 for the success, 40 for the others.
+	for range 3 {
+		if _, err := e.svc.SendCallbacks(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reports := map[string]int{}
+	statuses := map[string]int{}
+	for _, c := range site.calls() {
+		q, err := url.ParseQuery(strings.TrimPrefix(c.uri, "/report?"))
+		if err != nil || c.method != http.MethodGet {
+			t.Fatalf("report %s %s: %v", c.method, c.uri, err)
+		}
+		reports[q.Get("t")]++
+		statuses[q.Get("status")]++
+	}
+	rs := e.requests()
+	if len(rs) != 9 || len(reports) != len(rs) || statuses["20"] != 1 || statuses["40"] != 8 {
+		t.Errorf("%d requests, reports %v, statuses %v; want 9 requests with one report each, 1 success", len(rs), reports, statuses)
+	}
+	for _, r := range rs {
+		if reports[fmt.Sprint(r.ID)] != 1 {
+			t.Errorf("trxid %d (%s) has %d reports, want 1", r.ID, r.RefID, reports[fmt.Sprint(r.ID)])
+		}
+	}
 }
 
 // TestSeed004Pending: a confirm-mode text partner's pending and unknown
