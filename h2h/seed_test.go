@@ -355,8 +355,10 @@ func TestAnswerStatusPerPartner(t *testing.T) {
 		}
 	}
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "H-5"), key: demoKey}, http.StatusOK, h2h.RCFunds)
-	// Authentication failures keep their codes.
+	// Authentication failures keep their codes, a replayed nonce too.
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "H-6"), key: "wrong-key-0123456789"}, http.StatusUnauthorized, h2h.RCSignature)
+	e.json(req{uri: "/h2h/balance", body: `{"memberid":"demo"}`, key: demoKey, nonce: "H-7"}, http.StatusOK, h2h.RCSuccess)
+	e.json(req{uri: "/h2h/balance", body: `{"memberid":"demo"}`, key: demoKey, nonce: "H-7"}, http.StatusConflict, h2h.RCReplay)
 }
 
 // TestLegacyPlainPIN: seed 004's request form, with the pin and password in

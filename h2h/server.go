@@ -561,7 +561,7 @@ func (s *Server) fail(c *call, err error, product, dest, refid string) {
 	if o.rc == RCInternal {
 		s.log.Error("partner request failed", "endpoint", c.ep.name, "partner", c.pt.ID, "refid", refid, "err", err)
 	}
-	status := c.answerStatus(o.status)
+	status := c.answerStatus(o)
 	if c.text() {
 		if o.rc == RCConflict && refid != "" {
 			if prev, perr := s.svc.Status(c.ctx, c.pt.ID, "", refid); perr == nil {
@@ -581,7 +581,7 @@ func (s *Server) refused(c *call, rf *partner.Refused) {
 	r := &rf.Request
 	defer s.done(c, r.RefID)
 	o := outcomeOf(rf.Err)
-	status := c.answerStatus(o.status)
+	status := c.answerStatus(o)
 	if c.text() {
 		s.writeText(c, status, o.rc, requestText(r, false, s.balanceNow(c), s.loc))
 		return
@@ -601,14 +601,14 @@ func errMessage(o outcome, err error) string {
 	return "internal error"
 }
 
-// answerStatus is the HTTP status of a business answer whose meaningful
-// code is status: 200 for a partner configured for Status200, except for
-// internal errors.
-func (c *call) answerStatus(status int) int {
-	if c.pt.HTTPStatus == Status200 && status != http.StatusInternalServerError {
+// answerStatus is the HTTP status of the answer o: 200 for a partner
+// configured for Status200, except for internal errors and replayed nonces
+// (an authentication failure, detected with the nonce store).
+func (c *call) answerStatus(o outcome) int {
+	if c.pt.HTTPStatus == Status200 && o.rc != RCInternal && o.rc != RCReplay {
 		return http.StatusOK
 	}
-	return status
+	return o.status
 }
 
 // badParam answers a missing or malformed endpoint parameter.
