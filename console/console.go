@@ -102,6 +102,9 @@ type Options struct {
 	// LockDurations are the lock lengths offered to admins (default 30m,
 	// 2h, 24h), besides "until unlocked".
 	LockDurations []time.Duration
+	// Warnings are shown on every page to logged-in users: settings that
+	// weaken security (such as a partner's clear-text pin form).
+	Warnings []string
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -364,22 +367,24 @@ func actor(r *http.Request, s *session) smsgw.Actor {
 
 // pageData is what every page template gets.
 type pageData struct {
-	Title   string
-	Nav     string // active menu entry
-	User    string
-	Role    Role
-	IsAdmin bool
-	CSRF    string
-	Flash   string
-	Error   string
-	Zone    string
-	Body    any
+	Title    string
+	Nav      string // active menu entry
+	User     string
+	Role     Role
+	IsAdmin  bool
+	CSRF     string
+	Flash    string
+	Error    string
+	Zone     string
+	Warnings []string
+	Body     any
 }
 
 func (c *Console) data(s *session, title, nav string, body any) *pageData {
 	d := &pageData{Title: title, Nav: nav, Body: body, Zone: c.o.Location.String()}
 	if s != nil {
 		d.User, d.Role, d.IsAdmin, d.CSRF = s.user.name, s.user.role, s.user.role == RoleAdmin, s.csrf
+		d.Warnings = c.o.Warnings
 	}
 	return d
 }

@@ -47,6 +47,7 @@
 //	                                    input#password[name=password], button#login-submit[type=submit]
 //	POST /console/login                 fields username, password, csrf, next; 303 to next on success
 //	POST /console/logout                form#logout, button#logout-submit
+//	every page (logged in)              ul#warnings li.warning: Options.Warnings, when there are any
 //	GET  /console/                      dashboard: #binds (tr#bind-NAME, data-bound, data-suspended,
 //	                                    buttons .suspend/.resume), svg#traffic-chart (polyline#chart-mo,
 //	                                    #chart-mt, g#chart-legend), table#outcomes (tr[data-state]), #credited-today,

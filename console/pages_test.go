@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -531,5 +532,23 @@ func TestAuditPage(t *testing.T) {
 		if want := ids(tc.keep); !slices.Equal(got, want) && len(got)+len(want) > 0 {
 			t.Errorf("audit ?%s = %v, want %v", tc.query, got, want)
 		}
+	}
+}
+
+// TestWarnings: Options.Warnings are shown, escaped, on every page to a
+// logged-in user, and not before the login.
+func TestWarnings(t *testing.T) {
+	const w = `h2h.partner[0].legacy_plain_pin: partner "kios" may send its pin & password in clear`
+	h := newHarness(t, func(o *console.Options) { o.Warnings = []string{w} })
+	escaped := `<li class="warning">h2h.partner[0].legacy_plain_pin: partner &#34;kios&#34; may send its pin &amp; password in clear</li>`
+	if res := h.client().get("/console/login"); strings.Contains(res.body, `id="warnings"`) {
+		t.Error("the login page shows the warnings")
+	}
+	c := h.viewer()
+	for _, p := range []string{"/console/", "/console/sms", "/console/partners"} {
+		wantIn(t, p, c.get(p).body, `<ul id="warnings" class="error" role="alert">`, escaped)
+	}
+	if res := newHarness(t).viewer().get("/console/"); strings.Contains(res.body, `id="warnings"`) {
+		t.Error("warnings shown without any")
 	}
 }

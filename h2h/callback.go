@@ -78,9 +78,7 @@ func NewNotifier(o NotifierOptions) (*Notifier, error) {
 	}
 	for i := range o.Partners {
 		p := o.Partners[i]
-		if p.CallbackAck == "" {
-			p.CallbackAck = DefaultAck
-		}
+		p.setDefaults()
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("h2h: partner %q: %w", p.ID, err)
 		}
@@ -117,25 +115,13 @@ func (n *Notifier) Notify(ctx context.Context, r partner.Request) (err error) {
 	if !ok {
 		return &callbackError{msg: "partner " + r.Partner + " is no longer configured", permanent: true}
 	}
-	body, ctype := n.body(ctx, p, &r)
-	u, err := url.Parse(p.CallbackURL)
+	req, err := n.request(ctx, r)
 	if err != nil {
-		return &callbackError{msg: "bad callback URL", permanent: true}
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, n.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return &callbackError{msg: "bad callback URL", permanent: true}
-	}
-	ts := strconv.FormatInt(n.now().Unix(), 10)
-	nonce := newNonce()
-	req.Header.Set("Content-Type", ctype)
-	req.Header.Set("User-Agent", "smsgw-h2h-callback")
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderNonce, nonce)
-	req.Header.Set(HeaderSignature, Sign(p.Keys[0], http.MethodPost, u.RequestURI(), ts, nonce, body))
-	resp, err := n.client.Do(req)
+	resp, err := n.client.Do(req.WithContext(ctx))
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -173,36 +159,92 @@ func CallbackStatus(r *partner.Request) int {
 	return StatusFailed
 }
 
-// body renders the callback: JSON, or for text partners a form in the
-// order of the OtomaX report (t, refid, status, price, message) followed by
-// sn and balance, with the kiosAMPM line as message.
-func (n *Notifier) body(ctx context.Context, p *Partner, r *partner.Request) ([]byte, string) {
-	if p.Format == FormatText {
-		bal := r.BalanceAfter
-		if r.State != partner.Success && n.svc != nil {
-			if b, err := n.svc.Balance(ctx, r.Partner, ""); err == nil {
-				bal = b
-			}
-		}
-		var b strings.Builder
-		for i, kv := range [][2]string{
-			{"t", strconv.FormatInt(r.ID, 10)},
-			{"refid", r.RefID},
-			{"status", strconv.Itoa(CallbackStatus(r))},
-			{"price", strconv.FormatInt(int64(r.Price), 10)},
-			{"message", requestText(r, false, bal, n.loc)},
-			{"sn", r.SN},
-			{"balance", strconv.FormatInt(int64(bal), 10)},
-		} {
-			if i > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(kv[0] + "=" + url.QueryEscape(kv[1]))
-		}
-		return []byte(b.String()), formMediaType
+// request returns the signed HTTP request that reports the final state of
+// r to its partner, in the partner's report style:
+//
+//   - ReportQuery: GET <callback URL>?t=…&refid=…&status=20|40&price=…&message=…
+//     (the OtomaX report of seed 002, fields in its order; message is the
+//     kiosAMPM line); the signature covers the URI with that query and an
+//     empty body;
+//   - ReportForm: POST of the same fields as a form body, followed by sn and
+//     balance;
+//   - ReportJSON: POST of the JSON answer with status 20 or 40.
+//
+// Every style is signed like a request (X-Timestamp, X-Nonce and
+// X-Signature over method, request URI, timestamp, nonce and body) with
+// the partner's first key. Errors are permanent callback errors.
+func (n *Notifier) request(ctx context.Context, r partner.Request) (*http.Request, error) {
+	p, ok := n.partners[r.Partner]
+	if !ok {
+		return nil, &callbackError{msg: "partner " + r.Partner + " is no longer configured", permanent: true}
 	}
-	resp := requestResponse(r, false, n.loc)
-	resp.Status = CallbackStatus(r)
-	body, _ := json.Marshal(resp) // a plain struct always marshals
-	return body, jsonMediaType
+	u, err := url.Parse(p.CallbackURL)
+	if err != nil {
+		return nil, &callbackError{msg: "bad callback URL", permanent: true}
+	}
+	method, ctype := http.MethodPost, ""
+	var body []byte
+	switch p.Report {
+	case ReportJSON:
+		resp := requestResponse(&r, false, n.loc)
+		resp.Status = CallbackStatus(&r)
+		body, _ = json.Marshal(resp) // a plain struct always marshals
+		ctype = jsonMediaType
+	case ReportForm:
+		body, ctype = []byte(n.reportFields(ctx, &r, true)), formMediaType
+	default:
+		method = http.MethodGet
+		q := n.reportFields(ctx, &r, false)
+		if u.RawQuery != "" {
+			q = u.RawQuery + "&" + q
+		}
+		u.RawQuery = q
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, &callbackError{msg: "bad callback URL", permanent: true}
+	}
+	if body == nil {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	ts := strconv.FormatInt(n.now().Unix(), 10)
+	nonce := newNonce()
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("User-Agent", "smsgw-h2h-callback")
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderNonce, nonce)
+	req.Header.Set(HeaderSignature, Sign(p.Keys[0], method, u.RequestURI(), ts, nonce, body))
+	return req, nil
+}
+
+// reportFields renders the fields of the OtomaX report in its order (t,
+// refid, status, price, message), with the kiosAMPM line as message; full
+// adds sn and balance. Values are query-escaped.
+func (n *Notifier) reportFields(ctx context.Context, r *partner.Request, full bool) string {
+	bal := r.BalanceAfter
+	if r.State != partner.Success && n.svc != nil {
+		if b, err := n.svc.Balance(ctx, r.Partner, ""); err == nil {
+			bal = b
+		}
+	}
+	fields := [][2]string{
+		{"t", strconv.FormatInt(r.ID, 10)},
+		{"refid", r.RefID},
+		{"status", strconv.Itoa(CallbackStatus(r))},
+		{"price", strconv.FormatInt(int64(r.Price), 10)},
+		{"message", requestText(r, false, bal, n.loc)},
+	}
+	if full {
+		fields = append(fields, [2]string{"sn", r.SN}, [2]string{"balance", strconv.FormatInt(int64(bal), 10)})
+	}
+	var b strings.Builder
+	for i, kv := range fields {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(kv[0] + "=" + url.QueryEscape(kv[1]))
+	}
+	return b.String()
 }

@@ -29,6 +29,7 @@ type partnerSite struct {
 }
 
 type received struct {
+	method string
 	header http.Header
 	uri    string
 	body   string
@@ -39,7 +40,7 @@ func newPartnerSite(t *testing.T, answer func(n int) (int, string)) *partnerSite
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		p.mu.Lock()
-		p.got = append(p.got, received{r.Header.Clone(), r.URL.RequestURI(), string(body)})
+		p.got = append(p.got, received{r.Method, r.Header.Clone(), r.URL.RequestURI(), string(body)})
 		n := len(p.got)
 		answer := p.answer
 		p.mu.Unlock()
@@ -71,7 +72,7 @@ func verify(t *testing.T, key string, c received) {
 	if ts == "" || nonce == "" || sig == "" {
 		t.Fatalf("callback headers %v lack the signature", c.header)
 	}
-	if want := hmacHex(key, "POST\n"+c.uri+"\n"+ts+"\n"+nonce+"\n"+c.body); sig != want {
+	if want := hmacHex(key, c.method+"\n"+c.uri+"\n"+ts+"\n"+nonce+"\n"+c.body); sig != want {
 		t.Errorf("callback signature %s, want %s", sig, want)
 	}
 }
@@ -192,9 +193,15 @@ func TestCallbackDeadLetterAndResend(t *testing.T) {
 	}
 }
 
-func TestCallbackTextForm(t *testing.T) {
+// TestCallbackForm: report = "form" posts the fields of the OtomaX report,
+// then sn and balance, as a form body.
+func TestCallbackForm(t *testing.T) {
 	site := newPartnerSite(t, func(int) (int, string) { return http.StatusOK, "OK" })
-	e := newEnv(t, site.srv.URL+"/report")
+	e := newEnvAuth(t, site.srv.URL+"/report", nil, func(id string, p *h2h.Partner) {
+		if id == "kios" {
+			p.Report = h2h.ReportForm
+		}
+	})
 	e.deposit("kios", 100000)
 	sign := h2h.OtomaXSign("kios", "IP50", wallet, "64525223", kiosPIN, kiosPass)
 	w := e.do(req{method: http.MethodGet, uri: "/h2h/trx?memberid=kios&product=IP50&dest=" + wallet + "&refid=64525223&sign=" + url.QueryEscape(sign)})
@@ -209,8 +216,8 @@ func TestCallbackTextForm(t *testing.T) {
 	r := e.requests()[0]
 	line := strings.TrimSuffix(w.Body.String(), "\n")
 	want := fmt.Sprintf("t=%d&refid=64525223&status=20&price=50000&message=%s&sn=%s&balance=50000", r.ID, url.QueryEscape(line), r.SN)
-	if c.body != want || c.header.Get("Content-Type") != "application/x-www-form-urlencoded" {
-		t.Errorf("text callback =\n%s %q\nwant form\n%q", c.header.Get("Content-Type"), c.body, want)
+	if c.method != http.MethodPost || c.uri != "/report" || c.body != want || c.header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+		t.Errorf("form callback =\n%s %s %s %q\nwant POST /report form\n%q", c.method, c.uri, c.header.Get("Content-Type"), c.body, want)
 	}
 }
 

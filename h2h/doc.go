@@ -7,9 +7,13 @@
 // Request parsing (query, form or JSON bodies, with a size limit),
 // partner authentication (IP allowlist by CIDR, optional HTTP Basic, an
 // HMAC-SHA256 signature over method, request URI, timestamp, nonce and body
-// within a time window, or the legacy OtomaX sign), the mapping of
-// smsgw error codes to response codes, the JSON and the kiosAMPM text
-// response forms, and the HTTP side of callbacks (Notifier). It does not
+// within a time window, the legacy OtomaX sign, or on explicit opt-in the
+// kiosAMPM clear-text pin form), the mapping of smsgw error codes to
+// response codes and HTTP statuses (per partner: codes, or 200 as the
+// kiosAMPM document has it), the JSON and the kiosAMPM text response forms,
+// the HTTP side of callbacks (Notifier: the OtomaX report as a GET, a form
+// or JSON), the formats of the partner documents (SeedFormats) and the
+// partner side of the conformance kit (Simulate). It does not
 // decide anything about money: every operation is a call on
 // partner.Service, which owns idempotency, funding and the callback outbox.
 //

@@ -124,3 +124,44 @@ func validMethod(m string) bool {
 	}
 	return true
 }
+
+// FuzzSeedMatch: every seed 004 line rendered with field values (no '#',
+// no line break, digits for the trxid) matches its format with those
+// values known, and not with another refid; Match never panics on any
+// line.
+func FuzzSeedMatch(f *testing.F) {
+	f.Add("17", "IP50", "08110000009", "INV-1001", "Saldo Tidak Cukup.", "950,000", "any line")
+	f.Add("", "XL5", "", "a", "", "", "#1#IP50#ke:0811#GAGAL; x#Saldo Rp.0#Reffid:r #")
+	f.Add("9", "[refid]", "[trxid]", "r.*", "(x)", "\\d", "")
+	f.Fuzz(func(t *testing.T, trxid, product, dest, refid, text, saldo, line string) {
+		for _, fm := range h2h.SeedFormats {
+			fm.Match(line, map[string]string{"refid": refid})
+		}
+		// Values as requests can carry them: valid UTF-8 (ParseParams
+		// refuses the rest), without the field separator or a line break.
+		for _, v := range []string{product, dest, refid, text, saldo} {
+			if strings.ContainsAny(v, "#\n") || !utf8.ValidString(v) {
+				return
+			}
+		}
+		if _, err := fmt.Sscanf(trxid, "%d", new(int)); err != nil || strings.Trim(trxid, "0123456789") != "" {
+			return
+		}
+		values := map[string]string{"trxid": trxid, "kodeproduk": product, "tujuan": dest, "refid": refid, "keterangan": text,
+			"saldo": saldo, "sn": text, "waktu": text, "jam": text, "saldo_awal": saldo, "harga": saldo, "saldo_akhir": saldo}
+		for _, fm := range h2h.SeedFormats {
+			if fm.Seed != "004" || fm.Name == "request" {
+				continue
+			}
+			got := fm.Render(values)
+			known := map[string]string{"kodeproduk": product, "tujuan": dest, "refid": refid}
+			if !fm.Match(got, known) {
+				t.Fatalf("%s: rendered %q does not match %q", fm.Name, got, fm.Line)
+			}
+			known["refid"] = refid + "x"
+			if fm.Match(got, known) {
+				t.Fatalf("%s: %q matches another refid", fm.Name, got)
+			}
+		}
+	})
+}

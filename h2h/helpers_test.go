@@ -1,12 +1,14 @@
 package h2h_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,6 +56,8 @@ type env struct {
 	logs  *smsgwtest.LogBuffer
 	out   *smsgwtest.Sender
 	auth  []h2h.Partner
+	// dbPath is the SQLite file (with its -wal and -shm beside it).
+	dbPath string
 }
 
 var (
@@ -71,6 +75,13 @@ func newEnv(t testing.TB, callbackURL string) *env {
 // newEnvWith is newEnv with edit applied to the partner options.
 func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *env {
 	t.Helper()
+	return newEnvAuth(t, callbackURL, edit, nil)
+}
+
+// newEnvAuth is newEnvWith with editAuth applied to the partners' transport
+// settings (by id) as well.
+func newEnvAuth(t testing.TB, callbackURL string, edit func(*partner.Options), editAuth func(id string, p *h2h.Partner)) *env {
+	t.Helper()
 	if callbackURL == "" {
 		callbackURL = "http://127.0.0.1:1/report"
 	}
@@ -78,7 +89,8 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 	logs := &smsgwtest.LogBuffer{}
 	log := smsgwtest.NewLogger(logs)
 	out := &smsgwtest.Sender{}
-	st, gw := sqlitetest.Open(t, smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
+	dbPath := filepath.Join(t.TempDir(), "gw.db")
+	st, gw := sqlitetest.Open(t, smsgwtest.WithPath(dbPath), smsgwtest.WithClock(clk), smsgwtest.WithSender(out), smsgwtest.WithLogger(log),
 		smsgwtest.WithStoreLogger(log), smsgwtest.WithCodes("9779", "3355"))
 	ctx := t.Context()
 	if err := gw.AddCustomer(ctx, payer, payer, "Budi Santoso", domain.PIN(payerPIN)); err != nil {
@@ -99,6 +111,9 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 	}
 	for i := range auth {
 		auth[i].CallbackURL = callbackURL
+		if editAuth != nil {
+			editAuth(auth[i].ID, &auth[i])
+		}
 	}
 	ntf, err := h2h.NewNotifier(h2h.NotifierOptions{Partners: auth, Now: clk.Now, Location: wibZone, Timeout: 2 * time.Second})
 	if err != nil {
@@ -130,7 +145,7 @@ func newEnvWith(t testing.TB, callbackURL string, edit func(*partner.Options)) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: st, gw: gw, svc: svc, srv: srv, ntf: ntf, clk: clk, logs: logs, out: out, auth: auth}
+	e := &env{t: t, store: st, gw: gw, svc: svc, srv: srv, ntf: ntf, clk: clk, logs: logs, out: out, auth: auth, dbPath: dbPath}
 	t.Cleanup(e.checkLogs)
 	return e
 }
@@ -173,6 +188,7 @@ type req struct {
 	nonce       string // default: a fresh one
 	sig         string // override the signature
 	user, pass  string
+	tls         bool // the request arrived over TLS
 }
 
 var nonces atomic.Int64
@@ -217,6 +233,9 @@ func (e *env) build(r req) *http.Request {
 	if r.user != "" {
 		hr.SetBasicAuth(r.user, r.pass)
 	}
+	if r.tls {
+		hr.TLS = &tls.ConnectionState{HandshakeComplete: true, Version: tls.VersionTLS13}
+	}
 	return hr
 }
 
@@ -246,6 +265,16 @@ func (e *env) json(r req, status int, rc string) h2h.Response {
 func trxBody(member, product, dest, refid string) string {
 	b, _ := json.Marshal(map[string]string{"memberid": member, "product": product, "dest": dest, "refid": refid})
 	return string(b)
+}
+
+// request returns the partner's request with refid.
+func (e *env) request(partnerID, refid string) partner.Request {
+	e.t.Helper()
+	rs, err := e.svc.Requests(e.t.Context(), partner.RequestFilter{Partner: partnerID, RefID: refid})
+	if err != nil || len(rs) != 1 {
+		e.t.Fatalf("request %s/%s: %v, %v", partnerID, refid, rs, err)
+	}
+	return rs[0]
 }
 
 // requests returns every partner request.

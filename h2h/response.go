@@ -110,6 +110,18 @@ const (
 	textCancelled    = "Dibatalkan provider."
 )
 
+// failureText is the kiosAMPM text of a failed request with the failure
+// code (a Reason* or, for a refused request, its error code).
+func failureText(code string) string {
+	if code == partner.ReasonCancelled {
+		return textCancelled
+	}
+	if o, ok := outcomes[code]; ok {
+		return o.text
+	}
+	return textNotProcessed
+}
+
 // outcomeOf maps an error from partner.Service.
 func outcomeOf(err error) outcome {
 	if o, ok := outcomes[smsgw.ErrorCode(err)]; ok {
@@ -203,11 +215,7 @@ func requestText(r *partner.Request, resent bool, balance domain.Amount, loc *ti
 		return head + "SUKSES#SN:" + r.SN + "# Sisa saldo Rp." + grouped(r.BalanceBefore) + "-Rp. " + grouped(r.Price) +
 			"=Rp. " + grouped(r.BalanceAfter) + "#Reffid:" + textField(r.RefID) + "#"
 	case partner.Failed:
-		text := textNotProcessed
-		if r.Code == partner.ReasonCancelled {
-			text = textCancelled
-		}
-		return head + "GAGAL; " + text + textTail(balance, r.RefID)
+		return head + "GAGAL; " + failureText(r.Code) + textTail(balance, r.RefID)
 	case partner.Unknown:
 		return head + "masih dalam proses " + r.CreatedAt.In(loc).Format("15:04:05") +
 			". Mohon ditunggu, lebih dari 15mnt Silahkan hubungi CS." + textTail(balance, r.RefID)

@@ -32,6 +32,29 @@ const (
 	FormatText = "text" // kiosAMPM: #trxid#product#ke:dest#STATUS#SN#Saldo#Reffid
 )
 
+// Report styles: how the final report (callback) of a request is sent.
+const (
+	// ReportQuery is a GET on the callback URL with the fields in the
+	// query string, in the order of the OtomaX report (seed 002):
+	// t, refid, status, price, message.
+	ReportQuery = "query"
+	// ReportForm is a POST of the same fields as a form, followed by sn
+	// and balance.
+	ReportForm = "form"
+	// ReportJSON is a POST of the JSON answer with status 20 or 40.
+	ReportJSON = "json"
+)
+
+// Answer statuses: the HTTP status of business answers (trx, status,
+// balance, inquiry, payment and VA answers that passed authentication).
+const (
+	// Status200 answers 200 with the body saying the outcome, as the
+	// kiosAMPM document defines only the body; internal errors stay 500.
+	Status200 = "200"
+	// StatusCodes answers with meaningful codes (400, 404, 409, 422, 503...).
+	StatusCodes = "codes"
+)
+
 // Defaults of Options.
 const (
 	DefaultMaxBody = 16 << 10
@@ -55,9 +78,23 @@ type Partner struct {
 	BasicPassword Secret
 	// Allow lists the address ranges requests may come from.
 	Allow []netip.Prefix
-	// Format of trx and status answers (FormatJSON or FormatText) and of
-	// callbacks (JSON, or a form like the OtomaX report).
+	// Format of trx and status answers (FormatJSON or FormatText).
 	Format string
+	// Report is how final reports are sent (ReportQuery, ReportForm or
+	// ReportJSON); default ReportQuery for text or OtomaX partners,
+	// ReportJSON for the others.
+	Report string
+	// HTTPStatus of business answers (Status200 or StatusCodes); default
+	// Status200 for text partners, StatusCodes for JSON partners.
+	HTTPStatus string
+	// LegacyPlainPIN accepts the kiosAMPM request form that carries the
+	// pin and password in clear instead of a signature (seed 004), on
+	// trx, status and balance, only over TLS or from a single address of
+	// Allow. Off by default: such a request is refused.
+	LegacyPlainPIN bool
+	// MaxAddresses, when not zero, limits Allow to that many single
+	// addresses (seed 004 registers one IP per partner).
+	MaxAddresses int
 	// CallbackURL receives the final state of each request; CallbackAck
 	// is the body a partner answers to acknowledge it (default "OK").
 	CallbackURL string
@@ -93,12 +130,60 @@ func (p *Partner) CheckSettings() error {
 		return fieldErr("allow", "at least one address range (CIDR) is required")
 	case p.Format != FormatJSON && p.Format != FormatText:
 		return fieldErr("format", "must be %s or %s, got %q", FormatJSON, FormatText, p.Format)
+	case p.Report != "" && p.Report != ReportQuery && p.Report != ReportForm && p.Report != ReportJSON:
+		return fieldErr("report", "must be %s, %s or %s, got %q", ReportQuery, ReportForm, ReportJSON, p.Report)
+	case p.HTTPStatus != "" && p.HTTPStatus != Status200 && p.HTTPStatus != StatusCodes:
+		return fieldErr("http_status", "must be %q or %q, got %q", Status200, StatusCodes, p.HTTPStatus)
+	case p.LegacyPlainPIN && p.Scheme != SchemeOtomaX:
+		return fieldErr("legacy_plain_pin", "needs signature = %q (its pin and password)", SchemeOtomaX)
+	case p.MaxAddresses < 0:
+		return fieldErr("max_addresses", "must be 0 (no limit) or more, got %d", p.MaxAddresses)
+	case p.MaxAddresses > 0 && len(p.Allow) > p.MaxAddresses:
+		return fieldErr("allow", "at most %d address(es) (max_addresses), got %d", p.MaxAddresses, len(p.Allow))
+	}
+	if p.MaxAddresses > 0 {
+		for _, a := range p.Allow {
+			if !a.IsSingleIP() {
+				return fieldErr("allow", "%s is a range: max_addresses allows single addresses only", a)
+			}
+		}
 	}
 	u, err := url.Parse(p.CallbackURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fieldErr("callback_url", "an absolute http or https URL is required")
 	}
 	return nil
+}
+
+// setDefaults fills the defaults of the answer and report settings.
+func (p *Partner) setDefaults() {
+	if p.CallbackAck == "" {
+		p.CallbackAck = DefaultAck
+	}
+	if p.Report == "" {
+		p.Report = DefaultReport(p.Scheme, p.Format)
+	}
+	if p.HTTPStatus == "" {
+		p.HTTPStatus = DefaultHTTPStatus(p.Format)
+	}
+}
+
+// DefaultReport is the report style of a partner that sets none: the
+// seed's GET for OtomaX and text (kiosAMPM) partners, JSON for the others.
+func DefaultReport(scheme, format string) string {
+	if scheme == SchemeOtomaX || format == FormatText {
+		return ReportQuery
+	}
+	return ReportJSON
+}
+
+// DefaultHTTPStatus is the answer status of a partner that sets none: 200
+// for text partners, meaningful codes for JSON partners.
+func DefaultHTTPStatus(format string) string {
+	if format == FormatText {
+		return Status200
+	}
+	return StatusCodes
 }
 
 // Validate checks p: its settings (CheckSettings) and its secrets. A
@@ -188,9 +273,7 @@ func New(o Options) (*Server, error) {
 		if _, dup := s.partners[p.ID]; dup {
 			return nil, fmt.Errorf("h2h: partner %q configured twice", p.ID)
 		}
-		if p.CallbackAck == "" {
-			p.CallbackAck = DefaultAck
-		}
+		p.setDefaults()
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("h2h: partner %q: %w", p.ID, err)
 		}
@@ -311,13 +394,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if c.params.Get("pin") != "" || c.params.Get("password") != "" {
+	plain := c.params.Get("pin") != "" || c.params.Get("password") != ""
+	switch {
+	case plain && !pt.LegacyPlainPIN:
 		s.deny(c, http.StatusBadRequest, RCBadRequest, "pin and password must never be sent: sign the request",
 			"credentials sent in the request", pt.ID)
 		return
-	}
-	switch pt.Scheme {
-	case SchemeOtomaX:
+	case plain:
+		// The kiosAMPM form (seed 004): pin and password in clear, on a
+		// partner configured for it, over TLS or from a registered address.
+		if !ep.otomax {
+			s.deny(c, http.StatusForbidden, RCForbidden, "this operation needs the HMAC signature", "plain pin on "+ep.name, pt.ID)
+			return
+		}
+		if r.TLS == nil && !singleAddress(pt.Allow, addr) {
+			s.deny(c, http.StatusForbidden, RCForbidden, "the pin form needs TLS or the partner's registered address",
+				"plain pin without TLS from a range", pt.ID)
+			return
+		}
+		if !checkPlain(c.params.Get("pin"), c.params.Get("password"), pt.PIN, pt.Password) {
+			s.deny(c, http.StatusUnauthorized, RCSignature, "bad pin or password", "bad plain pin or password", pt.ID)
+			return
+		}
+	case pt.Scheme == SchemeOtomaX:
 		if !ep.otomax {
 			s.deny(c, http.StatusForbidden, RCForbidden, "this operation needs the HMAC signature", "OtomaX sign on "+ep.name, pt.ID)
 			return
@@ -328,7 +427,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.deny(c, http.StatusUnauthorized, RCSignature, "bad sign", "bad OtomaX sign", pt.ID)
 			return
 		}
-	default:
+	default: // HMAC
 		ts := r.Header.Get(HeaderTimestamp)
 		sec, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil || ts != strconv.FormatInt(sec, 10) {
@@ -363,6 +462,17 @@ func remoteAddr(r *http.Request) (netip.Addr, bool) {
 		return a.Unmap(), err == nil
 	}
 	return ap.Addr().Unmap(), true
+}
+
+// singleAddress reports whether a is one of the single addresses (not
+// ranges) of ps.
+func singleAddress(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.IsSingleIP() && p.Addr() == a {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(ps []netip.Prefix, a netip.Addr) bool {
@@ -442,26 +552,64 @@ func (s *Server) result(c *call, r *partner.Request, resent bool) {
 // fail answers an error of the service. Internal errors are logged with
 // detail and answered without it.
 func (s *Server) fail(c *call, err error, product, dest, refid string) {
+	var refused *partner.Refused
+	if errors.As(err, &refused) {
+		s.refused(c, refused)
+		return
+	}
 	defer s.done(c, refid)
 	o := outcomeOf(err)
-	msg := "internal error"
-	var de *smsgw.Error
 	if o.rc == RCInternal {
 		s.log.Error("partner request failed", "endpoint", c.ep.name, "partner", c.pt.ID, "refid", refid, "err", err)
-	} else if errors.As(err, &de) {
-		msg = de.Message
 	}
+	status := c.answerStatus(o)
 	if c.text() {
 		if o.rc == RCConflict && refid != "" {
 			if prev, perr := s.svc.Status(c.ctx, c.pt.ID, "", refid); perr == nil {
-				s.writeText(c, o.status, o.rc, requestText(prev, true, s.balanceNow(c), s.loc))
+				s.writeText(c, status, o.rc, requestText(prev, true, s.balanceNow(c), s.loc))
 				return
 			}
 		}
-		s.writeText(c, o.status, o.rc, rejectionText(o, product, dest, refid, s.balanceNow(c)))
+		s.writeText(c, status, o.rc, rejectionText(o, product, dest, refid, s.balanceNow(c)))
 		return
 	}
-	s.writeJSON(c, o.status, Response{RC: o.rc, Message: msg, RefID: textField(refid)})
+	s.writeJSON(c, status, Response{RC: o.rc, Message: errMessage(o, err), RefID: textField(refid)})
+}
+
+// refused answers a request refused after it got a trxid: the failed
+// request, with the code of the refusal; its final report is queued.
+func (s *Server) refused(c *call, rf *partner.Refused) {
+	r := &rf.Request
+	defer s.done(c, r.RefID)
+	o := outcomeOf(rf.Err)
+	status := c.answerStatus(o)
+	if c.text() {
+		s.writeText(c, status, o.rc, requestText(r, false, s.balanceNow(c), s.loc))
+		return
+	}
+	resp := requestResponse(r, false, s.loc)
+	resp.RC, resp.Message = o.rc, errMessage(o, rf.Err)
+	s.writeJSON(c, status, resp)
+}
+
+// errMessage is the message of an answer to err: its text, or "internal
+// error" without detail.
+func errMessage(o outcome, err error) string {
+	var de *smsgw.Error
+	if o.rc != RCInternal && errors.As(err, &de) {
+		return de.Message
+	}
+	return "internal error"
+}
+
+// answerStatus is the HTTP status of the answer o: 200 for a partner
+// configured for Status200, except for internal errors and replayed nonces
+// (an authentication failure, detected with the nonce store).
+func (c *call) answerStatus(o outcome) int {
+	if c.pt.HTTPStatus == Status200 && o.rc != RCInternal && o.rc != RCReplay {
+		return http.StatusOK
+	}
+	return o.status
 }
 
 // badParam answers a missing or malformed endpoint parameter.

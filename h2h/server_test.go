@@ -80,11 +80,17 @@ func TestBusinessRejections(t *testing.T) {
 			if strings.Contains(tc.body, `"va"`) {
 				uri = "/h2h/va/payment"
 			}
-			e.with(t).json(req{uri: uri, body: tc.body, key: key}, tc.status, tc.rc)
+			resp := e.with(t).json(req{uri: uri, body: tc.body, key: key}, tc.status, tc.rc)
+			// Refused after the checks of the parameters: recorded, with
+			// a trxid and status 40.
+			recorded := tc.rc == h2h.RCDestination || tc.rc == h2h.RCFunds || tc.rc == h2h.RCNotCustomer
+			if recorded != (resp.TrxID != 0) || recorded && (resp.Status != h2h.StatusFailed || resp.State != "failed") {
+				t.Errorf("answer %+v: recorded %v", resp, recorded)
+			}
 		})
 	}
-	if rs := e.requests(); len(rs) != 0 {
-		t.Errorf("refused requests created %d partner requests", len(rs))
+	if rs := e.requests(); len(rs) != 3 {
+		t.Errorf("refused requests created %d partner requests, want 3 (destination, funds, not a payer)", len(rs))
 	}
 }
 
@@ -215,12 +221,19 @@ func TestCutoffWithFakeClock(t *testing.T) {
 	e.clk.Set(day.Add(23*time.Hour + 31*time.Minute))
 	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO2"), key: demoKey}, http.StatusServiceUnavailable, h2h.RCCutoff)
 	w := e.do(req{uri: "/h2h/trx", body: trxBody("text", "IP50", wallet, "CO3"), key: textKey})
-	want := "##IP50#ke:" + wallet + "#GAGAL; CutOff/ Timeout, silahkan ulangi beberapa saat kemudian.#Saldo Rp.500,000#Reffid:CO3 #\n"
-	if w.Code != http.StatusServiceUnavailable || w.Body.String() != want {
+	co3 := e.request("text", "CO3")
+	want := fmt.Sprintf("#%d#IP50#ke:%s#GAGAL; CutOff/ Timeout, silahkan ulangi beberapa saat kemudian.#Saldo Rp.500,000#Reffid:CO3 #\n", co3.ID, wallet)
+	if w.Code != http.StatusOK || w.Body.String() != want {
 		t.Errorf("text answer in cutoff = %d %q, want %q", w.Code, w.Body.String(), want)
 	}
+	// After the window a new refid is served; the refused one keeps its
+	// failure.
 	e.clk.Set(day.Add(24*time.Hour + 30*time.Minute))
-	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO2"), key: demoKey}, http.StatusOK, h2h.RCSuccess)
+	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO4"), key: demoKey}, http.StatusOK, h2h.RCSuccess)
+	again := e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", wallet, "CO2"), key: demoKey}, http.StatusOK, h2h.RCFailed)
+	if !again.Resent || again.Reason != partner.ECutoff || again.Status != h2h.StatusFailed {
+		t.Errorf("CO2 again = %+v, want its cutoff failure, resent", again)
+	}
 }
 
 func TestTextForm(t *testing.T) {
@@ -245,24 +258,25 @@ func TestTextForm(t *testing.T) {
 	if got != want {
 		t.Errorf("resend =\n%q\nwant\n%q", got, want)
 	}
-	got = text(req{uri: "/h2h/trx", body: trxBody("text", "IP100", wallet, "T-1"), key: textKey}, http.StatusConflict)
+	got = text(req{uri: "/h2h/trx", body: trxBody("text", "IP100", wallet, "T-1"), key: textKey}, http.StatusOK)
 	if got != want {
 		t.Errorf("refid reused =\n%q\nwant the original as a double\n%q", got, want)
 	}
+	// A text partner gets 200 (its default http_status); a failure
+	// recorded after its trxid carries it, one refused before has none.
 	for _, tc := range []struct {
 		product, dest, refid string
 		want                 string
-		status               int
 	}{
-		{"XL5", wallet, "T-2", "##XL5#ke:" + wallet + "#GAGAL; Kode Produk Salah. Silahkan Hubungi CS, ketik PRODUK.#Saldo Rp.950,000#Reffid:T-2 #",
-			http.StatusUnprocessableEntity},
-		{"IP50", "08127777777", "T-3", "##IP50#ke:08127777777#GAGAL; Nomor tujuan salah, periksa kembali nomor anda.#Saldo Rp.950,000#Reffid:T-3 #",
-			http.StatusUnprocessableEntity},
-		{"IP500", wallet, "T-4", "", http.StatusOK},
-		{"IP500", wallet, "T-5", "##IP500#ke:" + wallet + "#GAGAL; Saldo Tidak Cukup.#Saldo Rp.450,000#Reffid:T-5 #",
-			http.StatusUnprocessableEntity},
+		{"XL5", wallet, "T-2", "##XL5#ke:" + wallet + "#GAGAL; Kode Produk Salah. Silahkan Hubungi CS, ketik PRODUK.#Saldo Rp.950,000#Reffid:T-2 #"},
+		{"IP50", "08127777777", "T-3", "#%d#IP50#ke:08127777777#GAGAL; Nomor tujuan salah, periksa kembali nomor anda.#Saldo Rp.950,000#Reffid:T-3 #"},
+		{"IP500", wallet, "T-4", ""},
+		{"IP500", wallet, "T-5", "#%d#IP500#ke:" + wallet + "#GAGAL; Saldo Tidak Cukup.#Saldo Rp.450,000#Reffid:T-5 #"},
 	} {
-		got := text(req{uri: "/h2h/trx", body: trxBody("text", tc.product, tc.dest, tc.refid), key: textKey}, tc.status)
+		got := text(req{uri: "/h2h/trx", body: trxBody("text", tc.product, tc.dest, tc.refid), key: textKey}, http.StatusOK)
+		if strings.Contains(tc.want, "%d") {
+			tc.want = fmt.Sprintf(tc.want, e.request("text", tc.refid).ID)
+		}
 		if tc.want != "" && got != tc.want {
 			t.Errorf("answer =\n%q\nwant\n%q", got, tc.want)
 		}
@@ -371,7 +385,7 @@ func TestBlockedDestinationCode(t *testing.T) {
 	if err := e.svc.Unblock(t.Context(), smsgw.Actor{Name: "test"}, "08127777777"); err != nil {
 		t.Fatal(err)
 	}
-	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", "08127777777", "X9"), key: demoKey}, http.StatusUnprocessableEntity, h2h.RCDestination)
+	e.json(req{uri: "/h2h/trx", body: trxBody("demo", "IP50", "08127777777", "X10"), key: demoKey}, http.StatusUnprocessableEntity, h2h.RCDestination)
 }
 
 // TestConcurrentIdenticalHTTP sends 50 identical top-ups at once through a

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
@@ -71,4 +72,16 @@ func OtomaXSign(memberID, product, dest, refID string, pin, password Secret) str
 func checkOtomaX(sign, memberID, product, dest, refID string, pin, password Secret) bool {
 	want := OtomaXSign(memberID, product, dest, refID, pin, password)
 	return hmac.Equal([]byte(strings.TrimSpace(sign)), []byte(want))
+}
+
+// checkPlain compares the pin and password of the kiosAMPM clear-text form
+// with the partner's in constant time: both sides are hashed first, so
+// neither the content nor the length of a secret shows in the timing, and
+// both comparisons always run.
+func checkPlain(pin, password string, wantPIN, wantPassword Secret) bool {
+	eq := func(got string, want Secret) int {
+		g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want.Reveal()))
+		return subtle.ConstantTimeCompare(g[:], w[:])
+	}
+	return eq(pin, wantPIN)&eq(password, wantPassword) == 1
 }

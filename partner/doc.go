@@ -10,7 +10,10 @@
 // partner's refid is its idempotency key, stored with a hash of the
 // request: a resend returns the first result, another request with the same
 // refid is a conflict), funds it from the partner's deposit or, in confirm
-// mode, opens a PIN session for the customer; it counts failures per
+// mode, opens a PIN session for the customer; a new refid refused for the
+// state of the destination, the customer, the deposit or the clock is
+// recorded as a failed request with its callback (Refused), so every request
+// with a trxid ends with exactly one final report; it counts failures per
 // destination and blocks after BlockAfter, applies the daily cutoff and the
 // duplicate window, and runs the callback outbox (retries with backoff for
 // CallbackTTL, then dead letters). Money follows the rules of smsgw: int64

@@ -57,10 +57,28 @@ type VAPayment struct {
 	PaidAt  time.Time
 }
 
-// rejection is the outcome of a request refused without creating a
-// partner request. It is committed (with the nonce and destination
-// counters) rather than rolled back.
-type rejection struct{ err error }
+// rejection is the outcome of a refused request. It is committed (with
+// the nonce and destination counters) rather than rolled back. recorded,
+// when set, is the failed request written for it (see Refused).
+type rejection struct {
+	err      error
+	recorded *Request
+}
+
+// Refused is the error of a request refused after it got a trxid: a new
+// refid that passed the checks of its parameters, refused for the state of
+// the destination, the customer, the deposit or the clock (ECutoff,
+// EBlocked, EDestination, ENotCustomer, EBusy, ELocked, EPossibleDup,
+// EFunds). Request is the failed request, recorded with its final report
+// (callback) in the refusal's transaction; a resend of its refid returns
+// it. Err says why; smsgw.ErrorCode sees through Refused.
+type Refused struct {
+	Request Request
+	Err     error
+}
+
+func (e *Refused) Error() string { return e.Err.Error() }
+func (e *Refused) Unwrap() error { return e.Err }
 
 // reject wraps a refusal.
 func reject(code, format string, args ...any) *rejection {
@@ -87,6 +105,9 @@ func (p *Service) exec(ctx context.Context, partner, nonce string, fn func(tx Tx
 	})
 	if err != nil {
 		return err
+	}
+	if rej != nil && rej.recorded != nil {
+		return &Refused{Request: *rej.recorded, Err: rej.err}
 	}
 	if rej != nil {
 		return rej.err
@@ -180,6 +201,10 @@ func (p *Service) outcome(ctx context.Context, partner, refid, hash string, res 
 	if errors.Is(err, errRaced) {
 		return p.resent(ctx, partner, refid, hash)
 	}
+	var refused *Refused
+	if errors.As(err, &refused) {
+		p.committed(&Result{Request: refused.Request})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -238,10 +263,51 @@ func previous(tx Tx, partner, refid, hash string) (*Result, *rejection, error) {
 	return &Result{Request: *prev, Resent: true}, nil, nil
 }
 
+// creditTx runs a top-up or payment in tx: a resend returns the original,
+// a new refid is credited, made pending or refused; a refusal is recorded
+// as a failed request with its final report (Refused).
 func (p *Service) creditTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*Result, *rejection, error) {
 	if res, rej, err := previous(tx, pt.ID, spec.refid, spec.hash); res != nil || rej != nil || err != nil {
 		return res, rej, err
 	}
+	res, rej, err := p.creditNewTx(tx, now, pt, spec)
+	if rej != nil && err == nil {
+		err = p.refuseTx(tx, now, pt, spec, rej)
+	}
+	return res, rej, err
+}
+
+// refuseTx records the refusal rej of a new request as a failed request,
+// with its final report, and attaches it to rej. The refusal's other
+// effects (the destination's failure count) are the caller's.
+func (p *Service) refuseTx(tx Tx, now time.Time, pt Partner, spec creditSpec, rej *rejection) error {
+	dep, err := tx.Account(pt.Deposit)
+	if err != nil {
+		return fmt.Errorf("deposit of partner %s: %w", pt.ID, err)
+	}
+	msg := rej.err.Error()
+	if spec.inquiryID != 0 {
+		// Not linked to the inquiry, which may still be paid.
+		msg = fmt.Sprintf("payment of inquiry %d: %s", spec.inquiryID, msg)
+	}
+	r := &Request{
+		Partner: pt.ID, RefID: spec.refid, Kind: spec.kind, Mode: pt.Mode, Product: spec.product, Dest: spec.dest,
+		Amount: spec.amount, RequestHash: spec.hash, State: Failed, Code: smsgw.ErrorCode(rej.err), Message: msg,
+		BalanceBefore: dep.Balance, BalanceAfter: dep.Balance, CreatedAt: now, UpdatedAt: now, ResolvedAt: &now,
+	}
+	if err := p.createRequest(tx, r); err != nil {
+		return err
+	}
+	if err := queueCallback(tx, r, now); err != nil {
+		return err
+	}
+	rej.recorded = r
+	return nil
+}
+
+// creditNewTx credits, or makes pending, a request whose refid is new, or
+// says why it is refused.
+func (p *Service) creditNewTx(tx Tx, now time.Time, pt Partner, spec creditSpec) (*Result, *rejection, error) {
 	if p.o.Cutoff.Contains(now) {
 		return nil, reject(ECutoff, "cutoff window: new requests are refused until %s", p.cutoffEnd()), nil
 	}

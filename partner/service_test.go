@@ -2,6 +2,7 @@ package partner_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -197,14 +198,19 @@ func TestPartnerImmediateTopUp(t *testing.T) {
 	}
 }
 
-func TestPartnerRejectionsCreateNothing(t *testing.T) {
+// TestPartnerRejections: a request refused before it gets a trxid (unknown
+// partner, malformed refid, product or destination) writes nothing; one
+// refused after (no such wallet, deposit too low, not a payer) is recorded
+// as failed, with its trxid and exactly one final report, and its refid
+// returns that failure from then on.
+func TestPartnerRejections(t *testing.T) {
 	h := newPartnerHarness(t, nil)
 	tests := []struct {
-		name             string
-		partner, refid   string
-		product, dest    string
-		want             string
-		countDestFailure bool
+		name           string
+		partner, refid string
+		product, dest  string
+		want           string
+		recorded       bool
 	}{
 		{"unknown partner", "nobody", "X1", "IP50", ipayAcct, smsgw.ENotFound, false},
 		{"bad refid", "pulsa", "has space", "IP50", ipayAcct, smsgw.EInvalid, false},
@@ -213,27 +219,63 @@ func TestPartnerRejectionsCreateNothing(t *testing.T) {
 		{"amount not on sale", "pulsa", "X3", "IP60", ipayAcct, partner.EProduct, false},
 		{"bad destination", "pulsa", "X4", "IP50", "12ab", partner.EDestination, false},
 		{"no such wallet", "pulsa", "X5", "IP50", "08127777777", partner.EDestination, true},
-		{"deposit too low", "pulsa", "X6", "IP50", ipayAcct, smsgw.EFunds, false},
+		{"deposit too low", "pulsa", "X6", "IP50", ipayAcct, smsgw.EFunds, true},
 		{"not a payer", "mitra", "X7", "IP50", ipayAcct, partner.ENotCustomer, true},
 	}
+	var recorded []int64
 	for _, tc := range tests {
-		_, err := h.topUp(tc.partner, tc.refid, tc.product, tc.dest)
+		res, err := h.topUp(tc.partner, tc.refid, tc.product, tc.dest)
 		wantPartnerCode(t, "TopUp("+tc.name+")", err, tc.want)
+		var refused *partner.Refused
+		if got := errors.As(err, &refused); got != tc.recorded || res != nil {
+			t.Fatalf("TopUp(%s) = %v, %v: recorded %v, want %v", tc.name, res, err, got, tc.recorded)
+		}
+		if !tc.recorded {
+			continue
+		}
+		r := refused.Request
+		if r.ID == 0 || r.State != partner.Failed || r.Code != tc.want || r.RefID != tc.refid || r.Price != 0 || r.TransferID != 0 {
+			t.Errorf("TopUp(%s) recorded %+v, want failed %s with a trxid", tc.name, r, tc.want)
+		}
+		if got := h.request(tc.partner, tc.refid); got.ID != r.ID || got.State != partner.Failed {
+			t.Errorf("stored request of %s = %+v, want trxid %d failed", tc.name, got, r.ID)
+		}
+		recorded = append(recorded, r.ID)
 	}
 	rs, err := h.p.Requests(t.Context(), partner.RequestFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 0 || len(h.callbacks()) != 0 {
-		t.Errorf("after rejections: %d requests, %d callbacks; want none", len(rs), len(h.callbacks()))
+	cbs := h.callbacks()
+	if len(rs) != len(recorded) || len(cbs) != len(recorded) {
+		t.Errorf("after rejections: %d requests, %d callbacks; want %d of each", len(rs), len(cbs), len(recorded))
+	}
+	reported := map[int64]int{}
+	for _, c := range cbs {
+		reported[c.RequestID]++
+	}
+	for _, id := range recorded {
+		if reported[id] != 1 {
+			t.Errorf("trxid %d has %d final reports, want 1", id, reported[id])
+		}
 	}
 	if got := len(h.transfers(domain.WalletID(ipayAcctN))); got != 0 {
 		t.Errorf("wallet transfers = %d, want 0", got)
 	}
-	// The refid of a refused request may be used again.
-	h.deposit("pulsa", 50000)
-	if r := h.mustTopUp("pulsa", "X6", "IP50", ipayAcct); r.State != partner.Success {
-		t.Errorf("TopUp(retry after deposit) = %s, want success", r.State)
+	// The refid of a request refused before its trxid may be used again;
+	// one refused after answers its failure, and a new refid is served.
+	// The refused X6 (IP50 to the same account) is no possible duplicate
+	// of it.
+	h.deposit("pulsa", 100000)
+	if r := h.mustTopUp("pulsa", "X2", "IP50", ipayAcct); r.State != partner.Success || r.Duplicate {
+		t.Errorf("TopUp(refid refused before a trxid, again) = %s duplicate %v, want success, no duplicate", r.State, r.Duplicate)
+	}
+	res, err := h.topUp("pulsa", "X6", "IP50", ipayAcct)
+	if err != nil || !res.Resent || res.Request.State != partner.Failed || res.Request.Code != smsgw.EFunds {
+		t.Errorf("TopUp(refid refused after its trxid, again) = %+v, %v; want the failure, resent", res, err)
+	}
+	if len(h.callbacks()) != len(recorded)+1 {
+		t.Errorf("callbacks = %d, want %d: one per request with a trxid", len(h.callbacks()), len(recorded)+1)
 	}
 }
 
@@ -451,8 +493,11 @@ func TestPartnerConfirmBusy(t *testing.T) {
 	_, err := h.topUp("mitra", "B1", "IP50", payer)
 	wantPartnerCode(t, "TopUp(customer busy)", err, smsgw.EBusy)
 	rs, _ := h.p.Requests(t.Context(), partner.RequestFilter{})
-	if len(rs) != 0 {
-		t.Errorf("requests = %d, want 0", len(rs))
+	if len(rs) != 1 || rs[0].State != partner.Failed || rs[0].Code != smsgw.EBusy || rs[0].SessionID != 0 {
+		t.Errorf("requests = %+v, want B1 failed busy without a PIN session", rs)
+	}
+	if len(h.callbacks()) != 1 {
+		t.Errorf("callbacks = %d, want the final report of B1", len(h.callbacks()))
 	}
 }
 
@@ -481,7 +526,7 @@ func TestPartnerDestinationBlocked(t *testing.T) {
 	if got := h.audit(partner.ActionUnblock); len(got) != 1 || got[0].Target != string(payerN) || got[0].Detail != "failure count 5 cleared" {
 		t.Errorf("audit trail = %+v, want the unblock of %s", got, payerN)
 	}
-	if r := h.mustTopUp("pulsa", "F-other", "IP50", payer); r.State != partner.Success {
+	if r := h.mustTopUp("pulsa", "F-after", "IP50", payer); r.State != partner.Success {
 		t.Errorf("TopUp after unblock = %s, want success", r.State)
 	}
 	// A success resets the count: four failures do not block.
@@ -962,4 +1007,30 @@ func TestPartnerRefIDCaseInsensitive(t *testing.T) {
 		t.Errorf("wallet transfers = %d, want 2", got)
 	}
 	h.checkLedger()
+}
+
+// TestPartnerPaymentRefused: a payment refused after its trxid (deposit too
+// low) is recorded as failed with its report, not linked to the inquiry,
+// which another refid may still pay.
+func TestPartnerPaymentRefused(t *testing.T) {
+	h := newPartnerHarness(t, nil)
+	q, err := h.p.Inquire(t.Context(), partner.InquiryRequest{Partner: "pulsa", Product: "IP50", Dest: ipayAcct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY-F", InquiryID: q.ID})
+	wantPartnerCode(t, "Pay(deposit too low)", err, smsgw.EFunds)
+	var refused *partner.Refused
+	if !errors.As(err, &refused) || refused.Request.Kind != partner.KindPayment || refused.Request.State != partner.Failed ||
+		refused.Request.InquiryID != 0 || refused.Request.Amount != 50000 {
+		t.Fatalf("Pay(deposit too low) = %v, want a recorded failed payment without the inquiry link", err)
+	}
+	if cbs := h.callbacks(); len(cbs) != 1 || cbs[0].RequestID != refused.Request.ID {
+		t.Errorf("callbacks = %+v, want the report of trxid %d", cbs, refused.Request.ID)
+	}
+	h.deposit("pulsa", 50000)
+	res, err := h.p.Pay(t.Context(), partner.PaymentRequest{Partner: "pulsa", RefID: "PAY-OK", InquiryID: q.ID})
+	if err != nil || res.Request.State != partner.Success || res.Request.InquiryID != q.ID {
+		t.Fatalf("Pay(after the deposit) = %+v, %v; want success", res, err)
+	}
 }

@@ -118,7 +118,8 @@ type RequestStore interface {
 	// PartnerRequests lists requests by filter, newest first.
 	PartnerRequests(f RequestFilter) ([]Request, error)
 	// LastPartnerRequest returns the newest request of partner for product
-	// and dest created at or after since (ENotFound).
+	// and dest created at or after since (ENotFound), leaving out refused
+	// requests (failed without a PIN session).
 	LastPartnerRequest(partner, product, dest string, since time.Time) (*Request, error)
 }
 

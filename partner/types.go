@@ -62,8 +62,11 @@ const (
 	TransferDeposit = "h2h_deposit" // operator top-up of a partner deposit
 )
 
-// Error codes of partner outcomes, besides the general ones. A request
-// refused with one of these writes no partner request.
+// Error codes of partner outcomes, besides the general ones. A top-up or
+// payment with a new refid refused with ECutoff, EBlocked, EDestination (no
+// such account), ENotCustomer, EPossibleDup (or the general EFunds, EBusy
+// and ELocked) is recorded as a failed request whose Code is the error code
+// (see Refused); the other refusals write no partner request.
 const (
 	ECutoff      = "cutoff"      // inside the daily cutoff window
 	EBlocked     = "blocked"     // destination blocked after consecutive failures
@@ -104,7 +107,7 @@ type Request struct {
 	Amount      domain.Amount
 	Price       domain.Amount // debited from the partner's deposit (0 when the customer pays)
 	State       State
-	Code        string // failure reason of a failed request (Reason*)
+	Code        string // failure reason of a failed request (Reason*, or the error code of a refusal)
 	Message     string // operator-facing detail
 	RequestHash string // hash of the request, to tell a resend from a reuse of the refid
 	TransferKey string // idempotency key of the credit's transfer

@@ -204,6 +204,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	log.Info("smsgw running", "version", Version, "request_code", cfg.ShortCodes.Request, "pin_code", cfg.ShortCodes.PIN,
 		"http", a.httpAddr(), "simulator", cfg.Simulator.Enabled)
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration weakens security", "warning", w)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

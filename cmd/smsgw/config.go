@@ -319,6 +319,12 @@ func defaultBind(b BindConfig) BindConfig {
 	return b
 }
 
+// Warnings lists the settings that are valid but weaken security (the
+// clear-text pin form of a partner, h2h.partner[].legacy_plain_pin), each
+// naming its key. check-config prints them, the daemon logs them at start
+// and the console shows them.
+func (c *Config) Warnings() []string { return c.H2H.warnings() }
+
 // LoadConfig reads path over DefaultConfig. Unknown keys, bad values and
 // missing required values are errors naming the key.
 func LoadConfig(path string) (Config, error) {

@@ -199,6 +199,8 @@ commands:
   reconcile <partner> [-date D] [-file F] [-format table|csv|json] [-out FILE]
                                             a day's requests against the partner's settlement file
                                             (partner reconcile -h; exit status 3 on mismatches)
+  simulate <partner> [-url U] [-dest D]     play the partner against the running gateway: a PASS/FAIL
+                                            line per seed format (partner simulate -h; exit status 3)
 times are shown in display.timezone (reconcile: h2h.timezone)`
 
 // cmdPartner is `smsgw partner`: partner transactions and callbacks. It
@@ -208,8 +210,11 @@ func cmdPartner(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("%w: %s", errUsage, partnerUsage)
 	}
 	sub := args[0]
-	if sub == "reconcile" {
+	switch sub {
+	case "reconcile":
 		return cmdReconcile(ctx, args[1:], stdout)
+	case "simulate":
+		return cmdSimulate(ctx, args[1:], stdout)
 	}
 	fs, path := newFlags("partner " + sub)
 	only := fs.String("partner", "", "only this partner")

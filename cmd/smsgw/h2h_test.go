@@ -241,6 +241,7 @@ callback_url = %q
 func TestH2HConfigErrors(t *testing.T) {
 	const base = "[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\n[h2h]\nenabled = true\n"
 	const p = "[[h2h.partner]]\nid = \"p\"\nsecret_env = \"S\"\nallow = [\"10.0.0.0/8\"]\ncallback_url = \"https://partner.example/cb\"\n"
+	const otomax = "signature = \"otomax\"\npin_env = \"P\"\npassword_env = \"W\"\nformat = \"text\"\n"
 	for _, c := range []struct{ body, want string }{
 		{base, "h2h.partner: at least one"},
 		{base + "cutoff = \"23:30\"\n" + p, "h2h.cutoff"},
@@ -263,6 +264,14 @@ func TestH2HConfigErrors(t *testing.T) {
 		{base + p + "deposit = \"wallet:x\"\n", "h2h.partner[0].deposit"},
 		{base + strings.Replace(p, "https://partner.example/cb", "partner.example/cb", 1), "h2h.partner[0].callback_url"},
 		{base + p + p, "h2h.partner[1].id"},
+		{base + p + "report = \"soap\"\n", "h2h.partner[0].report"},
+		{base + p + "http_status = \"201\"\n", "h2h.partner[0].http_status"},
+		{base + p + "legacy_plain_pin = true\n", "h2h.partner[0].legacy_plain_pin: needs signature = \"otomax\""},
+		{base + p + otomax + "legacy_plain_pin = true\n", "h2h.partner[0].legacy_plain_pin: the clear-text pin form needs TLS"},
+		{base + p + "max_addresses = -1\n", "h2h.partner[0].max_addresses"},
+		{base + p + "max_addresses = 1\n", "h2h.partner[0].allow: 10.0.0.0/8 is a range"},
+		{base + strings.Replace(p, `allow = ["10.0.0.0/8"]`, `allow = ["10.0.0.1", "10.0.0.2"]`, 1) + "max_addresses = 1\n",
+			"h2h.partner[0].allow: at most 1 address"},
 	} {
 		dir := t.TempDir()
 		path := dir + "/c.toml"
@@ -286,8 +295,45 @@ func TestH2HConfigErrors(t *testing.T) {
 	h := cfg.H2H
 	if h.MaxSkew.Duration != 5*time.Minute || h.BlockAfter != 5 || h.Cutoff != "23:30-00:30" || h.Recheck != "@every 30s" ||
 		h.PendingMax.Duration != 15*time.Minute || h.Partners[0].Mode != "immediate" || h.Partners[0].Signature != "hmac" ||
-		h.Reconcile != "30 1 * * *" || h.ReconcileDir != "" {
+		h.Reconcile != "30 1 * * *" || h.ReconcileDir != "" || h.Partners[0].Report != "json" || h.Partners[0].HTTPStatus != "codes" ||
+		h.Partners[0].LegacyPlainPIN || h.Partners[0].MaxAddresses != 0 {
 		t.Errorf("defaults = %+v", h)
+	}
+	if w := cfg.Warnings(); len(w) != 0 {
+		t.Errorf("warnings = %q, want none", w)
+	}
+	// A text or OtomaX partner gets the seeds' report and 200 answers.
+	if err := os.WriteFile(path, []byte(base+p+otomax), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err = LoadConfig(path); err != nil {
+		t.Fatal(err)
+	}
+	if q := cfg.H2H.Partners[0]; q.Report != "query" || q.HTTPStatus != "200" {
+		t.Errorf("text partner defaults: report %q, http_status %q; want query, 200", q.Report, q.HTTPStatus)
+	}
+}
+
+// TestH2HLegacyPlainPINWarning: a partner with the clear-text pin form,
+// from its one address, is accepted with a warning that check-config
+// prints and that names the key.
+func TestH2HLegacyPlainPINWarning(t *testing.T) {
+	body := "[[bind]]\nname = \"a\"\nhost = \"h\"\nport = 1\nsystem_id = \"x\"\n[h2h]\nenabled = true\n" +
+		"[[h2h.partner]]\nid = \"kios\"\nsecret_env = \"S\"\nallow = [\"203.0.113.7\"]\nmax_addresses = 1\n" +
+		"callback_url = \"https://kios.example/report\"\nsignature = \"otomax\"\npin_env = \"P\"\npassword_env = \"W\"\n" +
+		"format = \"text\"\nlegacy_plain_pin = true\n"
+	path := t.TempDir() + "/c.toml"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := cmdCheckConfig([]string{"-config", path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := path + ": warning: h2h.partner[0].legacy_plain_pin: partner \"kios\" may send its pin and password in clear " +
+		"(the kiosAMPM form); use the signed form when its software allows\n" + path + ": ok\n"
+	if out.String() != want {
+		t.Errorf("check-config printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
@@ -440,5 +486,85 @@ callback_url = %q
 	e.reply("9779", "BERHASIL")
 	if cb := site.wait(t, 1); cb["status"] != float64(20) || cb["refid"] != "OWN-1" {
 		t.Errorf("callback = %v, want status 20 for OWN-1", cb)
+	}
+}
+
+// TestE2EPartnerSimulate: `smsgw partner simulate` plays a kiosAMPM partner
+// (OtomaX sign, text answers, the clear-text pin form from its one address)
+// against the real daemon: every seed format passes; the daemon warns about
+// the clear-text form and never logs the pin or password.
+func TestE2EPartnerSimulate(t *testing.T) {
+	const pin, password = "e2e-kios-pin-4321", "e2e-kios-pass-8765"
+	t.Setenv("E2E_KIOS_SECRET", h2hSecret)
+	t.Setenv("E2E_KIOS_PIN", pin)
+	t.Setenv("E2E_KIOS_PASSWORD", password)
+	report := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	e := newE2E(t, fmt.Sprintf(`
+[h2h]
+enabled = true
+cutoff = "off"
+callbacks = "@every 1s"
+[[h2h.partner]]
+id = "kios"
+signature = "otomax"
+secret_env = "E2E_KIOS_SECRET"
+pin_env = "E2E_KIOS_PIN"
+password_env = "E2E_KIOS_PASSWORD"
+legacy_plain_pin = true
+allow = ["127.0.0.1"]
+max_addresses = 1
+format = "text"
+callback_url = "http://%s/report"
+`, report))
+	addr := e.listenHTTP()
+	e.cli("warning: h2h.partner[0].legacy_plain_pin", "check-config")
+	e.cli("balance Rp500.000", "partner", "deposit", "kios", "500000", "-ref", "TRF-K")
+	e.start()
+	out := e.cli("", "partner", "simulate", "kios", "-url", "http://"+addr, "-dest", e2eAccount, "-wait", "20s")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			t.Fatalf("simulate line %q", l)
+		}
+		lines = append(lines, f[0]+" "+f[2]+" "+f[3])
+	}
+	want := "PASS 004 success,PASS 004 double,PASS 004 status,PASS 004 failed,PASS 004 request,PASS 002 report,PASS 002 report,PASS 002 report"
+	if strings.Join(lines, ",") != want {
+		t.Errorf("simulate printed\n%s\nwant %s", out, want)
+	}
+	for _, s := range []string{pin, password} {
+		if strings.Contains(out, s) {
+			t.Errorf("simulate output holds %q", s)
+		}
+	}
+	e.stop()
+	logs := e.stderr.String()
+	if !strings.Contains(logs, "legacy_plain_pin") {
+		t.Error("the daemon did not warn about the clear-text pin form")
+	}
+	for _, s := range []string{pin, password, h2hSecret} {
+		if strings.Contains(logs, s) {
+			t.Errorf("daemon log holds %q", s)
+		}
+	}
+	// Nor does the database (or any file the daemon wrote).
+	err := filepath.WalkDir(e.dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range []string{pin, password} {
+			if bytes.Contains(b, []byte(s)) && !strings.HasSuffix(path, ".toml") {
+				t.Errorf("%s holds %q", path, s)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -71,6 +71,10 @@ type H2HPartnerConfig struct {
 	CallbackAck       string   `toml:"callback_ack"`
 	Mode              string   `toml:"mode"`
 	Format            string   `toml:"format"`
+	Report            string   `toml:"report"`
+	HTTPStatus        string   `toml:"http_status"`
+	LegacyPlainPIN    bool     `toml:"legacy_plain_pin"`
+	MaxAddresses      int      `toml:"max_addresses"`
 	Deposit           string   `toml:"deposit"`
 	VA                bool     `toml:"va"`
 	Settlement        string   `toml:"settlement"`
@@ -188,8 +192,13 @@ func (c *H2HConfig) validate() error {
 		return keyErr("h2h.listen", "TLS needs the API's own listener")
 	}
 	for i := range c.Partners {
-		if err := c.Partners[i].validate(fmt.Sprintf("h2h.partner[%d]", i)); err != nil {
+		p := &c.Partners[i]
+		k := fmt.Sprintf("h2h.partner[%d]", i)
+		if err := p.validate(k); err != nil {
 			return err
+		}
+		if p.LegacyPlainPIN && c.TLSCertFile == "" && !hasSingleAddress(p.allow) {
+			return keyErr(k+".legacy_plain_pin", "the clear-text pin form needs TLS (h2h.tls_cert_file) or a single address in allow")
 		}
 	}
 	var pe *partner.PartnerError
@@ -274,6 +283,12 @@ func (p *H2HPartnerConfig) validate(k string) error {
 	if p.Format == "" {
 		p.Format = h2h.FormatJSON
 	}
+	if p.Report == "" {
+		p.Report = h2h.DefaultReport(p.Signature, p.Format)
+	}
+	if p.HTTPStatus == "" {
+		p.HTTPStatus = h2h.DefaultHTTPStatus(p.Format)
+	}
 	// The rules of the h2h package on the settings (signature, allow,
 	// format, callback_url), reported against their keys.
 	settings := p.transport()
@@ -333,7 +348,35 @@ func (p *H2HPartnerConfig) domain() partner.Partner {
 // transport is the partner's h2h settings, without its secrets.
 func (p *H2HPartnerConfig) transport() h2h.Partner {
 	return h2h.Partner{ID: p.ID, Scheme: p.Signature, BasicUser: p.BasicUser, Allow: p.allow, Format: p.Format,
+		Report: p.Report, HTTPStatus: p.HTTPStatus, LegacyPlainPIN: p.LegacyPlainPIN, MaxAddresses: p.MaxAddresses,
 		CallbackURL: p.CallbackURL, CallbackAck: p.CallbackAck}
+}
+
+// hasSingleAddress reports whether ps holds a single address (not a range).
+func hasSingleAddress(ps []netip.Prefix) bool {
+	for _, p := range ps {
+		if p.IsSingleIP() {
+			return true
+		}
+	}
+	return false
+}
+
+// warnings are the settings of [h2h] that are allowed but weaken its
+// security: each partner that accepts the clear-text pin form. The daemon
+// logs them at start, the console shows them and check-config prints them.
+func (c *H2HConfig) warnings() []string {
+	if !c.Enabled {
+		return nil
+	}
+	var out []string
+	for i, p := range c.Partners {
+		if p.LegacyPlainPIN {
+			out = append(out, fmt.Sprintf("h2h.partner[%d].legacy_plain_pin: partner %q may send its pin and password in clear "+
+				"(the kiosAMPM form); use the signed form when its software allows", i, p.ID))
+		}
+	}
+	return out
 }
 
 // auth reads the partner's secrets from the environment. ok is false,

@@ -117,6 +117,7 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 		PageSize:        cfg.PageSize,
 		ExportRows:      cfg.ExportRows,
 		LockDurations:   locks,
+		Warnings:        a.Config.Warnings(),
 		Now:             a.Now,
 		Logger:          a.Logger,
 	})

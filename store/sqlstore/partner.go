@@ -180,7 +180,8 @@ func (t *Tx) PartnerRequests(f partner.RequestFilter) ([]partner.Request, error)
 // dest created at or after since.
 func (t *Tx) LastPartnerRequest(partner, product, dest string, since time.Time) (*partner.Request, error) {
 	return t.partnerRequest("last partner request",
-		`partner = ? AND product = ? AND dest = ? AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1`,
+		`partner = ? AND product = ? AND dest = ? AND created_at >= ?
+		 AND NOT (state = 'failed' AND session_id IS NULL) ORDER BY created_at DESC, id DESC LIMIT 1`,
 		partner, product, dest, encTime(since))
 }
 

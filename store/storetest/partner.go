@@ -403,13 +403,17 @@ func testPartnerFilter(t *testing.T, s smsgw.Store) {
 			}
 			same(t, "PartnerRequests("+tc.name+")", idsOf(got), tc.want)
 		}
+		// reqs[1] is newer but failed without a PIN session: a refused
+		// request, which a later one does not duplicate.
 		last, err := tx.LastPartnerRequest("p1", "IP50", string(msisdnA), at(0))
 		if err != nil {
 			return err
 		}
-		if last.ID != reqs[1].ID {
-			t.Errorf("LastPartnerRequest(p1, IP50, A, t0) = %d, want %d", last.ID, reqs[1].ID)
+		if last.ID != reqs[0].ID {
+			t.Errorf("LastPartnerRequest(p1, IP50, A, t0) = %d, want %d (the refused %d skipped)", last.ID, reqs[0].ID, reqs[1].ID)
 		}
+		_, err = tx.LastPartnerRequest("p1", "IP50", string(msisdnA), at(30*time.Second))
+		wantCode(t, "LastPartnerRequest(only a refused one in the window)", err, smsgw.ENotFound)
 		_, err = tx.LastPartnerRequest("p1", "IP50", string(msisdnA), at(90*time.Second))
 		wantCode(t, "LastPartnerRequest(after window)", err, smsgw.ENotFound)
 		_, err = tx.LastPartnerRequest("p2", "IP50", string(msisdnA), at(0))
