@@ -25,7 +25,7 @@ var SeedFormats = []SeedFormat{
 	{"004", "success", "#[trxid]#[kodeproduk]#ke:[tujuan]#SUKSES#SN:[sn]# Sisa saldo Rp.[saldo_awal]-Rp. [harga]=Rp. [saldo_akhir]#Reffid:[refid]#"},
 	{"004", "pending", "#[trxid]#[kodeproduk]#ke:[tujuan]#akan diproses [waktu].#Saldo Rp.[saldo]#Reffid:[refid] #"},
 	{"004", "unknown", "#[trxid]#[kodeproduk]#ke:[tujuan]#masih dalam proses [waktu]. Mohon ditunggu, lebih dari 15mnt Silahkan hubungi CS.#Saldo Rp.[saldo]#Reffid:[refid] #"},
-	{"004", "double", "#[trxid]#[kodeproduk]#ke:[tujuan]#SUKSES; sudah pernah jam [jam] SN/Ref: [sn].#Saldo Rp.[saldo]#Reffid:[refid] #"},
+	{"004", "double", "#[trxid]#[kodeproduk]#ke:[tujuan]#[status]; sudah pernah jam [jam] SN/Ref: [sn].#Saldo Rp.[saldo]#Reffid:[refid] #"},
 	{"004", "failed", "#[trxid]#[kodeproduk]#ke:[tujuan]#GAGAL; [keterangan]#Saldo Rp.[saldo]#Reffid:[refid] #"},
 }
 

@@ -150,7 +150,7 @@ func TestSeed004Answers(t *testing.T) {
 	check("success", got, map[string]string{"trxid": fmt.Sprint(r.ID), "kodeproduk": "IP50", "tujuan": wallet, "sn": r.SN,
 		"saldo_awal": "100,000", "harga": "50,000", "saldo_akhir": "50,000", "refid": "S-1"})
 	got = trx("IP50", wallet, "S-1")
-	check("double", got, map[string]string{"trxid": fmt.Sprint(r.ID), "kodeproduk": "IP50", "tujuan": wallet, "jam": "16:00",
+	check("double", got, map[string]string{"trxid": fmt.Sprint(r.ID), "kodeproduk": "IP50", "tujuan": wallet, "status": "SUKSES", "jam": "16:00",
 		"sn": r.SN, "saldo": "50,000", "refid": "S-1"})
 	failed := func(refid, product, dest, keterangan, saldo string) {
 		t.Helper()
