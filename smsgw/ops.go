@@ -127,19 +127,26 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 // dueMTs returns the next page of due MTs for SendDue. Alone on its store
 // the gateway reads them (seen: how many this call has handled, which may
 // still be queued); sharing it, it claims them (ClaimDueMTs), so that no
-// other gateway sends them too.
+// other gateway sends them too. MTs of the routes the sender holds
+// (RoutedSender) are left in the outbox.
 func (g *Gateway) dueMTs(ctx context.Context, seen int) ([]Message, error) {
-	var due []Message
+	var (
+		due  []Message
+		held []string
+	)
+	if rs, ok := g.sender.(RoutedSender); ok {
+		held = rs.HeldRoutes()
+	}
 	if !g.shared {
 		err := g.store.View(ctx, func(tx Tx) (err error) {
-			due, err = tx.DueMTs(g.now(), outboxPage+seen)
+			due, err = tx.DueMTs(g.now(), held, outboxPage+seen)
 			return err
 		})
 		return due, err
 	}
 	err := g.store.Update(ctx, func(tx Tx) (err error) {
 		now := g.now()
-		due, err = tx.ClaimDueMTs(g.node, now, now.Add(mtClaim), outboxPage)
+		due, err = tx.ClaimDueMTs(g.node, now, now.Add(mtClaim), held, outboxPage)
 		return err
 	})
 	return due, err
@@ -237,7 +244,8 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	ids := a.ids
 	var err error
 	if !accepted {
-		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, ToAddr: m.Addr, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
+		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, ToAddr: m.Addr, Text: m.Text, Channel: m.Channel,
+			USSDSession: m.USSDSession, Route: m.Route})
 	}
 	now := g.now()
 	if err == nil {
@@ -245,6 +253,13 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 		return true
 	}
 	if ctx.Err() != nil {
+		return false
+	}
+	if len(ids) == 0 && errors.Is(err, ErrRouteDown) {
+		// Nothing left: the MT waits in the outbox for its route, with no
+		// attempt counted (the next call does not read it while the
+		// sender holds the route).
+		g.log.Debug("MT waits for its route", "sms_id", m.ID, "route", m.Route)
 		return false
 	}
 	var t temporary
@@ -371,7 +386,7 @@ func (g *Gateway) expireBatch(ctx context.Context, r *Rules, batch []Session, no
 				return fmt.Errorf("expire session %d: %w", s.ID, err)
 			}
 			d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
-			if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
+			if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, "", s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
 				return fmt.Errorf("expire session %d: %w", s.ID, err)
 			}
 			expired++
