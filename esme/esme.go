@@ -80,7 +80,7 @@ type Options struct {
 	// Traffic, when set, counts the MOs and MTs of each route and bind.
 	Traffic TrafficObserver
 	Logger  *slog.Logger
-	Now    func() time.Time
+	Now     func() time.Time
 	// Reassembly bounds concatenated MOs held in memory, for a Gateway
 	// that is no PartGateway; its MaxParts applies to every concatenated
 	// MO (a PartGateway has its own timeout and pending limit).
@@ -107,16 +107,16 @@ type ESME struct {
 	def     string   // the default route
 	balance Balance
 	traffic TrafficObserver
-	log    *slog.Logger
-	now    func() time.Time
-	reasm  *text.Reassembler
-	maxPts int // largest total of a concatenated MO accepted
-	retry  time.Duration
-	ref    atomic.Uint32
-	locks  keyedMutex
-	wg     sync.WaitGroup
-	closed chan struct{}
-	nonce  string // distinguishes this process's SMPP sessions from a previous run's
+	log     *slog.Logger
+	now     func() time.Time
+	reasm   *text.Reassembler
+	maxPts  int // largest total of a concatenated MO accepted
+	retry   time.Duration
+	ref     atomic.Uint32
+	locks   keyedMutex
+	wg      sync.WaitGroup
+	closed  chan struct{}
+	nonce   string // distinguishes this process's SMPP sessions from a previous run's
 
 	ussdSess    ussdSessions
 	ussdTimeout time.Duration
