@@ -167,9 +167,14 @@ func New(o Options) (*ESME, error) {
 	if e.maxPts <= 0 || e.maxPts > text.MaxParts {
 		e.maxPts = text.MaxParts
 	}
+	limiters, err := routeLimiters(o.Routes)
+	if err != nil {
+		return nil, err
+	}
 	for _, bo := range o.Binds {
 		b := &bind{BindOptions: bo}
 		co := bo.Client
+		co.SharedLimiter = limiters[routeName(bo.Route)]
 		co.Handler = smpp.HandlerFunc(func(ctx context.Context, p pdu.PDU) error { return e.handle(ctx, b, p) })
 		// A submit never waits for a bind that is down: Send takes another.
 		co.NoBindWait = true
@@ -183,7 +188,7 @@ func New(o Options) (*ESME, error) {
 		b.client = c
 		e.binds = append(e.binds, b)
 	}
-	if err := e.buildRoutes(o); err != nil {
+	if err := e.buildRoutes(o, limiters); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -618,12 +623,6 @@ func (e *ESME) sendOn(ctx context.Context, b *bind, m smsgw.MT) ([]string, error
 				sm.TLVs.Set(pdu.TagITSSessionInfo, []byte{byte(n), 1})
 			} else {
 				sm.TLVs.SetUint8(pdu.TagUSSDServiceOp, pdu.USSDOpUSSNRequest) // a notice outside any session
-			}
-		}
-		if lim := b.route.limiter; lim != nil {
-			// The route's limit, over all its binds: one token per part.
-			if err := lim.Wait(ctx); err != nil {
-				return ids, retryError{fmt.Errorf("submit MT %d part %d/%d: route limit: %w", m.ID, part.Seq, len(msg.Parts), err)}
 			}
 		}
 		resp, err := b.client.Submit(ctx, sm)

@@ -50,17 +50,38 @@ type route struct {
 	next     atomic.Uint32 // the bind to start the next pick at
 }
 
+// routeName is the route of a bind that names route.
+func routeName(route string) string {
+	if route == "" {
+		return DefaultRoute
+	}
+	return route
+}
+
+// routeLimiters makes the limiter of each route with a throughput: the
+// binds of the route share it (smpp.ClientOptions.SharedLimiter), taken
+// after each bind's own, so that both limits hold.
+func routeLimiters(routes []RouteOptions) (map[string]*rate.Limiter, error) {
+	m := map[string]*rate.Limiter{}
+	for _, ro := range routes {
+		if ro.Throughput < 0 {
+			return nil, fmt.Errorf("esme: route %q: negative throughput", ro.Name)
+		}
+		if ro.Throughput > 0 {
+			m[ro.Name] = rate.NewLimiter(rate.Limit(ro.Throughput), 1)
+		}
+	}
+	return m, nil
+}
+
 // buildRoutes groups the binds by route.
-func (e *ESME) buildRoutes(o Options) error {
+func (e *ESME) buildRoutes(o Options, limiters map[string]*rate.Limiter) error {
 	e.routes = map[string]*route{}
 	for _, b := range e.binds {
-		name := b.Route
-		if name == "" {
-			name = DefaultRoute
-		}
+		name := routeName(b.Route)
 		r := e.routes[name]
 		if r == nil {
-			r = &route{name: name}
+			r = &route{name: name, limiter: limiters[name]}
 			e.routes[name] = r
 			e.order = append(e.order, name)
 		}
@@ -71,12 +92,6 @@ func (e *ESME) buildRoutes(o Options) error {
 		r := e.routes[ro.Name]
 		if r == nil {
 			return fmt.Errorf("esme: route %q has no bind", ro.Name)
-		}
-		if ro.Throughput < 0 {
-			return fmt.Errorf("esme: route %q: negative throughput", ro.Name)
-		}
-		if ro.Throughput > 0 {
-			r.limiter = rate.NewLimiter(rate.Limit(ro.Throughput), 1)
 		}
 		if ro.Fallback != "" {
 			if r.fallback = e.routes[ro.Fallback]; r.fallback == nil || r.fallback == r {

@@ -86,6 +86,10 @@ type ClientOptions struct {
 	// bucket size, default 1.
 	Rate  float64
 	Burst int
+	// SharedLimiter, when set, is waited for too, after Rate, before each
+	// submit_sm: a limit shared with other clients (all the binds to one
+	// operator, say).
+	SharedLimiter *rate.Limiter
 	// NoBindWait makes Submit, SubmitText and Send fail at once with an
 	// error matching ErrNotBound while no transmitter is bound, instead
 	// of waiting for one: a caller with other binds sends elsewhere.
