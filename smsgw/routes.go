@@ -3,9 +3,9 @@ package smsgw
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/keywords"
 )
 
 // A route is a way out to subscribers: in practice one operator, whose
@@ -69,7 +69,7 @@ func NewRoutes(def string, routes []RouteConfig) (*Routes, error) {
 		}
 		r.known[rc.Name] = true
 		for _, p := range rc.Prefixes {
-			c, err := CanonicalPrefix(p)
+			c, err := keywords.CanonicalPrefix(p)
 			if err != nil {
 				return nil, fmt.Errorf("smsgw: route %q: %w", rc.Name, err)
 			}
@@ -84,26 +84,6 @@ func NewRoutes(def string, routes []RouteConfig) (*Routes, error) {
 		return nil, fmt.Errorf("smsgw: default route %q is not one of the routes", def)
 	}
 	return r, nil
-}
-
-// CanonicalPrefix returns a number prefix in the canonical form of
-// domain.MSISDN: digits, international, without plus ("0811" and "+62811"
-// are "62811").
-func CanonicalPrefix(p string) (string, error) {
-	s := strings.TrimPrefix(p, "+")
-	if s == "" || strings.Trim(s, "0123456789") != "" {
-		return "", fmt.Errorf("prefix %q: want digits, e.g. 0811 or 62811", p)
-	}
-	if strings.HasPrefix(s, "0") {
-		if strings.HasPrefix(p, "+") {
-			return "", fmt.Errorf("prefix %q: want digits, e.g. 0811 or 62811", p)
-		}
-		s = "62" + s[1:]
-	}
-	if len(s) < 3 {
-		return "", fmt.Errorf("prefix %q: too short", p)
-	}
-	return s, nil
 }
 
 // Default returns the default route ("" for nil Routes).

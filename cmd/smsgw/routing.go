@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/keywords"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -108,7 +109,7 @@ func (c *Config) validateRouting() error {
 			return keyErr(k+".fallback", "must name another operator of the binds, got %q", o.Fallback)
 		}
 		for j, p := range o.Prefixes {
-			if _, err := smsgw.CanonicalPrefix(p); err != nil {
+			if _, err := keywords.CanonicalPrefix(p); err != nil {
 				return keyErr(fmt.Sprintf("%s.prefixes[%d]", k, j), "%v", err)
 			}
 		}
@@ -141,7 +142,7 @@ func (c *Config) validateRouting() error {
 		}
 		listens[o.Listen] = true
 		for j, p := range o.Prefixes {
-			if _, err := smsgw.CanonicalPrefix(p); err != nil {
+			if _, err := keywords.CanonicalPrefix(p); err != nil {
 				return keyErr(fmt.Sprintf("%s.prefixes[%d]", k, j), "%v", err)
 			}
 		}
