@@ -44,7 +44,7 @@ type App struct {
 	// signal goroutine.
 	live  atomic.Pointer[smsgw.Gateway]
 	esme  *esme.ESME
-	smsc  *smsc.Server
+	smscs []*smsc.Server // the simulator's SMSCs, one per simulated operator
 	sim   *sim.Simulator
 	simUI *sim.Handler
 	http  *http.Server
@@ -167,10 +167,15 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 
 	if cfg.Simulator.Enabled {
-		if err := a.startSimulator(); err != nil {
+		err := a.startSimulator()
+		defer func() {
+			for _, srv := range a.smscs {
+				srv.Close()
+			}
+		}()
+		if err != nil {
 			return err
 		}
-		defer a.smsc.Close()
 	}
 
 	switch {
