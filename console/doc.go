@@ -48,7 +48,10 @@
 //	POST /console/login                 fields username, password, csrf, next; 303 to next on success
 //	POST /console/logout                form#logout, button#logout-submit
 //	GET  /console/                      dashboard: #binds (tr#bind-NAME, data-bound, data-suspended,
-//	                                    buttons .suspend/.resume), svg#traffic-chart (polyline#chart-mo,
+//	                                    data-operator, data-throttled; td.window in use/window, td.mo-rate,
+//	                                    td.mt-rate per minute; buttons .suspend/.resume), #operators
+//	                                    (tr#operator-NAME, data-held, data-backlog: MTs queued for it;
+//	                                    td.mo-rate, td.mt-rate), svg#traffic-chart (polyline#chart-mo,
 //	                                    #chart-mt, g#chart-legend), table#outcomes (tr[data-state]), #credited-today,
 //	                                    #outbox-depth; ?minutes=60|180|720; with the partner API or
 //	                                    partner data: section#partners-today (#partner-requests-today,
