@@ -480,26 +480,27 @@ func TestThroughputLimits(t *testing.T) {
 			t.Errorf("the route's binds carried %d and %d: want both used", a, b)
 		}
 	})
-	t.Run("bind", func(t *testing.T) {
-		r := newRouteRig(t, esme.Options{}, mustRoutes(t, "tsel", tsel),
-			operator{name: "tsel", binds: []string{"tsel-a", "tsel-b"}, rate: 10})
-		burst(t, r)
-		srv := r.ops[0].srv
-		for _, b := range []string{"tsel-a", "tsel-b"} {
-			checkRate(t, "bind "+b, submitTimes(srv, b), 10)
-		}
-		checkRate(t, "route tsel, two binds of 10/s", submitTimes(srv), 20)
-	})
-	t.Run("route under its binds", func(t *testing.T) {
-		r := newRouteRig(t, esme.Options{Routes: []esme.RouteOptions{{Name: "tsel", Throughput: 15}}}, mustRoutes(t, "tsel", tsel),
-			operator{name: "tsel", binds: []string{"tsel-a", "tsel-b"}, rate: 10})
-		burst(t, r)
-		srv := r.ops[0].srv
-		for _, b := range []string{"tsel-a", "tsel-b"} {
-			checkRate(t, "bind "+b, submitTimes(srv, b), 10)
-		}
-		checkRate(t, "route tsel of 15/s over two binds of 10/s", submitTimes(srv), 15)
-	})
+	// Two binds of 10/s each: each bind's limit holds, and the route
+	// runs at their sum or at its own limit when that is lower.
+	for _, tc := range []struct {
+		name  string
+		route float64 // the route's limit (0: none)
+		want  int     // the route's rate
+	}{
+		{"bind", 0, 20},
+		{"route under its binds", 15, 15},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRouteRig(t, esme.Options{Routes: []esme.RouteOptions{{Name: "tsel", Throughput: tc.route}}}, mustRoutes(t, "tsel", tsel),
+				operator{name: "tsel", binds: []string{"tsel-a", "tsel-b"}, rate: 10})
+			burst(t, r)
+			srv := r.ops[0].srv
+			for _, b := range []string{"tsel-a", "tsel-b"} {
+				checkRate(t, "bind "+b, submitTimes(srv, b), 10)
+			}
+			checkRate(t, fmt.Sprintf("route tsel (limit %v) over two binds of 10/s", tc.route), submitTimes(srv), tc.want)
+		})
+	}
 }
 
 // A delivery receipt finds its MT whichever bind of the route it comes

@@ -17,20 +17,20 @@ func (t *Tx) OutboxByRoute() (map[string]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox by route: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var (
-			route string
-			n     int
-		)
-		if err := rows.Scan(&route, &n); err != nil {
-			return nil, fmt.Errorf("store: outbox by route: %w", err)
-		}
-		out[route] = n
+	type routeCount struct {
+		route string
+		n     int
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: outbox by route: %w", err)
+	counts, err := collect(rows, "outbox by route", func(r scanner) (*routeCount, error) {
+		var c routeCount
+		return &c, r.Scan(&c.route, &c.n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.route] = c.n
 	}
 	return out, nil
 }
