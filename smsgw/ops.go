@@ -258,8 +258,14 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	if len(ids) == 0 && errors.Is(err, ErrRouteDown) {
 		// Nothing left: the MT waits in the outbox for its route, with no
 		// attempt counted (the next call does not read it while the
-		// sender holds the route).
+		// sender holds the route). Sharing the store, its claim ends now:
+		// another gateway's binds of the route may be up.
 		g.log.Debug("MT waits for its route", "sms_id", m.ID, "route", m.Route)
+		if g.shared {
+			if rerr := g.store.Update(ctx, func(tx Tx) error { return tx.ReleaseMTs(g.node, []int64{m.ID}) }); rerr != nil {
+				g.log.Warn("releasing an MT waiting for its route failed; it waits for its claim to end", "sms_id", m.ID, "err", rerr)
+			}
+		}
 		return false
 	}
 	var t temporary
