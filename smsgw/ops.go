@@ -27,7 +27,8 @@ type temporary interface{ Temporary() bool }
 // backoff up to MTMaxAttempts; a permanent error fails the message at
 // once. A crash between the SMSC's acceptance and its record resends the
 // message after restart (at-least-once for replies; credits are never
-// repeated).
+// repeated). An MT whose route is down (ErrRouteDown) waits in the outbox,
+// no attempt counted.
 func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 	g.sendMu.Lock()
 	defer g.sendMu.Unlock()
@@ -64,8 +65,9 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 			return
 		}
 		// What this call claimed and did not hand to the sender (behind a
-		// failed MT to the same number, or after ctx ended) is free for the
-		// next call, here or in another gateway on the same store. An MT
+		// failed MT to the same number, or after ctx ended), or that waits
+		// for its route, is free for the next call, here or in another
+		// gateway on the same store (whose binds of the route may be up). An MT
 		// the SMSC took keeps its claim until its record is written, even
 		// when that fails now (see unrecorded): released, another gateway
 		// would send it again.
@@ -110,9 +112,12 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 				mu.Lock()
 				tried[m.ID] = true
 				mu.Unlock()
-				if !g.sendOne(ctx, m, rec) {
+				if accepted, waits := g.sendOne(ctx, m, rec); !accepted {
 					mu.Lock()
 					blocked[m.MSISDN] = true // its later MTs wait for the next call, in order
+					if waits {
+						tried[m.ID] = false // nothing sent: its claim is released below
+					}
 					mu.Unlock()
 					return
 				}
@@ -236,8 +241,9 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 // hands it over without sending it again: a storage fault must not repeat
 // an MT to the customer on every poll while it lasts. Only a restart
 // forgets such an MT and sends it once more. It reports whether m was
-// accepted.
-func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) bool {
+// accepted, and whether, not sent, it waits for its route (ErrRouteDown):
+// then nothing is recorded.
+func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) (accepted, waits bool) {
 	g.recMu.Lock()
 	a, accepted := g.unrecorded[m.ID]
 	g.recMu.Unlock()
@@ -250,23 +256,17 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	now := g.now()
 	if err == nil {
 		rec <- acceptance{m: m, ids: ids, at: now}
-		return true
+		return true, false
 	}
 	if ctx.Err() != nil {
-		return false
+		return false, false
 	}
 	if len(ids) == 0 && errors.Is(err, ErrRouteDown) {
 		// Nothing left: the MT waits in the outbox for its route, with no
 		// attempt counted (the next call does not read it while the
-		// sender holds the route). Sharing the store, its claim ends now:
-		// another gateway's binds of the route may be up.
+		// sender holds the route).
 		g.log.Debug("MT waits for its route", "sms_id", m.ID, "route", m.Route)
-		if g.shared {
-			if rerr := g.store.Update(ctx, func(tx Tx) error { return tx.ReleaseMTs(g.node, []int64{m.ID}) }); rerr != nil {
-				g.log.Warn("releasing an MT waiting for its route failed; it waits for its claim to end", "sms_id", m.ID, "err", rerr)
-			}
-		}
-		return false
+		return false, true
 	}
 	var t temporary
 	permanent := errors.As(err, &t) && !t.Temporary()
@@ -278,7 +278,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTFailed(m.ID, err.Error(), now) }); uerr != nil {
 			g.log.Error("record failed MT failed", "sms_id", m.ID, "err", uerr)
 		}
-		return false
+		return false, false
 	}
 	delay := g.mtBase << min(attempts-1, 20)
 	if delay > 5*time.Minute || delay <= 0 {
@@ -290,7 +290,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTRetry(m.ID, err.Error(), now.Add(delay)) }); uerr != nil {
 		g.log.Error("record MT retry failed", "sms_id", m.ID, "err", uerr)
 	}
-	return false
+	return false, false
 }
 
 // Receipt is a delivery receipt as the transport decoded it.
