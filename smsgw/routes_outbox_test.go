@@ -44,6 +44,7 @@ func (s *heldSender) routes() []string {
 	for _, m := range s.sent {
 		out = append(out, string(m.To)+"@"+m.Route)
 	}
+	slices.Sort(out) // MTs to different numbers go out concurrently
 	return out
 }
 
