@@ -56,6 +56,8 @@ type PartnerAdmin interface {
 // Binds reports and controls the SMPP binds; *esme.ESME implements it.
 type Binds interface {
 	Status() []esme.BindStatus
+	// Routes reports the operators (routes) the binds are grouped in.
+	Routes() []esme.RouteStatus
 	Suspend(name string) error
 	Resume(name string) error
 }

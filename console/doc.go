@@ -49,7 +49,10 @@
 //	POST /console/logout                form#logout, button#logout-submit
 //	every page (logged in)              ul#warnings li.warning: Options.Warnings, when there are any
 //	GET  /console/                      dashboard: #binds (tr#bind-NAME, data-bound, data-suspended,
-//	                                    buttons .suspend/.resume), svg#traffic-chart (polyline#chart-mo,
+//	                                    data-operator, data-throttled; td.window in use/window, td.mo-rate,
+//	                                    td.mt-rate per minute; buttons .suspend/.resume), #operators
+//	                                    (tr#operator-NAME, data-held, data-backlog: MTs queued for it;
+//	                                    td.mo-rate, td.mt-rate), svg#traffic-chart (polyline#chart-mo,
 //	                                    #chart-mt, g#chart-legend), table#outcomes (tr[data-state]), #credited-today,
 //	                                    #outbox-depth; ?minutes=60|180|720; with the partner API or
 //	                                    partner data: section#partners-today (#partner-requests-today,

@@ -71,8 +71,21 @@ func (b *binds) Status() []esme.BindStatus {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return []esme.BindStatus{
-		{Name: "smsc1", Bound: !b.suspended["smsc1"], Suspended: b.suspended["smsc1"]},
-		{Name: "smsc2", Bound: false},
+		{Name: "smsc1", Route: "tsel", Bound: !b.suspended["smsc1"], Suspended: b.suspended["smsc1"], Window: 10, InUse: 2, MOPerMinute: 3, MTPerMinute: 4},
+		{Name: "smsc2", Route: "isat", Bound: false, Throttled: true},
+	}
+}
+
+func (b *binds) Routes() []esme.RouteStatus {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	up := 0
+	if !b.suspended["smsc1"] {
+		up = 1
+	}
+	return []esme.RouteStatus{
+		{Name: "tsel", Binds: 1, Up: up, Default: true, Held: up == 0, MOPerMinute: 3, MTPerMinute: 4},
+		{Name: "isat", Binds: 1, Held: true},
 	}
 }
 

@@ -191,6 +191,7 @@ var flashes = map[string]string{
 
 type dashboardBody struct {
 	Binds     []esme.BindStatus
+	Routes    []routeRow
 	Chart     *chart
 	Minutes   int
 	Ranges    []int
@@ -203,6 +204,36 @@ type dashboardBody struct {
 	Partner   *partnerPanel // nil when the partner API is off and has no data
 	// Corrections counts the ledger corrections waiting for a decision.
 	Corrections int
+}
+
+// routeRow is an operator on the dashboard, with its outbox backlog.
+type routeRow struct {
+	esme.RouteStatus
+	Backlog int
+}
+
+// routeRows joins the operators' state with the outbox backlog per route;
+// MTs without a route, or with one no bind serves, count under the
+// default operator, which carries them.
+func routeRows(routes []esme.RouteStatus, backlog map[string]int) []routeRow {
+	rows := make([]routeRow, len(routes))
+	def := -1
+	for i, r := range routes {
+		rows[i] = routeRow{RouteStatus: r}
+		if r.Default {
+			def = i
+		}
+	}
+	for route, n := range backlog {
+		i := slices.IndexFunc(rows, func(r routeRow) bool { return r.Name == route })
+		if i < 0 {
+			i = def
+		}
+		if i >= 0 {
+			rows[i].Backlog += n
+		}
+	}
+	return rows
 }
 
 type outcome struct {
@@ -227,6 +258,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	var (
 		summary smsgw.Summary
 		traffic []smsgw.TrafficPoint
+		backlog map[string]int
 	)
 	err := c.o.Store.View(r.Context(), func(tx smsgw.Tx) error {
 		var err error
@@ -240,6 +272,9 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 			return err
 		}
 		if b.Outbox, err = tx.OutboxDepth(); err != nil {
+			return err
+		}
+		if backlog, err = tx.OutboxByRoute(); err != nil {
 			return err
 		}
 		if b.Corrections, err = waitingCorrections(tx, now); err != nil {
@@ -262,6 +297,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, s *session) 
 	b.Chart = newChart(traffic, from, minutes, c.o.Location)
 	if c.o.Binds != nil {
 		b.Binds = c.o.Binds.Status()
+		b.Routes = routeRows(c.o.Binds.Routes(), backlog)
 	}
 	d := c.data(s, "Dashboard", "dashboard", b)
 	d.Flash = flashes[r.URL.Query().Get("done")]

@@ -552,3 +552,33 @@ func TestWarnings(t *testing.T) {
 		t.Error("warnings shown without any")
 	}
 }
+
+// The dashboard shows each operator's binds, state, traffic and outbox
+// backlog (MTs without an operator count under the default one), and each
+// bind's operator, window in use and throttling.
+func TestDashboardOperators(t *testing.T) {
+	h := newHarness(t)
+	if err := h.store.Update(t.Context(), func(tx smsgw.Tx) error {
+		for _, route := range []string{"isat", "isat", "", "gone"} {
+			m := &smsgw.Message{Direction: smsgw.DirOut, ShortCode: "9779", MSISDN: "628150000001", Text: "x", Route: route}
+			if err := tx.EnqueueMT(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	body := h.admin().get("/console/").body
+	for _, want := range []string{
+		`id="operators"`,
+		`<tr id="operator-tsel" data-held="false" data-backlog="2">`, // the routeless and the unknown route
+		`<tr id="operator-isat" data-held="true" data-backlog="2">`, `down, MTs wait`,
+		`data-operator="tsel" data-throttled="false"`, `<td class="num window">2/10</td>`,
+		`data-operator="isat" data-throttled="true"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %s", want)
+		}
+	}
+}

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,8 +36,12 @@ type Gateway interface {
 
 // BindOptions configure one bind.
 type BindOptions struct {
-	Name   string
-	Client smpp.ClientOptions // Handler is set by the ESME
+	Name string
+	// Route is the route (operator) the bind belongs to; "" is
+	// DefaultRoute. MOs record the route of the bind they came on, and
+	// an MT leaves through a bind of its route.
+	Route  string
+	Client smpp.ClientOptions // Handler and NoBindWait are set by the ESME
 	// Text settings of this SMSC (what data_coding 0 means, packing).
 	Text text.Options
 	// Concat is how long MTs are split: UDH 8/16-bit reference, sar_* TLVs
@@ -65,9 +68,19 @@ type BindOptions struct {
 
 // Options configure the ESME.
 type Options struct {
-	Binds  []BindOptions
-	Logger *slog.Logger
-	Now    func() time.Time
+	Binds []BindOptions
+	// Routes set the limits and fallbacks of the routes the binds name
+	// (a route left out has neither). DefaultRoute carries the MTs
+	// without a route, or with one no bind serves; it may be empty when
+	// the binds form one route. Balance spreads a route's MTs over its
+	// binds (default BalanceRoundRobin).
+	Routes       []RouteOptions
+	DefaultRoute string
+	Balance      Balance
+	// Traffic, when set, counts the MOs and MTs of each route and bind.
+	Traffic TrafficObserver
+	Logger  *slog.Logger
+	Now     func() time.Time
 	// Reassembly bounds concatenated MOs held in memory, for a Gateway
 	// that is no PartGateway; its MaxParts applies to every concatenated
 	// MO (a PartGateway has its own timeout and pending limit).
@@ -87,18 +100,23 @@ type Options struct {
 
 // ESME runs the binds.
 type ESME struct {
-	gw     Gateway // set by Run
-	binds  []*bind
-	log    *slog.Logger
-	now    func() time.Time
-	reasm  *text.Reassembler
-	maxPts int // largest total of a concatenated MO accepted
-	retry  time.Duration
-	ref    atomic.Uint32
-	locks  keyedMutex
-	wg     sync.WaitGroup
-	closed chan struct{}
-	nonce  string // distinguishes this process's SMPP sessions from a previous run's
+	gw      Gateway // set by Run
+	binds   []*bind
+	routes  map[string]*route
+	order   []string // route names, in the order of their first binds
+	def     string   // the default route
+	balance Balance
+	traffic TrafficObserver
+	log     *slog.Logger
+	now     func() time.Time
+	reasm   *text.Reassembler
+	maxPts  int // largest total of a concatenated MO accepted
+	retry   time.Duration
+	ref     atomic.Uint32
+	locks   keyedMutex
+	wg      sync.WaitGroup
+	closed  chan struct{}
+	nonce   string // distinguishes this process's SMPP sessions from a previous run's
 
 	ussdSess    ussdSessions
 	ussdTimeout time.Duration
@@ -114,6 +132,8 @@ func newNonce() string {
 type bind struct {
 	BindOptions
 	client *smpp.Client
+	route  *route
+	mo, mt minuteCounter // received and sent in the last minute
 }
 
 // New builds the ESME and its SMPP clients. It does no I/O. The ESME can
@@ -124,7 +144,7 @@ func New(o Options) (*ESME, error) {
 		return nil, errors.New("esme: no binds")
 	}
 	e := &ESME{log: o.Logger, now: o.Now, retry: o.ReceiptRetry, closed: make(chan struct{}), nonce: newNonce(),
-		ussdSess: ussdSessions{lifetime: o.USSDLifetime}, ussdTimeout: o.USSDTimeout, ussdObs: o.USSDObserver}
+		ussdSess: ussdSessions{lifetime: o.USSDLifetime}, ussdTimeout: o.USSDTimeout, ussdObs: o.USSDObserver, traffic: o.Traffic}
 	if e.ussdSess.lifetime <= 0 {
 		e.ussdSess.lifetime = DefaultUSSDLifetime
 	}
@@ -147,10 +167,17 @@ func New(o Options) (*ESME, error) {
 	if e.maxPts <= 0 || e.maxPts > text.MaxParts {
 		e.maxPts = text.MaxParts
 	}
+	limiters, err := routeLimiters(o.Routes)
+	if err != nil {
+		return nil, err
+	}
 	for _, bo := range o.Binds {
 		b := &bind{BindOptions: bo}
 		co := bo.Client
+		co.SharedLimiter = limiters[routeName(bo.Route)]
 		co.Handler = smpp.HandlerFunc(func(ctx context.Context, p pdu.PDU) error { return e.handle(ctx, b, p) })
+		// A submit never waits for a bind that is down: Send takes another.
+		co.NoBindWait = true
 		if co.Logger == nil {
 			co.Logger = base.With("bind", bo.Name)
 		}
@@ -160,6 +187,9 @@ func New(o Options) (*ESME, error) {
 		}
 		b.client = c
 		e.binds = append(e.binds, b)
+	}
+	if err := e.buildRoutes(o, limiters); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -208,21 +238,36 @@ func (e *ESME) Run(ctx context.Context, gw Gateway) error {
 
 // BindStatus is the state of one bind for health checks and the console.
 type BindStatus struct {
-	Name string
+	Name  string
+	Route string // the route (operator) it belongs to
 	// Bound is true when the bind can carry traffic: bound and not
 	// suspended.
 	Bound bool
 	// Suspended is true while the bind is suspended by an operator
 	// (Suspend), including while its unbind is under way.
 	Suspended bool
+	// Window is the configured window; InUse the submits waiting for
+	// their response now.
+	Window, InUse int
+	// Throttled is true while its submits wait: paused after the SMSC
+	// throttled them, or held by the bind's rate limit.
+	Throttled bool
+	// ThrottledTotal counts the SMSC's throttle answers since start.
+	ThrottledTotal uint64
+	// MOPerMinute and MTPerMinute count the MOs received and MTs sent
+	// over the bind in the last minute.
+	MOPerMinute, MTPerMinute int
 }
 
-// Status lists the binds and whether each is bound or suspended.
+// Status lists the binds with their route, state and load.
 func (e *ESME) Status() []BindStatus {
+	now := time.Now()
 	out := make([]BindStatus, len(e.binds))
 	for i, b := range e.binds {
 		susp := b.client.Suspended()
-		out[i] = BindStatus{Name: b.Name, Bound: b.client.Bound() && !susp, Suspended: susp}
+		out[i] = BindStatus{Name: b.Name, Route: b.route.name, Bound: b.client.Bound() && !susp, Suspended: susp,
+			Window: b.Client.Window, InUse: b.client.Pending(), Throttled: b.client.Throttled(),
+			ThrottledTotal: b.client.Stats().Throttled, MOPerMinute: b.mo.count(now), MTPerMinute: b.mt.count(now)}
 	}
 	return out
 }
@@ -233,7 +278,7 @@ var ErrUnknownBind = errors.New("esme: unknown bind")
 
 // Suspend takes the named bind down gracefully and keeps it down until
 // Resume: no reconnection attempts, and MTs go out through another bound
-// bind or wait in the outbox. It returns before the unbind has finished;
+// bind of its route (or the route's fallback) or wait in the outbox. It returns before the unbind has finished;
 // Status reports the bind as suspended (and not bound) at once. Suspending
 // a suspended bind does nothing.
 func (e *ESME) Suspend(name string) error {
@@ -398,7 +443,8 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 			return e.ussd(ctx, b, ug, f, op, msg)
 		}
 	}
-	mo := smsgw.MO{From: f.source, FromTON: f.sourceTON, FromNPI: f.sourceNPI, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(), Link: e.link(ctx, b)}
+	mo := smsgw.MO{From: f.source, FromTON: f.sourceTON, FromNPI: f.sourceNPI, To: f.dest, Text: msg, Channel: smsgw.ChannelSMS, ReceivedAt: e.now(),
+		Link: e.link(ctx, b), Route: b.route.name}
 	mo.Track = e.tracker(ctx, mo.Link)
 	if mo.Track != nil {
 		mo.AfterAck = func(fn func()) { smpp.AfterResponse(ctx, fn) }
@@ -421,7 +467,20 @@ func (e *ESME) mo(ctx context.Context, b *bind, f moFields) error {
 		e.log.Error("MO not stored; asking the SMSC to redeliver", "bind", b.Name, "msisdn", maskAddr(f.source), "err", err)
 		return pdu.StatusXTAppn
 	}
+	e.count(b, "mo")
 	return nil
+}
+
+// count records an MO received ("mo") or an MT sent ("mt") over b.
+func (e *ESME) count(b *bind, dir string) {
+	c := &b.mo
+	if dir == "mt" {
+		c = &b.mt
+	}
+	c.add(time.Now())
+	if e.traffic != nil {
+		e.traffic.Traffic(b.route.name, b.Name, dir)
+	}
 }
 
 // receipt applies a delivery receipt. Unmatched receipts are retried in the
@@ -439,6 +498,9 @@ func (e *ESME) receipt(ctx context.Context, b *bind, r dlr.Receipt) error {
 	}
 	rec := smsgw.Receipt{State: state, Error: r.Err, At: e.now()}
 	keys := dlr.ReceiptKeys(r.ID, b.IDMode)
+	for i, k := range keys {
+		keys[i] = e.qualify(b.route, k) // the MT went out through this bind's route
+	}
 	// record tries each key the MT's id may be stored under.
 	record := func(ctx context.Context) (err error) {
 		for _, k := range keys {
@@ -490,29 +552,29 @@ func (e *ESME) Close() {
 	e.wg.Wait()
 }
 
-// errNoBind is returned by Send when no bind can transmit; it is temporary.
-var errNoBind = temporaryError("no SMPP bind is up")
-
-type temporaryError string
-
-func (e temporaryError) Error() string   { return string(e) }
-func (e temporaryError) Temporary() bool { return true }
-
-// Send implements smsgw.Sender: it splits the text per the bind's settings
-// and submits every part, returning the normalised SMSC message ids.
+// Send implements smsgw.Sender: it takes a bind of the MT's route (its
+// fallback's when none of its own is up), splits the text per the bind's
+// settings and submits every part, returning the normalised SMSC message
+// ids (qualified with the route when there are several: see qualify).
+// When no bind can carry the MT it returns an error matching
+// smsgw.ErrRouteDown: the MT waits in the outbox.
 func (e *ESME) Send(ctx context.Context, m smsgw.MT) ([]string, error) {
+	r := e.routeOf(m.Route)
 	var skip []*bind
 	for {
-		b := e.pick(skip...)
+		b := e.pick(r, skip...)
 		if b == nil {
-			return nil, errNoBind
+			return nil, routeDownError{route: r.name}
 		}
 		ids, err := e.sendOn(ctx, b, m)
-		if len(ids) == 0 && errors.Is(err, smpp.ErrSuspended) {
-			// Suspended between pick and submit: nothing was sent, so
-			// another bind may carry it.
+		if len(ids) == 0 && (errors.Is(err, smpp.ErrSuspended) || errors.Is(err, smpp.ErrNotBound)) {
+			// Suspended or down between pick and submit: nothing was
+			// sent, so another bind may carry it.
 			skip = append(skip, b)
 			continue
+		}
+		if err == nil {
+			e.count(b, "mt")
 		}
 		return ids, err
 	}
@@ -575,20 +637,9 @@ func (e *ESME) sendOn(ctx context.Context, b *bind, m smsgw.MT) ([]string, error
 			// *net.OpError for a reset connection reports Temporary false).
 			return ids, retryError{fmt.Errorf("submit MT %d part %d/%d: %w", m.ID, part.Seq, len(msg.Parts), err)}
 		}
-		ids = append(ids, dlr.NormalizeID(resp.MessageID, b.IDMode))
+		ids = append(ids, e.qualify(b.route, dlr.NormalizeID(resp.MessageID, b.IDMode)))
 	}
 	return ids, nil
-}
-
-// pick returns the first bound bind that is not suspended nor in skip, or
-// nil.
-func (e *ESME) pick(skip ...*bind) *bind {
-	for _, b := range e.binds {
-		if b.client.Bound() && !b.client.Suspended() && !slices.Contains(skip, b) {
-			return b
-		}
-	}
-	return nil
 }
 
 type permanentError struct{ err error }

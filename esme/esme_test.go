@@ -127,6 +127,9 @@ func runESME(t *testing.T, srv *smpptest.Server, gw esme.Gateway, o esme.Options
 	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer wcancel()
 	for _, b := range o.Binds {
+		if b.Client.Addr != srv.Addr() {
+			continue // another SMSC's
+		}
 		if _, err := srv.WaitBound(wctx, b.Client.SystemID); err != nil {
 			t.Fatalf("bind %s: %v", b.Name, err)
 		}

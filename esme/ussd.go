@@ -169,7 +169,7 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 	if hasInfo {
 		u.info = &info
 	}
-	req := smsgw.USSDRequest{Session: u.id, MSISDN: f.source, ServiceCode: u.dial, Inputs: u.inputs}
+	req := smsgw.USSDRequest{Session: u.id, MSISDN: f.source, ServiceCode: u.dial, Inputs: u.inputs, Route: b.route.name}
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, e.ussdTimeout)
 	sc, err := gw.USSD(sctx, req)

@@ -1,6 +1,7 @@
 package keywords
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/smsgw/smsgw/domain"
@@ -90,4 +91,24 @@ func normalizeMSISDN(s string) (string, error) {
 		return "", ErrMSISDNLength
 	}
 	return "62" + string(national), nil
+}
+
+// CanonicalPrefix returns a number prefix in the canonical form of an
+// MSISDN (NormalizeMSISDN): digits, international, without plus ("0811"
+// and "+62811" are "62811"). A whole number is a prefix too.
+func CanonicalPrefix(p string) (string, error) {
+	s := strings.TrimPrefix(p, "+")
+	if s == "" || strings.Trim(s, "0123456789") != "" {
+		return "", fmt.Errorf("prefix %q: want digits, e.g. 0811 or 62811", p)
+	}
+	if strings.HasPrefix(s, "0") {
+		if strings.HasPrefix(p, "+") {
+			return "", fmt.Errorf("prefix %q: want digits, e.g. 0811 or 62811", p)
+		}
+		s = "62" + s[1:]
+	}
+	if len(s) < 3 {
+		return "", fmt.Errorf("prefix %q: too short", p)
+	}
+	return s, nil
 }

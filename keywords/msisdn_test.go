@@ -85,3 +85,15 @@ func TestNormalizeMSISDNErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCanonicalPrefix(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"0811", "62811"}, {"62811", "62811"}, {"+62811", "62811"}, {"08150000009", "628150000009"},
+		{"", ""}, {"08a1", ""}, {"+0811", ""}, {"0", ""}, {"+", ""},
+	} {
+		got, err := keywords.CanonicalPrefix(tc.in)
+		if got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("CanonicalPrefix(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

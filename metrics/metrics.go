@@ -1,7 +1,8 @@
 // Package metrics exports the gateway's Prometheus metrics: MO/MT counters
 // by short code and keyword, session outcomes, PIN failures, credits, SMPP
 // PDUs, window in use, round-trip latency, reconnects and bind state, outbox
-// depth and database latency.
+// depth and database latency, and by operator (route) and bind: messages,
+// bound state, window in use, throttling and outbox backlog.
 //
 // It implements smsgw.Observer and smpp.Metrics and wraps a smsgw.Store to
 // time its transactions. Labels are bounded: keywords come from the
@@ -44,6 +45,7 @@ type Metrics struct {
 	ussdTime   *prometheus.HistogramVec
 	recMiss    *prometheus.GaugeVec
 	recRuns    *prometheus.CounterVec
+	routeMsgs  *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them on reg.
@@ -116,6 +118,11 @@ func New(reg prometheus.Registerer) *Metrics {
 		Name: "smsgw_reconcile_runs_total",
 		Help: "Daily reconciliations by partner and result (matched, mismatch, no_file, error).",
 	}, []string{"partner", "result"})
+	m.routeMsgs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "smsgw_route_messages_total",
+		Help: "Messages over each operator and bind, by direction (mo received, mt sent).",
+	}, []string{"operator", "bind", "direction"})
+	reg.MustRegister(m.routeMsgs)
 	reg.MustRegister(m.mo, m.mt, m.sessions, m.pinFail, m.refused, m.credits, m.creditsRp, m.pdus, m.window, m.rtt, m.reconnects, m.bound, m.db,
 		m.h2hReqs, m.h2hLatency, m.callbacks, m.ussd, m.ussdTime, m.recMiss, m.recRuns)
 	return m

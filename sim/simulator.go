@@ -48,8 +48,11 @@ type Message struct {
 	// StatusDelivered, or why it failed. Empty for an MT.
 	Status string `json:"status,omitempty"`
 	// MessageID is the SMSC message id of an MT.
-	MessageID string    `json:"message_id,omitempty"`
-	Time      time.Time `json:"time"`
+	MessageID string `json:"message_id,omitempty"`
+	// Operator is the simulated operator whose SMSC carried the message
+	// (empty when the simulator plays one unnamed network).
+	Operator string    `json:"operator,omitempty"`
+	Time     time.Time `json:"time"`
 }
 
 // Failed reports whether an MO was refused or could not be delivered.
@@ -83,7 +86,7 @@ type Options struct {
 // joined) for the phone. It implements Backend and is safe for concurrent
 // use.
 type Simulator struct {
-	srv    *smsc.Server
+	ops    []*simOperator
 	reasm  *text.Reassembler
 	keep   int
 	redact func(code, text string) string
@@ -104,11 +107,58 @@ type Simulator struct {
 
 var _ Backend = (*Simulator)(nil)
 
+// Operator is one network the simulator plays: its SMSC, to which the
+// gateway binds, and the prefixes of its subscribers.
+type Operator struct {
+	Name   string
+	Server *smsc.Server
+	// Prefixes in national (0811), international (62811) or
+	// plus-international form; a whole number is a prefix too (a ported
+	// number). A subscriber belongs to the operator of its longest
+	// prefix, or to the first operator when none matches.
+	Prefixes []string
+}
+
+type simOperator struct {
+	name     string
+	srv      *smsc.Server
+	prefixes []string // canonical
+}
+
 // New attaches a Simulator to srv: it sets srv.OnSubmit, so it must be
 // called before srv.Start.
 func New(srv *smsc.Server, o Options) *Simulator {
+	s, _ := NewOperators([]Operator{{Server: srv}}, o)
+	return s
+}
+
+// NewOperators attaches a Simulator to the SMSCs of several operators:
+// each subscriber's MOs and USSD dialogues go to the gateway through its
+// operator's SMSC, and the MTs the gateway submits to any of them join
+// the threads, marked with the operator. It sets each server's OnSubmit,
+// so it must be called before they start.
+func NewOperators(ops []Operator, o Options) (*Simulator, error) {
+	if len(ops) == 0 {
+		return nil, errors.New("sim: no operator")
+	}
+	s := newSimulator(o)
+	for _, op := range ops {
+		so := &simOperator{name: op.Name, srv: op.Server}
+		for _, p := range op.Prefixes {
+			c, err := keywords.CanonicalPrefix(p)
+			if err != nil {
+				return nil, fmt.Errorf("sim: operator %q: %w", op.Name, err)
+			}
+			so.prefixes = append(so.prefixes, c)
+		}
+		op.Server.OnSubmit = func(sub smsc.Submission) { s.record(so, sub) }
+		s.ops = append(s.ops, so)
+	}
+	return s, nil
+}
+
+func newSimulator(o Options) *Simulator {
 	s := &Simulator{
-		srv:     srv,
 		reasm:   text.NewReassembler(text.ReassemblerOptions{}),
 		keep:    o.Keep,
 		redact:  o.Redact,
@@ -132,18 +182,36 @@ func New(srv *smsc.Server, o Options) *Simulator {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	srv.OnSubmit = s.record
 	return s
 }
 
-// Server returns the SMSC the simulator is attached to.
-func (s *Simulator) Server() *smsc.Server { return s.srv }
+// Server returns the SMSC the simulator is attached to (the first
+// operator's).
+func (s *Simulator) Server() *smsc.Server { return s.ops[0].srv }
 
-// record keeps a submitted MT, joining concatenated parts. A USSD screen
-// goes to its session instead: it is not an SMS.
-func (s *Simulator) record(sub smsc.Submission) {
+// Operator returns the name of the operator msisdn belongs to.
+func (s *Simulator) Operator(msisdn string) string { return s.operatorOf(msisdn).name }
+
+// operatorOf returns the operator of msisdn: that of its longest prefix,
+// else the first.
+func (s *Simulator) operatorOf(msisdn string) *simOperator {
+	n := normalize(msisdn)
+	best, bestLen := s.ops[0], 0
+	for _, op := range s.ops {
+		for _, p := range op.prefixes {
+			if len(p) > bestLen && strings.HasPrefix(n, p) {
+				best, bestLen = op, len(p)
+			}
+		}
+	}
+	return best
+}
+
+// record keeps an MT submitted to op's SMSC, joining concatenated parts.
+// A USSD screen goes to its session instead: it is not an SMS.
+func (s *Simulator) record(op *simOperator, sub smsc.Submission) {
 	if isUSSD(sub) {
-		s.recordUSSD(sub)
+		s.recordUSSD(op, sub)
 		return
 	}
 	ud := sub.UserData()
@@ -170,7 +238,7 @@ func (s *Simulator) record(sub smsc.Submission) {
 		}
 		ud = full
 	}
-	msg, err := text.Decode(dcs, ud, s.srv.Text)
+	msg, err := text.Decode(dcs, ud, op.srv.Text)
 	if err != nil {
 		msg = "[" + err.Error() + "]"
 	}
@@ -178,7 +246,7 @@ func (s *Simulator) record(sub smsc.Submission) {
 	if at.IsZero() {
 		at = s.now()
 	}
-	s.add(Message{Dir: DirMT, MSISDN: sub.Destination(), Code: sub.Source(), Text: msg, MessageID: sub.MessageID, Time: at})
+	s.add(Message{Dir: DirMT, MSISDN: sub.Destination(), Code: sub.Source(), Text: msg, MessageID: sub.MessageID, Operator: op.name, Time: at})
 }
 
 // add appends m with the next ID and revision and returns it.
@@ -240,8 +308,9 @@ func (s *Simulator) Send(ctx context.Context, msisdn, code, msg string) (Message
 	if s.redact != nil {
 		shown = s.redact(code, msg)
 	}
-	m := s.add(Message{Dir: DirMO, MSISDN: msisdn, Code: code, Text: shown, Status: StatusSending, Time: s.now()})
-	sts, err := s.srv.DeliverText(ctx, msisdn, code, msg, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
+	op := s.operatorOf(msisdn)
+	m := s.add(Message{Dir: DirMO, MSISDN: msisdn, Code: code, Text: shown, Status: StatusSending, Operator: op.name, Time: s.now()})
+	sts, err := op.srv.DeliverText(ctx, msisdn, code, msg, &smsc.TextOptions{SourceTON: 1, SourceNPI: 1})
 	status := StatusDelivered
 	switch {
 	case errors.Is(err, smsc.ErrNotBound):

@@ -104,8 +104,8 @@ func isUSSD(sub smsc.Submission) bool {
 // session (late, or for a session that ended) is dropped. PSSR response
 // (17), PSSD response (16) or the end bit end the session; anything else
 // waits for the subscriber's input.
-func (s *Simulator) recordUSSD(sub smsc.Submission) {
-	msg, err := text.Decode(sub.DataCoding(), sub.UserData(), s.srv.Text)
+func (s *Simulator) recordUSSD(from *simOperator, sub smsc.Submission) {
+	msg, err := text.Decode(sub.DataCoding(), sub.UserData(), from.srv.Text)
 	if err != nil {
 		msg = "[" + err.Error() + "]"
 	}
@@ -166,7 +166,7 @@ func (s *Simulator) closeUSSDLocked(u *ussdSession, reason string) {
 // its_session_info with the end bit). Best effort: a gateway that is gone
 // has nothing to release.
 func (s *Simulator) release(ctx context.Context, u *ussdSession, seq uint8) {
-	_, _ = s.srv.DeliverUSSD(ctx, smsc.USSD{
+	_, _ = s.operatorOf(u.msisdn).srv.DeliverUSSD(ctx, smsc.USSD{
 		From: u.addr, To: u.code, Op: pdu.USSDOpRelease, // the network releases the session SourceTON: 1, SourceNPI: 1,
 		Session: &pdu.ITSSessionInfo{Session: u.num, Sequence: seq & 0x7F, End: true},
 	})
@@ -314,7 +314,7 @@ func ussdStateErr(u *ussdSession) error {
 // ussdExchange delivers one USSD message of session u and waits for the
 // gateway's screen: a change of u after the before-th screen.
 func (s *Simulator) ussdExchange(ctx context.Context, u *ussdSession, changed <-chan struct{}, before int, m smsc.USSD) (USSDScreen, error) {
-	st, err := s.srv.DeliverUSSD(ctx, m)
+	st, err := s.operatorOf(u.msisdn).srv.DeliverUSSD(ctx, m)
 	switch {
 	case errors.Is(err, smsc.ErrNotBound):
 		err = ErrNoGateway

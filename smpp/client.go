@@ -86,6 +86,14 @@ type ClientOptions struct {
 	// bucket size, default 1.
 	Rate  float64
 	Burst int
+	// SharedLimiter, when set, is waited for too, after Rate, before each
+	// submit_sm: a limit shared with other clients (all the binds to one
+	// operator, say).
+	SharedLimiter *rate.Limiter
+	// NoBindWait makes Submit, SubmitText and Send fail at once with an
+	// error matching ErrNotBound while no transmitter is bound, instead
+	// of waiting for one: a caller with other binds sends elsewhere.
+	NoBindWait bool
 	// ThrottleBase and ThrottleCap bound the pause of all submits after
 	// ESME_RTHROTTLED or ESME_RMSGQFUL: ThrottleBase first, doubling up to
 	// ThrottleCap, back to ThrottleBase after a submit is accepted.
@@ -269,6 +277,38 @@ func (c *Client) State() ClientState {
 
 // Bound reports whether the client is bound.
 func (c *Client) Bound() bool { return c.State() == ClientBound }
+
+// Pending returns how many requests of the current transmitter session
+// wait for their response (the window in use); 0 when none is bound.
+func (c *Client) Pending() int {
+	c.mu.Lock()
+	b := c.tx
+	c.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	b.sess.mu.Lock()
+	defer b.sess.mu.Unlock()
+	return len(b.sess.pending)
+}
+
+// Throttled reports whether submits wait now: paused after the SMSC
+// answered ESME_RTHROTTLED or ESME_RMSGQFUL (or with throttled submits
+// still to send again), or held by the Rate limit.
+func (c *Client) Throttled() bool {
+	if c.limiter != nil && c.limiter.Tokens() < 1 {
+		return true
+	}
+	c.mu.Lock()
+	b := c.tx
+	c.mu.Unlock()
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.retries > 0 || time.Now().Before(b.until)
+}
 
 // Suspend takes the bind down on request and keeps it down: Run unbinds
 // gracefully (outstanding responses are awaited, bounded by
@@ -662,6 +702,9 @@ func (c *Client) transmitter(ctx context.Context) (*txBind, error) {
 		}
 		ready, suspend := c.ready, c.suspendCh
 		c.mu.Unlock()
+		if c.opts.NoBindWait {
+			return nil, fmt.Errorf("smpp: %s: %w", c.opts.SystemID, ErrNotBound)
+		}
 		select {
 		case <-ready:
 		case <-suspend:

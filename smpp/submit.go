@@ -155,6 +155,11 @@ func (c *Client) Submit(ctx context.Context, sm *pdu.SubmitSM) (*pdu.SubmitSMRes
 				return nil, fmt.Errorf("smpp: submit_sm: rate limit: %w", err)
 			}
 		}
+		if l := c.opts.SharedLimiter; l != nil {
+			if err := l.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("smpp: submit_sm: shared rate limit: %w", err)
+			}
+		}
 		if attempt > 0 {
 			c.stats.retried.Add(1)
 		}

@@ -351,5 +351,5 @@ func (g *Gateway) tellCorrected(tx Tx, orig, t *Transfer) error {
 		ref = strconv.FormatInt(orig.ID, 10)
 	}
 	d := ReplyData{Account: acc.Owner.Local(), Amount: t.Amount.Grouped(), Balance: acc.Balance.Grouped(), Ref: ref}
-	return g.enqueue(tx, r, r.RequestCode, acc.Owner, Address{}, ChannelSMS, "", ReplyCorrected, d, 0, t.ID)
+	return g.enqueue(tx, r, r.RequestCode, acc.Owner, Address{}, "", ChannelSMS, "", ReplyCorrected, d, 0, t.ID)
 }

@@ -73,14 +73,20 @@ func (f *flow) reply(from, name string, d ReplyData) error {
 		if name != ReplySuccess {
 			return nil
 		}
-		return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, Address{}, ChannelSMS, "", name, d, f.session, f.xfer)
+		return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, Address{}, f.in.Route, ChannelSMS, "", name, d, f.session, f.xfer)
 	}
-	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Addr, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
+	return f.g.enqueue(f.tx, f.r, from, f.in.MSISDN, f.in.Addr, f.in.Route, f.in.Channel, f.in.USSDSession, name, d, f.session, f.xfer)
 }
 
-func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, addr Address, channel, ussd, name string, d ReplyData, session, xfer int64) error {
+// enqueue renders reply name and queues it to the number to: through route
+// (the route of the MO it answers, "" for none) when the routing table
+// knows it, else through the number's route (Gateway.routeOf).
+func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, addr Address, route, channel, ussd, name string, d ReplyData, session, xfer int64) error {
 	text, err := r.render(name, d)
 	if err != nil {
+		return err
+	}
+	if route, err = g.routeOf(tx, to, route); err != nil {
 		return err
 	}
 	if channel == "" {
@@ -89,7 +95,7 @@ func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, addr A
 	m := &Message{
 		Direction: DirOut, Channel: channel, ShortCode: from, MSISDN: to, Addr: addr, Text: text,
 		Template: name, Status: MsgQueued, SessionID: session, TransferID: xfer,
-		USSDSession: ussd, NextAttempt: g.now(), CreatedAt: g.now(),
+		USSDSession: ussd, Route: route, NextAttempt: g.now(), CreatedAt: g.now(),
 	}
 	return tx.EnqueueMT(m)
 }

@@ -29,6 +29,9 @@ type MO struct {
 	Channel     string // ChannelSMS or ChannelUSSD
 	USSDSession string
 	ReceivedAt  time.Time
+	// Route is the route (operator) whose SMSC delivered the MO ("" when
+	// it came over none); its replies leave through it (see Routes).
+	Route string
 	// Link identifies the transport connection that delivered the MO (for
 	// SMPP, the bound session), unique across restarts.
 	Link string
@@ -58,6 +61,9 @@ type MT struct {
 	Text        string
 	Channel     string
 	USSDSession string
+	// Route is the route the MT leaves through ("" for the default
+	// route); a RoutedSender carries it there.
+	Route string
 }
 
 // Sender delivers one MT from a short code and returns the SMSC message id
@@ -172,7 +178,11 @@ type Options struct {
 	// numbers' MTs are sent, at the same time (default DefaultWorkers).
 	// Concurrent transactions let the store commit them together; one
 	// sender's MOs and one number's MTs always go one at a time, in order.
-	Workers  int
+	Workers int
+	// Routes routes the MTs that answer no MO (and replies to MOs that
+	// came over no known route); nil leaves them without a route, for the
+	// Sender's default.
+	Routes   *Routes
 	Now      func() time.Time
 	Logger   *slog.Logger
 	Observer Observer // optional
@@ -196,6 +206,7 @@ type Gateway struct {
 	partTimeout   time.Duration
 	maxPartMsgs   int
 	correctionTTL time.Duration
+	routes        *Routes
 	now           func() time.Time
 	log           *slog.Logger
 	obs           Observer
@@ -248,6 +259,7 @@ func New(o Options) (*Gateway, error) {
 		partTimeout:   o.PartTimeout,
 		maxPartMsgs:   o.MaxPartMessages,
 		correctionTTL: o.CorrectionTTL,
+		routes:        o.Routes,
 		now:           o.Now,
 		log:           o.Logger,
 		obs:           o.Observer,
@@ -522,6 +534,7 @@ func (g *Gateway) inbound(mo *MO) *Message {
 		DedupKey:    g.dedupKey(*mo, from),
 		Link:        mo.Link,
 		Addr:        Address{Value: mo.From, TON: mo.FromTON, NPI: mo.FromNPI},
+		Route:       mo.Route,
 	}
 	if mo.SMSCID != "" {
 		m.SMSCIDs = []string{mo.SMSCID}

@@ -66,7 +66,7 @@ func (g *Gateway) Logger() *slog.Logger { return g.log }
 // queues it in tx as an SMS from short code from to the customer to,
 // linked to session and transfer (0 for none).
 func (g *Gateway) EnqueueReply(tx Tx, r *Rules, from string, to domain.MSISDN, name string, d ReplyData, session, transfer int64) error {
-	return g.enqueue(tx, r, from, to, Address{}, ChannelSMS, "", name, d, session, transfer)
+	return g.enqueue(tx, r, from, to, Address{}, "", ChannelSMS, "", name, d, session, transfer)
 }
 
 // Credited counts a committed credit of kind in the Gateway's statistics

@@ -192,7 +192,7 @@ func (g *Gateway) giveUp(ctx context.Context, in InboundMO, cause error) bool {
 		if _, err := keywords.NormalizeMSISDN(string(in.MSISDN)); err != nil {
 			return nil // nobody to answer
 		}
-		if err := g.enqueue(tx, r, in.ShortCode, in.MSISDN, in.Addr, in.Channel, in.USSDSession, ReplyUnavailable, ReplyData{}, 0, 0); err != nil {
+		if err := g.enqueue(tx, r, in.ShortCode, in.MSISDN, in.Addr, in.Route, in.Channel, in.USSDSession, ReplyUnavailable, ReplyData{}, 0, 0); err != nil {
 			g.log.Error("apology for a given-up MO cannot be queued", "sms_id", in.ID, "err", err)
 		}
 		return nil

@@ -27,7 +27,8 @@ type temporary interface{ Temporary() bool }
 // backoff up to MTMaxAttempts; a permanent error fails the message at
 // once. A crash between the SMSC's acceptance and its record resends the
 // message after restart (at-least-once for replies; credits are never
-// repeated).
+// repeated). An MT whose route is down (ErrRouteDown) waits in the outbox,
+// no attempt counted.
 func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 	g.sendMu.Lock()
 	defer g.sendMu.Unlock()
@@ -52,8 +53,9 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 			return
 		}
 		// What this call claimed and did not hand to the sender (behind a
-		// failed MT to the same number, or after ctx ended) is free for the
-		// next call, here or in another gateway on the same store. An MT
+		// failed MT to the same number, or after ctx ended), or that waits
+		// for its route, is free for the next call, here or in another
+		// gateway on the same store (whose binds of the route may be up). An MT
 		// the SMSC took keeps its claim until its record is written, even
 		// when that fails now (see unrecorded): released, another gateway
 		// would send it again.
@@ -118,9 +120,12 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 				mu.Lock()
 				tried[m.ID] = true
 				mu.Unlock()
-				if !g.sendOne(ctx, m, rec) {
+				if accepted, waits := g.sendOne(ctx, m, rec); !accepted {
 					mu.Lock()
 					blocked[m.MSISDN] = true // its later MTs wait for the next call, in order
+					if waits {
+						tried[m.ID] = false // nothing sent: its claim is released below
+					}
 					mu.Unlock()
 					return
 				}
@@ -135,19 +140,26 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 // dueMTs returns the next page of due MTs for SendDue. Alone on its store
 // the gateway reads them (seen: how many this call has handled, which may
 // still be queued); sharing it, it claims them (ClaimDueMTs), so that no
-// other gateway sends them too.
+// other gateway sends them too. MTs of the routes the sender holds
+// (RoutedSender) are left in the outbox.
 func (g *Gateway) dueMTs(ctx context.Context, seen int) ([]Message, error) {
-	var due []Message
+	var (
+		due  []Message
+		held []string
+	)
+	if rs, ok := g.sender.(RoutedSender); ok {
+		held = rs.HeldRoutes()
+	}
 	if !g.shared {
 		err := g.store.View(ctx, func(tx Tx) (err error) {
-			due, err = tx.DueMTs(g.now(), outboxPage+seen)
+			due, err = tx.DueMTs(g.now(), held, outboxPage+seen)
 			return err
 		})
 		return due, err
 	}
 	err := g.store.Update(ctx, func(tx Tx) (err error) {
 		now := g.now()
-		due, err = tx.ClaimDueMTs(g.node, now, now.Add(mtClaim), outboxPage)
+		due, err = tx.ClaimDueMTs(g.node, now, now.Add(mtClaim), held, outboxPage)
 		return err
 	})
 	return due, err
@@ -247,31 +259,41 @@ func (g *Gateway) recordAccepted(ctx context.Context, rec <-chan acceptance, sen
 // hands it over without sending it again: a storage fault must not repeat
 // an MT to the customer on every poll while it lasts. Only a restart
 // forgets such an MT and sends it once more. It reports whether m was
-// accepted and recorded, once the record was attempted: each of
-// SendDue's senders has at most one accepted MT not yet recorded, so a
-// crash sends at most that many again however far the records lag (they
-// still share their commits). An MT accepted and not recorded (a storage
-// fault) counts as failed here, so that its number's later MTs wait for
-// the next call, but it is not sent again: it is kept in g.unrecorded and
-// recorded first by the next call. Those are the exception to the bound:
-// a crash during a storage fault sends them again too.
-func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) bool {
+// accepted and recorded, once the record was attempted, and whether, not
+// sent, it waits for its route (ErrRouteDown): then nothing is recorded.
+// Each of SendDue's senders has at most one accepted MT not yet recorded,
+// so a crash sends at most that many again however far the records lag
+// (they still share their commits). An MT accepted and not recorded (a
+// storage fault) counts as not accepted here, so that its number's later
+// MTs wait for the next call, but it is not sent again: it is kept in
+// g.unrecorded and recorded first by the next call. Those are the
+// exception to the bound: a crash during a storage fault sends them again
+// too.
+func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance) (accepted, waits bool) {
 	g.recMu.Lock()
 	a, accepted := g.unrecorded[m.ID]
 	g.recMu.Unlock()
 	ids := a.ids
 	var err error
 	if !accepted {
-		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, ToAddr: m.Addr, Text: m.Text, Channel: m.Channel, USSDSession: m.USSDSession})
+		ids, err = g.sender.Send(ctx, MT{ID: m.ID, From: m.ShortCode, To: m.MSISDN, ToAddr: m.Addr, Text: m.Text, Channel: m.Channel,
+			USSDSession: m.USSDSession, Route: m.Route})
 	}
 	now := g.now()
 	if err == nil {
 		a := acceptance{m: m, ids: ids, at: now, done: make(chan bool, 1)}
 		rec <- a
-		return <-a.done
+		return <-a.done, false
 	}
 	if ctx.Err() != nil {
-		return false
+		return false, false
+	}
+	if len(ids) == 0 && errors.Is(err, ErrRouteDown) {
+		// Nothing left: the MT waits in the outbox for its route, with no
+		// attempt counted (the next call does not read it while the
+		// sender holds the route).
+		g.log.Debug("MT waits for its route", "sms_id", m.ID, "route", m.Route)
+		return false, true
 	}
 	var t temporary
 	permanent := errors.As(err, &t) && !t.Temporary()
@@ -283,7 +305,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 		if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTFailed(m.ID, err.Error(), now) }); uerr != nil {
 			g.log.Error("record failed MT failed", "sms_id", m.ID, "err", uerr)
 		}
-		return false
+		return false, false
 	}
 	delay := g.mtBase << min(attempts-1, 20)
 	if delay > 5*time.Minute || delay <= 0 {
@@ -295,7 +317,7 @@ func (g *Gateway) sendOne(ctx context.Context, m Message, rec chan<- acceptance)
 	if uerr := g.store.Update(ctx, func(tx Tx) error { return tx.MarkMTRetry(m.ID, err.Error(), now.Add(delay)) }); uerr != nil {
 		g.log.Error("record MT retry failed", "sms_id", m.ID, "err", uerr)
 	}
-	return false
+	return false, false
 }
 
 // Receipt is a delivery receipt as the transport decoded it.
@@ -397,7 +419,7 @@ func (g *Gateway) expireBatch(ctx context.Context, r *Rules, batch []Session, no
 				return fmt.Errorf("expire session %d: %w", s.ID, err)
 			}
 			d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
-			if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
+			if err := g.enqueue(tx, r, r.PINCode, s.MSISDN, Address{}, "", s.Channel, "", ReplyExpired, d, s.ID, 0); err != nil {
 				return fmt.Errorf("expire session %d: %w", s.ID, err)
 			}
 			expired++

@@ -251,14 +251,17 @@ type MessageStore interface {
 	// EnqueueMT stores an outbound message in the SMS log (status queued) and
 	// the outbox; m.ID is set.
 	EnqueueMT(m *Message) error
-	// DueMTs lists queued outbox messages with NextAttempt <= now, oldest first.
-	DueMTs(now time.Time, limit int) ([]Message, error)
+	// DueMTs lists queued outbox messages with NextAttempt <= now, oldest
+	// first, leaving out those whose Route is one of skip (routes that
+	// cannot carry them now: they wait, and do not hold the others up).
+	DueMTs(now time.Time, skip []string, limit int) ([]Message, error)
 	// ClaimDueMTs takes up to limit queued MTs due at now for owner until
 	// until, and returns them oldest first. It skips MTs another owner
-	// holds (a claim whose until has passed is free again) and MTs to a
+	// holds (a claim whose until has passed is free again), MTs to a
 	// number with an earlier MT still held by another owner, so that one
-	// number's MTs go out in order whichever gateway sends them.
-	ClaimDueMTs(owner string, now, until time.Time, limit int) ([]Message, error)
+	// number's MTs go out in order whichever gateway sends them, and MTs
+	// whose Route is one of skip.
+	ClaimDueMTs(owner string, now, until time.Time, skip []string, limit int) ([]Message, error)
 	// ReleaseMTs gives up owner's claims on the queued MTs ids, or on all
 	// of owner's when ids is nil.
 	ReleaseMTs(owner string, ids []int64) error
@@ -280,6 +283,13 @@ type MessageStore interface {
 	Message(id int64) (*Message, error)
 	// OutboxDepth counts messages queued in the outbox.
 	OutboxDepth() (int, error)
+	// OutboxByRoute counts the messages queued in the outbox per Route
+	// (routes without any are left out).
+	OutboxByRoute() (map[string]int, error)
+	// LastRoute returns the Route of the newest inbound message from
+	// msisdn that has one: the operator the subscriber was last seen on
+	// ("" when unknown).
+	LastRoute(msisdn domain.MSISDN) (string, error)
 }
 
 // PartStore holds the parts of concatenated MOs. Each part of a long MO is

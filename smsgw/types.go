@@ -161,8 +161,13 @@ type Message struct {
 	SessionID   int64
 	TransferID  int64
 	USSDSession string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Route is, for an MO, the route (operator) whose SMSC delivered it;
+	// for an MT, the route it leaves through. "" when unknown (an MO
+	// that came over no SMSC; rows stored before routes): such an MT
+	// takes the default route.
+	Route     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Address is a number as the network gave it: its digits (or letters)

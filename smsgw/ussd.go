@@ -55,6 +55,9 @@ type USSDRequest struct {
 	// Inputs are what the subscriber typed on each screen since dialling,
 	// oldest first (not counting the dial string).
 	Inputs []string
+	// Route is the route (operator) whose network carries the session ("" for
+	// none): the SMS a top-up confirmed on it sends leaves through it.
+	Route string
 }
 
 // USSDScreen is the answer to a USSDRequest: a screen of at most
@@ -360,7 +363,7 @@ func (g *Gateway) ussdCommand(ctx context.Context, r *Rules, from domain.MSISDN,
 	)
 	err := g.store.Update(ctx, func(tx Tx) error {
 		f, screen = nil, USSDScreen{}
-		mo := MO{From: string(from), To: pos.code, Text: pos.cmd, Channel: ChannelUSSD, USSDSession: req.Session, ReceivedAt: g.now()}
+		mo := MO{From: string(from), To: pos.code, Text: pos.cmd, Channel: ChannelUSSD, USSDSession: req.Session, ReceivedAt: g.now(), Route: req.Route}
 		m := g.inbound(&mo)
 		secret, err := g.storeMO(tx, r, m)
 		if err != nil {
@@ -388,7 +391,7 @@ func (g *Gateway) ussdCommand(ctx context.Context, r *Rules, from domain.MSISDN,
 		mt := &Message{
 			Direction: DirOut, Channel: ChannelUSSD, ShortCode: r.RequestCode, MSISDN: from, Text: text,
 			Template: show.screen, Status: MsgQueued, SessionID: f.session, TransferID: f.xfer,
-			USSDSession: req.Session, NextAttempt: g.now(), CreatedAt: g.now(),
+			USSDSession: req.Session, Route: req.Route, NextAttempt: g.now(), CreatedAt: g.now(),
 		}
 		if err := tx.EnqueueMT(mt); err != nil {
 			return err

@@ -48,7 +48,9 @@
 //	                        a refused MO also has class "failed"
 //	p#error                 the last error (hidden when none)
 //	span#live               "live" (SSE), "polling", "reconnecting" or "offline"
-//	button.use-number       a demo number (data-msisdn); button.example a message to try (data-to, data-text)
+//	button.use-number       a demo number (data-msisdn; data-operator: its simulated operator, when the
+//	                        simulator plays several, also shown in td.operator); button.example a
+//	                        message to try (data-to, data-text)
 //
 // When the simulator serves USSD (sim.Handler.USSDCodes), the page also
 // has a dial pad; the script shows it (it is hidden without the script):

@@ -31,6 +31,10 @@ type ShortCode struct {
 // data and is shown on the page.
 type DemoCustomer struct {
 	MSISDN, Name, Account, PIN string
+	// Operator is the simulated operator the number belongs to (empty
+	// when the simulator plays one network): its messages go through
+	// that operator's SMSC.
+	Operator string
 }
 
 // Example is a message to try, offered on the page.
@@ -138,6 +142,8 @@ type pageData struct {
 	// USSD is the dial string the dial pad offers (*9779#); empty when the
 	// simulator serves no USSD, and the page has no dial pad.
 	USSD string
+	// Operators is true when the demo numbers name their operators.
+	Operators bool
 }
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
@@ -145,6 +151,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{
 		Prefix: h.o.Prefix, API: h.api.Prefix(), ShortCodes: h.o.ShortCodes, Demo: h.o.Demo, Examples: h.o.Examples,
 		Selected: h.o.ShortCodes[0].Code, MaxText: h.api.MaxText(), Error: q.Get("error"),
+	}
+	for _, c := range d.Demo {
+		d.Operators = d.Operators || c.Operator != ""
 	}
 	if codes := h.api.USSDCodes(); len(codes) > 0 {
 		d.USSD = "*" + codes[0] + "#"

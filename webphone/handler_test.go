@@ -298,3 +298,27 @@ func TestDialPad(t *testing.T) {
 		t.Error("dial pad shown without USSD")
 	}
 }
+
+// Demo numbers of several simulated operators name their operator, so a
+// person can pick a number from either; with one network the column is
+// left out.
+func TestPageShowsDemoOperators(t *testing.T) {
+	o := testOptions
+	o.Demo = []webphone.DemoCustomer{
+		{MSISDN: "08110000001", Name: "Demo Satu", Account: "08110000001", PIN: "123456", Operator: "telkomsel"},
+		{MSISDN: "08150000003", Name: "Demo Tiga", Account: "08150000003", PIN: "246810", Operator: "indosat"},
+	}
+	body := do(newHandler(t, &fakeBackend{}, o), "GET", "/phone", "", "").Body.String()
+	for _, want := range []string{
+		`<th>Operator</th>`,
+		`data-msisdn="08150000003" data-operator="indosat"`, `<td class="operator">indosat</td>`,
+		`data-msisdn="08110000001" data-operator="telkomsel"`, `<option value="08150000003">Demo Tiga (indosat)</option>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if body := do(newHandler(t, &fakeBackend{}, testOptions), "GET", "/phone", "", "").Body.String(); strings.Contains(body, "<th>Operator</th>") {
+		t.Error("page with one network shows an operator column")
+	}
+}

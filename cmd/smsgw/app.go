@@ -44,7 +44,7 @@ type App struct {
 	// signal goroutine.
 	live  atomic.Pointer[smsgw.Gateway]
 	esme  *esme.ESME
-	smsc  *smsc.Server
+	smscs []*smsc.Server // the simulator's SMSCs, one per simulated operator
 	sim   *sim.Simulator
 	simUI *sim.Handler
 	http  *http.Server
@@ -139,12 +139,20 @@ func (a *App) Run(ctx context.Context) (err error) {
 		binds[i].Client.Metrics = a.mets.Bind(binds[i].Name)
 	}
 	a.esme, err = esme.New(esme.Options{Binds: binds, Logger: log, Now: time.Now,
+		Routes: cfg.routeOptions(), DefaultRoute: cfg.defaultOperator(), Balance: esme.Balance(cfg.Routing.Balance), Traffic: a.mets,
 		USSDLifetime: a.Config.USSD.SessionLifetime.Duration, USSDTimeout: a.Config.USSD.AnswerTimeout.Duration,
 		USSDObserver: a.mets})
 	if err != nil {
 		return err
 	}
 	defer a.esme.Close()
+	a.mets.Routes(a.reg, func() ([]esme.BindStatus, []esme.RouteStatus) { return a.esme.Status(), a.esme.Routes() },
+		func() map[string]int {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, _ := a.backlog(ctx)
+			return n
+		})
 
 	a.gw, err = newGateway(cfg, store, a.esme, log, a.Now, a.mets)
 	if err != nil {
@@ -159,10 +167,15 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 
 	if cfg.Simulator.Enabled {
-		if err := a.startSimulator(); err != nil {
+		err := a.startSimulator()
+		defer func() {
+			for _, srv := range a.smscs {
+				srv.Close()
+			}
+		}()
+		if err != nil {
 			return err
 		}
-		defer a.smsc.Close()
 	}
 
 	switch {
@@ -386,4 +399,30 @@ func adminGateway(ctx context.Context, path string) (*smsgw.Gateway, func(), err
 		return nil, nil, err
 	}
 	return gw, func() { st.Close() }, nil
+}
+
+// backlog counts the MTs queued per operator; those without one (or with
+// one no bind serves any more) count under the default operator, which
+// carries them.
+func (a *App) backlog(ctx context.Context) (map[string]int, error) {
+	var byRoute map[string]int
+	err := a.store.View(ctx, func(tx smsgw.Tx) (err error) {
+		byRoute, err = tx.OutboxByRoute()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, op := range a.Config.operators() {
+		known[op] = true
+	}
+	out := map[string]int{}
+	for route, n := range byRoute {
+		if !known[route] {
+			route = a.Config.defaultOperator()
+		}
+		out[route] += n
+	}
+	return out, nil
 }

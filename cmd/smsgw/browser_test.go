@@ -56,11 +56,13 @@ func repoConfig(t *testing.T, dir, extra string) (path string, httpAddr string) 
 	}
 	cfg := string(b)
 	httpAddr = "127.0.0.1:" + strconv.Itoa(freePort(t))
-	smpp := freePort(t)
+	smpp, smpp2 := freePort(t), freePort(t)
 	for old, repl := range map[string]string{
 		`listen = "127.0.0.1:8080"`: fmt.Sprintf("listen = %q", httpAddr),
 		`listen = "127.0.0.1:2775"`: fmt.Sprintf(`listen = "127.0.0.1:%d"`, smpp),
 		"port = 2775":               fmt.Sprintf("port = %d", smpp),
+		`listen = "127.0.0.1:2776"`: fmt.Sprintf(`listen = "127.0.0.1:%d"`, smpp2), // the second operator's SMSC
+		"port = 2776":               fmt.Sprintf("port = %d", smpp2),
 	} {
 		if !strings.Contains(cfg, old) {
 			t.Fatalf("config.toml no longer has %s", old)

@@ -29,6 +29,7 @@ type Config struct {
 	Security   SecurityConfig    `toml:"security"`
 	Simulator  SimulatorConfig   `toml:"simulator"`
 	Binds      []BindConfig      `toml:"bind"`
+	Routing    RoutingConfig     `toml:"routing"`
 	ShortCodes ShortCodeConfig   `toml:"shortcodes"`
 	Keywords   KeywordsConfig    `toml:"keywords"`
 	Nominal    NominalConfig     `toml:"nominal"`
@@ -103,11 +104,18 @@ type SimulatorConfig struct {
 	// USSDTimeout is how long the simulated network keeps a USSD session
 	// without the subscriber's input before it releases it.
 	USSDTimeout Duration `toml:"ussd_timeout"`
+	// Operators, when given, make the simulator play several operators,
+	// each its own SMSC on its own listen address with its own
+	// subscribers; Listen is then unused.
+	Operators []SimOperatorConfig `toml:"operator"`
 }
 
 // BindConfig is one SMPP bind to an SMSC.
 type BindConfig struct {
-	Name               string   `toml:"name"`
+	Name string `toml:"name"`
+	// Operator groups binds: the operator (route) of the SMSC this bind
+	// reaches; "" is the one default group.
+	Operator           string   `toml:"operator"`
 	Host               string   `toml:"host"`
 	Port               int      `toml:"port"`
 	SystemID           string   `toml:"system_id"`
@@ -435,7 +443,7 @@ func (c *Config) Validate() error {
 		return keyErr("security.pin_key_env", "set pin_key_env or pin_key_file: the PIN key never comes from the database")
 	}
 	if c.Simulator.Enabled {
-		if _, _, err := net.SplitHostPort(c.Simulator.Listen); err != nil {
+		if _, _, err := net.SplitHostPort(c.Simulator.Listen); err != nil && len(c.Simulator.Operators) == 0 {
 			return keyErr("simulator.listen", "%v", err)
 		}
 		if d := c.Simulator.USSDTimeout.Duration; d < time.Second || d > 30*time.Minute {
@@ -521,6 +529,9 @@ func (c *Config) Validate() error {
 				return keyErr(k+"."+f.key, "must be 0..255")
 			}
 		}
+	}
+	if err := c.validateRouting(); err != nil {
+		return err
 	}
 	if !isDigits(c.ShortCodes.Request) {
 		return keyErr("shortcodes.request", "must be digits, got %q", c.ShortCodes.Request)

@@ -86,6 +86,10 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("security: %w", err)
 	}
+	routes, err := cfg.routes()
+	if err != nil {
+		return nil, keyErr("routing.operator", "%v", err)
+	}
 	gw, err := smsgw.New(smsgw.Options{
 		Store: st, Sender: sender, Hasher: hasher, Rules: rules,
 		DedupWindow:     cfg.Session.DedupWindow.Duration,
@@ -99,6 +103,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		DeferProcessing: cfg.Inbox.DeferProcessing,
 		SharedStore:     cfg.Database.Driver == "postgres", // other daemons may share it
 		Node:            cfg.Database.Node,
+		Routes:          routes,
 		Now:             now,
 		Logger:          log,
 		Observer:        obs,
@@ -174,7 +179,7 @@ func bindOptions(cfg *Config) ([]esme.BindOptions, error) {
 			co.TLS = &tls.Config{ServerName: b.Host, InsecureSkipVerify: b.TLSSkipVerify, MinVersion: tls.VersionTLS12}
 		}
 		out = append(out, esme.BindOptions{
-			Name: b.Name, Client: co, Concat: concatOf(b.Concat), IDMode: idModeOf(b.DLRIDMode),
+			Name: b.Name, Route: b.Operator, Client: co, Concat: concatOf(b.Concat), IDMode: idModeOf(b.DLRIDMode),
 			RegisteredDelivery: b.RegisteredDelivery,
 			SourceTON:          uint8(b.SourceTON), SourceNPI: uint8(b.SourceNPI),
 			DestTON: uint8(b.DestTON), DestNPI: uint8(b.DestNPI),

@@ -36,7 +36,11 @@ func (a *App) mountSimulator(mux *http.ServeMux) error {
 		Logger: a.Logger,
 	}
 	for _, d := range cfg.Demo.Customers {
-		o.Demo = append(o.Demo, webphone.DemoCustomer{MSISDN: d.MSISDN, Name: d.Name, Account: d.Account, PIN: d.PIN})
+		dc := webphone.DemoCustomer{MSISDN: d.MSISDN, Name: d.Name, Account: d.Account, PIN: d.PIN}
+		if len(cfg.Simulator.Operators) > 0 {
+			dc.Operator = a.sim.Operator(d.MSISDN)
+		}
+		o.Demo = append(o.Demo, dc)
 	}
 	account := "08110000002"
 	if len(cfg.Demo.Customers) > 0 {

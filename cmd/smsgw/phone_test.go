@@ -72,6 +72,15 @@ pin = "654321"
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	base = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	proc, stderr, done := startDaemon(t, bin, path, base)
+	return base, proc, stderr, done
+}
+
+// startDaemon runs the daemon binary bin on the config at path and waits
+// until base/readyz answers 200; the daemon is killed when the test ends.
+func startDaemon(t *testing.T, bin, path, base string) (proc *exec.Cmd, stderr *syncBuffer, exited <-chan struct{}) {
+	t.Helper()
 	proc = exec.Command(bin, "run", "-config", path)
 	proc.Env = append(os.Environ(), "SMSGW_PIN_KEY="+e2eKey)
 	stderr = &syncBuffer{}
@@ -85,7 +94,6 @@ pin = "654321"
 		_ = proc.Process.Kill()
 		<-done
 	})
-	base = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		res, err := http.Get(base + "/readyz")
@@ -100,7 +108,7 @@ pin = "654321"
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return base, proc, stderr, done
+	return proc, stderr, done
 }
 
 // phoneEvents reads the Messages of an event stream.

@@ -15,7 +15,7 @@ import (
 // SMSC ids as a JSON array in part order.
 const messageColsBase = `l.id, l.direction, l.channel, l.short_code, l.msisdn, l.text, l.keyword, l.template, l.addr, l.addr_ton, l.addr_npi, l.dedup_key,
 	l.status, l.dlr_state, l.dlr_error, l.attempts, l.next_attempt, l.last_error, l.session_id, l.transfer_id,
-	l.ussd_session, l.created_at, l.updated_at, `
+	l.ussd_session, l.route, l.created_at, l.updated_at, `
 
 // messageCols selects an SMS log row aliased l, with its SMSC ids.
 func (t *Tx) messageCols() string { return messageColsBase + t.d.SMSCIDs }
@@ -36,7 +36,7 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 	)
 	dest := append([]any{&m.ID, &m.Direction, &m.Channel, &m.ShortCode, &m.MSISDN, &m.Text, &m.Keyword, &m.Template, &m.Addr.Value, &m.Addr.TON, &m.Addr.NPI, &m.DedupKey,
 		&m.Status, &m.DLRState, &m.DLRError, &m.Attempts, &next, &m.LastError, &session, &transfer,
-		&m.USSDSession, &created, &updated, &ids}, extra...)
+		&m.USSDSession, &m.Route, &created, &updated, &ids}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
@@ -56,12 +56,12 @@ func scanMessageWith(row scanner, extra ...any) (*smsgw.Message, []any, error) {
 func (t *Tx) insertMessage(m *smsgw.Message) error {
 	err := t.queryRow(`INSERT INTO sms_log
 		(direction, channel, short_code, msisdn, text, keyword, template, addr, addr_ton, addr_npi, dedup_key, status,
-		 dlr_state, dlr_error, session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		 dlr_state, dlr_error, session_id, transfer_id, attempts, next_attempt, last_error, ussd_session, route, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		m.Direction, m.Channel, m.ShortCode, string(m.MSISDN), m.Text, m.Keyword, m.Template,
 		m.Addr.Value, m.Addr.TON, m.Addr.NPI, m.DedupKey, m.Status,
 		m.DLRState, m.DLRError, nullID(m.SessionID), nullID(m.TransferID), m.Attempts, encTimeZero(m.NextAttempt),
-		m.LastError, m.USSDSession, encTime(m.CreatedAt), encTime(m.UpdatedAt)).Scan(&m.ID)
+		m.LastError, m.USSDSession, m.Route, encTime(m.CreatedAt), encTime(m.UpdatedAt)).Scan(&m.ID)
 	if err != nil {
 		return t.mapErr("insert message", err)
 	}
@@ -316,29 +316,45 @@ func (t *Tx) EnqueueMT(m *smsgw.Message) error {
 	return nil
 }
 
-// DueMTs lists queued messages whose next attempt is due, in queue order.
-func (t *Tx) DueMTs(now time.Time, limit int) ([]smsgw.Message, error) {
+// DueMTs lists queued messages whose next attempt is due, in queue order,
+// leaving out those routed through one of skip.
+func (t *Tx) DueMTs(now time.Time, skip []string, limit int) ([]smsgw.Message, error) {
+	not, skipArgs := t.notRoutes(skip)
+	args := append([]any{encTime(now)}, skipArgs...)
 	rows, err := t.query(`SELECT `+t.messageCols()+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
-		WHERE o.next_attempt <= ? ORDER BY o.sms_id LIMIT ?`, encTime(now), limitOf(limit))
+		WHERE o.next_attempt <= ?`+not+` ORDER BY o.sms_id LIMIT ?`, append(args, limitOf(limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: due MTs: %w", err)
 	}
 	return collect(rows, "due MTs", scanMessage)
 }
 
-// ClaimDueMTs takes due, unheld MTs for owner until until (see smsgw.Tx).
-func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, limit int) ([]smsgw.Message, error) {
+// notRoutes is the condition that leaves out the rows of sms_log l routed
+// through one of skip ("" when skip is empty), with its arguments.
+func (t *Tx) notRoutes(skip []string) (string, []any) {
+	if len(skip) == 0 {
+		return "", nil
+	}
+	list, args := inList(skip)
+	return ` AND l.route NOT IN ` + list, args
+}
+
+// ClaimDueMTs takes due, unheld MTs for owner until until, leaving out
+// those routed through one of skip (see smsgw.Tx).
+func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, skip []string, limit int) ([]smsgw.Message, error) {
 	if owner == "" {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "claim MTs: owner required")
 	}
 	n, u := encTime(now), encTime(until)
-	rows, err := t.query(`UPDATE outbox SET claimed_by = ?1, claim_until = ?2 WHERE sms_id IN (
+	not, skipArgs := t.notRoutes(skip)
+	rows, err := t.query(`UPDATE outbox SET claimed_by = ?, claim_until = ? WHERE sms_id IN (
 		SELECT o.sms_id FROM outbox o JOIN sms_log l ON l.id = o.sms_id
-		WHERE o.next_attempt <= ?3 AND (o.claimed_by = '' OR o.claim_until < ?3)
+		WHERE o.next_attempt <= ? AND (o.claimed_by = '' OR o.claim_until < ?)`+not+`
 			AND NOT EXISTS (SELECT 1 FROM outbox o2 JOIN sms_log l2 ON l2.id = o2.sms_id
 				WHERE l2.msisdn = l.msisdn AND o2.sms_id < o.sms_id
-					AND o2.claimed_by NOT IN ('', ?1) AND o2.claim_until >= ?3)
-		ORDER BY o.sms_id LIMIT ?4`+t.d.SkipLocked+`) RETURNING sms_id`, owner, u, n, limitOf(limit))
+					AND o2.claimed_by NOT IN ('', ?) AND o2.claim_until >= ?)
+		ORDER BY o.sms_id LIMIT ?`+t.d.SkipLocked+`) RETURNING sms_id`,
+		append(append([]any{owner, u, n, n}, skipArgs...), owner, n, limitOf(limit))...)
 	if err != nil {
 		return nil, t.mapErr("claim MTs", err)
 	}
@@ -356,6 +372,20 @@ func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, limit int) ([]smsgw
 		return nil, fmt.Errorf("store: claim MTs: %w", err)
 	}
 	return collect(rows, "claim MTs", scanMessage)
+}
+
+// LastRoute returns the route of the newest MO from msisdn that has one
+// ("" when none has).
+func (t *Tx) LastRoute(msisdn domain.MSISDN) (string, error) {
+	var route string
+	err := t.queryRow(`SELECT route FROM sms_log WHERE msisdn = ? AND direction = 'in' AND route <> ''
+		ORDER BY id DESC LIMIT 1`, string(msisdn)).Scan(&route)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("store: last route: %w", err)
+	}
+	return route, nil
 }
 
 // ReleaseMTs frees owner's claims on the queued MTs ids (all of owner's

@@ -10,3 +10,27 @@ func (t *Tx) OutboxDepth() (int, error) {
 	}
 	return n, nil
 }
+
+// OutboxByRoute counts the messages queued in the outbox per route.
+func (t *Tx) OutboxByRoute() (map[string]int, error) {
+	rows, err := t.query(`SELECT l.route, count(*) FROM outbox o JOIN sms_log l ON l.id = o.sms_id GROUP BY l.route`)
+	if err != nil {
+		return nil, fmt.Errorf("store: outbox by route: %w", err)
+	}
+	type routeCount struct {
+		route string
+		n     int
+	}
+	counts, err := collect(rows, "outbox by route", func(r scanner) (*routeCount, error) {
+		var c routeCount
+		return &c, r.Scan(&c.route, &c.n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.route] = c.n
+	}
+	return out, nil
+}

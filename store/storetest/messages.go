@@ -24,6 +24,7 @@ var messageTests = []test{
 	{"MT/OutboxDepth", testOutboxDepth},
 	{"MT/Claims", testClaims},
 	{"MT/DLR", testDLR},
+	{"MT/Routes", testRoutes},
 }
 
 // TestMessages runs messageTests as subtests; see Run for open.
@@ -364,7 +365,7 @@ func testOutbox(t *testing.T, s smsgw.Store) {
 		t.Helper()
 		var ms []smsgw.Message
 		MustView(t, s, func(tx smsgw.Tx) (err error) {
-			ms, err = tx.DueMTs(now, limit)
+			ms, err = tx.DueMTs(now, nil, limit)
 			return err
 		})
 		return ms
@@ -625,7 +626,7 @@ func testClaims(t *testing.T, s smsgw.Store) {
 		t.Helper()
 		var got []smsgw.Message
 		MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
-			got, err = tx.ClaimDueMTs(owner, now, now.Add(time.Minute), limit)
+			got, err = tx.ClaimDueMTs(owner, now, now.Add(time.Minute), nil, limit)
 			return err
 		})
 		var texts []string
@@ -652,7 +653,7 @@ func testClaims(t *testing.T, s smsgw.Store) {
 	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkMTRetry(a1.ID, "throttled", at(3*time.Minute)) })
 	same(t, "ClaimDueMTs(E) at the retry", claim("E", at(3*time.Minute), 10), []string{"a1"})
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		_, err := tx.ClaimDueMTs("", now, now, 1)
+		_, err := tx.ClaimDueMTs("", now, now, nil, 1)
 		wantCode(t, "ClaimDueMTs(no owner)", err, smsgw.EInvalid)
 		return nil
 	})

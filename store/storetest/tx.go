@@ -105,7 +105,7 @@ func testFlowPINTopUp(t *testing.T, s smsgw.Store) {
 		if got.State != smsgw.StateConfirmed || got.TransferID != tr.ID || got.PINMessage != pin.ID || got.RequestMessage != request.ID {
 			t.Errorf("Session = %+v, want confirmed with transfer %d, PIN message %d, request %d", got, tr.ID, pin.ID, request.ID)
 		}
-		due, err := tx.DueMTs(at(time.Hour), 10)
+		due, err := tx.DueMTs(at(time.Hour), nil, 10)
 		if err != nil {
 			return err
 		}
