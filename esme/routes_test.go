@@ -288,7 +288,7 @@ func TestOperatorDownMTsWait(t *testing.T) {
 		}
 		eventually(t, "isat back", func() bool { return len(r.e.HeldRoutes()) == 0 })
 		r.send(t)
-		if got := r.received()["isat"]; !slices.Equal(got, []string{"628150000001", "628150000002"}) {
+		if got := r.received()["isat"]; !mapsEqual(map[string][]string{"isat": got}, map[string][]string{"isat": {"628150000001", "628150000002"}}) {
 			t.Errorf("isat after it came back got %v", got)
 		}
 	})
