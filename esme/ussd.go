@@ -196,7 +196,9 @@ func (e *ESME) ussd(ctx context.Context, b *bind, gw USSDGateway, f moFields, op
 			if rt <= 0 {
 				rt = smpp.DefaultResponseTimeout
 			}
-			sctx, cancel := context.WithTimeout(context.Background(), rt+time.Second)
+			// The screen belongs to the session on this bind: it waits
+			// for the bind (a rebind in progress) rather than fail over.
+			sctx, cancel := context.WithTimeout(smpp.WaitForBind(context.Background()), rt+time.Second)
 			defer cancel()
 			var err error
 			if dsm, ok := answer.(*pdu.DataSM); ok {

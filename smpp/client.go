@@ -677,6 +677,17 @@ func (c *Client) bindParams() BindParams {
 	}
 }
 
+// waitForBindKey marks a context of WaitForBind.
+type waitForBindKey struct{}
+
+// WaitForBind returns ctx under which Submit, SubmitText and Send wait for
+// a transmitter bind even when ClientOptions.NoBindWait is set: for a
+// message that can only leave through this client, such as the next
+// screen of a USSD session that came in on it.
+func WaitForBind(ctx context.Context) context.Context {
+	return context.WithValue(ctx, waitForBindKey{}, true)
+}
+
 // transmitter returns the current transmitter bind, waiting for one.
 func (c *Client) transmitter(ctx context.Context) (*txBind, error) {
 	for {
@@ -702,7 +713,7 @@ func (c *Client) transmitter(ctx context.Context) (*txBind, error) {
 		}
 		ready, suspend := c.ready, c.suspendCh
 		c.mu.Unlock()
-		if c.opts.NoBindWait {
+		if c.opts.NoBindWait && ctx.Value(waitForBindKey{}) == nil {
 			return nil, fmt.Errorf("smpp: %s: %w", c.opts.SystemID, ErrNotBound)
 		}
 		select {

@@ -100,3 +100,24 @@ func TestClientSharedLimiter(t *testing.T) {
 		b.stop(pb)
 	})
 }
+
+// Under WaitForBind a submit waits for the bind even with NoBindWait: a
+// USSD screen must leave through the bind its session came in on.
+func TestClientWaitForBindOverridesNoBindWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := startClient(t, ClientOptions{NoBindWait: true})
+		ch := h.submitAsync(WaitForBind(t.Context()), "1")
+		synctest.Wait()
+		select {
+		case res := <-ch:
+			t.Fatalf("Submit under WaitForBind with no bind = %v, want it to wait", res.err)
+		default:
+		}
+		p, _ := h.acceptBind(pdu.StatusOK)
+		p.respond(p.nextID(pdu.SubmitSMID), pdu.StatusOK, "m1")
+		if res := <-ch; res.err != nil {
+			t.Fatalf("Submit under WaitForBind once bound = %v", res.err)
+		}
+		h.stop(p)
+	})
+}
