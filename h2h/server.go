@@ -718,7 +718,7 @@ func (s *Server) vaReversal(c *call) {
 	var amount domain.Amount
 	if a := p.Get("amount"); a != "" {
 		var ok bool
-		if amount, ok = rupiah(a); !ok {
+		if amount, ok = partner.ParseRupiah(a); !ok {
 			s.badParam(c, refid, "amount must be a positive integer of rupiah")
 			return
 		}
@@ -730,17 +730,4 @@ func (s *Server) vaReversal(c *call) {
 		return
 	}
 	s.result(c, &res.Request, res.Resent)
-}
-
-// rupiah parses a positive amount of whole rupiah written in digits only
-// (no sign, no separators), at most domain.MaxAmount.
-func rupiah(s string) (domain.Amount, bool) {
-	if s == "" || len(s) > 16 || strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 || domain.Amount(n) > domain.MaxAmount {
-		return 0, false
-	}
-	return domain.Amount(n), true
 }

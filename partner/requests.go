@@ -150,8 +150,8 @@ func (p *Service) TopUp(ctx context.Context, req TopUpRequest) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !ValidRefID(req.RefID) {
-		return nil, smsgw.Errorf(smsgw.EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+	if err := checkRef("refid", req.RefID); err != nil {
+		return nil, err
 	}
 	product, amount, err := p.product(req.Product)
 	if err != nil {
@@ -504,8 +504,8 @@ func (p *Service) Pay(ctx context.Context, req PaymentRequest) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	if !ValidRefID(req.RefID) {
-		return nil, smsgw.Errorf(smsgw.EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+	if err := checkRef("refid", req.RefID); err != nil {
+		return nil, err
 	}
 	if req.InquiryID <= 0 {
 		return nil, smsgw.Errorf(smsgw.EInvalid, "inquiry id required")
@@ -562,8 +562,8 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 	if !pt.VA {
 		return nil, smsgw.Errorf(EForbidden, "partner is not enabled for virtual account payments")
 	}
-	if !ValidRefID(req.BankRef) {
-		return nil, smsgw.Errorf(smsgw.EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
+	if err := checkRef("bank reference", req.BankRef); err != nil {
+		return nil, err
 	}
 	account, err := ParseVA(p.o.VAPrefix, req.VA)
 	if err != nil {

@@ -50,14 +50,17 @@ func (p *Service) ReverseVA(ctx context.Context, req VAReversal) (*Result, error
 	if err != nil {
 		return nil, err
 	}
+	if !pt.VA {
+		return nil, smsgw.Errorf(EForbidden, "partner is not enabled for virtual account payments")
+	}
+	if err := checkRef("refid", req.RefID); err != nil {
+		return nil, err
+	}
+	if err := checkRef("bank reference", req.BankRef); err != nil {
+		return nil, err
+	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	switch {
-	case !pt.VA:
-		return nil, smsgw.Errorf(EForbidden, "partner is not enabled for virtual account payments")
-	case !ValidRefID(req.RefID):
-		return nil, smsgw.Errorf(smsgw.EInvalid, "refid must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
-	case !ValidRefID(req.BankRef):
-		return nil, smsgw.Errorf(smsgw.EInvalid, "bank reference must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'")
 	case req.Amount < 0:
 		return nil, smsgw.Errorf(smsgw.EInvalid, "amount must be positive")
 	case len(req.Reason) > maxReversalReason || strings.IndexFunc(req.Reason, unicode.IsControl) >= 0:

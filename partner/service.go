@@ -246,6 +246,14 @@ func ValidRefID(s string) bool {
 	return true
 }
 
+// checkRef returns EInvalid, naming what s is, unless ValidRefID(s).
+func checkRef(what, s string) error {
+	if ValidRefID(s) {
+		return nil
+	}
+	return smsgw.Errorf(smsgw.EInvalid, "%s must be 1-64 printable characters without spaces, '#', '&', '=' or '%%'", what)
+}
+
 // Partner returns the configuration of partner id.
 func (p *Service) Partner(id string) (Partner, bool) {
 	pt, ok := p.partners[id]

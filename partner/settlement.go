@@ -177,11 +177,11 @@ func ParseSettlement(r io.Reader, o SettlementOptions) ([]SettlementRow, error) 
 		}
 		amount := strings.TrimSpace(rec[cols[ColAmount]])
 		digits, reversal := strings.CutPrefix(amount, "-")
-		n, err := strconv.ParseInt(digits, 10, 64)
-		if err != nil || !isDigits(digits) || n <= 0 || domain.Amount(n) > domain.MaxAmount {
+		n, ok := ParseRupiah(digits)
+		if !ok {
 			return nil, settlementErr(line, ColAmount, "%q is not an amount: whole rupiah, digits only, such as 50000 (-50000 for a reversal)", clip(amount))
 		}
-		row.Amount = domain.Amount(n)
+		row.Amount = n
 		if reversal {
 			row.Amount = -row.Amount
 		}
@@ -215,6 +215,16 @@ func parseSettlementTime(s string, loc *time.Location) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errors.New("bad time")
+}
+
+// ParseRupiah parses a positive amount of whole rupiah written in digits
+// only (no sign, no separators, no decimals), at most domain.MaxAmount.
+func ParseRupiah(s string) (domain.Amount, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || !isDigits(s) || n <= 0 || domain.Amount(n) > domain.MaxAmount {
+		return 0, false
+	}
+	return domain.Amount(n), true
 }
 
 func isDigits(s string) bool {
