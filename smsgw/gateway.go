@@ -430,7 +430,18 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 			secret []byte
 			err    error
 		)
-		if dup, secret, err = g.admit(tx, r, m, mo.ReceivedAt, track, &tk); err != nil || dup || !inline {
+		// The sender's MOs are handled in order: this one is processed in
+		// the transaction that stores it only when none of the sender's
+		// waits in the inbox; otherwise it is queued behind them.
+		queue := !inline
+		if inline {
+			n, err := tx.PendingMOCount(m.MSISDN)
+			if err != nil {
+				return err
+			}
+			queue = n > 0
+		}
+		if dup, secret, err = g.admit(tx, r, m, mo.ReceivedAt, track, &tk, queue); err != nil || dup || queue {
 			return err
 		}
 		f, err = g.processNow(tx, r, m, secret)
@@ -484,20 +495,11 @@ const ackLead = 5 * time.Millisecond
 // processing it there failed; the MO is then stored alone.
 var errProcessLater = errors.New("process the MO from the inbox")
 
-// processNow processes the MO m that tx has just stored, in the same
-// transaction, unless an earlier MO of the same sender still waits in the
-// inbox (the sender's MOs are handled in order): then it returns nil and
-// the inbox processes m after it. One transaction (and one commit) then
-// holds the MO, its processing and its reply. A processing failure is
-// logged and returned as errProcessLater.
+// processNow processes the MO m that tx has just stored without an inbox
+// row (InsertMONow), in the same transaction: one transaction (and one
+// commit) then holds the MO, its processing and its reply. A processing
+// failure is logged and returned as errProcessLater.
 func (g *Gateway) processNow(tx Tx, r *Rules, m *Message, secret []byte) (*flow, error) {
-	n, err := tx.PendingMOCount(m.MSISDN)
-	if err != nil {
-		return nil, err
-	}
-	if n != 1 { // m itself is pending
-		return nil, nil
-	}
 	in := InboundMO{Message: *m, Secret: secret}
 	f, err := g.processIn(tx, r, in, nil)
 	if errors.Is(err, ErrTxConflict) {
@@ -545,13 +547,16 @@ func (g *Gateway) inbound(mo *MO) *Message {
 
 // storeMO classifies m once (Rules.Classify) and stores it in tx with its
 // request, its redacted text and the verifiers of the PINs it carries.
-func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message) ([]byte, error) {
+func (g *Gateway) storeMO(tx Tx, r *Rules, m *Message, queue bool) ([]byte, error) {
 	in := r.Classify(m.ShortCode, m.Text)
 	sec, err := g.secretOf(tx, m.MSISDN, in)
 	if err != nil {
 		return nil, err
 	}
 	m.Keyword, m.Text, m.Request = in.Keyword, in.Text, in.Request.Encode()
+	if !queue {
+		return sec, tx.InsertMONow(m)
+	}
 	return sec, tx.InsertMO(m, sec)
 }
 

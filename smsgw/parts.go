@@ -177,7 +177,7 @@ func (g *Gateway) HandleMOPart(ctx context.Context, p MOPart, assemble AssembleF
 		// Parts are de-duplicated one by one while their message is
 		// incomplete; the whole message is matched as HandleMO does, with
 		// the fate of the part that completed it.
-		dup, _, err := g.admit(tx, r, m, now, p.Track != nil && !isSMSCKey(m.DedupKey), &tk)
+		dup, _, err := g.admit(tx, r, m, now, p.Track != nil && !isSMSCKey(m.DedupKey), &tk, true)
 		if err != nil {
 			return err
 		}

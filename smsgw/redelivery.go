@@ -220,11 +220,12 @@ type ackTicket struct {
 // admit stores m in tx unless it is the SMSC's redelivery of an MO stored
 // before (dup). With track, the stored or matched MO enters the ack book
 // before tx commits, and tk names it. secret is what m was stored with
-// (PIN verifiers), for processing it in the same transaction.
-func (g *Gateway) admit(tx Tx, r *Rules, m *Message, receivedAt time.Time, track bool, tk *ackTicket) (dup bool, secret []byte, err error) {
+// (PIN verifiers), for processing it in the same transaction. With queue
+// false m gets no inbox row: the caller processes it in tx.
+func (g *Gateway) admit(tx Tx, r *Rules, m *Message, receivedAt time.Time, track bool, tk *ackTicket, queue bool) (dup bool, secret []byte, err error) {
 	g.drop(tk) // a retried transaction
 	if dup, err = g.redelivered(tx, m, receivedAt); err == nil && !dup {
-		secret, err = g.storeMO(tx, r, m)
+		secret, err = g.storeMO(tx, r, m, queue)
 	}
 	if err == nil && track {
 		tk.id, tk.e = m.ID, g.acks.track(m.ID, m.DedupKey, m.Link)

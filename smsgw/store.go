@@ -213,6 +213,10 @@ type MessageStore interface {
 	// redelivery matching (RedeliveryCandidates) with its Link and
 	// CreatedAt, until ForgetMOs or PurgeDedup removes it.
 	InsertMO(m *Message, secret []byte) error
+	// InsertMONow stores an inbound message as InsertMO does but without an
+	// inbox row: the caller processes it in the same transaction (and
+	// FinishMO marks it processed), so a failure rolls both back.
+	InsertMONow(m *Message) error
 	// RedeliveryCandidates lists the MOs recorded with key at or after
 	// since, oldest first.
 	RedeliveryCandidates(key string, since time.Time) ([]RedeliveryRecord, error)
@@ -239,10 +243,11 @@ type MessageStore interface {
 	// Gateways sharing a store check it in the transaction that processes
 	// the row, so that a row another one has processed is skipped.
 	MOPending(id int64) (bool, error)
-	// FinishMO marks an inbox row processed, clears its secret and request, and stores
-	// keyword, session and transfer links on its log row. ENotFound if id has
-	// no inbox row; EConflict if it was already processed (so a second
-	// processor's whole transaction rolls back).
+	// FinishMO marks a received MO processed (its inbox row too, if it has
+	// one, clearing its secret and request), and stores keyword, session and
+	// transfer links on its log row. ENotFound if id is no inbound message;
+	// EConflict if it was already processed (so a second processor's whole
+	// transaction rolls back).
 	FinishMO(id int64, keyword string, sessionID, transferID int64) error
 	// SetMOStatus replaces the status FinishMO gave inbound row id with
 	// MsgRateLimited or MsgRefused (EInvalid for any other status).

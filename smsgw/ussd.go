@@ -365,7 +365,7 @@ func (g *Gateway) ussdCommand(ctx context.Context, r *Rules, from domain.MSISDN,
 		f, screen = nil, USSDScreen{}
 		mo := MO{From: string(from), To: pos.code, Text: pos.cmd, Channel: ChannelUSSD, USSDSession: req.Session, ReceivedAt: g.now(), Route: req.Route}
 		m := g.inbound(&mo)
-		secret, err := g.storeMO(tx, r, m)
+		secret, err := g.storeMO(tx, r, m, false)
 		if err != nil {
 			return err
 		}

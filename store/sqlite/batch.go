@@ -31,12 +31,14 @@ type Stats struct {
 	MaxBatch int    // most Update calls held by one commit
 	Retried  uint64 // calls run again alone after their group transaction failed
 	Queued   int    // Update calls waiting for the writer now
+	// Checkpoints counts the checkpointer's runs (checkpoint.go).
+	Checkpoints uint64
 }
 
 // writeStats are the counters behind Stats; the writer goroutine updates
 // them, any goroutine reads them.
 type writeStats struct {
-	commits, batched, retried atomic.Uint64
+	commits, batched, retried, checkpoints atomic.Uint64
 	maxBatch, queued          atomic.Int64
 }
 
@@ -48,6 +50,8 @@ func (s *Store) Stats() Stats {
 		MaxBatch: int(s.stats.maxBatch.Load()),
 		Retried:  s.stats.retried.Load(),
 		Queued:   int(s.stats.queued.Load()),
+
+		Checkpoints: s.stats.checkpoints.Load(),
 	}
 }
 
@@ -326,6 +330,12 @@ func (s *Store) begin(ctx context.Context) (*writerConn, error) {
 	if s.wc == nil {
 		conn, err := s.w.Conn(ctx)
 		if err != nil {
+			return nil, fmt.Errorf("sqlite: begin update: %w", err)
+		}
+		// Checkpoints are the checkpointer's (checkpoint.go) unless the
+		// log grows past walHardLimit.
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walHardLimit)); err != nil {
+			conn.Close()
 			return nil, fmt.Errorf("sqlite: begin update: %w", err)
 		}
 		s.wc = &writerConn{conn: conn, stmts: map[string]*sql.Stmt{}}

@@ -70,6 +70,7 @@ type Store struct {
 	sync string  // PRAGMA synchronous
 	w    *sql.DB // one connection, BEGIN IMMEDIATE
 	r    *sql.DB // readers, query_only
+	ck   *sql.DB // the checkpointer's one connection
 	now  func() time.Time
 	log  *slog.Logger
 
@@ -80,6 +81,7 @@ type Store struct {
 	closing    chan struct{} // closed by Close: the writer stops, Update fails
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer goroutine has returned
+	ckDone     chan struct{} // closed when the checkpointer has returned
 	stats      writeStats
 	wc         *writerConn // the writer goroutine's connection; nil until its first transaction
 	// beforeCommit, when set (by tests only, before the first Update), is
@@ -161,10 +163,20 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("sqlite: open %s readers: %w", abs, err)
 	}
+	s.ck, err = sql.Open("sqlite3", s.dsn(roleCheckpoint))
+	if err != nil {
+		s.r.Close()
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s checkpointer: %w", abs, err)
+	}
+	s.ck.SetMaxOpenConns(1)
+	s.ck.SetMaxIdleConns(1)
 	s.queue = make(chan *call)
 	s.closing = make(chan struct{})
 	s.writerDone = make(chan struct{})
+	s.ckDone = make(chan struct{})
 	go s.writer()
+	go s.checkpointer(s.ck)
 	s.log.Info("database opened", "path", abs)
 	return s, nil
 }
@@ -221,6 +233,7 @@ const (
 	roleWriter = iota // the single writer: WAL, BEGIN IMMEDIATE
 	roleReader        // View: query_only
 	roleBackup        // a private connection for VACUUM INTO
+	roleCheckpoint    // the checkpointer's connection (checkpoint.go)
 )
 
 // dsn builds the driver data source name of a connection role.
@@ -235,6 +248,7 @@ func dsn(path string, busy time.Duration, synchronous string, role int) string {
 	q.Set("_synchronous", synchronous)
 	q.Set("_secure_delete", "on")
 	q.Set("_stmt_cache_size", "64")
+	q.Set("_cache_size", "-65536")
 	switch role {
 	case roleWriter:
 		q.Set("_journal_mode", "WAL")
@@ -267,7 +281,8 @@ func (s *Store) checkWAL(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.writerDone
-	err := s.r.Close()
+	<-s.ckDone
+	err := errors.Join(s.r.Close(), s.ck.Close())
 	// Let SQLite refresh planner statistics it found useful; failure is
 	// harmless.
 	if _, oerr := s.w.Exec("PRAGMA optimize"); oerr != nil {

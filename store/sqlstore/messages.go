@@ -87,6 +87,18 @@ func (t *Tx) insertSMSCIDs(smsID int64, ids []string) error {
 // Direction defaults to "in", Status to "received", CreatedAt (which also
 // dates the redelivery record) to now.
 func (t *Tx) InsertMO(m *smsgw.Message, secret []byte) error {
+	return t.insertMO(m, secret, true)
+}
+
+// InsertMONow stores an inbound message that the caller processes in this
+// same transaction: its SMS log row and redelivery record as InsertMO, but
+// no inbox row (nor secret): FinishMO marks it processed. Should the
+// processing fail, the transaction rolls the message back with it.
+func (t *Tx) InsertMONow(m *smsgw.Message) error {
+	return t.insertMO(m, nil, false)
+}
+
+func (t *Tx) insertMO(m *smsgw.Message, secret []byte, inbox bool) error {
 	if m.Direction == "" {
 		m.Direction = smsgw.DirIn
 	}
@@ -114,6 +126,9 @@ func (t *Tx) InsertMO(m *smsgw.Message, secret []byte) error {
 				m.ID, m.DedupKey, encTime(m.CreatedAt), m.Link); err != nil {
 				return t.mapErr("insert redelivery record", err)
 			}
+		}
+		if !inbox {
+			return nil
 		}
 		if _, err := t.exec(`INSERT INTO inbox (sms_id, secret, request) VALUES (?, ?, ?)`, m.ID, nullBlob(secret), m.Request); err != nil {
 			return t.mapErr("insert inbox row", err)
@@ -253,24 +268,28 @@ func (t *Tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
 func (t *Tx) FinishMO(id int64, keyword string, sessionID, transferID int64) error {
 	now := encTime(t.now())
 	return t.atomic("finish_mo", func() error {
-		res, err := t.exec(`UPDATE inbox SET processed_at = ?, secret = NULL, request = '' WHERE sms_id = ? AND processed_at IS NULL`, now, id)
+		// The log row's status says whether the MO waits: received until
+		// processed, whether it waits in the inbox or is processed in the
+		// transaction that stored it (InsertMONow, no inbox row).
+		res, err := t.exec(`UPDATE sms_log SET status = ?, keyword = ?, session_id = ?, transfer_id = ?, updated_at = ?
+			WHERE id = ? AND direction = ? AND status = ?`, smsgw.MsgProcessed, keyword, nullID(sessionID), nullID(transferID), now,
+			id, smsgw.DirIn, smsgw.MsgReceived)
 		if err != nil {
 			return t.mapErr("finish MO", err)
 		}
 		if err := expectOne(res, "finish MO", func() error {
 			var n int
-			if err := t.queryRow(`SELECT count(*) FROM inbox WHERE sms_id = ?`, id).Scan(&n); err != nil {
+			if err := t.queryRow(`SELECT count(*) FROM sms_log WHERE id = ? AND direction = ?`, id, smsgw.DirIn).Scan(&n); err != nil {
 				return fmt.Errorf("store: finish MO: %w", err)
 			}
 			if n == 0 {
-				return notFound("inbox message not found")
+				return notFound("inbound message not found")
 			}
 			return smsgw.Errorf(smsgw.EConflict, "message already processed")
 		}); err != nil {
 			return err
 		}
-		if _, err := t.exec(`UPDATE sms_log SET status = ?, keyword = ?, session_id = ?, transfer_id = ?, updated_at = ?
-			WHERE id = ?`, smsgw.MsgProcessed, keyword, nullID(sessionID), nullID(transferID), now, id); err != nil {
+		if _, err := t.exec(`UPDATE inbox SET processed_at = ?, secret = NULL, request = '' WHERE sms_id = ? AND processed_at IS NULL`, now, id); err != nil {
 			return t.mapErr("finish MO", err)
 		}
 		return nil

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,6 +19,7 @@ var messageTests = []test{
 	{"MO/InsertPending", testMOInsertPending},
 	{"MO/Redelivery", testMORedelivery},
 	{"MO/Finish", testMOFinish},
+	{"MO/ProcessedAsStored", testMONow},
 	{"MO/SetStatus", testMOSetStatus},
 	{"MO/PurgeDedup", testPurgeDedup},
 	{"MT/Outbox", testOutbox},
@@ -295,6 +297,85 @@ func testMOFinish(t *testing.T, s smsgw.Store) {
 		}
 		if got.Keyword != "PIN_REPLY" || got.SessionID != sess.ID {
 			t.Errorf("Message after refused FinishMO = keyword %q session %d, want unchanged", got.Keyword, got.SessionID)
+		}
+		return nil
+	})
+}
+
+// testMONow: an MO processed in the transaction that stores it has no inbox
+// row, is never pending, counts for nobody's backlog, and is finished once;
+// rolled back, it leaves nothing.
+func testMONow(t *testing.T, s smsgw.Store) {
+	seedAccounts(t, s)
+	mo := newMO(msisdnA, "k:now", "SALDO", t0)
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		if err := tx.InsertMONow(mo); err != nil {
+			return err
+		}
+		if mo.ID == 0 {
+			t.Error("InsertMONow left the ID 0")
+		}
+		n, err := tx.PendingMOCount(msisdnA)
+		if err != nil {
+			return err
+		}
+		if n != 0 {
+			t.Errorf("PendingMOCount after InsertMONow = %d, want 0", n)
+		}
+		ps, err := tx.PendingMOs(10)
+		if err != nil {
+			return err
+		}
+		if len(ps) != 0 {
+			t.Errorf("PendingMOs after InsertMONow = %d rows, want none", len(ps))
+		}
+		_, err = tx.MOPending(mo.ID)
+		wantCode(t, "MOPending(processed as stored)", err, smsgw.ENotFound)
+		return tx.FinishMO(mo.ID, "SALDO", 0, 0)
+	})
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.Message(mo.ID)
+		if err != nil {
+			return err
+		}
+		if got.Status != smsgw.MsgProcessed || got.Keyword != "SALDO" {
+			t.Errorf("Message after FinishMO = status %q keyword %q, want %q SALDO", got.Status, got.Keyword, smsgw.MsgProcessed)
+		}
+		cands, err := tx.RedeliveryCandidates(mo.DedupKey, t0)
+		if err != nil {
+			return err
+		}
+		if len(cands) != 1 || cands[0].SMSID != mo.ID {
+			t.Errorf("RedeliveryCandidates = %+v, want the MO's record", cands)
+		}
+		return nil
+	})
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		wantCode(t, "FinishMO(again)", tx.FinishMO(mo.ID, "SALDO", 0, 0), smsgw.EConflict)
+		return nil
+	})
+	// Rolled back with its processing: no row is left.
+	abort := errors.New("processing failed")
+	rb := newMO(msisdnB, "k:rolled", "SALDO", t0)
+	if err := s.Update(context.Background(), func(tx smsgw.Tx) error {
+		if err := tx.InsertMONow(rb); err != nil {
+			return err
+		}
+		return abort
+	}); !errors.Is(err, abort) {
+		t.Fatalf("Update() = %v, want the abort error", err)
+	}
+	MustView(t, s, func(tx smsgw.Tx) error {
+		n, err := tx.PendingMOCount(msisdnB)
+		if err != nil {
+			return err
+		}
+		cands, err := tx.RedeliveryCandidates("k:rolled", t0)
+		if err != nil {
+			return err
+		}
+		if n != 0 || len(cands) != 0 {
+			t.Errorf("after a rolled-back InsertMONow: %d pending, %d redelivery records; want none", n, len(cands))
 		}
 		return nil
 	})
