@@ -13,7 +13,12 @@ import (
 
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/store/storetest"
 )
+
+// The store contract checks the console's logins through an interface of
+// its own; it must keep every method of console.LoginStore.
+var _ console.LoginStore = storetest.LoginStore(nil)
 
 // pagePaths are GET pages and exports of the console, for the tests that
 // must cover every one of them.

@@ -41,6 +41,9 @@ type Admin interface {
 	RequestCorrection(ctx context.Context, who smsgw.Actor, req smsgw.CorrectionRequest) (*smsgw.Correction, error)
 	ApproveCorrection(ctx context.Context, who smsgw.Actor, id int64) (*smsgw.Correction, error)
 	RejectCorrection(ctx context.Context, who smsgw.Actor, id int64, note string) (*smsgw.Correction, error)
+	// Refundable reports whether a transfer of kind may be refunded (the
+	// credit of a partner request, for one).
+	Refundable(transferKind string) bool
 }
 
 // PartnerAdmin performs the audited actions on the host-to-host partner

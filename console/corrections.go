@@ -22,14 +22,15 @@ import (
 // console shows its refusals.
 
 // correctionKind is the correction the console offers for a transfer of
-// kind: a refund for the credit of a partner request (bank virtual account
-// or host-to-host), a reversal for an SMS top-up, "" for a transfer that
-// cannot be corrected (a reversal or refund itself, a deposit).
-func correctionKind(transferKind string) string {
-	switch transferKind {
-	case smsgw.TransferSMSTopUp:
+// kind: a refund for a refundable credit (a partner request's, by bank
+// virtual account or host-to-host), a reversal for an SMS top-up, "" for a
+// transfer that cannot be corrected (a reversal or refund itself, a
+// deposit).
+func (c *Console) correctionKind(transferKind string) string {
+	switch {
+	case transferKind == smsgw.TransferSMSTopUp:
 		return smsgw.CorrectionReversal
-	case smsgw.TransferBankVA, smsgw.TransferH2H:
+	case c.o.Admin.Refundable(transferKind):
 		return smsgw.CorrectionRefund
 	}
 	return ""
@@ -57,7 +58,7 @@ type correctionPanel struct {
 
 // correctionPanel loads the corrections section of transfer tr.
 func (c *Console) correctionPanel(tx smsgw.Tx, tr *smsgw.Transfer, next string) (*correctionPanel, error) {
-	p := &correctionPanel{TransferID: tr.ID, Kind: correctionKind(tr.Kind), Reverses: tr.ReversesID, Amount: tr.Amount, Next: next}
+	p := &correctionPanel{TransferID: tr.ID, Kind: c.correctionKind(tr.Kind), Reverses: tr.ReversesID, Amount: tr.Amount, Next: next}
 	if p.Kind == "" {
 		return p, nil
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -96,7 +97,7 @@ func TestExports(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.get("/console/ledger?account="+payerC+"&format=json").body), &ledger); err != nil || len(ledger) != 1 {
 		t.Fatalf("JSON ledger of C = %v, %v", ledger, err)
 	}
-	if l := ledger[0]; l.Amount != 150_000 || l.BalanceAfter != 150_000 || l.RunningSum != 150_000 || l.Kind != smsgw.TransferBankVA || l.Reference != "VA-1" || l.Counterparty != "settlement:bank" {
+	if l := ledger[0]; l.Amount != 150_000 || l.BalanceAfter != 150_000 || l.RunningSum != 150_000 || l.Kind != partner.TransferBankVA || l.Reference != "VA-1" || l.Counterparty != "settlement:bank" {
 		t.Errorf("exported ledger line = %+v", l)
 	}
 	var customers []map[string]any

@@ -21,6 +21,7 @@ import (
 	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/esme"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -130,6 +131,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h.store, h.gw = sqlitetest.Open(t, smsgwtest.WithClock(h.clk), smsgwtest.WithLogger(logger),
 		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPINKey(bytes.Repeat([]byte{9}, 32)))
 	st := h.store
+	partner.Register(h.gw) // as the daemon does: partner credits are refundable
 	h.seed()
 
 	o := console.Options{
@@ -213,7 +215,7 @@ func (h *harness) seed() {
 	h.mo(payerC, request, "IM2PAY "+payerC+" 100000")
 	h.clk.Add(time.Minute)
 	h.must(h.store.Update(ctx, func(tx smsgw.Tx) error {
-		tr := &smsgw.Transfer{IdempotencyKey: "bank:VA-1", Kind: smsgw.TransferBankVA, From: h.gw.Settlement(),
+		tr := &smsgw.Transfer{IdempotencyKey: "bank:VA-1", Kind: partner.TransferBankVA, From: h.gw.Settlement(),
 			To: domain.WalletID(payerCN), Amount: 150_000, Reference: "VA-1"}
 		if err := tx.Transfer(tr); err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/metrics"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smpp"
 	"github.com/smsgw/smsgw/smpp/pdu"
 	"github.com/smsgw/smsgw/smpp/smpptest"
@@ -118,7 +119,7 @@ func TestObserverCounts(t *testing.T) {
 	obs.PINFailure()
 	obs.Credit(smsgw.TransferSMSTopUp, 50000)
 	obs.Credit(smsgw.TransferSMSTopUp, 75000)
-	obs.Credit(smsgw.TransferH2H, 100000)
+	obs.Credit(partner.TransferH2H, 100000)
 	ao, ok := obs.(smsgw.AbuseObserver)
 	if !ok {
 		t.Fatal("Metrics does not implement smsgw.AbuseObserver")

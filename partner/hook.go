@@ -8,13 +8,16 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// Register makes SessionResolved the session hook of g. Register every
-// Gateway whose store holds partner records, whether or not it serves the
-// partner API, so that a request waiting on a PIN session is finalised in
-// the transaction that resolves the session (New registers the Gateway it
-// is given too).
+// Register makes SessionResolved the session hook of g, and the credits
+// of partner requests (TransferH2H, TransferBankVA) refundable by g's
+// ledger corrections, back to the partner's deposit or the bank's
+// settlement account. Register every Gateway whose store holds partner
+// records, whether or not it serves the partner API, so that a request
+// waiting on a PIN session is finalised in the transaction that resolves
+// the session (New registers the Gateway it is given too).
 func Register(g *smsgw.Gateway) {
 	g.SetSessionHook(smsgw.SessionHookFunc(SessionResolved))
+	g.AllowRefunds(TransferH2H, TransferBankVA)
 }
 
 // destinationResult counts a failure of dest, or resets its counter after

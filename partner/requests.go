@@ -236,9 +236,9 @@ func (p *Service) committed(res *Result) {
 	}
 	r := &res.Request
 	if r.State == Success && r.Kind != KindVAReversal {
-		kind := smsgw.TransferH2H
+		kind := TransferH2H
 		if r.Kind == KindVA {
-			kind = smsgw.TransferBankVA
+			kind = TransferBankVA
 		}
 		p.g.Credited(kind, r.Amount)
 	}
@@ -367,7 +367,7 @@ func (p *Service) creditNewTx(tx Tx, now time.Time, pt Partner, spec creditSpec)
 	}
 	r.TransferKey = "h2h:" + pt.ID + ":" + spec.refid
 	t := &smsgw.Transfer{
-		IdempotencyKey: r.TransferKey, RequestHash: spec.hash, Kind: smsgw.TransferH2H,
+		IdempotencyKey: r.TransferKey, RequestHash: spec.hash, Kind: TransferH2H,
 		From: pt.Deposit, To: wallet.ID, Amount: spec.amount, Reference: spec.refid, CreatedAt: now,
 	}
 	if err := tx.Transfer(t); smsgw.ErrorCode(err) == smsgw.EFunds {
@@ -598,7 +598,7 @@ func (p *Service) PayVA(ctx context.Context, req VAPayment) (*Result, error) {
 			PaidAt: paid, CreatedAt: now, UpdatedAt: now,
 		}
 		t := &smsgw.Transfer{
-			IdempotencyKey: r.TransferKey, RequestHash: hash, Kind: smsgw.TransferBankVA, From: pt.Settlement,
+			IdempotencyKey: r.TransferKey, RequestHash: hash, Kind: TransferBankVA, From: pt.Settlement,
 			To: wallet.ID, Amount: req.Amount, Reference: req.BankRef, CreatedAt: now,
 		}
 		if err := tx.Transfer(t); err != nil {

@@ -188,7 +188,7 @@ func TestPartnerImmediateTopUp(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if tr.IdempotencyKey != r.TransferKey || tr.Kind != smsgw.TransferH2H || tr.Amount != r.Amount {
+		if tr.IdempotencyKey != r.TransferKey || tr.Kind != partner.TransferH2H || tr.Amount != r.Amount {
 			t.Errorf("transfer = %+v, want key %s kind h2h amount %v", tr, r.TransferKey, r.Amount)
 		}
 		return nil

@@ -57,8 +57,12 @@ const (
 	ActionCallbackResend = "partner.callback_resend"
 )
 
-// Transfer kinds of the partner API besides TransferH2H and TransferBankVA.
+// Transfer kinds of the partner API (smsgw.Transfer.Kind). Register makes
+// the credits of partner requests (TransferH2H, TransferBankVA) refundable
+// by ledger corrections.
 const (
+	TransferH2H     = "h2h"         // host-to-host top-up from a deposit
+	TransferBankVA  = "bank_va"     // bank payment confirmation to a virtual account
 	TransferDeposit = "h2h_deposit" // operator top-up of a partner deposit
 )
 

@@ -14,10 +14,12 @@ import (
 // new transfer from the account credited back to the account debited,
 // linked to the transfer it undoes (Transfer.ReversesID), for all of it or
 // a part, never more than what remains of it. A refund is the same for the
-// credit of a partner request, back to the partner's deposit (or its bank
-// settlement account). Each is requested by one operator (the maker) and
-// approved by another (the checker) before it expires; both steps and a
-// rejection are in the audit trail, each in the transaction of its change.
+// credit of an outside request, back to the source account it came from
+// (a deposit, or a bank's settlement account); it applies only to
+// transfers of the kinds registered as refundable (AllowRefunds). Each is
+// requested by one operator (the maker) and approved by another (the
+// checker) before it expires; both steps and a rejection are in the audit
+// trail, each in the transaction of its change.
 // The customer whose wallet is corrected is told by SMS.
 
 // Audit actions of corrections.
@@ -34,12 +36,34 @@ const DefaultCorrectionTTL = 24 * time.Hour
 // maxReason bounds the reason of a correction.
 const maxReason = 200
 
-// reversible are the transfer kinds a correction may undo, and whether a
-// refund (a partner request's credit) may.
-var reversible = map[string]bool{
-	TransferSMSTopUp: false,
-	TransferBankVA:   true,
-	TransferH2H:      true,
+// AllowRefunds registers kinds as refundable transfer kinds: the credits
+// of outside requests (made by a domain built on the Gateway, not by the
+// SMS core), which a correction may undo as a refund back to the source
+// account they came from, or as a reversal. The core knows its own kind
+// (an SMS top-up may only be reversed); a transfer of a kind neither it
+// nor a registration knows cannot be corrected. Register the kinds at
+// wiring time, before Run, as the session hook (SetSessionHook).
+func (g *Gateway) AllowRefunds(kinds ...string) {
+	for _, k := range kinds {
+		g.refundable.Store(k, true)
+	}
+}
+
+// Refundable reports whether a transfer of kind may be refunded: whether
+// kind was registered with AllowRefunds.
+func (g *Gateway) Refundable(kind string) bool {
+	_, ok := g.refundable.Load(kind)
+	return ok
+}
+
+// correctable reports whether a correction may undo a transfer of kind,
+// and whether it may be a refund.
+func (g *Gateway) correctable(kind string) (ok, refundable bool) {
+	if kind == TransferSMSTopUp {
+		return true, false
+	}
+	refundable = g.Refundable(kind)
+	return refundable, refundable
 }
 
 // CorrectionRequest asks for a correction of one transfer.
@@ -58,10 +82,11 @@ type CorrectionRequest struct {
 // RequestCorrection records who's request for a correction, with its
 // audit entry, for another operator to approve. EInvalid for a missing
 // reason or actor, a transfer of a kind that cannot be undone (a reversal
-// itself, a deposit top-up), a refund of a transfer that is no partner
-// request's credit, or an amount over what remains; EConflict when
-// nothing remains (reversed, or asked for by open requests) or the key
-// was used for another request; ENotFound for an unknown transfer.
+// itself, a deposit top-up), a refund of a transfer that is no outside
+// request's credit (its kind not registered as refundable), or an amount
+// over what remains; EConflict when nothing remains (reversed, or asked
+// for by open requests) or the key was used for another request;
+// ENotFound for an unknown transfer.
 func (g *Gateway) RequestCorrection(ctx context.Context, who Actor, req CorrectionRequest) (*Correction, error) {
 	req.Reason = strings.TrimSpace(req.Reason)
 	if req.Kind == "" {
@@ -96,12 +121,12 @@ func (g *Gateway) RequestCorrection(ctx context.Context, who Actor, req Correcti
 		if err != nil {
 			return err
 		}
-		refundable, ok := reversible[orig.Kind]
+		ok, refundable := g.correctable(orig.Kind)
 		switch {
 		case !ok:
 			return Errorf(EInvalid, "transfer %d (%s) cannot be corrected", orig.ID, orig.Kind)
 		case req.Kind == CorrectionRefund && !refundable:
-			return Errorf(EInvalid, "transfer %d (%s) is no partner request's credit; ask for a reversal", orig.ID, orig.Kind)
+			return Errorf(EInvalid, "transfer %d (%s) is no outside request's credit; ask for a reversal", orig.ID, orig.Kind)
 		}
 		done, open, err := tx.Reversed(orig.ID)
 		if err != nil {
@@ -307,7 +332,8 @@ type Reversal struct {
 // an amount that is not positive; EConflict when less than r.Amount
 // remains of r.Of (earlier reversals of it deducted); EFunds when the
 // account to debit holds too little: no account is left below zero.
-// Operators' corrections and partners' reversals both end here.
+// Operators' corrections and reversals asked for by outside requests both
+// end here.
 func (g *Gateway) Reverse(tx Tx, r Reversal, now time.Time) (*Transfer, error) {
 	orig := r.Of
 	if r.Amount <= 0 {

@@ -259,3 +259,41 @@ func (h *harness) auditEntries() []smsgw.AuditEntry {
 	}
 	return es
 }
+
+// The credit of a kind the core does not know (an outside request's) can
+// be corrected only once its kind is registered as refundable; then a
+// refund and a reversal both may undo it. An SMS top-up is never refunded.
+func TestCorrectionRefundableKinds(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	tr := &smsgw.Transfer{IdempotencyKey: "outside:1", Kind: "outside_credit", From: h.gw.Settlement(),
+		To: domain.WalletID("628110000009"), Amount: 40000, Reference: "O-1"}
+	if err := h.store.Update(ctx, func(tx smsgw.Tx) error { return tx.Transfer(tr) }); err != nil {
+		t.Fatal(err)
+	}
+	refund := smsgw.CorrectionRequest{Kind: smsgw.CorrectionRefund, TransferID: tr.ID, Amount: 10000, Reason: "paid twice"}
+	if _, err := h.gw.RequestCorrection(ctx, ana, refund); smsgw.ErrorCode(err) != smsgw.EInvalid {
+		t.Errorf("a refund of an unregistered kind: %v, want invalid", err)
+	}
+	if h.gw.Refundable("outside_credit") || h.gw.Refundable(smsgw.TransferSMSTopUp) {
+		t.Fatal("refundable before any registration")
+	}
+	h.gw.AllowRefunds("outside_credit")
+	if !h.gw.Refundable("outside_credit") || h.gw.Refundable(smsgw.TransferSMSTopUp) {
+		t.Fatal("Refundable does not follow AllowRefunds")
+	}
+	c, err := h.gw.RequestCorrection(ctx, ana, refund)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.gw.ApproveCorrection(ctx, budi, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.gw.RequestCorrection(ctx, ana, smsgw.CorrectionRequest{TransferID: tr.ID, Amount: 10000, Reason: "paid twice again"}); err != nil {
+		t.Errorf("a reversal of a registered kind: %v", err)
+	}
+	if b := h.balance("08110000009"); b != 30000 {
+		t.Errorf("wallet %d after a refund of 10000 of 40000, want 30000", b)
+	}
+	h.checkLedger()
+}

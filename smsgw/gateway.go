@@ -55,8 +55,8 @@ type MT struct {
 	To   domain.MSISDN
 	// ToAddr is To as the network gave it when the MT answers an MO: the
 	// sender address in the form it arrived (digits, TON and NPI). The
-	// zero Address when the MT answers nothing (an expiry notice, a
-	// partner's prompt): then the transport addresses To.
+	// zero Address when the MT answers nothing (an expiry notice, a PIN
+	// prompt for an outside request): then the transport addresses To.
 	ToAddr      Address
 	Text        string
 	Channel     string
@@ -213,6 +213,8 @@ type Gateway struct {
 
 	rules atomic.Pointer[Rules]
 	hook  atomic.Pointer[hookBox] // SessionHook, see SetSessionHook
+
+	refundable sync.Map // refundable transfer kinds (string), see AllowRefunds
 
 	procMu  sync.Mutex          // serialises inbox processing
 	workers int                 // senders processed (and MT destinations sent to) at once

@@ -13,7 +13,7 @@ import (
 // the route it leaves through (Message.Route) when it is queued:
 //
 //   - a reply leaves through the route its MO came in on (MO.Route);
-//   - any other MT (an expiry notice, a partner's PIN prompt, a correction
+//   - any other MT (an expiry notice, an outside request's PIN prompt, a correction
 //     notice), and a reply to an MO that came over no known route, leaves
 //     through the route the subscriber was last seen on (the newest MO
 //     from the number with a known route: numbers are ported between

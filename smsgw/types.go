@@ -34,13 +34,14 @@ type Account struct {
 	CreatedAt time.Time
 }
 
-// Transfer kinds.
+// Transfer kinds of the SMS core.
+//
+// Domains built on the Gateway credit wallets with kinds of their own;
+// those they register with Gateway.AllowRefunds may be refunded.
 const (
 	TransferSMSTopUp = "sms_topup" // IM2PAY confirmed by PIN
-	TransferBankVA   = "bank_va"   // bank payment confirmation to a virtual account
-	TransferH2H      = "h2h"       // host-to-host top-up from a deposit
 	TransferReversal = "reversal"  // a correction undoing (part of) a transfer
-	TransferRefund   = "refund"    // a reversal of a partner request, back to the partner's deposit
+	TransferRefund   = "refund"    // a reversal of an outside request's credit, back to the source account it came from
 )
 
 // Transfer moves Amount from one account to another; it is immutable and is
@@ -225,7 +226,7 @@ type Summary struct {
 // Correction kinds and states.
 const (
 	CorrectionReversal = "reversal" // undo (part of) a transfer to its source account
-	CorrectionRefund   = "refund"   // undo (part of) a partner request's transfer, back to the partner's deposit
+	CorrectionRefund   = "refund"   // undo (part of) an outside request's credit, back to the source account it came from
 
 	CorrectionRequested = "requested"
 	CorrectionApproved  = "approved"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -128,4 +129,10 @@ func (a *App) mountConsole(mux *http.ServeMux) error {
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusSeeOther))
 	a.Logger.Info("operator console enabled", "path", "/console/", "users", len(users))
 	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
@@ -16,6 +17,7 @@ import (
 func TestCorrectionCannotDoubleOnPostgres(t *testing.T) {
 	st := open(t)
 	gw := smsgwtest.New(t, st, smsgwtest.WithCodes("9779", "3355"))
+	partner.Register(gw) // a bank payment's credit is refundable
 	ctx := t.Context()
 	if err := gw.Init(ctx); err != nil {
 		t.Fatal(err)
@@ -23,7 +25,7 @@ func TestCorrectionCannotDoubleOnPostgres(t *testing.T) {
 	if err := gw.AddWallet(ctx, "08110000009"); err != nil {
 		t.Fatal(err)
 	}
-	orig := &smsgw.Transfer{IdempotencyKey: "bank:1", Kind: smsgw.TransferBankVA, From: gw.Settlement(),
+	orig := &smsgw.Transfer{IdempotencyKey: "bank:1", Kind: partner.TransferBankVA, From: gw.Settlement(),
 		To: domain.WalletID("628110000009"), Amount: 100000, Reference: "B-1"}
 	if err := st.Update(ctx, func(tx smsgw.Tx) error { return tx.Transfer(orig) }); err != nil {
 		t.Fatal(err)

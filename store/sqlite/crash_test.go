@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -142,7 +143,7 @@ func crashStep(tx smsgw.Tx, i int) error {
 	if err := tx.Transfer(tr); err != nil {
 		return err
 	}
-	move := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("move:", i), Kind: smsgw.TransferH2H,
+	move := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("move:", i), Kind: partner.TransferH2H,
 		From: wallet(i + 1), To: wallet(i + 2), Amount: domain.Amount(i%11 + 1)}
 	if err := tx.Transfer(move); err != nil && smsgw.ErrorCode(err) != smsgw.EFunds {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/sqlstore"
 	"github.com/smsgw/smsgw/store/storetest"
@@ -271,7 +272,7 @@ func TestAppendOnly(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
 	seed(t, s)
 	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
-		return tx.Transfer(&smsgw.Transfer{IdempotencyKey: "k", Kind: smsgw.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5})
+		return tx.Transfer(&smsgw.Transfer{IdempotencyKey: "k", Kind: partner.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5})
 	})
 	stmts := []string{
 		"UPDATE ledger_entries SET amount = amount * 2",
@@ -303,7 +304,7 @@ func TestBalanceOverflow(t *testing.T) {
 	seed(t, s)
 	for i, amt := range []domain.Amount{math.MaxInt64, math.MaxInt64} {
 		err := s.Update(t.Context(), func(tx smsgw.Tx) error {
-			return tx.Transfer(&smsgw.Transfer{IdempotencyKey: fmt.Sprint(i), Kind: smsgw.TransferBankVA,
+			return tx.Transfer(&smsgw.Transfer{IdempotencyKey: fmt.Sprint(i), Kind: partner.TransferBankVA,
 				From: "settlement:bank", To: "wallet:1", Amount: amt})
 		})
 		want := ""
@@ -379,7 +380,7 @@ func TestClock(t *testing.T) {
 	fixed := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	s := MustOpen(t, tempDB(t), Options{Now: func() time.Time { return fixed }})
 	seed(t, s)
-	tr := &smsgw.Transfer{IdempotencyKey: "k", Kind: smsgw.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5}
+	tr := &smsgw.Transfer{IdempotencyKey: "k", Kind: partner.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5}
 	m := &smsgw.Message{MSISDN: "628110000001", Text: "hi"}
 	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
 		if err := tx.Transfer(tr); err != nil {
@@ -435,7 +436,7 @@ func BenchmarkTransfer(b *testing.B) {
 			seed(b, s)
 			i := 0
 			for b.Loop() {
-				tr := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("bench:", i), Kind: smsgw.TransferBankVA,
+				tr := &smsgw.Transfer{IdempotencyKey: fmt.Sprint("bench:", i), Kind: partner.TransferBankVA,
 					From: "settlement:bank", To: "wallet:1", Amount: 1000}
 				if err := s.Update(b.Context(), func(tx smsgw.Tx) error { return tx.Transfer(tr) }); err != nil {
 					b.Fatal(err)
@@ -471,7 +472,7 @@ func TestCheckLedger(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
 	seed(t, s)
 	storetest.MustUpdate(t, s, func(tx smsgw.Tx) error {
-		return tx.Transfer(&smsgw.Transfer{IdempotencyKey: "k", Kind: smsgw.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5})
+		return tx.Transfer(&smsgw.Transfer{IdempotencyKey: "k", Kind: partner.TransferBankVA, From: "settlement:bank", To: "wallet:1", Amount: 5})
 	})
 	if broken, err := s.CheckLedger(t.Context()); err != nil || len(broken) != 0 {
 		t.Fatalf("CheckLedger(sound) = %q, %v; want none", broken, err)

@@ -139,7 +139,7 @@ func testPartnerTransaction(t *testing.T, s smsgw.Store) {
 	mustPartnerUpdate(t, s, func(tx partner.Tx) error {
 		now := at(3 * time.Minute)
 		instant = newTransfer("h2h:p1:now-1", deposit, walletB, 50_000)
-		instant.Kind, instant.CreatedAt = smsgw.TransferH2H, now
+		instant.Kind, instant.CreatedAt = partner.TransferH2H, now
 		if err := tx.Transfer(instant); err != nil {
 			return err
 		}

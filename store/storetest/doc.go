@@ -34,6 +34,11 @@
 //	               TestPartnerNonces, TestPartnerDestinations,
 //	               TestPartnerCallbacks and TestPartnerSummary (the
 //	               dashboard summary and the report timeline built on them)
+//	TestLimits     smsgw.LimitStore: rate buckets, the distinct accounts of a
+//	               sender, their purge
+//	TestLogins     the operator console's logins (LoginStore here, the
+//	               methods of console.LoginStore)
+//	TestCorrections smsgw.CorrectionStore and reversing transfers
 //
 // A suite may seed its rows through other areas (accounts, customers,
 // sessions, messages), so bring up TestCustomers and TestLedger first.

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsgw/smsgw/console"
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -204,19 +203,37 @@ func testLimitsInvalid(t *testing.T, s smsgw.Store) {
 	})
 }
 
-// TestLogins is the contract of console.LoginStore on the store's
-// transaction type.
+// TestLogins is the contract of the operator console's logins
+// (console.LoginStore) on the store's transaction type.
 func TestLogins(t *testing.T, open func(t *testing.T) smsgw.Store) { run(t, open, loginTests) }
 
 var loginTests = []test{
 	{"Logins/Lifecycle", testLoginLifecycle},
 }
 
-func logins(t *testing.T, tx smsgw.Tx) console.LoginStore {
+// LoginStore is what TestLogins checks of the store's transaction type:
+// the console's logins (the methods of console.LoginStore, declared here
+// so that the contract does not depend on the console).
+type LoginStore interface {
+	// CreateLogin records a login of user at at (EConflict if tokenHash
+	// is recorded already).
+	CreateLogin(tokenHash, user string, at time.Time) error
+	// Login returns the user, start and last use of a login (ENotFound).
+	Login(tokenHash string) (user string, created, seen time.Time, err error)
+	// TouchLogin records a use of a login (ENotFound).
+	TouchLogin(tokenHash string, seen time.Time) error
+	// DeleteLogin ends a login (ENotFound).
+	DeleteLogin(tokenHash string) error
+	// PurgeLogins removes logins started before createdBefore or last
+	// used before seenBefore; returns the count.
+	PurgeLogins(createdBefore, seenBefore time.Time) (int64, error)
+}
+
+func logins(t *testing.T, tx smsgw.Tx) LoginStore {
 	t.Helper()
-	ls, ok := tx.(console.LoginStore)
+	ls, ok := tx.(LoginStore)
 	if !ok {
-		t.Fatalf("store transaction %T does not implement console.LoginStore", tx)
+		t.Fatalf("store transaction %T does not implement the console's LoginStore", tx)
 	}
 	return ls
 }

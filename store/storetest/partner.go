@@ -674,7 +674,7 @@ func testPartnerTopUpInOneTx(t *testing.T, s smsgw.Store) {
 	write := func(refid string, fail bool) error {
 		return partnerUpdate(t, s, func(tx partner.Tx) error {
 			tr := newTransfer("h2h:p1:"+refid, deposit, walletA, 50000)
-			tr.Kind = smsgw.TransferH2H
+			tr.Kind = partner.TransferH2H
 			if err := tx.Transfer(tr); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/report"
 	"github.com/smsgw/smsgw/smsgw"
 )
@@ -362,7 +363,7 @@ func testCredits(t *testing.T, s smsgw.Store) {
 		case 0, 1:
 			tr.Kind = smsgw.TransferSMSTopUp
 		case 3:
-			tr.Kind = smsgw.TransferH2H
+			tr.Kind = partner.TransferH2H
 		case 5:
 			tr.CreatedAt = at(24 * time.Hour)
 		}
@@ -374,8 +375,8 @@ func testCredits(t *testing.T, s smsgw.Store) {
 		return err
 	})
 	want := []smsgw.CreditTotal{
-		{Kind: smsgw.TransferBankVA, Count: 1, Amount: 10_000},
-		{Kind: smsgw.TransferH2H, Count: 1, Amount: 100_000},
+		{Kind: partner.TransferBankVA, Count: 1, Amount: 10_000},
+		{Kind: partner.TransferH2H, Count: 1, Amount: 100_000},
 		{Kind: smsgw.TransferSMSTopUp, Count: 2, Amount: 125_000},
 	}
 	same(t, "Credits(t0, t0+24h)", got, want)
@@ -473,9 +474,9 @@ func testLedger(t *testing.T, s smsgw.Store) {
 		return out
 	}
 	want := []line{
-		{trs[3].ID, 100_000, 130_000, 130_000, settlement, smsgw.TransferBankVA, "ref:l:3", at(3 * time.Hour)},
-		{trs[2].ID, -20_000, 30_000, 30_000, walletB, smsgw.TransferBankVA, "ref:l:2", at(2 * time.Hour)},
-		{trs[0].ID, 50_000, 50_000, 50_000, settlement, smsgw.TransferBankVA, "ref:l:0", t0},
+		{trs[3].ID, 100_000, 130_000, 130_000, settlement, partner.TransferBankVA, "ref:l:3", at(3 * time.Hour)},
+		{trs[2].ID, -20_000, 30_000, 30_000, walletB, partner.TransferBankVA, "ref:l:2", at(2 * time.Hour)},
+		{trs[0].ID, 50_000, 50_000, 50_000, settlement, partner.TransferBankVA, "ref:l:0", t0},
 	}
 	same(t, "Ledger(walletA)", summarize(got), want)
 

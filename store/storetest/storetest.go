@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
 )
 
@@ -188,7 +189,7 @@ func seedAccounts(t *testing.T, s smsgw.Store) {
 
 func newTransfer(key string, from, to domain.AccountID, amount domain.Amount) *smsgw.Transfer {
 	return &smsgw.Transfer{
-		IdempotencyKey: key, RequestHash: "hash:" + key, Kind: smsgw.TransferBankVA,
+		IdempotencyKey: key, RequestHash: "hash:" + key, Kind: partner.TransferBankVA,
 		From: from, To: to, Amount: amount, Reference: "ref:" + key, CreatedAt: t0,
 	}
 }
