@@ -37,15 +37,21 @@ func (s *Store) checkpointer(db *sql.DB) {
 	defer close(s.ckDone)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	failing := false // said once, until a checkpoint works again
 	for {
 		select {
 		case <-s.closing:
 			return
 		case <-t.C:
 		}
-		if err := s.checkpoint(db, "PASSIVE"); err != nil {
-			s.log.Warn("checkpoint failed", "err", err)
+		err := s.checkpoint(db, "PASSIVE")
+		switch {
+		case err != nil && !failing:
+			s.log.Warn("checkpoint failed; the write-ahead log grows until one works", "err", err)
+		case err == nil && failing:
+			s.log.Info("checkpoints work again")
 		}
+		failing = err != nil
 	}
 }
 

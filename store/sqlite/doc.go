@@ -32,6 +32,10 @@
 //   - readers (up to GOMAXPROCS, at least 4) with PRAGMA query_only, used by
 //     View. In WAL mode each View sees one consistent snapshot and does not
 //     block, nor is blocked by, the writer. A write inside View fails.
+//   - a checkpointer with one connection of its own, which copies the
+//     write-ahead log back into the database file every 100 ms (PASSIVE),
+//     so that commits do not (the writer checkpoints itself only if the
+//     log reaches 16,384 pages); see checkpoint.go.
 //
 // Every connection sets foreign_keys=on, busy_timeout (Options.BusyTimeout,
 // for locks held by other processes), secure_delete=on (erased PIN

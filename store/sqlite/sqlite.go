@@ -230,10 +230,10 @@ func (s *Store) privateFiles() error {
 
 // Connection roles.
 const (
-	roleWriter = iota // the single writer: WAL, BEGIN IMMEDIATE
-	roleReader        // View: query_only
-	roleBackup        // a private connection for VACUUM INTO
-	roleCheckpoint    // the checkpointer's connection (checkpoint.go)
+	roleWriter     = iota // the single writer: WAL, BEGIN IMMEDIATE
+	roleReader            // View: query_only
+	roleBackup            // a private connection for VACUUM INTO
+	roleCheckpoint        // the checkpointer's connection (checkpoint.go)
 )
 
 // dsn builds the driver data source name of a connection role.
@@ -247,8 +247,6 @@ func dsn(path string, busy time.Duration, synchronous string, role int) string {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", synchronous)
 	q.Set("_secure_delete", "on")
-	q.Set("_stmt_cache_size", "64")
-	q.Set("_cache_size", "-65536")
 	switch role {
 	case roleWriter:
 		q.Set("_journal_mode", "WAL")
