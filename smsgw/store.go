@@ -233,8 +233,9 @@ type MessageStore interface {
 	ForgetMOs(ids []int64) (int64, error)
 	// PurgeDedup removes redelivery records created before t; returns count.
 	PurgeDedup(before time.Time) (int64, error)
-	// PendingMOCount counts the inbox rows of sender msisdn not yet
-	// processed.
+	// PendingMOCount counts the MOs of sender msisdn not yet processed:
+	// its inbox rows, and one stored by InsertMONow in this transaction
+	// until FinishMO.
 	PendingMOCount(msisdn domain.MSISDN) (int, error)
 	// PendingMOs lists inbox rows not yet processed, oldest first.
 	PendingMOs(limit int) ([]InboundMO, error)

@@ -390,6 +390,8 @@ var dialect = &sqlstore.Dialect{
 	Constraint: constraint,
 	SMSCIDs:    `(SELECT json_group_array(smsc_id ORDER BY part) FROM sms_smsc_ids WHERE sms_id = l.id)`,
 	FoldEq:     func(col string) string { return col + " = ? COLLATE NOCASE" },
+	// Plain inserts report their rowid (insertID).
+	LastInsertID: true,
 
 	ForeignKeysOff:  "PRAGMA foreign_keys = OFF",
 	ForeignKeysOn:   "PRAGMA foreign_keys = ON",

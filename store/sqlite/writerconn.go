@@ -65,6 +65,16 @@ func (w *writerConn) QueryContext(ctx context.Context, query string, args ...any
 	return w.conn.QueryContext(ctx, query, args...)
 }
 
+// QueryCachedContext runs a query compiled once, for a caller that reads
+// its rows to the end before running another statement
+// (sqlstore.StmtCacher).
+func (w *writerConn) QueryCachedContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := w.stmt(query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return w.conn.QueryContext(ctx, query, args...)
+}
+
 // QueryRowContext runs a query whose one row the caller scans at once,
 // compiled once.
 func (w *writerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

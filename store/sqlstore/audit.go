@@ -17,9 +17,9 @@ func (t *Tx) AppendAudit(e *smsgw.AuditEntry) error {
 		return smsgw.Errorf(smsgw.EInvalid, "audit entry needs an actor and an action")
 	}
 	e.At = t.orNow(e.At)
-	err := t.queryRow(`INSERT INTO audit_log (at, actor, role, action, target, detail, remote)
+	err := t.insertID(&e.ID, `INSERT INTO audit_log (at, actor, role, action, target, detail, remote)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		encTime(e.At), e.Actor, e.Role, e.Action, e.Target, e.Detail, e.Remote).Scan(&e.ID)
+		encTime(e.At), e.Actor, e.Role, e.Action, e.Target, e.Detail, e.Remote)
 	if err != nil {
 		return t.mapErr("append audit entry", err)
 	}

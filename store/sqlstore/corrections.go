@@ -37,9 +37,9 @@ func (t *Tx) CreateCorrection(c *smsgw.Correction) error {
 		return smsgw.Errorf(smsgw.EInvalid, "correction needs an amount, a reason, a key, a maker and an expiry")
 	}
 	c.CreatedAt = t.orNow(c.CreatedAt)
-	err := t.queryRow(`INSERT INTO corrections (kind, transfer_id, amount, reason, idempotency_key, state, maker, created_at, expires_at)
+	err := t.insertID(&c.ID, `INSERT INTO corrections (kind, transfer_id, amount, reason, idempotency_key, state, maker, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.Kind, c.TransferID, int64(c.Amount), c.Reason, c.IdempotencyKey,
-		smsgw.CorrectionRequested, c.Maker, encTime(c.CreatedAt), encTime(c.ExpiresAt)).Scan(&c.ID)
+		smsgw.CorrectionRequested, c.Maker, encTime(c.CreatedAt), encTime(c.ExpiresAt))
 	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EConflict, "correction idempotency key already used")
 	} else if err != nil {

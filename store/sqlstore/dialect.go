@@ -48,6 +48,11 @@ type Dialect struct {
 	// savepoint of its own, so that a refused write (a duplicate, a
 	// check) leaves the transaction usable, as in SQLite.
 	StatementRollback bool
+	// LastInsertID is set for an engine that reports the rowid of a plain
+	// INSERT (SQLite): insertID then runs the statement without its
+	// RETURNING id, which SQLite executes through a temporary table, at
+	// several times the cost of the insert itself.
+	LastInsertID bool
 	// MigrationLock, when set, is a statement that makes concurrent
 	// migrations of one database take turns (Migrate runs it first in
 	// each migration transaction).

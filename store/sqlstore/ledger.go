@@ -58,11 +58,11 @@ func (t *Tx) Transfer(tr *smsgw.Transfer) error {
 	created := t.orNow(tr.CreatedAt)
 	var id int64
 	err := t.atomic("transfer", func() error {
-		err := t.queryRow(`INSERT INTO transfers
+		err := t.insertID(&id, `INSERT INTO transfers
 			(idempotency_key, request_hash, kind, from_account, to_account, amount, session_id, message_id, reference, created_at, reverses_id)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			tr.IdempotencyKey, tr.RequestHash, tr.Kind, string(tr.From), string(tr.To), int64(tr.Amount),
-			nullID(tr.SessionID), nullID(tr.MessageID), tr.Reference, encTime(created), nullID(tr.ReversesID)).Scan(&id)
+			nullID(tr.SessionID), nullID(tr.MessageID), tr.Reference, encTime(created), nullID(tr.ReversesID))
 		if t.isUnique(err) {
 			return smsgw.Errorf(smsgw.EConflict, "transfer idempotency key already used")
 		} else if err != nil {

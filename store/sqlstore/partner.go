@@ -69,7 +69,7 @@ func (t *Tx) CreatePartnerRequest(p *partner.Request) error {
 	if p.Duplicate {
 		dup = 1
 	}
-	err := t.queryRow(`INSERT INTO partner_requests
+	err := t.insertID(&p.ID, `INSERT INTO partner_requests
 		(partner, refid, kind, mode, product, dest, amount, price, state, code, message, request_hash,
 		 transfer_key, session_id, transfer_id, inquiry_id, sn, balance_before, balance_after, duplicate,
 		 paid_at, created_at, updated_at, resolved_at, reverses_id)
@@ -77,7 +77,7 @@ func (t *Tx) CreatePartnerRequest(p *partner.Request) error {
 		p.Partner, p.RefID, p.Kind, p.Mode, p.Product, string(p.Dest), int64(p.Amount), int64(p.Price),
 		string(p.State), p.Code, p.Message, p.RequestHash, p.TransferKey, nullID(p.SessionID), nullID(p.TransferID),
 		nullID(p.InquiryID), p.SN, int64(p.BalanceBefore), int64(p.BalanceAfter), dup, encTimeZero(p.PaidAt),
-		encTime(p.CreatedAt), encTime(p.UpdatedAt), encTimePtr(p.ResolvedAt), nullID(p.ReversesID)).Scan(&p.ID)
+		encTime(p.CreatedAt), encTime(p.UpdatedAt), encTimePtr(p.ResolvedAt), nullID(p.ReversesID))
 	if err != nil {
 		return t.mapErr("create partner request", err)
 	}
@@ -191,9 +191,9 @@ func (t *Tx) CreateInquiry(q *partner.Inquiry) error {
 		return smsgw.Errorf(smsgw.EInvalid, "inquiry needs an expiry time")
 	}
 	q.CreatedAt = t.orNow(q.CreatedAt)
-	err := t.queryRow(`INSERT INTO partner_inquiries (partner, product, dest, amount, name, created_at, expires_at)
+	err := t.insertID(&q.ID, `INSERT INTO partner_inquiries (partner, product, dest, amount, name, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, q.Partner, q.Product, string(q.Dest), int64(q.Amount), q.Name,
-		encTime(q.CreatedAt), encTime(q.ExpiresAt)).Scan(&q.ID)
+		encTime(q.CreatedAt), encTime(q.ExpiresAt))
 	if err != nil {
 		return t.mapErr("create inquiry", err)
 	}
@@ -299,11 +299,11 @@ func (t *Tx) EnqueueCallback(c *partner.Callback) error {
 		c.NextAttempt = c.CreatedAt
 	}
 	c.Status, c.Attempts, c.SentAt = partner.CallbackQueued, 0, nil
-	err := t.queryRow(`INSERT INTO partner_callbacks
+	err := t.insertID(&c.ID, `INSERT INTO partner_callbacks
 		(request_id, partner, status, attempts, next_attempt, deadline, last_error, created_at, updated_at)
 		VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?) RETURNING id`,
 		c.RequestID, c.Partner, encTime(c.NextAttempt), encTime(c.Deadline), c.LastError,
-		encTime(c.CreatedAt), encTime(c.UpdatedAt)).Scan(&c.ID)
+		encTime(c.CreatedAt), encTime(c.UpdatedAt))
 	if err != nil {
 		return t.mapErr("enqueue callback", err)
 	}

@@ -38,11 +38,11 @@ func (t *Tx) CreateSession(s *smsgw.Session) error {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
 	}
 	s.CreatedAt = t.orNow(s.CreatedAt)
-	err := t.queryRow(`INSERT INTO sessions
+	err := t.insertID(&s.ID, `INSERT INTO sessions
 		(msisdn, account, amount, state, attempts, channel, request_message_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
-		nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt)).Scan(&s.ID)
+		nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt))
 	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
 	} else if err != nil {

@@ -30,6 +30,13 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// StmtCacher is a Querier that can also run a multi-row query compiled once
+// (a store's writer connection): for queries whose rows the caller reads to
+// the end before it runs any other statement (queryAll).
+type StmtCacher interface {
+	QueryCachedContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 var (
 	_ smsgw.Tx   = (*Tx)(nil)
 	_ partner.Tx = (*Tx)(nil)
@@ -61,6 +68,44 @@ func (t *Tx) Exec(query string, args ...any) (sql.Result, error) { return t.exec
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
+	return rows, t.d.conflict(err)
+}
+
+// returningID ends every statement insertID runs.
+const returningID = " RETURNING id"
+
+// insertID runs an INSERT of one row that ends with RETURNING id and sets
+// *id to the new row's id (left alone on error). On an engine with
+// Dialect.LastInsertID the statement runs without the RETURNING clause and
+// the id comes from the driver's last insert id.
+func (t *Tx) insertID(id *int64, query string, args ...any) error {
+	if !strings.HasSuffix(query, returningID) {
+		return fmt.Errorf("store: insertID needs a statement ending with %q", returningID)
+	}
+	if !t.d.LastInsertID {
+		return t.queryRow(query, args...).Scan(id)
+	}
+	res, err := t.exec(strings.TrimSuffix(query, returningID), args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	*id = n
+	return nil
+}
+
+// queryAll runs a query whose rows the caller reads to the end (collect)
+// before running anything else; on a Querier that caches statements it is
+// compiled once.
+func (t *Tx) queryAll(query string, args ...any) (*sql.Rows, error) {
+	c, ok := t.q.(StmtCacher)
+	if !ok {
+		return t.query(query, args...)
+	}
+	rows, err := c.QueryCachedContext(t.ctx, t.d.rebind(query), args...)
 	return rows, t.d.conflict(err)
 }
 

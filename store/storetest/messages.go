@@ -315,12 +315,13 @@ func testMONow(t *testing.T, s smsgw.Store) {
 		if mo.ID == 0 {
 			t.Error("InsertMONow left the ID 0")
 		}
+		// Unprocessed until FinishMO, in this transaction.
 		n, err := tx.PendingMOCount(msisdnA)
 		if err != nil {
 			return err
 		}
-		if n != 0 {
-			t.Errorf("PendingMOCount after InsertMONow = %d, want 0", n)
+		if n != 1 {
+			t.Errorf("PendingMOCount after InsertMONow = %d, want 1", n)
 		}
 		ps, err := tx.PendingMOs(10)
 		if err != nil {
@@ -331,7 +332,16 @@ func testMONow(t *testing.T, s smsgw.Store) {
 		}
 		_, err = tx.MOPending(mo.ID)
 		wantCode(t, "MOPending(processed as stored)", err, smsgw.ENotFound)
-		return tx.FinishMO(mo.ID, "SALDO", 0, 0)
+		if err := tx.FinishMO(mo.ID, "SALDO", 0, 0); err != nil {
+			return err
+		}
+		if n, err = tx.PendingMOCount(msisdnA); err != nil {
+			return err
+		}
+		if n != 0 {
+			t.Errorf("PendingMOCount after FinishMO = %d, want 0", n)
+		}
+		return nil
 	})
 	MustView(t, s, func(tx smsgw.Tx) error {
 		got, err := tx.Message(mo.ID)
