@@ -33,12 +33,15 @@ type Stats struct {
 	Queued   int    // Update calls waiting for the writer now
 	// Checkpoints counts the checkpointer's runs (checkpoint.go).
 	Checkpoints uint64
+	// Syncs counts the syncer's syncs of the log (logsync.go); under load
+	// one serves several commits.
+	Syncs uint64
 }
 
 // writeStats are the counters behind Stats; the writer goroutine updates
 // them, any goroutine reads them.
 type writeStats struct {
-	commits, batched, retried, checkpoints atomic.Uint64
+	commits, batched, retried, checkpoints, syncs atomic.Uint64
 	maxBatch, queued                       atomic.Int64
 }
 
@@ -52,6 +55,7 @@ func (s *Store) Stats() Stats {
 		Queued:   int(s.stats.queued.Load()),
 
 		Checkpoints: s.stats.checkpoints.Load(),
+		Syncs:       s.stats.syncs.Load(),
 	}
 }
 
@@ -126,6 +130,9 @@ func (s *Store) update(ctx context.Context, fn func(smsgw.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.syncFailed(); err != nil {
+		return err
+	}
 	c := &call{ctx: ctx, fn: fn, turn: make(chan *sqlstore.Tx), out: make(chan outcome, 1)}
 	s.stats.queued.Add(1)
 	select {
@@ -153,6 +160,7 @@ func (s *Store) update(ctx context.Context, fn func(smsgw.Tx) error) error {
 // moment, up to maxBatch, and commits them together.
 func (s *Store) writer() {
 	defer close(s.writerDone)
+	defer close(s.syncq) // the writer is its only sender: the syncer ends
 	defer s.dropConn()
 	batch := make([]*call, 0, s.maxBatch)
 	for {
@@ -235,7 +243,7 @@ func (s *Store) alone(c *call) {
 		return
 	}
 	s.committed(1)
-	c.answer(nil)
+	s.durable([]*call{c})
 }
 
 // group runs the calls of live one after the other in one transaction,
@@ -316,11 +324,13 @@ func (s *Store) group(live []*call) error {
 	if n > 0 {
 		s.committed(n)
 	}
+	ok := make([]*call, 0, n)
 	for _, c := range live {
 		if !c.done {
-			c.answer(nil)
+			ok = append(ok, c)
 		}
 	}
+	s.durable(ok)
 	return nil
 }
 

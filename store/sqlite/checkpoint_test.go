@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -39,5 +40,67 @@ func TestCheckpointer(t *testing.T) {
 			t.Fatalf("database file %d bytes (was %d), %d checkpoints: the log was not copied back", size(), before, s.Stats().Checkpoints)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestUpdateWaitsForLogSync: with Synchronous FULL an Update returns only
+// after the log holding its commit is synced, while the commit is already
+// readable and the writer goes on; with NORMAL nothing is synced.
+func TestUpdateWaitsForLogSync(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	release := make(chan struct{})
+	s.beforeSync = func() error { <-release; return nil }
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Update(context.Background(), func(tx smsgw.Tx) error { return insertMO(tx, "sync:1") })
+	}()
+	for !stored(t, s, "sync:1") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Committed and readable, but not synced: the caller still waits.
+	select {
+	case err := <-done:
+		t.Fatalf("Update returned (%v) before the log was synced", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	// The writer is free meanwhile: the next commit needs no sync to run.
+	go func() {
+		_ = s.Update(context.Background(), func(tx smsgw.Tx) error { return insertMO(tx, "sync:2") })
+	}()
+	for !stored(t, s, "sync:2") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Update = %v", err)
+	}
+	if st := s.Stats(); st.Syncs == 0 {
+		t.Errorf("Stats() = %+v, want syncs", st)
+	}
+
+	n := MustOpen(t, tempDB(t), Options{Synchronous: "NORMAL"})
+	n.beforeSync = func() error { t.Error("NORMAL synced the log"); return nil }
+	if err := n.Update(context.Background(), func(tx smsgw.Tx) error { return insertMO(tx, "normal") }); err != nil {
+		t.Fatal(err)
+	}
+	if st := n.Stats(); st.Syncs != 0 {
+		t.Errorf("NORMAL: Stats() = %+v, want no syncs", st)
+	}
+}
+
+// TestLogSyncFailure: a failed sync fails the Update it served and every
+// later one; nothing is reported written that may not be on disk.
+func TestLogSyncFailure(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	fail := errors.New("I/O error")
+	s.beforeSync = func() error { return fail }
+	err := s.Update(context.Background(), func(tx smsgw.Tx) error { return insertMO(tx, "fail:1") })
+	if !errors.Is(err, errLogSync) || !errors.Is(err, fail) {
+		t.Fatalf("Update = %v, want the sync failure", err)
+	}
+	ran := false
+	err = s.Update(context.Background(), func(tx smsgw.Tx) error { ran = true; return nil })
+	if !errors.Is(err, errLogSync) || ran {
+		t.Fatalf("Update after a failed sync = %v (fn ran: %v), want errLogSync without running", err, ran)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -45,9 +46,12 @@ type Options struct {
 	// Update on its own.
 	MaxBatch int
 
-	// Synchronous is PRAGMA synchronous: "FULL" (the default) syncs the
-	// write-ahead log on every commit, so an acknowledged MO survives an
-	// OS crash or a power cut; "NORMAL" syncs only at checkpoints: the
+	// Synchronous is "FULL" (the default): Update returns only once the
+	// write-ahead log holding its commit is synced to disk, so an
+	// acknowledged MO survives an OS crash or a power cut. The store syncs
+	// the log itself, off the writer's path (logsync.go), rather than
+	// SQLite inside every COMMIT. "NORMAL" does not sync the log before
+	// Update returns (SQLite syncs it only around checkpoints): the
 	// database stays consistent and survives a killed process, but an OS
 	// crash or power cut can lose the last commits, acknowledged MOs and
 	// credits included (their SMSs are not sent again by the SMSC).
@@ -67,7 +71,7 @@ type Options struct {
 type Store struct {
 	path string
 	busy time.Duration
-	sync string  // PRAGMA synchronous
+	sync string  // Options.Synchronous: FULL or NORMAL
 	w    *sql.DB // one connection, BEGIN IMMEDIATE
 	r    *sql.DB // readers, query_only
 	ck   *sql.DB // the checkpointer's one connection
@@ -82,6 +86,15 @@ type Store struct {
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer goroutine has returned
 	ckDone     chan struct{} // closed when the checkpointer has returned
+	// The syncer (logsync.go): with syncLog (FULL) the writer hands it the
+	// calls of each commit, to answer once the log is synced.
+	syncLog  bool
+	syncq    chan []*call
+	syncDone chan struct{}
+	syncErr  atomic.Pointer[error] // a failed sync: every later Update fails
+	// beforeSync, when set (by tests only, before the first Update), runs
+	// before each sync of the log; an error fails the sync.
+	beforeSync func() error
 	stats      writeStats
 	wc         *writerConn // the writer goroutine's connection; nil until its first transaction
 	// beforeCommit, when set (by tests only, before the first Update), is
@@ -175,7 +188,20 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.closing = make(chan struct{})
 	s.writerDone = make(chan struct{})
 	s.ckDone = make(chan struct{})
+	s.syncLog = s.sync == "FULL"
+	s.syncq = make(chan []*call, syncQueue)
+	s.syncDone = make(chan struct{})
+	if s.syncLog {
+		// What the migrations wrote, before anything relies on it.
+		if err := s.syncWAL(); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.ck.Close()
+			s.r.Close()
+			s.w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+		}
+	}
 	go s.writer()
+	go s.syncer()
 	go s.checkpointer(s.ck)
 	s.log.Info("database opened", "path", abs)
 	return s, nil
@@ -237,7 +263,9 @@ const (
 )
 
 // dsn builds the driver data source name of a connection role.
-func (s *Store) dsn(role int) string { return dsn(s.path, s.busy, s.sync, role) }
+// Every connection runs at synchronous=NORMAL: with Synchronous FULL the
+// store syncs the log itself before an Update returns (logsync.go).
+func (s *Store) dsn(role int) string { return dsn(s.path, s.busy, "NORMAL", role) }
 
 // dsn builds a data source name. The path travels as a file: URI so that
 // any character in it is escaped.
@@ -279,6 +307,7 @@ func (s *Store) checkWAL(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	<-s.writerDone
+	<-s.syncDone
 	<-s.ckDone
 	err := errors.Join(s.r.Close(), s.ck.Close())
 	// Let SQLite refresh planner statistics it found useful; failure is

@@ -87,13 +87,15 @@ func TestOpenPragmas(t *testing.T) {
 	}{
 		{s.w, "journal_mode", "wal"},
 		{s.w, "foreign_keys", "1"},
-		{s.w, "synchronous", "2"}, // FULL
+		// NORMAL: with Synchronous FULL the store syncs the log itself
+		// before an Update returns (TestUpdateWaitsForLogSync).
+		{s.w, "synchronous", "1"},
 		{s.w, "secure_delete", "1"},
 		{s.w, "query_only", "0"},
 		{s.w, "busy_timeout", "5000"},
 		{s.r, "journal_mode", "wal"},
 		{s.r, "foreign_keys", "1"},
-		{s.r, "synchronous", "2"},
+		{s.r, "synchronous", "1"},
 		{s.r, "query_only", "1"},
 	}
 	for _, tc := range tests {
