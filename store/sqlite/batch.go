@@ -42,7 +42,7 @@ type Stats struct {
 // them, any goroutine reads them.
 type writeStats struct {
 	commits, batched, retried, checkpoints, syncs atomic.Uint64
-	maxBatch, queued                       atomic.Int64
+	maxBatch, queued                              atomic.Int64
 }
 
 // Stats returns the write counters. It is safe for concurrent use.
