@@ -117,7 +117,7 @@ func TestCluster(t *testing.T) {
 		t.Errorf("%d confirmed sessions, want %d (one per top-up)", confirmed, total)
 	}
 	for _, q := range []struct{ what, sql string }{
-		{"MOs never processed", `SELECT count(*) FROM inbox WHERE processed_at IS NULL`},
+		{"MOs never processed", `SELECT count(*) FROM sms_log WHERE direction = 'in' AND status = 'received'`},
 		{"confirmed sessions without exactly one transfer", `SELECT count(*) FROM sessions s WHERE state = 'confirmed'
 			AND (SELECT count(*) FROM transfers WHERE session_id = s.id) <> 1`},
 		{"confirmed sessions without exactly one result SMS", `SELECT count(*) FROM sessions s WHERE state = 'confirmed'
@@ -577,7 +577,7 @@ func (c *cluster) diagnose() {
 	for _, q := range []string{
 		`SELECT count(*) FROM sessions WHERE state = 'awaiting_pin'`,
 		`SELECT count(*) FROM sessions WHERE state = 'confirmed'`,
-		`SELECT count(*) FROM inbox WHERE processed_at IS NULL`,
+		`SELECT count(*) FROM sms_log WHERE direction = 'in' AND status = 'received'`,
 		`SELECT count(*) FROM outbox`,
 		`SELECT count(*) FROM outbox WHERE claimed_by <> ''`,
 		`SELECT count(*) FROM sessions`,

@@ -735,7 +735,7 @@ func crashPending(path string) (pending, queued int, err error) {
 		return 0, 0, err
 	}
 	defer db.Close()
-	if err := db.QueryRow(`SELECT count(*) FROM inbox WHERE processed_at IS NULL`).Scan(&pending); err != nil {
+	if err := db.QueryRow(`SELECT count(*) FROM sms_log WHERE direction = 'in' AND status = 'received'`).Scan(&pending); err != nil {
 		return 0, 0, err
 	}
 	err = db.QueryRow(`SELECT count(*) FROM outbox`).Scan(&queued)
@@ -797,7 +797,10 @@ func (c *crashRun) check(path string, kills int, logs *bytes.Buffer) {
 
 	// The SMS log.
 	moByMSISDN := map[string][]*crashDBMO{}
-	query(`SELECT l.id, l.msisdn, l.short_code, l.text, l.keyword, l.status, l.created_at, coalesce(i.processed_at, 0)
+	// An MO processed in the transaction that stored it has no inbox row:
+	// its processing time is the log row's, which FinishMO sets.
+	query(`SELECT l.id, l.msisdn, l.short_code, l.text, l.keyword, l.status, l.created_at,
+			coalesce(i.processed_at, CASE WHEN l.status <> 'received' THEN l.updated_at ELSE 0 END)
 		FROM sms_log l LEFT JOIN inbox i ON i.sms_id = l.id WHERE l.direction = 'in' ORDER BY l.id`, func(r *sql.Rows) error {
 		m := &crashDBMO{}
 		err := r.Scan(&m.id, &m.msisdn, &m.code, &m.text, &m.keyword, &m.status, &m.created, &m.processed)

@@ -39,14 +39,16 @@
 //
 // Every connection sets foreign_keys=on, busy_timeout (Options.BusyTimeout,
 // for locks held by other processes), secure_delete=on (erased PIN
-// verifiers are overwritten in the file) and synchronous=FULL: with WAL,
-// FULL syncs the log on every commit, so an MO acknowledged after Update
-// returns survives a power cut; NORMAL could lose the last commits. The
-// price is one fsync per commit: on the development VM BenchmarkTransfer
-// and BenchmarkInsertMO measure about 230-450 µs per commit with FULL
-// against 90-110 µs with NORMAL; on storage without a write cache the fsync
-// (often 1-10 ms) dominates. Group commit shares that fsync between
-// concurrent Update calls instead of weakening durability.
+// verifiers are overwritten in the file) and synchronous=NORMAL; the writer
+// also keeps savepoint journals in memory (temp_store). Durability is the
+// store's own: with Options.Synchronous "FULL" (the default) an Update
+// returns only once the write-ahead log holding its commit is synced, so an
+// MO acknowledged after Update returns survives a power cut. SQLite's FULL
+// would sync inside every COMMIT while the one writer waits; instead a
+// syncer goroutine syncs the log after each commit, and one sync covers
+// every commit written before it, while the writer already runs the next
+// group (logsync.go). "NORMAL" skips that sync: the last commits can be
+// lost to a power cut or an OS crash, never to a killed process.
 //
 // Update must not be called from inside another Update or View of the same
 // Store: with one writer it would wait for itself.
@@ -70,8 +72,9 @@
 //
 // The guarantees are those of one Update per transaction:
 //
-//   - Update returns nil only after the COMMIT holding fn's writes: an MO
-//     is acknowledged only once it is durable.
+//   - Update returns nil only after the COMMIT holding fn's writes and,
+//     with Synchronous FULL, the sync of the log that holds it: an MO is
+//     acknowledged only once it is durable.
 //   - fn runs in the caller's goroutine (the writer hands it the
 //     transaction and waits), so a panic or runtime.Goexit in fn unwinds
 //     the caller as before and never the writer.

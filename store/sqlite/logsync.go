@@ -92,6 +92,9 @@ func (s *Store) syncWAL() error {
 	var f *os.File
 	if err == nil {
 		f, err = os.Open(s.path + "-wal")
+		if errors.Is(err, os.ErrNotExist) {
+			return nil // no log yet: nothing written to sync
+		}
 	}
 	if err == nil {
 		err = f.Sync()

@@ -193,7 +193,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.syncDone = make(chan struct{})
 	if s.syncLog {
 		// What the migrations wrote, before anything relies on it.
-		if err := s.syncWAL(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.syncWAL(); err != nil {
 			s.ck.Close()
 			s.r.Close()
 			s.w.Close()
