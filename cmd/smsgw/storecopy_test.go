@@ -75,6 +75,24 @@ func copyInstallation(t *testing.T) (cfg, db string) {
 		From: "08110000003", To: "9779", SMSCID: "p1", Link: "smsc#1"}, func(ps []smsgw.MOPart) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
+	// A long MO goes through the inbox (its parts are stored first), so
+	// the copy has an inbox row too.
+	join := func(ps []smsgw.MOPart) string {
+		var b strings.Builder
+		for _, p := range ps {
+			b.Write(p.Data)
+		}
+		return b.String()
+	}
+	for i, d := range []string{"SAL", "DO"} {
+		if err := gw.HandleMOPart(ctx, smsgw.MOPart{Key: other + "/9779/8", Seq: i + 1, Total: 2, Data: []byte(d),
+			From: other, To: "9779", SMSCID: "q" + strconv.Itoa(i), Link: "smsc#1"}, join); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := gw.ProcessInbox(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	svc, err := partner.New(gw, partner.Options{
 		Partners: []partner.Partner{{ID: "reseller"}, {ID: "bank", VA: true}},
