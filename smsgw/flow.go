@@ -82,22 +82,30 @@ func (f *flow) reply(from, name string, d ReplyData) error {
 // (the route of the MO it answers, "" for none) when the routing table
 // knows it, else through the number's route (Gateway.routeOf).
 func (g *Gateway) enqueue(tx Tx, r *Rules, from string, to domain.MSISDN, addr Address, route, channel, ussd, name string, d ReplyData, session, xfer int64) error {
-	text, err := r.render(name, d)
+	m, err := g.mt(tx, r, from, to, addr, route, channel, ussd, name, d, session, xfer)
 	if err != nil {
 		return err
 	}
+	return tx.EnqueueMT(m)
+}
+
+// mt renders reply name into the MT enqueue queues.
+func (g *Gateway) mt(tx Tx, r *Rules, from string, to domain.MSISDN, addr Address, route, channel, ussd, name string, d ReplyData, session, xfer int64) (*Message, error) {
+	text, err := r.render(name, d)
+	if err != nil {
+		return nil, err
+	}
 	if route, err = g.routeOf(tx, to, route); err != nil {
-		return err
+		return nil, err
 	}
 	if channel == "" {
 		channel = ChannelSMS
 	}
-	m := &Message{
+	return &Message{
 		Direction: DirOut, Channel: channel, ShortCode: from, MSISDN: to, Addr: addr, Text: text,
 		Template: name, Status: MsgQueued, SessionID: session, TransferID: xfer,
 		USSDSession: ussd, Route: route, NextAttempt: g.now(), CreatedAt: g.now(),
-	}
-	return tx.EnqueueMT(m)
+	}, nil
 }
 
 func (f *flow) process() error {

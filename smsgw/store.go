@@ -258,15 +258,16 @@ type MessageStore interface {
 	// the outbox; m.ID is set.
 	EnqueueMT(m *Message) error
 	// DueMTs lists queued outbox messages with NextAttempt <= now, oldest
-	// first, leaving out those whose Route is one of skip (routes that
-	// cannot carry them now: they wait, and do not hold the others up).
+	// first with every bulk MT after the others, leaving out those whose
+	// Route is one of skip (routes that cannot carry them now: they wait,
+	// and do not hold the others up).
 	DueMTs(now time.Time, skip []string, limit int) ([]Message, error)
 	// ClaimDueMTs takes up to limit queued MTs due at now for owner until
-	// until, and returns them oldest first. It skips MTs another owner
-	// holds (a claim whose until has passed is free again), MTs to a
-	// number with an earlier MT still held by another owner, so that one
-	// number's MTs go out in order whichever gateway sends them, and MTs
-	// whose Route is one of skip.
+	// until, and returns them oldest first, bulk MTs after the others. It
+	// skips MTs another owner holds (a claim whose until has passed is
+	// free again), MTs to a number with an earlier MT still held by another
+	// owner, so that one number's MTs go out in order whichever gateway
+	// sends them, and MTs whose Route is one of skip.
 	ClaimDueMTs(owner string, now, until time.Time, skip []string, limit int) ([]Message, error)
 	// ReleaseMTs gives up owner's claims on the queued MTs ids, or on all
 	// of owner's when ids is nil.

@@ -166,7 +166,11 @@ type Message struct {
 	// for an MT, the route it leaves through. "" when unknown (an MO
 	// that came over no SMSC; rows stored before routes): such an MT
 	// takes the default route.
-	Route     string
+	Route string
+	// Bulk marks an MT nobody is waiting for (the expiry notices a
+	// periodic job queues by the thousand): due replies go out before it.
+	// Set on EnqueueMT; read back by DueMTs and ClaimDueMTs.
+	Bulk      bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

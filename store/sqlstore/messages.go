@@ -332,7 +332,11 @@ func (t *Tx) EnqueueMT(m *smsgw.Message) error {
 			return err
 		}
 		id = m.ID
-		if _, err := t.exec(`INSERT INTO outbox (sms_id, next_attempt) VALUES (?, ?)`, m.ID, encTime(m.NextAttempt)); err != nil {
+		bulk := 0
+		if m.Bulk {
+			bulk = 1
+		}
+		if _, err := t.exec(`INSERT INTO outbox (sms_id, next_attempt, bulk) VALUES (?, ?, ?)`, m.ID, encTime(m.NextAttempt), bulk); err != nil {
 			return t.mapErr("insert outbox row", err)
 		}
 		return nil
@@ -350,12 +354,22 @@ func (t *Tx) EnqueueMT(m *smsgw.Message) error {
 func (t *Tx) DueMTs(now time.Time, skip []string, limit int) ([]smsgw.Message, error) {
 	not, skipArgs := t.notRoutes(skip)
 	args := append([]any{encTime(now)}, skipArgs...)
-	rows, err := t.query(`SELECT `+t.messageCols()+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
-		WHERE o.next_attempt <= ?`+not+` ORDER BY o.sms_id LIMIT ?`, append(args, limitOf(limit))...)
+	rows, err := t.query(`SELECT `+t.messageCols()+`, o.bulk FROM outbox o JOIN sms_log l ON l.id = o.sms_id
+		WHERE o.next_attempt <= ?`+not+` ORDER BY o.bulk, o.sms_id LIMIT ?`, append(args, limitOf(limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: due MTs: %w", err)
 	}
-	return collect(rows, "due MTs", scanMessage)
+	return collect(rows, "due MTs", scanQueued)
+}
+
+// scanQueued scans an outbox row: the SMS log columns and then o.bulk.
+func scanQueued(r scanner) (*smsgw.Message, error) {
+	var bulk int
+	m, _, err := scanMessageWith(r, &bulk)
+	if m != nil {
+		m.Bulk = bulk == 1
+	}
+	return m, err
 }
 
 // notRoutes is the condition that leaves out the rows of sms_log l routed
@@ -382,7 +396,7 @@ func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, skip []string, limi
 			AND NOT EXISTS (SELECT 1 FROM outbox o2 JOIN sms_log l2 ON l2.id = o2.sms_id
 				WHERE l2.msisdn = l.msisdn AND o2.sms_id < o.sms_id
 					AND o2.claimed_by NOT IN ('', ?) AND o2.claim_until >= ?)
-		ORDER BY o.sms_id LIMIT ?`+t.d.SkipLocked+`) RETURNING sms_id`,
+		ORDER BY o.bulk, o.sms_id LIMIT ?`+t.d.SkipLocked+`) RETURNING sms_id`,
 		append(append([]any{owner, u, n, n}, skipArgs...), owner, n, limitOf(limit))...)
 	if err != nil {
 		return nil, t.mapErr("claim MTs", err)
@@ -395,12 +409,12 @@ func (t *Tx) ClaimDueMTs(owner string, now, until time.Time, skip []string, limi
 		return nil, err
 	}
 	list, args := inList(claimed)
-	rows, err = t.query(`SELECT `+t.messageCols()+` FROM outbox o JOIN sms_log l ON l.id = o.sms_id
-		WHERE o.sms_id IN `+list+` ORDER BY o.sms_id`, args...)
+	rows, err = t.query(`SELECT `+t.messageCols()+`, o.bulk FROM outbox o JOIN sms_log l ON l.id = o.sms_id
+		WHERE o.sms_id IN `+list+` ORDER BY o.bulk, o.sms_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim MTs: %w", err)
 	}
-	return collect(rows, "claim MTs", scanMessage)
+	return collect(rows, "claim MTs", scanQueued)
 }
 
 // LastRoute returns the route of the newest MO from msisdn that has one

@@ -25,6 +25,7 @@ var messageTests = []test{
 	{"MT/Outbox", testOutbox},
 	{"MT/OutboxDepth", testOutboxDepth},
 	{"MT/Claims", testClaims},
+	{"MT/BulkLast", testBulkLast},
 	{"MT/DLR", testDLR},
 	{"MT/Routes", testRoutes},
 }
@@ -524,6 +525,60 @@ func testOutbox(t *testing.T, s smsgw.Store) {
 	if got := msg(m2.ID); got.Status != smsgw.MsgSent || got.Attempts != 1 || len(got.SMSCIDs) != 2 {
 		t.Errorf("Message(m2) after refused marks = status %q attempts %d ids %q, want unchanged", got.Status, got.Attempts, got.SMSCIDs)
 	}
+}
+
+// testBulkLast: bulk MTs are read and claimed after every other due MT,
+// older or not, and come back marked.
+func testBulkLast(t *testing.T, s smsgw.Store) {
+	var bulk, replies []*smsgw.Message
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		for i := range 3 {
+			m := newMT(msisdnA, fmt.Sprint("notice ", i), t0)
+			m.Bulk = true
+			if err := tx.EnqueueMT(m); err != nil {
+				return err
+			}
+			bulk = append(bulk, m)
+		}
+		for i := range 2 {
+			m := newMT(msisdnB, fmt.Sprint("reply ", i), at(time.Second))
+			if err := tx.EnqueueMT(m); err != nil {
+				return err
+			}
+			replies = append(replies, m)
+		}
+		return nil
+	})
+	want := []int64{replies[0].ID, replies[1].ID, bulk[0].ID, bulk[1].ID, bulk[2].ID}
+	check := func(name string, got []smsgw.Message) {
+		t.Helper()
+		same(t, name+" ids", ids(got, func(m smsgw.Message) int64 { return m.ID }), want[:len(got)])
+		for i, m := range got {
+			if m.Bulk != (i >= len(replies)) {
+				t.Errorf("%s: MT %d Bulk = %v", name, m.ID, m.Bulk)
+			}
+		}
+	}
+	MustView(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.DueMTs(at(time.Minute), nil, 10)
+		if err != nil {
+			return err
+		}
+		check("DueMTs", got)
+		if got, err = tx.DueMTs(at(time.Minute), nil, 3); err != nil {
+			return err
+		}
+		check("DueMTs(limit 3)", got)
+		return nil
+	})
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		got, err := tx.ClaimDueMTs("node-a", at(time.Minute), at(2*time.Minute), nil, 10)
+		if err != nil {
+			return err
+		}
+		check("ClaimDueMTs", got)
+		return nil
+	})
 }
 
 func testDLR(t *testing.T, s smsgw.Store) {

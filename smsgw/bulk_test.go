@@ -1,0 +1,46 @@
+package smsgw_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsgw/smsgw/domain"
+)
+
+// TestRepliesBeforeBulk: when many sessions lapse at once, their expiry
+// notices are bulk; a reply queued after them goes out before most of them,
+// not at the back of the queue.
+func TestRepliesBeforeBulk(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	const n = 100
+	for i := range n {
+		m := fmt.Sprintf("0812%07d", i)
+		if err := h.gw.AddCustomer(ctx, m, m, "", domain.PIN(pin)); err != nil {
+			t.Fatal(err)
+		}
+		h.send(m, request, "IM2PAY "+m+" 50000")
+	}
+	h.clk.Add(6 * time.Minute)
+	if got, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil || got != n {
+		t.Fatalf("ExpirePending = %d, %v; want %d", got, err, n)
+	}
+	// A customer asks for the balance while the notices wait.
+	sent := h.send(payer, request, "SALDO")
+	if len(sent) != n+1 {
+		t.Fatalf("sent %d MTs, want %d notices and the reply", len(sent), n)
+	}
+	for i, m := range sent {
+		if !strings.Contains(m.Text, "Saldo i-Pay") {
+			continue
+		}
+		// The reply's page holds at most bulkPage (32) notices beside it.
+		if i > 32 {
+			t.Errorf("the reply went out as MT %d of %d, behind %d older notices", i+1, len(sent), i)
+		}
+		return
+	}
+	t.Fatal("no reply to SALDO")
+}
