@@ -55,6 +55,7 @@ func (s *Store) durable(cs []*call) {
 // answers them, until the writer has stopped and syncq is closed.
 func (s *Store) syncer() {
 	defer close(s.syncDone)
+	defer s.closeWAL()
 	var pending []*call
 	for cs := range s.syncq {
 		pending = append(pending[:0], cs...)
@@ -78,9 +79,11 @@ func (s *Store) syncer() {
 	}
 }
 
-// syncWAL syncs the write-ahead log file. It opens the file each time, so
-// that a log SQLite has replaced is never missed, and remembers a failure
-// (see errLogSync).
+// syncWAL syncs the write-ahead log file. The file stays open between
+// syncs (SQLite keeps it while any connection is open, so it is never
+// replaced under the store); on an error it is opened afresh and synced
+// once more before the failure counts (see errLogSync). Only the syncer
+// calls it, and Open before the syncer starts.
 func (s *Store) syncWAL() error {
 	if err := s.syncFailed(); err != nil {
 		return err
@@ -89,17 +92,11 @@ func (s *Store) syncWAL() error {
 	if s.beforeSync != nil {
 		err = s.beforeSync()
 	}
-	var f *os.File
 	if err == nil {
-		f, err = os.Open(s.path + "-wal")
-		if errors.Is(err, os.ErrNotExist) {
-			return nil // no log yet: nothing written to sync
-		}
-	}
-	if err == nil {
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		err = s.syncWALFile()
+		if err != nil && s.walf != nil {
+			s.closeWAL()
+			err = s.syncWALFile()
 		}
 	}
 	if err != nil {
@@ -110,6 +107,29 @@ func (s *Store) syncWAL() error {
 	}
 	s.stats.syncs.Add(1)
 	return nil
+}
+
+// syncWALFile syncs the log file, opening it first if need be. No file
+// yet means nothing written to sync.
+func (s *Store) syncWALFile() error {
+	if s.walf == nil {
+		f, err := os.Open(s.path + "-wal")
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		s.walf = f
+	}
+	return datasync(s.walf)
+}
+
+// closeWAL closes the syncer's handle on the log file.
+func (s *Store) closeWAL() {
+	if s.walf != nil {
+		s.walf.Close()
+		s.walf = nil
+	}
 }
 
 // errLogSync is the error of every Update after the log could not be

@@ -92,6 +92,7 @@ type Store struct {
 	syncq    chan []*call
 	syncDone chan struct{}
 	syncErr  atomic.Pointer[error] // a failed sync: every later Update fails
+	walf     *os.File              // the log file, open for syncing (syncer only)
 	// beforeSync, when set (by tests only, before the first Update), runs
 	// before each sync of the log; an error fails the sync.
 	beforeSync func() error
