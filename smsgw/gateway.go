@@ -398,8 +398,10 @@ const (
 // then may the transport acknowledge it to the SMSC. An SMSC redelivery of
 // an MO stored before (see redelivery.go) returns nil too and is not
 // processed again; mo.Track, when set, is how the transport reports whether
-// the SMSC read the acknowledgement. Processing happens afterwards, from the
-// inbox (Run or ProcessInbox).
+// the SMSC read the acknowledgement. An MO whose sender has nothing waiting
+// is processed in the transaction that stores it (its reply commits with
+// it); otherwise, or when that processing fails, it waits in the inbox and
+// is processed afterwards (Run or ProcessInbox).
 func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 	if err := g.backlog.room(ctx); err != nil {
 		if ErrorCode(err) == EBusy {

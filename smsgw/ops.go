@@ -19,7 +19,9 @@ type temporary interface{ Temporary() bool }
 // were accepted by the SMSC. MTs to different numbers are sent
 // concurrently (up to Workers at a time, so that the SMPP window fills);
 // MTs to one number are sent in the order they were queued, and after one
-// fails its later ones wait for the next call. The SMSC's acceptances are
+// fails its later ones wait for the next call; the exception is a bulk MT
+// (an expiry notice), which a later reply to the same number may overtake:
+// replies that are due go out before bulk MTs (Message.Bulk). The SMSC's acceptances are
 // recorded in batches, one transaction for all the MTs accepted meanwhile,
 // while the next MTs are already being sent; SendDue returns once every
 // acceptance is recorded (or kept in memory to be recorded, never resent,
@@ -102,10 +104,11 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 			if seen[m.ID] {
 				continue
 			}
-			if m.Bulk {
+			if m.Bulk && !g.shared {
 				// Bulk MTs come after the due replies; a few at a time, so
 				// that the page read next finds the replies queued
-				// meanwhile first.
+				// meanwhile first. (Sharing the store, the page is claimed
+				// whole and sent whole: what it leaves would stay claimed.)
 				if bulk == bulkPage {
 					break
 				}

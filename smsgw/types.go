@@ -168,8 +168,10 @@ type Message struct {
 	// takes the default route.
 	Route string
 	// Bulk marks an MT nobody is waiting for (the expiry notices a
-	// periodic job queues by the thousand): due replies go out before it.
-	// Set on EnqueueMT; read back by DueMTs and ClaimDueMTs.
+	// periodic job queues by the thousand): due replies go out before it,
+	// also a later reply to the same number (an expiry notice names the
+	// account and amount of the request it ends, so it cannot be taken for
+	// a newer one). Set on EnqueueMT; read back by DueMTs and ClaimDueMTs.
 	Bulk      bool
 	CreatedAt time.Time
 	UpdatedAt time.Time

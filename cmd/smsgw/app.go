@@ -82,6 +82,9 @@ func storeName(cfg *Config) string {
 // Run starts everything, blocks until ctx is done, then stops in reverse
 // order: HTTP intake, cron, SMPP binds (in-flight deliver_sm finish, then
 // unbind), the gateway loops (best-effort outbox flush), the store.
+// errStoreBroken is Run's error when the store stopped writing durably.
+var errStoreBroken = errors.New("store: writes are no longer durable (see the log); restart the daemon")
+
 func (a *App) Run(ctx context.Context) (err error) {
 	cfg := &a.Config
 	log := a.Logger
@@ -226,7 +229,18 @@ func (a *App) Run(ctx context.Context) (err error) {
 		a.logReady(smppCtx, readyWait)
 	}()
 
-	<-ctx.Done()
+	// A store that can no longer promise durability (a failed sync of its
+	// log) stops the daemon: a restart reopens it, as a supervisor does.
+	var broken <-chan struct{}
+	if b, ok := a.store.(interface{ Broken() <-chan struct{} }); ok {
+		broken = b.Broken()
+	}
+	select {
+	case <-ctx.Done():
+	case <-broken:
+		log.Error("the store can no longer write durably; stopping so that a restart reopens it")
+		err = errStoreBroken
+	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -255,7 +269,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		log.Warn("confirmed acknowledgements not recorded", "err", err)
 	}
 	log.Info("stopped")
-	return nil
+	return err
 }
 
 // readyWait is how long logReady waits for every bind to come up.

@@ -24,7 +24,8 @@ var ErrClosed = errors.New("sqlite: store is closed")
 const memberSavepoint = "update_call"
 
 // Stats counts the write transactions of a Store since Open. Batched /
-// Commits is the average number of Update calls per commit (per fsync).
+// Commits is the average number of Update calls per commit; Syncs counts
+// the syncs of the log, each of which may serve several commits.
 type Stats struct {
 	Commits  uint64 // write transactions Update committed
 	Batched  uint64 // Update calls whose writes those commits hold
@@ -81,7 +82,7 @@ type call struct {
 	turn chan *sqlstore.Tx // writer → caller: run fn on this transaction
 	out  chan outcome      // caller → writer: how fn ended
 	err  error             // the result; written before turn is closed
-	done bool              // answered: turn is closed (writer only)
+	done bool              // answered: turn is closed (by the writer, or the syncer once the writer handed it over)
 }
 
 // outcome is how one run of fn ended.
@@ -97,7 +98,8 @@ func (c *call) exec(t *sqlstore.Tx) outcome {
 	return <-c.out
 }
 
-// answer gives the caller its result. Only the writer goroutine calls it.
+// answer gives the caller its result. The writer goroutine calls it, or
+// the syncer for the calls the writer handed it (durable), never both.
 func (c *call) answer(err error) {
 	c.err = err
 	c.done = true
@@ -330,7 +332,9 @@ func (s *Store) group(live []*call) error {
 			ok = append(ok, c)
 		}
 	}
-	s.durable(ok)
+	if len(ok) > 0 {
+		s.durable(ok)
+	}
 	return nil
 }
 

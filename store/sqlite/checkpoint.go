@@ -16,8 +16,9 @@ import (
 // connection checkpoints only when the log reaches walHardLimit pages, and
 // a goroutine checkpoints every checkpointEvery on a connection of its own
 // (PASSIVE: it copies what no reader still needs and never blocks the
-// writer). The log is synced on every commit as before; only the copy into
-// the database file moves out of the commits.
+// writer). What makes a commit durable, the sync of the log, is not
+// changed by this (logsync.go); only the copy into the database file moves
+// out of the commits.
 //
 // When the checkpointer falls behind (a long-lived reader, a slow disk),
 // the log grows; at walHardLimit pages the writer checkpoints inline again,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -98,9 +99,49 @@ func TestLogSyncFailure(t *testing.T) {
 	if !errors.Is(err, errLogSync) || !errors.Is(err, fail) {
 		t.Fatalf("Update = %v, want the sync failure", err)
 	}
+	select {
+	case <-s.Broken():
+	default:
+		t.Error("Broken() not closed after a failed sync")
+	}
 	ran := false
 	err = s.Update(context.Background(), func(tx smsgw.Tx) error { ran = true; return nil })
 	if !errors.Is(err, errLogSync) || ran {
 		t.Fatalf("Update after a failed sync = %v (fn ran: %v), want errLogSync without running", err, ran)
+	}
+}
+
+// TestLogSyncThroughSymlink: a database opened through a symbolic link has
+// its log next to the file SQLite opened; the syncer syncs that one, and
+// fails rather than syncing nothing.
+func TestLogSyncThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real", "gw.db")
+	if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A database moved to another disk and linked from where the
+	// configuration names it.
+	if err := os.WriteFile(real, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "gw.db")
+	if err := os.Symlink(real, link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	s := MustOpen(t, link, Options{})
+	if want := real + "-wal"; s.walPath != want {
+		t.Errorf("log synced: %s, want %s", s.walPath, want)
+	}
+	if err := s.Update(context.Background(), func(tx smsgw.Tx) error { return insertMO(tx, "link") }); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Syncs == 0 {
+		t.Errorf("Stats() = %+v, want the log synced", st)
+	}
+	select {
+	case <-s.Broken():
+		t.Error("store broken after a good sync")
+	default:
 	}
 }

@@ -71,7 +71,7 @@ func (s *Store) syncer() {
 				break more
 			}
 		}
-		err := s.syncWAL()
+		err := s.syncWAL(false)
 		for _, c := range pending {
 			c.answer(err)
 		}
@@ -80,11 +80,14 @@ func (s *Store) syncer() {
 }
 
 // syncWAL syncs the write-ahead log file. The file stays open between
-// syncs (SQLite keeps it while any connection is open, so it is never
-// replaced under the store); on an error it is opened afresh and synced
-// once more before the failure counts (see errLogSync). Only the syncer
-// calls it, and Open before the syncer starts.
-func (s *Store) syncWAL() error {
+// syncs: SQLite keeps it while any connection is open, so it is never
+// replaced under the store. A failed sync is never tried again: the kernel
+// may already have dropped the pages it could not write, and a second sync
+// would report success for data that is not on disk; the failure sticks
+// (see errLogSync). Only the syncer calls it, and Open before the syncer
+// starts (first: no log file yet is then nothing to sync; afterwards a
+// missing log is a failure).
+func (s *Store) syncWAL(first bool) error {
 	if err := s.syncFailed(); err != nil {
 		return err
 	}
@@ -92,36 +95,27 @@ func (s *Store) syncWAL() error {
 	if s.beforeSync != nil {
 		err = s.beforeSync()
 	}
-	if err == nil {
-		err = s.syncWALFile()
-		if err != nil && s.walf != nil {
-			s.closeWAL()
-			err = s.syncWALFile()
+	if err == nil && s.walf == nil {
+		var f *os.File
+		f, err = os.Open(s.walPath)
+		if first && errors.Is(err, os.ErrNotExist) {
+			return nil
 		}
+		s.walf = f
+	}
+	if err == nil {
+		err = datasync(s.walf)
 	}
 	if err != nil {
 		err = fmt.Errorf("%w: %w", errLogSync, err)
-		s.syncErr.CompareAndSwap(nil, &err)
+		if s.syncErr.CompareAndSwap(nil, &err) {
+			close(s.broken)
+		}
 		s.log.Error("syncing the write-ahead log failed; every write is refused until the store is reopened", "err", err)
 		return err
 	}
 	s.stats.syncs.Add(1)
 	return nil
-}
-
-// syncWALFile syncs the log file, opening it first if need be. No file
-// yet means nothing written to sync.
-func (s *Store) syncWALFile() error {
-	if s.walf == nil {
-		f, err := os.Open(s.path + "-wal")
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		s.walf = f
-	}
-	return datasync(s.walf)
 }
 
 // closeWAL closes the syncer's handle on the log file.
@@ -131,6 +125,11 @@ func (s *Store) closeWAL() {
 		s.walf = nil
 	}
 }
+
+// Broken is closed when the store can no longer promise that what it
+// commits is on disk (a failed sync of the log): every later Update fails,
+// and the process should stop and be restarted (the daemon does).
+func (s *Store) Broken() <-chan struct{} { return s.broken }
 
 // errLogSync is the error of every Update after the log could not be
 // synced.

@@ -92,7 +92,9 @@ type Store struct {
 	syncq    chan []*call
 	syncDone chan struct{}
 	syncErr  atomic.Pointer[error] // a failed sync: every later Update fails
-	walf     *os.File              // the log file, open for syncing (syncer only)
+	walPath  string                // the log file SQLite writes (PRAGMA database_list + "-wal")
+	walf     *os.File              // walPath, open for syncing (syncer only)
+	broken   chan struct{}         // closed when syncErr is set
 	// beforeSync, when set (by tests only, before the first Update), runs
 	// before each sync of the log; an error fails the sync.
 	beforeSync func() error
@@ -192,9 +194,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.syncLog = s.sync == "FULL"
 	s.syncq = make(chan []*call, syncQueue)
 	s.syncDone = make(chan struct{})
+	s.broken = make(chan struct{})
 	if s.syncLog {
-		// What the migrations wrote, before anything relies on it.
-		if err := s.syncWAL(); err != nil {
+		// The log SQLite writes: next to the file it opened, which is
+		// where a symbolic link leads, not necessarily s.path.
+		wal, err := s.walFile(ctx)
+		if err == nil {
+			s.walPath = wal
+			// What the migrations wrote, before anything relies on it.
+			err = s.syncWAL(true)
+		}
+		if err != nil {
+			s.closeWAL()
 			s.ck.Close()
 			s.r.Close()
 			s.w.Close()
@@ -286,6 +297,22 @@ func dsn(path string, busy time.Duration, synchronous string, role int) string {
 	}
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
 	return u.String()
+}
+
+// walFile returns the name of the write-ahead log of the main database as
+// SQLite resolved it (symbolic links followed).
+func (s *Store) walFile(ctx context.Context) (string, error) {
+	var (
+		seq        int
+		name, file string
+	)
+	if err := s.w.QueryRowContext(ctx, "SELECT seq, name, file FROM pragma_database_list WHERE name = 'main'").Scan(&seq, &name, &file); err != nil {
+		return "", fmt.Errorf("database file name: %w", err)
+	}
+	if file == "" {
+		return "", fmt.Errorf("database file name: SQLite names none")
+	}
+	return file + "-wal", nil
 }
 
 // checkWAL connects the writer and verifies that the journal is in WAL mode,

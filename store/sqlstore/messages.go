@@ -272,9 +272,9 @@ func (t *Tx) PendingMOs(limit int) ([]smsgw.InboundMO, error) {
 	})
 }
 
-// FinishMO marks inbox row id processed, erases its secret and links its
-// log row. ENotFound if there is no such inbox row, EConflict if it was
-// already processed.
+// FinishMO marks received MO id processed and links its log row; its inbox
+// row, if it has one, is marked done and its secret erased. ENotFound if id
+// is no inbound message, EConflict if it was already processed.
 func (t *Tx) FinishMO(id int64, keyword string, sessionID, transferID int64) error {
 	now := encTime(t.now())
 	return t.atomic("finish_mo", func() error {
