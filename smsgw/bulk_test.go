@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smsgw/smsgw/domain"
+	"github.com/smsgw/smsgw/smsgw"
 )
 
 // TestRepliesBeforeBulk: when many sessions lapse at once, their expiry
@@ -43,4 +44,35 @@ func TestRepliesBeforeBulk(t *testing.T) {
 		return
 	}
 	t.Fatal("no reply to SALDO")
+}
+
+// TestReplyWaitsForTheAcknowledgement: a reply processed with its MO is
+// not sent before the transport has queued the MO's acknowledgement, even
+// when the outbox runs in between; then it is.
+func TestReplyWaitsForTheAcknowledgement(t *testing.T) {
+	h := newHarness(t)
+	ctx := t.Context()
+	var acked func()
+	err := h.gw.HandleMO(ctx, smsgw.MO{From: payer, To: request, Text: "SALDO", Link: "smsc#1",
+		Track:    func(func(bool)) {},
+		AfterAck: func(fn func()) { acked = fn }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acked == nil {
+		t.Fatal("HandleMO registered nothing to run after the acknowledgement")
+	}
+	if _, err := h.gw.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sent := h.out.Take(); len(sent) != 0 {
+		t.Fatalf("sent %q before the acknowledgement", sent[0].Text)
+	}
+	acked()
+	if _, err := h.gw.SendDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if sent := h.out.Take(); len(sent) != 1 || !strings.Contains(sent[0].Text, "Saldo i-Pay") {
+		t.Fatalf("after the acknowledgement sent %v, want the SALDO reply", sent)
+	}
 }

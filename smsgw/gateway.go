@@ -225,6 +225,7 @@ type Gateway struct {
 	sendMu  sync.Mutex          // serialises outbox sending
 	wakeIn  chan struct{}
 	wakeMT  chan struct{}
+	held    replyHold // numbers whose MO's reply waits for the MO's acknowledgement
 
 	stats Stats
 
@@ -425,6 +426,18 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 		inline = !g.deferMO
 	)
 	received := *m
+	// A reply processed with the MO must not leave before the MO's
+	// acknowledgement (replyhold.go): hold the number until then.
+	var hold domain.MSISDN
+	if inline && track && mo.AfterAck != nil && !g.shared {
+		hold = m.MSISDN
+		g.held.add(hold)
+	}
+	defer func() {
+		if hold != "" {
+			g.held.done(hold)
+		}
+	}()
 	store := func(tx Tx) error {
 		// m afresh on every run: a run that does not commit (a retry, the
 		// fallback below) has redacted and classified the m it stored.
@@ -476,7 +489,14 @@ func (g *Gateway) HandleMO(ctx context.Context, mo MO) error {
 			// redelivery.go); a reply ahead of it proves nothing, and the
 			// MO's fate waits for the transport's probe.
 			if mo.AfterAck != nil {
-				mo.AfterAck(func() { g.wake(g.wakeMT) })
+				h := hold
+				hold = "" // released by the transport's callback
+				mo.AfterAck(func() {
+					if h != "" {
+						g.held.done(h)
+					}
+					g.wake(g.wakeMT)
+				})
 			} else {
 				time.AfterFunc(ackLead, func() { g.wake(g.wakeMT) })
 			}

@@ -101,7 +101,9 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 		}
 		fresh, unseen, bulk := due[:0], 0, 0
 		for _, m := range due {
-			if seen[m.ID] {
+			if seen[m.ID] || g.held.has(m.MSISDN) {
+				// A held number's MTs are read again on the next page or
+				// call, once its MO's acknowledgement is queued.
 				continue
 			}
 			if m.Bulk && !g.shared {
