@@ -21,10 +21,10 @@ type temporary interface{ Temporary() bool }
 // MTs to one number are sent in the order they were queued, and after one
 // fails its later ones wait for the next call; the exception is a bulk MT
 // (an expiry notice), which a later reply to the same number may overtake:
-// replies that are due go out before bulk MTs (Message.Bulk). The SMSC's acceptances are
-// recorded in batches, one transaction for all the MTs accepted meanwhile,
-// while the next MTs are already being sent; SendDue returns once every
-// acceptance is recorded (or kept in memory to be recorded, never resent,
+// replies that are due go out before bulk MTs (Message.Bulk). The SMSC's
+// acceptances are recorded in batches, one transaction for all the MTs
+// accepted meanwhile, while the next MTs are already being sent; SendDue
+// returns once every acceptance is recorded (or kept in memory to be recorded, never resent,
 // after a storage fault). A failed send is retried with exponential
 // backoff up to MTMaxAttempts; a permanent error fails the message at
 // once. A crash between the SMSC's acceptance and its record resends the

@@ -346,8 +346,6 @@ func (s *Store) begin(ctx context.Context) (*writerConn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: begin update: %w", err)
 		}
-		// Checkpoints are the checkpointer's (checkpoint.go) unless the
-		// log grows past walHardLimit.
 		// Savepoints (one per Update call in a group, and the store's
 		// own) keep the pages they change in a sub-journal, which
 		// otherwise spills to a temporary file: in memory, an SMS log
@@ -356,6 +354,8 @@ func (s *Store) begin(ctx context.Context) (*writerConn, error) {
 			conn.Close()
 			return nil, fmt.Errorf("sqlite: begin update: %w", err)
 		}
+		// Checkpoints are the checkpointer's (checkpoint.go) unless the
+		// log grows past walHardLimit.
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", walHardLimit)); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("sqlite: begin update: %w", err)

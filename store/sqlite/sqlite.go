@@ -287,6 +287,7 @@ func dsn(path string, busy time.Duration, synchronous string, role int) string {
 	q.Set("_foreign_keys", "on")
 	q.Set("_synchronous", synchronous)
 	q.Set("_secure_delete", "on")
+	q.Set("_stmt_cache_size", "64")
 	switch role {
 	case roleWriter:
 		q.Set("_journal_mode", "WAL")
@@ -302,11 +303,8 @@ func dsn(path string, busy time.Duration, synchronous string, role int) string {
 // walFile returns the name of the write-ahead log of the main database as
 // SQLite resolved it (symbolic links followed).
 func (s *Store) walFile(ctx context.Context) (string, error) {
-	var (
-		seq        int
-		name, file string
-	)
-	if err := s.w.QueryRowContext(ctx, "SELECT seq, name, file FROM pragma_database_list WHERE name = 'main'").Scan(&seq, &name, &file); err != nil {
+	var file string
+	if err := s.w.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
 		return "", fmt.Errorf("database file name: %w", err)
 	}
 	if file == "" {
