@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -222,6 +223,67 @@ func TestGroupCommitPanickingCall(t *testing.T) {
 	// The writer goroutine survived.
 	if err := s.Update(t.Context(), func(tx smsgw.Tx) error { return insertMO(tx, "c") }); err != nil {
 		t.Errorf("Update after a panic = %v", err)
+	}
+}
+
+// runtime.Goexit in a call's function (t.Fatal in a test) ends its caller
+// as it would without the store; the calls grouped with it are run again and
+// committed, and the store goes on serving Updates and closes cleanly.
+func TestGroupCommitGoexitInCall(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	release := hold(t, s)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	returned := make(chan bool, 1)
+	for i, k := range []string{"a", "exit", "bad", "b"} {
+		wg.Go(func() {
+			switch k {
+			case "exit":
+				ended := true
+				defer func() { returned <- !ended }()
+				_ = s.Update(t.Context(), func(tx smsgw.Tx) error {
+					if err := insertMO(tx, k); err != nil {
+						return err
+					}
+					runtime.Goexit()
+					return nil
+				})
+				ended = false
+			case "bad":
+				errs[i] = s.Update(t.Context(), func(tx smsgw.Tx) error {
+					if err := insertMO(tx, k); err != nil {
+						return err
+					}
+					return errors.New("refused")
+				})
+			default:
+				errs[i] = s.Update(t.Context(), func(tx smsgw.Tx) error { return insertMO(tx, k) })
+			}
+		})
+		waitQueued(t, s, i+1)
+	}
+	release()
+	wg.Wait()
+	if <-returned {
+		t.Error("Update returned after fn called runtime.Goexit")
+	}
+	if errs[0] != nil || errs[3] != nil || errs[2] == nil {
+		t.Errorf("other Updates = %v, want nil, -, refused, nil", errs)
+	}
+	for k, want := range map[string]bool{"a": true, "b": true, "exit": false, "bad": false} {
+		if stored(t, s, k) != want {
+			t.Errorf("MO %s stored = %v, want %v", k, !want, want)
+		}
+	}
+	// A new writer goroutine took over.
+	if err := s.Update(t.Context(), func(tx smsgw.Tx) error { return insertMO(tx, "c") }); err != nil {
+		t.Errorf("Update after a Goexit = %v", err)
+	}
+	if !stored(t, s, "c") {
+		t.Error("MO c not stored after a Goexit")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
 	}
 }
 

@@ -85,6 +85,7 @@ type Store struct {
 	closing    chan struct{} // closed by Close: the writer stops, Update fails
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer goroutine has returned
+	running    []*call       // the batch the writer runs (writer goroutine only; see goexit)
 	ckDone     chan struct{} // closed when the checkpointer has returned
 	// The syncer (logsync.go): with syncLog (FULL) the writer hands it the
 	// calls of each commit, to answer once the log is synced.
