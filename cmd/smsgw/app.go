@@ -218,8 +218,8 @@ func (a *App) Run(ctx context.Context) (err error) {
 		wg.Wait()
 		return err
 	}
-	log.Info("smsgw running", "version", Version, "request_code", cfg.ShortCodes.Request, "pin_code", cfg.ShortCodes.PIN,
-		"http", a.httpAddr(), "simulator", cfg.Simulator.Enabled)
+	log.Info("smsgw running", append([]any{"version", Version, "request_code", cfg.ShortCodes.Request, "pin_code", cfg.ShortCodes.PIN,
+		"http", a.httpAddr(), "simulator", cfg.Simulator.Enabled}, gcAttrs()...)...)
 	for _, w := range cfg.Warnings() {
 		log.Warn("configuration weakens security", "warning", w)
 	}

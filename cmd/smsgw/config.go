@@ -290,7 +290,7 @@ func DefaultConfig() Config {
 		},
 		Display: DisplayConfig{Timezone: "Asia/Jakarta"},
 		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
-		Inbox:   InboxConfig{MaxBacklog: 2000, BacklogWait: Duration{500 * time.Millisecond}, Workers: 32},
+		Inbox:   InboxConfig{MaxBacklog: 2000, BacklogWait: Duration{500 * time.Millisecond}, Workers: 128},
 		USSD:    defaultUSSD(),
 		Ledger:  LedgerConfig{CorrectionTTL: Duration{24 * time.Hour}},
 	}

@@ -342,7 +342,7 @@ func (s *Store) group(live []*call) error {
 		gerr   error   // the transaction failed
 	)
 	sp := func(stmt string) error {
-		if _, err := w.conn.ExecContext(bg, stmt); err != nil {
+		if _, err := w.ExecContext(bg, stmt); err != nil {
 			return fmt.Errorf("sqlite: %s: %w", stmt, err)
 		}
 		return nil
@@ -429,7 +429,7 @@ func (s *Store) begin(ctx context.Context) (*writerConn, error) {
 		}
 		s.wc = &writerConn{conn: conn, stmts: map[string]*sql.Stmt{}}
 	}
-	if _, err := s.wc.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := s.wc.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		// Take a fresh connection next time, in case this one is broken.
 		s.dropConn()
 		return nil, fmt.Errorf("sqlite: begin update: %w", err)
@@ -441,7 +441,7 @@ func (s *Store) begin(ctx context.Context) (*writerConn, error) {
 // the transaction open; commit then rolls it back (SQLite's advice) so that
 // the connection serves the next transaction.
 func (s *Store) commit(w *writerConn) error {
-	_, err := w.conn.ExecContext(context.Background(), "COMMIT")
+	_, err := w.ExecContext(context.Background(), "COMMIT")
 	if err == nil {
 		return nil
 	}

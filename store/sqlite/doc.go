@@ -75,9 +75,13 @@
 //   - Update returns nil only after the COMMIT holding fn's writes and,
 //     with Synchronous FULL, the sync of the log that holds it: an MO is
 //     acknowledged only once it is durable.
-//   - fn runs in the caller's goroutine (the writer hands it the
-//     transaction and waits), so a panic or runtime.Goexit in fn unwinds
-//     the caller as before and never the writer.
+//   - fn runs on the writer goroutine, which holds the connection (handing
+//     the transaction to the caller's goroutine and back cost two goroutine
+//     switches per call). A panic in fn is recovered there, its writes are
+//     rolled back, and the caller panics with the same value; runtime.Goexit
+//     in fn (t.Fatal in a test) makes the caller call runtime.Goexit too,
+//     while a new writer goroutine runs the rest of the batch again (each
+//     call alone) and takes over the queue.
 //   - fn returning an error, panicking, or finding its ctx ended when it
 //     returns: ROLLBACK TO its savepoint; the caller gets fn's error
 //     unchanged, the panic, or ctx.Err(); the other calls of the group are

@@ -25,8 +25,11 @@ const maxCachedStmts = 256
 // than the statements themselves on a small machine. Statements are
 // compiled once per connection instead of on every call.
 //
-// Only one goroutine uses it at a time: the writer, or the caller it has
-// handed the transaction to (call.exec), ordered by the hand-off channels.
+// Only the writer goroutine uses it, which also runs each Update's function
+// (Store.exec); after runtime.Goexit in a function, the writer goroutine
+// that takes over (Store.goexit) starts only once the old one is done with
+// it. BEGIN IMMEDIATE, COMMIT and the savepoints of a group are compiled
+// once like the rest.
 type writerConn struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
