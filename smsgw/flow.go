@@ -295,10 +295,14 @@ func (f *flow) pinReply() error {
 	}
 	f.xfer = t.ID
 	s.TransferID = t.ID
-	c.PINFailures = 0
-	c.UpdatedAt = f.now
-	if err := f.tx.UpdateCustomer(c); err != nil {
-		return err
+	if c.PINFailures != 0 {
+		// A right PIN clears the count of wrong ones; with none to
+		// clear there is nothing to write.
+		c.PINFailures = 0
+		c.UpdatedAt = f.now
+		if err := f.tx.UpdateCustomer(c); err != nil {
+			return err
+		}
 	}
 	d.Ref = t.Reference
 	f.credited = s.Amount

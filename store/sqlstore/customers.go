@@ -46,14 +46,24 @@ func (t *Tx) CreateCustomer(c *smsgw.Customer) error {
 	return nil
 }
 
-// Customer returns the customer registered with msisdn.
+// Customer returns the customer registered with msisdn. The last customer
+// read is kept for the rest of the transaction until any statement writes
+// the customers table (see Tx.customer): an MO's PIN is checked against
+// the customer row its storing read a moment before, in the same
+// transaction.
 func (t *Tx) Customer(msisdn domain.MSISDN) (*smsgw.Customer, error) {
+	if c := t.customer; c != nil && c.MSISDN == msisdn {
+		cp := *c
+		return &cp, nil
+	}
 	c, err := scanCustomer(t.queryRow(`SELECT `+customerCols+` FROM customers WHERE msisdn = ?`, string(msisdn)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("customer not found")
 	} else if err != nil {
 		return nil, fmt.Errorf("store: customer: %w", err)
 	}
+	cp := *c
+	t.customer = &cp
 	return c, nil
 }
 

@@ -21,6 +21,24 @@ type Tx struct {
 	q   Querier
 	d   *Dialect
 	now func() time.Time
+	// customer is the last customer row read (Customer), forgotten by any
+	// statement that names the customers table other than a SELECT
+	// (forgetCustomer). A Tx lives for one Update or View call, so it never
+	// outlives the transaction.
+	customer *smsgw.Customer
+}
+
+// forgetCustomer drops the customer row Customer keeps when query may
+// write the customers table.
+func (t *Tx) forgetCustomer(query string) {
+	if t.customer == nil || !strings.Contains(query, "customers") {
+		return
+	}
+	q := strings.TrimLeft(query, " \t\n")
+	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") {
+		return
+	}
+	t.customer = nil
 }
 
 // Querier runs statements inside one transaction; *sql.Tx is one.
@@ -49,6 +67,7 @@ func NewTx(ctx context.Context, q Querier, d *Dialect, now func() time.Time) *Tx
 }
 
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	t.forgetCustomer(query)
 	q := t.d.rebind(query)
 	if !t.guarded(q) {
 		res, err := t.q.ExecContext(t.ctx, q, args...)
@@ -67,6 +86,7 @@ func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
 func (t *Tx) Exec(query string, args ...any) (sql.Result, error) { return t.exec(query, args...) }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	t.forgetCustomer(query)
 	rows, err := t.q.QueryContext(t.ctx, t.d.rebind(query), args...)
 	return rows, t.d.conflict(err)
 }
@@ -101,6 +121,7 @@ func (t *Tx) insertID(id *int64, query string, args ...any) error {
 // before running anything else; on a Querier that caches statements it is
 // compiled once.
 func (t *Tx) queryAll(query string, args ...any) (*sql.Rows, error) {
+	t.forgetCustomer(query)
 	c, ok := t.q.(StmtCacher)
 	if !ok {
 		return t.query(query, args...)
@@ -112,6 +133,7 @@ func (t *Tx) queryAll(query string, args ...any) (*sql.Rows, error) {
 // queryRow runs a query whose one row the caller scans at once (the
 // statement runs, or its error shows, when Scan is called).
 func (t *Tx) queryRow(query string, args ...any) row {
+	t.forgetCustomer(query)
 	return row{t: t, query: t.d.rebind(query), args: args}
 }
 

@@ -18,6 +18,7 @@ var customerTests = []test{
 	{"Customer/Update", testCustomerUpdate},
 	{"Customer/List", testCustomerList},
 	{"Customer/UnlockDue", testUnlockDue},
+	{"Customer/ReadOwnWrites", testCustomerReadOwnWrites},
 }
 
 // TestCustomers runs customerTests as subtests; see Run for open.
@@ -196,4 +197,47 @@ func testUnlockDue(t *testing.T, s smsgw.Store) {
 	if len(got) != 0 {
 		t.Errorf("second UnlockDue(now) = %v, want none", got)
 	}
+}
+
+// Within one transaction Customer sees that transaction's own writes
+// (UpdateCustomer, UnlockDue) and a change made to the row it returned is
+// not seen until it is written.
+func testCustomerReadOwnWrites(t *testing.T, s smsgw.Store) {
+	c := newCustomer(msisdnA)
+	c.PINFailures, c.LockedUntil = 3, ptr(at(time.Minute))
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateCustomer(c) })
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		first, err := tx.Customer(msisdnA)
+		if err != nil {
+			return err
+		}
+		first.PINFailures = 9 // not written
+		again, err := tx.Customer(msisdnA)
+		if err != nil {
+			return err
+		}
+		if again.PINFailures != 3 {
+			t.Errorf("Customer(A).PINFailures = %d after an unwritten change to a returned row, want 3", again.PINFailures)
+		}
+		again.PINFailures = 1
+		if err := tx.UpdateCustomer(again); err != nil {
+			return err
+		}
+		if got, err := tx.Customer(msisdnA); err != nil {
+			return err
+		} else if got.PINFailures != 1 {
+			t.Errorf("Customer(A).PINFailures = %d after UpdateCustomer in the same transaction, want 1", got.PINFailures)
+		}
+		if _, err := tx.UnlockDue(at(time.Hour)); err != nil {
+			return err
+		}
+		got, err := tx.Customer(msisdnA)
+		if err != nil {
+			return err
+		}
+		if got.LockedUntil != nil || got.PINFailures != 0 {
+			t.Errorf("Customer(A) after UnlockDue in the same transaction = locked %v, failures %d; want unlocked, 0", got.LockedUntil, got.PINFailures)
+		}
+		return nil
+	})
 }
