@@ -137,8 +137,8 @@ type BindConfig struct {
 	DestTON            int      `toml:"dest_ton"`
 	DestNPI            int      `toml:"dest_npi"`
 	// Workers is how many MOs of this bind are stored at once (the store
-	// commits concurrent ones together); one sender's MOs still go one
-	// at a time.
+	// commits concurrent ones together; 64 by default); one sender's MOs
+	// still go one at a time.
 	Workers int `toml:"workers"`
 	// ReplyAddress is as_received (a reply goes to the sender address as
 	// the MO brought it: digits, TON, NPI) or international (to the
@@ -316,7 +316,7 @@ func defaultBind(b BindConfig) BindConfig {
 		b.DLRIDMode = "auto"
 	}
 	if b.Workers == 0 {
-		b.Workers = 32
+		b.Workers = 64
 	}
 	if b.ReplyAddress == "" {
 		b.ReplyAddress = "as_received"
