@@ -448,6 +448,7 @@ var dialect = &sqlstore.Dialect{
 	FoldEq:     func(col string) string { return col + " = ? COLLATE NOCASE" },
 	// Plain inserts report their rowid (insertID).
 	LastInsertID: true,
+	IndexedBy:    func(index string) string { return " INDEXED BY " + index },
 
 	ForeignKeysOff:  "PRAGMA foreign_keys = OFF",
 	ForeignKeysOn:   "PRAGMA foreign_keys = ON",

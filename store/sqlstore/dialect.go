@@ -48,6 +48,11 @@ type Dialect struct {
 	// savepoint of its own, so that a refused write (a duplicate, a
 	// check) leaves the transaction usable, as in SQLite.
 	StatementRollback bool
+	// IndexedBy, when set, names the index a statement must read table
+	// through (SQLite's "INDEXED BY"), where the engine's planner would
+	// otherwise pick a worse one; "" leaves the choice to the planner
+	// (PostgreSQL, which keeps statistics).
+	IndexedBy func(index string) string
 	// LastInsertID is set for an engine that reports the rowid of a plain
 	// INSERT (SQLite): insertID then runs the statement without its
 	// RETURNING id, which SQLite executes through a temporary table, at
@@ -134,4 +139,13 @@ func (d *Dialect) conflict(err error) error {
 		return fmt.Errorf("%w: %w", smsgw.ErrTxConflict, err)
 	}
 	return err
+}
+
+// indexedBy returns the clause that makes a statement read its table
+// through index, or "" when the engine chooses alone.
+func (d *Dialect) indexedBy(index string) string {
+	if d.IndexedBy == nil {
+		return ""
+	}
+	return d.IndexedBy(index)
 }
