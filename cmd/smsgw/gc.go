@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
 )
 
 // The garbage collector settings the daemon runs with when the environment
@@ -27,7 +29,8 @@ const (
 
 // tuneGC applies the defaults above where getenv leaves GOGC or GOMEMLIMIT
 // unset, and returns the settings in force (percent -1: collection off;
-// limit math.MaxInt64: none).
+// limit math.MaxInt64: none). main calls it for every smsgw command: the
+// load command runs the gateway in its own process and measures it so.
 func tuneGC(getenv func(string) string) (percent int, limit int64) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
@@ -39,22 +42,24 @@ func tuneGC(getenv func(string) string) (percent int, limit int64) {
 }
 
 // gcInForce returns the garbage collector's percentage and soft memory
-// limit in force.
+// limit in force, as the runtime reports them.
 func gcInForce() (percent int, limit int64) {
-	// SetGCPercent has no read-only form: set and put back.
-	percent = debug.SetGCPercent(100)
-	debug.SetGCPercent(percent)
-	return percent, debug.SetMemoryLimit(-1)
+	m := []metrics.Sample{{Name: "/gc/gogc:percent"}, {Name: "/gc/gomemlimit:bytes"}}
+	metrics.Read(m)
+	return int(m[0].Value.Uint64()), int64(m[1].Value.Uint64())
 }
 
 // gcAttrs are the collector settings for the daemon's start-up log line.
 func gcAttrs() []any {
 	p, l := gcInForce()
-	limit := "none"
+	percent, limit := strconv.Itoa(p), "none"
+	if p < 0 {
+		percent = "off"
+	}
 	if l != noMemoryLimit {
 		limit = fmt.Sprintf("%dMiB", l>>20)
 	}
-	return []any{"gc_percent", p, "memory_limit", limit}
+	return []any{"gc_percent", percent, "memory_limit", limit}
 }
 
 // noMemoryLimit is debug.SetMemoryLimit's "no limit".

@@ -26,4 +26,9 @@ func TestTuneGC(t *testing.T) {
 	if p := debug.SetGCPercent(150); p != 150 {
 		t.Errorf("GC percent in force = %d, want 150", p)
 	}
+
+	debug.SetGCPercent(-1)
+	if got := gcAttrs(); got[1] != "off" {
+		t.Errorf("gcAttrs with collection off = %v, want gc_percent off", got)
+	}
 }

@@ -92,6 +92,7 @@ type call struct {
 	// Only the goroutine running the call's transaction (the writer) and,
 	// once the writer has handed it over (durable), the syncer touch these.
 	answered bool // answer was called
+	handed   bool // committed and handed to the syncer, which answers it
 	failed   bool // fn failed on its own in a group: answered when the transaction ends
 }
 
@@ -121,28 +122,32 @@ func (c *call) answer(err error) {
 // function rolls the transaction back, answers the calls of the batch that
 // cannot run again, and starts a new writer goroutine with the others
 // before this one ends.
-func (s *Store) exec(c *call, t *sqlstore.Tx) (o outcome) {
+func (s *Store) exec(c *call, t *sqlstore.Tx) outcome {
 	returned := false
 	defer func() {
-		if returned {
-			return
+		if !returned {
+			// runtime.Goexit: also after a panic that runFn recovered
+			// while the Goexit unwound fn (a recovered panic does not
+			// stop a Goexit), so this check is outside runFn's recover.
+			s.goexit(c)
 		}
+	}()
+	o := s.runFn(c, t)
+	returned = true
+	return o
+}
+
+// runFn runs c's function and recovers a panic in it.
+func (s *Store) runFn(c *call, t *sqlstore.Tx) (o outcome) {
+	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("an update function panicked; its writes are rolled back", "panic", v, "stack", string(debug.Stack()))
 			c.end = &abnormalEnd{value: v}
 			o = outcome{abnormal: true}
-			return
 		}
-		s.goexit(c)
 	}()
-	err := fn(c, t)
-	returned = true
-	return outcome{err: err}
+	return outcome{err: c.fn(t)}
 }
-
-// fn runs c's function; a separate frame so that exec's recover sees the
-// panic of fn alone.
-func fn(c *call, t *sqlstore.Tx) error { return c.fn(t) }
 
 // goexit takes over after c's fn called runtime.Goexit on the writer
 // goroutine (see exec): the open transaction is rolled back, c's caller is
@@ -158,7 +163,7 @@ func (s *Store) goexit(c *call) {
 	var again []*call
 	for _, o := range s.running {
 		switch {
-		case o.answered:
+		case o.handed, o.answered: // handed: the syncer answers it (and may be doing so now)
 		case o.failed:
 			o.answer(o.err)
 		default:
@@ -222,9 +227,9 @@ func (s *Store) writeLoop(again []*call) {
 		close(s.syncq) // the writer is its only sender: the syncer ends
 		close(s.writerDone)
 	}()
-	for _, c := range again {
+	for i, c := range again {
 		s.stats.retried.Add(1)
-		s.running = []*call{c}
+		s.running = again[i:] // what a Goexit in c leaves to run
 		s.alone(c)
 	}
 	s.running = nil
@@ -278,9 +283,10 @@ func (s *Store) commitBatch(batch []*call) {
 	// its own again, each in its own transaction, so that one call that
 	// breaks the transaction cannot fail the others.
 	s.log.Warn("group commit failed; running its updates one by one", "updates", len(live), "err", err)
-	for _, c := range live {
+	for i, c := range live {
 		if !c.answered {
 			s.stats.retried.Add(1)
+			s.running = live[i:] // the calls before are answered or handed to the syncer
 			s.alone(c)
 		}
 	}

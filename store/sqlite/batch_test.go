@@ -287,6 +287,128 @@ func TestGroupCommitGoexitInCall(t *testing.T) {
 	}
 }
 
+// goexits runs Update with fn in a goroutine and reports whether the call
+// ended its goroutine (runtime.Goexit) rather than returning.
+func goexits(s *Store, fn func(smsgw.Tx) error) <-chan bool {
+	ended := make(chan bool, 1)
+	go func() {
+		returned := false
+		defer func() { ended <- !returned }()
+		_ = s.Update(context.Background(), fn)
+		returned = true
+	}()
+	return ended
+}
+
+// A call that calls runtime.Goexit when its group is run again alone (after
+// the group's commit failed) ends its caller; the calls committed alone
+// before it are not run again, the calls after it still run.
+func TestGroupCommitGoexitInRetry(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	var once atomic.Bool
+	s.beforeCommit = func(n int) error {
+		if n > 1 && once.CompareAndSwap(false, true) {
+			return errors.New("injected commit failure")
+		}
+		return nil
+	}
+	release := hold(t, s)
+	var runs [3]atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() {
+		errs[0] = s.Update(t.Context(), func(tx smsgw.Tx) error { runs[0].Add(1); return insertMO(tx, "a") })
+	})
+	waitQueued(t, s, 1)
+	exit := goexits(s, func(tx smsgw.Tx) error {
+		if runs[1].Add(1) == 2 {
+			runtime.Goexit()
+		}
+		return insertMO(tx, "exit")
+	})
+	waitQueued(t, s, 2)
+	wg.Go(func() {
+		errs[2] = s.Update(t.Context(), func(tx smsgw.Tx) error { runs[2].Add(1); return insertMO(tx, "b") })
+	})
+	waitQueued(t, s, 3)
+	release()
+	wg.Wait()
+	if !<-exit {
+		t.Error("Update returned after fn called runtime.Goexit")
+	}
+	if errs[0] != nil || errs[2] != nil {
+		t.Errorf("other Updates = %v, want nil", errs)
+	}
+	for i, want := range []int64{2, 2, 2} {
+		if got := runs[i].Load(); got != want {
+			t.Errorf("fn %d ran %d times, want %d (once in the group, once alone)", i, got, want)
+		}
+	}
+	for k, want := range map[string]bool{"a": true, "b": true, "exit": false} {
+		if stored(t, s, k) != want {
+			t.Errorf("MO %s stored = %v, want %v", k, !want, want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+}
+
+// A call run again after a Goexit in its group that calls runtime.Goexit
+// too does not strand the calls still to be run after it.
+func TestGroupCommitGoexitTwice(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	release := hold(t, s)
+	var runs atomic.Int64
+	first := goexits(s, func(tx smsgw.Tx) error {
+		if runs.Add(1) == 2 {
+			runtime.Goexit() // on its run alone, after the group's Goexit
+		}
+		return insertMO(tx, "a")
+	})
+	waitQueued(t, s, 1)
+	second := goexits(s, func(tx smsgw.Tx) error { runtime.Goexit(); return nil })
+	waitQueued(t, s, 2)
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err = s.Update(t.Context(), func(tx smsgw.Tx) error { return insertMO(tx, "b") })
+	}()
+	waitQueued(t, s, 3)
+	release()
+	<-done
+	if !<-first || !<-second {
+		t.Error("an Update returned after its fn called runtime.Goexit")
+	}
+	if err != nil || !stored(t, s, "b") || stored(t, s, "a") {
+		t.Errorf("Update(b) = %v, stored a %v b %v; want nil, false, true", err, stored(t, s, "a"), stored(t, s, "b"))
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+}
+
+// A panic recovered inside fn while a runtime.Goexit unwinds it does not
+// stop the Goexit: the caller still ends, and the writer goes on.
+func TestGroupCommitPanicDuringGoexit(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{Logger: discard})
+	ended := goexits(s, func(tx smsgw.Tx) error {
+		defer func() { panic("while unwinding") }()
+		runtime.Goexit()
+		return nil
+	})
+	if !<-ended {
+		t.Error("Update returned after fn called runtime.Goexit")
+	}
+	if err := s.Update(t.Context(), func(tx smsgw.Tx) error { return insertMO(tx, "c") }); err != nil || !stored(t, s, "c") {
+		t.Errorf("Update after the Goexit = %v, stored %v; want nil, true", err, stored(t, s, "c"))
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+}
+
 // A group whose COMMIT fails runs each of its calls again alone.
 func TestGroupCommitFailureRetriesAlone(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})

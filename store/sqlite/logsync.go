@@ -42,6 +42,9 @@ const syncQueue = 64
 // syncer, else once the log holding them is synced. Only the writer
 // goroutine calls it.
 func (s *Store) durable(cs []*call) {
+	for _, c := range cs {
+		c.handed = true // before the syncer can see it
+	}
 	if !s.syncLog {
 		for _, c := range cs {
 			c.answer(nil)

@@ -26,10 +26,10 @@ const maxCachedStmts = 256
 // compiled once per connection instead of on every call.
 //
 // Only the writer goroutine uses it, which also runs each Update's function
-// (Store.exec); after runtime.Goexit in a function, the writer goroutine
-// that takes over (Store.goexit) starts only once the old one is done with
-// it. BEGIN IMMEDIATE, COMMIT and the savepoints of a group are compiled
-// once like the rest.
+// (Store.exec). After runtime.Goexit in a function, the old writer
+// goroutine rolls back, starts the one that takes over (Store.goexit) and
+// touches nothing shared while it finishes unwinding. BEGIN IMMEDIATE,
+// COMMIT and the savepoints of a group are compiled once like the rest.
 type writerConn struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -53,8 +54,7 @@ func (t *Tx) CreateCustomer(c *smsgw.Customer) error {
 // transaction.
 func (t *Tx) Customer(msisdn domain.MSISDN) (*smsgw.Customer, error) {
 	if c := t.customer; c != nil && c.MSISDN == msisdn {
-		cp := *c
-		return &cp, nil
+		return copyCustomer(c), nil
 	}
 	c, err := scanCustomer(t.queryRow(`SELECT `+customerCols+` FROM customers WHERE msisdn = ?`, string(msisdn)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,9 +62,19 @@ func (t *Tx) Customer(msisdn domain.MSISDN) (*smsgw.Customer, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("store: customer: %w", err)
 	}
-	cp := *c
-	t.customer = &cp
+	t.customer = copyCustomer(c)
 	return c, nil
+}
+
+// copyCustomer returns a copy of c that shares nothing with it.
+func copyCustomer(c *smsgw.Customer) *smsgw.Customer {
+	cp := *c
+	cp.PINHash, cp.PINSalt = bytes.Clone(c.PINHash), bytes.Clone(c.PINSalt)
+	if c.LockedUntil != nil {
+		u := *c.LockedUntil
+		cp.LockedUntil = &u
+	}
+	return &cp
 }
 
 // UpdateCustomer writes the PIN hash and salt, failure counter, lock and

@@ -29,16 +29,35 @@ type Tx struct {
 }
 
 // forgetCustomer drops the customer row Customer keeps when query may
-// write the customers table.
+// change what the customers table holds: a statement that names it (in any
+// letter case) and is not a SELECT, or any ROLLBACK (to a savepoint), which
+// may undo a write made since the row was read.
 func (t *Tx) forgetCustomer(query string) {
-	if t.customer == nil || !strings.Contains(query, "customers") {
+	if t.customer == nil {
 		return
 	}
 	q := strings.TrimLeft(query, " \t\n")
-	if len(q) >= 6 && strings.EqualFold(q[:6], "SELECT") {
+	switch {
+	case hasPrefixFold(q, "ROLLBACK"):
+	case hasPrefixFold(q, "SELECT") || !containsFold(q, "customers"):
 		return
 	}
 	t.customer = nil
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// containsFold reports whether s contains sub, a lower-case ASCII word, in
+// any letter case, without allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 == sub[0] && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Querier runs statements inside one transaction; *sql.Tx is one.

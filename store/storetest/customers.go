@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 	"time"
@@ -212,12 +213,15 @@ func testCustomerReadOwnWrites(t *testing.T, s smsgw.Store) {
 			return err
 		}
 		first.PINFailures = 9 // not written
+		if len(first.PINHash) > 0 {
+			first.PINHash[0] ^= 0xff // nor this, in place
+		}
 		again, err := tx.Customer(msisdnA)
 		if err != nil {
 			return err
 		}
-		if again.PINFailures != 3 {
-			t.Errorf("Customer(A).PINFailures = %d after an unwritten change to a returned row, want 3", again.PINFailures)
+		if again.PINFailures != 3 || !bytes.Equal(again.PINHash, c.PINHash) {
+			t.Errorf("Customer(A) = failures %d, hash %x after unwritten changes to a returned row, want 3, %x", again.PINFailures, again.PINHash, c.PINHash)
 		}
 		again.PINFailures = 1
 		if err := tx.UpdateCustomer(again); err != nil {
