@@ -287,6 +287,18 @@ func TestGroupCommitGoexitInCall(t *testing.T) {
 	}
 }
 
+// failFirstGroupCommit makes the first commit of a group of more than one
+// call fail, once.
+func failFirstGroupCommit(s *Store) {
+	var once atomic.Bool
+	s.beforeCommit = func(n int) error {
+		if n > 1 && once.CompareAndSwap(false, true) {
+			return errors.New("injected commit failure")
+		}
+		return nil
+	}
+}
+
 // goexits runs Update with fn in a goroutine and reports whether the call
 // ended its goroutine (runtime.Goexit) rather than returning.
 func goexits(s *Store, fn func(smsgw.Tx) error) <-chan bool {
@@ -305,13 +317,7 @@ func goexits(s *Store, fn func(smsgw.Tx) error) <-chan bool {
 // before it are not run again, the calls after it still run.
 func TestGroupCommitGoexitInRetry(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
-	var once atomic.Bool
-	s.beforeCommit = func(n int) error {
-		if n > 1 && once.CompareAndSwap(false, true) {
-			return errors.New("injected commit failure")
-		}
-		return nil
-	}
+	failFirstGroupCommit(s)
 	release := hold(t, s)
 	var runs [3]atomic.Int64
 	var wg sync.WaitGroup
@@ -412,13 +418,7 @@ func TestGroupCommitPanicDuringGoexit(t *testing.T) {
 // A group whose COMMIT fails runs each of its calls again alone.
 func TestGroupCommitFailureRetriesAlone(t *testing.T) {
 	s := MustOpen(t, tempDB(t), Options{})
-	var once atomic.Bool
-	s.beforeCommit = func(n int) error {
-		if n > 1 && once.CompareAndSwap(false, true) {
-			return errors.New("injected commit failure")
-		}
-		return nil
-	}
+	failFirstGroupCommit(s)
 	abort := errors.New("abort")
 	runs := make([]atomic.Int64, 4)
 	errs := group(t, s,
