@@ -24,8 +24,8 @@ type temporary interface{ Temporary() bool }
 // replies that are due go out before bulk MTs (Message.Bulk). The SMSC's
 // acceptances are recorded in batches, one transaction for all the MTs
 // accepted meanwhile, while the next MTs are already being sent; SendDue
-// returns once every acceptance is recorded (or kept in memory to be recorded, never resent,
-// after a storage fault). A failed send is retried with exponential
+// returns once every acceptance is recorded (or kept in memory to be
+// recorded, never resent, after a storage fault). A failed send is retried with exponential
 // backoff up to MTMaxAttempts; a permanent error fails the message at
 // once. A crash between the SMSC's acceptance and its record resends the
 // message after restart (at-least-once for replies; credits are never

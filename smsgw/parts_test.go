@@ -14,15 +14,6 @@ import (
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
-// joinText is an AssembleFunc for parts whose data is plain text.
-func joinText(parts []smsgw.MOPart) string {
-	var b strings.Builder
-	for _, p := range parts {
-		b.Write(p.Data)
-	}
-	return b.String()
-}
-
 // part builds part seq of total of the message key, carrying data.
 func part(key string, seq, total int, from, to, data string) smsgw.MOPart {
 	return smsgw.MOPart{Key: key, Seq: seq, Total: total, DataCoding: 8, Data: []byte(data), From: from, To: to, Link: "l1"}
@@ -30,7 +21,7 @@ func part(key string, seq, total int, from, to, data string) smsgw.MOPart {
 
 func (h *harness) part(p smsgw.MOPart) {
 	h.t.Helper()
-	if err := h.gw.HandleMOPart(h.t.Context(), p, joinText); err != nil {
+	if err := h.gw.HandleMOPart(h.t.Context(), p, smsgwtest.JoinText); err != nil {
 		h.t.Fatalf("HandleMOPart(%s %d/%d): %v", p.Key, p.Seq, p.Total, err)
 	}
 }
@@ -64,7 +55,7 @@ func TestMOPartsAssembleInOneTransaction(t *testing.T) {
 	var seen []smsgw.MOPart
 	assemble := func(parts []smsgw.MOPart) string {
 		seen = slices.Clone(parts)
-		return joinText(parts)
+		return smsgwtest.JoinText(parts)
 	}
 	for _, p := range []smsgw.MOPart{
 		part("k", 3, 3, payer, request, "DO"),
@@ -86,7 +77,7 @@ func TestMOPartsAssembleInOneTransaction(t *testing.T) {
 	if got := []int{seen[0].Seq, seen[1].Seq, seen[2].Seq}; !slices.Equal(got, []int{1, 2, 3}) {
 		t.Errorf("assemble got parts %v, want seq order 1 2 3", got)
 	}
-	if got := joinText(seen); got != "SALDO" {
+	if got := smsgwtest.JoinText(seen); got != "SALDO" {
 		t.Errorf("assemble got data %q, want the plain part data %q", got, "SALDO")
 	}
 	if got := h.storedParts("k"); len(got) != 0 {
@@ -164,7 +155,7 @@ func TestMOPartsRejected(t *testing.T) {
 		{"other total", part("k", 2, 4, payer, request, "x"), smsgw.EInvalid},
 		{"other data coding", func() smsgw.MOPart { p := part("k", 2, 3, payer, request, "x"); p.DataCoding = 0; return p }(), smsgw.EInvalid},
 	} {
-		err := h.gw.HandleMOPart(ctx, tc.p, joinText)
+		err := h.gw.HandleMOPart(ctx, tc.p, smsgwtest.JoinText)
 		if got := smsgw.ErrorCode(err); got != tc.code {
 			t.Errorf("HandleMOPart(%s) = %v, want code %s", tc.name, err, tc.code)
 		}
@@ -189,19 +180,19 @@ func TestMOPartsPendingLimit(t *testing.T) {
 	gw := newPartGateway(t, h, 7, smsgwtest.WithOptions(func(o *smsgw.Options) { o.MaxPartMessages = 2 }))
 	ctx := t.Context()
 	for _, k := range []string{"a", "b"} {
-		if err := gw.HandleMOPart(ctx, part(k, 1, 2, payer, request, "x"), joinText); err != nil {
+		if err := gw.HandleMOPart(ctx, part(k, 1, 2, payer, request, "x"), smsgwtest.JoinText); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := gw.HandleMOPart(ctx, part("c", 1, 2, payer, request, "x"), joinText)
+	err := gw.HandleMOPart(ctx, part("c", 1, 2, payer, request, "x"), smsgwtest.JoinText)
 	if smsgw.ErrorCode(err) != smsgw.EBusy {
 		t.Errorf("HandleMOPart(third message) = %v, want code busy", err)
 	}
 	// Parts of waiting messages still go in, and completing one makes room.
-	if err := gw.HandleMOPart(ctx, part("a", 2, 2, payer, request, "y"), joinText); err != nil {
+	if err := gw.HandleMOPart(ctx, part("a", 2, 2, payer, request, "y"), smsgwtest.JoinText); err != nil {
 		t.Fatalf("HandleMOPart(completing part) = %v", err)
 	}
-	if err := gw.HandleMOPart(ctx, part("c", 1, 2, payer, request, "x"), joinText); err != nil {
+	if err := gw.HandleMOPart(ctx, part("c", 1, 2, payer, request, "x"), smsgwtest.JoinText); err != nil {
 		t.Errorf("HandleMOPart(third message, room made) = %v", err)
 	}
 }
@@ -286,7 +277,7 @@ func TestMOPartsUnreadableAfterKeyChange(t *testing.T) {
 	h := newHarness(t)
 	h.part(part("k", 1, 2, payer, request, "SAL"))
 	gw := newPartGateway(t, h, 9)
-	if err := gw.HandleMOPart(t.Context(), part("k", 2, 2, payer, request, "DO"), joinText); err != nil {
+	if err := gw.HandleMOPart(t.Context(), part("k", 2, 2, payer, request, "DO"), smsgwtest.JoinText); err != nil {
 		t.Fatalf("HandleMOPart = %v, want nil (message dropped)", err)
 	}
 	if ms := h.inbound(); len(ms) != 0 {
@@ -318,7 +309,7 @@ func TestMOPartsStoreFailure(t *testing.T) {
 	fs := &failingStore{Store: h.store, fail: true}
 	gw := newPartGateway(t, h, 7)
 	gwFail := newPartGateway(t, &harness{t: t, store: fs, clk: h.clk, out: h.out, logs: h.logs}, 7)
-	err := gwFail.HandleMOPart(t.Context(), part("k", 1, 2, payer, request, "SAL"), joinText)
+	err := gwFail.HandleMOPart(t.Context(), part("k", 1, 2, payer, request, "SAL"), smsgwtest.JoinText)
 	if err == nil || smsgw.ErrorCode(err) != smsgw.EInternal {
 		t.Fatalf("HandleMOPart(failing store) = %v, want an internal error", err)
 	}
@@ -326,7 +317,7 @@ func TestMOPartsStoreFailure(t *testing.T) {
 		t.Fatalf("%d parts stored by a failed call", len(got))
 	}
 	for seq, data := range []string{"SAL", "DO"} {
-		if err := gw.HandleMOPart(t.Context(), part("k", seq+1, 2, payer, request, data), joinText); err != nil {
+		if err := gw.HandleMOPart(t.Context(), part("k", seq+1, 2, payer, request, data), smsgwtest.JoinText); err != nil {
 			t.Fatal(err)
 		}
 	}

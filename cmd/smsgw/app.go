@@ -79,12 +79,13 @@ func storeName(cfg *Config) string {
 	return cfg.resolve(cfg.Database.Path)
 }
 
-// Run starts everything, blocks until ctx is done, then stops in reverse
-// order: HTTP intake, cron, SMPP binds (in-flight deliver_sm finish, then
-// unbind), the gateway loops (best-effort outbox flush), the store.
 // errStoreBroken is Run's error when the store stopped writing durably.
 var errStoreBroken = errors.New("store: writes are no longer durable (see the log); restart the daemon")
 
+// Run starts everything, blocks until ctx is done (or the store can no
+// longer write durably: errStoreBroken), then stops in reverse
+// order: HTTP intake, cron, SMPP binds (in-flight deliver_sm finish, then
+// unbind), the gateway loops (best-effort outbox flush), the store.
 func (a *App) Run(ctx context.Context) (err error) {
 	cfg := &a.Config
 	log := a.Logger

@@ -19,6 +19,7 @@ import (
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/partner"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 	"github.com/smsgw/smsgw/store/postgres"
 	"github.com/smsgw/smsgw/store/postgres/pgtest"
 	"github.com/smsgw/smsgw/store/sqlite"
@@ -77,16 +78,9 @@ func copyInstallation(t *testing.T) (cfg, db string) {
 	}
 	// A long MO goes through the inbox (its parts are stored first), so
 	// the copy has an inbox row too.
-	join := func(ps []smsgw.MOPart) string {
-		var b strings.Builder
-		for _, p := range ps {
-			b.Write(p.Data)
-		}
-		return b.String()
-	}
 	for i, d := range []string{"SAL", "DO"} {
 		if err := gw.HandleMOPart(ctx, smsgw.MOPart{Key: other + "/9779/8", Seq: i + 1, Total: 2, Data: []byte(d),
-			From: other, To: "9779", SMSCID: "q" + strconv.Itoa(i), Link: "smsc#1"}, join); err != nil {
+			From: other, To: "9779", SMSCID: "q" + strconv.Itoa(i), Link: "smsc#1"}, smsgwtest.JoinText); err != nil {
 			t.Fatal(err)
 		}
 	}

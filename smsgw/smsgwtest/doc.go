@@ -2,7 +2,8 @@
 // smsgw, in the manner of net/http/httptest. It is meant for tests only.
 //
 // It offers a settable Clock, a recording Sender with an injectable
-// failure, a LogBuffer for log output, and New, which builds an
+// failure, a LogBuffer for log output, JoinText to assemble concatenated
+// MOs of plain text, and New, which builds an
 // smsgw.Gateway over a given store. It knows no store: a store package's
 // own helper opens one and a gateway on it (store/sqlite/sqlitetest.Open),
 // reading the store's settings from the same options (Store).

@@ -115,23 +115,10 @@ func TestRefIDCaseMigration(t *testing.T) {
 		t.Errorf("CreatePartnerRequest(C-2 after c-2) = %v, want EConflict", err)
 	}
 	// The lookup is an index search, not a scan of the partner's requests.
-	var plan strings.Builder
-	rows, err := s.r.QueryContext(t.Context(), `EXPLAIN QUERY PLAN SELECT id FROM partner_requests
+	plan := queryPlan(t, s.r, `SELECT id FROM partner_requests
 		WHERE partner = ? AND refid = ? COLLATE NOCASE AND refid_dup = 0`, "p", "b-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(detail + "\n")
-	}
-	if !strings.Contains(plan.String(), "partner_requests_refid_nocase") {
-		t.Errorf("query plan does not use partner_requests_refid_nocase:\n%s", plan.String())
+	if !strings.Contains(plan, "partner_requests_refid_nocase") {
+		t.Errorf("query plan does not use partner_requests_refid_nocase:\n%s", plan)
 	}
 }
 

@@ -35,7 +35,13 @@ func (r *recorder) QueryRowContext(ctx context.Context, q string, args ...any) *
 // plan returns SQLite's query plan of the last query run through r.
 func (r *recorder) plan(t *testing.T) string {
 	t.Helper()
-	rows, err := r.db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+r.query, r.args...)
+	return queryPlan(t, r.db, r.query, r.args...)
+}
+
+// queryPlan returns SQLite's query plan of query on db, one step a line.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,7 @@ func (t *Tx) forgetCustomer(query string) {
 	t.customer = nil
 }
 
+// hasPrefixFold reports whether s starts with prefix in any letter case.
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
@@ -140,11 +141,11 @@ func (t *Tx) insertID(id *int64, query string, args ...any) error {
 // before running anything else; on a Querier that caches statements it is
 // compiled once.
 func (t *Tx) queryAll(query string, args ...any) (*sql.Rows, error) {
-	t.forgetCustomer(query)
 	c, ok := t.q.(StmtCacher)
 	if !ok {
 		return t.query(query, args...)
 	}
+	t.forgetCustomer(query)
 	rows, err := c.QueryCachedContext(t.ctx, t.d.rebind(query), args...)
 	return rows, t.d.conflict(err)
 }
@@ -177,12 +178,7 @@ func (t *Tx) guarded(query string) bool {
 		return false
 	}
 	q := strings.TrimLeft(query, " \t\n")
-	for _, w := range []string{"INSERT", "UPDATE", "DELETE"} {
-		if len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) {
-			return true
-		}
-	}
-	return false
+	return hasPrefixFold(q, "INSERT") || hasPrefixFold(q, "UPDATE") || hasPrefixFold(q, "DELETE")
 }
 
 // guard runs fn, one write, inside a savepoint: when it fails, only its
