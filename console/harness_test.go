@@ -210,6 +210,9 @@ func (h *harness) seed() {
 	if _, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := h.gw.QueueExpiryNotices(ctx); err != nil {
+		t.Fatal(err)
+	}
 	h.flush()
 	h.clk.Add(time.Minute)
 	h.mo(payerC, request, "IM2PAY "+payerC+" 100000")

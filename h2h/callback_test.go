@@ -232,6 +232,9 @@ func TestCallbackFailedConfirmation(t *testing.T) {
 	if _, err := e.gw.ExpirePending(t.Context(), e.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.gw.QueueExpiryNotices(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if sent, err := e.svc.SendCallbacks(t.Context()); err != nil || sent != 1 {
 		t.Fatalf("SendCallbacks = %d, %v", sent, err)
 	}

@@ -28,10 +28,16 @@
 // knows nothing of partners: Register (called by the daemon's wiring for
 // every Gateway, and by New) makes SessionResolved the Gateway's
 // smsgw.SessionHook, which the core calls inside the transaction that
-// resolves a session (confirmed, failed, cancelled, locked or expired).
+// resolves a session (confirmed, failed, cancelled or locked).
 // SessionResolved finalises the request waiting on it and queues its
 // callback there, so a session and its partner request never disagree,
-// whatever crashes.
+// whatever crashes. A session the expiry job expires is the exception: the
+// hook's SessionsExpired (smsgw.ExpiryHook) fails the requests waiting on
+// the sessions just expired, in a transaction of its own right after the
+// expiry, and the core calls SessionResolved again when it queues each
+// customer's notice, later; a crash in between leaves the request pending
+// for the next try of either (a stop is never undone: the session stays
+// expired).
 //
 // # Store
 //

@@ -8,15 +8,15 @@ import (
 	"github.com/smsgw/smsgw/smsgw"
 )
 
-// Register makes SessionResolved the session hook of g, and the credits
-// of partner requests (TransferH2H, TransferBankVA) refundable by g's
-// ledger corrections, back to the partner's deposit or the bank's
-// settlement account. Register every Gateway whose store holds partner
-// records, whether or not it serves the partner API, so that a request
-// waiting on a PIN session is finalised in the transaction that resolves
-// the session (New registers the Gateway it is given too).
+// Register makes SessionResolved and SessionsExpired the session hook of
+// g, and the credits of partner requests (TransferH2H, TransferBankVA)
+// refundable by g's ledger corrections, back to the partner's deposit or
+// the bank's settlement account. Register every Gateway whose store holds
+// partner records, whether or not it serves the partner API, so that a
+// request waiting on a PIN session is finalised when the session resolves
+// (New registers the Gateway it is given too).
 func Register(g *smsgw.Gateway) {
-	g.SetSessionHook(smsgw.SessionHookFunc(SessionResolved))
+	g.SetSessionHook(sessionHook{})
 	g.AllowRefunds(TransferH2H, TransferBankVA)
 }
 
@@ -57,9 +57,65 @@ func queueCallback(tx Tx, r *Request, now time.Time) error {
 		Deadline: now.Add(CallbackTTL), CreatedAt: now, UpdatedAt: now})
 }
 
+// sessionHook is the partner domain's smsgw.SessionHook and
+// smsgw.ExpiryHook.
+type sessionHook struct{}
+
+func (sessionHook) SessionResolved(tx smsgw.Tx, s *smsgw.Session, now time.Time) error {
+	return SessionResolved(tx, s, now)
+}
+
+func (sessionHook) SessionsExpired(tx smsgw.Tx, now time.Time) error {
+	return SessionsExpired(tx, now)
+}
+
+var (
+	_ smsgw.SessionHook = sessionHook{}
+	_ smsgw.ExpiryHook  = sessionHook{}
+)
+
+// SessionsExpired fails the open requests waiting on sessions the expiry
+// job has just expired (those whose notice is still owed), each with its
+// callback, in the transaction stx: a mass expiry queues its notices
+// slowly, and a partner is told at once. It is the partner domain's
+// smsgw.ExpiryHook; SessionResolved, called again with each notice, then
+// finds the request final.
+func SessionsExpired(stx smsgw.Tx, now time.Time) error {
+	tx, err := TxOf(stx)
+	if err != nil {
+		return err
+	}
+	var after int64
+	for {
+		rs, err := tx.RequestsOfExpiredSessions(after, 100)
+		if err != nil {
+			return err
+		}
+		if len(rs) == 0 {
+			return nil
+		}
+		for i := range rs {
+			r := &rs[i]
+			after = r.ID
+			s, err := stx.Session(r.SessionID)
+			if err != nil {
+				return fmt.Errorf("session of partner request %d: %w", r.ID, err)
+			}
+			at := now
+			if s.ResolvedAt != nil {
+				at = *s.ResolvedAt
+			}
+			if err := finishFromSession(tx, r, s, at); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // SessionResolved finalises the partner request waiting on session s, if
 // there is one, in the transaction that resolved s: the PIN confirmation,
-// the expiry, the cancellation and the lock all end here, with the
+// the cancellation and the lock end here (an expiry too, unless
+// SessionsExpired already did), with the
 // destination's failure counter and the callback to the partner. It is the
 // partner domain's smsgw.SessionHook (see Register); it needs no
 // configuration, only the partner records in tx.

@@ -456,8 +456,13 @@ func TestPartnerConfirmMode(t *testing.T) {
 	if _, err := h.gw.ExpirePending(t.Context(), h.clk.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// Failed by the expiry itself, before the customer's notice is queued;
+	// the notice then finds it final (one callback, counted below).
 	if got := h.request("mitra", "C2"); got.State != partner.Failed || got.Code != partner.ReasonExpired {
 		t.Errorf("expired request = %s %s, want failed expired", got.State, got.Code)
+	}
+	if _, err := h.gw.QueueExpiryNotices(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	h.mustTopUp("mitra", "C3", "IP100", payer)
 	h.flush()

@@ -102,6 +102,11 @@ type RequestStore interface {
 	// PartnerRequestBySession returns the request waiting on, or resolved
 	// by, PIN session id (ENotFound).
 	PartnerRequestBySession(sessionID int64) (*Request, error)
+	// RequestsOfExpiredSessions lists up to limit open requests (pending
+	// or unknown) with ID > after, in ID order, that wait on a PIN session
+	// which has expired and still owes its notice (smsgw.Tx
+	// ExpiryNoticesDue): the requests the expiry ended.
+	RequestsOfExpiredSessions(after int64, limit int) ([]Request, error)
 	// PartnerRequestByInquiry returns the request that paid inquiry id
 	// (ENotFound).
 	PartnerRequestByInquiry(inquiryID int64) (*Request, error)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsgw/smsgw/domain"
 	"github.com/smsgw/smsgw/smsgw"
+	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
 // TestRepliesBeforeBulk: when many sessions lapse at once, their expiry
@@ -27,6 +28,9 @@ func TestRepliesBeforeBulk(t *testing.T) {
 	h.clk.Add(6 * time.Minute)
 	if got, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil || got != n {
 		t.Fatalf("ExpirePending = %d, %v; want %d", got, err, n)
+	}
+	if got, err := h.gw.QueueExpiryNotices(ctx); err != nil || got != n {
+		t.Fatalf("QueueExpiryNotices = %d, %v; want %d", got, err, n)
 	}
 	// A customer asks for the balance while the notices wait.
 	sent := h.send(payer, request, "SALDO")
@@ -75,4 +79,52 @@ func TestReplyWaitsForTheAcknowledgement(t *testing.T) {
 	if sent := h.out.Take(); len(sent) != 1 || !strings.Contains(sent[0].Text, "Saldo i-Pay") {
 		t.Fatalf("after the acknowledgement sent %v, want the SALDO reply", sent)
 	}
+}
+
+// With a bulk rate, expiry notices go out at that pace, and are queued no
+// faster: two seconds' worth wait in the outbox (at least a batch), the
+// rest stay owed in their sessions.
+func TestBulkRate(t *testing.T) {
+	h := newHarness(t, smsgwtest.WithOptions(func(o *smsgw.Options) { o.BulkRate = 100 }))
+	ctx := t.Context()
+	const n = 300
+	for i := range n {
+		m := fmt.Sprintf("0812%07d", i)
+		if err := h.gw.AddCustomer(ctx, m, m, "", domain.PIN(pin)); err != nil {
+			t.Fatal(err)
+		}
+		h.send(m, request, "IM2PAY "+m+" 50000")
+	}
+	h.clk.Add(6 * time.Minute)
+	if got, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil || got != n {
+		t.Fatalf("ExpirePending = %d, %v; want %d", got, err, n)
+	}
+	queue := func(want int) {
+		t.Helper()
+		if got, err := h.gw.QueueExpiryNotices(ctx); err != nil || got != want {
+			t.Fatalf("QueueExpiryNotices = %d, %v; want %d", got, err, want)
+		}
+	}
+	send := func(want int) {
+		t.Helper()
+		if _, err := h.gw.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(h.out.Take()); got != want {
+			t.Fatalf("SendDue sent %d notices, want %d", got, want)
+		}
+	}
+	queue(200) // two seconds' worth at 100/s
+	queue(0)
+	send(10) // a burst: a tenth of a second's worth
+	send(0)
+	queue(10)
+	h.clk.Add(50 * time.Millisecond)
+	send(5)
+	// A customer's reply is not paced.
+	if got := h.send(payer, request, "SALDO"); len(got) != 1 || !strings.Contains(got[0].Text, "Saldo i-Pay") {
+		t.Fatalf("SALDO while notices wait = %+v, want its reply alone", got)
+	}
+	h.clk.Add(time.Hour)
+	send(10) // never more than the burst
 }

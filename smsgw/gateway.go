@@ -142,6 +142,12 @@ type Options struct {
 	// back off exponentially from MTRetryBase (default 2s) to 5m.
 	MTMaxAttempts int
 	MTRetryBase   time.Duration
+	// BulkRate is how many bulk MTs (expiry notices) a second the outbox
+	// sends at most, so that a mass of them leaves the SMSC window, the
+	// store and the processors to the replies; 0 sends them as fast as
+	// replies. Applies to a gateway alone on its store (sharing one, the
+	// outbox claims its MTs a page at a time).
+	BulkRate float64
 	// PartTimeout is how long the stored parts of a concatenated MO wait
 	// for the rest after the first part (default 10m); MaxPartMessages
 	// bounds the messages waiting for parts (default 1000).
@@ -223,9 +229,21 @@ type Gateway struct {
 	failMu  sync.Mutex          // guards moFails
 	moFails map[int64]moFailure // inbox rows that failed, under failMu
 	sendMu  sync.Mutex          // serialises outbox sending
-	wakeIn  chan struct{}
-	wakeMT  chan struct{}
-	held    replyHold // numbers whose MO's reply waits for the MO's acknowledgement
+	// bulkPace paces bulk MTs (Options.BulkRate); nil: not paced.
+	bulkPace *pacer
+	// expiring counts the ExpirePending calls running: the notices wait
+	// for them (QueueExpiryNotices), which then take the writer alone.
+	expiring atomic.Int32
+	// expiryHookDue: the session hook's SessionsExpired has to run again
+	// (it failed, or this gateway has not run it yet); see
+	// QueueExpiryNotices. noticeFails: the sessions whose notice failed.
+	expiryHookDue atomic.Bool
+	noticeFails   failedNotices
+	wakeIn        chan struct{}
+	wakeMT        chan struct{}
+	// wakeNotice tells the notice loop that sessions expired.
+	wakeNotice chan struct{}
+	held       replyHold // numbers whose MO's reply waits for the MO's acknowledgement
 
 	stats Stats
 
@@ -243,6 +261,7 @@ type Stats struct {
 	MTSent, MTRetried, MTFailed                  atomic.Int64
 	Credited, CreditedAmount                     atomic.Int64
 	WrongPIN, Locked, Expired, Cancelled         atomic.Int64
+	ExpiryNotices                                atomic.Int64 // queued, after their sessions expired
 }
 
 // New returns a Gateway. It does no I/O.
@@ -259,6 +278,7 @@ func New(o Options) (*Gateway, error) {
 		acks:          newAckBook(),
 		mtMax:         o.MTMaxAttempts,
 		mtBase:        o.MTRetryBase,
+		bulkPace:      newPacer(o.BulkRate),
 		partTimeout:   o.PartTimeout,
 		maxPartMsgs:   o.MaxPartMessages,
 		correctionTTL: o.CorrectionTTL,
@@ -269,6 +289,7 @@ func New(o Options) (*Gateway, error) {
 		moFails:       map[int64]moFailure{},
 		wakeIn:        make(chan struct{}, 1),
 		wakeMT:        make(chan struct{}, 1),
+		wakeNotice:    make(chan struct{}, 1),
 	}
 	if g.settlement == "" {
 		g.settlement = "settlement:bank"
@@ -644,8 +665,10 @@ func (g *Gateway) wake(c chan struct{}) {
 	}
 }
 
-// Run processes the inbox and sends the outbox until ctx is done. It picks
-// up work left by a previous run (a crash between storing and processing).
+// Run processes the inbox, sends the outbox and queues the expiry notices
+// (QueueExpiryNotices) until ctx is done. It picks up work left by a
+// previous run (a crash between storing and processing, or between an
+// expiry and its notices).
 func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
 	if poll <= 0 {
 		poll = time.Second
@@ -658,9 +681,10 @@ func (g *Gateway) Run(ctx context.Context, poll time.Duration) error {
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeIn, g.ProcessInbox) }()
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeMT, g.SendDue) }()
+	go func() { defer wg.Done(); g.loop(ctx, poll, g.wakeNotice, g.QueueExpiryNotices) }()
 	go func() { defer wg.Done(); g.loop(ctx, poll, g.acks.flush, g.RecordAckFates) }()
 	wg.Wait()
 	return ctx.Err()

@@ -215,6 +215,14 @@ func TestExpiry(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("ExpirePending = %d, %v; want 1, nil", n, err)
 	}
+	// The session is expired at once; its notice follows.
+	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
+	if n, err := h.gw.QueueExpiryNotices(t.Context()); err != nil || n != 1 {
+		t.Fatalf("QueueExpiryNotices = %d, %v; want 1, nil", n, err)
+	}
+	if n, err := h.gw.QueueExpiryNotices(t.Context()); err != nil || n != 0 {
+		t.Fatalf("second QueueExpiryNotices = %d, %v; want 0, nil", n, err)
+	}
 	h.flush()
 	one(t, h.out.Take(), pinCode, "dibatalkan karena PIN tidak diterima")
 	one(t, h.send(payer, pinCode, pin), pinCode, "Tidak ada transaksi")
@@ -609,4 +617,30 @@ func TestNotRegisteredReplies(t *testing.T) {
 	if len(replies) != 1 || strings.Contains(replies[0].Text, "GAGAL") {
 		t.Errorf("reply to BATAL = %+v, want one reply without GAGAL", replies)
 	}
+}
+
+// An expired session keeps its notice owed until one is queued: a gateway
+// that stops (or dies) between the expiry and the notice leaves it to the
+// next one, which queues it once.
+func TestExpiryNoticeAfterRestart(t *testing.T) {
+	h := newHarness(t)
+	h.send(payer, request, "IM2PAY 08110000009 50000")
+	h.clk.Add(6 * time.Minute)
+	if n, err := h.gw.ExpirePending(t.Context(), h.clk.Now()); err != nil || n != 1 {
+		t.Fatalf("ExpirePending = %d, %v; want 1, nil", n, err)
+	}
+	// The restarted gateway, on the same store.
+	out := &smsgwtest.Sender{}
+	gw := smsgwtest.New(t, h.store, smsgwtest.WithClock(h.clk), smsgwtest.WithSender(out),
+		smsgwtest.WithCodes(request, pinCode), smsgwtest.WithPINKey(bytes.Repeat([]byte{7}, 32)))
+	if n, err := gw.QueueExpiryNotices(t.Context()); err != nil || n != 1 {
+		t.Fatalf("QueueExpiryNotices after a restart = %d, %v; want 1, nil", n, err)
+	}
+	if n, err := h.gw.QueueExpiryNotices(t.Context()); err != nil || n != 0 {
+		t.Fatalf("QueueExpiryNotices again = %d, %v; want 0, nil", n, err)
+	}
+	if _, err := gw.SendDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	one(t, out.Take(), pinCode, "dibatalkan karena PIN tidak diterima")
 }

@@ -1,6 +1,7 @@
 package smsgw
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -9,12 +10,32 @@ import (
 
 // SessionHook lets a domain built on the Gateway follow PIN sessions it
 // opened. SessionResolved is called inside the transaction that moves s
-// out of awaiting_pin (confirmed, failed, cancelled, locked or expired),
-// after the session row is updated and before the reply is queued, with
-// the time of the resolution. Whatever it writes commits or rolls back with
-// the session; an error rolls the whole step back. It must use only tx.
+// out of awaiting_pin (confirmed, failed, cancelled or locked), after the
+// session row is updated and before the reply is queued, with the time of
+// the resolution. Whatever it writes commits or rolls back with the
+// session; an error rolls the whole step back. It must use only tx. A
+// session the expiry job expires is the exception: the hook is called in
+// the transaction that queues its notice, later (see ExpiryHook), with
+// the time it expired at, and an error rolls back the notice, which stays
+// owed; a session found expired by the customer's own late PIN resolves
+// as the others do.
 type SessionHook interface {
 	SessionResolved(tx Tx, s *Session, now time.Time) error
+}
+
+// ExpiryHook may be implemented by a SessionHook. The expiry of sessions
+// (ExpirePending) queues no notice itself: the notice of each expired
+// session, and the SessionResolved call with it, follow in later
+// transactions, at the pace bulk MTs are sent, which after a mass expiry
+// can take minutes. SessionsExpired is called once ExpirePending has
+// expired sessions, in a transaction of its own, with the time they
+// expired at: the sessions whose notice is still owed (ExpiryNoticesDue)
+// are expired, and the hook can settle at once what waits on them.
+// SessionResolved is still called for each when its notice is queued, and
+// must then find nothing left to do. An error is ExpirePending's; the
+// sessions stay expired.
+type ExpiryHook interface {
+	SessionsExpired(tx Tx, now time.Time) error
 }
 
 // SessionHookFunc adapts a function to SessionHook.
@@ -38,6 +59,10 @@ func (g *Gateway) SetSessionHook(h SessionHook) {
 		return
 	}
 	g.hook.Store(&hookBox{h})
+	if _, ok := h.(ExpiryHook); ok {
+		// Sessions a previous run expired may still wait for it.
+		g.expiryHookDue.Store(true)
+	}
 }
 
 // sessionResolved calls the session hook, if any, in tx.
@@ -47,6 +72,20 @@ func (g *Gateway) sessionResolved(tx Tx, s *Session, now time.Time) error {
 		return nil
 	}
 	return b.h.SessionResolved(tx, s, now)
+}
+
+// sessionsExpired calls the session hook's SessionsExpired, if it has one,
+// in a transaction of its own.
+func (g *Gateway) sessionsExpired(ctx context.Context, now time.Time) error {
+	b := g.hook.Load()
+	if b == nil {
+		return nil
+	}
+	eh, ok := b.h.(ExpiryHook)
+	if !ok {
+		return nil
+	}
+	return g.store.Update(ctx, func(tx Tx) error { return eh.SessionsExpired(tx, now) })
 }
 
 // The methods below serve domains built on the Gateway (such as a

@@ -114,6 +114,11 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 				if bulk == bulkPage {
 					break
 				}
+				if !blocked[m.MSISDN] && !g.bulkPace.take(g.now()) {
+					// Paced: the rest wait for the next token.
+					g.bulkPace.wakeAt(func() { g.wake(g.wakeMT) })
+					break
+				}
 				bulk++
 			}
 			seen[m.ID] = true // also when skipped: the next page reads past it
@@ -121,6 +126,9 @@ func (g *Gateway) SendDue(ctx context.Context) (n int, err error) {
 			if !blocked[m.MSISDN] {
 				fresh = append(fresh, m)
 			}
+		}
+		if bulk > 0 {
+			g.wake(g.wakeNotice) // room for more expiry notices
 		}
 		if unseen == 0 || len(seen) > maxSendCall {
 			return int(sent.Load()), ctx.Err()
@@ -356,103 +364,259 @@ func (g *Gateway) HandleReceipt(ctx context.Context, r Receipt) error {
 	return g.store.Update(ctx, func(tx Tx) error { return tx.UpdateDLR(r.SMSCID, r.State, r.Error, r.At) })
 }
 
-// ExpirePending expires awaiting_pin sessions past their TTL at now and
-// sends each payer an expiry SMS. The update is conditional, so a late or
-// repeated run is harmless. It returns the number expired.
+// ExpirePending expires the awaiting_pin sessions past their TTL at now,
+// a chunk of them per transaction, and wakes the notice loop (see
+// QueueExpiryNotices), which then queues each customer's expiry notice.
+// The update is conditional, so a late or repeated run is harmless. It
+// returns the number expired.
+//
+// Expiring is only a change of state, so a mass expiry ends in seconds and
+// the customers can open new sessions at once; the notices (an SMS log row
+// and an outbox row each) follow at the pace bulk MTs are sent
+// (Options.BulkRate), behind the MOs. A session hook that is an ExpiryHook
+// is told once the sessions are expired, also when a chunk failed after
+// others had expired.
 func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error) {
-	r := g.rules.Load()
 	n := 0
-	for {
-		var batch []Session
-		if err := g.store.View(ctx, func(tx Tx) error {
-			var err error
-			batch, err = tx.ExpiredSessions(now, expiryBatch)
-			return err
-		}); err != nil {
-			return n, fmt.Errorf("list expired sessions: %w", err)
+	g.expiring.Add(1)
+	defer func() {
+		if n > 0 {
+			g.stats.Expired.Add(int64(n))
+			for range n {
+				g.obs.Session(StateExpired)
+			}
+			g.log.Info("sessions expired", "count", n)
 		}
-		if len(batch) == 0 {
+		// The notice loop passed while expiries ran: the last one to end
+		// wakes it, whoever expired the sessions.
+		if g.expiring.Add(-1) == 0 {
+			g.wake(g.wakeNotice)
+		}
+	}()
+	var err error
+	for {
+		var k int
+		err = g.store.Update(Background(ctx), func(tx Tx) error {
+			var err error
+			k, err = tx.ExpireSessions(now, expiryChunk)
+			return err
+		})
+		if err != nil {
+			err = fmt.Errorf("expire sessions: %w", err)
 			break
 		}
-		// One transaction (one commit) expires the whole batch; a session
-		// resolved meanwhile by a PIN or BATAL is skipped, not failed.
-		expired, err := g.expireBatch(ctx, r, batch, now)
-		if err != nil && ctx.Err() == nil && len(batch) > 1 {
-			// One session's failure must not hold back the others: expire
-			// them one by one, and leave the failing one for the next run.
-			g.log.Warn("expiring a batch of sessions failed; expiring them one by one", "sessions", len(batch), "err", err)
-			expired, err = 0, nil
-			failed := 0
-			for _, s := range batch {
-				k, serr := g.expireBatch(ctx, r, []Session{s}, now)
-				expired += k
-				if serr != nil {
-					failed++
-					err = serr
-					g.log.Error("session not expired; will retry", "session", s.ID, "err", serr)
-				}
-			}
-			if failed < len(batch) {
-				err = nil // progress: the failing ones wait for the next run
-			}
-		}
-		n += expired
-		g.stats.Expired.Add(int64(expired))
-		for range expired {
-			g.obs.Session(StateExpired)
-		}
-		g.wake(g.wakeMT)
-		if err != nil {
-			return n, err
-		}
-		if expired == 0 {
-			break // only sessions that keep failing are left
-		}
-		if len(batch) < expiryBatch {
+		n += k
+		if k < expiryChunk {
 			break
 		}
 	}
 	if n > 0 {
-		g.log.Info("sessions expired", "count", n) // each batch woke the outbox
+		if herr := g.sessionsExpired(Background(ctx), now); herr != nil {
+			g.expiryHookDue.Store(true) // the notice loop tries again
+			err = errors.Join(err, fmt.Errorf("session hook after the expiry: %w", herr))
+		} else {
+			g.expiryHookDue.Store(false)
+		}
 	}
-	return n, nil
+	return n, err
 }
 
-// expireBatch expires batch in one transaction (one commit); a session
-// resolved meanwhile by a PIN or BATAL is skipped, not failed. It returns
-// how many it expired.
-func (g *Gateway) expireBatch(ctx context.Context, r *Rules, batch []Session, now time.Time) (int, error) {
-	var expired int
-	err := g.store.Update(ctx, func(tx Tx) error {
-		expired = 0
+// QueueExpiryNotices queues the expiry notice owed for each session that
+// ExpirePending expired, with the session hook's work, a batch of sessions
+// per transaction, oldest session first; a notice another gateway on the
+// same store took is skipped. It returns the number of notices queued. Run
+// calls it when sessions expire, when bulk MTs were sent, and every poll
+// interval (for the notices a stop left). While ExpirePending runs it
+// queues nothing: the expiry goes first. With Options.BulkRate it queues
+// no more than two seconds of bulk sending ahead of the outbox.
+//
+// A session whose notice fails alone is passed over for noticeRetry, so
+// that one bad session does not hold back, or make every batch fail
+// before, the thousands behind it.
+func (g *Gateway) QueueExpiryNotices(ctx context.Context) (int, error) {
+	if g.expiring.Load() > 0 {
+		return 0, nil // the expiry goes first; it wakes this loop when it ends
+	}
+	if g.expiryHookDue.Load() {
+		// The last expiry's hook failed, or this gateway just started
+		// (after a stop between an expiry and its hook, say).
+		if err := g.sessionsExpired(Background(ctx), g.now()); err != nil {
+			g.log.Warn("session hook after the expiry failed; will retry", "err", err)
+		} else {
+			g.expiryHookDue.Store(false)
+		}
+	}
+	r := g.rules.Load()
+	n := 0
+	defer func() {
+		if n > 0 {
+			g.log.Info("expiry notices queued", "count", n)
+		}
+	}()
+	var after int64 // the last session read by this call
+	for {
+		if g.expiring.Load() > 0 {
+			return n, nil
+		}
+		var (
+			read  []Session
+			batch []Session
+		)
+		room := noticeBatch
+		if err := g.store.View(ctx, func(tx Tx) error {
+			if ahead := g.bulkPace.ahead(); ahead > 0 {
+				// Queued no faster than bulk MTs are sent: the rest wait
+				// in their sessions until SendDue has sent some.
+				queued, err := tx.BulkQueued(ahead)
+				if err != nil {
+					return err
+				}
+				room = min(room, ahead-queued)
+				if room <= 0 {
+					return nil
+				}
+			}
+			var err error
+			read, err = tx.ExpiryNoticesDue(after, room)
+			return err
+		}); err != nil {
+			return n, fmt.Errorf("list expiry notices due: %w", err)
+		}
+		if len(read) == 0 {
+			return n, nil
+		}
+		after = read[len(read)-1].ID
+		now := g.now()
+		for _, s := range read {
+			if !g.noticeFails.waiting(s.ID, now) {
+				batch = append(batch, s)
+			}
+		}
+		queued, err := 0, error(nil)
+		if len(batch) > 0 {
+			queued, err = g.queueNotices(ctx, r, batch)
+		}
+		if err != nil && ctx.Err() == nil {
+			// One session's failure must not hold back the others: take
+			// them one by one; a failing one waits for noticeRetry.
+			if len(batch) > 1 {
+				g.log.Warn("queueing a batch of expiry notices failed; queueing them one by one", "sessions", len(batch), "err", err)
+			}
+			queued, err = 0, nil
+			var failed []int64
+			for _, s := range batch {
+				k, serr := g.queueNotices(ctx, r, []Session{s})
+				queued += k
+				if serr != nil && ctx.Err() == nil {
+					failed = append(failed, s.ID)
+					err = serr
+				}
+			}
+			for _, id := range failed {
+				g.noticeFails.failed(id, now.Add(noticeRetry))
+				g.log.Error("expiry notice not queued; will retry", "session", id, "retry_in", noticeRetry, "err", err)
+			}
+			if len(failed) == len(batch) {
+				// Not one went through: perhaps the store rather than a
+				// session is failing. Stop here rather than try the
+				// thousands after.
+				n += queued
+				return n, fmt.Errorf("queue expiry notices: %w", err)
+			}
+			err = nil
+		}
+		n += queued
+		g.stats.ExpiryNotices.Add(int64(queued))
+		if queued > 0 {
+			g.wake(g.wakeMT)
+		}
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if len(read) < room {
+			return n, nil
+		}
+	}
+}
+
+// noticeRetry is how long a session whose notice failed alone is passed
+// over before it is tried again.
+const noticeRetry = time.Minute
+
+// failedNotices remembers the sessions whose notice failed alone, until
+// they may be tried again. It forgets those past their time when it grows.
+type failedNotices struct {
+	mu    sync.Mutex
+	until map[int64]time.Time
+}
+
+// waiting reports whether session id's notice failed and waits at now.
+func (f *failedNotices) waiting(id int64, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, ok := f.until[id]
+	if ok && !now.Before(t) {
+		delete(f.until, id)
+		return false
+	}
+	return ok
+}
+
+// failed makes session id's notice wait until until.
+func (f *failedNotices) failed(id int64, until time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.until == nil {
+		f.until = map[int64]time.Time{}
+	}
+	if len(f.until) >= 1024 {
+		for k, t := range f.until {
+			if until.Sub(t) > noticeRetry {
+				delete(f.until, k)
+			}
+		}
+	}
+	f.until[id] = until
+}
+
+// queueNotices takes the owed notices of batch in one transaction (one
+// commit), calls the session hook for each and queues the notices; a
+// notice taken meanwhile (by another gateway) is skipped, not failed. It
+// returns how many it queued.
+func (g *Gateway) queueNotices(ctx context.Context, r *Rules, batch []Session) (int, error) {
+	var queued int
+	err := g.store.Update(Background(ctx), func(tx Tx) error {
+		queued = 0
 		for _, s := range batch {
-			resolved := now
-			s.State, s.ResolvedAt = StateExpired, &resolved
-			err := tx.ResolveSession(&s)
+			err := tx.TakeExpiryNotice(s.ID)
 			if ErrorCode(err) == EConflict {
 				continue
 			} else if err != nil {
-				return fmt.Errorf("expire session %d: %w", s.ID, err)
+				return fmt.Errorf("expiry notice of session %d: %w", s.ID, err)
+			}
+			resolved := g.now()
+			if s.ResolvedAt != nil {
+				resolved = *s.ResolvedAt
 			}
 			if err := g.sessionResolved(tx, &s, resolved); err != nil {
-				return fmt.Errorf("expire session %d: %w", s.ID, err)
+				return fmt.Errorf("expiry notice of session %d: %w", s.ID, err)
 			}
 			d := ReplyData{Account: s.Account.Local(), Amount: s.Amount.Grouped(), TTL: int(r.SessionTTL / time.Minute)}
 			m, err := g.mt(tx, r, r.PINCode, s.MSISDN, Address{}, "", s.Channel, "", ReplyExpired, d, s.ID, 0)
 			if err != nil {
-				return fmt.Errorf("expire session %d: %w", s.ID, err)
+				return fmt.Errorf("expiry notice of session %d: %w", s.ID, err)
 			}
 			// Queued by the thousand when many sessions lapse at once:
 			// replies that are due go out first.
 			m.Bulk = true
 			if err := tx.EnqueueMT(m); err != nil {
-				return fmt.Errorf("expire session %d: %w", s.ID, err)
+				return fmt.Errorf("expiry notice of session %d: %w", s.ID, err)
 			}
-			expired++
+			queued++
 		}
 		return nil
 	})
-	return expired, err
+	return queued, err
 }
 
 // UnlockDue lifts PIN locks whose time has passed.
@@ -607,9 +771,14 @@ func (g *Gateway) Wallet(ctx context.Context, account string, limit int) (*Accou
 	return acct, entries, err
 }
 
-// expiryBatch is how many sessions one expiry transaction resolves: enough
-// to share a commit, few enough that the MOs queued behind it wait little.
-const expiryBatch = 100
+// expiryChunk is how many sessions one expiry transaction moves to expired:
+// a few milliseconds of the writer's time, so that the MOs queued behind it
+// wait little.
+const expiryChunk = 500
+
+// noticeBatch is how many expiry notices one transaction queues: enough to
+// share a commit, few enough that the MOs queued behind it wait little.
+const noticeBatch = 100
 
 // ClaimJobRun reports whether this gateway runs job for the tick starting
 // at tick, to end by deadline: true unless another gateway sharing the

@@ -31,6 +31,23 @@ type Store interface {
 	Close() error
 }
 
+// backgroundKey marks the context of background work (see Background).
+type backgroundKey struct{}
+
+// Background returns ctx marked as that of background work nobody waits
+// for (the expiry of sessions and their notices): a Store may run the
+// Update calls of unmarked contexts, the MOs', before it, as long as
+// background work still makes progress.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// IsBackground reports whether ctx was marked by Background.
+func IsBackground(ctx context.Context) bool {
+	b, _ := ctx.Value(backgroundKey{}).(bool)
+	return b
+}
+
 // Tx is one transaction: the composition of the store's areas below. Every
 // method returns an *Error with code ENotFound when the row it reads or
 // updates is missing, EConflict on a unique constraint named in its comment,
@@ -186,7 +203,8 @@ type LedgerStore interface {
 // awaiting_pin. Error codes follow Tx.
 type SessionStore interface {
 	// CreateSession inserts s in state awaiting_pin and sets s.ID. EBusy if
-	// an awaiting_pin session exists for s.MSISDN (enforced by a unique index).
+	// an awaiting_pin session exists for s.MSISDN, also against a
+	// concurrent transaction.
 	CreateSession(s *Session) error
 	// Session returns a session by ID (ENotFound).
 	Session(id int64) (*Session, error)
@@ -199,8 +217,18 @@ type SessionStore interface {
 	// SetSessionAttempts stores the wrong-PIN counter of an open session
 	// (EConflict if it is no longer awaiting_pin).
 	SetSessionAttempts(id int64, attempts int) error
-	// ExpiredSessions lists awaiting_pin sessions with ExpiresAt <= now.
-	ExpiredSessions(now time.Time, limit int) ([]Session, error)
+	// ExpireSessions moves up to limit awaiting_pin sessions with
+	// ExpiresAt <= now (the longest expired first) to expired, resolved at
+	// now, each owing its customer the expiry notice, and returns how many.
+	// A session resolved meanwhile by another transaction is left alone.
+	ExpireSessions(now time.Time, limit int) (int, error)
+	// ExpiryNoticesDue lists up to limit expired sessions with ID > after
+	// whose notice is still owed, in ID order.
+	ExpiryNoticesDue(after int64, limit int) ([]Session, error)
+	// TakeExpiryNotice clears the owed notice of session id, a conditional
+	// update: EConflict when none is owed (already taken), ENotFound when
+	// there is no such session.
+	TakeExpiryNotice(id int64) error
 }
 
 // MessageStore holds the SMS log with its inbox (MOs to process), outbox
@@ -290,6 +318,9 @@ type MessageStore interface {
 	Message(id int64) (*Message, error)
 	// OutboxDepth counts messages queued in the outbox.
 	OutboxDepth() (int, error)
+	// BulkQueued counts the bulk MTs queued in the outbox, up to limit
+	// (it returns limit when there are more).
+	BulkQueued(limit int) (int, error)
 	// OutboxByRoute counts the messages queued in the outbox per Route
 	// (routes without any are left out).
 	OutboxByRoute() (map[string]int, error)

@@ -167,8 +167,8 @@ type Message struct {
 	// that came over no SMSC; rows stored before routes): such an MT
 	// takes the default route.
 	Route string
-	// Bulk marks an MT nobody is waiting for (the expiry notices a
-	// periodic job queues by the thousand): due replies go out before it,
+	// Bulk marks an MT nobody is waiting for (the expiry notices, queued
+	// by the thousand after a mass expiry): due replies go out before it,
 	// also a later reply to the same number (an expiry notice names the
 	// account and amount of the request it ends, so it cannot be taken for
 	// a newer one). Set on EnqueueMT; read back by DueMTs and ClaimDueMTs.

@@ -96,9 +96,11 @@ func TestCluster(t *testing.T) {
 	// Abandoned sessions expire: ttl 60s (longer than the 30s a dead
 	// daemon's claims on MTs last), the expiry job every second.
 	deadline := time.Now().Add(120 * time.Second)
-	for c.count(`SELECT count(*) FROM sessions WHERE state = 'awaiting_pin'`) > 0 {
+	// Their notices follow the expiry: wait until none is owed or queued.
+	for c.count(`SELECT count(*) FROM sessions WHERE state = 'awaiting_pin' OR notice_due = 1`)+
+		c.count(`SELECT count(*) FROM outbox`) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("sessions still open 120s after the last flow")
+			t.Fatal("sessions still open, notices owed or MTs queued 120s after the last flow")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -20,6 +20,10 @@ import (
 	"github.com/smsgw/smsgw/report"
 )
 
+// DefaultBulkRate is the default of [outbox] bulk_rate: bulk MTs (expiry
+// notices) a second.
+const DefaultBulkRate = 1000
+
 // Config is the whole of config.toml. Every key is documented in the
 // repository's config.toml.
 type Config struct {
@@ -222,6 +226,7 @@ type OutboxConfig struct {
 	MaxAttempts int      `toml:"max_attempts"`
 	RetryBase   Duration `toml:"retry_base"`
 	Poll        Duration `toml:"poll"`
+	BulkRate    int      `toml:"bulk_rate"`
 }
 
 // InboxConfig bounds the work between storing MOs and answering them.
@@ -289,7 +294,7 @@ func DefaultConfig() Config {
 			DailySummary:   "0 0 * * *",
 		},
 		Display: DisplayConfig{Timezone: "Asia/Jakarta"},
-		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}},
+		Outbox:  OutboxConfig{MaxAttempts: 10, RetryBase: Duration{2 * time.Second}, Poll: Duration{time.Second}, BulkRate: DefaultBulkRate},
 		Inbox:   InboxConfig{MaxBacklog: 2000, BacklogWait: Duration{500 * time.Millisecond}, Workers: 128},
 		USSD:    defaultUSSD(),
 		Ledger:  LedgerConfig{CorrectionTTL: Duration{24 * time.Hour}},
@@ -616,6 +621,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Outbox.Poll.Duration <= 0 {
 		return keyErr("outbox.poll", "must be > 0")
+	}
+	if c.Outbox.BulkRate < 0 {
+		return keyErr("outbox.bulk_rate", "must be >= 0 (0: not paced), got %d", c.Outbox.BulkRate)
 	}
 	if c.Inbox.MaxBacklog < 0 {
 		return keyErr("inbox.max_backlog", "must be >= 0 (0: no bound)")

@@ -38,8 +38,9 @@ Plays the SMSC: delivers MOs and times each reply (MO → reply) and each flow.
   saldo   one MO (SALDO to the request code), one reply
   topup   IM2PAY to the request code, the PIN prompt, the PIN to the PIN code, the result
   open    IM2PAY and its PIN prompt only: leaves an open session for each of the first -n customers;
-          in-process, it then reports the memory in use and times the expiry of all those sessions
-          while the other customers send SALDO at -during-rate, and reports their MO → reply
+          in-process, it then reports the memory in use and times the expiry of all those sessions,
+          then the queueing of their notices, while the other customers send SALDO at -during-rate,
+          and reports their MO → reply during each
   -against gateway   the gateway's own code in this process, on a fresh database (default)
   -against echo      a zero-work ESME that answers every MO at once: the harness's own ceiling
   -postgres ENV      the in-process gateway runs on the (empty) PostgreSQL database whose URL
@@ -85,6 +86,7 @@ type loadOptions struct {
 	pinCode    string
 	pin        string
 	duringRate float64
+	noticesFor time.Duration
 	first      int // the first customer used: customers first..msisdns-1
 }
 
@@ -116,6 +118,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.request, "request-code", "9779", "request short code")
 	fs.StringVar(&o.pinCode, "pin-code", "3355", "PIN short code")
 	fs.StringVar(&o.pin, "pin", loadPIN, "the customers' PIN")
+	fs.DurationVar(&o.noticesFor, "notices-for", 0, "-flow open: after the expiry, measure while the notices are queued for this long at most (0: until all are)")
 	fs.Float64Var(&o.duringRate, "during-rate", 200, "-flow open: SALDO MOs per second sent, by the customers without a session (-n to -msisdns), while the sessions expire (0: none)")
 	if _, err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -210,24 +213,42 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		// that no expiry notice crosses their replies.
 		during.flow, during.rate, during.flows, during.progress = "saldo", o.duringRate, math.MaxInt32, false
 		during.first = o.flows
-		dctx, stopDuring := context.WithCancel(ctx)
-		var dres *loadResult
-		ddone := make(chan struct{})
-		if during.rate > 0 && during.first < o.msisdns {
-			go func() { defer close(ddone); dres = runLoad(dctx, &during, mos, replies) }()
-		} else {
-			close(ddone)
+		// meanwhile runs work while the customers send SALDO, and returns
+		// how long work took and their MO → reply.
+		meanwhile := func(work func() error) (float64, *latency, error) {
+			dctx, stopDuring := context.WithCancel(ctx)
+			var dres *loadResult
+			ddone := make(chan struct{})
+			if during.rate > 0 && during.first < o.msisdns {
+				go func() { defer close(ddone); dres = runLoad(dctx, &during, mos, replies) }()
+			} else {
+				close(ddone)
+			}
+			start := time.Now()
+			err := work()
+			took := time.Since(start).Seconds()
+			stopDuring()
+			<-ddone
+			if dres == nil {
+				return took, nil, err
+			}
+			return took, &dres.Reply, err
 		}
-		start := time.Now()
-		n, err := peer.expire(ctx)
-		res.Expired, res.ExpirySeconds = n, time.Since(start).Seconds()
-		stopDuring()
-		<-ddone
+		var err error
+		res.ExpirySeconds, res.DuringExpiry, err = meanwhile(func() (err error) {
+			res.Expired, err = peer.expire(ctx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("load: expire sessions: %w", err)
 		}
-		if dres != nil {
-			res.DuringExpiry = &dres.Reply
+		// The notices follow, queued by the gateway's notice loop.
+		res.NoticeSeconds, res.DuringNotices, err = meanwhile(func() (err error) {
+			res.Notices, err = peer.notices(ctx, o.noticesFor)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("load: expiry notices: %w", err)
 		}
 	}
 	if err := peer.stop(); err != nil {
@@ -270,11 +291,15 @@ type loadPeer struct {
 	// expire, in-process only, expires every open session as the cron
 	// job does once their TTL has passed, and returns how many.
 	expire func(ctx context.Context) (int, error)
-	stopFn func() error
-	errFn  func() error
-	seedFn func(ctx context.Context, o *loadOptions) error
-	once   sync.Once
-	res    error
+	// notices, in-process only, waits until the gateway has queued the
+	// expiry notice of every expired session, or for at most limit (> 0),
+	// and returns how many it has queued.
+	notices func(ctx context.Context, limit time.Duration) (int, error)
+	stopFn  func() error
+	errFn   func() error
+	seedFn  func(ctx context.Context, o *loadOptions) error
+	once    sync.Once
+	res     error
 }
 
 func (p *loadPeer) stop() error {
@@ -332,6 +357,12 @@ func startLoadPeer(ctx context.Context, o *loadOptions, srv *smsc.Server) (*load
 		Name: "load", Host: host, Port: p, SystemID: o.systemID, Password: o.password, Window: min(o.window, 1000),
 	})}
 	cfg.Outbox.Poll = Duration{50 * time.Millisecond}
+	if o.flow == "open" {
+		// Opening a million sessions takes minutes: none may lapse (and
+		// be expired by the cron job) before all are open and the expiry
+		// is timed.
+		cfg.Session.TTL = Duration{24 * time.Hour}
+	}
 	if o.postgres != "" {
 		cfg.Database.Driver, cfg.Database.DSNEnv = "postgres", o.postgres
 	}
@@ -371,7 +402,41 @@ func startLoadPeer(ctx context.Context, o *loadOptions, srv *smsc.Server) (*load
 		expire: func(ctx context.Context) (int, error) {
 			return app.gw.ExpirePending(ctx, time.Now().Add(cfg.Session.TTL.Duration+time.Minute))
 		},
+		notices: func(ctx context.Context, limit time.Duration) (int, error) {
+			// The notice loop may start as the expiry ends, before this:
+			// every notice of the run counts (none is queued before).
+			err := noticesQueued(ctx, app.gw, limit)
+			return int(app.gw.Stats().ExpiryNotices.Load()), err
+		},
 	}, nil
+}
+
+// noticesQueued waits until no expired session of gw's store owes its
+// notice any more, or for limit when > 0.
+func noticesQueued(ctx context.Context, gw *smsgw.Gateway, limit time.Duration) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	var end <-chan time.Time
+	if limit > 0 {
+		end = time.After(limit)
+	}
+	for {
+		var due []smsgw.Session
+		err := gw.Store().View(ctx, func(tx smsgw.Tx) (err error) {
+			due, err = tx.ExpiryNoticesDue(0, 1)
+			return err
+		})
+		if err != nil || len(due) == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-end:
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // seedCustomers registers load customers 0..n-1, each with its own
@@ -496,6 +561,11 @@ type loadResult struct {
 	Expired       int      `json:"expired,omitempty"`
 	ExpirySeconds float64  `json:"expiry_seconds,omitempty"`
 	DuringExpiry  *latency `json:"mo_to_reply_during_expiry,omitempty"`
+	// The expiry notices, queued after the expiry: how long until the last
+	// was, and the SALDO MO → reply meanwhile.
+	NoticeSeconds float64  `json:"notice_seconds,omitempty"`
+	Notices       int      `json:"notices,omitempty"` // queued in NoticeSeconds (all, unless -notices-for ended it)
+	DuringNotices *latency `json:"mo_to_reply_during_notices,omitempty"`
 	Machine       string   `json:"machine"`
 }
 
@@ -545,6 +615,12 @@ func (r *loadResult) print(w io.Writer) {
 	}
 	if d := r.DuringExpiry; d != nil {
 		fmt.Fprintf(w, "SALDO MO → reply during the expiry: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", d.P50, d.P90, d.P99, d.Max)
+	}
+	if r.Expired > 0 {
+		fmt.Fprintf(w, "%d of their notices queued in a further %.2fs (%.0f/s)\n", r.Notices, r.NoticeSeconds, float64(r.Notices)/r.NoticeSeconds)
+	}
+	if d := r.DuringNotices; d != nil {
+		fmt.Fprintf(w, "SALDO MO → reply while the notices were queued: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", d.P50, d.P90, d.P99, d.Max)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)

@@ -59,9 +59,10 @@ func TestLoadInProcess(t *testing.T) {
 			if res.Reply.P50 <= 0 || res.Reply.Max < res.Reply.P99 || res.FlowsPerSec <= 0 {
 				t.Errorf("latencies %+v, %.1f flows/s: want measured ones", res.Reply, res.FlowsPerSec)
 			}
-			if tc.name == "open" && (res.Expired != tc.want || res.RSSMB <= 0 || res.ExpirySeconds <= 0 || res.DuringExpiry == nil) {
-				t.Errorf("open sessions: expired %d in %.3fs, RSS %.1f MB; want %d expired and both measured",
-					res.Expired, res.ExpirySeconds, res.RSSMB, tc.want)
+			if tc.name == "open" && (res.Expired != tc.want || res.RSSMB <= 0 || res.ExpirySeconds <= 0 || res.DuringExpiry == nil ||
+				res.NoticeSeconds <= 0 || res.DuringNotices == nil || res.Notices != tc.want) {
+				t.Errorf("open sessions: expired %d in %.3fs, %d notices in %.3fs, RSS %.1f MB; want %d expired and notified, all measured",
+					res.Expired, res.ExpirySeconds, res.Notices, res.NoticeSeconds, res.RSSMB, tc.want)
 			}
 		})
 	}

@@ -95,6 +95,7 @@ func newGateway(cfg *Config, st smsgw.Store, sender smsgw.Sender, log *slog.Logg
 		DedupWindow:     cfg.Session.DedupWindow.Duration,
 		MTMaxAttempts:   cfg.Outbox.MaxAttempts,
 		MTRetryBase:     cfg.Outbox.RetryBase.Duration,
+		BulkRate:        float64(cfg.Outbox.BulkRate),
 		PartTimeout:     cfg.Session.ConcatTimeout.Duration,
 		CorrectionTTL:   cfg.Ledger.CorrectionTTL.Duration,
 		MaxBacklog:      backlogOf(cfg.Inbox.MaxBacklog),

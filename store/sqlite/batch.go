@@ -20,6 +20,10 @@ const DefaultMaxBatch = 128
 // ErrClosed is returned by Update once Close has been called.
 var ErrClosed = errors.New("sqlite: store is closed")
 
+// bgEvery is how many batches of other calls the writer runs, at most,
+// while a call of background work waits (see next).
+const bgEvery = 4
+
 // memberSavepoint encloses the writes of one Update call inside a group
 // transaction. The savepoints of tx.atomic are nested inside it and have
 // other names.
@@ -85,6 +89,7 @@ func (s *Store) committed(n int) {
 type call struct {
 	ctx  context.Context
 	fn   func(smsgw.Tx) error
+	bg   bool          // background work (smsgw.Background): run alone, after the others
 	done chan struct{} // closed by answer
 	err  error         // the result; written before done is closed
 	end  *abnormalEnd  // fn did not return; written before done is closed
@@ -183,10 +188,14 @@ func (s *Store) update(ctx context.Context, fn func(smsgw.Tx) error) error {
 	if err := s.syncFailed(); err != nil {
 		return err
 	}
-	c := &call{ctx: ctx, fn: fn, done: make(chan struct{})}
+	c := &call{ctx: ctx, fn: fn, done: make(chan struct{}), bg: smsgw.IsBackground(ctx)}
+	q := s.queue
+	if c.bg {
+		q = s.bgQueue
+	}
 	s.stats.queued.Add(1)
 	select {
-	case s.queue <- c:
+	case q <- c:
 		s.stats.queued.Add(-1)
 	case <-ctx.Done():
 		// Not taken by the writer: fn never runs.
@@ -216,7 +225,8 @@ func (s *Store) writer() { s.writeLoop(nil) }
 // writeLoop runs the calls of again (calls of a batch cut short, see
 // goexit), each alone, then takes the first queued call and every call
 // queued at that moment, up to maxBatch, and commits them together, until
-// Close.
+// Close. A call of background work runs alone, when no other call waits or
+// after bgEvery batches of them (see next).
 func (s *Store) writeLoop(again []*call) {
 	stopped := false
 	defer func() {
@@ -234,14 +244,25 @@ func (s *Store) writeLoop(again []*call) {
 	}
 	s.running = nil
 	batch := make([]*call, 0, s.maxBatch)
+	ran := 0 // batches run since the last call of background work
 	for {
-		select {
-		case c := <-s.queue:
-			batch = append(batch[:0], c)
-		case <-s.closing:
+		c := s.next(&ran)
+		if c == nil {
 			stopped = true
 			return
 		}
+		batch = append(batch[:0], c)
+		if c.bg {
+			// Alone: its transaction is large, and grouped with others
+			// it would make them wait for it.
+			ran = 0
+			s.running = batch
+			s.commitBatch(batch)
+			s.running = nil
+			clear(batch)
+			continue
+		}
+		ran++
 	fill:
 		for len(batch) < s.maxBatch {
 			select {
@@ -255,6 +276,36 @@ func (s *Store) writeLoop(again []*call) {
 		s.commitBatch(batch)
 		s.running = nil
 		clear(batch)
+	}
+}
+
+// next waits for the next call to run, nil once Close is called. Calls of
+// background work (the expiry of sessions, say: large transactions nobody
+// waits for) come after the others, which are the MOs' and their replies',
+// unless they have waited through bgEvery batches (*ran counts the batches
+// run since a background call last ran or was last looked for), so that
+// they still progress under a load that never lets the queue empty.
+func (s *Store) next(ran *int) *call {
+	if *ran >= bgEvery {
+		select {
+		case c := <-s.bgQueue:
+			return c
+		default:
+			*ran = 0 // none waits: count afresh
+		}
+	}
+	select {
+	case c := <-s.queue:
+		return c
+	default:
+	}
+	select {
+	case c := <-s.queue:
+		return c
+	case c := <-s.bgQueue:
+		return c
+	case <-s.closing:
+		return nil
 	}
 }
 

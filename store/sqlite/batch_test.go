@@ -623,3 +623,87 @@ func BenchmarkDiskSync(b *testing.B) {
 		b.ReportMetric(float64(took[min(len(took)-1, int(q.p*float64(len(took))))]), q.name)
 	}
 }
+
+// Calls of background work wait for the others queued with them, and run
+// alone: an expiry chunk neither delays the MOs queued beside it nor shares
+// their commit.
+func TestBackgroundAfterOthers(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	var (
+		mu    sync.Mutex
+		order []string
+		wg    sync.WaitGroup
+	)
+	run := func(ctx context.Context, name string) {
+		defer wg.Done()
+		err := s.Update(ctx, func(tx smsgw.Tx) error {
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			return insertMO(tx, name)
+		})
+		if err != nil {
+			t.Errorf("Update(%s) = %v", name, err)
+		}
+	}
+	release := hold(t, s)
+	wg.Add(1)
+	go run(smsgw.Background(t.Context()), "bg")
+	waitQueued(t, s, 1)
+	for i := range 3 {
+		wg.Add(1)
+		go run(t.Context(), fmt.Sprint("mo", i))
+	}
+	waitQueued(t, s, 4)
+	before := s.Stats()
+	release()
+	wg.Wait()
+	if len(order) != 4 || order[3] != "bg" {
+		t.Errorf("order = %v, want the three MOs, then bg", order)
+	}
+	after := s.Stats()
+	// The held call's commit, the MOs' group, then bg alone.
+	if got := after.Commits - before.Commits; got != 3 {
+		t.Errorf("%d commits, want 3 (the held call, the MOs together, bg alone)", got)
+	}
+}
+
+// next takes other calls first, but a waiting call of background work
+// after bgEvery batches of them.
+func TestNextBackgroundNotStarved(t *testing.T) {
+	s := &Store{queue: make(chan *call), bgQueue: make(chan *call), closing: make(chan struct{})}
+	fg, bg := &call{}, &call{bg: true}
+	offer := func() {
+		go func() { s.queue <- fg }()
+		go func() { s.bgQueue <- bg }()
+		time.Sleep(20 * time.Millisecond) // both senders parked
+	}
+	offer()
+	ran := bgEvery - 1
+	if c := s.next(&ran); c != fg {
+		t.Fatalf("next after %d batches took the background call, want the other first", bgEvery-1)
+	}
+	ran = bgEvery
+	if c := s.next(&ran); c != bg {
+		t.Fatalf("next after %d batches took the other call, want the background one", bgEvery)
+	}
+	offer()
+	ran = 0
+	if c := s.next(&ran); c != fg {
+		t.Fatal("next took the background call first, want the other")
+	}
+	if c := s.next(&ran); c != bg {
+		t.Fatal("next did not take the background call once alone")
+	}
+	// With no background call waiting, the count starts afresh.
+	go func() { s.queue <- fg }()
+	time.Sleep(20 * time.Millisecond)
+	ran = bgEvery + 3
+	if c := s.next(&ran); c != fg || ran != 0 {
+		t.Errorf("next after %d batches, none in the background = %p with the count at %d; want the other call and 0", bgEvery+3, c, ran)
+	}
+	close(s.closing)
+	if c := s.next(&ran); c != nil {
+		t.Errorf("next after Close = %p, want nil", c)
+	}
+}

@@ -70,6 +70,13 @@
 // committed (Batched / Commits is the average group size), the largest
 // group and retries.
 //
+// A call whose context is marked by smsgw.Background (the expiry of
+// sessions and its notices: large transactions nobody waits for) is never
+// grouped: it runs alone once no other call waits, or after bgEvery (4)
+// groups of other calls while it waits, so that an MO queued beside it
+// waits for at most one such transaction and background work still
+// progresses under a load that never lets the queue empty.
+//
 // The guarantees are those of one Update per transaction:
 //
 //   - Update returns nil only after the COMMIT holding fn's writes and,
@@ -125,8 +132,10 @@
 // entries inside one savepoint, so a refused transfer writes nothing even if
 // the caller commits. Ledger entries and transfers are append-only: triggers
 // RAISE(ABORT) on UPDATE and DELETE. Idempotency keys are UNIQUE
-// (EConflict); at most one awaiting_pin session per MSISDN is enforced by a
-// partial unique index (EBusy); resolving a session is a conditional UPDATE
+// (EConflict); at most one awaiting_pin session per MSISDN is checked by
+// CreateSession against the MSISDN's newest session, which the single
+// writer makes race-free (EBusy; see sqlstore's CreateSession for why there
+// is no index of open sessions); resolving a session is a conditional UPDATE
 // (EConflict when already resolved). Driver errors are mapped by extended
 // code (sqlite3.ErrConstraintUnique, ErrConstraintCheck,
 // ErrConstraintForeignKey...), never by message text.

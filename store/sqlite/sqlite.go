@@ -82,6 +82,7 @@ type Store struct {
 	// runs up to maxBatch queued calls in one transaction.
 	maxBatch   int
 	queue      chan *call    // unbuffered: a call is taken or still the caller's
+	bgQueue    chan *call    // the same, for calls of background work (smsgw.Background)
 	closing    chan struct{} // closed by Close: the writer stops, Update fails
 	closeOnce  sync.Once
 	writerDone chan struct{} // closed when the writer goroutine has returned
@@ -189,6 +190,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.ck.SetMaxOpenConns(1)
 	s.ck.SetMaxIdleConns(1)
 	s.queue = make(chan *call)
+	s.bgQueue = make(chan *call)
 	s.closing = make(chan struct{})
 	s.writerDone = make(chan struct{})
 	s.ckDone = make(chan struct{})

@@ -11,6 +11,17 @@ func (t *Tx) OutboxDepth() (int, error) {
 	return n, nil
 }
 
+// BulkQueued counts the bulk MTs queued in the outbox, up to limit (a
+// limit <= 0 is DefaultLimit): it reads no further than limit entries of
+// outbox_order.
+func (t *Tx) BulkQueued(limit int) (int, error) {
+	var n int
+	if err := t.queryRow(`SELECT count(*) FROM (SELECT 1 FROM outbox WHERE bulk = 1 LIMIT ?) AS b`, limitOf(limit)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: bulk queued: %w", err)
+	}
+	return n, nil
+}
+
 // OutboxByRoute counts the messages queued in the outbox per route.
 func (t *Tx) OutboxByRoute() (map[string]int, error) {
 	rows, err := t.query(`SELECT l.route, count(*) FROM outbox o JOIN sms_log l ON l.id = o.sms_id GROUP BY l.route`)

@@ -111,6 +111,21 @@ func (t *Tx) PartnerRequestBySession(sessionID int64) (*partner.Request, error) 
 	return t.partnerRequest("partner request by session", `session_id = ?`, sessionID)
 }
 
+// RequestsOfExpiredSessions lists open requests after ID after whose PIN
+// session expired and owes its notice. It reads the few open requests
+// (partner_requests_open) and looks each one's session up, rather than the
+// expired sessions, which may be a million.
+func (t *Tx) RequestsOfExpiredSessions(after int64, limit int) ([]partner.Request, error) {
+	rows, err := t.query(`SELECT `+partnerRequestCols+` FROM partner_requests`+t.d.indexedBy("partner_requests_open")+`
+		WHERE state IN ('pending', 'unknown') AND id > ? AND session_id IS NOT NULL
+		AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = partner_requests.session_id AND s.state = 'expired' AND s.notice_due = 1)
+		ORDER BY id LIMIT ?`, after, limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: requests of expired sessions: %w", err)
+	}
+	return collect(rows, "requests of expired sessions", scanPartnerRequest)
+}
+
 // PartnerRequestByInquiry returns the request that paid an inquiry.
 func (t *Tx) PartnerRequestByInquiry(inquiryID int64) (*partner.Request, error) {
 	return t.partnerRequest("partner request by inquiry", `inquiry_id = ?`, inquiryID)

@@ -31,11 +31,26 @@ func scanSession(row scanner) (*smsgw.Session, error) {
 }
 
 // CreateSession inserts s as awaiting_pin; CreatedAt defaults to now and
-// ExpiresAt is required. The partial unique index sessions_open turns a
-// second open session of the same MSISDN into EBusy.
+// ExpiresAt is required. A second open session of the same MSISDN is EBusy:
+// refused here when the MSISDN's newest session is open, and, on
+// PostgreSQL, where transactions run side by side, also by the partial
+// unique index sessions_open.
+//
+// An MSISDN's open session is always its newest (none is created while
+// one is open), so both this check and OpenSession read one entry of
+// sessions_msisdn. SQLite, with one writer, needs no index of open
+// sessions: the expiry of many sessions then changes only indexes kept in
+// their order of creation, rather than delete one entry, in MSISDN order,
+// at a random place of sessions_open for each.
 func (t *Tx) CreateSession(s *smsgw.Session) error {
 	if s.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
+	}
+	switch _, err := t.OpenSession(s.MSISDN); {
+	case err == nil:
+		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
+	case smsgw.ErrorCode(err) != smsgw.ENotFound:
+		return err
 	}
 	s.CreatedAt = t.orNow(s.CreatedAt)
 	err := t.insertID(&s.ID, `INSERT INTO sessions
@@ -54,16 +69,21 @@ func (t *Tx) CreateSession(s *smsgw.Session) error {
 
 // Session returns a session by ID.
 func (t *Tx) Session(id int64) (*smsgw.Session, error) {
-	return t.session("session", `id = ?`, id)
+	return t.session("session", "", `id = ?`, id)
 }
 
-// OpenSession returns the awaiting_pin session of msisdn.
+// OpenSession returns the awaiting_pin session of msisdn: its newest
+// session, when that is open (see CreateSession).
 func (t *Tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
-	return t.session("open session", `msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
+	s, err := t.session("open session", t.d.indexedBy("sessions_msisdn"), `msisdn = ? ORDER BY id DESC LIMIT 1`, string(msisdn))
+	if err == nil && s.State != smsgw.StateAwaitingPIN {
+		return nil, notFound("no open session")
+	}
+	return s, err
 }
 
-func (t *Tx) session(op, where string, arg any) (*smsgw.Session, error) {
-	s, err := scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions WHERE `+where, arg))
+func (t *Tx) session(op, indexedBy, where string, arg any) (*smsgw.Session, error) {
+	s, err := scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions`+indexedBy+` WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("session not found")
 	} else if err != nil {
@@ -114,19 +134,61 @@ func (t *Tx) notOpen(id int64) error {
 	return smsgw.Errorf(smsgw.EConflict, "session already %s", state)
 }
 
-// ExpiredSessions lists awaiting_pin sessions with ExpiresAt <= now, the
-// longest expired first.
-func (t *Tx) ExpiredSessions(now time.Time, limit int) ([]smsgw.Session, error) {
-	// Through the partial index of open sessions by expiry: without
-	// statistics SQLite prefers sessions_state and then sorts every open
-	// session for each batch, so expiring 100,000 sessions read the
-	// remaining ones again for every batch of 100.
-	rows, err := t.query(`SELECT `+sessionCols+` FROM sessions`+t.d.indexedBy("sessions_expiry")+`
-		WHERE state = 'awaiting_pin' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, encTime(now), limitOf(limit))
+// ExpireSessions moves up to limit awaiting_pin sessions with ExpiresAt <=
+// now, the longest expired first, to expired, resolved at now and owing
+// their customer the expiry notice (see ExpiryNoticesDue). It returns how
+// many it moved.
+func (t *Tx) ExpireSessions(now time.Time, limit int) (int, error) {
+	// The open sessions are read through their partial index by expiry:
+	// without statistics SQLite prefers sessions_state and then sorts every
+	// open session for each chunk. The outer condition on the state keeps
+	// the update conditional whatever the engine reads first; a session
+	// another transaction resolves meanwhile makes one of the two conflict
+	// on PostgreSQL (SERIALIZABLE), which runs it again.
+	at := encTime(now)
+	res, err := t.exec(`UPDATE sessions SET state = 'expired', resolved_at = ?, notice_due = 1
+		WHERE id IN (SELECT id FROM sessions`+t.d.indexedBy("sessions_expiry")+`
+			WHERE state = 'awaiting_pin' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?)
+		AND state = 'awaiting_pin'`, at, at, limitOf(limit))
 	if err != nil {
-		return nil, fmt.Errorf("store: expired sessions: %w", err)
+		return 0, t.mapErr("expire sessions", err)
 	}
-	return collect(rows, "expired sessions", scanSession)
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: expire sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+// ExpiryNoticesDue lists up to limit expired sessions after ID after whose
+// notice is still owed, in ID order.
+func (t *Tx) ExpiryNoticesDue(after int64, limit int) ([]smsgw.Session, error) {
+	rows, err := t.query(`SELECT `+sessionCols+` FROM sessions`+t.d.indexedBy("sessions_notice")+`
+		WHERE notice_due = 1 AND id > ? ORDER BY id LIMIT ?`, after, limitOf(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: expiry notices due: %w", err)
+	}
+	return collect(rows, "expiry notices due", scanSession)
+}
+
+// TakeExpiryNotice clears the owed expiry notice of session id, with a
+// conditional update: EConflict when none is owed (another transaction took
+// it), ENotFound when the session does not exist.
+func (t *Tx) TakeExpiryNotice(id int64) error {
+	res, err := t.exec(`UPDATE sessions SET notice_due = 0 WHERE id = ? AND notice_due = 1`, id)
+	if err != nil {
+		return t.mapErr("take expiry notice", err)
+	}
+	return expectOne(res, "take expiry notice", func() error {
+		var due int
+		err := t.queryRow(`SELECT notice_due FROM sessions WHERE id = ?`, id).Scan(&due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("session not found")
+		} else if err != nil {
+			return fmt.Errorf("store: take expiry notice: %w", err)
+		}
+		return smsgw.Errorf(smsgw.EConflict, "session %d owes no expiry notice", id)
+	})
 }
 
 // Sessions lists sessions matching f, newest first. Since is inclusive and

@@ -24,6 +24,7 @@ var messageTests = []test{
 	{"MO/PurgeDedup", testPurgeDedup},
 	{"MT/Outbox", testOutbox},
 	{"MT/OutboxDepth", testOutboxDepth},
+	{"MT/BulkQueued", testBulkQueued},
 	{"MT/Claims", testClaims},
 	{"MT/BulkLast", testBulkLast},
 	{"MT/DLR", testDLR},
@@ -692,6 +693,40 @@ func testOutboxDepth(t *testing.T, s smsgw.Store) {
 		}
 		return nil
 	})
+}
+
+func testBulkQueued(t *testing.T, s smsgw.Store) {
+	bulk := func(limit int) int {
+		t.Helper()
+		var n int
+		MustView(t, s, func(tx smsgw.Tx) (err error) {
+			n, err = tx.BulkQueued(limit)
+			return err
+		})
+		return n
+	}
+	var ms []*smsgw.Message
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		for i := range 5 {
+			m := newMT(msisdnA, fmt.Sprint("notice ", i), t0)
+			m.Bulk = i < 3
+			if err := tx.EnqueueMT(m); err != nil {
+				return err
+			}
+			ms = append(ms, m)
+		}
+		return nil
+	})
+	if got := bulk(10); got != 3 {
+		t.Errorf("BulkQueued(10) with 3 bulk MTs and 2 others = %d, want 3", got)
+	}
+	if got := bulk(2); got != 2 {
+		t.Errorf("BulkQueued(2) = %d, want 2", got)
+	}
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.MarkMTSent(ms[0].ID, []string{"id"}, t0) })
+	if got := bulk(10); got != 2 {
+		t.Errorf("BulkQueued(10) after one was sent = %d, want 2", got)
+	}
 }
 
 func testMOSetStatus(t *testing.T, s smsgw.Store) {

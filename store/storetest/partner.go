@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ var (
 		{"Partner/RefIDCase", testPartnerRefIDCase},
 		{"Partner/RequestInvalid", testPartnerRequestInvalid},
 		{"Partner/Resolve", testPartnerResolve},
+		{"Partner/ExpiredSessions", testPartnerExpiredSessions},
 		{"Partner/Filter", testPartnerFilter},
 		{"Partner/TopUpInOneTx", testPartnerTopUpInOneTx},
 		{"Audit/PartnerByTransfer", testPartnerRequestByTransfer},
@@ -715,4 +717,61 @@ func testPartnerTopUpInOneTx(t *testing.T, s smsgw.Store) {
 		}
 		return err
 	})
+}
+
+// The requests the expiry ended are those still open on a session that
+// expired and owes its notice.
+func testPartnerExpiredSessions(t *testing.T, s smsgw.Store) {
+	seedAccounts(t, s)
+	var reqs []*partner.Request
+	sessions := map[string]*smsgw.Session{}
+	for i, name := range []string{"expired", "open", "noticed", "final", "unknown"} {
+		sess := newSession(domain.MSISDN(fmt.Sprintf("62811000010%d", i)), 50000, t0)
+		if name == "open" {
+			sess.ExpiresAt = at(time.Hour)
+		}
+		state := partner.Pending
+		switch name {
+		case "final":
+			state = partner.Failed
+		case "unknown":
+			state = partner.Unknown
+		}
+		r := newPartnerRequest("p1", "ref-"+name, state, t0)
+		mustPartnerUpdate(t, s, func(tx partner.Tx) error {
+			if err := tx.CreateSession(sess); err != nil {
+				return err
+			}
+			r.SessionID = sess.ID
+			if state.Final() {
+				r.Code = partner.ReasonCancelled
+			}
+			return tx.CreatePartnerRequest(r)
+		})
+		reqs = append(reqs, r)
+		sessions[name] = sess
+	}
+	list := func(after int64, limit int) []int64 {
+		t.Helper()
+		var ids []int64
+		mustPartnerView(t, s, func(tx partner.Tx) error {
+			rs, err := tx.RequestsOfExpiredSessions(after, limit)
+			for _, r := range rs {
+				ids = append(ids, r.ID)
+			}
+			return err
+		})
+		return ids
+	}
+	same(t, "RequestsOfExpiredSessions before the expiry", list(0, 10), []int64(nil))
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		if _, err := tx.ExpireSessions(at(10*time.Minute), 10); err != nil {
+			return err
+		}
+		return tx.TakeExpiryNotice(sessions["noticed"].ID)
+	})
+	expired, unknown := reqs[0].ID, reqs[4].ID
+	same(t, "RequestsOfExpiredSessions", list(0, 10), []int64{expired, unknown})
+	same(t, "RequestsOfExpiredSessions(limit 1)", list(0, 1), []int64{expired})
+	same(t, "RequestsOfExpiredSessions(after the first)", list(expired, 10), []int64{unknown})
 }

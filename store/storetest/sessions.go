@@ -1,8 +1,8 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -194,34 +194,87 @@ func testSessionExpired(t *testing.T, s smsgw.Store) {
 		s4.State, s4.ResolvedAt = smsgw.StateCancelled, ptr(at(30*time.Second))
 		return tx.ResolveSession(s4)
 	})
-	tests := []struct {
-		now   time.Time
-		limit int
-		want  []int64
-	}{
-		{t0, 10, nil},
-		{at(time.Minute), 10, []int64{s1.ID}},
-		{at(3 * time.Minute), 10, []int64{s1.ID, s3.ID}},
-		{at(10 * time.Minute), 10, []int64{s1.ID, s2.ID, s3.ID}},
-		{at(10 * time.Minute), 2, nil}, // any two of them
-	}
-	for _, tc := range tests {
-		var got []smsgw.Session
-		MustView(t, s, func(tx smsgw.Tx) (err error) {
-			got, err = tx.ExpiredSessions(tc.now, tc.limit)
+	expire := func(now time.Time, limit, want int) {
+		t.Helper()
+		var n int
+		MustUpdate(t, s, func(tx smsgw.Tx) (err error) {
+			n, err = tx.ExpireSessions(now, limit)
 			return err
 		})
-		gotIDs := sessionIDs(got)
-		slices.Sort(gotIDs)
-		if tc.want == nil && tc.limit == 2 {
-			if len(got) != 2 {
-				t.Errorf("ExpiredSessions(%v, 2) = %v, want two sessions", tc.now, gotIDs)
-			}
-			continue
+		if n != want {
+			t.Errorf("ExpireSessions(%v, %d) = %d, want %d", now, limit, n, want)
 		}
-		if len(gotIDs) == 0 {
-			gotIDs = nil
-		}
-		same(t, fmt.Sprintf("ExpiredSessions(%v, %d) ids", tc.now, tc.limit), gotIDs, tc.want)
 	}
+	state := func(sess *smsgw.Session, want smsgw.SessionState, resolved time.Time) {
+		t.Helper()
+		MustView(t, s, func(tx smsgw.Tx) error {
+			got, err := tx.Session(sess.ID)
+			if err != nil {
+				return err
+			}
+			if got.State != want || (want == smsgw.StateExpired && (got.ResolvedAt == nil || !got.ResolvedAt.Equal(resolved))) {
+				t.Errorf("session %d = %s resolved at %v, want %s at %v", sess.ID, got.State, got.ResolvedAt, want, resolved)
+			}
+			return nil
+		})
+	}
+	due := func(after int64, limit int, want ...int64) {
+		t.Helper()
+		var got []smsgw.Session
+		MustView(t, s, func(tx smsgw.Tx) (err error) {
+			got, err = tx.ExpiryNoticesDue(after, limit)
+			return err
+		})
+		ids := sessionIDs(got)
+		if len(ids) == 0 {
+			ids = nil
+		}
+		same(t, fmt.Sprintf("ExpiryNoticesDue(%d, %d) ids", after, limit), ids, want)
+	}
+	expire(t0, 10, 0)
+	due(0, 10)
+	// The longest expired first, one at a time.
+	expire(at(3*time.Minute), 1, 1)
+	state(s1, smsgw.StateExpired, at(3*time.Minute))
+	state(s3, smsgw.StateAwaitingPIN, time.Time{})
+	expire(at(4*time.Minute), 10, 1)
+	state(s3, smsgw.StateExpired, at(4*time.Minute))
+	expire(at(10*time.Minute), 10, 1)
+	expire(at(10*time.Minute), 10, 0) // a repeated run is harmless
+	state(s2, smsgw.StateExpired, at(10*time.Minute))
+	state(s4, smsgw.StateCancelled, time.Time{}) // resolved before: left alone
+	MustView(t, s, func(tx smsgw.Tx) error {
+		// An expired session no longer holds its MSISDN.
+		_, err := tx.OpenSession(s1.MSISDN)
+		wantCode(t, "OpenSession(expired)", err, smsgw.ENotFound)
+		return nil
+	})
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		return tx.CreateSession(mk(s1.MSISDN, 20*time.Minute))
+	})
+	// Each expired session owes its notice, oldest session first.
+	due(0, 10, s1.ID, s2.ID, s3.ID)
+	due(0, 2, s1.ID, s2.ID)
+	due(s1.ID, 10, s2.ID, s3.ID)
+	MustUpdate(t, s, func(tx smsgw.Tx) error {
+		if err := tx.TakeExpiryNotice(s1.ID); err != nil {
+			return err
+		}
+		wantCode(t, "TakeExpiryNotice(taken)", tx.TakeExpiryNotice(s1.ID), smsgw.EConflict)
+		wantCode(t, "TakeExpiryNotice(cancelled)", tx.TakeExpiryNotice(s4.ID), smsgw.EConflict)
+		wantCode(t, "TakeExpiryNotice(unknown)", tx.TakeExpiryNotice(s4.ID+100), smsgw.ENotFound)
+		return nil
+	})
+	due(0, 10, s2.ID, s3.ID)
+	// A notice taken in a transaction that rolls back is still owed.
+	err := s.Update(t.Context(), func(tx smsgw.Tx) error {
+		if err := tx.TakeExpiryNotice(s2.ID); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("Update returning an error = nil")
+	}
+	due(0, 10, s2.ID, s3.ID)
 }
