@@ -203,8 +203,7 @@ type LedgerStore interface {
 // awaiting_pin. Error codes follow Tx.
 type SessionStore interface {
 	// CreateSession inserts s in state awaiting_pin and sets s.ID. EBusy if
-	// an awaiting_pin session exists for s.MSISDN, also against a
-	// concurrent transaction.
+	// an awaiting_pin session exists for s.MSISDN (enforced by a unique index).
 	CreateSession(s *Session) error
 	// Session returns a session by ID (ENotFound).
 	Session(id int64) (*Session, error)

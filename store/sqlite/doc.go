@@ -132,10 +132,8 @@
 // entries inside one savepoint, so a refused transfer writes nothing even if
 // the caller commits. Ledger entries and transfers are append-only: triggers
 // RAISE(ABORT) on UPDATE and DELETE. Idempotency keys are UNIQUE
-// (EConflict); at most one awaiting_pin session per MSISDN is checked by
-// CreateSession against the MSISDN's newest session, which the single
-// writer makes race-free (EBusy; see sqlstore's CreateSession for why there
-// is no index of open sessions); resolving a session is a conditional UPDATE
+// (EConflict); at most one awaiting_pin session per MSISDN is enforced by a
+// partial unique index (EBusy); resolving a session is a conditional UPDATE
 // (EConflict when already resolved). Driver errors are mapped by extended
 // code (sqlite3.ErrConstraintUnique, ErrConstraintCheck,
 // ErrConstraintForeignKey...), never by message text.

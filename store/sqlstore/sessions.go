@@ -31,26 +31,11 @@ func scanSession(row scanner) (*smsgw.Session, error) {
 }
 
 // CreateSession inserts s as awaiting_pin; CreatedAt defaults to now and
-// ExpiresAt is required. A second open session of the same MSISDN is EBusy:
-// refused here when the MSISDN's newest session is open, and, on
-// PostgreSQL, where transactions run side by side, also by the partial
-// unique index sessions_open.
-//
-// An MSISDN's open session is always its newest (none is created while
-// one is open), so both this check and OpenSession read one entry of
-// sessions_msisdn. SQLite, with one writer, needs no index of open
-// sessions: the expiry of many sessions then changes only indexes kept in
-// their order of creation, rather than delete one entry, in MSISDN order,
-// at a random place of sessions_open for each.
+// ExpiresAt is required. The partial unique index sessions_open turns a
+// second open session of the same MSISDN into EBusy.
 func (t *Tx) CreateSession(s *smsgw.Session) error {
 	if s.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
-	}
-	switch _, err := t.OpenSession(s.MSISDN); {
-	case err == nil:
-		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
-	case smsgw.ErrorCode(err) != smsgw.ENotFound:
-		return err
 	}
 	s.CreatedAt = t.orNow(s.CreatedAt)
 	err := t.insertID(&s.ID, `INSERT INTO sessions
@@ -69,21 +54,16 @@ func (t *Tx) CreateSession(s *smsgw.Session) error {
 
 // Session returns a session by ID.
 func (t *Tx) Session(id int64) (*smsgw.Session, error) {
-	return t.session("session", "", `id = ?`, id)
+	return t.session("session", `id = ?`, id)
 }
 
-// OpenSession returns the awaiting_pin session of msisdn: its newest
-// session, when that is open (see CreateSession).
+// OpenSession returns the awaiting_pin session of msisdn.
 func (t *Tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
-	s, err := t.session("open session", t.d.indexedBy("sessions_msisdn"), `msisdn = ? ORDER BY id DESC LIMIT 1`, string(msisdn))
-	if err == nil && s.State != smsgw.StateAwaitingPIN {
-		return nil, notFound("no open session")
-	}
-	return s, err
+	return t.session("open session", `msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
 }
 
-func (t *Tx) session(op, indexedBy, where string, arg any) (*smsgw.Session, error) {
-	s, err := scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions`+indexedBy+` WHERE `+where, arg))
+func (t *Tx) session(op, where string, arg any) (*smsgw.Session, error) {
+	s, err := scanSession(t.queryRow(`SELECT `+sessionCols+` FROM sessions WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("session not found")
 	} else if err != nil {

@@ -6,10 +6,3 @@
 ALTER TABLE sessions ADD COLUMN notice_due INTEGER NOT NULL DEFAULT 0 CHECK (notice_due IN (0, 1));
 CREATE INDEX sessions_notice ON sessions (id) WHERE notice_due = 1;
 
--- One open session per MSISDN is checked by the (single) writer against
--- the MSISDN's newest session, read through sessions_msisdn: the partial
--- unique index of open sessions, in MSISDN order, made the expiry of many
--- sessions delete an entry at a random place of it for each, rewriting
--- most of its pages in every chunk (a million expiries took 18 s instead
--- of under 4). PostgreSQL, whose transactions run side by side, keeps it.
-DROP INDEX sessions_open;
