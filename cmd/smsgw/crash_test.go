@@ -473,10 +473,13 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool, []st
 	// Numbers stored next to each other (an MSISDN and an account in one
 	// row) make digit strings across the junction: a PIN must not be a
 	// suffix of one followed by a prefix of another.
-	heads, tails := map[string]bool{}, map[string]bool{}
+	heads, tails, quads := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, k := range known {
 		for n := 1; n < 6 && n <= len(k); n++ {
 			heads[k[:n]], tails[k[len(k)-n:]] = true, true
+		}
+		for i := 0; i+4 <= len(k); i++ {
+			quads[k[i:i+4]] = true
 		}
 	}
 	innocent := func(pin string) bool {
@@ -500,6 +503,15 @@ func crashPlan(p crashParams) ([]*crashPhone, []crashFlow, map[string]bool, []st
 		}
 		for n := 1; n < 6; n++ {
 			if tails[pin[:n]] && heads[pin[n:]] {
+				return true
+			}
+		}
+		// Freed cells also keep pieces of MSISDNs with a digit or two of
+		// record bytes between them ("28137" "02" "8137000449" holds
+		// "702813"), so a PIN must not hold four digits in a row of a
+		// known string either.
+		for i := 0; i+4 <= 6; i++ {
+			if quads[pin[i:i+4]] {
 				return true
 			}
 		}
