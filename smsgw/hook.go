@@ -75,8 +75,10 @@ func (g *Gateway) sessionResolved(tx Tx, s *Session, now time.Time) error {
 }
 
 // sessionsExpired calls the session hook's SessionsExpired, if it has one,
-// in a transaction of its own.
-func (g *Gateway) sessionsExpired(ctx context.Context, now time.Time) error {
+// in a transaction of its own, and records whether it has to run again
+// (expiryHookDue: it failed; QueueExpiryNotices tries again).
+func (g *Gateway) sessionsExpired(ctx context.Context, now time.Time) (err error) {
+	defer func() { g.expiryHookDue.Store(err != nil) }()
 	b := g.hook.Load()
 	if b == nil {
 		return nil

@@ -373,11 +373,10 @@ func (g *Gateway) HandleReceipt(ctx context.Context, r Receipt) error {
 //
 // Expiring is only a change of state, so a mass expiry ends quickly (a
 // million sessions in seconds) and the customers can open new sessions at
-// once; the notices (an SMS log row
-// and an outbox row each) follow at the pace bulk MTs are sent
-// (Options.BulkRate), behind the MOs. A session hook that is an ExpiryHook
-// is told once the sessions are expired, also when a chunk failed after
-// others had expired.
+// once; the notices (an SMS log row and an outbox row each) follow at the
+// pace bulk MTs are sent (Options.BulkRate), behind the MOs. A session
+// hook that is an ExpiryHook is told once the sessions are expired, also
+// when a chunk failed after others had expired.
 func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	g.expiring.Add(1)
@@ -437,10 +436,7 @@ func (g *Gateway) ExpirePending(ctx context.Context, now time.Time) (int, error)
 	}
 	if n > 0 {
 		if herr := g.sessionsExpired(Background(ctx), now); herr != nil {
-			g.expiryHookDue.Store(true) // the notice loop tries again
 			err = errors.Join(err, fmt.Errorf("session hook after the expiry: %w", herr))
-		} else {
-			g.expiryHookDue.Store(false)
 		}
 	}
 	return n, err
@@ -467,8 +463,6 @@ func (g *Gateway) QueueExpiryNotices(ctx context.Context) (int, error) {
 		// (after a stop between an expiry and its hook, say).
 		if err := g.sessionsExpired(Background(ctx), g.now()); err != nil {
 			g.log.Warn("session hook after the expiry failed; will retry", "err", err)
-		} else {
-			g.expiryHookDue.Store(false)
 		}
 	}
 	r := g.rules.Load()
@@ -517,7 +511,10 @@ func (g *Gateway) QueueExpiryNotices(ctx context.Context) (int, error) {
 				batch = append(batch, s)
 			}
 		}
-		queued, err := 0, error(nil)
+		var (
+			queued int
+			err    error
+		)
 		if len(batch) > 0 {
 			queued, err = g.queueNotices(ctx, r, batch)
 		}
@@ -545,7 +542,6 @@ func (g *Gateway) QueueExpiryNotices(ctx context.Context) (int, error) {
 				// Not one went through: perhaps the store rather than a
 				// session is failing. Stop here rather than try the
 				// thousands after.
-				n += queued
 				return n, fmt.Errorf("queue expiry notices: %w", err)
 			}
 			err = nil

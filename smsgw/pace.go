@@ -14,7 +14,7 @@ type pacer struct {
 	mu     sync.Mutex
 	tokens float64
 	last   time.Time
-	timer  bool // a wake-up is scheduled for when the next token is due
+	timer  bool // a wake-up is scheduled (wakeAt)
 }
 
 // newPacer returns a pacer of rate a second, nil for rate <= 0. Its burst

@@ -104,6 +104,13 @@ func (t *Tx) SetSessionAttempts(id int64, attempts int) error {
 // notOpen explains why session id is not awaiting_pin: ENotFound when it
 // does not exist, EConflict when it is already resolved.
 func (t *Tx) notOpen(id int64) error {
+	return t.sessionConflict(id, func(state string) string { return "session already " + state })
+}
+
+// sessionConflict explains a conditional update of session id that
+// changed nothing: ENotFound when the session does not exist, else
+// EConflict with the message conflict gives for its state.
+func (t *Tx) sessionConflict(id int64, conflict func(state string) string) error {
 	var state string
 	err := t.queryRow(`SELECT state FROM sessions WHERE id = ?`, id).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -111,7 +118,7 @@ func (t *Tx) notOpen(id int64) error {
 	} else if err != nil {
 		return fmt.Errorf("store: session state: %w", err)
 	}
-	return smsgw.Errorf(smsgw.EConflict, "session already %s", state)
+	return smsgw.Errorf(smsgw.EConflict, "%s", conflict(state))
 }
 
 // ExpireSessions moves up to limit awaiting_pin sessions with ExpiresAt <=
@@ -160,14 +167,9 @@ func (t *Tx) TakeExpiryNotice(id int64) error {
 		return t.mapErr("take expiry notice", err)
 	}
 	return expectOne(res, "take expiry notice", func() error {
-		var due int
-		err := t.queryRow(`SELECT notice_due FROM sessions WHERE id = ?`, id).Scan(&due)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("session not found")
-		} else if err != nil {
-			return fmt.Errorf("store: take expiry notice: %w", err)
-		}
-		return smsgw.Errorf(smsgw.EConflict, "session %d owes no expiry notice", id)
+		return t.sessionConflict(id, func(state string) string {
+			return fmt.Sprintf("session %d (%s) owes no expiry notice", id, state)
+		})
 	})
 }
 
