@@ -244,7 +244,7 @@ func cmdLoad(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		// The notices follow, queued by the gateway's notice loop.
 		res.NoticeSeconds, res.DuringNotices, err = meanwhile(func() (err error) {
-			res.Notices, err = peer.notices(ctx, o.noticesFor)
+			res.Notices, err = peer.notices(ctx, res.Expired, o.noticesFor)
 			return err
 		})
 		if err != nil {
@@ -292,9 +292,9 @@ type loadPeer struct {
 	// job does once their TTL has passed, and returns how many.
 	expire func(ctx context.Context) (int, error)
 	// notices, in-process only, waits until the gateway has queued the
-	// expiry notice of every expired session, or for at most limit (> 0),
-	// and returns how many it has queued.
-	notices func(ctx context.Context, limit time.Duration) (int, error)
+	// expiry notices of the want expired sessions, or for at most limit
+	// (> 0), and returns how many it has queued.
+	notices func(ctx context.Context, want int, limit time.Duration) (int, error)
 	stopFn  func() error
 	errFn   func() error
 	seedFn  func(ctx context.Context, o *loadOptions) error
@@ -402,41 +402,52 @@ func startLoadPeer(ctx context.Context, o *loadOptions, srv *smsc.Server) (*load
 		expire: func(ctx context.Context) (int, error) {
 			return app.gw.ExpirePending(ctx, time.Now().Add(cfg.Session.TTL.Duration+time.Minute))
 		},
-		notices: func(ctx context.Context, limit time.Duration) (int, error) {
+		notices: func(ctx context.Context, want int, limit time.Duration) (int, error) {
 			// The notice loop may start as the expiry ends, before this:
 			// every notice of the run counts (none is queued before).
-			err := noticesQueued(ctx, app.gw, limit)
+			err := noticesQueued(ctx, app.gw, want, limit)
 			return int(app.gw.Stats().ExpiryNotices.Load()), err
 		},
 	}, nil
 }
 
-// noticesQueued waits until no expired session of gw's store owes its
-// notice any more, or for limit when > 0.
-func noticesQueued(ctx context.Context, gw *smsgw.Gateway, limit time.Duration) error {
-	t := time.NewTicker(20 * time.Millisecond)
+// noticesQueued waits until gw has counted want expiry notices queued,
+// or for limit when > 0. It also ends a moment after no expired session
+// owes its notice any more: the loop counts a batch just after its
+// commit, and a notice that failed is not counted.
+func noticesQueued(ctx context.Context, gw *smsgw.Gateway, want int, limit time.Duration) error {
+	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	var end <-chan time.Time
 	if limit > 0 {
 		end = time.After(limit)
 	}
-	for {
-		var due []smsgw.Session
-		err := gw.Store().View(ctx, func(tx smsgw.Tx) (err error) {
-			due, err = tx.ExpiryNoticesDue(0, 1)
-			return err
-		})
-		if err != nil || len(due) == 0 {
-			return err
+	var settled <-chan time.Time // once none is owed
+	for gw.Stats().ExpiryNotices.Load() < int64(want) {
+		if settled == nil {
+			var due []smsgw.Session
+			err := gw.Store().View(ctx, func(tx smsgw.Tx) (err error) {
+				due, err = tx.ExpiryNoticesDue(0, 1)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if len(due) == 0 {
+				settled = time.After(time.Second)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-end:
 			return nil
+		case <-settled:
+			return nil
 		case <-t.C:
 		}
 	}
+	return nil
 }
 
 // seedCustomers registers load customers 0..n-1, each with its own
