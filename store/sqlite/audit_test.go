@@ -46,7 +46,7 @@ func TestOperatorViewIndexes(t *testing.T) {
 	for _, tc := range []struct{ query, index string }{
 		{"SELECT id FROM sms_log WHERE short_code = '3355' ORDER BY id DESC", "sms_log_short_code"},
 		{"SELECT id FROM sms_log WHERE keyword = 'PIN_REPLY' ORDER BY id DESC", "sms_log_keyword"},
-		{"SELECT id FROM sessions WHERE state = 'awaiting_pin' ORDER BY id DESC", "sessions_"},
+		{"SELECT id FROM sessions WHERE state = 'expired' AND state <> 'awaiting_pin' ORDER BY id DESC", "sessions_state"},
 		{"SELECT id FROM audit_log WHERE actor = 'ana' ORDER BY id DESC", "audit_log_actor"},
 		{"SELECT count(*) FROM transfers WHERE created_at >= 0 AND created_at < 10", "transfers_created"},
 	} {

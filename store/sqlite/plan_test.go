@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsgw/smsgw/smsgw"
 	"github.com/smsgw/smsgw/store/sqlstore"
 )
 
@@ -96,5 +97,51 @@ func TestRequestsOfExpiredSessionsPlan(t *testing.T) {
 	plan := r.plan(t)
 	if !strings.Contains(plan, "partner_requests_open") || strings.Contains(plan, "SCAN s") || strings.Contains(plan, "sessions_notice") {
 		t.Errorf("RequestsOfExpiredSessions plan:\n%swant open requests through partner_requests_open, their sessions by key", plan)
+	}
+}
+
+// A session's MSISDN is found, freed and held through sessions_slot: the
+// expiry changes no index keyed by MSISDN.
+func TestOpenSessionPlan(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	r := &recorder{db: s.r}
+	tx := sqlstore.NewTx(t.Context(), r, dialect, time.Now)
+	if _, err := tx.OpenSession("628110000001"); err == nil {
+		t.Fatal("OpenSession on an empty store found a session")
+	}
+	if plan := r.plan(t); !strings.Contains(plan, "sessions_slot") {
+		t.Errorf("OpenSession plan:\n%swant a search of sessions_slot", plan)
+	}
+	plan := queryPlan(t, s.r, `UPDATE sessions SET open_msisdn = NULL WHERE open_msisdn = ? AND state <> 'awaiting_pin'`, "628110000001")
+	if !strings.Contains(plan, "sessions_slot") {
+		t.Errorf("freeing an MSISDN's slot:\n%swant a search of sessions_slot", plan)
+	}
+}
+
+// The operator's view of sessions reads one customer's sessions through
+// sessions_msisdn, the open ones through their partial index by expiry and
+// those of a final state through sessions_state (which holds no open
+// session, so that the expiry adds an entry to it and removes none).
+func TestSessionsPlan(t *testing.T) {
+	s := MustOpen(t, tempDB(t), Options{})
+	r := &recorder{db: s.r}
+	tx := sqlstore.NewTx(t.Context(), r, dialect, time.Now)
+	for _, tc := range []struct {
+		f    smsgw.SessionFilter
+		want string
+	}{
+		{smsgw.SessionFilter{MSISDN: "628110000001"}, "sessions_msisdn"},
+		{smsgw.SessionFilter{MSISDN: "628110000001", State: smsgw.StateAwaitingPIN}, "sessions_msisdn"},
+		{smsgw.SessionFilter{MSISDN: "628110000001", State: smsgw.StateExpired}, "sessions_msisdn"},
+		{smsgw.SessionFilter{State: smsgw.StateAwaitingPIN}, "sessions_expiry"},
+		{smsgw.SessionFilter{State: smsgw.StateExpired}, "sessions_state"},
+		{smsgw.SessionFilter{State: smsgw.StateConfirmed, Since: time.Now()}, "sessions_state"},
+	} {
+		if _, err := tx.Sessions(tc.f); err != nil {
+			t.Fatal(err)
+		}
+		if plan := r.plan(t); !strings.Contains(plan, "INDEX "+tc.want) {
+			t.Errorf("Sessions(%+v) plan:\n%swant a read through %s", tc.f, plan, tc.want)
+		}
 	}
 }

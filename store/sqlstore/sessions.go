@@ -31,17 +31,23 @@ func scanSession(row scanner) (*smsgw.Session, error) {
 }
 
 // CreateSession inserts s as awaiting_pin; CreatedAt defaults to now and
-// ExpiresAt is required. The partial unique index sessions_open turns a
-// second open session of the same MSISDN into EBusy.
+// ExpiresAt is required. The session holds its MSISDN in open_msisdn,
+// unique where set (index sessions_slot): a second open session of the
+// same MSISDN is EBusy. An expired session keeps holding its MSISDN (the
+// expiry then changes no index keyed by MSISDN) until this frees it.
 func (t *Tx) CreateSession(s *smsgw.Session) error {
 	if s.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
 	}
 	s.CreatedAt = t.orNow(s.CreatedAt)
+	if _, err := t.exec(`UPDATE sessions SET open_msisdn = NULL WHERE open_msisdn = ? AND state <> 'awaiting_pin'`,
+		string(s.MSISDN)); err != nil {
+		return t.mapErr("create session", err)
+	}
 	err := t.insertID(&s.ID, `INSERT INTO sessions
-		(msisdn, account, amount, state, attempts, channel, request_message_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
+		(msisdn, open_msisdn, account, amount, state, attempts, channel, request_message_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		string(s.MSISDN), string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
 		nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt))
 	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
@@ -59,7 +65,7 @@ func (t *Tx) Session(id int64) (*smsgw.Session, error) {
 
 // OpenSession returns the awaiting_pin session of msisdn.
 func (t *Tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
-	return t.session("open session", `msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
+	return t.session("open session", `open_msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
 }
 
 func (t *Tx) session(op, where string, arg any) (*smsgw.Session, error) {
@@ -79,8 +85,8 @@ func (t *Tx) ResolveSession(s *smsgw.Session) error {
 		return smsgw.Errorf(smsgw.EInvalid, "session must be resolved to a final state")
 	}
 	resolved := t.orNow(derefTime(s.ResolvedAt))
-	res, err := t.exec(`UPDATE sessions SET state = ?, attempts = ?, resolved_at = ?, pin_message_id = ?, transfer_id = ?
-		WHERE id = ? AND state = 'awaiting_pin'`,
+	res, err := t.exec(`UPDATE sessions SET state = ?, attempts = ?, resolved_at = ?, pin_message_id = ?, transfer_id = ?,
+		open_msisdn = NULL WHERE id = ? AND state = 'awaiting_pin'`,
 		string(s.State), s.Attempts, encTime(resolved), nullID(s.PINMessage), nullID(s.TransferID), s.ID)
 	if err != nil {
 		return t.mapErr("resolve session", err)
@@ -131,7 +137,9 @@ func (t *Tx) ExpireSessions(now time.Time, limit int) (int, error) {
 	// open session for each chunk. The outer condition on the state keeps
 	// the update conditional whatever the engine reads first; a session
 	// another transaction resolves meanwhile makes one of the two conflict
-	// on PostgreSQL (SERIALIZABLE), which runs it again.
+	// on PostgreSQL (SERIALIZABLE), which runs it again. The sessions keep
+	// holding their MSISDN (open_msisdn) until its next session frees it,
+	// so that the update changes no index keyed by MSISDN.
 	at := encTime(now)
 	res, err := t.exec(`UPDATE sessions SET state = 'expired', resolved_at = ?, notice_due = 1
 		WHERE id IN (SELECT id FROM sessions`+t.d.indexedBy("sessions_expiry")+`
@@ -177,10 +185,24 @@ func (t *Tx) TakeExpiryNotice(id int64) error {
 // Until exclusive, both on CreatedAt.
 func (t *Tx) Sessions(f smsgw.SessionFilter) ([]smsgw.Session, error) {
 	var c conds
+	from := "sessions"
 	c.eq("msisdn", string(f.MSISDN))
-	c.eq("state", string(f.State))
+	switch {
+	case f.State == "" || f.MSISDN != "":
+		// One customer's sessions are few: read through sessions_msisdn.
+		c.eq("state", string(f.State))
+	case f.State == smsgw.StateAwaitingPIN:
+		// The open sessions are few but for a burst, and lapse within the
+		// TTL: read through their partial index by expiry, not through
+		// every session.
+		from += t.d.indexedBy("sessions_expiry")
+		c.add("state = 'awaiting_pin'")
+	default:
+		// The term of sessions_state, which holds the final states only.
+		c.add("state = ? AND state <> 'awaiting_pin'", string(f.State))
+	}
 	c.span("created_at", f.Since, f.Until)
-	q := `SELECT ` + sessionCols + ` FROM sessions` + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	q := `SELECT ` + sessionCols + ` FROM ` + from + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
 	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions: %w", err)

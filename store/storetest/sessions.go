@@ -249,8 +249,19 @@ func testSessionExpired(t *testing.T, s smsgw.Store) {
 		wantCode(t, "OpenSession(expired)", err, smsgw.ENotFound)
 		return nil
 	})
+	next := mk(s1.MSISDN, 20*time.Minute)
+	MustUpdate(t, s, func(tx smsgw.Tx) error { return tx.CreateSession(next) })
 	MustUpdate(t, s, func(tx smsgw.Tx) error {
-		return tx.CreateSession(mk(s1.MSISDN, 20*time.Minute))
+		// The new session holds the MSISDN as the expired one did.
+		wantCode(t, "CreateSession(second after expiry)", tx.CreateSession(mk(s1.MSISDN, 30*time.Minute)), smsgw.EBusy)
+		got, err := tx.OpenSession(s1.MSISDN)
+		if err != nil {
+			return err
+		}
+		if got.ID != next.ID {
+			t.Errorf("OpenSession after expiry = session %d, want %d", got.ID, next.ID)
+		}
+		return nil
 	})
 	// Each expired session owes its notice, oldest session first.
 	due(0, 10, s1.ID, s2.ID, s3.ID)
