@@ -25,8 +25,12 @@ import (
 // so the log stays bounded whatever happens.
 const (
 	// checkpointEvery is how often the checkpointer copies the log back.
-	// With nothing to copy a checkpoint reads the log's index only.
-	checkpointEvery = 100 * time.Millisecond
+	// With nothing to copy a checkpoint reads the log's index only. Often,
+	// so that each copy and sync of the database file is small: while a
+	// million sessions expired, MO p99 was 43 ms with a checkpoint every
+	// 100 ms and 13 ms at every 25 ms (top-up and SALDO throughput the
+	// same).
+	checkpointEvery = 25 * time.Millisecond
 	// walHardLimit is the log size (pages) at which the writer checkpoints
 	// inline (PRAGMA wal_autocheckpoint on the writer connection).
 	walHardLimit = 16 * 1024
