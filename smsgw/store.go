@@ -376,7 +376,9 @@ type ReportStore interface {
 	// Credits sums the transfers into wallets created in [from, to), per
 	// transfer kind, ordered by kind.
 	Credits(from, to time.Time) ([]CreditTotal, error)
-	// Sessions lists sessions by filter, newest first.
+	// Sessions lists sessions by filter, newest first; the open ones of
+	// every MSISDN (State awaiting_pin alone) latest to lapse first, which
+	// with one TTL is newest first too.
 	Sessions(f SessionFilter) ([]Session, error)
 	// Messages lists SMS log rows by filter, newest first.
 	Messages(f MessageFilter) ([]Message, error)

@@ -33,7 +33,7 @@
 //     View. In WAL mode each View sees one consistent snapshot and does not
 //     block, nor is blocked by, the writer. A write inside View fails.
 //   - a checkpointer with one connection of its own, which copies the
-//     write-ahead log back into the database file every 100 ms (PASSIVE),
+//     write-ahead log back into the database file every 25 ms (PASSIVE),
 //     so that commits do not (the writer checkpoints itself only if the
 //     log reaches 16,384 pages); see checkpoint.go.
 //
@@ -132,8 +132,11 @@
 // entries inside one savepoint, so a refused transfer writes nothing even if
 // the caller commits. Ledger entries and transfers are append-only: triggers
 // RAISE(ABORT) on UPDATE and DELETE. Idempotency keys are UNIQUE
-// (EConflict); at most one awaiting_pin session per MSISDN is enforced by a
-// partial unique index (EBusy); resolving a session is a conditional UPDATE
+// (EConflict); at most one awaiting_pin session per MSISDN is enforced by
+// the unique open_msisdn a session holds until it is resolved (EBusy; an
+// expired one holds it until the MSISDN's next session frees it, so that
+// the expiry changes no index keyed by MSISDN: migration 0018,
+// sqlstore.Dialect.OpenSlots); resolving a session is a conditional UPDATE
 // (EConflict when already resolved). Driver errors are mapped by extended
 // code (sqlite3.ErrConstraintUnique, ErrConstraintCheck,
 // ErrConstraintForeignKey...), never by message text.

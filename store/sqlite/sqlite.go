@@ -451,6 +451,7 @@ var dialect = &sqlstore.Dialect{
 	// Plain inserts report their rowid (insertID).
 	LastInsertID: true,
 	IndexedBy:    func(index string) string { return " INDEXED BY " + index },
+	OpenSlots:    true, // migration 0018
 
 	ForeignKeysOff:  "PRAGMA foreign_keys = OFF",
 	ForeignKeysOn:   "PRAGMA foreign_keys = ON",

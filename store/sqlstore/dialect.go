@@ -53,6 +53,14 @@ type Dialect struct {
 	// otherwise pick a worse one; "" leaves the choice to the planner
 	// (PostgreSQL, which keeps statistics).
 	IndexedBy func(index string) string
+	// OpenSlots is set for an engine whose schema keeps one open session
+	// per MSISDN in sessions.open_msisdn (SQLite, sessions_slot), which an
+	// expired session keeps holding until its MSISDN opens the next one:
+	// the expiry then changes no index keyed by MSISDN, where it would
+	// delete entries at random places in one. Unset (PostgreSQL, whose
+	// updates write a new entry in every index anyway), the partial unique
+	// index sessions_open on the open sessions' MSISDN keeps the rule.
+	OpenSlots bool
 	// LastInsertID is set for an engine that reports the rowid of a plain
 	// INSERT (SQLite): insertID then runs the statement without its
 	// RETURNING id, which SQLite executes through a temporary table, at

@@ -31,24 +31,28 @@ func scanSession(row scanner) (*smsgw.Session, error) {
 }
 
 // CreateSession inserts s as awaiting_pin; CreatedAt defaults to now and
-// ExpiresAt is required. The session holds its MSISDN in open_msisdn,
-// unique where set (index sessions_slot): a second open session of the
-// same MSISDN is EBusy. An expired session keeps holding its MSISDN (the
-// expiry then changes no index keyed by MSISDN) until this frees it.
+// ExpiresAt is required. A second open session of the same MSISDN is
+// EBusy: the unique index of open sessions by MSISDN refuses it, or, with
+// Dialect.OpenSlots, the unique open_msisdn the session holds, which this
+// first frees from a session of the MSISDN that is no longer open (an
+// expired one keeps it).
 func (t *Tx) CreateSession(s *smsgw.Session) error {
 	if s.ExpiresAt.IsZero() {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
 	}
 	s.CreatedAt = t.orNow(s.CreatedAt)
-	if _, err := t.exec(`UPDATE sessions SET open_msisdn = NULL WHERE open_msisdn = ? AND state <> 'awaiting_pin'`,
-		string(s.MSISDN)); err != nil {
-		return t.mapErr("create session", err)
+	slot := any(nil)
+	if t.d.OpenSlots {
+		if _, err := t.exec(freeSlot, string(s.MSISDN)); err != nil {
+			return t.mapErr("create session", err)
+		}
+		slot = string(s.MSISDN)
 	}
 	err := t.insertID(&s.ID, `INSERT INTO sessions
-		(msisdn, open_msisdn, account, amount, state, attempts, channel, request_message_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		string(s.MSISDN), string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
-		nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt))
+		(msisdn, account, amount, state, attempts, channel, request_message_id, created_at, expires_at`+t.slotCol(", open_msisdn")+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?`+t.slotCol(", ?")+`) RETURNING id`,
+		t.slotArgs([]any{string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
+			nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt)}, slot)...)
 	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
 	} else if err != nil {
@@ -58,6 +62,26 @@ func (t *Tx) CreateSession(s *smsgw.Session) error {
 	return nil
 }
 
+// freeSlot frees an MSISDN's open_msisdn from a session that is no longer
+// open (Dialect.OpenSlots).
+const freeSlot = `UPDATE sessions SET open_msisdn = NULL WHERE open_msisdn = ? AND state <> 'awaiting_pin'`
+
+// slotCol returns sql with Dialect.OpenSlots, else "".
+func (t *Tx) slotCol(sql string) string {
+	if t.d.OpenSlots {
+		return sql
+	}
+	return ""
+}
+
+// slotArgs returns args followed by slot with Dialect.OpenSlots, else args.
+func (t *Tx) slotArgs(args []any, slot any) []any {
+	if t.d.OpenSlots {
+		return append(args, slot)
+	}
+	return args
+}
+
 // Session returns a session by ID.
 func (t *Tx) Session(id int64) (*smsgw.Session, error) {
 	return t.session("session", `id = ?`, id)
@@ -65,7 +89,11 @@ func (t *Tx) Session(id int64) (*smsgw.Session, error) {
 
 // OpenSession returns the awaiting_pin session of msisdn.
 func (t *Tx) OpenSession(msisdn domain.MSISDN) (*smsgw.Session, error) {
-	return t.session("open session", `open_msisdn = ? AND state = 'awaiting_pin'`, string(msisdn))
+	col := "msisdn"
+	if t.d.OpenSlots {
+		col = "open_msisdn"
+	}
+	return t.session("open session", col+` = ? AND state = 'awaiting_pin'`, string(msisdn))
 }
 
 func (t *Tx) session(op, where string, arg any) (*smsgw.Session, error) {
@@ -85,8 +113,8 @@ func (t *Tx) ResolveSession(s *smsgw.Session) error {
 		return smsgw.Errorf(smsgw.EInvalid, "session must be resolved to a final state")
 	}
 	resolved := t.orNow(derefTime(s.ResolvedAt))
-	res, err := t.exec(`UPDATE sessions SET state = ?, attempts = ?, resolved_at = ?, pin_message_id = ?, transfer_id = ?,
-		open_msisdn = NULL WHERE id = ? AND state = 'awaiting_pin'`,
+	res, err := t.exec(`UPDATE sessions SET state = ?, attempts = ?, resolved_at = ?, pin_message_id = ?, transfer_id = ?`+
+		t.slotCol(", open_msisdn = NULL")+` WHERE id = ? AND state = 'awaiting_pin'`,
 		string(s.State), s.Attempts, encTime(resolved), nullID(s.PINMessage), nullID(s.TransferID), s.ID)
 	if err != nil {
 		return t.mapErr("resolve session", err)
@@ -137,9 +165,10 @@ func (t *Tx) ExpireSessions(now time.Time, limit int) (int, error) {
 	// open session for each chunk. The outer condition on the state keeps
 	// the update conditional whatever the engine reads first; a session
 	// another transaction resolves meanwhile makes one of the two conflict
-	// on PostgreSQL (SERIALIZABLE), which runs it again. The sessions keep
-	// holding their MSISDN (open_msisdn) until its next session frees it,
-	// so that the update changes no index keyed by MSISDN.
+	// on PostgreSQL (SERIALIZABLE), which runs it again. With
+	// Dialect.OpenSlots the sessions keep holding their MSISDN
+	// (open_msisdn) until its next session frees it, so that the update
+	// changes no index keyed by MSISDN.
 	at := encTime(now)
 	res, err := t.exec(`UPDATE sessions SET state = 'expired', resolved_at = ?, notice_due = 1
 		WHERE id IN (SELECT id FROM sessions`+t.d.indexedBy("sessions_expiry")+`
@@ -185,24 +214,25 @@ func (t *Tx) TakeExpiryNotice(id int64) error {
 // Until exclusive, both on CreatedAt.
 func (t *Tx) Sessions(f smsgw.SessionFilter) ([]smsgw.Session, error) {
 	var c conds
-	from := "sessions"
+	from, order := "sessions", "id DESC"
 	c.eq("msisdn", string(f.MSISDN))
 	switch {
 	case f.State == "" || f.MSISDN != "":
 		// One customer's sessions are few: read through sessions_msisdn.
 		c.eq("state", string(f.State))
 	case f.State == smsgw.StateAwaitingPIN:
-		// The open sessions are few but for a burst, and lapse within the
-		// TTL: read through their partial index by expiry, not through
-		// every session.
+		// Through their partial index by expiry, in its order, a page at
+		// a time: neither every session read nor every open one sorted
+		// (there may be a million during a burst).
 		from += t.d.indexedBy("sessions_expiry")
+		order = "expires_at DESC, id DESC"
 		c.add("state = 'awaiting_pin'")
 	default:
 		// The term of sessions_state, which holds the final states only.
 		c.add("state = ? AND state <> 'awaiting_pin'", string(f.State))
 	}
 	c.span("created_at", f.Since, f.Until)
-	q := `SELECT ` + sessionCols + ` FROM ` + from + c.clause() + ` ORDER BY id DESC LIMIT ? OFFSET ?`
+	q := `SELECT ` + sessionCols + ` FROM ` + from + c.clause() + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	rows, err := t.query(q, c.page(f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: sessions: %w", err)

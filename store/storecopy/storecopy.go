@@ -130,6 +130,12 @@ func (r *Result) Rows() int64 {
 // own migrations.
 var bookkeeping = map[string]bool{"schema_version": true}
 
+// sqliteOnly are the columns of the SQLite schema that PostgreSQL's does
+// without, left out of the copy: sessions.open_msisdn holds an MSISDN's
+// one open session on SQLite (sqlstore.Dialect.OpenSlots), where
+// PostgreSQL's unique index of the open sessions by MSISDN keeps the rule.
+var sqliteOnly = map[string]bool{"sessions.open_msisdn": true}
+
 // Copy copies the SQLite database file from into the PostgreSQL database
 // dsn, which must hold no rows: it migrates dsn to this program's schema,
 // copies every table in one transaction, moves the identity sequences past
@@ -627,6 +633,9 @@ func planTables(ctx context.Context, q pgQuerier, src []srcTable) ([]plannedTabl
 		seen[s.name] = true
 		p := plannedTable{name: s.name, order: s.order, text: map[string]bool{}}
 		for _, c := range s.cols {
+			if sqliteOnly[s.name+"."+c] {
+				continue
+			}
 			tc, ok := tcols[c]
 			if !ok {
 				return nil, nil, fmt.Errorf("%w: column %s.%s has no counterpart in the PostgreSQL schema", ErrSchemaMismatch, s.name, c)

@@ -194,6 +194,12 @@ func testSessionExpired(t *testing.T, s smsgw.Store) {
 		s4.State, s4.ResolvedAt = smsgw.StateCancelled, ptr(at(30*time.Second))
 		return tx.ResolveSession(s4)
 	})
+	MustView(t, s, func(tx smsgw.Tx) error {
+		// The open sessions, latest to lapse first.
+		open, err := tx.Sessions(smsgw.SessionFilter{State: smsgw.StateAwaitingPIN})
+		same(t, "Sessions(awaiting_pin) ids", sessionIDs(open), []int64{s2.ID, s3.ID, s1.ID})
+		return err
+	})
 	expire := func(now time.Time, limit, want int) {
 		t.Helper()
 		var n int
@@ -288,27 +294,4 @@ func testSessionExpired(t *testing.T, s smsgw.Store) {
 		t.Fatal("Update returning an error = nil")
 	}
 	due(0, 10, s2.ID, s3.ID)
-}
-
-// CheckSlotsMigrated checks a store just migrated to open-session slots
-// (open_msisdn) from a database that held an open session of open and an
-// expired one of expired: the open session still holds its MSISDN (found,
-// and a second one refused), the expired one does not.
-func CheckSlotsMigrated(t *testing.T, s smsgw.Store, open, expired domain.MSISDN) {
-	t.Helper()
-	MustView(t, s, func(tx smsgw.Tx) error {
-		got, err := tx.OpenSession(open)
-		if err != nil || got.MSISDN != open {
-			t.Errorf("OpenSession(%s) after the migration = %v, %v; want its open session", open, got, err)
-		}
-		return nil
-	})
-	for m, want := range map[domain.MSISDN]string{open: smsgw.EBusy, expired: ""} {
-		err := s.Update(t.Context(), func(tx smsgw.Tx) error {
-			return tx.CreateSession(&smsgw.Session{MSISDN: m, Account: "w", Amount: 50_000, ExpiresAt: time.Now().Add(time.Minute)})
-		})
-		if smsgw.ErrorCode(err) != want {
-			t.Errorf("CreateSession(%s) after the migration = %v, want code %q", m, err, want)
-		}
-	}
 }
