@@ -588,6 +588,11 @@ type latency struct {
 	Max float64 `json:"max_ms"`
 }
 
+// String is the latencies as the summary prints them.
+func (l latency) String() string {
+	return fmt.Sprintf("p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms", l.P50, l.P90, l.P99, l.Max)
+}
+
 func latencyOf(ds []time.Duration) latency {
 	if len(ds) == 0 {
 		return latency{}
@@ -616,22 +621,22 @@ func (r *loadResult) print(w io.Writer) {
 		fmt.Fprintf(w, "%d binds, MOs per bind: %s\n", len(r.MOsPerBind), strings.Join(parts, " / "))
 	}
 	fmt.Fprintf(w, "throughput %.1f flows/s: %.1f MO/s, %.1f MT/s, %.1f PDU/s\n", r.FlowsPerSec, r.MOPerSec, r.MTPerSec, r.PDUsPerSec)
-	fmt.Fprintf(w, "MO → reply: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.Reply.P50, r.Reply.P90, r.Reply.P99, r.Reply.Max)
+	fmt.Fprintf(w, "MO → reply: %s\n", r.Reply)
 	if r.Flow == "topup" {
-		fmt.Fprintf(w, "flow (IM2PAY → result): p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", r.FlowTime.P50, r.FlowTime.P90, r.FlowTime.P99, r.FlowTime.Max)
+		fmt.Fprintf(w, "flow (IM2PAY → result): %s\n", r.FlowTime)
 	}
 	if r.RSSMB > 0 {
 		fmt.Fprintf(w, "with %d sessions open: RSS %.0f MB (gateway and harness); expired %d in %.2fs (%.0f/s)\n",
 			r.Completed, r.RSSMB, r.Expired, r.ExpirySeconds, float64(r.Expired)/r.ExpirySeconds)
 	}
 	if d := r.DuringExpiry; d != nil {
-		fmt.Fprintf(w, "SALDO MO → reply during the expiry: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", d.P50, d.P90, d.P99, d.Max)
+		fmt.Fprintf(w, "SALDO MO → reply during the expiry: %s\n", d)
 	}
 	if r.Expired > 0 {
 		fmt.Fprintf(w, "%d of their notices queued in a further %.2fs (%.0f/s)\n", r.Notices, r.NoticeSeconds, float64(r.Notices)/r.NoticeSeconds)
 	}
 	if d := r.DuringNotices; d != nil {
-		fmt.Fprintf(w, "SALDO MO → reply while the notices were queued: p50 %.2fms  p90 %.2fms  p99 %.2fms  max %.2fms\n", d.P50, d.P90, d.P99, d.Max)
+		fmt.Fprintf(w, "SALDO MO → reply while the notices were queued: %s\n", d)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)

@@ -256,20 +256,16 @@ func (s *Store) writeLoop(again []*call) {
 			// Alone: its transaction is large, and grouped with others
 			// it would make them wait for it.
 			ran = 0
-			s.running = batch
-			s.commitBatch(batch)
-			s.running = nil
-			clear(batch)
-			continue
-		}
-		ran++
-	fill:
-		for len(batch) < s.maxBatch {
-			select {
-			case c := <-s.queue:
-				batch = append(batch, c)
-			default:
-				break fill
+		} else {
+			ran++
+		fill:
+			for len(batch) < s.maxBatch {
+				select {
+				case c := <-s.queue:
+					batch = append(batch, c)
+				default:
+					break fill
+				}
 			}
 		}
 		s.running = batch

@@ -41,18 +41,17 @@ func (t *Tx) CreateSession(s *smsgw.Session) error {
 		return smsgw.Errorf(smsgw.EInvalid, "session needs an expiry time")
 	}
 	s.CreatedAt = t.orNow(s.CreatedAt)
-	slot := any(nil)
+	args := []any{string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
+		nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt)}
 	if t.d.OpenSlots {
 		if _, err := t.exec(freeSlot, string(s.MSISDN)); err != nil {
 			return t.mapErr("create session", err)
 		}
-		slot = string(s.MSISDN)
+		args = append(args, string(s.MSISDN)) // open_msisdn
 	}
 	err := t.insertID(&s.ID, `INSERT INTO sessions
 		(msisdn, account, amount, state, attempts, channel, request_message_id, created_at, expires_at`+t.slotCol(", open_msisdn")+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?`+t.slotCol(", ?")+`) RETURNING id`,
-		t.slotArgs([]any{string(s.MSISDN), string(s.Account), int64(s.Amount), string(smsgw.StateAwaitingPIN), s.Attempts, s.Channel,
-			nullID(s.RequestMessage), encTime(s.CreatedAt), encTime(s.ExpiresAt)}, slot)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?`+t.slotCol(", ?")+`) RETURNING id`, args...)
 	if t.isUnique(err) {
 		return smsgw.Errorf(smsgw.EBusy, "a session already awaits a PIN from this MSISDN")
 	} else if err != nil {
@@ -72,14 +71,6 @@ func (t *Tx) slotCol(sql string) string {
 		return sql
 	}
 	return ""
-}
-
-// slotArgs returns args followed by slot with Dialect.OpenSlots, else args.
-func (t *Tx) slotArgs(args []any, slot any) []any {
-	if t.d.OpenSlots {
-		return append(args, slot)
-	}
-	return args
 }
 
 // Session returns a session by ID.
